@@ -41,6 +41,7 @@ import org.apache.nifi.processor.exception.ProcessException;
 import org.apache.nifi.processor.util.StandardValidators;
 
 import java.io.IOException;
+import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.time.Duration;
@@ -91,7 +92,7 @@ import java.util.concurrent.atomic.AtomicReference;
         Set "Signature Scheme" to "Shopify".
         Set "Secret" to the app's client secret (the secret shown with the app's API credentials), preferably as a sensitive parameter: #{shopify.webhook.secret}.
         To deduplicate, set "Distributed Map Cache Client" to a DistributedMapCacheClientService pointing at a MapCacheServer, and keep "Event ID Source" at "Scheme Default" (the X-Shopify-Webhook-Id header).
-        Connect the incoming connection from HandleHttpRequest. Route 'valid' and 'duplicate' to the next steps (and to HandleHttpResponse), 'invalid' and 'failure' to HandleHttpResponse only.
+        Connect the incoming connection from HandleHttpRequest. Route 'valid' both to the next steps and to a HandleHttpResponse whose "HTTP Status Code" is ${webhook.status.code}; route 'duplicate', 'invalid' and 'failure' to that HandleHttpResponse only.
         """
 )
 @UseCase(
@@ -538,7 +539,9 @@ public class VerifyWebhookSignature extends AbstractProcessor {
         if (context.getProperty(PREVIOUS_SECRET).isSet()) {
             secrets.add(context.getProperty(PREVIOUS_SECRET).getValue());
         }
-        final Duration tolerance = Duration.ofMillis(context.getProperty(TIMESTAMP_TOLERANCE).asTimePeriod(TimeUnit.MILLISECONDS));
+        // Shopify has no timestamp, so its tolerance is never consulted.
+        final Long toleranceMillis = context.getProperty(TIMESTAMP_TOLERANCE).asTimePeriod(TimeUnit.MILLISECONDS);
+        final Duration tolerance = toleranceMillis == null ? Duration.ZERO : Duration.ofMillis(toleranceMillis);
         verifier = new WebhookVerifier(scheme, secrets, tolerance, clock);
 
         cache = context.getProperty(DISTRIBUTED_MAP_CACHE).asControllerService(DistributedMapCacheClient.class);
@@ -589,7 +592,7 @@ public class VerifyWebhookSignature extends AbstractProcessor {
         if (!verification.isRejectedByHeaders()) {
             // One pass over the body: the HMACs see every byte, the JSON parser (if any) reads through them.
             session.read(flowFile, in -> {
-                final var signedBody = verification.signedBody(in);
+                final InputStream signedBody = verification.signedBody(in);
                 if (eventIdPointer != null) {
                     bodyEventId.set(JsonEventIds.find(signedBody, eventIdPointer).orElse(null));
                 }
