@@ -18,7 +18,7 @@ class PurposeStatusesTest {
 
     private static List<ConsentEvidence> read(final Object value) {
         final List<ConsentEvidence> evidence = new ArrayList<>();
-        PurposeStatuses.addEvidence(value, null, PURPOSES, ConsentSource.STORE, T, evidence);
+        new PurposeStatuses("status", "updated_at", null).addEvidence(value, PURPOSES, ConsentSource.STORE, T, evidence);
         return evidence;
     }
 
@@ -60,8 +60,21 @@ class PurposeStatusesTest {
     void nestedRecordReadThroughFunction() {
         final List<ConsentEvidence> evidence = new ArrayList<>();
         final Object nested = new Object();
-        PurposeStatuses.addEvidence(nested, value -> value == nested ? Map.of("personalisation", "yes") : null, PURPOSES, ConsentSource.RECORD, null, evidence);
+        new PurposeStatuses("status", "updated_at", value -> value == nested ? Map.of("personalisation", "yes") : null)
+                .addEvidence(nested, PURPOSES, ConsentSource.RECORD, null, evidence);
         assertEquals(List.of(new ConsentEvidence(ConsentSource.RECORD, "personalisation", ConsentStatus.GRANTED, null)), evidence);
+    }
+
+    @Test
+    void purposeObjectsCarryTheirOwnDate() {
+        final Instant later = Instant.parse("2026-04-01T00:00:00Z");
+        final List<ConsentEvidence> evidence = read("{\"email_marketing\": {\"status\": \"withdrawn\", \"updated_at\": \"2026-04-01T00:00:00Z\"},"
+                + " \"personalisation\": {\"status\": \"granted\"}}");
+        assertEquals(List.of(
+                new ConsentEvidence(ConsentSource.STORE, "email_marketing", ConsentStatus.WITHDRAWN, later),
+                new ConsentEvidence(ConsentSource.STORE, "personalisation", ConsentStatus.GRANTED, T)), evidence);
+        assertEquals(List.of(new ConsentEvidence(ConsentSource.STORE, "email_marketing", ConsentStatus.DENIED, later)),
+                read(Map.of("email_marketing", Map.of("status", "no", "updated_at", later.toString()))));
     }
 
     @Test
