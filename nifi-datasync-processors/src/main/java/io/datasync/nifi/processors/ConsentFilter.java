@@ -57,7 +57,6 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collection;
-import java.util.EnumMap;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
@@ -67,6 +66,7 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
+import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 @Tags({"consent", "gdpr", "ccpa", "privacy", "record", "filter", "anonymize", "tcf", "gpc", "suppression"})
@@ -274,6 +274,17 @@ public class ConsentFilter extends AbstractProcessor {
                     + "and US Privacy signals. Without it the record's own evidence is undated and ranks below any dated evidence.")
             .required(false)
             .addValidator(new RecordPathValidator())
+            .build();
+
+    static final PropertyDescriptor SHARE_RESTRICTIONS = new PropertyDescriptor.Builder()
+            .name("Apply Withdrawals Across Records")
+            .description("Whether a withdrawal or denial carried by one record (status, GPC, US Privacy, TCF) also applies to the other records "
+                    + "of the same subject in the FlowFile, whatever their own capture time, unless they carry a newer grant. Costs a "
+                    + "second read of the FlowFile's records. Withdrawals held in the consent store apply to every record anyway.")
+            .required(true)
+            .allowableValues("true", "false")
+            .defaultValue("true")
+            .dependsOn(SUBJECT_KEY_PATH)
             .build();
 
     static final PropertyDescriptor LOOKUP_SERVICE = new PropertyDescriptor.Builder()
@@ -501,7 +512,7 @@ public class ConsentFilter extends AbstractProcessor {
             .build();
 
     private static final List<PropertyDescriptor> PROPERTY_DESCRIPTORS = List.of(
-            RECORD_READER, RECORD_WRITER, PURPOSES, SUBJECT_KEY_PATH, CONSENT_STATUS_PATH, CONSENT_TIMESTAMP_PATH,
+            RECORD_READER, RECORD_WRITER, PURPOSES, SUBJECT_KEY_PATH, SHARE_RESTRICTIONS, CONSENT_STATUS_PATH, CONSENT_TIMESTAMP_PATH,
             LOOKUP_SERVICE, LOOKUP_KEY_COORDINATE, STORE_STATUS_FIELD, STORE_TIMESTAMP_FIELD, STORE_PURPOSES_FIELD,
             TC_STRING_PATH, TCF_PURPOSE_MAPPING, US_PRIVACY_PATH, GPC_PATH,
             JURISDICTION_PATH, OPT_IN_JURISDICTIONS, OPT_OUT_JURISDICTIONS, DEFAULT_POLICY, MAX_CONSENT_AGE,
@@ -585,14 +596,14 @@ public class ConsentFilter extends AbstractProcessor {
         final RecordSetWriterFactory suppressionWriterFactory;
         final ConsentEvaluator evaluator;
         final List<String> purposes;
-        final RecordPath subjectKeyPath;
-        final RecordPath consentStatusPath;
-        final RecordPath consentTimestampPath;
-        final RecordPath tcStringPath;
+        final ValueReader subjectKeyPath;
+        final ValueReader consentStatusPath;
+        final ValueReader consentTimestampPath;
+        final ValueReader tcStringPath;
         final TcfPurposeMapping tcfMapping;
-        final RecordPath usPrivacyPath;
-        final RecordPath gpcPath;
-        final RecordPath jurisdictionPath;
+        final ValueReader usPrivacyPath;
+        final ValueReader gpcPath;
+        final ValueReader jurisdictionPath;
         final JurisdictionPolicy jurisdictionPolicy;
         final JurisdictionPolicy.Regime defaultRegime;
         final RecordLookupService lookupService;
@@ -609,7 +620,10 @@ public class ConsentFilter extends AbstractProcessor {
         final boolean addDecisionFields;
         final String decisionField;
         final String reasonField;
+        final RecordField decisionRecordField;
+        final RecordField reasonRecordField;
         final boolean writeSuppression;
+        final boolean shareRestrictionsAcrossRecords;
 
         Settings(final ProcessContext context) {
             readerFactory = context.getProperty(RECORD_READER).asControllerService(RecordReaderFactory.class);
@@ -650,14 +664,17 @@ public class ConsentFilter extends AbstractProcessor {
             addDecisionFields = context.getProperty(ADD_DECISION_FIELDS).asBoolean();
             decisionField = context.getProperty(DECISION_FIELD).getValue();
             reasonField = context.getProperty(REASON_FIELD).getValue();
+            decisionRecordField = new RecordField(decisionField, RecordFieldType.STRING.getDataType(), true);
+            reasonRecordField = new RecordField(reasonField, RecordFieldType.STRING.getDataType(), true);
             writeSuppression = context.getProperty(WRITE_SUPPRESSION).asBoolean();
             final RecordSetWriterFactory suppressionWriter = context.getProperty(SUPPRESSION_WRITER).asControllerService(RecordSetWriterFactory.class);
             suppressionWriterFactory = suppressionWriter == null ? writerFactory : suppressionWriter;
+            final boolean recordCarriesConsent = consentStatusPath != null || gpcPath != null || usPrivacyPath != null || tcStringPath != null;
+            shareRestrictionsAcrossRecords = subjectKeyPath != null && recordCarriesConsent && context.getProperty(SHARE_RESTRICTIONS).asBoolean();
         }
 
-        private static RecordPath compile(final ProcessContext context, final PropertyDescriptor descriptor) {
-            final String path = context.getProperty(descriptor).getValue();
-            return path == null || path.isBlank() ? null : RecordPath.compile(path);
+        private static ValueReader compile(final ProcessContext context, final PropertyDescriptor descriptor) {
+            return ValueReader.of(context.getProperty(descriptor).getValue());
         }
 
         Anonymizer newAnonymizer() {
@@ -680,8 +697,9 @@ public class ConsentFilter extends AbstractProcessor {
         private final ConsentOutput anonymizedOutput;
         private final ConsentOutput suppressionOutput;
         private final Map<String, List<ConsentEvidence>> storeEvidenceByKey = new HashMap<>();
+        private final Map<String, List<ConsentEvidence>> restrictionsBySubject = new HashMap<>();
         private final Set<String> suppressedSubjects = new HashSet<>();
-        private final Map<ReasonCode, Integer> reasonCounts = new EnumMap<>(ReasonCode.class);
+        private final int[] reasonCounts = new int[ReasonCode.values().length];
         private final List<ConsentEvidence> evidence = new ArrayList<>();
         private final Anonymizer anonymizer;
         private int droppedCount;
@@ -701,6 +719,9 @@ public class ConsentFilter extends AbstractProcessor {
         }
 
         void process() throws IOException, MalformedRecordException, SchemaNotFoundException, ConsentLookupFailure {
+            if (settings.shareRestrictionsAcrossRecords) {
+                collectRestrictionsBySubject();
+            }
             try (InputStream in = session.read(original);
                  RecordReader reader = settings.readerFactory.createRecordReader(original, in, getLogger())) {
                 final RecordSchema readSchema = reader.getSchema();
@@ -718,7 +739,7 @@ public class ConsentFilter extends AbstractProcessor {
         private void handle(final Record record) throws IOException, SchemaNotFoundException, ConsentLookupFailure {
             final String subjectKey = settings.subjectKeyPath == null ? null : text(firstValue(record, settings.subjectKeyPath));
             final ConsentDecision decision = decide(record, subjectKey);
-            reasonCounts.merge(decision.reason(), 1, Integer::sum);
+            reasonCounts[decision.reason().ordinal()]++;
             if (getLogger().isDebugEnabled()) {
                 getLogger().debug("Record of subject hash {} decided {}", subjectKey == null ? "none" : Integer.toHexString(subjectKey.hashCode()), decision.reason());
             }
@@ -750,7 +771,50 @@ public class ConsentFilter extends AbstractProcessor {
             }
         }
 
+        /**
+         * First pass: the withdrawals and denials carried by any record of a subject, so that they also
+         * apply to the subject's other records, whatever those records' own capture times.
+         */
+        private void collectRestrictionsBySubject() throws IOException, MalformedRecordException, SchemaNotFoundException {
+            final int invalidBefore = invalidSignals;
+            try (InputStream in = session.read(original);
+                 RecordReader reader = settings.readerFactory.createRecordReader(original, in, getLogger())) {
+                Record record;
+                while ((record = reader.nextRecord()) != null) {
+                    final String subjectKey = text(firstValue(record, settings.subjectKeyPath));
+                    if (subjectKey == null) {
+                        continue;
+                    }
+                    gatherRecordEvidence(record);
+                    for (final ConsentEvidence restriction : evidence) {
+                        if (restriction.status() == ConsentStatus.WITHDRAWN || restriction.status() == ConsentStatus.DENIED) {
+                            restrictionsBySubject.computeIfAbsent(subjectKey, key -> new ArrayList<>(1)).add(restriction);
+                        }
+                    }
+                }
+            }
+            // the second pass counts them
+            invalidSignals = invalidBefore;
+        }
+
         private ConsentDecision decide(final Record record, final String subjectKey) throws ConsentLookupFailure {
+            gatherRecordEvidence(record);
+            if (subjectKey != null && !restrictionsBySubject.isEmpty()) {
+                final List<ConsentEvidence> restrictions = restrictionsBySubject.get(subjectKey);
+                if (restrictions != null) {
+                    evidence.addAll(restrictions);
+                }
+            }
+            if (settings.lookupService != null && subjectKey != null && !subjectKey.isBlank()) {
+                evidence.addAll(storeEvidence(subjectKey));
+            }
+            final JurisdictionPolicy.Regime regime = settings.jurisdictionPath == null ? settings.defaultRegime
+                    : settings.jurisdictionPolicy.regimeFor(text(firstValue(record, settings.jurisdictionPath)));
+            return settings.evaluator.evaluate(evidence, regime, now);
+        }
+
+        /** Replaces the evidence list with what the record itself carries. */
+        private void gatherRecordEvidence(final Record record) {
             evidence.clear();
             final Instant recordTimestamp = settings.consentTimestampPath == null ? null
                     : ConsentTimestamps.parse(firstValue(record, settings.consentTimestampPath));
@@ -779,12 +843,6 @@ public class ConsentFilter extends AbstractProcessor {
                     }
                 }
             }
-            if (settings.lookupService != null && subjectKey != null && !subjectKey.isBlank()) {
-                evidence.addAll(storeEvidence(subjectKey));
-            }
-            final JurisdictionPolicy.Regime regime = settings.jurisdictionPath == null ? settings.defaultRegime
-                    : settings.jurisdictionPolicy.regimeFor(text(firstValue(record, settings.jurisdictionPath)));
-            return settings.evaluator.evaluate(evidence, regime, now);
         }
 
         private void addUsPrivacy(final String usPrivacy, final Instant recordTimestamp) {
@@ -831,8 +889,9 @@ public class ConsentFilter extends AbstractProcessor {
 
         private void markDecision(final Record record, final String decision, final ReasonCode reason) {
             if (settings.addDecisionFields) {
-                record.setValue(settings.decisionField, decision);
-                record.setValue(settings.reasonField, reason.name());
+                // the prebuilt fields avoid creating field objects for every record
+                record.setValue(settings.decisionRecordField, decision);
+                record.setValue(settings.reasonRecordField, reason.name());
             }
         }
 
@@ -876,10 +935,10 @@ public class ConsentFilter extends AbstractProcessor {
         private RecordSchema withDecisionFields(final RecordSchema schema) {
             final List<RecordField> fields = new ArrayList<>(schema.getFields());
             if (schema.getField(settings.decisionField).isEmpty()) {
-                fields.add(new RecordField(settings.decisionField, RecordFieldType.STRING.getDataType(), true));
+                fields.add(settings.decisionRecordField);
             }
             if (schema.getField(settings.reasonField).isEmpty()) {
-                fields.add(new RecordField(settings.reasonField, RecordFieldType.STRING.getDataType(), true));
+                fields.add(settings.reasonRecordField);
             }
             return new SimpleRecordSchema(fields);
         }
@@ -911,7 +970,11 @@ public class ConsentFilter extends AbstractProcessor {
                     session.transfer(child, output.relationship());
                 }
             }
-            reasonCounts.forEach((reason, count) -> session.adjustCounter(COUNTER_PREFIX + reason.name(), count, false));
+            for (final ReasonCode reason : ReasonCode.values()) {
+                if (reasonCounts[reason.ordinal()] > 0) {
+                    session.adjustCounter(COUNTER_PREFIX + reason.name(), reasonCounts[reason.ordinal()], false);
+                }
+            }
             if (invalidSignals > 0) {
                 session.adjustCounter(COUNTER_INVALID_SIGNAL, invalidSignals, false);
             }
@@ -928,16 +991,50 @@ public class ConsentFilter extends AbstractProcessor {
                     .append(anonymizedOutput.recordCount()).append(" anonymized, ")
                     .append(droppedCount).append(" dropped, ")
                     .append(suppressionOutput.recordCount()).append(" suppression records; reasons:");
-            if (reasonCounts.isEmpty()) {
+            boolean any = false;
+            for (final ReasonCode reason : ReasonCode.values()) {
+                if (reasonCounts[reason.ordinal()] > 0) {
+                    text.append(' ').append(reason.name()).append('=').append(reasonCounts[reason.ordinal()]);
+                    any = true;
+                }
+            }
+            if (!any) {
                 text.append(" none");
             }
-            reasonCounts.forEach((reason, count) -> text.append(' ').append(reason.name()).append('=').append(count));
             return text.toString();
         }
     }
 
-    private static Object firstValue(final Record record, final RecordPath path) {
-        return path.evaluate(record).getSelectedFields().findFirst().map(FieldValue::getValue).orElse(null);
+    private static Object firstValue(final Record record, final ValueReader reader) {
+        return reader.read(record);
+    }
+
+    /**
+     * Reads the first value a RecordPath selects. A plain top-level field such as /consent is read
+     * directly: the common case then costs a map lookup instead of a path evaluation.
+     */
+    static final class ValueReader {
+        private static final Pattern TOP_LEVEL_FIELD = Pattern.compile("/([A-Za-z_][A-Za-z0-9_]*)");
+
+        private final RecordPath path;
+        private final String fieldName;
+
+        private ValueReader(final String pathText) {
+            final Matcher matcher = TOP_LEVEL_FIELD.matcher(pathText.trim());
+            this.fieldName = matcher.matches() ? matcher.group(1) : null;
+            this.path = fieldName == null ? RecordPath.compile(pathText) : null;
+        }
+
+        static ValueReader of(final String pathText) {
+            return pathText == null || pathText.isBlank() ? null : new ValueReader(pathText);
+        }
+
+        Object read(final Record record) {
+            if (fieldName != null) {
+                return record.getValue(fieldName);
+            }
+            return path.evaluate(record).getSelectedFields().findFirst().map(FieldValue::getValue).orElse(null);
+        }
     }
 
     private static String text(final Object value) {

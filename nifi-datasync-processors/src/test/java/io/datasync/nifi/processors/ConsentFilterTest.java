@@ -193,15 +193,41 @@ class ConsentFilterTest {
     }
 
     @Test
+    void withdrawalInOneRecordAppliesToTheSubjectsOtherRecords() throws IOException {
+        useRecordConsent();
+        runner.setProperty(ConsentFilter.SUBJECT_KEY_PATH, "/email");
+        final String records = """
+                [{"id": 1, "email": "a@example.com", "consent": "granted", "consent_at": "%s"},
+                 {"id": 2, "email": "b@example.com", "consent": "granted", "consent_at": "%s"},
+                 {"id": 3, "email": "a@example.com", "consent": "withdrawn", "consent_at": "%s"},
+                 {"id": 4, "email": "a@example.com", "consent": "granted", "consent_at": "%s"}]
+                """.formatted(T_OLD, T_OLD, T_MID, T_NEW);
+        runner.enqueue(records);
+        runner.run();
+
+        // record 1 was captured before the withdrawal in record 3; record 4 is a newer grant
+        assertEquals(List.of(2, 4), field(recordsOf("success"), "id"));
+        assertEquals(List.of(1, 3), field(recordsOf("excluded"), "id"));
+        assertEquals(List.of("WITHDRAWN", "WITHDRAWN"), field(recordsOf("excluded"), "consent_reason"));
+
+        runner.clearTransferState();
+        runner.setProperty(ConsentFilter.SHARE_RESTRICTIONS, "false");
+        runner.enqueue(records);
+        runner.run();
+        assertEquals(List.of(1, 2, 4), field(recordsOf("success"), "id"));
+    }
+
+    @Test
     void equalTimestampsGoToTheMoreRestrictive() throws Exception {
         useStore();
         useRecordConsent();
         store.put("a@example.com", Map.of("status", "denied", "updated_at", T_MID));
         store.put("b@example.com", Map.of("status", "granted", "updated_at", T_MID));
+        store.put("c@example.com", Map.of("status", "granted", "updated_at", T_MID));
         runner.enqueue("""
                 [{"id": 1, "email": "a@example.com", "consent": "granted", "consent_at": "%s"},
                  {"id": 2, "email": "b@example.com", "consent": "denied", "consent_at": "%s"},
-                 {"id": 3, "email": "b@example.com", "consent": "granted", "consent_at": "%s"}]
+                 {"id": 3, "email": "c@example.com", "consent": "granted", "consent_at": "%s"}]
                 """.formatted(T_MID, T_MID, T_MID));
         runner.run();
 
