@@ -4,9 +4,9 @@ import com.iabtcf.decoder.TCString;
 import com.iabtcf.utils.IntIterable;
 
 import java.time.Instant;
+import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 
 /**
@@ -59,7 +59,7 @@ public final class TcfPurposeMapping {
             }
             mapping.put(purpose, ids);
         }
-        return new TcfPurposeMapping(Map.copyOf(mapping));
+        return new TcfPurposeMapping(Collections.unmodifiableMap(mapping));
     }
 
     /**
@@ -94,7 +94,7 @@ public final class TcfPurposeMapping {
     public String toString() {
         final StringBuilder text = new StringBuilder();
         tcfPurposesByPurpose.forEach((purpose, ids) -> {
-            text.append(text.isEmpty() ? "" : "; ").append(purpose.toLowerCase(Locale.ROOT)).append('=');
+            text.append(text.isEmpty() ? "" : "; ").append(purpose).append('=');
             for (int i = 0; i < ids.length; i++) {
                 text.append(i == 0 ? "" : " ").append(ids[i]);
             }

@@ -703,6 +703,7 @@ public class ConsentFilter extends AbstractProcessor {
         private final List<ConsentEvidence> evidence = new ArrayList<>();
         private final Anonymizer anonymizer;
         private int droppedCount;
+        private long recordIndex;
         private int invalidSignals;
         private RecordSchema outputSchema;
         private RecordSchema anonymizedSchema;
@@ -740,8 +741,10 @@ public class ConsentFilter extends AbstractProcessor {
             final String subjectKey = settings.subjectKeyPath == null ? null : text(firstValue(record, settings.subjectKeyPath));
             final ConsentDecision decision = decide(record, subjectKey);
             reasonCounts[decision.reason().ordinal()]++;
+            recordIndex++;
             if (getLogger().isDebugEnabled()) {
-                getLogger().debug("Record of subject hash {} decided {}", subjectKey == null ? "none" : Integer.toHexString(subjectKey.hashCode()), decision.reason());
+                // the record's position only: its key is personal data, and a short hash of an email is easy to reverse by guessing
+                getLogger().debug("Record {} of {} decided {}", recordIndex, original, decision.reason());
             }
 
             if (decision.allowed()) {
