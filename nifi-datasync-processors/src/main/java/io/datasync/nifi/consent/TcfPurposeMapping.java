@@ -62,6 +62,11 @@ public final class TcfPurposeMapping {
         return new TcfPurposeMapping(Collections.unmodifiableMap(mapping));
     }
 
+    /** Whether the purpose has TCF purposes mapped to it. */
+    public boolean covers(final String purpose) {
+        return tcfPurposesByPurpose.containsKey(purpose);
+    }
+
     /**
      * Decodes the TC string and adds one evidence per requested purpose that has a mapping.
      *

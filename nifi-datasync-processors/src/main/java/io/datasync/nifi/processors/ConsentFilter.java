@@ -433,7 +433,7 @@ public class ConsentFilter extends AbstractProcessor {
             .description("Secret key of the HMAC-SHA256 keyed hash; at least 16 characters, ideally 32 random ones. Changing it changes every token.")
             .required(true)
             .sensitive(true)
-            .addValidator(StandardValidators.createRegexMatchingValidator(Pattern.compile("(?s).{16,}")))
+            .addValidator(new MinimumLengthSecretValidator(16))
             .dependsOn(ANONYMIZATION_METHOD, AnonymizationMethod.HMAC_SHA256)
             .build();
 
@@ -545,6 +545,18 @@ public class ConsentFilter extends AbstractProcessor {
         if (context.getProperty(LOOKUP_SERVICE).isSet() && !hasSubjectKey) {
             results.add(new ValidationResult.Builder().subject(SUBJECT_KEY_PATH.getName()).valid(false)
                     .explanation("the Consent Lookup Service is queried with the subject key, so the Subject Key Record Path is required").build());
+        }
+        if (context.getProperty(TC_STRING_PATH).isSet() && context.getProperty(TCF_PURPOSE_MAPPING).isSet() && context.getProperty(PURPOSES).isSet()) {
+            try {
+                final TcfPurposeMapping mapping = TcfPurposeMapping.parse(context.getProperty(TCF_PURPOSE_MAPPING).getValue());
+                final boolean coversAPurpose = Arrays.stream(context.getProperty(PURPOSES).getValue().split(",")).map(String::trim).anyMatch(mapping::covers);
+                if (!coversAPurpose) {
+                    results.add(new ValidationResult.Builder().subject(TCF_PURPOSE_MAPPING.getName()).valid(false)
+                            .explanation("maps none of the configured Purposes, so the TC string would never count").build());
+                }
+            } catch (final IllegalArgumentException e) {
+                // reported by the property's own validator
+            }
         }
         if (context.getProperty(WRITE_SUPPRESSION).asBoolean() && !hasSubjectKey) {
             results.add(new ValidationResult.Builder().subject(SUBJECT_KEY_PATH.getName()).valid(false)
@@ -1068,6 +1080,22 @@ public class ConsentFilter extends AbstractProcessor {
             } catch (final IllegalArgumentException e) {
                 return new ValidationResult.Builder().subject(subject).input(input).valid(false).explanation(e.getMessage()).build();
             }
+        }
+    }
+
+    /** Checks a secret's length without ever echoing it in the validation result. */
+    private static final class MinimumLengthSecretValidator implements Validator {
+        private final int minimumLength;
+
+        MinimumLengthSecretValidator(final int minimumLength) {
+            this.minimumLength = minimumLength;
+        }
+
+        @Override
+        public ValidationResult validate(final String subject, final String input, final ValidationContext context) {
+            final boolean valid = input != null && input.length() >= minimumLength;
+            return new ValidationResult.Builder().subject(subject).valid(valid)
+                    .explanation(valid ? null : "must be at least " + minimumLength + " characters long").build();
         }
     }
 

@@ -565,6 +565,18 @@ class ConsentFilterTest {
     }
 
     @Test
+    void tcfMappingMustCoverAConfiguredPurpose() {
+        runner.setProperty(ConsentFilter.TC_STRING_PATH, "/tcf");
+        runner.assertNotValid();
+        runner.setProperty(ConsentFilter.TCF_PURPOSE_MAPPING, "personalisation=1 3");
+        runner.assertNotValid();
+        runner.setProperty(ConsentFilter.TCF_PURPOSE_MAPPING, "email_marketing=1; personalisation=1 3");
+        runner.assertValid();
+        runner.setProperty(ConsentFilter.TCF_PURPOSE_MAPPING, "email_marketing=99");
+        runner.assertNotValid();
+    }
+
+    @Test
     void lookupServiceNeedsASubjectKey() throws InitializationException {
         runner.addControllerService("consent-store", store);
         runner.enableControllerService(store);
