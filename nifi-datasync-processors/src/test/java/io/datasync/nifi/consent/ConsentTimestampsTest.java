@@ -22,6 +22,9 @@ class ConsentTimestampsTest {
         assertEquals(NOON, ConsentTimestamps.parse("2026-03-01T07:00:00-05:00"));
         assertEquals(NOON, ConsentTimestamps.parse("2026-03-01T12:00:00"));
         assertEquals(NOON, ConsentTimestamps.parse("2026-03-01 12:00:00"));
+        // PostgreSQL's text form of timestamptz
+        assertEquals(NOON, ConsentTimestamps.parse("2026-03-01 12:00:00+00"));
+        assertEquals(NOON.plusMillis(123), ConsentTimestamps.parse("2026-03-01T12:00:00.123Z"));
         assertEquals(Instant.parse("2026-03-01T00:00:00Z"), ConsentTimestamps.parse("2026-03-01"));
     }
 
