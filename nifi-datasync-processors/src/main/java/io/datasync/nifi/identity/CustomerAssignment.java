@@ -53,6 +53,10 @@ public final class CustomerAssignment {
         survivorOfCustomer = Arrays.copyOf(survivors, customers);
     }
 
+    public int recordCount() {
+        return clusters.recordCount();
+    }
+
     public int customerCount() {
         return idOfCustomer.length;
     }
