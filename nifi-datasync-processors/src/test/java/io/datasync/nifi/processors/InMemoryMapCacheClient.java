@@ -25,6 +25,7 @@ public class InMemoryMapCacheClient extends AbstractControllerService implements
     private final ConcurrentHashMap<ByteBuffer, byte[]> entries = new ConcurrentHashMap<>();
     private final AtomicBoolean down = new AtomicBoolean();
     private final AtomicInteger getAndPutIfAbsentCalls = new AtomicInteger();
+    private final AtomicInteger claimsFoundTaken = new AtomicInteger();
     private volatile boolean yieldInsideCalls;
 
     public void setDown(final boolean isDown) {
@@ -37,6 +38,13 @@ public class InMemoryMapCacheClient extends AbstractControllerService implements
 
     public int getAndPutIfAbsentCalls() {
         return getAndPutIfAbsentCalls.get();
+    }
+
+    /**
+     * @return how many getAndPutIfAbsent calls found the key already present (lost a race or came late)
+     */
+    public int claimsFoundTaken() {
+        return claimsFoundTaken.get();
     }
 
     public int size() {
@@ -68,6 +76,9 @@ public class InMemoryMapCacheClient extends AbstractControllerService implements
         checkUp();
         getAndPutIfAbsentCalls.incrementAndGet();
         final byte[] previous = entries.putIfAbsent(toKey(key, keySerializer), toBytes(value, valueSerializer));
+        if (previous != null) {
+            claimsFoundTaken.incrementAndGet();
+        }
         pause();
         return previous == null ? null : valueDeserializer.deserialize(previous);
     }
