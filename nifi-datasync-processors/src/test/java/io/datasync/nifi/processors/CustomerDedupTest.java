@@ -129,6 +129,29 @@ class CustomerDedupTest {
     }
 
     @Test
+    void documentedCrmShopAndWebFormExampleLinksAsDescribed() throws Exception {
+        runner.setProperty("email", "coalesce(/email, /customer_email)");
+        runner.setProperty("phone", "coalesce(/mobile, /phone, /phone_number)");
+        runner.setProperty("name_postcode", "/last_name, /first_name, /postcode");
+        runner.setProperty(CustomerDedup.EMAIL_RECORD_PATHS, "coalesce(/email, /customer_email)");
+        runner.setProperty(CustomerDedup.PHONE_RECORD_PATHS, "coalesce(/mobile, /phone, /phone_number)");
+        runner.setProperty(CustomerDedup.DEFAULT_PHONE_REGION, "GB");
+        runner.setProperty(CustomerDedup.TEXT_RECORD_PATHS, "/last_name, /first_name, /postcode");
+        addCache(runner, new InMemoryMapCacheClient());
+
+        final String crmId = ids(runSingle(json("{\"crm_id\": \"CRM-1001\", \"email\": \"Jane.Doe@Gmail.com\", \"mobile\": \"07911 123456\", "
+                + "\"first_name\": \"Jane\", \"last_name\": \"Doe\", \"postcode\": \"SW1A 1AA\", \"updated_at\": \"2024-05-01T09:00:00Z\"}"))).get(0);
+        final String shopId = ids(runSingle(json("{\"order_id\": 5521, \"customer_email\": \"janedoe+shop@googlemail.com\", \"phone\": \"+44 7911 123456\"}"))).get(0);
+        final List<String> formIds = ids(runSingle(json(
+                "{\"email\": \"test@example.com\", \"phone_number\": \"0044 7911 123456\", \"first_name\": \"JANE\", \"last_name\": \" doe \", \"postcode\": \"sw1a 1aa\"}",
+                "{\"email\": \"test@example.com\", \"phone_number\": \"n/a\", \"first_name\": null, \"last_name\": null, \"postcode\": null}")));
+        assertEquals(crmId, shopId);
+        assertEquals(crmId, formIds.get(0));
+        assertNotEquals(crmId, formIds.get(1));
+        runner.assertTransferCount(CustomerDedup.REL_MERGES, 0);
+    }
+
+    @Test
     void textNormaliserMatchesCompositeNameAndPostcode() throws IOException {
         runner.setProperty("name_zip", "/last_name, /first_name, /zip");
         runner.setProperty("email", "/email");
