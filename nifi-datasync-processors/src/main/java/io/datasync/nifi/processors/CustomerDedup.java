@@ -64,6 +64,7 @@ import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashMap;
 import java.util.HashSet;
+import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -354,6 +355,16 @@ public class CustomerDedup extends AbstractProcessor {
             .required(true)
             .build();
 
+    static final PropertyDescriptor RECORDS_HELD_IN_MEMORY = new PropertyDescriptor.Builder()
+            .name("Records Held in Memory")
+            .description("A FlowFile with at most this many records is read once: its parsed records are kept from the first pass "
+                    + "and written in the second without reading the content again. Larger FlowFiles are read twice, keeping only "
+                    + "key hashes in memory. Costs roughly the parsed size of that many records per concurrent task; 0 always reads twice.")
+            .addValidator(StandardValidators.createLongValidator(0, Integer.MAX_VALUE, true))
+            .defaultValue("10000")
+            .required(true)
+            .build();
+
     static final PropertyDescriptor MAP_CACHE_CLIENT = new PropertyDescriptor.Builder()
             .name("Distributed Map Cache Client")
             .description("Optional identity index shared across FlowFiles and cluster nodes: key hashes to customer ids. Without it, "
@@ -403,7 +414,7 @@ public class CustomerDedup extends AbstractProcessor {
             RECORD_READER, RECORD_WRITER, OUTPUT_MODE, SURVIVOR_STRATEGY, TIMESTAMP_RECORD_PATH,
             EMAIL_RECORD_PATHS, GMAIL_RULES, PHONE_RECORD_PATHS, DEFAULT_PHONE_REGION, TEXT_RECORD_PATHS, REMOVE_ACCENTS,
             BLOCKED_VALUES, MAX_CLUSTER_SIZE, EXISTING_ID_RECORD_PATH, CUSTOMER_ID_FIELD, DUPLICATE_FLAG_FIELD, SUSPECT_FLAG_FIELD,
-            MAP_CACHE_CLIENT, IDENTITY_NAMESPACE);
+            RECORDS_HELD_IN_MEMORY, MAP_CACHE_CLIENT, IDENTITY_NAMESPACE);
 
     static final Set<Relationship> SINGLE_OUTPUT_RELATIONSHIPS = Set.of(REL_SUCCESS, REL_MERGES, REL_FAILURE);
     static final Set<Relationship> ROUTE_RELATIONSHIPS = Set.of(REL_UNIQUE, REL_DUPLICATE, REL_MERGES, REL_FAILURE);
@@ -416,7 +427,7 @@ public class CustomerDedup extends AbstractProcessor {
      */
     private record Configuration(MatchRules matchRules, List<String> ruleNames, OutputMode outputMode,
                                  SurvivorStrategy survivorStrategy, RecordValueAccessor timestampAccessor,
-                                 RecordValueAccessor existingIdAccessor, int maxClusterSize, String namespace,
+                                 RecordValueAccessor existingIdAccessor, int maxClusterSize, int recordsHeldInMemory, String namespace,
                                  RecordField customerIdField, RecordField duplicateField, RecordField suspectField) {
     }
 
@@ -532,7 +543,7 @@ public class CustomerDedup extends AbstractProcessor {
                 : null;
 
         configuration = new Configuration(matchRules, matchRules.ruleNames(), outputMode, survivorStrategy, timestampAccessor,
-                existingIdAccessor, context.getProperty(MAX_CLUSTER_SIZE).asInteger(),
+                existingIdAccessor, context.getProperty(MAX_CLUSTER_SIZE).asInteger(), context.getProperty(RECORDS_HELD_IN_MEMORY).asInteger(),
                 context.getProperty(IDENTITY_NAMESPACE).isSet() ? context.getProperty(IDENTITY_NAMESPACE).getValue() : IDENTITY_NAMESPACE.getDefaultValue(),
                 new RecordField(context.getProperty(CUSTOMER_ID_FIELD).getValue().trim(), RecordFieldType.STRING.getDataType(), true),
                 new RecordField(context.getProperty(DUPLICATE_FLAG_FIELD).getValue().trim(), RecordFieldType.BOOLEAN.getDataType(), true),
@@ -555,7 +566,8 @@ public class CustomerDedup extends AbstractProcessor {
 
         final List<FlowFile> created = new ArrayList<>();
         try {
-            final Clusters clusters = readKeys(session, flowFile, readerFactory, config);
+            final FirstPass firstPass = readKeys(session, flowFile, readerFactory, config);
+            final Clusters clusters = firstPass.clusters();
 
             final IdentityResolver resolver = new IdentityResolver(store, () -> UUID.randomUUID().toString(), config.ruleNames());
             final String[] clusterIds;
@@ -572,7 +584,7 @@ public class CustomerDedup extends AbstractProcessor {
             if (duplicates != null) {
                 created.add(duplicates);
             }
-            final WriteOutcome outcome = writeRecords(session, flowFile, duplicates, readerFactory, writerFactory, config, assignment);
+            final WriteOutcome outcome = writeRecords(session, flowFile, duplicates, firstPass, readerFactory, writerFactory, config, assignment);
 
             FlowFile merged = null;
             if (!merges.isEmpty()) {
@@ -612,15 +624,35 @@ public class CustomerDedup extends AbstractProcessor {
         }
     }
 
-    private Clusters readKeys(final ProcessSession session, final FlowFile flowFile, final RecordReaderFactory readerFactory,
+    /**
+     * What the first pass leaves: the clusters, and for small FlowFiles the parsed records and their schema.
+     */
+    private record FirstPass(Clusters clusters, RecordSchema schema, List<Record> heldRecords) {
+    }
+
+    private interface RecordSource {
+        Record next() throws IOException, MalformedRecordException;
+    }
+
+    private FirstPass readKeys(final ProcessSession session, final FlowFile flowFile, final RecordReaderFactory readerFactory,
                               final Configuration config) throws IOException, SchemaNotFoundException, MalformedRecordException {
         final IdentityGraph graph = new IdentityGraph(config.maxClusterSize());
         final MatchRules.Extraction extraction = config.matchRules().new Extraction(config.namespace());
+        List<Record> held = config.recordsHeldInMemory() > 0 ? new ArrayList<>() : null;
+        final RecordSchema schema;
         try (InputStream in = session.read(flowFile);
              RecordReader reader = readerFactory.createRecordReader(flowFile.getAttributes(), in, flowFile.getSize(), getLogger())) {
+            schema = reader.getSchema();
             Record record;
             while ((record = reader.nextRecord()) != null) {
                 final int index = graph.addRecord();
+                if (held != null) {
+                    // Past the limit the FlowFile is read again instead: drop what was held.
+                    held = held.size() < config.recordsHeldInMemory() ? held : null;
+                    if (held != null) {
+                        held.add(record);
+                    }
+                }
                 extraction.addKeys(record, index, graph);
                 if (config.existingIdAccessor() != null) {
                     final String existingId = config.existingIdAccessor().firstString(record);
@@ -637,7 +669,7 @@ public class CustomerDedup extends AbstractProcessor {
                 }
             }
         }
-        return graph.build();
+        return new FirstPass(graph.build(), schema, held);
     }
 
     private record WriteOutcome(FlowFile mainFlowFile, Map<String, String> mainAttributes,
@@ -645,76 +677,29 @@ public class CustomerDedup extends AbstractProcessor {
     }
 
     /**
-     * Second pass: reads the records again in the same order and writes each with its customer id
-     * and flags to the output its mode gives it. The main output replaces the FlowFile's content; in
-     * Route mode the duplicates go to a child FlowFile written at the same time.
+     * Second pass: takes the records again in the same order (held from the first pass, or read
+     * again) and writes each with its customer id and flags to the output its mode gives it. The main
+     * output replaces the FlowFile's content; in Route mode the duplicates go to a child FlowFile
+     * written at the same time.
      */
-    private WriteOutcome writeRecords(final ProcessSession session, final FlowFile flowFile, final FlowFile duplicates,
+    private WriteOutcome writeRecords(final ProcessSession session, final FlowFile flowFile, final FlowFile duplicates, final FirstPass firstPass,
                                       final RecordReaderFactory readerFactory, final RecordSetWriterFactory writerFactory,
                                       final Configuration config, final CustomerAssignment assignment) {
         final Map<String, String> originalAttributes = flowFile.getAttributes();
         final Map<String, String> mainAttributes = new HashMap<>();
         final Map<String, String> duplicateAttributes = new HashMap<>();
         final int[] duplicateCount = new int[1];
-        final int expectedRecords = assignment.recordCount();
 
         final FlowFile written = session.write(flowFile, (in, out) -> {
-            try (RecordReader reader = readerFactory.createRecordReader(originalAttributes, in, flowFile.getSize(), getLogger())) {
-                final RecordSchema outputSchema = extendSchema(reader.getSchema(), config);
-                final RecordSchema writeSchema = writerFactory.getSchema(originalAttributes, outputSchema);
-                OutputStream duplicateStream = null;
-                RecordSetWriter duplicateWriter = null;
-                try (RecordSetWriter mainWriter = writerFactory.createWriter(getLogger(), writeSchema, out, originalAttributes)) {
-                    if (duplicates != null) {
-                        duplicateStream = session.write(duplicates);
-                        duplicateWriter = writerFactory.createWriter(getLogger(), writeSchema, duplicateStream, originalAttributes);
-                        duplicateWriter.beginRecordSet();
-                    }
-                    mainWriter.beginRecordSet();
-
-                    Record record;
-                    int index = 0;
-                    while ((record = reader.nextRecord()) != null) {
-                        if (index >= expectedRecords) {
-                            throw new IOException("The FlowFile yielded more records on the second read than on the first");
-                        }
-                        final boolean duplicate = assignment.isDuplicate(index);
-                        if (duplicate) {
-                            duplicateCount[0]++;
-                        }
-                        final boolean keep = config.outputMode() != OutputMode.COLLAPSE || assignment.isSurvivor(index);
-                        if (keep) {
-                            record.setValue(config.customerIdField(), assignment.customerIdOf(index));
-                            record.setValue(config.duplicateField(), config.outputMode() != OutputMode.COLLAPSE && duplicate);
-                            record.setValue(config.suspectField(), assignment.isSuspect(index));
-                            if (duplicateWriter != null && duplicate) {
-                                duplicateWriter.write(record);
-                            } else {
-                                mainWriter.write(record);
-                            }
-                        }
-                        index++;
-                    }
-                    if (index != expectedRecords) {
-                        throw new IOException("The FlowFile yielded fewer records on the second read than on the first");
-                    }
-
-                    final WriteResult mainResult = mainWriter.finishRecordSet();
-                    mainAttributes.putAll(mainResult.getAttributes());
-                    mainAttributes.put("record.count", String.valueOf(mainResult.getRecordCount()));
-                    mainAttributes.put(CoreAttributes.MIME_TYPE.key(), mainWriter.getMimeType());
-                    if (duplicateWriter != null) {
-                        final WriteResult duplicateResult = duplicateWriter.finishRecordSet();
-                        duplicateAttributes.putAll(duplicateResult.getAttributes());
-                        duplicateAttributes.put("record.count", String.valueOf(duplicateResult.getRecordCount()));
-                        duplicateAttributes.put(CoreAttributes.MIME_TYPE.key(), duplicateWriter.getMimeType());
-                    }
-                } finally {
-                    if (duplicateWriter != null) {
-                        duplicateWriter.close();
-                    }
-                    if (duplicateStream != null) {
-                        duplicateStream.close();
+            try {
+                if (firstPass.heldRecords() != null) {
+                    final Iterator<Record> held = firstPass.heldRecords().iterator();
+                    duplicateCount[0] = writeAll(session, firstPass.schema(), () -> held.hasNext() ? held.next() : null, out, duplicates,
+                            writerFactory, originalAttributes, config, assignment, mainAttributes, duplicateAttributes);
+                } else {
+                    try (RecordReader reader = readerFactory.createRecordReader(originalAttributes, in, flowFile.getSize(), getLogger())) {
+                        duplicateCount[0] = writeAll(session, reader.getSchema(), reader::nextRecord, out, duplicates,
+                                writerFactory, originalAttributes, config, assignment, mainAttributes, duplicateAttributes);
                     }
                 }
             } catch (final SchemaNotFoundException | MalformedRecordException e) {
@@ -722,6 +707,74 @@ public class CustomerDedup extends AbstractProcessor {
             }
         });
         return new WriteOutcome(written, mainAttributes, duplicates, duplicateAttributes, duplicateCount[0]);
+    }
+
+    /**
+     * @return the number of duplicate records
+     */
+    private int writeAll(final ProcessSession session, final RecordSchema readSchema, final RecordSource records, final OutputStream out,
+                         final FlowFile duplicates, final RecordSetWriterFactory writerFactory, final Map<String, String> originalAttributes,
+                         final Configuration config, final CustomerAssignment assignment, final Map<String, String> mainAttributes,
+                         final Map<String, String> duplicateAttributes) throws IOException, SchemaNotFoundException, MalformedRecordException {
+        final int expectedRecords = assignment.recordCount();
+        final RecordSchema writeSchema = writerFactory.getSchema(originalAttributes, extendSchema(readSchema, config));
+        int duplicateCount = 0;
+        OutputStream duplicateStream = null;
+        RecordSetWriter duplicateWriter = null;
+        try (RecordSetWriter mainWriter = writerFactory.createWriter(getLogger(), writeSchema, out, originalAttributes)) {
+            if (duplicates != null) {
+                duplicateStream = session.write(duplicates);
+                duplicateWriter = writerFactory.createWriter(getLogger(), writeSchema, duplicateStream, originalAttributes);
+                duplicateWriter.beginRecordSet();
+            }
+            mainWriter.beginRecordSet();
+
+            Record record;
+            int index = 0;
+            while ((record = records.next()) != null) {
+                if (index >= expectedRecords) {
+                    throw new IOException("The FlowFile yielded more records on the second read than on the first");
+                }
+                final boolean duplicate = assignment.isDuplicate(index);
+                if (duplicate) {
+                    duplicateCount++;
+                }
+                final boolean keep = config.outputMode() != OutputMode.COLLAPSE || assignment.isSurvivor(index);
+                if (keep) {
+                    record.setValue(config.customerIdField(), assignment.customerIdOf(index));
+                    record.setValue(config.duplicateField(), config.outputMode() != OutputMode.COLLAPSE && duplicate);
+                    record.setValue(config.suspectField(), assignment.isSuspect(index));
+                    if (duplicateWriter != null && duplicate) {
+                        duplicateWriter.write(record);
+                    } else {
+                        mainWriter.write(record);
+                    }
+                }
+                index++;
+            }
+            if (index != expectedRecords) {
+                throw new IOException("The FlowFile yielded fewer records on the second read than on the first");
+            }
+
+            final WriteResult mainResult = mainWriter.finishRecordSet();
+            mainAttributes.putAll(mainResult.getAttributes());
+            mainAttributes.put("record.count", String.valueOf(mainResult.getRecordCount()));
+            mainAttributes.put(CoreAttributes.MIME_TYPE.key(), mainWriter.getMimeType());
+            if (duplicateWriter != null) {
+                final WriteResult duplicateResult = duplicateWriter.finishRecordSet();
+                duplicateAttributes.putAll(duplicateResult.getAttributes());
+                duplicateAttributes.put("record.count", String.valueOf(duplicateResult.getRecordCount()));
+                duplicateAttributes.put(CoreAttributes.MIME_TYPE.key(), duplicateWriter.getMimeType());
+            }
+        } finally {
+            if (duplicateWriter != null) {
+                duplicateWriter.close();
+            }
+            if (duplicateStream != null) {
+                duplicateStream.close();
+            }
+        }
+        return duplicateCount;
     }
 
     private FlowFile writeMerges(final ProcessSession session, final FlowFile mergesFlowFile, final RecordSetWriterFactory writerFactory,

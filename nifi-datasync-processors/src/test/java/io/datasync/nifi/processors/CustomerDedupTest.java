@@ -482,6 +482,34 @@ class CustomerDedupTest {
     }
 
     @Test
+    void rereadingTheFlowFileGivesTheSameResultAsHoldingItsRecords() throws IOException {
+        runner.setProperty(CustomerDedup.OUTPUT_MODE, CustomerDedup.OutputMode.ROUTE.getValue());
+        emailAndPhoneRules("GB");
+        runner.setProperty(CustomerDedup.EXISTING_ID_RECORD_PATH, "/id");
+        final String content = json(
+                "{\"n\":1,\"id\":\"C-9\",\"email\":\"a@example.org\",\"phone\":null}",
+                "{\"n\":2,\"id\":null,\"email\":\"A@example.org\",\"phone\":\"020 7946 0958\"}",
+                "{\"n\":3,\"id\":\"C-5\",\"email\":\"b@example.org\",\"phone\":null}",
+                "{\"n\":4,\"id\":\"C-1\",\"email\":null,\"phone\":\"+44 20 7946 0958\"}");
+        final List<String> outputs = new ArrayList<>();
+        // 10000: held; 2: limit passed mid-FlowFile, read again; 0: always read again.
+        for (final String held : List.of("10000", "2", "0")) {
+            runner.setProperty(CustomerDedup.RECORDS_HELD_IN_MEMORY, held);
+            runner.enqueue(content);
+            runner.run();
+            runner.assertTransferCount(CustomerDedup.REL_UNIQUE, 1);
+            runner.assertTransferCount(CustomerDedup.REL_DUPLICATE, 1);
+            final List<JsonNode> unique = records(runner.getFlowFilesForRelationship(CustomerDedup.REL_UNIQUE).get(0));
+            final List<JsonNode> duplicate = records(runner.getFlowFilesForRelationship(CustomerDedup.REL_DUPLICATE).get(0));
+            assertEquals(List.of("C-1", "C-5"), ids(unique), held);
+            assertEquals(List.of("C-1", "C-1"), ids(duplicate), held);
+            outputs.add(unique + "|" + duplicate);
+            runner.clearTransferState();
+        }
+        assertEquals(1, new HashSet<>(outputs).size(), outputs.toString());
+    }
+
+    @Test
     void malformedInputGoesToFailureUnchanged() {
         runner.setProperty(CustomerDedup.OUTPUT_MODE, CustomerDedup.OutputMode.ROUTE.getValue());
         runner.setProperty("email", "/email");
