@@ -80,8 +80,8 @@ import java.util.concurrent.TimeUnit;
         + "blocked placeholder values and a maximum cluster size keep bad data from linking strangers. With a Distributed "
         + "Map Cache Client, SHA-256 hashes of the keys (never the raw values) map to customer ids across FlowFiles and "
         + "cluster nodes, claimed with atomic put-if-absent; when a FlowFile links two known ids, the lexicographically "
-        + "smallest survives and the merge is reported. Records are annotated, routed to unique/duplicate, or collapsed "
-        + "to one surviving record per customer.")
+        + "smallest survives and the merge is reported. Records are annotated (to success), routed (to unique and duplicate, "
+        + "which replace success when Output Mode is Route), or collapsed to one surviving record per customer (to success).")
 @InputRequirement(Requirement.INPUT_REQUIRED)
 @DynamicProperty(name = "Match rule name",
         value = "Comma-separated RecordPaths (all must match after normalisation)",
@@ -580,18 +580,18 @@ public class CustomerDedup extends AbstractProcessor {
             final List<IdentityMerge> merges = resolver.merges();
 
             final Map<String, String> summary = summaryAttributes(clusters, assignment, merges);
-            final FlowFile duplicates = config.outputMode() == OutputMode.ROUTE ? session.create(flowFile) : null;
-            if (duplicates != null) {
-                created.add(duplicates);
-            }
-            final WriteOutcome outcome = writeRecords(session, flowFile, duplicates, firstPass, readerFactory, writerFactory, config, assignment);
-
+            // Children first: the in-place write of the FlowFile comes last, so a failure before it leaves the content unchanged.
             FlowFile merged = null;
             if (!merges.isEmpty()) {
                 merged = session.create(flowFile);
                 created.add(merged);
                 merged = writeMerges(session, merged, writerFactory, merges);
             }
+            final FlowFile duplicates = config.outputMode() == OutputMode.ROUTE ? session.create(flowFile) : null;
+            if (duplicates != null) {
+                created.add(duplicates);
+            }
+            final WriteOutcome outcome = writeRecords(session, flowFile, duplicates, firstPass, readerFactory, writerFactory, config, assignment);
 
             final String details = "%d records, %d customers, %d duplicates, %d merges, %d suspect records".formatted(
                     clusters.recordCount(), assignment.customerCount(), outcome.duplicateCount(), merges.size(), clusters.suspectCount());

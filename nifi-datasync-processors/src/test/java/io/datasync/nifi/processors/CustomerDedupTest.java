@@ -2,8 +2,13 @@ package io.datasync.nifi.processors;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import org.apache.nifi.json.JsonRecordSetWriter;
+import org.apache.nifi.logging.ComponentLog;
 import org.apache.nifi.provenance.ProvenanceEventRecord;
 import org.apache.nifi.provenance.ProvenanceEventType;
+import org.apache.nifi.schema.access.SchemaNotFoundException;
+import org.apache.nifi.serialization.RecordSetWriter;
+import org.apache.nifi.serialization.record.RecordSchema;
 import org.apache.nifi.util.MockFlowFile;
 import org.apache.nifi.util.TestRunner;
 import org.apache.nifi.util.TestRunners;
@@ -11,6 +16,7 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 import java.io.IOException;
+import java.io.OutputStream;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
@@ -22,6 +28,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -521,6 +528,50 @@ class CustomerDedupTest {
         failed.assertContentEquals(content);
         assertTrue(failed.getAttribute(CustomerDedup.ERROR_ATTRIBUTE).startsWith("Records could not be processed"));
         assertTrue(failed.isPenalized());
+        assertEquals(0, runner.getQueueSize().getObjectCount());
+    }
+
+    /**
+     * The stock JSON writer, failing from the given call of createWriter on (simulates a full content repository).
+     */
+    static class FailingJsonRecordSetWriter extends JsonRecordSetWriter {
+        private final AtomicInteger calls = new AtomicInteger();
+        private final int failFromCall;
+
+        FailingJsonRecordSetWriter(final int failFromCall) {
+            this.failFromCall = failFromCall;
+        }
+
+        @Override
+        public RecordSetWriter createWriter(final ComponentLog logger, final RecordSchema schema, final OutputStream out,
+                                           final Map<String, String> variables) throws SchemaNotFoundException, IOException {
+            if (calls.incrementAndGet() >= failFromCall) {
+                throw new IOException("No space left on device");
+            }
+            return super.createWriter(logger, schema, out, variables);
+        }
+    }
+
+    @Test
+    void failureWhileWritingRemovesEveryCreatedChild() throws Exception {
+        runner.setProperty(CustomerDedup.OUTPUT_MODE, CustomerDedup.OutputMode.ROUTE.getValue());
+        runner.setProperty("email", "/email");
+        runner.setProperty(CustomerDedup.EXISTING_ID_RECORD_PATH, "/id");
+        // The merge FlowFile is written first (call 1); the main output (call 2) fails.
+        final FailingJsonRecordSetWriter failingWriter = new FailingJsonRecordSetWriter(2);
+        runner.addControllerService("failing-writer", failingWriter);
+        runner.enableControllerService(failingWriter);
+        runner.setProperty(CustomerDedup.RECORD_WRITER, "failing-writer");
+
+        final String content = json("{\"id\":\"C-2\",\"email\":\"a@example.org\"}", "{\"id\":\"C-1\",\"email\":\"a@example.org\"}");
+        runner.enqueue(content);
+        runner.run();
+        runner.assertAllFlowFilesTransferred(CustomerDedup.REL_FAILURE, 1);
+        final MockFlowFile failed = runner.getFlowFilesForRelationship(CustomerDedup.REL_FAILURE).get(0);
+        failed.assertContentEquals(content);
+        assertTrue(failed.isPenalized());
+        assertTrue(failed.getAttribute(CustomerDedup.ERROR_ATTRIBUTE).contains("No space left on device"));
+        failed.assertAttributeNotExists(CustomerDedup.CUSTOMER_COUNT);
         assertEquals(0, runner.getQueueSize().getObjectCount());
     }
 
