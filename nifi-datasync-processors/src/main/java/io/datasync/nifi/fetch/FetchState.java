@@ -24,6 +24,7 @@ public final class FetchState {
     public static final String RUN_ID = "run.id";
     public static final String RUN_LOWER = "run.lower";
     public static final String RUN_UPPER = "run.upper";
+    public static final String RUN_ADVANCE_TO = "run.advance.to";
     public static final String RUN_MAX = "run.max";
     public static final String RUN_PAGES = "run.pages";
     public static final String RUN_NEXT_URL = "run.next.url";
@@ -65,7 +66,8 @@ public final class FetchState {
                 positions.addAll(List.of(positionText.split(",")));
             }
             final String fingerprint = map.get(RUN_LAST_FINGERPRINT);
-            run = new Run(runId, parse(map.get(RUN_LOWER), timestamp), parse(map.get(RUN_UPPER), timestamp), parse(map.get(RUN_MAX), timestamp),
+            run = new Run(runId, parse(map.get(RUN_LOWER), timestamp), parse(map.get(RUN_UPPER), timestamp),
+                    parse(map.get(RUN_ADVANCE_TO), timestamp), parse(map.get(RUN_MAX), timestamp),
                     Long.parseLong(map.getOrDefault(RUN_PAGES, "0")), next, positions, fingerprint == null ? 0 : Long.parseLong(fingerprint));
         }
         return new FetchState(watermark, tracked, run);
@@ -85,6 +87,7 @@ public final class FetchState {
             map.put(RUN_ID, run.id());
             putIfPresent(map, RUN_LOWER, run.lower());
             putIfPresent(map, RUN_UPPER, run.upper());
+            putIfPresent(map, RUN_ADVANCE_TO, run.advanceTo());
             putIfPresent(map, RUN_MAX, run.max());
             map.put(RUN_PAGES, Long.toString(run.pages()));
             final PagePosition next = run.next();
@@ -104,12 +107,13 @@ public final class FetchState {
     }
 
     /**
-     * Closes the run: the watermark becomes the largest one emitted (never lower than before), and
+     * Closes the run: the watermark becomes the largest one emitted, or the end of the run's time
+     * slice when the run covered a whole slice (never lower than before), and
      * only the pairs a later request can still return (inside the lookback window) stay tracked.
      */
     public void completeRun(final Duration lookback) {
         if (run != null) {
-            watermark = Watermark.max(watermark, run.max());
+            watermark = Watermark.max(Watermark.max(watermark, run.max()), run.advanceTo());
         }
         run = null;
         if (watermark != null) {
@@ -148,14 +152,15 @@ public final class FetchState {
      *
      * @param id identifies the run in FlowFile attributes
      * @param lower inclusive lower bound fixed when the run started, null for none
-     * @param upper inclusive upper bound (now minus settle delay) fixed when the run started, null for none
+     * @param upper inclusive upper bound (now minus settle delay, or the end of a time slice) fixed when the run started, null for none
+     * @param advanceTo where the watermark goes when the run completes even if it emitted less (end of a settled time slice), or null
      * @param max largest watermark emitted so far in the run
      * @param pages pages fetched so far in the run
      * @param next position of the next request
      * @param positions fingerprints of the server-driven positions already fetched (loop detection)
      * @param lastFingerprint content fingerprint of the last non-empty page (loop detection)
      */
-    public record Run(String id, Watermark lower, Watermark upper, Watermark max, long pages, PagePosition next,
+    public record Run(String id, Watermark lower, Watermark upper, Watermark advanceTo, Watermark max, long pages, PagePosition next,
                       Set<String> positions, long lastFingerprint) {
     }
 }

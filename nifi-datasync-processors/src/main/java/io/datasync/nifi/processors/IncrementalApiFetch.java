@@ -206,7 +206,7 @@ public class IncrementalApiFetch extends AbstractProcessor {
 
     public static final PropertyDescriptor REQUEST_BODY_TEMPLATE = new PropertyDescriptor.Builder()
             .name("Request Body Template")
-            .description("JSON body sent with POST. The placeholders {{watermark}}, {{cursor}}, {{page}}, {{offset}} and {{pageSize}} "
+            .description("JSON body sent with POST. The placeholders {{watermark}}, {{upperBound}}, {{cursor}}, {{page}}, {{offset}} and {{pageSize}} "
                     + "are replaced by JSON values (a quoted text or a number, or null when not applicable), so write them without quotes.")
             .required(true)
             .expressionLanguageSupported(ExpressionLanguageScope.ENVIRONMENT)
@@ -293,12 +293,32 @@ public class IncrementalApiFetch extends AbstractProcessor {
             .dependsOn(WATERMARK_TYPE, WatermarkType.ISO_8601, WatermarkType.EPOCH_SECONDS, WatermarkType.EPOCH_MILLIS)
             .build();
 
+    public static final PropertyDescriptor MAX_RUN_SPAN = new PropertyDescriptor.Builder()
+            .name("Maximum Run Span")
+            .description("Limits one run to this much time above the stored watermark, so that a backfill proceeds in slices that each "
+                    + "complete (and commit their watermark) on their own and keep few keys tracked. A slice that ends before now minus the "
+                    + "Settle Delay moves the watermark to its end even when it held no records. Leave empty for runs up to the present.")
+            .required(false)
+            .addValidator(StandardValidators.TIME_PERIOD_VALIDATOR)
+            .dependsOn(WATERMARK_TYPE, WatermarkType.ISO_8601, WatermarkType.EPOCH_SECONDS, WatermarkType.EPOCH_MILLIS)
+            .build();
+
+    public static final PropertyDescriptor UPPER_BOUND_PARAMETER = new PropertyDescriptor.Builder()
+            .name("Upper Bound Parameter")
+            .description("Query parameter that asks for records with a watermark below a value (e.g. updated_at_max), sent when a run has an "
+                    + "upper bound (Settle Delay or Maximum Run Span). The value sent is one second above the run's bound, so it works "
+                    + "whether the API treats it as inclusive or exclusive; records above the bound are left for a later run.")
+            .required(false)
+            .addValidator(StandardValidators.NON_BLANK_VALIDATOR)
+            .dependsOn(WATERMARK_TYPE, WatermarkType.ISO_8601, WatermarkType.EPOCH_SECONDS, WatermarkType.EPOCH_MILLIS)
+            .build();
+
     public static final PropertyDescriptor MAX_TRACKED_KEYS = new PropertyDescriptor.Builder()
             .name("Maximum Tracked Keys")
             .description("Upper bound on the (watermark, key) pairs held in state: those emitted by the run in progress plus those inside "
-                    + "the lookback window at the watermark. A page that would exceed it is not emitted: the run stops with an error "
-                    + "bulletin and state unchanged, rather than risk duplicates or loss. Keep well below the state provider's size limit "
-                    + "(about 1 MB in ZooKeeper).")
+                    + "the lookback window at the watermark, so it bounds the records one run may emit. A page that would exceed it is not "
+                    + "emitted: the run stops with an error bulletin and state unchanged, rather than risk duplicates or loss. Keep it well "
+                    + "below the state provider's size limit (about 1 MB in ZooKeeper); split large backfills with Maximum Run Span.")
             .required(true)
             .defaultValue("10000")
             .addValidator(StandardValidators.POSITIVE_INTEGER_VALIDATOR)
@@ -534,7 +554,8 @@ public class IncrementalApiFetch extends AbstractProcessor {
 
     private static final List<PropertyDescriptor> PROPERTY_DESCRIPTORS = List.of(
             ENDPOINT_URL, HTTP_METHOD, REQUEST_BODY_TEMPLATE, RECORDS_POINTER, RECORD_KEY_POINTER, WATERMARK_POINTER, WATERMARK_TYPE,
-            WATERMARK_PARAMETER, WATERMARK_PARAMETER_FORMAT, INITIAL_WATERMARK, LOOKBACK_WINDOW, SETTLE_DELAY, MAX_TRACKED_KEYS,
+            WATERMARK_PARAMETER, WATERMARK_PARAMETER_FORMAT, INITIAL_WATERMARK, LOOKBACK_WINDOW, SETTLE_DELAY, MAX_RUN_SPAN,
+            UPPER_BOUND_PARAMETER, MAX_TRACKED_KEYS,
             PAGINATION_STRATEGY, PAGE_SIZE_PARAMETER, PAGE_SIZE, NEXT_URL_POINTER, CURSOR_SOURCE, CURSOR_POINTER, CURSOR_PARAMETER,
             PAGE_PARAMETER, FIRST_PAGE_NUMBER, OFFSET_PARAMETER, MAX_PAGES_PER_TRIGGER, AUTHENTICATION_STRATEGY, API_KEY_NAME, API_KEY,
             USERNAME, PASSWORD, BEARER_TOKEN, OAUTH2_ACCESS_TOKEN_PROVIDER, SSL_CONTEXT_SERVICE, PROXY_CONFIGURATION_SERVICE,
@@ -716,13 +737,13 @@ public class IncrementalApiFetch extends AbstractProcessor {
             // and the watermark does not advance past records the loop may have hidden.
             getLogger().error("Pagination loop detected at page {} of run {} from {} ({}); the run restarts from its first page at the next trigger",
                     pageNumber, run.id(), shownUrl, positionLoop ? "a next page already fetched in this run" : "the same records as the previous page");
-            state.setRun(new FetchState.Run(run.id(), run.lower(), run.upper(), runMax, pageNumber, config.paginator.first(), new LinkedHashSet<>(), 0));
+            state.setRun(new FetchState.Run(run.id(), run.lower(), run.upper(), run.advanceTo(), runMax, pageNumber, config.paginator.first(), new LinkedHashSet<>(), 0));
             step = PageStep.STOP_AND_YIELD;
         } else if (next.isPresent()) {
-            state.setRun(new FetchState.Run(run.id(), run.lower(), run.upper(), runMax, pageNumber, next.get(), positions, fingerprint));
+            state.setRun(new FetchState.Run(run.id(), run.lower(), run.upper(), run.advanceTo(), runMax, pageNumber, next.get(), positions, fingerprint));
             step = PageStep.CONTINUE;
         } else {
-            state.setRun(new FetchState.Run(run.id(), run.lower(), run.upper(), runMax, pageNumber, run.next(), positions, fingerprint));
+            state.setRun(new FetchState.Run(run.id(), run.lower(), run.upper(), run.advanceTo(), runMax, pageNumber, run.next(), positions, fingerprint));
             state.completeRun(config.lookback);
             step = PageStep.RUN_COMPLETE;
         }
@@ -796,9 +817,22 @@ public class IncrementalApiFetch extends AbstractProcessor {
     private static FetchState.Run startRun(final Settings config, final Watermark stored) {
         final Watermark base = stored != null ? stored : config.initialWatermark;
         final Watermark lower = base == null ? null : (base.isTimestamp() ? base.minus(config.lookback) : base);
-        final Watermark upper = config.watermarkFormat.isTimestamp() && !config.settleDelay.isZero()
-                ? Watermark.ofInstant(Instant.now().minus(config.settleDelay)) : null;
-        return new FetchState.Run(UUID.randomUUID().toString(), lower, upper, null, 0, config.paginator.first(), new LinkedHashSet<>(), 0);
+        if (!config.watermarkFormat.isTimestamp()) {
+            return new FetchState.Run(UUID.randomUUID().toString(), lower, null, null, null, 0, config.paginator.first(), new LinkedHashSet<>(), 0);
+        }
+        final Instant now = Instant.now();
+        final Instant settled = now.minus(config.settleDelay);
+        Watermark upper = config.settleDelay.isZero() ? null : Watermark.ofInstant(settled);
+        Watermark advanceTo = null;
+        if (config.maxRunSpan != null && base != null) {
+            // A slice that ends before the settled present is complete once fetched, so the watermark may move to its end.
+            final Instant sliceEnd = base.toInstant().plus(config.maxRunSpan);
+            if (sliceEnd.isBefore(settled)) {
+                upper = Watermark.ofInstant(sliceEnd);
+                advanceTo = upper;
+            }
+        }
+        return new FetchState.Run(UUID.randomUUID().toString(), lower, upper, advanceTo, null, 0, config.paginator.first(), new LinkedHashSet<>(), 0);
     }
 
     private static String lastRecordValue(final List<JsonNode> records, final JsonPointer pointer) {
@@ -850,6 +884,8 @@ public class IncrementalApiFetch extends AbstractProcessor {
         private final Watermark initialWatermark;
         private final Duration lookback;
         private final Duration settleDelay;
+        private final Duration maxRunSpan;
+        private final String upperBoundParameter;
         private final Duration maxRateLimitWait;
         private final int maxTrackedKeys;
         private final int maxPagesPerTrigger;
@@ -875,6 +911,8 @@ public class IncrementalApiFetch extends AbstractProcessor {
             initialWatermark = initial == null || initial.isBlank() ? null : watermarkFormat.parseLenient(initial);
             lookback = watermarkFormat.isTimestamp() ? period(context, LOOKBACK_WINDOW) : Duration.ZERO;
             settleDelay = watermarkFormat.isTimestamp() ? period(context, SETTLE_DELAY) : Duration.ZERO;
+            maxRunSpan = watermarkFormat.isTimestamp() && context.getProperty(MAX_RUN_SPAN).isSet() ? period(context, MAX_RUN_SPAN) : null;
+            upperBoundParameter = watermarkFormat.isTimestamp() ? context.getProperty(UPPER_BOUND_PARAMETER).getValue() : null;
             maxRateLimitWait = period(context, MAX_RATE_LIMIT_WAIT);
             maxTrackedKeys = context.getProperty(MAX_TRACKED_KEYS).asInteger();
             maxPagesPerTrigger = context.getProperty(MAX_PAGES_PER_TRIGGER).asInteger();
@@ -1024,6 +1062,9 @@ public class IncrementalApiFetch extends AbstractProcessor {
                 if (watermarkParameter != null && run.lower() != null) {
                     parameters.put(watermarkParameter, parameterFormat.format(run.lower()));
                 }
+                if (upperBoundParameter != null && run.upper() != null) {
+                    parameters.put(upperBoundParameter, parameterFormat.format(upperBoundSent(run.upper())));
+                }
                 if (pageSizeParameter != null) {
                     parameters.put(pageSizeParameter, Integer.toString(pageSize));
                 }
@@ -1042,9 +1083,15 @@ public class IncrementalApiFetch extends AbstractProcessor {
                 values.put("page", strategy == PaginationStrategy.PAGE_NUMBER ? number : "null");
                 values.put("offset", strategy == PaginationStrategy.OFFSET ? number : "null");
                 values.put("pageSize", Integer.toString(pageSize));
+                values.put("upperBound", run.upper() == null ? "null" : parameterFormat.formatJson(upperBoundSent(run.upper())));
                 body = RequestTemplates.renderBody(bodyTemplate, values);
             }
             return new PageFetcher.PageRequest(URI.create(url), headers, body);
+        }
+
+        /** One second above the bound: after rounding down it is still above it, so inclusive and exclusive APIs both return the bound. */
+        private static Watermark upperBoundSent(final Watermark upper) {
+            return Watermark.ofInstant(upper.toInstant().plusSeconds(1));
         }
 
         /** Next URLs are kept in state without the API key; it is added again to each request. */

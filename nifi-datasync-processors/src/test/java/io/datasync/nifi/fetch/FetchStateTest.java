@@ -27,7 +27,7 @@ class FetchStateTest {
         final TrackedKeys keys = new TrackedKeys(10);
         keys.addAll(List.of(new TrackedKeys.Entry(at("2024-01-01T00:00:00Z"), "a")));
         final FetchState state = new FetchState(at("2023-12-31T00:00:00Z"), keys,
-                new FetchState.Run("r1", at("2023-12-31T00:00:00Z"), at("2024-02-01T00:00:00Z"), at("2024-01-01T00:00:00Z"), 3,
+                new FetchState.Run("r1", at("2023-12-31T00:00:00Z"), at("2024-02-01T00:00:00Z"), at("2024-02-01T00:00:00Z"), at("2024-01-01T00:00:00Z"), 3,
                         PagePosition.ofCursor("c3"), new LinkedHashSet<>(List.of("ab", "cd")), 99));
         final Map<String, String> map = state.toMap(MAPPER);
         final FetchState restored = FetchState.fromMap(map, true, 10, MAPPER);
@@ -44,7 +44,7 @@ class FetchStateTest {
                 new TrackedKeys.Entry(at("2024-01-01T09:30:00Z"), "recent"),
                 new TrackedKeys.Entry(at("2024-01-01T10:00:00Z"), "edge")));
         final FetchState state = new FetchState(null, keys,
-                new FetchState.Run("r", null, null, at("2024-01-01T10:00:00Z"), 1, PagePosition.start(), Set.of(), 0));
+                new FetchState.Run("r", null, null, null, at("2024-01-01T10:00:00Z"), 1, PagePosition.start(), Set.of(), 0));
         state.completeRun(Duration.ofHours(1));
         assertEquals(at("2024-01-01T10:00:00Z"), state.watermark());
         assertNull(state.run());
@@ -59,8 +59,17 @@ class FetchStateTest {
     @Test
     void aRunThatEmittedNothingKeepsTheWatermark() {
         final FetchState state = new FetchState(at("2024-01-01T00:00:00Z"), new TrackedKeys(5),
-                new FetchState.Run("r", null, null, null, 1, PagePosition.start(), Set.of(), 0));
+                new FetchState.Run("r", null, null, null, null, 1, PagePosition.start(), Set.of(), 0));
         state.completeRun(Duration.ZERO);
         assertEquals(at("2024-01-01T00:00:00Z"), state.watermark());
+    }
+
+    @Test
+    void aCompletedTimeSliceAdvancesToItsEndEvenWhenEmpty() {
+        final FetchState state = new FetchState(at("2024-01-01T00:00:00Z"), new TrackedKeys(5),
+                new FetchState.Run("r", at("2024-01-01T00:00:00Z"), at("2024-01-02T00:00:00Z"), at("2024-01-02T00:00:00Z"), null, 1,
+                        PagePosition.start(), Set.of(), 0));
+        state.completeRun(Duration.ZERO);
+        assertEquals(at("2024-01-02T00:00:00Z"), state.watermark());
     }
 }

@@ -68,6 +68,7 @@ final class FakeRecordApi extends Dispatcher {
         }
         final HttpUrl url = request.getRequestUrl();
         final String since = url.queryParameter("since");
+        final String until = url.queryParameter("until");
         final int limit = url.queryParameter("limit") == null ? 100 : Integer.parseInt(url.queryParameter("limit"));
         Comparator<ObjectNode> order = Comparator.comparing((ObjectNode r) -> Instant.parse(r.get("updated_at").asText()))
                 .thenComparing(r -> r.get("id").asText());
@@ -76,7 +77,8 @@ final class FakeRecordApi extends Dispatcher {
         }
         final List<ObjectNode> matching = new ArrayList<>();
         for (final ObjectNode record : records) {
-            if (since == null || !Instant.parse(record.get("updated_at").asText()).isBefore(Instant.parse(since))) {
+            final Instant updated = Instant.parse(record.get("updated_at").asText());
+            if ((since == null || !updated.isBefore(Instant.parse(since))) && (until == null || updated.isBefore(Instant.parse(until)))) {
                 matching.add(record);
             }
         }

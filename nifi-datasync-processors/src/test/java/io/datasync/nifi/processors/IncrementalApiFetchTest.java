@@ -297,6 +297,33 @@ class IncrementalApiFetchTest {
     }
 
     @Test
+    void maximumRunSpanBackfillsInSlicesThatEachComplete() throws IOException {
+        final FakeRecordApi api = new FakeRecordApi(FakeRecordApi.Paging.OFFSET);
+        api.add("day0", T0);
+        api.add("day2a", Instant.parse(T0).plus(Duration.ofDays(2)).toString());
+        api.add("day2b", Instant.parse(T0).plus(Duration.ofDays(2)).toString());
+        api.add("day5", Instant.parse(T0).plus(Duration.ofDays(5)).toString());
+        final TestRunner runner = runner(start(api), FakeRecordApi.Paging.OFFSET);
+        runner.setProperty(IncrementalApiFetch.INITIAL_WATERMARK, T0);
+        runner.setProperty(IncrementalApiFetch.MAX_RUN_SPAN, "1 day");
+        runner.setProperty(IncrementalApiFetch.UPPER_BOUND_PARAMETER, "until");
+        runner.setProperty(IncrementalApiFetch.MAX_TRACKED_KEYS, "2");
+
+        runner.run();
+        assertEquals(List.of("day0"), drain(runner));
+        assertEquals(Instant.parse(T0).plus(Duration.ofDays(1)).toString(), state(runner, FetchState.WATERMARK));
+        assertTrue(api.requests.get(0).getRequestUrl().toString().contains("until=" + Instant.parse(T0).plus(Duration.ofDays(1)).plusSeconds(1).toString().replace(":", "%3A")));
+        runner.run();
+        assertEquals(List.of("day2a", "day2b"), drain(runner));
+        for (int run = 0; run < 4; run++) {
+            runner.run();
+        }
+        drain(runner);
+        assertEmittedExactlyOnce(Set.of("day0", "day2a", "day2b", "day5"));
+        assertEquals(Instant.parse(T0).plus(Duration.ofDays(6)).toString(), state(runner, FetchState.WATERMARK));
+    }
+
+    @Test
     void unsortedResponsesAdvanceToTheLargestWatermarkOfTheRun() throws IOException {
         final FakeRecordApi api = new FakeRecordApi(FakeRecordApi.Paging.STARTING_AFTER);
         api.newestFirst = true;
