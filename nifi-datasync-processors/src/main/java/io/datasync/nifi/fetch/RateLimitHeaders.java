@@ -74,7 +74,20 @@ public final class RateLimitHeaders {
     }
 
     private static Optional<Duration> parseDeltaSeconds(final String value) {
-        return parseLong(value).map(seconds -> Duration.ofSeconds(Math.max(0, seconds)));
+        if (value == null) {
+            return Optional.empty();
+        }
+        final Optional<Long> whole = parseLong(value);
+        if (whole.isPresent()) {
+            return Optional.of(Duration.ofSeconds(Math.max(0, whole.get())));
+        }
+        // Some APIs (Shopify) send fractional seconds such as "2.0"; round up so the wait is never too short.
+        try {
+            final double seconds = Double.parseDouble(value.trim());
+            return Double.isFinite(seconds) ? Optional.of(Duration.ofMillis((long) Math.ceil(Math.max(0, seconds) * 1000))) : Optional.empty();
+        } catch (final NumberFormatException e) {
+            return Optional.empty();
+        }
     }
 
     private static Optional<Long> parseLong(final String value) {

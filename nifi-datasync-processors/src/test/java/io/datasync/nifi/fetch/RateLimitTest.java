@@ -29,6 +29,7 @@ class RateLimitTest {
                 RateLimitHeaders.requestedWait(headers(Map.of("Retry-After", "Thu, 01 Jan 2026 12:01:30 GMT")), NOW));
         assertEquals(Optional.of(Duration.ZERO), RateLimitHeaders.requestedWait(headers(Map.of("Retry-After", "Thu, 01 Jan 2026 11:00:00 GMT")), NOW));
         assertEquals(Optional.empty(), RateLimitHeaders.requestedWait(headers(Map.of("Retry-After", "soon")), NOW));
+        assertEquals(Optional.of(Duration.ofMillis(2001)), RateLimitHeaders.requestedWait(headers(Map.of("Retry-After", "2.0001")), NOW));
     }
 
     @Test
