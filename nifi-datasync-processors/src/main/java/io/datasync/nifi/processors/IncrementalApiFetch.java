@@ -147,6 +147,16 @@ import java.util.concurrent.atomic.AtomicReference;
                 Set "Request Rate Limit" to 4.
                 """
 )
+@UseCase(
+        description = "Pull new objects from a Stripe-style list API that pages with starting_after set to the last record's id.",
+        keywords = {"stripe", "starting_after", "cursor", "epoch"},
+        configuration = """
+                Set "Endpoint URL" to https://api.stripe.com/v1/customers.
+                Set "Records Pointer" to /data, "Record Key Pointer" to /id, "Watermark Pointer" to /created, "Watermark Type" to                 "Epoch Seconds" and "Watermark Parameter" to created[gte].
+                Set "Pagination Strategy" to "Cursor", "Cursor Source" to "Last Record", "Cursor Pointer" to /id and                 "Cursor Parameter" to starting_after; set "Page Size Parameter" to limit and "Page Size" to 100.
+                Set "Authentication Strategy" to "Bearer Token" and "Bearer Token" to the secret key (a sensitive parameter).
+                """
+)
 public class IncrementalApiFetch extends AbstractProcessor {
 
     static final String MIME_TYPE = "mime.type";
@@ -305,9 +315,9 @@ public class IncrementalApiFetch extends AbstractProcessor {
 
     public static final PropertyDescriptor UPPER_BOUND_PARAMETER = new PropertyDescriptor.Builder()
             .name("Upper Bound Parameter")
-            .description("Query parameter that asks for records with a watermark below a value (e.g. updated_at_max), sent when a run has an "
-                    + "upper bound (Settle Delay or Maximum Run Span). The value sent is one second above the run's bound, so it works "
-                    + "whether the API treats it as inclusive or exclusive; records above the bound are left for a later run.")
+            .description("Query parameter that asks for records with a watermark below a value (e.g. updated_at_max). The value sent is one second above the run's bound, so it works "
+                    + "whether the API treats it as inclusive or exclusive. A run's upper bound is the end of its slice (Maximum Run Span) or "
+                    + "else its start time minus the Settle Delay; records above it are left for a later run.")
             .required(false)
             .addValidator(StandardValidators.NON_BLANK_VALIDATOR)
             .dependsOn(WATERMARK_TYPE, WatermarkType.ISO_8601, WatermarkType.EPOCH_SECONDS, WatermarkType.EPOCH_MILLIS)
@@ -822,7 +832,8 @@ public class IncrementalApiFetch extends AbstractProcessor {
         }
         final Instant now = Instant.now();
         final Instant settled = now.minus(config.settleDelay);
-        Watermark upper = config.settleDelay.isZero() ? null : Watermark.ofInstant(settled);
+        // Records stamped after the run started are left for the next run, so every run has a fixed upper bound.
+        Watermark upper = Watermark.ofInstant(settled);
         Watermark advanceTo = null;
         if (config.maxRunSpan != null && base != null) {
             // A slice that ends before the settled present is complete once fetched, so the watermark may move to its end.
