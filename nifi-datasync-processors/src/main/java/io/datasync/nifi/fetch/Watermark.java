@@ -3,7 +3,6 @@ package io.datasync.nifi.fetch;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.format.DateTimeFormatter;
-import java.util.Objects;
 
 /**
  * A watermark value: either an instant (kept at full nanosecond precision, so that a stored
@@ -102,7 +101,7 @@ public final class Watermark implements Comparable<Watermark> {
 
     @Override
     public int hashCode() {
-        return Objects.hash(timestamp, major, nanos);
+        return 31 * (31 * Boolean.hashCode(timestamp) + Long.hashCode(major)) + nanos;
     }
 
     @Override

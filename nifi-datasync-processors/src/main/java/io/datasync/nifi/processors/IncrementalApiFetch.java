@@ -307,7 +307,8 @@ public class IncrementalApiFetch extends AbstractProcessor {
             .name("Maximum Run Span")
             .description("Limits one run to this much time above the stored watermark, so that a backfill proceeds in slices that each "
                     + "complete (and commit their watermark) on their own and keep few keys tracked. A slice that ends before now minus the "
-                    + "Settle Delay moves the watermark to its end even when it held no records. Leave empty for runs up to the present.")
+                    + "Settle Delay moves the watermark to its end even when it held no records. Needs a starting point (stored watermark or "
+                    + "Initial Watermark). Leave empty for runs up to the present.")
             .required(false)
             .addValidator(StandardValidators.TIME_PERIOD_VALIDATOR)
             .dependsOn(WATERMARK_TYPE, WatermarkType.ISO_8601, WatermarkType.EPOCH_SECONDS, WatermarkType.EPOCH_MILLIS)
@@ -678,7 +679,15 @@ public class IncrementalApiFetch extends AbstractProcessor {
 
     private PageStep fetchPage(final ProcessContext context, final ProcessSession session, final Settings config, final FetchState state) {
         final FetchState.Run run = state.run();
-        final PageFetcher.PageRequest request = config.buildRequest(run);
+        final PageFetcher.PageRequest request;
+        try {
+            request = config.buildRequest(run);
+        } catch (final IllegalArgumentException e) {
+            // A next URL handed out by the API that is not a valid URI.
+            getLogger().error("Request for page {} of run {} is not a valid URL: {}; state not advanced",
+                    run.pages() + 1, run.id(), config.redactor.scrub(e.getMessage()));
+            return PageStep.STOP_AND_YIELD;
+        }
         final String shownUrl = config.redactor.redact(request.uri().toString());
 
         final PageFetcher.Outcome outcome;
