@@ -108,6 +108,14 @@ class PageFetcherTest {
     }
 
     @Test
+    void rateLimitWithoutAWaitHeaderBacksOff() throws Exception {
+        server.enqueue(new MockResponse().setResponseCode(429));
+        server.enqueue(new MockResponse().setBody("[]"));
+        assertInstanceOf(PageFetcher.Success.class, fetch(fetcher(3, Duration.ofSeconds(10)), none()));
+        assertEquals(List.of(Duration.ofMillis(4)), sleeps);
+    }
+
+    @Test
     void exhaustedBudgetOnASuccessAsksForAPause() throws Exception {
         server.enqueue(new MockResponse().setBody("[]").setHeader("X-RateLimit-Remaining", "0").setHeader("X-RateLimit-Reset", "5"));
         final PageFetcher.Success success = assertInstanceOf(PageFetcher.Success.class, fetch(fetcher(0, Duration.ofSeconds(10)), none()));

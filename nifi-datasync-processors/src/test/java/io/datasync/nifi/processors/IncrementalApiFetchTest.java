@@ -582,6 +582,48 @@ class IncrementalApiFetchTest {
     }
 
     @Test
+    void staticCredentialsAreSentAsConfigured() throws IOException {
+        final FakeRecordApi api = new FakeRecordApi(FakeRecordApi.Paging.NONE);
+        api.addMany(1, "a", T0);
+        final TestRunner runner = runner(start(api), FakeRecordApi.Paging.NONE);
+
+        runner.setProperty(IncrementalApiFetch.AUTHENTICATION_STRATEGY, IncrementalApiFetch.AuthenticationStrategy.BASIC);
+        runner.setProperty(IncrementalApiFetch.USERNAME, "sync");
+        runner.setProperty(IncrementalApiFetch.PASSWORD, "pa55");
+        runner.run();
+        assertEquals("Basic c3luYzpwYTU1", api.requests.get(0).getHeader("Authorization"));
+
+        runner.setProperty(IncrementalApiFetch.AUTHENTICATION_STRATEGY, IncrementalApiFetch.AuthenticationStrategy.BEARER);
+        runner.setProperty(IncrementalApiFetch.BEARER_TOKEN, "tok-1");
+        runner.run();
+        assertEquals("Bearer tok-1", api.requests.get(1).getHeader("Authorization"));
+
+        runner.setProperty(IncrementalApiFetch.AUTHENTICATION_STRATEGY, IncrementalApiFetch.AuthenticationStrategy.API_KEY_HEADER);
+        runner.setProperty(IncrementalApiFetch.API_KEY_NAME, "X-Api-Key");
+        runner.setProperty(IncrementalApiFetch.API_KEY, "key-1");
+        runner.run();
+        assertEquals("key-1", api.requests.get(2).getHeader("X-Api-Key"));
+        assertNull(api.requests.get(2).getHeader("Authorization"));
+        assertEquals(1, drain(runner).size(), "later runs suppress the record already emitted");
+    }
+
+    @Test
+    void requestRateLimitSpacesRequests() throws IOException {
+        final FakeRecordApi api = new FakeRecordApi(FakeRecordApi.Paging.LINK);
+        api.addMany(30, "q", T0);
+        final TestRunner runner = runner(start(api), FakeRecordApi.Paging.LINK);
+        runner.setProperty(IncrementalApiFetch.PAGE_SIZE, "10");
+        runner.setProperty(IncrementalApiFetch.REQUEST_RATE_LIMIT, "0.5");
+
+        runner.run();
+        assertEquals(30, drain(runner).size());
+        assertEquals(2, sleeps.size(), sleeps.toString());
+        // The sleeper records instead of sleeping, so the limiter's slots pile up: about 2 s, then about 4 s, less elapsed time.
+        assertTrue(sleeps.get(0).toMillis() > 1000 && sleeps.get(0).toMillis() <= 2000, sleeps.toString());
+        assertTrue(sleeps.get(1).toMillis() > sleeps.get(0).toMillis() + 1000 && sleeps.get(1).toMillis() <= 4000, sleeps.toString());
+    }
+
+    @Test
     void exceedingMaximumTrackedKeysFailsLoudlyWithoutEmitting() throws IOException {
         final FakeRecordApi api = new FakeRecordApi(FakeRecordApi.Paging.OFFSET);
         api.addMany(150, "b", T0);
