@@ -613,14 +613,14 @@ class IncrementalApiFetchTest {
         api.addMany(30, "q", T0);
         final TestRunner runner = runner(start(api), FakeRecordApi.Paging.LINK);
         runner.setProperty(IncrementalApiFetch.PAGE_SIZE, "10");
-        runner.setProperty(IncrementalApiFetch.REQUEST_RATE_LIMIT, "0.5");
+        runner.setProperty(IncrementalApiFetch.REQUEST_RATE_LIMIT, "0.1");
 
         runner.run();
         assertEquals(30, drain(runner).size());
         assertEquals(2, sleeps.size(), sleeps.toString());
-        // The sleeper records instead of sleeping, so the limiter's slots pile up: about 2 s, then about 4 s, less elapsed time.
-        assertTrue(sleeps.get(0).toMillis() > 1000 && sleeps.get(0).toMillis() <= 2000, sleeps.toString());
-        assertTrue(sleeps.get(1).toMillis() > sleeps.get(0).toMillis() + 1000 && sleeps.get(1).toMillis() <= 4000, sleeps.toString());
+        // The sleeper records instead of sleeping, so the limiter's slots pile up: 10 s, then 20 s, less the time elapsed.
+        assertTrue(sleeps.get(0).toMillis() > 5000 && sleeps.get(0).toMillis() <= 10000, sleeps.toString());
+        assertTrue(sleeps.get(1).toMillis() > sleeps.get(0).toMillis() + 5000 && sleeps.get(1).toMillis() <= 20000, sleeps.toString());
     }
 
     @Test
