@@ -1,5 +1,6 @@
 package io.datasync.nifi.fetch;
 
+import com.fasterxml.jackson.core.JsonLocation;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonPointer;
 import com.fasterxml.jackson.core.JsonProcessingException;
@@ -43,7 +44,10 @@ public final class PageParser {
                 throw new MalformedPageException("Response body has content after its JSON value");
             }
         } catch (final JsonProcessingException e) {
-            throw new MalformedPageException("Response body is not valid JSON: " + e.getOriginalMessage(), e);
+            // Only the position: the parser's own message quotes body text, which may be personal data.
+            final JsonLocation location = e.getLocation();
+            throw new MalformedPageException("Response body is not valid JSON"
+                    + (location == null ? "" : " (line " + location.getLineNr() + ", column " + location.getColumnNr() + ")"), e);
         } catch (final IOException e) {
             throw new MalformedPageException("Response body could not be read: " + e.getMessage(), e);
         }

@@ -432,9 +432,9 @@ class IncrementalApiFetchTest {
     void readTimeoutIsRetried() throws IOException {
         final FakeRecordApi api = new FakeRecordApi(FakeRecordApi.Paging.NONE);
         api.addMany(2, "r", T0);
-        api.enqueueFirst(new MockResponse().setHeadersDelay(1, TimeUnit.SECONDS).setBody("[]"));
+        api.enqueueFirst(new MockResponse().setHeadersDelay(1500, TimeUnit.MILLISECONDS).setBody("[]"));
         final TestRunner runner = runner(start(api), FakeRecordApi.Paging.NONE);
-        runner.setProperty(IncrementalApiFetch.READ_TIMEOUT, "250 ms");
+        runner.setProperty(IncrementalApiFetch.READ_TIMEOUT, "600 ms");
 
         runner.run();
         assertEquals(2, drain(runner).size());
