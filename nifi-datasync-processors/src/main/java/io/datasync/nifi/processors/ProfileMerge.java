@@ -394,7 +394,8 @@ public class ProfileMerge extends AbstractProcessor {
             getLogger().error("Cannot merge {}: {}", flowFile, e.getMessage());
             routeUnchanged(session, flowFile, REL_FAILURE, e.getMessage());
             return;
-        } catch (final IOException | MalformedRecordException | SchemaNotFoundException | ProcessException e) {
+        } catch (final IOException | MalformedRecordException | SchemaNotFoundException | RuntimeException e) {
+            // Readers report content they cannot parse or coerce with unchecked exceptions too (e.g. type conversion).
             getLogger().error("Cannot read records from {}", flowFile, e);
             routeUnchanged(session, flowFile, REL_FAILURE, "Input is not readable with the configured Record Reader: " + e.getClass().getSimpleName());
             return;
@@ -441,7 +442,8 @@ public class ProfileMerge extends AbstractProcessor {
             getLogger().error("Cannot merge {}: {}", flowFile, e.getMessage());
             routeUnchanged(session, flowFile, REL_FAILURE, e.getMessage());
             return;
-        } catch (final ProcessException e) {
+        } catch (final RuntimeException e) {
+            // The session discards content written by a failed callback, so the FlowFile is still the original.
             getLogger().error("Cannot write golden profiles for {}", flowFile, e);
             routeUnchanged(session, flowFile, REL_FAILURE, "Output could not be written with the configured Record Writer: "
                     + (e.getCause() == null ? e.getClass() : e.getCause().getClass()).getSimpleName());
@@ -629,6 +631,8 @@ public class ProfileMerge extends AbstractProcessor {
         keys.sort(null);
         final List<Record> profiles = new ArrayList<>(keys.size());
         int conflictsResolved = 0;
+        // Records of a FlowFile share few distinct timestamps: format each once for lineage.
+        final Map<Long, String> isoTimestamps = new HashMap<>();
         for (final String key : keys) {
             final List<SourceRecord> records = input.groups().get(key).records;
             final Record stored = storedProfiles.get(key);
@@ -638,7 +642,7 @@ public class ProfileMerge extends AbstractProcessor {
             }
             final MergedProfile merged = config.merger().merge(records, resolution.mergeFields());
             conflictsResolved += merged.conflictsResolved();
-            profiles.add(toRecord(merged, resolution, config.lineageField()));
+            profiles.add(toRecord(merged, resolution, config.lineageField(), isoTimestamps));
         }
 
         final WriteResult[] writeResult = new WriteResult[1];
@@ -661,7 +665,8 @@ public class ProfileMerge extends AbstractProcessor {
         return new MergeOutcome(written, writeResult[0], mimeType[0], conflictsResolved);
     }
 
-    private static Record toRecord(final MergedProfile merged, final ProfileSchemaResolver.Resolution resolution, final String lineageField) {
+    private static Record toRecord(final MergedProfile merged, final ProfileSchemaResolver.Resolution resolution, final String lineageField,
+                                   final Map<Long, String> isoTimestamps) {
         final Map<String, Object> values = new HashMap<>(resolution.mergeFields().size() * 2);
         for (final Map.Entry<String, MergedValue> entry : merged.values().entrySet()) {
             final String field = entry.getKey();
@@ -673,12 +678,12 @@ public class ProfileMerge extends AbstractProcessor {
             values.put(field, value);
         }
         if (lineageField != null) {
-            values.put(lineageField, lineageJson(merged));
+            values.put(lineageField, lineageJson(merged, isoTimestamps));
         }
         return new MapRecord(resolution.schema(), values);
     }
 
-    private static String lineageJson(final MergedProfile merged) {
+    private static String lineageJson(final MergedProfile merged, final Map<Long, String> isoTimestamps) {
         final StringWriter json = new StringWriter(64 + merged.values().size() * 64);
         try (JsonGenerator generator = JSON_FACTORY.createGenerator(json)) {
             generator.writeStartObject();
@@ -689,7 +694,7 @@ public class ProfileMerge extends AbstractProcessor {
                 if (timestamp == null) {
                     generator.writeNullField("timestamp");
                 } else {
-                    generator.writeStringField("timestamp", Instant.ofEpochMilli(timestamp).toString());
+                    generator.writeStringField("timestamp", isoTimestamps.computeIfAbsent(timestamp, millis -> Instant.ofEpochMilli(millis).toString()));
                 }
                 generator.writeEndObject();
             }
