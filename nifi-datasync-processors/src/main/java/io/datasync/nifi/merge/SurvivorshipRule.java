@@ -1,5 +1,6 @@
 package io.datasync.nifi.merge;
 
+import java.util.Comparator;
 import java.util.List;
 
 /**
@@ -15,7 +16,7 @@ public interface SurvivorshipRule {
     MergedValue choose(List<Candidate> candidates);
 
     /** Picks the candidate the comparator prefers (sorts first) among those the filter accepts. */
-    static Candidate best(final List<Candidate> candidates, final java.util.Comparator<Candidate> preference, final boolean nonEmptyOnly) {
+    static Candidate best(final List<Candidate> candidates, final Comparator<Candidate> preference, final boolean nonEmptyOnly) {
         Candidate best = null;
         for (final Candidate candidate : candidates) {
             if (nonEmptyOnly && Values.isEmpty(candidate.value())) {

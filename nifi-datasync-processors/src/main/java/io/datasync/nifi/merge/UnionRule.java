@@ -1,7 +1,9 @@
 package io.datasync.nifi.merge;
 
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collection;
+import java.util.Collections;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
@@ -52,11 +54,11 @@ final class UnionRule implements SurvivorshipRule {
             return List.of();
         }
         if (value instanceof Object[] array) {
-            return java.util.Arrays.asList(array);
+            return Arrays.asList(array);
         }
         if (value instanceof Collection<?> collection) {
             return collection;
         }
-        return java.util.Collections.singletonList(value);
+        return Collections.singletonList(value);
     }
 }

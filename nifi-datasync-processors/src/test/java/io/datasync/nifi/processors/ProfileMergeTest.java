@@ -388,6 +388,10 @@ class ProfileMergeTest {
         assertTrue(profiles.get("c2").get("zip").isTextual());
         assertEquals("7001", profiles.get("c2").get("zip").asText());
         assertEquals("F-75001", profiles.get("c1").get("zip").asText());
+        final List<String> warnings = runner.getLogger().getWarnMessages().stream().map(message -> message.getMsg()).toList();
+        assertEquals(1, warnings.size(), warnings.toString());
+        assertTrue(warnings.get(0).contains("zip"), warnings.get(0));
+        assertFalse(warnings.get(0).contains("75001"), "values must not be logged: " + warnings.get(0));
         // INT and LONG widen without a conflict.
         assertTrue(profiles.get("c2").get("score").isIntegralNumber());
         assertEquals(5_000_000_000L, profiles.get("c2").get("score").asLong());
@@ -424,6 +428,16 @@ class ProfileMergeTest {
         final MockFlowFile out = runOnce(input, ProfileMerge.REL_FAILURE);
         out.assertContentEquals(input);
         out.assertAttributeEquals(ProfileMerge.ERROR, "Record 2 has a value in 'updated_at' that is not a timestamp");
+    }
+
+    @Test
+    void unparsableFieldTimestampGoesToFailure() {
+        final String input = array(CRM, """
+                {"customer_id":"c1","source":"web","updated_at":"2024-05-02T18:00:00Z","email":"x@example.com",
+                 "field_updated_at":{"email":"soon"}}""");
+        final MockFlowFile out = runOnce(input, ProfileMerge.REL_FAILURE);
+        out.assertContentEquals(input);
+        out.assertAttributeEquals(ProfileMerge.ERROR, "Record 2 has a value in 'field_updated_at.email' that is not a timestamp");
     }
 
     @Test
