@@ -10,22 +10,23 @@ import java.util.Set;
 import java.util.TreeSet;
 
 /**
- * {@code union}: all elements of all arrays (a scalar counts as a one-element array), without
- * duplicates, in order of first appearance when the candidates are taken oldest first (ties by the
- * common tie-break). Nothing is ever removed by this rule. Lineage lists every contributing source
- * (alphabetically) and the newest contributing timestamp.
+ * {@code union}: all elements of all arrays (a scalar counts as a one-element array), without duplicates
+ * ({@code 1} and {@code 1.0} are one element), sorted in canonical order. Sorting rather than keeping order
+ * of appearance makes the result the same however the updates were split across FlowFiles. Nothing is ever
+ * removed by this rule. Lineage lists every contributing source (alphabetically) and the newest
+ * contributing timestamp.
  */
 final class UnionRule implements SurvivorshipRule {
 
     @Override
     public MergedValue choose(final List<Candidate> candidates) {
-        final List<Candidate> ordered = new ArrayList<>(candidates);
-        ordered.sort(CandidateOrder.OLDEST_FIRST);
-
         final List<Object> elements = new ArrayList<>();
         final Set<Object> seen = new HashSet<>();
         final Set<String> sources = new TreeSet<>();
         long newest = RecordOrigin.UNKNOWN_TIMESTAMP;
+        // Visit candidates in a fixed order so that, of equal elements of different types (1 and 1L), the same one is kept.
+        final List<Candidate> ordered = new ArrayList<>(candidates);
+        ordered.sort(CandidateOrder.OLDEST_FIRST);
         for (final Candidate candidate : ordered) {
             boolean contributed = false;
             for (final Object element : elementsOf(candidate.value())) {
@@ -38,13 +39,17 @@ final class UnionRule implements SurvivorshipRule {
                 }
             }
             if (contributed) {
-                sources.add(candidate.source());
+                // A stored union carries its contributors joined by ','; split them so lineage stays canonical.
+                for (final String source : candidate.source().split(",")) {
+                    sources.add(source);
+                }
                 newest = Math.max(newest, candidate.timestamp());
             }
         }
         if (sources.isEmpty()) {
             return null;
         }
+        elements.sort(CanonicalValueComparator.INSTANCE);
         final Long timestamp = newest == RecordOrigin.UNKNOWN_TIMESTAMP ? null : newest;
         return new MergedValue(elements.toArray(), String.join(",", sources), timestamp);
     }

@@ -1,8 +1,7 @@
 package io.datasync.nifi.processors;
 
-import com.fasterxml.jackson.core.JsonFactory;
-import com.fasterxml.jackson.core.JsonGenerator;
 import io.datasync.nifi.merge.CanonicalValueComparator;
+import io.datasync.nifi.merge.Lineage;
 import io.datasync.nifi.merge.MergedProfile;
 import io.datasync.nifi.merge.MergedValue;
 import io.datasync.nifi.merge.ProfileMerger;
@@ -15,8 +14,6 @@ import io.datasync.nifi.merge.TimestampParser;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
-import java.io.StringWriter;
-import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashMap;
@@ -111,7 +108,8 @@ import org.apache.nifi.serialization.record.util.DataTypeUtils;
                 `lifetime_value` = `max`, `first_seen` = `first_non_empty`, `name` = `source_priority:crm,shop,web`.
                 Set "Stored Profile Lookup Service" to a DatabaseRecordLookupService on the profiles table (Lookup Key Column = customer_id),
                 keep "Stored Profile Lookup Key" at `key` and set "Stored Profile Timestamp Field" to the table's updated-at column.
-                Set "Lineage Field" to `_lineage` to keep, per field, the source and timestamp of the surviving value.
+                Set "Lineage Field" to `_lineage` and keep it as a column of the profiles table, so that stored values keep
+                their original source and timestamp in later merges.
                 Connect `success` to PutDatabaseRecord (Statement Type UPSERT, Update Keys customer_id), loop `retry` back to ProfileMerge,
                 and send `failure` to an error-handling path.
                 """
@@ -129,7 +127,6 @@ public class ProfileMerge extends AbstractProcessor {
     static final String ERROR = "profilemerge.error";
 
     private static final Pattern SIMPLE_FIELD_PATH = Pattern.compile("/[A-Za-z_][A-Za-z0-9_]*");
-    private static final JsonFactory JSON_FACTORY = new JsonFactory();
 
     private static final Validator RULE_VALIDATOR = (subject, input, context) -> {
         try {
@@ -250,7 +247,9 @@ public class ProfileMerge extends AbstractProcessor {
     static final PropertyDescriptor LINEAGE_FIELD = new PropertyDescriptor.Builder()
             .name("Lineage Field")
             .description("Optional output field to write lineage into: a JSON object mapping each field to the source and "
-                    + "timestamp of its surviving value, e.g. {\"email\":{\"source\":\"web\",\"timestamp\":\"2024-05-03T09:00:00Z\"}}.")
+                    + "timestamp of its surviving value, e.g. {\"email\":{\"source\":\"web\",\"timestamp\":\"2024-05-03T09:00:00Z\"}}. "
+                    + "When the stored profile carries this field too, each stored value competes under its original source and "
+                    + "timestamp, which makes the result independent of the order in which FlowFiles are merged into it.")
             .required(false)
             .addValidator(StandardValidators.NON_BLANK_VALIDATOR)
             .build();
@@ -637,8 +636,7 @@ public class ProfileMerge extends AbstractProcessor {
             final List<SourceRecord> records = input.groups().get(key).records;
             final Record stored = storedProfiles.get(key);
             if (stored != null) {
-                records.add(toSourceRecord(stored, config.sourceField(), config.storedTimestampField(), config.fieldTimestampsField(),
-                        config.tieBreakOrder(), config.storedSourceName(), 0));
+                records.addAll(storedSourceRecords(config, stored));
             }
             final MergedProfile merged = config.merger().merge(records, resolution.mergeFields());
             conflictsResolved += merged.conflictsResolved();
@@ -665,6 +663,26 @@ public class ProfileMerge extends AbstractProcessor {
         return new MergeOutcome(written, writeResult[0], mimeType[0], conflictsResolved);
     }
 
+    /**
+     * The stored profile as merge input: one record under the stored-profile source, or, when it carries
+     * lineage, one record per original source and timestamp (see {@link Lineage#splitStoredProfile}).
+     */
+    private static List<SourceRecord> storedSourceRecords(final Settings config, final Record stored) throws UnmergeableInputException {
+        final SourceRecord asOne = toSourceRecord(stored, config.sourceField(), config.storedTimestampField(), config.fieldTimestampsField(),
+                config.tieBreakOrder(), config.storedSourceName(), 0);
+        final Object lineageValue = config.lineageField() == null ? null : stored.getValue(config.lineageField());
+        if (lineageValue == null || lineageValue.toString().isBlank()) {
+            return List.of(asOne);
+        }
+        final Map<String, Lineage.Entry> lineage;
+        try {
+            lineage = Lineage.parse(lineageValue.toString());
+        } catch (final IllegalArgumentException e) {
+            throw new UnmergeableInputException("The stored profile's '" + config.lineageField() + "' is not lineage as ProfileMerge writes it");
+        }
+        return Lineage.splitStoredProfile(asOne, lineage, config.tieBreakOrder());
+    }
+
     private static Record toRecord(final MergedProfile merged, final ProfileSchemaResolver.Resolution resolution, final String lineageField,
                                    final Map<Long, String> isoTimestamps) {
         final Map<String, Object> values = new HashMap<>(resolution.mergeFields().size() * 2);
@@ -678,32 +696,9 @@ public class ProfileMerge extends AbstractProcessor {
             values.put(field, value);
         }
         if (lineageField != null) {
-            values.put(lineageField, lineageJson(merged, isoTimestamps));
+            values.put(lineageField, Lineage.toJson(merged.values(), isoTimestamps));
         }
         return new MapRecord(resolution.schema(), values);
-    }
-
-    private static String lineageJson(final MergedProfile merged, final Map<Long, String> isoTimestamps) {
-        final StringWriter json = new StringWriter(64 + merged.values().size() * 64);
-        try (JsonGenerator generator = JSON_FACTORY.createGenerator(json)) {
-            generator.writeStartObject();
-            for (final Map.Entry<String, MergedValue> entry : merged.values().entrySet()) {
-                generator.writeObjectFieldStart(entry.getKey());
-                generator.writeStringField("source", entry.getValue().source());
-                final Long timestamp = entry.getValue().timestamp();
-                if (timestamp == null) {
-                    generator.writeNullField("timestamp");
-                } else {
-                    generator.writeStringField("timestamp", isoTimestamps.computeIfAbsent(timestamp, millis -> Instant.ofEpochMilli(millis).toString()));
-                }
-                generator.writeEndObject();
-            }
-            generator.writeEndObject();
-        } catch (final IOException e) {
-            // Writing to a StringWriter does not fail; this would be a bug.
-            throw new IllegalStateException(e);
-        }
-        return json.toString();
     }
 
     private static void routeUnchanged(final ProcessSession session, final FlowFile flowFile, final Relationship relationship, final String error) {

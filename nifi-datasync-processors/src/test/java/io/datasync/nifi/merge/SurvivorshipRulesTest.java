@@ -107,14 +107,14 @@ class SurvivorshipRulesTest {
     }
 
     @Test
-    void unionDeduplicatesInFirstAppearanceOrder() {
+    void unionDeduplicatesAndSorts() {
         final MergedValue result = choose("union",
                 candidate(new Object[] {"vip", "news"}, "shop", 2),
                 candidate(new Object[] {"news", "b2b"}, "crm", 1),
                 candidate("sale", "web", 3),
                 candidate(null, "pos", 4),
                 candidate(new Object[] {}, "app", 5));
-        assertArrayEquals(new Object[] {"news", "b2b", "vip", "sale"}, (Object[]) result.value());
+        assertArrayEquals(new Object[] {"b2b", "news", "sale", "vip"}, (Object[]) result.value());
         assertEquals("crm,shop,web", result.source());
         assertEquals(3L, result.timestamp());
     }
@@ -122,7 +122,12 @@ class SurvivorshipRulesTest {
     @Test
     void unionTreatsEqualNumbersAsDuplicates() {
         final MergedValue result = choose("union", candidate(new Object[] {1, 2}, "crm", 1), candidate(new Object[] {2L, 3L}, "shop", 2));
-        assertEquals(3, ((Object[]) result.value()).length);
+        assertArrayEquals(new Object[] {1, 2, 3L}, (Object[]) result.value());
+    }
+
+    @Test
+    void unionLineageSplitsStoredSourceLists() {
+        assertEquals("crm,shop,web", choose("union", candidate(new Object[] {"a"}, "shop,web", 2), candidate("b", "crm", 1)).source());
     }
 
     @Test

@@ -105,7 +105,7 @@ class ProfileMergeTest {
         assertEquals("ada@shop.example", ada.get("email").asText());
         assertEquals("+33600000002", ada.get("phone").asText());
         assertEquals("withdrawn", ada.get("email_consent").asText());
-        assertEquals(List.of("vip", "newsletter", "buyer"), texts(ada.get("tags")));
+        assertEquals(List.of("buyer", "newsletter", "vip"), texts(ada.get("tags")));
         assertEquals(1350.5, ada.get("lifetime_value").asDouble(), 0.0);
         assertEquals("2024-05-03T08:29:00Z", ada.get("last_order_at").asText());
         assertEquals("2024-05-03T08:30:00Z", ada.get("updated_at").asText());
@@ -183,7 +183,7 @@ class ProfileMergeTest {
         final String third = """
                 {"customer_id":"c1","source":"web","updated_at":"2024-01-03T00:00:00Z","tags":[]}""";
         final JsonNode profile = profilesByKey(runOnce(array(third, second, first), ProfileMerge.REL_SUCCESS)).get("c1");
-        assertEquals(List.of("b", "a", "c"), texts(profile.get("tags")));
+        assertEquals(List.of("a", "b", "c"), texts(profile.get("tags")));
     }
 
     @Test
@@ -249,7 +249,7 @@ class ProfileMergeTest {
         assertEquals("+33100000009", ada.get("phone").asText());
         assertEquals("granted", ada.get("email_consent").asText());
         assertEquals("2019-07-14T00:00:00Z", ada.get("first_seen").asText());
-        assertEquals(List.of("stored", "buyer"), texts(ada.get("tags")));
+        assertEquals(List.of("buyer", "stored"), texts(ada.get("tags")));
         final JsonNode lineage = MAPPER.readTree(ada.get("_lineage").asText());
         assertEquals("stored_profile", lineage.get("first_name").get("source").asText());
         assertEquals("2024-04-01T00:00:00Z", lineage.get("first_name").get("timestamp").asText());
@@ -344,6 +344,58 @@ class ProfileMergeTest {
         }
         assertTrue(expected.contains("\"email\":\"a@web.example\""), expected);
         assertTrue(expected.contains("\"email_consent\":\"withdrawn\""), expected);
+    }
+
+    @Test
+    void orderOfFlowFilesDoesNotChangeTheStoredProfile() throws Exception {
+        useWorkedExampleRules();
+        runner.setProperty("first_seen", "first_non_empty");
+        runner.setProperty(ProfileMerge.LINEAGE_FIELD, "_lineage");
+        final String laterWeb = """
+                {"customer_id":"c1","source":"web","updated_at":"2024-05-04T00:00:00Z","phone":null,"first_seen":"2018-01-01T00:00:00Z",
+                 "field_updated_at":{"first_seen":"2018-01-01T00:00:00Z"}}""";
+        final String crmRegrant = """
+                {"customer_id":"c1","source":"crm","updated_at":"2024-05-02T12:00:00Z","email_consent":"granted","tags":["vip","gold"],
+                 "lifetime_value":900}""";
+        final List<String> updates = List.of(CRM, SHOP, WEB, laterWeb, crmRegrant);
+
+        // All updates in one FlowFile, no stored profile: the reference.
+        final String allAtOnce = runOnce(array(updates.toArray(new String[0])), ProfileMerge.REL_SUCCESS).getContent();
+
+        // The same updates one FlowFile each, in several orders, each output stored and read back as the stored profile.
+        runner.setProperty(ProfileMerge.LOOKUP_SERVICE, "stored-profiles");
+        final Random random = new Random(5);
+        final List<String> order = new ArrayList<>(updates);
+        for (int permutation = 0; permutation < 12; permutation++) {
+            Collections.shuffle(order, random);
+            lookupService.clear();
+            String last = null;
+            for (final String update : order) {
+                runner.clearTransferState();
+                final MockFlowFile out = runOnce(array(update), ProfileMerge.REL_SUCCESS);
+                storeOutput(out);
+                last = out.getContent();
+            }
+            assertEquals(allAtOnce, last, "order " + order);
+        }
+        final JsonNode profile = MAPPER.readTree(allAtOnce).get(0);
+        assertEquals("withdrawn", profile.get("email_consent").asText());
+        assertTrue(profile.get("phone").isNull());
+        assertEquals("2018-01-01T00:00:00Z", profile.get("first_seen").asText());
+        assertEquals(List.of("buyer", "gold", "newsletter", "vip"), texts(profile.get("tags")));
+    }
+
+    private void storeOutput(final MockFlowFile out) throws Exception {
+        final org.apache.nifi.serialization.RecordReaderFactory reader = (org.apache.nifi.serialization.RecordReaderFactory)
+                runner.getControllerService(JsonRecordServices.READER_ID);
+        final byte[] content = out.toByteArray();
+        try (org.apache.nifi.serialization.RecordReader records = reader.createRecordReader(Map.of(),
+                new java.io.ByteArrayInputStream(content), content.length, runner.getLogger())) {
+            Record record;
+            while ((record = records.nextRecord()) != null) {
+                lookupService.put(record.getAsString("customer_id"), record);
+            }
+        }
     }
 
     @Test

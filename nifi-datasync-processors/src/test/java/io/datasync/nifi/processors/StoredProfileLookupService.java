@@ -20,6 +20,10 @@ public class StoredProfileLookupService extends AbstractControllerService implem
         profiles.put(key, profile);
     }
 
+    public void clear() {
+        profiles.clear();
+    }
+
     public void setDown(final boolean down) {
         this.down = down;
     }
