@@ -8,16 +8,21 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
+import java.io.ByteArrayInputStream;
 import java.sql.Timestamp;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collections;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
+import org.apache.nifi.processor.Relationship;
 import org.apache.nifi.provenance.ProvenanceEventRecord;
 import org.apache.nifi.provenance.ProvenanceEventType;
+import org.apache.nifi.serialization.RecordReader;
+import org.apache.nifi.serialization.RecordReaderFactory;
 import org.apache.nifi.serialization.SimpleRecordSchema;
 import org.apache.nifi.serialization.record.MapRecord;
 import org.apache.nifi.serialization.record.Record;
@@ -68,7 +73,7 @@ class ProfileMergeTest {
         return "[" + String.join(",", records) + "]";
     }
 
-    private MockFlowFile runOnce(final String content, final org.apache.nifi.processor.Relationship expected) {
+    private MockFlowFile runOnce(final String content, final Relationship expected) {
         runner.enqueue(content);
         runner.run();
         runner.assertAllFlowFilesTransferred(expected, 1);
@@ -294,6 +299,20 @@ class ProfileMergeTest {
     }
 
     @Test
+    void storedProfileWithBrokenLineageGoesToFailure() {
+        runner.setProperty(ProfileMerge.LOOKUP_SERVICE, "stored-profiles");
+        runner.setProperty(ProfileMerge.LINEAGE_FIELD, "_lineage");
+        final List<RecordField> fields = List.of(
+                new RecordField("customer_id", RecordFieldType.STRING.getDataType()),
+                new RecordField("_lineage", RecordFieldType.STRING.getDataType()));
+        lookupService.put("c1", new MapRecord(new SimpleRecordSchema(fields), new HashMap<>(Map.of("customer_id", "c1", "_lineage", "not json"))));
+        final String input = array(CRM);
+        final MockFlowFile out = runOnce(input, ProfileMerge.REL_FAILURE);
+        out.assertContentEquals(input);
+        out.assertAttributeEquals(ProfileMerge.ERROR, "The stored profile's '_lineage' is not lineage as ProfileMerge writes it");
+    }
+
+    @Test
     void lookupFailureRoutesToRetryUnchanged() {
         runner.setProperty(ProfileMerge.LOOKUP_SERVICE, "stored-profiles");
         lookupService.setDown(true);
@@ -386,11 +405,11 @@ class ProfileMergeTest {
     }
 
     private void storeOutput(final MockFlowFile out) throws Exception {
-        final org.apache.nifi.serialization.RecordReaderFactory reader = (org.apache.nifi.serialization.RecordReaderFactory)
+        final RecordReaderFactory reader = (RecordReaderFactory)
                 runner.getControllerService(JsonRecordServices.READER_ID);
         final byte[] content = out.toByteArray();
-        try (org.apache.nifi.serialization.RecordReader records = reader.createRecordReader(Map.of(),
-                new java.io.ByteArrayInputStream(content), content.length, runner.getLogger())) {
+        try (RecordReader records = reader.createRecordReader(Map.of(),
+                new ByteArrayInputStream(content), content.length, runner.getLogger())) {
             Record record;
             while ((record = records.nextRecord()) != null) {
                 lookupService.put(record.getAsString("customer_id"), record);
