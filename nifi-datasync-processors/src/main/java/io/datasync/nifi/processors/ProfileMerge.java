@@ -390,8 +390,7 @@ public class ProfileMerge extends AbstractProcessor {
         try {
             input = readAndGroup(config, session, flowFile);
         } catch (final UnmergeableInputException e) {
-            getLogger().error("Cannot merge {}: {}", flowFile, e.getMessage());
-            routeUnchanged(session, flowFile, REL_FAILURE, e.getMessage());
+            rejectUnmergeable(session, flowFile, e.getMessage());
             return;
         } catch (final IOException | MalformedRecordException | SchemaNotFoundException | RuntimeException e) {
             // Readers report content they cannot parse or coerce with unchecked exceptions too (e.g. type conversion).
@@ -408,8 +407,7 @@ public class ProfileMerge extends AbstractProcessor {
             routeUnchanged(session, flowFile, REL_RETRY, "Stored profile lookup failed: " + e.getClass().getSimpleName());
             return;
         } catch (final UnmergeableInputException e) {
-            getLogger().error("Cannot merge {}: {}", flowFile, e.getMessage());
-            routeUnchanged(session, flowFile, REL_FAILURE, e.getMessage());
+            rejectUnmergeable(session, flowFile, e.getMessage());
             return;
         }
 
@@ -425,8 +423,7 @@ public class ProfileMerge extends AbstractProcessor {
         try {
             resolution = ProfileSchemaResolver.resolve(schemas, metadataFields, config.lineageField());
         } catch (final ProfileSchemaResolver.IrreconcilableTypesException e) {
-            getLogger().error("Cannot merge {}: {}", flowFile, e.getMessage());
-            routeUnchanged(session, flowFile, REL_FAILURE, e.getMessage());
+            rejectUnmergeable(session, flowFile, e.getMessage());
             return;
         }
         if (!resolution.conflictedFields().isEmpty()) {
@@ -438,8 +435,7 @@ public class ProfileMerge extends AbstractProcessor {
         try {
             outcome = mergeAndWrite(config, session, flowFile, input, storedProfiles, resolution);
         } catch (final UnmergeableInputException e) {
-            getLogger().error("Cannot merge {}: {}", flowFile, e.getMessage());
-            routeUnchanged(session, flowFile, REL_FAILURE, e.getMessage());
+            rejectUnmergeable(session, flowFile, e.getMessage());
             return;
         } catch (final RuntimeException e) {
             // The session discards content written by a failed callback, so the FlowFile is still the original.
@@ -448,14 +444,18 @@ public class ProfileMerge extends AbstractProcessor {
                     + (e.getCause() == null ? e.getClass() : e.getCause().getClass()).getSimpleName());
             return;
         }
-        flowFile = outcome.flowFile();
+        transferMerged(session, outcome, input, storedProfiles.size(), resolution, System.nanoTime() - started);
+    }
 
+    private void transferMerged(final ProcessSession session, final MergeOutcome outcome, final GroupedInput input,
+                                final int storedProfiles, final ProfileSchemaResolver.Resolution resolution, final long nanos) {
+        FlowFile flowFile = outcome.flowFile();
         final Map<String, String> attributes = new HashMap<>();
         attributes.put(RECORD_COUNT, String.valueOf(outcome.writeResult().getRecordCount()));
         attributes.put(MIME_TYPE, outcome.mimeType());
         attributes.put(PROFILES_OUT, String.valueOf(input.groups().size()));
         attributes.put(RECORDS_MERGED, String.valueOf(input.recordCount()));
-        attributes.put(STORED_PROFILES, String.valueOf(storedProfiles.size()));
+        attributes.put(STORED_PROFILES, String.valueOf(storedProfiles));
         attributes.put(CONFLICTS_RESOLVED, String.valueOf(outcome.conflictsResolved()));
         attributes.put(TYPE_CONFLICTS, String.valueOf(resolution.conflictedFields().size()));
         attributes.putAll(outcome.writeResult().getAttributes());
@@ -467,9 +467,9 @@ public class ProfileMerge extends AbstractProcessor {
         }
         flowFile = session.removeAttribute(flowFile, ERROR);
 
-        final long millis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started);
+        final long millis = TimeUnit.NANOSECONDS.toMillis(nanos);
         session.getProvenanceReporter().modifyContent(flowFile, "Merged " + input.recordCount() + " records into "
-                + input.groups().size() + " profiles (" + storedProfiles.size() + " with a stored profile); "
+                + input.groups().size() + " profiles (" + storedProfiles + " with a stored profile); "
                 + outcome.conflictsResolved() + " conflicts resolved; " + resolution.conflictedFields().size() + " type conflicts", millis);
         session.transfer(flowFile, REL_SUCCESS);
         getLogger().debug("Merged {} records into {} profiles for {}", input.recordCount(), input.groups().size(), flowFile);
@@ -699,6 +699,11 @@ public class ProfileMerge extends AbstractProcessor {
             values.put(lineageField, Lineage.toJson(merged.values(), isoTimestamps));
         }
         return new MapRecord(resolution.schema(), values);
+    }
+
+    private void rejectUnmergeable(final ProcessSession session, final FlowFile flowFile, final String reason) {
+        getLogger().error("Cannot merge {}: {}", flowFile, reason);
+        routeUnchanged(session, flowFile, REL_FAILURE, reason);
     }
 
     private static void routeUnchanged(final ProcessSession session, final FlowFile flowFile, final Relationship relationship, final String error) {
