@@ -24,6 +24,19 @@ class TimestampParserTest {
     }
 
     @Test
+    void fastPathAgreesWithJavaTime() {
+        for (final String text : new String[] {"2024-05-01T10:00:00Z", "2024-05-01T10:00:00.5Z", "2024-05-01T10:00:00.123456789+05:30",
+                "1969-12-31T23:59:59.500Z", "2024-02-29T23:59:59-12:00", "0001-01-01T00:00:00Z", "2024-05-01T10:00:00.12z"}) {
+            final long expected = java.time.OffsetDateTime.parse(text.toUpperCase(java.util.Locale.ROOT)).toInstant().toEpochMilli();
+            assertEquals(expected, TimestampParser.toEpochMillis(text), text);
+        }
+        assertEquals(Instant.parse("2024-05-01T10:00:00.250Z").toEpochMilli(), TimestampParser.toEpochMillis("2024-05-01 10:00:00.25"));
+        assertThrows(IllegalArgumentException.class, () -> TimestampParser.toEpochMillis("2023-02-29T00:00:00Z"));
+        assertThrows(IllegalArgumentException.class, () -> TimestampParser.toEpochMillis("2024-05-01T24:00:00Z"));
+        assertThrows(IllegalArgumentException.class, () -> TimestampParser.toEpochMillis("2024-05-01T10:00:00+5:30"));
+    }
+
+    @Test
     void readsNumbersDatesAndJavaTime() {
         assertEquals(MAY_FIRST_TEN_UTC, TimestampParser.toEpochMillis(MAY_FIRST_TEN_UTC));
         assertEquals(MAY_FIRST_TEN_UTC, TimestampParser.toEpochMillis(String.valueOf(MAY_FIRST_TEN_UTC)));

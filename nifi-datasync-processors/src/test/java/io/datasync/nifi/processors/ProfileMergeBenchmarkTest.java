@@ -122,10 +122,11 @@ class ProfileMergeBenchmarkTest {
 
         final TestRunner floor = TestRunners.newTestRunner(ReadWriteProcessor.class);
         JsonRecordServices.configure(floor, ReadWriteProcessor.READER.getName(), ReadWriteProcessor.WRITER.getName());
-        final double floorRate = recordsPerSecond(floor, ReadWriteProcessor.SUCCESS, content);
-
+        final double floorBefore = recordsPerSecond(floor, ReadWriteProcessor.SUCCESS, content);
         final double plainRate = mergeRate(content, false);
         final double lineageRate = mergeRate(content, true);
+        // Measured again once the JIT has seen everything, and the better floor kept, so the ratio is not flattered.
+        final double floorRate = Math.max(floorBefore, recordsPerSecond(floor, ReadWriteProcessor.SUCCESS, content));
         System.out.printf(Locale.ROOT, "BENCHMARK read+write: %.0f records/s; ProfileMerge: %.0f records/s (ratio %.2f); "
                         + "with lineage: %.0f records/s (ratio %.2f)%n",
                 floorRate, plainRate, plainRate / floorRate, lineageRate, lineageRate / floorRate);
