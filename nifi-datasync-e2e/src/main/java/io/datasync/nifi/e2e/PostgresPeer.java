@@ -11,6 +11,7 @@ import java.sql.ResultSet;
 import java.sql.ResultSetMetaData;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.sql.Timestamp;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -134,7 +135,7 @@ public final class PostgresPeer implements AutoCloseable {
         }
     }
 
-    /** Runs a query with positional parameters and returns every row as column name to value, in order. */
+    /** Runs a query with positional parameters and returns every row as column name to value (timestamps as Instant), in order. */
     public List<Map<String, Object>> query(final String sql, final Object... parameters) {
         try (Connection connection = connect(); PreparedStatement statement = connection.prepareStatement(sql)) {
             for (int i = 0; i < parameters.length; i++) {
@@ -146,7 +147,9 @@ public final class PostgresPeer implements AutoCloseable {
                 while (resultSet.next()) {
                     final Map<String, Object> row = new LinkedHashMap<>();
                     for (int column = 1; column <= metaData.getColumnCount(); column++) {
-                        row.put(metaData.getColumnLabel(column), resultSet.getObject(column));
+                        final Object value = resultSet.getObject(column);
+                        // Timestamps as Instants, so assertions compare points in time, not zone renderings.
+                        row.put(metaData.getColumnLabel(column), value instanceof Timestamp timestamp ? timestamp.toInstant() : value);
                     }
                     rows.add(row);
                 }

@@ -14,6 +14,8 @@ import java.util.Set;
 public final class StockFtpToPostgresFlow {
 
     public static final String GROUP_NAME = "stock-ftp-to-postgres";
+    /** NiFi 2.3.0 rejects a parameter reference as scheduling period when a processor is created over REST. */
+    static final String LIST_SCHEDULE = "2 sec";
     public static final Set<String> SENSITIVE_PARAMETERS = Set.of("ftp.password", "db.password");
 
     /** Avro schema of the CSV drops ({@link SampleData#CSV_HEADER}); empty optional fields read as null. */
@@ -55,7 +57,6 @@ public final class StockFtpToPostgresFlow {
         values.put("db.user", PostgresPeer.USER);
         values.put("db.password", "not-needed-locally");
         values.put("db.table", "staging_contacts");
-        values.put("list.schedule", "2 sec");
         return values;
     }
 
@@ -84,7 +85,7 @@ public final class StockFtpToPostgresFlow {
                 "Username", "#{ftp.username}",
                 "Password", "#{ftp.password}",
                 "Remote Path", "#{ftp.inbox}",
-                "File Filter Regex", ".*\\.csv"), "#{list.schedule}", Set.of());
+                "File Filter Regex", ".*\\.csv"), LIST_SCHEDULE, Set.of());
         final String fetchFtp = client.createProcessor(groupId, "org.apache.nifi.processors.standard.FetchFTP", "Fetch CSV drop", Map.of(
                 "Hostname", "#{ftp.host}",
                 "Port", "#{ftp.port}",
