@@ -165,6 +165,12 @@ class StockFlowE2ETest {
         assertTrue(ftp.processedFiles().contains("crash-001.csv"));
         assertEquals(0, client.groupStatus(client.rootGroupId()).path("flowFilesQueued").asInt(), "no failures parked");
         assertEquals(List.of(), errorBulletins());
+
+        // Privacy: no email address that went through the flow may appear in NiFi's logs.
+        final List<String> leaks = new ArrayList<>();
+        data.ftpRecords().forEach(r -> leaks.addAll(nifi.grepLogs(r.email())));
+        batch.forEach(r -> leaks.addAll(nifi.grepLogs(r.email())));
+        assertEquals(List.of(), leaks);
     }
 
     private static List<SampleData.SourceRecord> extraBatch(final String prefix, final int count) {
