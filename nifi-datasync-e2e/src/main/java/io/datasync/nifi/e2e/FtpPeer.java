@@ -17,6 +17,9 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.nio.file.attribute.FileTime;
+import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.StringJoiner;
@@ -31,6 +34,8 @@ public final class FtpPeer implements AutoCloseable {
 
     public static final String INBOX = "inbox";
     public static final String PROCESSED = "processed";
+    /** How old a dropped file looks (see {@link #drop}). */
+    public static final Duration DROP_AGE = Duration.ofMinutes(2);
     private static final int PASSIVE_PORT_COUNT = 8;
 
     private final FtpServer server;
@@ -127,11 +132,17 @@ public final class FtpPeer implements AutoCloseable {
     /**
      * Drops a file into the inbox atomically (written under a dot-name, then renamed), so a lister never sees
      * half a file; ListFTP ignores dot files by default.
+     * <p>
+     * The file's modification time is set {@link #DROP_AGE} in the past. This server's LIST output has minute
+     * precision, so ListFTP (timestamp tracking, precision auto-detected) holds back a file from the current
+     * minute for up to a minute; a file uploaded a while ago, as most real drops are by the time they are
+     * polled, is listed on the next run.
      */
     public Path drop(final String fileName, final String content) {
         try {
             final Path partial = home.resolve(INBOX).resolve("." + fileName + ".part");
             Files.writeString(partial, content, StandardCharsets.UTF_8);
+            Files.setLastModifiedTime(partial, FileTime.from(Instant.now().minus(DROP_AGE)));
             return Files.move(partial, home.resolve(INBOX).resolve(fileName), StandardCopyOption.ATOMIC_MOVE);
         } catch (final IOException e) {
             throw new UncheckedIOException(e);
