@@ -5,13 +5,17 @@ import org.apache.nifi.json.JsonTreeReader;
 import org.apache.nifi.reporting.InitializationException;
 import org.apache.nifi.serialization.RecordSetWriterFactory;
 import org.apache.nifi.util.MockFlowFile;
+import org.apache.nifi.util.MockProcessSession;
+import org.apache.nifi.util.MockSessionFactory;
 import org.apache.nifi.util.TestRunner;
 import org.apache.nifi.util.TestRunners;
 
 import com.sun.management.OperatingSystemMXBean;
 
 import java.lang.management.ManagementFactory;
+import java.lang.reflect.Field;
 import java.util.List;
+import java.util.Set;
 
 /**
  * Drives one contestant through nifi-mock's TestRunner: the processor is scheduled once (as in a
@@ -26,6 +30,7 @@ final class ContestantRunner implements AutoCloseable {
 
     private final RecordContestant contestant;
     private final TestRunner runner;
+    private final Set<MockProcessSession> createdSessions;
     private boolean scheduled;
 
     /** Result of one triggered run. */
@@ -45,6 +50,7 @@ final class ContestantRunner implements AutoCloseable {
         runner.setProperty(contestant.writerProperty(), "json-writer");
         contestant.configurer().configure(runner);
         runner.assertValid();
+        this.createdSessions = createdSessions(runner);
     }
 
     String name() {
@@ -99,6 +105,22 @@ final class ContestantRunner implements AutoCloseable {
         runner.clearTransferState();
         runner.clearProvenanceEvents();
         runner.clearQueue();
+        // nifi-mock remembers every session it created, and a committed session can still hold its
+        // FlowFiles' content: forgotten here so that runs do not accumulate memory (and so that
+        // later runs do not pay for iterating earlier sessions).
+        createdSessions.clear();
+    }
+
+    /** The factory's own set (its getter returns a read-only view), reached once by reflection. */
+    @SuppressWarnings("unchecked")
+    private static Set<MockProcessSession> createdSessions(final TestRunner runner) {
+        try {
+            final Field field = MockSessionFactory.class.getDeclaredField("createdSessions");
+            field.setAccessible(true);
+            return (Set<MockProcessSession>) field.get(runner.getProcessSessionFactory());
+        } catch (final ReflectiveOperationException e) {
+            throw new IllegalStateException("This nifi-mock version keeps its sessions elsewhere; update ContestantRunner", e);
+        }
     }
 
     private long recordsOut() {

@@ -33,6 +33,8 @@ final class IdentityStateBenchmark {
         all.add(new CacheContestant(new RecordContestant("DeduplicateRecord (multiple files, email)", DeduplicateRecord::new, runner -> {
             runner.setProperty("deduplication-strategy", "multiple");
             runner.setProperty("distributed-map-cache", CACHE_ID);
+            // Without this the stock processor only looks keys up and never records new ones.
+            runner.setProperty("put-cache-identifier", "true");
             runner.setProperty("email", "/email");
         }, "record-reader", "record-writer", List.of("non-duplicate", "duplicate")),
                 "stock: remembers that a raw email was seen (SHA-256 of the key); no customer id"));

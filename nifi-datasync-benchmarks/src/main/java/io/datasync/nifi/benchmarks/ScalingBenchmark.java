@@ -90,8 +90,10 @@ final class ScalingBenchmark {
         md.paragraph("Peak above input = largest live heap (after a forced full GC) at the probe points of the run, minus the live heap "
                 + "with the input FlowFile already enqueued. It includes the output content that nifi-mock keeps in memory "
                 + "(column 'output'); 'excess over floor' subtracts the floor's per-record figure at the same size, i.e. what the "
-                + "processor itself holds beyond reading and writing. Retained = live heap after the run with all output released, "
-                + "minus the live heap before the input was enqueued (state kept between FlowFiles).");
+                + "processor itself holds beyond reading and writing. Retained = live heap after the run with its output released, minus "
+                + "the live heap before the input was enqueued: state kept between FlowFiles. Caveat: for processors that rewrite the "
+                + "incoming FlowFile (ConvertRecord) or query it (QueryRecord), nifi-mock's runner itself keeps about one input's worth "
+                + "reachable until the runner is dropped (checked by dropping it); compare a contestant's figure with those.");
         md.table("contestant", "records", "records/s (wall)", "peak above input (MB)", "bytes/record", "excess over floor (bytes/record)",
                 "output (MB)", "retained after run (MB)");
         final Map<Integer, Double> floorPerRecord = new LinkedHashMap<>();
