@@ -1,0 +1,670 @@
+package io.datasync.nifi.processors;
+
+import com.fasterxml.jackson.core.JsonPointer;
+import io.datasync.nifi.webhook.EventIdLocation;
+import io.datasync.nifi.webhook.GenericSignatureScheme;
+import io.datasync.nifi.webhook.HeaderLookup;
+import io.datasync.nifi.webhook.HmacAlgorithm;
+import io.datasync.nifi.webhook.JsonEventIds;
+import io.datasync.nifi.webhook.RejectionReason;
+import io.datasync.nifi.webhook.ShopifySignatureScheme;
+import io.datasync.nifi.webhook.SignatureEncoding;
+import io.datasync.nifi.webhook.SignatureScheme;
+import io.datasync.nifi.webhook.StripeSignatureScheme;
+import io.datasync.nifi.webhook.Verification;
+import io.datasync.nifi.webhook.VerificationResult;
+import io.datasync.nifi.webhook.WebhookEventKeys;
+import io.datasync.nifi.webhook.WebhookVerifier;
+import org.apache.nifi.annotation.behavior.InputRequirement;
+import org.apache.nifi.annotation.behavior.WritesAttribute;
+import org.apache.nifi.annotation.behavior.WritesAttributes;
+import org.apache.nifi.annotation.documentation.CapabilityDescription;
+import org.apache.nifi.annotation.documentation.MultiProcessorUseCase;
+import org.apache.nifi.annotation.documentation.ProcessorConfiguration;
+import org.apache.nifi.annotation.documentation.SeeAlso;
+import org.apache.nifi.annotation.documentation.Tags;
+import org.apache.nifi.annotation.documentation.UseCase;
+import org.apache.nifi.annotation.lifecycle.OnScheduled;
+import org.apache.nifi.components.DescribedValue;
+import org.apache.nifi.components.PropertyDescriptor;
+import org.apache.nifi.components.ValidationContext;
+import org.apache.nifi.components.ValidationResult;
+import org.apache.nifi.components.Validator;
+import org.apache.nifi.distributed.cache.client.DistributedMapCacheClient;
+import org.apache.nifi.distributed.cache.client.Serializer;
+import org.apache.nifi.flowfile.FlowFile;
+import org.apache.nifi.processor.AbstractProcessor;
+import org.apache.nifi.processor.ProcessContext;
+import org.apache.nifi.processor.ProcessSession;
+import org.apache.nifi.processor.Relationship;
+import org.apache.nifi.processor.exception.ProcessException;
+import org.apache.nifi.processor.util.StandardValidators;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
+
+@Tags({"webhook", "hmac", "signature", "verify", "authentication", "replay", "deduplicate", "shopify", "stripe", "github", "http"})
+@CapabilityDescription("Verifies the HMAC signature of a webhook request received by HandleHttpRequest or ListenHTTP, using the "
+        + "FlowFile content as the raw request body and the request headers from the FlowFile attributes (HandleHttpRequest's "
+        + "http.headers.<Name> attributes, or ListenHTTP's plain header attributes; names are matched case-insensitively). "
+        + "Presets cover Shopify (Base64 HMAC-SHA256 of the body in X-Shopify-Hmac-Sha256) and Stripe (Stripe-Signature: "
+        + "t=<unix>,v1=<hex> over <t>.<body>); the Generic scheme reads a hex or Base64 HMAC-SHA256 or HMAC-SHA1 from a named "
+        + "header with an optional prefix such as GitHub's sha256=. Signatures are compared in constant time; a current and a "
+        + "previous secret are both accepted during a secret rotation; signed timestamps outside the tolerance are rejected as "
+        + "replays; optionally, redelivered events are detected by event id through a Distributed Map Cache. Each FlowFile gets "
+        + "webhook.status.code (200, 401 or 503) for a HandleHttpResponse whose HTTP Status Code is ${webhook.status.code}.")
+@InputRequirement(InputRequirement.Requirement.INPUT_REQUIRED)
+@WritesAttributes({
+    @WritesAttribute(attribute = VerifyWebhookSignature.ATTR_STATUS_CODE, description = "HTTP status to answer the sender with: "
+            + "200 for valid and duplicate requests, 401 for invalid ones, 503 when the deduplication cache failed (the sender retries)."),
+    @WritesAttribute(attribute = VerifyWebhookSignature.ATTR_SCHEME, description = "The signature scheme used: SHOPIFY, STRIPE or GENERIC."),
+    @WritesAttribute(attribute = VerifyWebhookSignature.ATTR_INVALID_REASON, description = "On invalid requests, why: MISSING_SIGNATURE, "
+            + "MALFORMED_SIGNATURE_HEADER, BAD_SIGNATURE, MISSING_TIMESTAMP, MALFORMED_TIMESTAMP or TIMESTAMP_OUTSIDE_TOLERANCE. "
+            + "Never contains a secret or an expected signature."),
+    @WritesAttribute(attribute = VerifyWebhookSignature.ATTR_SECRET_MATCHED, description = "On verified requests, which secret matched: "
+            + "'current' or 'previous'. When no request has matched 'previous' for a while, the rotation is complete."),
+    @WritesAttribute(attribute = VerifyWebhookSignature.ATTR_TIMESTAMP, description = "The request's timestamp in Unix seconds, for schemes that have one."),
+    @WritesAttribute(attribute = VerifyWebhookSignature.ATTR_EVENT_ID, description = "The event id used for deduplication, when deduplication is on and an id was found."),
+    @WritesAttribute(attribute = VerifyWebhookSignature.ATTR_ERROR, description = "On failure, why the deduplication cache could not be used.")
+})
+@SeeAlso(classNames = {
+    "org.apache.nifi.processors.standard.HandleHttpRequest",
+    "org.apache.nifi.processors.standard.HandleHttpResponse",
+    "org.apache.nifi.processors.standard.ListenHTTP",
+    "org.apache.nifi.processors.standard.DetectDuplicate"
+})
+@UseCase(
+    description = "Accept only Shopify webhooks that Shopify really signed, and drop Shopify's redeliveries of the same event.",
+    keywords = {"shopify", "webhook", "hmac", "verify"},
+    configuration = """
+        Set "Signature Scheme" to "Shopify".
+        Set "Secret" to the app's client secret (the secret shown with the app's API credentials), preferably as a sensitive parameter: #{shopify.webhook.secret}.
+        To deduplicate, set "Distributed Map Cache Client" to a DistributedMapCacheClientService pointing at a MapCacheServer, and keep "Event ID Source" at "Scheme Default" (the X-Shopify-Webhook-Id header).
+        Connect the incoming connection from HandleHttpRequest. Route 'valid' both to the next steps and to a HandleHttpResponse whose "HTTP Status Code" is ${webhook.status.code}; route 'duplicate', 'invalid' and 'failure' to that HandleHttpResponse only.
+        """
+)
+@UseCase(
+    description = "Accept only Stripe webhooks whose Stripe-Signature matches and whose signed timestamp is recent, and drop redelivered events.",
+    keywords = {"stripe", "webhook", "signature", "replay"},
+    configuration = """
+        Set "Signature Scheme" to "Stripe".
+        Set "Secret" to the endpoint's signing secret, the whole "whsec_..." text, preferably as a sensitive parameter: #{stripe.webhook.secret}.
+        Keep "Timestamp Tolerance" at "5 min" (Stripe's own libraries use the same default).
+        To deduplicate, set "Distributed Map Cache Client" and keep "Event ID Source" at "Scheme Default" (the event id at /id in the JSON body).
+        """
+)
+@UseCase(
+    description = "Verify GitHub-style webhooks: a hex HMAC-SHA256 of the body in a header, behind the prefix sha256=.",
+    keywords = {"github", "hmac", "sha256", "webhook"},
+    configuration = """
+        Set "Signature Scheme" to "Generic".
+        Set "Signature Header Name" to "X-Hub-Signature-256" and "Signature Prefix" to "sha256=".
+        Set "HMAC Algorithm" to "HMAC-SHA256" and "Signature Encoding" to "Hex".
+        Set "Secret" to the webhook's secret.
+        To deduplicate, set "Distributed Map Cache Client", "Event ID Source" to "Header" and "Event ID Header Name" to "X-GitHub-Delivery".
+        """
+)
+@MultiProcessorUseCase(
+    description = "Receive signed webhooks over HTTP and answer 200 to authentic ones and 401 to forged or replayed ones with a single HandleHttpResponse.",
+    keywords = {"webhook", "http", "401", "HandleHttpResponse"},
+    configurations = {
+        @ProcessorConfiguration(
+            processorClassName = "org.apache.nifi.processors.standard.HandleHttpRequest",
+            configuration = """
+                Set "Listening Port" to the webhook port, "Allowed Paths" to the webhook path (for example /webhooks/shopify), "Allow POST" to true.
+                Set "HTTP Context Map" to a StandardHttpContextMap and "SSL Context Service" to serve HTTPS.
+                Connect 'success' to VerifyWebhookSignature.
+                """
+        ),
+        @ProcessorConfiguration(
+            processorClassName = "io.datasync.nifi.processors.VerifyWebhookSignature",
+            configuration = """
+                Configure "Signature Scheme" and "Secret" for the sender.
+                Connect 'valid' and 'duplicate' to HandleHttpResponse and 'valid' also to the processing that follows.
+                Connect 'invalid' and 'failure' to HandleHttpResponse.
+                """
+        ),
+        @ProcessorConfiguration(
+            processorClassName = "org.apache.nifi.processors.standard.HandleHttpResponse",
+            configuration = """
+                Set "HTTP Status Code" to ${webhook.status.code} and "HTTP Context Map" to the same StandardHttpContextMap.
+                Auto-terminate 'success' and route 'failure' to a funnel for inspection.
+                """
+        )
+    }
+)
+public class VerifyWebhookSignature extends AbstractProcessor {
+
+    public static final String ATTR_STATUS_CODE = "webhook.status.code";
+    public static final String ATTR_SCHEME = "webhook.scheme";
+    public static final String ATTR_INVALID_REASON = "webhook.invalid.reason";
+    public static final String ATTR_SECRET_MATCHED = "webhook.secret.matched";
+    public static final String ATTR_TIMESTAMP = "webhook.timestamp";
+    public static final String ATTR_EVENT_ID = "webhook.event.id";
+    public static final String ATTR_ERROR = "webhook.error";
+
+    static final int STATUS_OK = 200;
+    static final int STATUS_UNAUTHORIZED = 401;
+    static final int STATUS_SERVICE_UNAVAILABLE = 503;
+
+    static final String SECRET_CURRENT = "current";
+    static final String SECRET_PREVIOUS = "previous";
+
+    public enum Scheme implements DescribedValue {
+        SHOPIFY("Shopify", "Base64 HMAC-SHA256 of the raw body in the X-Shopify-Hmac-Sha256 header; no timestamp. Event id: X-Shopify-Webhook-Id header."),
+        STRIPE("Stripe", "Stripe-Signature header t=<unix seconds>,v1=<hex>[,v1=...], each v1 the hex HMAC-SHA256 of <t>.<body>. "
+                + "Event id: /id in the JSON body."),
+        GENERIC("Generic", "An HMAC of the body (optionally of <timestamp><separator><body>) in a configured header, with a "
+                + "configured algorithm, encoding and prefix.");
+
+        private final String displayName;
+        private final String description;
+
+        Scheme(final String displayName, final String description) {
+            this.displayName = displayName;
+            this.description = description;
+        }
+
+        @Override
+        public String getValue() {
+            return name();
+        }
+
+        @Override
+        public String getDisplayName() {
+            return displayName;
+        }
+
+        @Override
+        public String getDescription() {
+            return description;
+        }
+    }
+
+    public enum Algorithm implements DescribedValue {
+        HMAC_SHA256("HMAC-SHA256", HmacAlgorithm.HMAC_SHA256),
+        HMAC_SHA1("HMAC-SHA1", HmacAlgorithm.HMAC_SHA1);
+
+        private final String displayName;
+        private final HmacAlgorithm hmacAlgorithm;
+
+        Algorithm(final String displayName, final HmacAlgorithm hmacAlgorithm) {
+            this.displayName = displayName;
+            this.hmacAlgorithm = hmacAlgorithm;
+        }
+
+        @Override
+        public String getValue() {
+            return name();
+        }
+
+        @Override
+        public String getDisplayName() {
+            return displayName;
+        }
+
+        @Override
+        public String getDescription() {
+            return displayName + " keyed with the secret's UTF-8 bytes";
+        }
+    }
+
+    public enum Encoding implements DescribedValue {
+        HEX("Hex", "Hexadecimal digits, upper or lower case", SignatureEncoding.HEX),
+        BASE64("Base64", "Standard Base64 with padding", SignatureEncoding.BASE64);
+
+        private final String displayName;
+        private final String description;
+        private final SignatureEncoding signatureEncoding;
+
+        Encoding(final String displayName, final String description, final SignatureEncoding signatureEncoding) {
+            this.displayName = displayName;
+            this.description = description;
+            this.signatureEncoding = signatureEncoding;
+        }
+
+        @Override
+        public String getValue() {
+            return name();
+        }
+
+        @Override
+        public String getDisplayName() {
+            return displayName;
+        }
+
+        @Override
+        public String getDescription() {
+            return description;
+        }
+    }
+
+    public enum SignedContent implements DescribedValue {
+        BODY("Body", "The HMAC covers the body only; the timestamp header is checked against the tolerance but is not signed."),
+        TIMESTAMP_AND_BODY("Timestamp and Body", "The HMAC covers <timestamp><separator><body>, so the timestamp cannot be altered.");
+
+        private final String displayName;
+        private final String description;
+
+        SignedContent(final String displayName, final String description) {
+            this.displayName = displayName;
+            this.description = description;
+        }
+
+        @Override
+        public String getValue() {
+            return name();
+        }
+
+        @Override
+        public String getDisplayName() {
+            return displayName;
+        }
+
+        @Override
+        public String getDescription() {
+            return description;
+        }
+    }
+
+    public enum EventIdSource implements DescribedValue {
+        SCHEME_DEFAULT("Scheme Default", "Shopify: the X-Shopify-Webhook-Id header; Stripe: /id in the JSON body. Not available for Generic."),
+        HEADER("Header", "A request header named by Event ID Header Name."),
+        JSON_POINTER("JSON Pointer", "A value in the JSON body found by Event ID JSON Pointer.");
+
+        private final String displayName;
+        private final String description;
+
+        EventIdSource(final String displayName, final String description) {
+            this.displayName = displayName;
+            this.description = description;
+        }
+
+        @Override
+        public String getValue() {
+            return name();
+        }
+
+        @Override
+        public String getDisplayName() {
+            return displayName;
+        }
+
+        @Override
+        public String getDescription() {
+            return description;
+        }
+    }
+
+    private static final Validator JSON_POINTER_VALIDATOR = (subject, input, context) -> {
+        try {
+            JsonEventIds.compile(input);
+            return new ValidationResult.Builder().subject(subject).input(input).valid(true).build();
+        } catch (final IllegalArgumentException e) {
+            return new ValidationResult.Builder().subject(subject).input(input).valid(false)
+                    .explanation("not a JSON Pointer (such as /id or /data/object/id): " + e.getMessage()).build();
+        }
+    };
+
+    public static final PropertyDescriptor SIGNATURE_SCHEME = new PropertyDescriptor.Builder()
+            .name("Signature Scheme")
+            .description("How the sender signs its requests.")
+            .required(true)
+            .allowableValues(Scheme.class)
+            .defaultValue(Scheme.SHOPIFY)
+            .build();
+
+    public static final PropertyDescriptor SECRET = new PropertyDescriptor.Builder()
+            .name("Secret")
+            .description("The shared secret the sender signs with, used as UTF-8 text (Stripe's whole whsec_... value, Shopify's app client secret).")
+            .required(true)
+            .sensitive(true)
+            .addValidator(StandardValidators.NON_EMPTY_VALIDATOR)
+            .build();
+
+    public static final PropertyDescriptor PREVIOUS_SECRET = new PropertyDescriptor.Builder()
+            .name("Previous Secret")
+            .description("During a secret rotation, the secret being replaced: requests signed with either secret are accepted. "
+                    + "Clear it once " + ATTR_SECRET_MATCHED + " no longer shows 'previous'.")
+            .required(false)
+            .sensitive(true)
+            .addValidator(StandardValidators.NON_EMPTY_VALIDATOR)
+            .build();
+
+    public static final PropertyDescriptor SIGNATURE_HEADER_NAME = new PropertyDescriptor.Builder()
+            .name("Signature Header Name")
+            .description("The request header holding the signature, for example X-Hub-Signature-256.")
+            .required(true)
+            .addValidator(StandardValidators.NON_BLANK_VALIDATOR)
+            .dependsOn(SIGNATURE_SCHEME, Scheme.GENERIC)
+            .build();
+
+    public static final PropertyDescriptor SIGNATURE_PREFIX = new PropertyDescriptor.Builder()
+            .name("Signature Prefix")
+            .description("Text before the encoded signature in the header, matched case-insensitively, for example sha256=. "
+                    + "A header without it is rejected as MALFORMED_SIGNATURE_HEADER.")
+            .required(false)
+            .addValidator(StandardValidators.NON_BLANK_VALIDATOR)
+            .dependsOn(SIGNATURE_SCHEME, Scheme.GENERIC)
+            .build();
+
+    public static final PropertyDescriptor HMAC_ALGORITHM = new PropertyDescriptor.Builder()
+            .name("HMAC Algorithm")
+            .description("The HMAC the sender computes.")
+            .required(true)
+            .allowableValues(Algorithm.class)
+            .defaultValue(Algorithm.HMAC_SHA256)
+            .dependsOn(SIGNATURE_SCHEME, Scheme.GENERIC)
+            .build();
+
+    public static final PropertyDescriptor SIGNATURE_ENCODING = new PropertyDescriptor.Builder()
+            .name("Signature Encoding")
+            .description("How the HMAC bytes are written in the header.")
+            .required(true)
+            .allowableValues(Encoding.class)
+            .defaultValue(Encoding.HEX)
+            .dependsOn(SIGNATURE_SCHEME, Scheme.GENERIC)
+            .build();
+
+    public static final PropertyDescriptor TIMESTAMP_HEADER_NAME = new PropertyDescriptor.Builder()
+            .name("Timestamp Header Name")
+            .description("A request header holding the request time in Unix seconds. When set, requests without it, or with a time "
+                    + "outside the Timestamp Tolerance, are invalid.")
+            .required(false)
+            .addValidator(StandardValidators.NON_BLANK_VALIDATOR)
+            .dependsOn(SIGNATURE_SCHEME, Scheme.GENERIC)
+            .build();
+
+    public static final PropertyDescriptor SIGNED_CONTENT = new PropertyDescriptor.Builder()
+            .name("Signed Content")
+            .description("What the sender's HMAC covers.")
+            .required(true)
+            .allowableValues(SignedContent.class)
+            .defaultValue(SignedContent.BODY)
+            .dependsOn(TIMESTAMP_HEADER_NAME)
+            .build();
+
+    public static final PropertyDescriptor TIMESTAMP_SEPARATOR = new PropertyDescriptor.Builder()
+            .name("Timestamp Separator")
+            .description("The text between the timestamp and the body in the signed content.")
+            .required(true)
+            .defaultValue(".")
+            .addValidator(StandardValidators.NON_EMPTY_VALIDATOR)
+            .dependsOn(SIGNED_CONTENT, SignedContent.TIMESTAMP_AND_BODY)
+            .build();
+
+    public static final PropertyDescriptor TIMESTAMP_TOLERANCE = new PropertyDescriptor.Builder()
+            .name("Timestamp Tolerance")
+            .description("How far a request's timestamp may be from this node's clock, into the past or the future, before the "
+                    + "request is rejected as a replay (TIMESTAMP_OUTSIDE_TOLERANCE). Allow for clock skew and for queueing "
+                    + "before this processor.")
+            .required(true)
+            .defaultValue("5 min")
+            .addValidator(StandardValidators.TIME_PERIOD_VALIDATOR)
+            .dependsOn(SIGNATURE_SCHEME, Scheme.STRIPE, Scheme.GENERIC)
+            .build();
+
+    public static final PropertyDescriptor DISTRIBUTED_MAP_CACHE = new PropertyDescriptor.Builder()
+            .name("Distributed Map Cache Client")
+            .description("When set, each verified event id is recorded in this cache with an atomic put-if-absent, and a request whose "
+                    + "event id is already there goes to 'duplicate'. The stock cache server has no time-to-live: size it with "
+                    + "Maximum Cache Entries and an eviction strategy (see the additional details).")
+            .required(false)
+            .identifiesControllerService(DistributedMapCacheClient.class)
+            .build();
+
+    public static final PropertyDescriptor EVENT_ID_SOURCE = new PropertyDescriptor.Builder()
+            .name("Event ID Source")
+            .description("Where the event id used for deduplication is found.")
+            .required(true)
+            .allowableValues(EventIdSource.class)
+            .defaultValue(EventIdSource.SCHEME_DEFAULT)
+            .dependsOn(DISTRIBUTED_MAP_CACHE)
+            .build();
+
+    public static final PropertyDescriptor EVENT_ID_HEADER_NAME = new PropertyDescriptor.Builder()
+            .name("Event ID Header Name")
+            .description("The request header holding the event id, for example X-GitHub-Delivery.")
+            .required(true)
+            .addValidator(StandardValidators.NON_BLANK_VALIDATOR)
+            .dependsOn(EVENT_ID_SOURCE, EventIdSource.HEADER)
+            .build();
+
+    public static final PropertyDescriptor EVENT_ID_JSON_POINTER = new PropertyDescriptor.Builder()
+            .name("Event ID JSON Pointer")
+            .description("A JSON Pointer (RFC 6901) to the event id in the JSON body, for example /id or /event/id.")
+            .required(true)
+            .addValidator(JSON_POINTER_VALIDATOR)
+            .dependsOn(EVENT_ID_SOURCE, EventIdSource.JSON_POINTER)
+            .build();
+
+    private static final List<PropertyDescriptor> PROPERTY_DESCRIPTORS = List.of(
+            SIGNATURE_SCHEME,
+            SECRET,
+            PREVIOUS_SECRET,
+            SIGNATURE_HEADER_NAME,
+            SIGNATURE_PREFIX,
+            HMAC_ALGORITHM,
+            SIGNATURE_ENCODING,
+            TIMESTAMP_HEADER_NAME,
+            SIGNED_CONTENT,
+            TIMESTAMP_SEPARATOR,
+            TIMESTAMP_TOLERANCE,
+            DISTRIBUTED_MAP_CACHE,
+            EVENT_ID_SOURCE,
+            EVENT_ID_HEADER_NAME,
+            EVENT_ID_JSON_POINTER
+    );
+
+    public static final Relationship REL_VALID = new Relationship.Builder()
+            .name("valid")
+            .description("Requests whose signature matches a configured secret, with a timestamp within the tolerance and, when "
+                    + "deduplicating, an event id not seen before.")
+            .build();
+
+    public static final Relationship REL_INVALID = new Relationship.Builder()
+            .name("invalid")
+            .description("Requests that are unsigned, forged, altered or outside the replay window; " + ATTR_INVALID_REASON + " says why.")
+            .build();
+
+    public static final Relationship REL_DUPLICATE = new Relationship.Builder()
+            .name("duplicate")
+            .description("Authentic requests whose event id was already recorded in the cache: redeliveries of an event already accepted.")
+            .build();
+
+    public static final Relationship REL_FAILURE = new Relationship.Builder()
+            .name("failure")
+            .description("Authentic requests that could not be checked for duplicates because the cache failed; penalized, with " + ATTR_ERROR + ".")
+            .build();
+
+    private static final Set<Relationship> RELATIONSHIPS = Set.of(REL_VALID, REL_INVALID, REL_DUPLICATE, REL_FAILURE);
+
+    private static final Serializer<String> UTF8_SERIALIZER = (value, out) -> out.write(value.getBytes(StandardCharsets.UTF_8));
+
+    private volatile Clock clock = Clock.systemUTC();
+    private volatile WebhookVerifier verifier;
+    private volatile DistributedMapCacheClient cache;
+    private volatile EventIdLocation eventIdLocation;
+    private volatile JsonPointer eventIdPointer;
+
+    @Override
+    public Set<Relationship> getRelationships() {
+        return RELATIONSHIPS;
+    }
+
+    @Override
+    protected List<PropertyDescriptor> getSupportedPropertyDescriptors() {
+        return PROPERTY_DESCRIPTORS;
+    }
+
+    /**
+     * Lets tests fix the time against which timestamps are checked.
+     */
+    void setClock(final Clock clock) {
+        this.clock = clock;
+    }
+
+    @Override
+    protected Collection<ValidationResult> customValidate(final ValidationContext context) {
+        final List<ValidationResult> results = new ArrayList<>();
+        final Scheme scheme = context.getProperty(SIGNATURE_SCHEME).asAllowableValue(Scheme.class);
+        if (context.getProperty(DISTRIBUTED_MAP_CACHE).isSet() && scheme == Scheme.GENERIC
+                && context.getProperty(EVENT_ID_SOURCE).asAllowableValue(EventIdSource.class) == EventIdSource.SCHEME_DEFAULT) {
+            results.add(new ValidationResult.Builder()
+                    .subject(EVENT_ID_SOURCE.getName())
+                    .valid(false)
+                    .explanation("the Generic scheme has no default event id; choose Header or JSON Pointer")
+                    .build());
+        }
+        return results;
+    }
+
+    @OnScheduled
+    public void onScheduled(final ProcessContext context) {
+        final SignatureScheme scheme = createScheme(context);
+        final List<String> secrets = new ArrayList<>(2);
+        secrets.add(context.getProperty(SECRET).getValue());
+        if (context.getProperty(PREVIOUS_SECRET).isSet()) {
+            secrets.add(context.getProperty(PREVIOUS_SECRET).getValue());
+        }
+        // Shopify has no timestamp, so its tolerance is never consulted.
+        final Long toleranceMillis = context.getProperty(TIMESTAMP_TOLERANCE).asTimePeriod(TimeUnit.MILLISECONDS);
+        final Duration tolerance = toleranceMillis == null ? Duration.ZERO : Duration.ofMillis(toleranceMillis);
+        verifier = new WebhookVerifier(scheme, secrets, tolerance, clock);
+
+        cache = context.getProperty(DISTRIBUTED_MAP_CACHE).asControllerService(DistributedMapCacheClient.class);
+        eventIdLocation = cache == null ? null : eventIdLocation(context, scheme);
+        eventIdPointer = eventIdLocation != null && eventIdLocation.kind() == EventIdLocation.Kind.JSON_POINTER
+                ? JsonEventIds.compile(eventIdLocation.location())
+                : null;
+    }
+
+    private static SignatureScheme createScheme(final ProcessContext context) {
+        return switch (context.getProperty(SIGNATURE_SCHEME).asAllowableValue(Scheme.class)) {
+            case SHOPIFY -> new ShopifySignatureScheme();
+            case STRIPE -> new StripeSignatureScheme();
+            case GENERIC -> {
+                final String timestampHeader = context.getProperty(TIMESTAMP_HEADER_NAME).getValue();
+                final boolean timestampSigned = timestampHeader != null
+                        && context.getProperty(SIGNED_CONTENT).asAllowableValue(SignedContent.class) == SignedContent.TIMESTAMP_AND_BODY;
+                yield new GenericSignatureScheme(
+                        context.getProperty(SIGNATURE_HEADER_NAME).getValue(),
+                        context.getProperty(SIGNATURE_PREFIX).getValue(),
+                        context.getProperty(HMAC_ALGORITHM).asAllowableValue(Algorithm.class).hmacAlgorithm,
+                        context.getProperty(SIGNATURE_ENCODING).asAllowableValue(Encoding.class).signatureEncoding,
+                        timestampHeader,
+                        timestampSigned ? context.getProperty(TIMESTAMP_SEPARATOR).getValue() : null);
+            }
+        };
+    }
+
+    private static EventIdLocation eventIdLocation(final ProcessContext context, final SignatureScheme scheme) {
+        return switch (context.getProperty(EVENT_ID_SOURCE).asAllowableValue(EventIdSource.class)) {
+            case SCHEME_DEFAULT -> scheme.defaultEventIdLocation()
+                    .orElseThrow(() -> new ProcessException("The signature scheme has no default event id location"));
+            case HEADER -> EventIdLocation.header(context.getProperty(EVENT_ID_HEADER_NAME).getValue());
+            case JSON_POINTER -> EventIdLocation.jsonPointer(context.getProperty(EVENT_ID_JSON_POINTER).getValue());
+        };
+    }
+
+    @Override
+    public void onTrigger(final ProcessContext context, final ProcessSession session) throws ProcessException {
+        FlowFile flowFile = session.get();
+        if (flowFile == null) {
+            return;
+        }
+
+        final HeaderLookup headers = HeaderLookup.of(flowFile.getAttributes());
+        final Verification verification = verifier.begin(headers);
+        final AtomicReference<String> bodyEventId = new AtomicReference<>();
+        if (!verification.isRejectedByHeaders()) {
+            // One pass over the body: the HMACs see every byte, the JSON parser (if any) reads through them.
+            session.read(flowFile, in -> {
+                final InputStream signedBody = verification.signedBody(in);
+                if (eventIdPointer != null) {
+                    bodyEventId.set(JsonEventIds.find(signedBody, eventIdPointer).orElse(null));
+                }
+                verification.drain(signedBody);
+            });
+        }
+        final VerificationResult result = verification.finish();
+
+        final Map<String, String> attributes = new HashMap<>();
+        attributes.put(ATTR_SCHEME, context.getProperty(SIGNATURE_SCHEME).getValue());
+        if (result.timestampSeconds() != null) {
+            attributes.put(ATTR_TIMESTAMP, String.valueOf(result.timestampSeconds()));
+        }
+
+        if (!result.isValid()) {
+            final RejectionReason reason = result.rejection();
+            attributes.put(ATTR_INVALID_REASON, reason.name());
+            attributes.put(ATTR_STATUS_CODE, String.valueOf(STATUS_UNAUTHORIZED));
+            flowFile = session.putAllAttributes(flowFile, attributes);
+            getLogger().debug("{} is not an authentic webhook request: {}", flowFile, reason);
+            route(session, flowFile, REL_INVALID, reason.name());
+            return;
+        }
+
+        attributes.put(ATTR_SECRET_MATCHED, result.matchedSecretIndex() == 0 ? SECRET_CURRENT : SECRET_PREVIOUS);
+        if (cache == null) {
+            attributes.put(ATTR_STATUS_CODE, String.valueOf(STATUS_OK));
+            route(session, session.putAllAttributes(flowFile, attributes), REL_VALID, null);
+            return;
+        }
+
+        final Optional<String> eventId = eventIdLocation.kind() == EventIdLocation.Kind.HEADER
+                ? headers.get(eventIdLocation.location())
+                : Optional.ofNullable(bodyEventId.get());
+        if (eventId.isEmpty()) {
+            // Authentic but without an id: passing it on risks a duplicate, rejecting it would lose an event.
+            getLogger().warn("{} is authentic but has no event id at {}; passed on without a duplicate check", flowFile, eventIdLocation.location());
+            attributes.put(ATTR_STATUS_CODE, String.valueOf(STATUS_OK));
+            route(session, session.putAllAttributes(flowFile, attributes), REL_VALID, null);
+            return;
+        }
+        attributes.put(ATTR_EVENT_ID, eventId.get());
+
+        final String cacheKey = WebhookEventKeys.cacheKey(verifier.getScheme().dedupNamespace(), eventId.get());
+        final boolean firstDelivery;
+        try {
+            firstDelivery = cache.putIfAbsent(cacheKey, String.valueOf(clock.millis()), UTF8_SERIALIZER, UTF8_SERIALIZER);
+        } catch (final IOException | RuntimeException e) {
+            attributes.put(ATTR_STATUS_CODE, String.valueOf(STATUS_SERVICE_UNAVAILABLE));
+            attributes.put(ATTR_ERROR, e.getClass().getSimpleName() + ": " + e.getMessage());
+            flowFile = session.putAllAttributes(flowFile, attributes);
+            getLogger().error("Could not check {} for a redelivery in the Distributed Map Cache; routing to failure", flowFile, e);
+            route(session, session.penalize(flowFile), REL_FAILURE, null);
+            return;
+        }
+
+        attributes.put(ATTR_STATUS_CODE, String.valueOf(STATUS_OK));
+        flowFile = session.putAllAttributes(flowFile, attributes);
+        if (firstDelivery) {
+            route(session, flowFile, REL_VALID, null);
+        } else {
+            getLogger().debug("{} is a redelivery of event key {}", flowFile, cacheKey);
+            route(session, flowFile, REL_DUPLICATE, null);
+        }
+    }
+
+    private static void route(final ProcessSession session, final FlowFile flowFile, final Relationship relationship, final String details) {
+        if (details == null) {
+            session.getProvenanceReporter().route(flowFile, relationship);
+        } else {
+            session.getProvenanceReporter().route(flowFile, relationship, details);
+        }
+        session.transfer(flowFile, relationship);
+    }
+}

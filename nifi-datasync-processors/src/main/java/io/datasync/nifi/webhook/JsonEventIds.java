@@ -1,0 +1,60 @@
+package io.datasync.nifi.webhook;
+
+import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonPointer;
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.JsonToken;
+import com.fasterxml.jackson.core.StreamReadFeature;
+import com.fasterxml.jackson.core.filter.FilteringParserDelegate;
+import com.fasterxml.jackson.core.filter.JsonPointerBasedFilter;
+import com.fasterxml.jackson.core.filter.TokenFilter;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.util.Optional;
+
+/**
+ * Reads an event id from a JSON body with a streaming parser, stopping at the value, so the body
+ * is never built into a tree.
+ */
+public final class JsonEventIds {
+
+    // The caller owns the stream (it may still need to read the rest of it), so the parser must not close it.
+    private static final JsonFactory JSON_FACTORY = JsonFactory.builder().disable(StreamReadFeature.AUTO_CLOSE_SOURCE).build();
+
+    private JsonEventIds() {
+    }
+
+    /**
+     * Validates and compiles a JSON Pointer such as {@code /id} or {@code /data/object/id}.
+     *
+     * @throws IllegalArgumentException when the text is not a JSON Pointer
+     */
+    public static JsonPointer compile(final String pointer) {
+        if (pointer == null || !pointer.startsWith("/")) {
+            throw new IllegalArgumentException("A JSON Pointer starts with '/'");
+        }
+        return JsonPointer.compile(pointer);
+    }
+
+    /**
+     * The scalar (string, number or boolean) at the pointer, as text; empty when the body is not
+     * JSON, the pointer finds nothing, or finds null, an object or an array.
+     *
+     * @throws IOException when the stream itself fails
+     */
+    public static Optional<String> find(final InputStream body, final JsonPointer pointer) throws IOException {
+        try (JsonParser parser = JSON_FACTORY.createParser(body);
+             JsonParser filtered = new FilteringParserDelegate(parser, new JsonPointerBasedFilter(pointer), TokenFilter.Inclusion.ONLY_INCLUDE_ALL, false)) {
+            final JsonToken token = filtered.nextToken();
+            if (token == null || !token.isScalarValue() || token == JsonToken.VALUE_NULL) {
+                return Optional.empty();
+            }
+            final String text = filtered.getText();
+            return text == null || text.isBlank() ? Optional.empty() : Optional.of(text);
+        } catch (final JsonProcessingException e) {
+            return Optional.empty();
+        }
+    }
+}
