@@ -1,0 +1,619 @@
+package io.datasync.nifi.processors;
+
+import io.datasync.nifi.consent.Anonymizer;
+import io.datasync.nifi.consent.JurisdictionPolicy;
+import io.datasync.nifi.consent.TcfPurposeMapping;
+import org.apache.nifi.annotation.behavior.InputRequirement;
+import org.apache.nifi.annotation.behavior.WritesAttribute;
+import org.apache.nifi.annotation.behavior.WritesAttributes;
+import org.apache.nifi.annotation.documentation.CapabilityDescription;
+import org.apache.nifi.annotation.documentation.SeeAlso;
+import org.apache.nifi.annotation.documentation.Tags;
+import org.apache.nifi.annotation.documentation.UseCase;
+import org.apache.nifi.annotation.lifecycle.OnScheduled;
+import org.apache.nifi.components.DescribedValue;
+import org.apache.nifi.components.PropertyDescriptor;
+import org.apache.nifi.components.ValidationContext;
+import org.apache.nifi.components.ValidationResult;
+import org.apache.nifi.components.Validator;
+import org.apache.nifi.flowfile.FlowFile;
+import org.apache.nifi.lookup.RecordLookupService;
+import org.apache.nifi.processor.AbstractProcessor;
+import org.apache.nifi.processor.ProcessContext;
+import org.apache.nifi.processor.ProcessSession;
+import org.apache.nifi.processor.Relationship;
+import org.apache.nifi.processor.util.StandardValidators;
+import org.apache.nifi.record.path.validation.RecordPathValidator;
+import org.apache.nifi.schema.access.SchemaNotFoundException;
+import org.apache.nifi.serialization.MalformedRecordException;
+import org.apache.nifi.serialization.RecordReaderFactory;
+import org.apache.nifi.serialization.RecordSetWriterFactory;
+import org.apache.nifi.serialization.SimpleRecordSchema;
+import org.apache.nifi.serialization.record.RecordField;
+import org.apache.nifi.serialization.record.RecordFieldType;
+import org.apache.nifi.serialization.record.RecordSchema;
+
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collection;
+import java.util.List;
+import java.util.Set;
+
+@Tags({"consent", "gdpr", "ccpa", "privacy", "record", "filter", "anonymize", "tcf", "gpc", "suppression"})
+@CapabilityDescription("Decides for every record whether it may be used for the configured purposes, from consent held in the record, "
+        + "in a consent store reached through a Record Lookup Service, and in consent signals carried by the record (IAB TCF v2.2 TC string, "
+        + "IAB US Privacy string, Global Privacy Control). When sources disagree the newest evidence wins, and on equal timestamps the more "
+        + "restrictive one. Missing consent is handled by a jurisdiction policy and fails closed by default. Allowed records go to 'success'; "
+        + "the others are routed to 'excluded', dropped, or anonymised and routed to 'anonymized', each with a reason code. Optionally one small "
+        + "record per withdrawn or denied subject goes to 'suppression'. A FlowFile is either fully split into its outputs or routed whole to "
+        + "'failure' or 'retry'.")
+@InputRequirement(InputRequirement.Requirement.INPUT_REQUIRED)
+@WritesAttributes({
+    @WritesAttribute(attribute = ConsentFilter.ATTR_RECORD_COUNT, description = "The number of records in the outgoing FlowFile."),
+    @WritesAttribute(attribute = ConsentFilter.ATTR_MIME_TYPE, description = "The MIME type given by the Record Writer."),
+    @WritesAttribute(attribute = ConsentFilter.ATTR_ALLOWED_COUNT, description = "Records of the incoming FlowFile that were allowed (written to every output)."),
+    @WritesAttribute(attribute = ConsentFilter.ATTR_EXCLUDED_COUNT, description = "Records of the incoming FlowFile routed to 'excluded'."),
+    @WritesAttribute(attribute = ConsentFilter.ATTR_ANONYMIZED_COUNT, description = "Records of the incoming FlowFile anonymised and routed to 'anonymized'."),
+    @WritesAttribute(attribute = ConsentFilter.ATTR_DROPPED_COUNT, description = "Records of the incoming FlowFile that were not written anywhere (Drop action)."),
+    @WritesAttribute(attribute = ConsentFilter.ATTR_SUPPRESSION_COUNT, description = "Suppression records written for the incoming FlowFile."),
+    @WritesAttribute(attribute = ConsentFilter.ATTR_ERROR, description = "On 'failure' or 'retry': why the FlowFile could not be processed. Never holds record content.")
+})
+@SeeAlso(classNames = {"org.apache.nifi.lookup.db.DatabaseRecordLookupService", "org.apache.nifi.processors.standard.LookupRecord",
+    "org.apache.nifi.processors.standard.PutDatabaseRecord"})
+@UseCase(
+        description = "Send only customers who opted in (GDPR) to email marketing, reading consent from a PostgreSQL consent table.",
+        keywords = {"gdpr", "opt-in", "consent", "email marketing"},
+        configuration = """
+                Add a DBCPConnectionPool for the database and a DatabaseRecordLookupService with "Table Name" = consent,
+                "Lookup Key Column" = subject_key and "Cache Size" = 0 (consent must be read fresh).
+                Set "Purposes" to email_marketing.
+                Set "Subject Key Record Path" to toLowerCase(trim(/email)) and "Consent Lookup Service" to the lookup service.
+                Leave "Default Policy" at "Require Consent" and "Disallowed Record Action" at "Route to excluded".
+                Connect 'success' to the campaign load, 'retry' back to ConsentFilter, and 'excluded' and 'failure' to review or auto-terminate.
+                """)
+@UseCase(
+        description = "Honour CCPA opt-outs and Global Privacy Control for US customers while keeping other records, anonymised, for analytics.",
+        keywords = {"ccpa", "opt-out", "gpc", "anonymize", "hmac"},
+        configuration = """
+                Set "Purposes" to email_marketing, "Jurisdiction Record Path" to /state_code, "Opt-Out Jurisdictions" to US-CA, US-CO, US-CT, US-VA.
+                Set "GPC Record Path" to /gpc and "US Privacy Record Path" to /us_privacy.
+                Set "Disallowed Record Action" to "Anonymize", "Anonymized Fields" to /email, /phone, "Anonymization Method" to "HMAC-SHA256"
+                and "Hash Key" to a secret of at least 32 random characters (a sensitive parameter).
+                Set "Write Suppression Records" to true and send 'suppression' to the suppression-list table.
+                """)
+public class ConsentFilter extends AbstractProcessor {
+
+    static final String ATTR_RECORD_COUNT = "record.count";
+    static final String ATTR_MIME_TYPE = "mime.type";
+    static final String ATTR_ALLOWED_COUNT = "consent.allowed.count";
+    static final String ATTR_EXCLUDED_COUNT = "consent.excluded.count";
+    static final String ATTR_ANONYMIZED_COUNT = "consent.anonymized.count";
+    static final String ATTR_DROPPED_COUNT = "consent.dropped.count";
+    static final String ATTR_SUPPRESSION_COUNT = "consent.suppression.count";
+    static final String ATTR_ERROR = "consent.error";
+
+    static final String SUPPRESSION_SUBJECT_FIELD = "subject_key";
+    static final String SUPPRESSION_REASON_FIELD = "reason";
+    static final String SUPPRESSION_TIMESTAMP_FIELD = "timestamp";
+    static final RecordSchema SUPPRESSION_SCHEMA = new SimpleRecordSchema(List.of(
+            new RecordField(SUPPRESSION_SUBJECT_FIELD, RecordFieldType.STRING.getDataType(), false),
+            new RecordField(SUPPRESSION_REASON_FIELD, RecordFieldType.STRING.getDataType(), false),
+            new RecordField(SUPPRESSION_TIMESTAMP_FIELD, RecordFieldType.STRING.getDataType(), false)));
+
+    static final String DECISION_ALLOWED = "allowed";
+    static final String DECISION_EXCLUDED = "excluded";
+    static final String DECISION_ANONYMIZED = "anonymized";
+
+    /** EU and EEA member states, the United Kingdom, and the EU/EEA group codes. */
+    static final String DEFAULT_OPT_IN_JURISDICTIONS = "EU, EEA, AT, BE, BG, HR, CY, CZ, DK, EE, FI, FR, DE, GR, HU, IE, IT, LV, LT, LU, MT, NL, "
+            + "PL, PT, RO, SK, SI, ES, SE, IS, LI, NO, GB, UK";
+
+    enum DefaultPolicy implements DescribedValue {
+        REQUIRE_CONSENT("Require Consent", "Outside the listed jurisdictions, and when the jurisdiction is unknown, a record needs a grant (fail closed)."),
+        ALLOW_UNLESS_DENIED("Allow Unless Denied", "Outside the listed jurisdictions, and when the jurisdiction is unknown, a record is allowed unless "
+                + "denied, withdrawn or opted out.");
+
+        private final String displayName;
+        private final String description;
+
+        DefaultPolicy(final String displayName, final String description) {
+            this.displayName = displayName;
+            this.description = description;
+        }
+
+        @Override
+        public String getValue() {
+            return name();
+        }
+
+        @Override
+        public String getDisplayName() {
+            return displayName;
+        }
+
+        @Override
+        public String getDescription() {
+            return description;
+        }
+
+        JurisdictionPolicy.Regime regime() {
+            return this == REQUIRE_CONSENT ? JurisdictionPolicy.Regime.OPT_IN : JurisdictionPolicy.Regime.OPT_OUT;
+        }
+    }
+
+    enum DisallowedAction implements DescribedValue {
+        ROUTE_TO_EXCLUDED("Route to excluded", "Records that may not be used are written, unchanged but with the decision fields, to 'excluded'."),
+        DROP("Drop", "Records that may not be used are not written anywhere; they are counted in attributes, counters and provenance."),
+        ANONYMIZE("Anonymize", "The configured fields of records that may not be used are anonymised and the records routed to 'anonymized'.");
+
+        private final String displayName;
+        private final String description;
+
+        DisallowedAction(final String displayName, final String description) {
+            this.displayName = displayName;
+            this.description = description;
+        }
+
+        @Override
+        public String getValue() {
+            return name();
+        }
+
+        @Override
+        public String getDisplayName() {
+            return displayName;
+        }
+
+        @Override
+        public String getDescription() {
+            return description;
+        }
+    }
+
+    enum AnonymizationMethod implements DescribedValue {
+        HMAC_SHA256("HMAC-SHA256", "Replaces each value with the hex HMAC-SHA256 of its text under the Hash Key: equal values give equal tokens, "
+                + "which cannot be reversed or guessed without the key."),
+        MASK("Mask", "Replaces each value with " + Anonymizer.MASK + "."),
+        REMOVE("Remove", "Removes each value: top-level fields are left out of the output schema, nested ones are set to null.");
+
+        private final String displayName;
+        private final String description;
+
+        AnonymizationMethod(final String displayName, final String description) {
+            this.displayName = displayName;
+            this.description = description;
+        }
+
+        @Override
+        public String getValue() {
+            return name();
+        }
+
+        @Override
+        public String getDisplayName() {
+            return displayName;
+        }
+
+        @Override
+        public String getDescription() {
+            return description;
+        }
+    }
+
+    static final PropertyDescriptor RECORD_READER = new PropertyDescriptor.Builder()
+            .name("Record Reader")
+            .description("Reads the incoming records.")
+            .identifiesControllerService(RecordReaderFactory.class)
+            .required(true)
+            .build();
+
+    static final PropertyDescriptor RECORD_WRITER = new PropertyDescriptor.Builder()
+            .name("Record Writer")
+            .description("Writes the records of 'success', 'excluded' and 'anonymized'. Use a writer that inherits the record schema, or one whose "
+                    + "schema includes the decision and reason fields.")
+            .identifiesControllerService(RecordSetWriterFactory.class)
+            .required(true)
+            .build();
+
+    static final PropertyDescriptor PURPOSES = new PropertyDescriptor.Builder()
+            .name("Purposes")
+            .description("Comma-separated purposes the output will be used for, e.g. email_marketing, personalisation. Every one must be allowed.")
+            .required(true)
+            .addValidator(StandardValidators.NON_BLANK_VALIDATOR)
+            .build();
+
+    static final PropertyDescriptor SUBJECT_KEY_PATH = new PropertyDescriptor.Builder()
+            .name("Subject Key Record Path")
+            .description("RecordPath to the subject's key (customer id or normalised email, e.g. toLowerCase(trim(/email))). Used as the consent "
+                    + "store lookup key and in suppression records.")
+            .required(false)
+            .addValidator(new RecordPathValidator())
+            .build();
+
+    static final PropertyDescriptor CONSENT_STATUS_PATH = new PropertyDescriptor.Builder()
+            .name("Consent Status Record Path")
+            .description("RecordPath to the consent held in the record: a status (true/false, granted, denied, withdrawn, pending, unknown, opt-in, "
+                    + "opt-out, yes/no, 1/0), or a map or nested record keyed by purpose, or a list of granted purposes.")
+            .required(false)
+            .addValidator(new RecordPathValidator())
+            .build();
+
+    static final PropertyDescriptor CONSENT_TIMESTAMP_PATH = new PropertyDescriptor.Builder()
+            .name("Consent Timestamp Record Path")
+            .description("RecordPath to when the record's consent was captured (ISO-8601 text, epoch milliseconds or a timestamp). Also dates the GPC "
+                    + "and US Privacy signals. Without it the record's own evidence is undated and ranks below any dated evidence.")
+            .required(false)
+            .addValidator(new RecordPathValidator())
+            .build();
+
+    static final PropertyDescriptor SHARE_RESTRICTIONS = new PropertyDescriptor.Builder()
+            .name("Apply Withdrawals Across Records")
+            .description("Whether a withdrawal or denial carried by one record (status, GPC, US Privacy, TCF) also applies to the other records "
+                    + "of the same subject in the FlowFile, whatever their own capture time, unless they carry a newer grant. Costs a "
+                    + "second read of the FlowFile's records. Withdrawals held in the consent store apply to every record anyway.")
+            .required(true)
+            .allowableValues("true", "false")
+            .defaultValue("true")
+            .dependsOn(SUBJECT_KEY_PATH)
+            .build();
+
+    static final PropertyDescriptor LOOKUP_SERVICE = new PropertyDescriptor.Builder()
+            .name("Consent Lookup Service")
+            .description("Record Lookup Service holding the consent store, queried with the subject key, e.g. a DatabaseRecordLookupService on "
+                    + "the consent table. A lookup failure sends the FlowFile to 'retry'.")
+            .identifiesControllerService(RecordLookupService.class)
+            .required(false)
+            .build();
+
+    static final PropertyDescriptor LOOKUP_KEY_COORDINATE = new PropertyDescriptor.Builder()
+            .name("Lookup Key Coordinate")
+            .description("Name of the lookup coordinate that receives the subject key; the stock database and CSV lookup services use 'key'.")
+            .required(true)
+            .defaultValue("key")
+            .addValidator(StandardValidators.NON_BLANK_VALIDATOR)
+            .dependsOn(LOOKUP_SERVICE)
+            .build();
+
+    static final PropertyDescriptor STORE_STATUS_FIELD = new PropertyDescriptor.Builder()
+            .name("Store Status Field")
+            .description("Field of the looked-up record holding the subject's overall consent status.")
+            .required(true)
+            .defaultValue("status")
+            .addValidator(StandardValidators.NON_BLANK_VALIDATOR)
+            .dependsOn(LOOKUP_SERVICE)
+            .build();
+
+    static final PropertyDescriptor STORE_TIMESTAMP_FIELD = new PropertyDescriptor.Builder()
+            .name("Store Timestamp Field")
+            .description("Field of the looked-up record holding when its consent was last changed.")
+            .required(true)
+            .defaultValue("updated_at")
+            .addValidator(StandardValidators.NON_BLANK_VALIDATOR)
+            .dependsOn(LOOKUP_SERVICE)
+            .build();
+
+    static final PropertyDescriptor STORE_PURPOSES_FIELD = new PropertyDescriptor.Builder()
+            .name("Store Purposes Field")
+            .description("Field of the looked-up record holding per-purpose consent: a JSON object or map keyed by purpose (values are statuses, or "
+                    + "objects with their own status and timestamp fields), or a list of granted purposes. May be absent from the record.")
+            .required(true)
+            .defaultValue("purposes")
+            .addValidator(StandardValidators.NON_BLANK_VALIDATOR)
+            .dependsOn(LOOKUP_SERVICE)
+            .build();
+
+    static final PropertyDescriptor TC_STRING_PATH = new PropertyDescriptor.Builder()
+            .name("TC String Record Path")
+            .description("RecordPath to an IAB TCF v2 TC string. Its purpose consents count as evidence dated with the string's last update.")
+            .required(false)
+            .addValidator(new RecordPathValidator())
+            .build();
+
+    static final PropertyDescriptor TCF_PURPOSE_MAPPING = new PropertyDescriptor.Builder()
+            .name("TCF Purpose Mapping")
+            .description("Which TCF purpose ids each of our purposes needs, as purpose=ids separated by semicolons, e.g. "
+                    + "'email_marketing=1 7; personalisation=1 3 4'. A purpose is granted only when all its TCF purposes have consent.")
+            .required(true)
+            .addValidator(new TcfMappingValidator())
+            .dependsOn(TC_STRING_PATH)
+            .build();
+
+    static final PropertyDescriptor US_PRIVACY_PATH = new PropertyDescriptor.Builder()
+            .name("US Privacy Record Path")
+            .description("RecordPath to an IAB US Privacy string such as 1YYN. An opt-out of sale (third character Y) denies every purpose.")
+            .required(false)
+            .addValidator(new RecordPathValidator())
+            .build();
+
+    static final PropertyDescriptor GPC_PATH = new PropertyDescriptor.Builder()
+            .name("GPC Record Path")
+            .description("RecordPath to the Global Privacy Control flag captured with the record. A set flag (true, 1, yes) denies every purpose.")
+            .required(false)
+            .addValidator(new RecordPathValidator())
+            .build();
+
+    static final PropertyDescriptor JURISDICTION_PATH = new PropertyDescriptor.Builder()
+            .name("Jurisdiction Record Path")
+            .description("RecordPath to the subject's country or region code (e.g. DE, US-CA). Without it, or when empty, the Default Policy applies.")
+            .required(false)
+            .addValidator(new RecordPathValidator())
+            .build();
+
+    static final PropertyDescriptor OPT_IN_JURISDICTIONS = new PropertyDescriptor.Builder()
+            .name("Opt-In Jurisdictions")
+            .description("Comma-separated country or region codes where a record needs a grant. A region such as US-CA also matches a listed US. "
+                    + "Listed here and in Opt-Out Jurisdictions, opt-in wins.")
+            .required(false)
+            .defaultValue(DEFAULT_OPT_IN_JURISDICTIONS)
+            .addValidator(StandardValidators.NON_BLANK_VALIDATOR)
+            .dependsOn(JURISDICTION_PATH)
+            .build();
+
+    static final PropertyDescriptor OPT_OUT_JURISDICTIONS = new PropertyDescriptor.Builder()
+            .name("Opt-Out Jurisdictions")
+            .description("Comma-separated country or region codes where a record is allowed unless denied, withdrawn or opted out (GPC, US Privacy), "
+                    + "e.g. US-CA, US-CO, US-CT, US-VA.")
+            .required(false)
+            .addValidator(StandardValidators.NON_BLANK_VALIDATOR)
+            .dependsOn(JURISDICTION_PATH)
+            .build();
+
+    static final PropertyDescriptor DEFAULT_POLICY = new PropertyDescriptor.Builder()
+            .name("Default Policy")
+            .description("How missing consent is treated for jurisdictions on neither list, and when the jurisdiction is unknown.")
+            .required(true)
+            .allowableValues(DefaultPolicy.class)
+            .defaultValue(DefaultPolicy.REQUIRE_CONSENT)
+            .build();
+
+    static final PropertyDescriptor MAX_CONSENT_AGE = new PropertyDescriptor.Builder()
+            .name("Maximum Consent Age")
+            .description("A grant older than this (e.g. 730 days) counts as expired; an undated grant then counts as expired too. Empty: no limit.")
+            .required(false)
+            .addValidator(StandardValidators.TIME_PERIOD_VALIDATOR)
+            .build();
+
+    static final PropertyDescriptor DISALLOWED_ACTION = new PropertyDescriptor.Builder()
+            .name("Disallowed Record Action")
+            .description("What happens to records that may not be used.")
+            .required(true)
+            .allowableValues(DisallowedAction.class)
+            .defaultValue(DisallowedAction.ROUTE_TO_EXCLUDED)
+            .build();
+
+    static final PropertyDescriptor ANONYMIZED_FIELDS = new PropertyDescriptor.Builder()
+            .name("Anonymized Fields")
+            .description("Comma-separated RecordPaths of the personal fields to anonymise, e.g. /email, /phone, /address/street.")
+            .required(true)
+            .addValidator(new RecordPathListValidator())
+            .dependsOn(DISALLOWED_ACTION, DisallowedAction.ANONYMIZE)
+            .build();
+
+    static final PropertyDescriptor ANONYMIZATION_METHOD = new PropertyDescriptor.Builder()
+            .name("Anonymization Method")
+            .description("How the anonymised fields are replaced.")
+            .required(true)
+            .allowableValues(AnonymizationMethod.class)
+            .defaultValue(AnonymizationMethod.HMAC_SHA256)
+            .dependsOn(DISALLOWED_ACTION, DisallowedAction.ANONYMIZE)
+            .build();
+
+    static final PropertyDescriptor HASH_KEY = new PropertyDescriptor.Builder()
+            .name("Hash Key")
+            .description("Secret key of the HMAC-SHA256 keyed hash; at least 16 characters, ideally 32 random ones. Changing it changes every token.")
+            .required(true)
+            .sensitive(true)
+            .addValidator(new MinimumLengthSecretValidator(16))
+            .dependsOn(ANONYMIZATION_METHOD, AnonymizationMethod.HMAC_SHA256)
+            .build();
+
+    static final PropertyDescriptor ADD_DECISION_FIELDS = new PropertyDescriptor.Builder()
+            .name("Add Decision Fields")
+            .description("Whether to add the decision and reason fields to every written record (the schema is extended with them).")
+            .required(true)
+            .allowableValues("true", "false")
+            .defaultValue("true")
+            .build();
+
+    static final PropertyDescriptor DECISION_FIELD = new PropertyDescriptor.Builder()
+            .name("Decision Field Name")
+            .description("Field that receives the decision: allowed, excluded or anonymized.")
+            .required(true)
+            .defaultValue("consent_decision")
+            .addValidator(StandardValidators.NON_BLANK_VALIDATOR)
+            .dependsOn(ADD_DECISION_FIELDS, "true")
+            .build();
+
+    static final PropertyDescriptor REASON_FIELD = new PropertyDescriptor.Builder()
+            .name("Reason Field Name")
+            .description("Field that receives the reason code, e.g. GRANTED, WITHDRAWN, NO_CONSENT_RECORD.")
+            .required(true)
+            .defaultValue("consent_reason")
+            .addValidator(StandardValidators.NON_BLANK_VALIDATOR)
+            .dependsOn(ADD_DECISION_FIELDS, "true")
+            .build();
+
+    static final PropertyDescriptor WRITE_SUPPRESSION = new PropertyDescriptor.Builder()
+            .name("Write Suppression Records")
+            .description("Whether to write one record (subject_key, reason, timestamp) per subject whose consent is withdrawn or denied "
+                    + "(WITHDRAWN, DENIED, PURPOSE_DENIED, GPC, US_PRIVACY_OPT_OUT) to 'suppression'. Needs the Subject Key Record Path.")
+            .required(true)
+            .allowableValues("true", "false")
+            .defaultValue("false")
+            .build();
+
+    static final PropertyDescriptor SUPPRESSION_WRITER = new PropertyDescriptor.Builder()
+            .name("Suppression Record Writer")
+            .description("Writer for the suppression records; they have their own schema (subject_key, reason, timestamp as ISO-8601 text). "
+                    + "Empty: the Record Writer, which must then inherit the record schema.")
+            .identifiesControllerService(RecordSetWriterFactory.class)
+            .required(false)
+            .dependsOn(WRITE_SUPPRESSION, "true")
+            .build();
+
+    static final Relationship REL_SUCCESS = new Relationship.Builder()
+            .name("success")
+            .description("Records that may be used for all configured purposes.")
+            .build();
+
+    static final Relationship REL_EXCLUDED = new Relationship.Builder()
+            .name("excluded")
+            .description("Records that may not be used, when the action is 'Route to excluded'.")
+            .build();
+
+    static final Relationship REL_ANONYMIZED = new Relationship.Builder()
+            .name("anonymized")
+            .description("Records that may not be used, anonymised, when the action is 'Anonymize'.")
+            .build();
+
+    static final Relationship REL_SUPPRESSION = new Relationship.Builder()
+            .name("suppression")
+            .description("One record per subject whose consent is withdrawn or denied, when Write Suppression Records is true.")
+            .build();
+
+    static final Relationship REL_FAILURE = new Relationship.Builder()
+            .name("failure")
+            .description("FlowFiles whose records cannot be read or written, unchanged, with the consent.error attribute.")
+            .build();
+
+    static final Relationship REL_RETRY = new Relationship.Builder()
+            .name("retry")
+            .description("FlowFiles whose consent lookup failed (store down, timeout), unchanged and penalised; nothing of them was emitted.")
+            .build();
+
+    private static final List<PropertyDescriptor> PROPERTY_DESCRIPTORS = List.of(
+            RECORD_READER, RECORD_WRITER, PURPOSES, SUBJECT_KEY_PATH, SHARE_RESTRICTIONS, CONSENT_STATUS_PATH, CONSENT_TIMESTAMP_PATH,
+            LOOKUP_SERVICE, LOOKUP_KEY_COORDINATE, STORE_STATUS_FIELD, STORE_TIMESTAMP_FIELD, STORE_PURPOSES_FIELD,
+            TC_STRING_PATH, TCF_PURPOSE_MAPPING, US_PRIVACY_PATH, GPC_PATH,
+            JURISDICTION_PATH, OPT_IN_JURISDICTIONS, OPT_OUT_JURISDICTIONS, DEFAULT_POLICY, MAX_CONSENT_AGE,
+            DISALLOWED_ACTION, ANONYMIZED_FIELDS, ANONYMIZATION_METHOD, HASH_KEY,
+            ADD_DECISION_FIELDS, DECISION_FIELD, REASON_FIELD, WRITE_SUPPRESSION, SUPPRESSION_WRITER);
+
+    private static final Set<Relationship> RELATIONSHIPS = Set.of(REL_SUCCESS, REL_EXCLUDED, REL_ANONYMIZED, REL_SUPPRESSION, REL_FAILURE, REL_RETRY);
+
+    static final String COUNTER_PREFIX = "ConsentFilter records ";
+    static final String COUNTER_INVALID_SIGNAL = "ConsentFilter invalid consent signals";
+
+    private volatile ConsentFilterSettings settings;
+
+    @Override
+    protected List<PropertyDescriptor> getSupportedPropertyDescriptors() {
+        return PROPERTY_DESCRIPTORS;
+    }
+
+    @Override
+    public Set<Relationship> getRelationships() {
+        return RELATIONSHIPS;
+    }
+
+    @Override
+    protected Collection<ValidationResult> customValidate(final ValidationContext context) {
+        final List<ValidationResult> results = new ArrayList<>();
+        final boolean hasSubjectKey = context.getProperty(SUBJECT_KEY_PATH).isSet();
+        if (context.getProperty(LOOKUP_SERVICE).isSet() && !hasSubjectKey) {
+            results.add(new ValidationResult.Builder().subject(SUBJECT_KEY_PATH.getName()).valid(false)
+                    .explanation("the Consent Lookup Service is queried with the subject key, so the Subject Key Record Path is required").build());
+        }
+        if (context.getProperty(TC_STRING_PATH).isSet() && context.getProperty(TCF_PURPOSE_MAPPING).isSet() && context.getProperty(PURPOSES).isSet()) {
+            try {
+                final TcfPurposeMapping mapping = TcfPurposeMapping.parse(context.getProperty(TCF_PURPOSE_MAPPING).getValue());
+                final boolean coversAPurpose = Arrays.stream(context.getProperty(PURPOSES).getValue().split(",")).map(String::trim).anyMatch(mapping::covers);
+                if (!coversAPurpose) {
+                    results.add(new ValidationResult.Builder().subject(TCF_PURPOSE_MAPPING.getName()).valid(false)
+                            .explanation("maps none of the configured Purposes, so the TC string would never count").build());
+                }
+            } catch (final IllegalArgumentException e) {
+                // reported by the property's own validator
+            }
+        }
+        if (context.getProperty(WRITE_SUPPRESSION).asBoolean() && !hasSubjectKey) {
+            results.add(new ValidationResult.Builder().subject(SUBJECT_KEY_PATH.getName()).valid(false)
+                    .explanation("suppression records carry the subject key, so the Subject Key Record Path is required").build());
+        }
+        return results;
+    }
+
+    @OnScheduled
+    public void onScheduled(final ProcessContext context) {
+        settings = new ConsentFilterSettings(context);
+    }
+
+    @Override
+    public void onTrigger(final ProcessContext context, final ProcessSession session) {
+        FlowFile original = session.get();
+        if (original == null) {
+            return;
+        }
+        final ConsentFilterRun run = new ConsentFilterRun(settings, session, original, getLogger());
+        try {
+            run.process();
+        } catch (final ConsentFilterRun.ConsentLookupFailure e) {
+            run.discardOutputs();
+            // the lookup service's message can quote the key (an email), so only the type is reported
+            getLogger().warn("Consent lookup failed for {} ({}); routing to retry", original, e.causeType());
+            original = session.putAttribute(original, ATTR_ERROR, "Consent lookup failed: " + e.causeType());
+            original = session.penalize(original);
+            session.transfer(original, REL_RETRY);
+            return;
+        } catch (final IOException | MalformedRecordException | SchemaNotFoundException | RuntimeException e) {
+            run.discardOutputs();
+            // reader and writer messages can quote record content, so only the type is reported
+            final String errorType = e.getClass().getSimpleName();
+            getLogger().error("Cannot apply consent to {} ({}); routing to failure", original, errorType);
+            original = session.putAttribute(original, ATTR_ERROR, "Records could not be read or written: " + errorType);
+            original = session.penalize(original);
+            session.transfer(original, REL_FAILURE);
+            return;
+        }
+        run.complete();
+    }
+
+    /** Validates the TCF purpose mapping syntax. */
+    private static final class TcfMappingValidator implements Validator {
+        @Override
+        public ValidationResult validate(final String subject, final String input, final ValidationContext context) {
+            try {
+                TcfPurposeMapping.parse(input);
+                return new ValidationResult.Builder().subject(subject).input(input).valid(true).build();
+            } catch (final IllegalArgumentException e) {
+                return new ValidationResult.Builder().subject(subject).input(input).valid(false).explanation(e.getMessage()).build();
+            }
+        }
+    }
+
+    /** Checks a secret's length without ever echoing it in the validation result. */
+    private static final class MinimumLengthSecretValidator implements Validator {
+        private final int minimumLength;
+
+        MinimumLengthSecretValidator(final int minimumLength) {
+            this.minimumLength = minimumLength;
+        }
+
+        @Override
+        public ValidationResult validate(final String subject, final String input, final ValidationContext context) {
+            final boolean valid = input != null && input.length() >= minimumLength;
+            return new ValidationResult.Builder().subject(subject).valid(valid)
+                    .explanation(valid ? null : "must be at least " + minimumLength + " characters long").build();
+        }
+    }
+
+    /** Validates a comma-separated list of RecordPaths. */
+    private static final class RecordPathListValidator implements Validator {
+        private final RecordPathValidator single = new RecordPathValidator();
+
+        @Override
+        public ValidationResult validate(final String subject, final String input, final ValidationContext context) {
+            if (input == null || input.isBlank()) {
+                return new ValidationResult.Builder().subject(subject).input(input).valid(false).explanation("at least one RecordPath is required").build();
+            }
+            for (final String path : input.split(",")) {
+                final ValidationResult result = single.validate(subject, path.trim(), context);
+                if (!result.isValid()) {
+                    return result;
+                }
+            }
+            return new ValidationResult.Builder().subject(subject).input(input).valid(true).build();
+        }
+    }
+}

@@ -1,0 +1,405 @@
+package io.datasync.nifi.processors;
+
+import io.datasync.nifi.consent.Anonymizer;
+import io.datasync.nifi.consent.ConsentDecision;
+import io.datasync.nifi.consent.ConsentEvidence;
+import io.datasync.nifi.consent.ConsentSource;
+import io.datasync.nifi.consent.ConsentStatus;
+import io.datasync.nifi.consent.ConsentTimestamps;
+import io.datasync.nifi.consent.JurisdictionPolicy;
+import io.datasync.nifi.consent.ReasonCode;
+import io.datasync.nifi.consent.UsPrivacyString;
+import io.datasync.nifi.processors.ConsentFilter.DisallowedAction;
+import org.apache.nifi.flowfile.FlowFile;
+import org.apache.nifi.flowfile.attributes.CoreAttributes;
+import org.apache.nifi.logging.ComponentLog;
+import org.apache.nifi.lookup.LookupFailureException;
+import org.apache.nifi.processor.ProcessSession;
+import org.apache.nifi.record.path.FieldValue;
+import org.apache.nifi.record.path.RecordPath;
+import org.apache.nifi.schema.access.SchemaNotFoundException;
+import org.apache.nifi.serialization.MalformedRecordException;
+import org.apache.nifi.serialization.RecordReader;
+import org.apache.nifi.serialization.SimpleRecordSchema;
+import org.apache.nifi.serialization.record.MapRecord;
+import org.apache.nifi.serialization.record.Record;
+import org.apache.nifi.serialization.record.RecordField;
+import org.apache.nifi.serialization.record.RecordFieldType;
+import org.apache.nifi.serialization.record.RecordSchema;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+
+import static io.datasync.nifi.processors.ConsentFilter.ATTR_ALLOWED_COUNT;
+import static io.datasync.nifi.processors.ConsentFilter.ATTR_ANONYMIZED_COUNT;
+import static io.datasync.nifi.processors.ConsentFilter.ATTR_DROPPED_COUNT;
+import static io.datasync.nifi.processors.ConsentFilter.ATTR_EXCLUDED_COUNT;
+import static io.datasync.nifi.processors.ConsentFilter.ATTR_SUPPRESSION_COUNT;
+import static io.datasync.nifi.processors.ConsentFilter.COUNTER_INVALID_SIGNAL;
+import static io.datasync.nifi.processors.ConsentFilter.COUNTER_PREFIX;
+import static io.datasync.nifi.processors.ConsentFilter.DECISION_ALLOWED;
+import static io.datasync.nifi.processors.ConsentFilter.DECISION_ANONYMIZED;
+import static io.datasync.nifi.processors.ConsentFilter.DECISION_EXCLUDED;
+import static io.datasync.nifi.processors.ConsentFilter.REL_ANONYMIZED;
+import static io.datasync.nifi.processors.ConsentFilter.REL_EXCLUDED;
+import static io.datasync.nifi.processors.ConsentFilter.REL_SUCCESS;
+import static io.datasync.nifi.processors.ConsentFilter.REL_SUPPRESSION;
+import static io.datasync.nifi.processors.ConsentFilter.SUPPRESSION_REASON_FIELD;
+import static io.datasync.nifi.processors.ConsentFilter.SUPPRESSION_SCHEMA;
+import static io.datasync.nifi.processors.ConsentFilter.SUPPRESSION_SUBJECT_FIELD;
+import static io.datasync.nifi.processors.ConsentFilter.SUPPRESSION_TIMESTAMP_FIELD;
+
+/** ConsentFilter's processing of one FlowFile: its outputs, counts and per-subject lookup cache. */
+final class ConsentFilterRun {
+    private final ConsentFilterSettings settings;
+    private final ComponentLog logger;
+    private final ProcessSession session;
+    private final FlowFile original;
+    private final Instant now = Instant.now();
+    private final ConsentOutput allowedOutput;
+    private final ConsentOutput excludedOutput;
+    private final ConsentOutput anonymizedOutput;
+    private final ConsentOutput suppressionOutput;
+    private final Map<String, List<ConsentEvidence>> storeEvidenceByKey = new HashMap<>();
+    private final Map<String, List<ConsentEvidence>> restrictionsBySubject = new HashMap<>();
+    private final Set<String> suppressedSubjects = new HashSet<>();
+    private final int[] reasonCounts = new int[ReasonCode.values().length];
+    private final List<ConsentEvidence> evidence = new ArrayList<>();
+    private final Anonymizer anonymizer;
+    private int droppedCount;
+    private long recordIndex;
+    private int invalidSignals;
+    private RecordSchema outputSchema;
+    private RecordSchema anonymizedSchema;
+
+    ConsentFilterRun(final ConsentFilterSettings settings, final ProcessSession session, final FlowFile original, final ComponentLog logger) {
+        this.logger = logger;
+        this.settings = settings;
+        this.session = session;
+        this.original = original;
+        this.allowedOutput = new ConsentOutput(REL_SUCCESS, settings.writerFactory);
+        this.excludedOutput = new ConsentOutput(REL_EXCLUDED, settings.writerFactory);
+        this.anonymizedOutput = new ConsentOutput(REL_ANONYMIZED, settings.writerFactory);
+        this.suppressionOutput = new ConsentOutput(REL_SUPPRESSION, settings.suppressionWriterFactory);
+        this.anonymizer = settings.action == DisallowedAction.ANONYMIZE ? settings.newAnonymizer() : null;
+    }
+
+    void process() throws IOException, MalformedRecordException, SchemaNotFoundException, ConsentLookupFailure {
+        if (settings.shareRestrictionsAcrossRecords) {
+            collectRestrictionsBySubject();
+        }
+        try (InputStream in = session.read(original);
+             RecordReader reader = settings.readerFactory.createRecordReader(original, in, logger)) {
+            final RecordSchema readSchema = reader.getSchema();
+            outputSchema = settings.addDecisionFields ? withDecisionFields(readSchema) : readSchema;
+            Record record;
+            while ((record = reader.nextRecord()) != null) {
+                handle(record);
+            }
+        }
+        for (final ConsentOutput output : outputs()) {
+            output.finish();
+        }
+    }
+
+    private void handle(final Record record) throws IOException, SchemaNotFoundException, ConsentLookupFailure {
+        final String subjectKey = settings.subjectKeyPath == null ? null : text(firstValue(record, settings.subjectKeyPath));
+        final ConsentDecision decision = decide(record, subjectKey);
+        reasonCounts[decision.reason().ordinal()]++;
+        recordIndex++;
+        if (logger.isDebugEnabled()) {
+            // the record's position only: its key is personal data, and a short hash of an email is easy to reverse by guessing
+            logger.debug("Record {} of {} decided {}", recordIndex, original, decision.reason());
+        }
+
+        if (decision.allowed()) {
+            markDecision(record, DECISION_ALLOWED, decision.reason());
+            allowedOutput.write(record, outputSchema, session, original, logger);
+        } else {
+            switch (settings.action) {
+                case ROUTE_TO_EXCLUDED -> {
+                    markDecision(record, DECISION_EXCLUDED, decision.reason());
+                    excludedOutput.write(record, outputSchema, session, original, logger);
+                }
+                case DROP -> droppedCount++;
+                case ANONYMIZE -> {
+                    anonymize(record);
+                    markDecision(record, DECISION_ANONYMIZED, decision.reason());
+                    anonymizedOutput.write(record, anonymizedSchema(), session, original, logger);
+                }
+            }
+        }
+
+        if (settings.writeSuppression && subjectKey != null && decision.reason().isSuppression() && suppressedSubjects.add(subjectKey)) {
+            final Map<String, Object> values = new LinkedHashMap<>();
+            values.put(SUPPRESSION_SUBJECT_FIELD, subjectKey);
+            values.put(SUPPRESSION_REASON_FIELD, decision.reason().name());
+            values.put(SUPPRESSION_TIMESTAMP_FIELD, (decision.evidenceTime() == null ? now : decision.evidenceTime()).toString());
+            suppressionOutput.write(new MapRecord(SUPPRESSION_SCHEMA, values), SUPPRESSION_SCHEMA, session, original, logger);
+        }
+    }
+
+    /**
+     * First pass: the withdrawals and denials carried by any record of a subject, so that they also
+     * apply to the subject's other records, whatever those records' own capture times.
+     */
+    private void collectRestrictionsBySubject() throws IOException, MalformedRecordException, SchemaNotFoundException {
+        final int invalidBefore = invalidSignals;
+        try (InputStream in = session.read(original);
+             RecordReader reader = settings.readerFactory.createRecordReader(original, in, logger)) {
+            Record record;
+            while ((record = reader.nextRecord()) != null) {
+                final String subjectKey = text(firstValue(record, settings.subjectKeyPath));
+                if (subjectKey == null) {
+                    continue;
+                }
+                gatherRecordEvidence(record);
+                for (final ConsentEvidence restriction : evidence) {
+                    if (restriction.status() == ConsentStatus.WITHDRAWN || restriction.status() == ConsentStatus.DENIED) {
+                        restrictionsBySubject.computeIfAbsent(subjectKey, key -> new ArrayList<>(1)).add(restriction);
+                    }
+                }
+            }
+        }
+        // the second pass counts them
+        invalidSignals = invalidBefore;
+    }
+
+    private ConsentDecision decide(final Record record, final String subjectKey) throws ConsentLookupFailure {
+        gatherRecordEvidence(record);
+        if (subjectKey != null && !restrictionsBySubject.isEmpty()) {
+            final List<ConsentEvidence> restrictions = restrictionsBySubject.get(subjectKey);
+            if (restrictions != null) {
+                evidence.addAll(restrictions);
+            }
+        }
+        if (settings.lookupService != null && subjectKey != null && !subjectKey.isBlank()) {
+            evidence.addAll(storeEvidence(subjectKey));
+        }
+        final JurisdictionPolicy.Regime regime = settings.jurisdictionPath == null ? settings.defaultRegime
+                : settings.jurisdictionPolicy.regimeFor(text(firstValue(record, settings.jurisdictionPath)));
+        return settings.evaluator.evaluate(evidence, regime, now);
+    }
+
+    /** Replaces the evidence list with what the record itself carries. */
+    private void gatherRecordEvidence(final Record record) {
+        evidence.clear();
+        final Instant recordTimestamp = settings.consentTimestampPath == null ? null
+                : ConsentTimestamps.parse(firstValue(record, settings.consentTimestampPath));
+        if (settings.consentStatusPath != null) {
+            try {
+                settings.recordPurposeStatuses.addEvidence(firstValue(record, settings.consentStatusPath), settings.purposes,
+                        ConsentSource.RECORD, recordTimestamp, evidence);
+            } catch (final IllegalArgumentException e) {
+                invalidSignals++;
+            }
+        }
+        if (settings.gpcPath != null && ConsentStatus.parse(firstValue(record, settings.gpcPath)) == ConsentStatus.GRANTED) {
+            // a set GPC flag is the subject's opt-out of sale and sharing
+            evidence.add(new ConsentEvidence(ConsentSource.GPC, null, ConsentStatus.DENIED, recordTimestamp));
+        }
+        if (settings.usPrivacyPath != null) {
+            addUsPrivacy(text(firstValue(record, settings.usPrivacyPath)), recordTimestamp);
+        }
+        if (settings.tcStringPath != null) {
+            final String tcString = text(firstValue(record, settings.tcStringPath));
+            if (tcString != null && !tcString.isBlank()) {
+                try {
+                    settings.tcfMapping.addEvidence(tcString, settings.purposes, evidence);
+                } catch (final IllegalArgumentException e) {
+                    invalidSignals++;
+                }
+            }
+        }
+    }
+
+    private void addUsPrivacy(final String usPrivacy, final Instant recordTimestamp) {
+        if (usPrivacy == null || usPrivacy.isBlank()) {
+            return;
+        }
+        try {
+            if (UsPrivacyString.optOutOfSale(usPrivacy.trim()) == UsPrivacyString.OptOut.OPTED_OUT) {
+                evidence.add(new ConsentEvidence(ConsentSource.US_PRIVACY, null, ConsentStatus.DENIED, recordTimestamp));
+            }
+        } catch (final IllegalArgumentException e) {
+            invalidSignals++;
+        }
+    }
+
+    private List<ConsentEvidence> storeEvidence(final String subjectKey) throws ConsentLookupFailure {
+        final List<ConsentEvidence> cached = storeEvidenceByKey.get(subjectKey);
+        if (cached != null) {
+            return cached;
+        }
+        final Optional<Record> stored;
+        try {
+            stored = settings.lookupService.lookup(Map.of(settings.lookupCoordinate, subjectKey), original.getAttributes());
+        } catch (final LookupFailureException | RuntimeException e) {
+            throw new ConsentLookupFailure(e);
+        }
+        final List<ConsentEvidence> found = new ArrayList<>(2);
+        if (stored.isPresent()) {
+            final Record row = stored.get();
+            final Instant updatedAt = ConsentTimestamps.parse(row.getValue(settings.storeTimestampField));
+            final ConsentStatus status = ConsentStatus.parse(row.getValue(settings.storeStatusField));
+            if (status.isEvidence()) {
+                found.add(new ConsentEvidence(ConsentSource.STORE, null, status, updatedAt));
+            }
+            try {
+                settings.storePurposeStatuses.addEvidence(row.getValue(settings.storePurposesField), settings.purposes, ConsentSource.STORE, updatedAt, found);
+            } catch (final IllegalArgumentException e) {
+                invalidSignals++;
+            }
+        }
+        storeEvidenceByKey.put(subjectKey, found);
+        return found;
+    }
+
+    private void markDecision(final Record record, final String decision, final ReasonCode reason) {
+        if (settings.addDecisionFields) {
+            // the prebuilt fields avoid creating field objects for every record
+            record.setValue(settings.decisionRecordField, decision);
+            record.setValue(settings.reasonRecordField, reason.name());
+        }
+    }
+
+    private void anonymize(final Record record) {
+        for (final RecordPath path : settings.anonymizedPaths) {
+            path.evaluate(record).getSelectedFields().forEach(this::anonymizeField);
+        }
+    }
+
+    private void anonymizeField(final FieldValue fieldValue) {
+        if (anonymizer.method() == Anonymizer.Method.REMOVE) {
+            fieldValue.updateValue(null);
+        } else {
+            fieldValue.updateValue(anonymizer.anonymize(fieldValue.getValue()), RecordFieldType.STRING.getDataType());
+        }
+    }
+
+    /** Anonymised top-level fields become text, or leave the schema when removed. */
+    private RecordSchema anonymizedSchema() {
+        if (anonymizedSchema == null) {
+            final Set<String> topLevel = new HashSet<>();
+            for (final RecordPath path : settings.anonymizedPaths) {
+                final String text = path.getPath().trim();
+                if (text.matches("/[A-Za-z_][A-Za-z0-9_]*")) {
+                    topLevel.add(text.substring(1));
+                }
+            }
+            final List<RecordField> fields = new ArrayList<>();
+            for (final RecordField field : outputSchema.getFields()) {
+                if (!topLevel.contains(field.getFieldName())) {
+                    fields.add(field);
+                } else if (anonymizer.method() != Anonymizer.Method.REMOVE) {
+                    fields.add(new RecordField(field.getFieldName(), RecordFieldType.STRING.getDataType(), true));
+                }
+            }
+            anonymizedSchema = new SimpleRecordSchema(fields);
+        }
+        return anonymizedSchema;
+    }
+
+    private RecordSchema withDecisionFields(final RecordSchema schema) {
+        final List<RecordField> fields = new ArrayList<>(schema.getFields());
+        if (schema.getField(settings.decisionField).isEmpty()) {
+            fields.add(settings.decisionRecordField);
+        }
+        if (schema.getField(settings.reasonField).isEmpty()) {
+            fields.add(settings.reasonRecordField);
+        }
+        return new SimpleRecordSchema(fields);
+    }
+
+    private List<ConsentOutput> outputs() {
+        return List.of(allowedOutput, excludedOutput, anonymizedOutput, suppressionOutput);
+    }
+
+    void discardOutputs() {
+        for (final ConsentOutput output : outputs()) {
+            output.discard(session);
+        }
+    }
+
+    /** Transfers the outputs, reports counts and provenance, and removes the original. */
+    void complete() {
+        final Map<String, String> counts = new HashMap<>();
+        counts.put(ATTR_ALLOWED_COUNT, String.valueOf(allowedOutput.recordCount()));
+        counts.put(ATTR_EXCLUDED_COUNT, String.valueOf(excludedOutput.recordCount()));
+        counts.put(ATTR_ANONYMIZED_COUNT, String.valueOf(anonymizedOutput.recordCount()));
+        counts.put(ATTR_DROPPED_COUNT, String.valueOf(droppedCount));
+        counts.put(ATTR_SUPPRESSION_COUNT, String.valueOf(suppressionOutput.recordCount()));
+        final String details = summary();
+
+        for (final ConsentOutput output : outputs()) {
+            if (output.isStarted()) {
+                final FlowFile child = output.complete(session, counts);
+                session.getProvenanceReporter().route(child, output.relationship(), details);
+                session.transfer(child, output.relationship());
+            }
+        }
+        for (final ReasonCode reason : ReasonCode.values()) {
+            if (reasonCounts[reason.ordinal()] > 0) {
+                session.adjustCounter(COUNTER_PREFIX + reason.name(), reasonCounts[reason.ordinal()], false);
+            }
+        }
+        if (invalidSignals > 0) {
+            session.adjustCounter(COUNTER_INVALID_SIGNAL, invalidSignals, false);
+        }
+        // the framework records the DROP of the original with this as its details
+        final FlowFile described = session.putAttribute(original, CoreAttributes.DISCARD_REASON.key(), details);
+        session.remove(described);
+        logger.debug("{}: {}", original, details);
+    }
+
+    private String summary() {
+        final StringBuilder text = new StringBuilder();
+        text.append(allowedOutput.recordCount()).append(" allowed, ")
+                .append(excludedOutput.recordCount()).append(" excluded, ")
+                .append(anonymizedOutput.recordCount()).append(" anonymized, ")
+                .append(droppedCount).append(" dropped, ")
+                .append(suppressionOutput.recordCount()).append(" suppression records; reasons:");
+        boolean any = false;
+        for (final ReasonCode reason : ReasonCode.values()) {
+            if (reasonCounts[reason.ordinal()] > 0) {
+                text.append(' ').append(reason.name()).append('=').append(reasonCounts[reason.ordinal()]);
+                any = true;
+            }
+        }
+        if (!any) {
+            text.append(" none");
+        }
+        return text.toString();
+    }
+
+    private static Object firstValue(final Record record, final RecordValueReader reader) {
+        return reader.read(record);
+    }
+
+    private static String text(final Object value) {
+        return value == null ? null : value.toString();
+    }
+
+    /** A consent store lookup failed; the whole FlowFile must be retried. */
+    static final class ConsentLookupFailure extends Exception {
+        private final String causeType;
+
+        ConsentLookupFailure(final Exception cause) {
+            super(cause.getClass().getSimpleName());
+            this.causeType = cause.getClass().getSimpleName();
+        }
+
+        String causeType() {
+            return causeType;
+        }
+    }
+}

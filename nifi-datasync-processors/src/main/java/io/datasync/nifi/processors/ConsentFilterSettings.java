@@ -1,0 +1,158 @@
+package io.datasync.nifi.processors;
+
+import io.datasync.nifi.consent.Anonymizer;
+import io.datasync.nifi.consent.ConsentEvaluator;
+import io.datasync.nifi.consent.JurisdictionPolicy;
+import io.datasync.nifi.consent.PurposeStatuses;
+import io.datasync.nifi.consent.TcfPurposeMapping;
+import io.datasync.nifi.processors.ConsentFilter.AnonymizationMethod;
+import io.datasync.nifi.processors.ConsentFilter.DefaultPolicy;
+import io.datasync.nifi.processors.ConsentFilter.DisallowedAction;
+import org.apache.nifi.components.PropertyDescriptor;
+import org.apache.nifi.lookup.RecordLookupService;
+import org.apache.nifi.processor.ProcessContext;
+import org.apache.nifi.record.path.RecordPath;
+import org.apache.nifi.serialization.RecordReaderFactory;
+import org.apache.nifi.serialization.RecordSetWriterFactory;
+import org.apache.nifi.serialization.record.Record;
+import org.apache.nifi.serialization.record.RecordField;
+import org.apache.nifi.serialization.record.RecordFieldType;
+
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
+
+import static io.datasync.nifi.processors.ConsentFilter.ADD_DECISION_FIELDS;
+import static io.datasync.nifi.processors.ConsentFilter.ANONYMIZATION_METHOD;
+import static io.datasync.nifi.processors.ConsentFilter.ANONYMIZED_FIELDS;
+import static io.datasync.nifi.processors.ConsentFilter.CONSENT_STATUS_PATH;
+import static io.datasync.nifi.processors.ConsentFilter.CONSENT_TIMESTAMP_PATH;
+import static io.datasync.nifi.processors.ConsentFilter.DECISION_FIELD;
+import static io.datasync.nifi.processors.ConsentFilter.DEFAULT_POLICY;
+import static io.datasync.nifi.processors.ConsentFilter.DISALLOWED_ACTION;
+import static io.datasync.nifi.processors.ConsentFilter.GPC_PATH;
+import static io.datasync.nifi.processors.ConsentFilter.HASH_KEY;
+import static io.datasync.nifi.processors.ConsentFilter.JURISDICTION_PATH;
+import static io.datasync.nifi.processors.ConsentFilter.LOOKUP_KEY_COORDINATE;
+import static io.datasync.nifi.processors.ConsentFilter.LOOKUP_SERVICE;
+import static io.datasync.nifi.processors.ConsentFilter.MAX_CONSENT_AGE;
+import static io.datasync.nifi.processors.ConsentFilter.OPT_IN_JURISDICTIONS;
+import static io.datasync.nifi.processors.ConsentFilter.OPT_OUT_JURISDICTIONS;
+import static io.datasync.nifi.processors.ConsentFilter.PURPOSES;
+import static io.datasync.nifi.processors.ConsentFilter.REASON_FIELD;
+import static io.datasync.nifi.processors.ConsentFilter.RECORD_READER;
+import static io.datasync.nifi.processors.ConsentFilter.RECORD_WRITER;
+import static io.datasync.nifi.processors.ConsentFilter.SHARE_RESTRICTIONS;
+import static io.datasync.nifi.processors.ConsentFilter.STORE_PURPOSES_FIELD;
+import static io.datasync.nifi.processors.ConsentFilter.STORE_STATUS_FIELD;
+import static io.datasync.nifi.processors.ConsentFilter.STORE_TIMESTAMP_FIELD;
+import static io.datasync.nifi.processors.ConsentFilter.SUBJECT_KEY_PATH;
+import static io.datasync.nifi.processors.ConsentFilter.SUPPRESSION_WRITER;
+import static io.datasync.nifi.processors.ConsentFilter.TCF_PURPOSE_MAPPING;
+import static io.datasync.nifi.processors.ConsentFilter.TC_STRING_PATH;
+import static io.datasync.nifi.processors.ConsentFilter.US_PRIVACY_PATH;
+import static io.datasync.nifi.processors.ConsentFilter.WRITE_SUPPRESSION;
+
+/** ConsentFilter's configuration, read and compiled once per scheduling and shared by all threads (immutable). */
+final class ConsentFilterSettings {
+
+    private static final Function<Object, Map<String, Object>> RECORD_AS_MAP = value -> value instanceof Record record ? record.toMap() : null;
+
+    final RecordReaderFactory readerFactory;
+    final RecordSetWriterFactory writerFactory;
+    final RecordSetWriterFactory suppressionWriterFactory;
+    final ConsentEvaluator evaluator;
+    final List<String> purposes;
+    final RecordValueReader subjectKeyPath;
+    final RecordValueReader consentStatusPath;
+    final RecordValueReader consentTimestampPath;
+    final RecordValueReader tcStringPath;
+    final TcfPurposeMapping tcfMapping;
+    final RecordValueReader usPrivacyPath;
+    final RecordValueReader gpcPath;
+    final RecordValueReader jurisdictionPath;
+    final JurisdictionPolicy jurisdictionPolicy;
+    final JurisdictionPolicy.Regime defaultRegime;
+    final RecordLookupService lookupService;
+    final String lookupCoordinate;
+    final String storeStatusField;
+    final String storeTimestampField;
+    final String storePurposesField;
+    final PurposeStatuses recordPurposeStatuses;
+    final PurposeStatuses storePurposeStatuses;
+    final DisallowedAction action;
+    final AnonymizationMethod anonymizationMethod;
+    final List<RecordPath> anonymizedPaths;
+    final byte[] hashKey;
+    final boolean addDecisionFields;
+    final String decisionField;
+    final String reasonField;
+    final RecordField decisionRecordField;
+    final RecordField reasonRecordField;
+    final boolean writeSuppression;
+    final boolean shareRestrictionsAcrossRecords;
+
+    ConsentFilterSettings(final ProcessContext context) {
+        readerFactory = context.getProperty(RECORD_READER).asControllerService(RecordReaderFactory.class);
+        writerFactory = context.getProperty(RECORD_WRITER).asControllerService(RecordSetWriterFactory.class);
+        purposes = Arrays.stream(context.getProperty(PURPOSES).getValue().split(",")).map(String::trim).filter(p -> !p.isEmpty()).distinct().toList();
+        final Duration maxAge = context.getProperty(MAX_CONSENT_AGE).isSet()
+                ? Duration.ofMillis(context.getProperty(MAX_CONSENT_AGE).asTimePeriod(TimeUnit.MILLISECONDS)) : null;
+        evaluator = new ConsentEvaluator(purposes, maxAge);
+        subjectKeyPath = compile(context, SUBJECT_KEY_PATH);
+        consentStatusPath = compile(context, CONSENT_STATUS_PATH);
+        consentTimestampPath = compile(context, CONSENT_TIMESTAMP_PATH);
+        tcStringPath = compile(context, TC_STRING_PATH);
+        tcfMapping = tcStringPath == null ? null : TcfPurposeMapping.parse(context.getProperty(TCF_PURPOSE_MAPPING).getValue());
+        usPrivacyPath = compile(context, US_PRIVACY_PATH);
+        gpcPath = compile(context, GPC_PATH);
+        jurisdictionPath = compile(context, JURISDICTION_PATH);
+        defaultRegime = context.getProperty(DEFAULT_POLICY).asAllowableValue(DefaultPolicy.class).regime();
+        jurisdictionPolicy = new JurisdictionPolicy(
+                JurisdictionPolicy.parseList(jurisdictionPath == null ? null : context.getProperty(OPT_IN_JURISDICTIONS).getValue()),
+                JurisdictionPolicy.parseList(jurisdictionPath == null ? null : context.getProperty(OPT_OUT_JURISDICTIONS).getValue()),
+                defaultRegime);
+        lookupService = context.getProperty(LOOKUP_SERVICE).asControllerService(RecordLookupService.class);
+        lookupCoordinate = context.getProperty(LOOKUP_KEY_COORDINATE).getValue();
+        storeStatusField = context.getProperty(STORE_STATUS_FIELD).getValue();
+        storeTimestampField = context.getProperty(STORE_TIMESTAMP_FIELD).getValue();
+        storePurposesField = context.getProperty(STORE_PURPOSES_FIELD).getValue();
+        recordPurposeStatuses = new PurposeStatuses("status", "updated_at", RECORD_AS_MAP);
+        storePurposeStatuses = new PurposeStatuses(storeStatusField, storeTimestampField, RECORD_AS_MAP);
+        action = context.getProperty(DISALLOWED_ACTION).asAllowableValue(DisallowedAction.class);
+        anonymizationMethod = action == DisallowedAction.ANONYMIZE
+                ? context.getProperty(ANONYMIZATION_METHOD).asAllowableValue(AnonymizationMethod.class) : null;
+        anonymizedPaths = action == DisallowedAction.ANONYMIZE
+                ? Arrays.stream(context.getProperty(ANONYMIZED_FIELDS).getValue().split(",")).map(String::trim).filter(p -> !p.isEmpty())
+                        .map(RecordPath::compile).toList()
+                : List.of();
+        hashKey = anonymizationMethod == AnonymizationMethod.HMAC_SHA256
+                ? context.getProperty(HASH_KEY).getValue().getBytes(StandardCharsets.UTF_8) : null;
+        addDecisionFields = context.getProperty(ADD_DECISION_FIELDS).asBoolean();
+        decisionField = context.getProperty(DECISION_FIELD).getValue();
+        reasonField = context.getProperty(REASON_FIELD).getValue();
+        decisionRecordField = new RecordField(decisionField, RecordFieldType.STRING.getDataType(), true);
+        reasonRecordField = new RecordField(reasonField, RecordFieldType.STRING.getDataType(), true);
+        writeSuppression = context.getProperty(WRITE_SUPPRESSION).asBoolean();
+        final RecordSetWriterFactory suppressionWriter = context.getProperty(SUPPRESSION_WRITER).asControllerService(RecordSetWriterFactory.class);
+        suppressionWriterFactory = suppressionWriter == null ? writerFactory : suppressionWriter;
+        final boolean recordCarriesConsent = consentStatusPath != null || gpcPath != null || usPrivacyPath != null || tcStringPath != null;
+        shareRestrictionsAcrossRecords = subjectKeyPath != null && recordCarriesConsent && context.getProperty(SHARE_RESTRICTIONS).asBoolean();
+    }
+
+    private static RecordValueReader compile(final ProcessContext context, final PropertyDescriptor descriptor) {
+        return RecordValueReader.of(context.getProperty(descriptor).getValue());
+    }
+
+    Anonymizer newAnonymizer() {
+        return switch (anonymizationMethod) {
+            case HMAC_SHA256 -> Anonymizer.keyedHash(hashKey);
+            case MASK -> Anonymizer.mask();
+            case REMOVE -> Anonymizer.remove();
+        };
+    }
+}
