@@ -8,87 +8,131 @@ import org.apache.nifi.distributed.cache.client.Serializer;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
 import java.util.Map;
+import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * A thread-safe DistributedMapCacheClient held in memory, with the atomic put-if-absent of the
- * real map cache server, and a switch that makes every call fail as an unreachable server would.
+ * A thread-safe in-memory DistributedMapCacheClient with the stock server's semantics: putIfAbsent and
+ * getAndPutIfAbsent are atomic per key. Can be switched "down" so every call throws IOException, and can
+ * yield the thread inside each call to widen race windows between concurrent clients.
  */
 public class InMemoryMapCacheClient extends AbstractControllerService implements DistributedMapCacheClient {
 
-    private final Map<ByteBuffer, byte[]> entries = new ConcurrentHashMap<>();
-    private volatile boolean unavailable;
+    private final ConcurrentHashMap<ByteBuffer, byte[]> entries = new ConcurrentHashMap<>();
+    private final AtomicBoolean down = new AtomicBoolean();
+    private final AtomicInteger getAndPutIfAbsentCalls = new AtomicInteger();
+    private final AtomicInteger claimsFoundTaken = new AtomicInteger();
+    private volatile boolean yieldInsideCalls;
 
-    public void setUnavailable(final boolean unavailable) {
-        this.unavailable = unavailable;
+    public void setDown(final boolean isDown) {
+        down.set(isDown);
+    }
+
+    public void setYieldInsideCalls(final boolean yield) {
+        this.yieldInsideCalls = yield;
+    }
+
+    public int getAndPutIfAbsentCalls() {
+        return getAndPutIfAbsentCalls.get();
+    }
+
+    /**
+     * @return how many getAndPutIfAbsent calls found the key already present (lost a race or came late)
+     */
+    public int claimsFoundTaken() {
+        return claimsFoundTaken.get();
     }
 
     public int size() {
         return entries.size();
     }
 
-    public Map<ByteBuffer, byte[]> entries() {
-        return Map.copyOf(entries);
+    /**
+     * @return every entry as UTF-8 strings, sorted by key
+     */
+    public Map<String, String> snapshot() {
+        final Map<String, String> snapshot = new TreeMap<>();
+        entries.forEach((key, value) -> snapshot.put(StandardCharsets.UTF_8.decode(key.duplicate()).toString(), new String(value, StandardCharsets.UTF_8)));
+        return snapshot;
     }
 
-    private void checkAvailable() throws IOException {
-        if (unavailable) {
-            throw new IOException("Connection refused: cache server 127.0.0.1:4557");
-        }
-    }
-
-    private static <T> byte[] serialize(final T value, final Serializer<T> serializer) throws IOException {
-        final ByteArrayOutputStream out = new ByteArrayOutputStream();
-        serializer.serialize(value, out);
-        return out.toByteArray();
-    }
-
-    private static <T> ByteBuffer keyOf(final T key, final Serializer<T> serializer) throws IOException {
-        return ByteBuffer.wrap(serialize(key, serializer));
+    public void putString(final String key, final String value) {
+        entries.put(ByteBuffer.wrap(key.getBytes(StandardCharsets.UTF_8)), value.getBytes(StandardCharsets.UTF_8));
     }
 
     @Override
-    public <K, V> boolean putIfAbsent(final K key, final V value, final Serializer<K> keySerializer, final Serializer<V> valueSerializer)
-            throws IOException {
-        checkAvailable();
-        return entries.putIfAbsent(keyOf(key, keySerializer), serialize(value, valueSerializer)) == null;
+    public <K, V> boolean putIfAbsent(final K key, final V value, final Serializer<K> keySerializer, final Serializer<V> valueSerializer) throws IOException {
+        checkUp();
+        return entries.putIfAbsent(toKey(key, keySerializer), toBytes(value, valueSerializer)) == null;
     }
 
     @Override
     public <K, V> V getAndPutIfAbsent(final K key, final V value, final Serializer<K> keySerializer, final Serializer<V> valueSerializer,
                                       final Deserializer<V> valueDeserializer) throws IOException {
-        checkAvailable();
-        final byte[] previous = entries.putIfAbsent(keyOf(key, keySerializer), serialize(value, valueSerializer));
+        checkUp();
+        getAndPutIfAbsentCalls.incrementAndGet();
+        final byte[] previous = entries.putIfAbsent(toKey(key, keySerializer), toBytes(value, valueSerializer));
+        if (previous != null) {
+            claimsFoundTaken.incrementAndGet();
+        }
+        pause();
         return previous == null ? null : valueDeserializer.deserialize(previous);
     }
 
     @Override
     public <K> boolean containsKey(final K key, final Serializer<K> keySerializer) throws IOException {
-        checkAvailable();
-        return entries.containsKey(keyOf(key, keySerializer));
+        checkUp();
+        return entries.containsKey(toKey(key, keySerializer));
     }
 
     @Override
     public <K, V> void put(final K key, final V value, final Serializer<K> keySerializer, final Serializer<V> valueSerializer) throws IOException {
-        checkAvailable();
-        entries.put(keyOf(key, keySerializer), serialize(value, valueSerializer));
+        checkUp();
+        entries.put(toKey(key, keySerializer), toBytes(value, valueSerializer));
+        pause();
     }
 
     @Override
     public <K, V> V get(final K key, final Serializer<K> keySerializer, final Deserializer<V> valueDeserializer) throws IOException {
-        checkAvailable();
-        final byte[] value = entries.get(keyOf(key, keySerializer));
+        checkUp();
+        final byte[] value = entries.get(toKey(key, keySerializer));
+        pause();
         return value == null ? null : valueDeserializer.deserialize(value);
     }
 
     @Override
-    public <K> boolean remove(final K key, final Serializer<K> serializer) throws IOException {
-        checkAvailable();
-        return entries.remove(keyOf(key, serializer)) != null;
+    public void close() {
     }
 
     @Override
-    public void close() {
+    public <K> boolean remove(final K key, final Serializer<K> keySerializer) throws IOException {
+        checkUp();
+        return entries.remove(toKey(key, keySerializer)) != null;
+    }
+
+    private void checkUp() throws IOException {
+        if (down.get()) {
+            throw new IOException("Connection refused: cache server unavailable");
+        }
+    }
+
+    private void pause() {
+        if (yieldInsideCalls) {
+            Thread.yield();
+        }
+    }
+
+    private static <T> ByteBuffer toKey(final T key, final Serializer<T> serializer) throws IOException {
+        return ByteBuffer.wrap(toBytes(key, serializer));
+    }
+
+    private static <T> byte[] toBytes(final T value, final Serializer<T> serializer) throws IOException {
+        final ByteArrayOutputStream out = new ByteArrayOutputStream();
+        serializer.serialize(value, out);
+        return out.toByteArray();
     }
 }

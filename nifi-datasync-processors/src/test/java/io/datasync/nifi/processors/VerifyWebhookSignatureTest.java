@@ -410,7 +410,7 @@ class VerifyWebhookSignatureTest {
     void cacheDownRoutesToFailurePenalized() throws InitializationException {
         configureStripe(STRIPE_SECRET);
         final InMemoryMapCacheClient cache = addCache();
-        cache.setUnavailable(true);
+        cache.setDown(true);
         enqueue(STRIPE_BODY, handleHttpRequestHeaders("Stripe-Signature", TestSignatures.stripeHeader(STRIPE_SECRET, NOW, STRIPE_BODY)));
         runner.run();
 
@@ -422,7 +422,7 @@ class VerifyWebhookSignatureTest {
         assertEquals(1, runner.getLogger().getErrorMessages().size());
 
         // Once the cache is back, the sender's retry is accepted: the failed attempt recorded nothing.
-        cache.setUnavailable(false);
+        cache.setDown(false);
         runner.clearTransferState();
         enqueue(STRIPE_BODY, handleHttpRequestHeaders("Stripe-Signature", TestSignatures.stripeHeader(STRIPE_SECRET, NOW, STRIPE_BODY)));
         runner.run();
@@ -451,7 +451,7 @@ class VerifyWebhookSignatureTest {
         enqueue(STRIPE_BODY, handleHttpRequestHeaders("Stripe-Signature", "t=x"));
         enqueue(STRIPE_BODY, Map.of());
         runner.run(6);
-        cache.setUnavailable(true);
+        cache.setDown(true);
         final String otherEvent = STRIPE_BODY.replace("evt_1OabcD", "evt_3");
         enqueue(otherEvent, handleHttpRequestHeaders("Stripe-Signature", TestSignatures.stripeHeader(STRIPE_SECRET, NOW, otherEvent)));
         runner.run();

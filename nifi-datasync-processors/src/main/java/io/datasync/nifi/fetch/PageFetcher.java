@@ -1,0 +1,212 @@
+package io.datasync.nifi.fetch;
+
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpHeaders;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.function.Function;
+
+/**
+ * Sends one page request and sees it through transient trouble: waits for the request budget,
+ * retries 5xx, 408, timeouts and broken connections with backoff, honours the wait a 429 or 503
+ * asks for, and refreshes credentials once on 401. Returns what happened; it never throws for an
+ * HTTP problem.
+ */
+public final class PageFetcher {
+
+    private final HttpClient client;
+    private final Settings settings;
+    private final Backoff backoff;
+    private final RateLimiter rateLimiter;
+    private final Sleeper sleeper;
+    private final Clock clock;
+
+    /**
+     * @param rateLimiter request budget, or null for none
+     */
+    public PageFetcher(final HttpClient client, final Settings settings, final Backoff backoff, final RateLimiter rateLimiter,
+                       final Sleeper sleeper, final Clock clock) {
+        this.client = client;
+        this.settings = settings;
+        this.backoff = backoff;
+        this.rateLimiter = rateLimiter;
+        this.sleeper = sleeper;
+        this.clock = clock;
+    }
+
+    public Outcome fetch(final PageRequest request, final Authorizer authorizer, final Listener listener) throws InterruptedException {
+        int failures = 0;
+        int rateLimitedResponses = 0;
+        boolean refreshed = false;
+        while (true) {
+            if (rateLimiter != null) {
+                final long waitNanos = rateLimiter.reserve();
+                if (waitNanos > 0) {
+                    sleeper.sleep(Duration.ofNanos(waitNanos));
+                }
+            }
+            final long started = System.nanoTime();
+            final HttpResponse<byte[]> response;
+            try {
+                response = send(build(request, authorizer, refreshed));
+            } catch (final TransientException e) {
+                failures++;
+                if (failures > settings.maxRetries()) {
+                    return new Failed(e.getMessage() + " (" + failures + " attempts)", 0);
+                }
+                final Duration delay = backoff.delay(failures);
+                listener.retrying(e.getMessage(), failures, delay);
+                sleeper.sleep(delay);
+                continue;
+            }
+            final int status = response.statusCode();
+            final Function<String, Optional<String>> header = name -> response.headers().firstValue(name);
+            if (status >= 200 && status < 300) {
+                final long elapsedMillis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started);
+                final Duration pause = RateLimitHeaders.budgetExhausted(header)
+                        ? RateLimitHeaders.requestedWait(header, clock.instant()).orElse(Duration.ZERO) : Duration.ZERO;
+                return new Success(status, response.body(), response.headers(), response.uri(), elapsedMillis, pause);
+            }
+            if (status == 401 && authorizer.refreshable() && !refreshed) {
+                refreshed = true;
+                listener.refreshingCredentials();
+                continue;
+            }
+            final Optional<Duration> requestedWait = RateLimitHeaders.requestedWait(header, clock.instant());
+            if (status == 429 || (status == 503 && requestedWait.isPresent())) {
+                rateLimitedResponses++;
+                final Duration wait = requestedWait.isPresent() ? requestedWait.get() : backoff.delay(rateLimitedResponses);
+                if (wait.compareTo(settings.maxRateLimitWait()) > 0 || rateLimitedResponses > settings.maxRetries() + 1) {
+                    return new RateLimited(status, wait);
+                }
+                listener.rateLimited(status, wait);
+                sleeper.sleep(wait);
+                continue;
+            }
+            if (status >= 500 || status == 408) {
+                failures++;
+                if (failures > settings.maxRetries()) {
+                    return new Failed("HTTP " + status + " (" + failures + " attempts)", status);
+                }
+                final Duration delay = backoff.delay(failures);
+                listener.retrying("HTTP " + status, failures, delay);
+                sleeper.sleep(delay);
+                continue;
+            }
+            return new Failed("HTTP " + status, status);
+        }
+    }
+
+    private HttpRequest build(final PageRequest request, final Authorizer authorizer, final boolean refreshed) {
+        final HttpRequest.Builder builder = HttpRequest.newBuilder(request.uri()).timeout(settings.readTimeout());
+        request.headers().forEach(builder::header);
+        builder.header("Accept", "application/json");
+        if (request.body() == null) {
+            builder.GET();
+        } else {
+            builder.header("Content-Type", "application/json");
+            builder.POST(HttpRequest.BodyPublishers.ofString(request.body()));
+        }
+        authorizer.authorize(builder, refreshed);
+        return builder.build();
+    }
+
+    private HttpResponse<byte[]> send(final HttpRequest request) throws InterruptedException, TransientException {
+        final CompletableFuture<HttpResponse<byte[]>> future = client.sendAsync(request, HttpResponse.BodyHandlers.ofByteArray());
+        try {
+            // The request timeout only covers the wait for headers; this bounds the body as well.
+            return future.get(settings.readTimeout().toMillis(), TimeUnit.MILLISECONDS);
+        } catch (final TimeoutException e) {
+            future.cancel(true);
+            throw new TransientException("read timed out after " + settings.readTimeout().toMillis() + " ms");
+        } catch (final ExecutionException e) {
+            final Throwable cause = e.getCause();
+            if (cause instanceof IOException) {
+                throw new TransientException(describe(cause));
+            }
+            throw new IllegalStateException("HTTP request failed unexpectedly", cause);
+        } catch (final InterruptedException e) {
+            future.cancel(true);
+            throw e;
+        }
+    }
+
+    private static String describe(final Throwable cause) {
+        final String message = cause.getMessage();
+        return cause.getClass().getSimpleName() + (message == null ? "" : ": " + message);
+    }
+
+    /** Waits; replaceable in tests. */
+    @FunctionalInterface
+    public interface Sleeper {
+        void sleep(Duration duration) throws InterruptedException;
+    }
+
+    /** Adds credentials to a request. */
+    public interface Authorizer {
+        /**
+         * @param refresh true when the previous attempt was refused with 401 and fresh credentials are wanted
+         */
+        void authorize(HttpRequest.Builder builder, boolean refresh);
+
+        /** Whether fresh credentials can be obtained (OAuth2), making a retry after 401 worthwhile. */
+        boolean refreshable();
+    }
+
+    /** Told about waits, for logging. */
+    public interface Listener {
+        void retrying(String reason, int attempt, Duration delay);
+
+        void rateLimited(int status, Duration wait);
+
+        void refreshingCredentials();
+    }
+
+    /**
+     * @param readTimeout limit for one whole exchange
+     * @param maxRetries retries after a transient failure; also bounds rate-limited responses per request
+     * @param maxRateLimitWait longest wait honoured inside a trigger
+     */
+    public record Settings(Duration readTimeout, int maxRetries, Duration maxRateLimitWait) {
+    }
+
+    /** A request; a null body means GET, otherwise a JSON POST. */
+    public record PageRequest(URI uri, Map<String, String> headers, String body) {
+    }
+
+    /** What a fetch came to. */
+    public sealed interface Outcome permits Success, RateLimited, Failed {
+    }
+
+    /**
+     * @param pauseBeforeNext wait the server asks for before the next request (budget used up), zero when none
+     */
+    public record Success(int status, byte[] body, HttpHeaders headers, URI uri, long elapsedMillis, Duration pauseBeforeNext) implements Outcome {
+    }
+
+    /** The server asked for a longer wait than allowed within a trigger; resume later. */
+    public record RateLimited(int status, Duration requestedWait) implements Outcome {
+    }
+
+    /**
+     * @param status HTTP status, 0 when no response came
+     */
+    public record Failed(String reason, int status) implements Outcome {
+    }
+
+    private static final class TransientException extends Exception {
+        TransientException(final String message) {
+            super(message);
+        }
+    }
+}

@@ -1,0 +1,97 @@
+package io.datasync.nifi.fetch;
+
+import com.fasterxml.jackson.core.JsonPointer;
+import com.fasterxml.jackson.databind.JsonNode;
+
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+
+/**
+ * Decides which records of a page to emit. A record is emitted when its watermark lies inside the
+ * run's window (at or above the lower bound, at or below the settle bound) and its
+ * (watermark, key) pair has not been emitted before; the pairs it emits become tracked. Nothing is
+ * assumed about the order of records.
+ */
+public final class RecordSelector {
+
+    private final JsonPointer watermarkPointer;
+    private final JsonPointer keyPointer;
+    private final WatermarkFormat watermarkFormat;
+
+    public RecordSelector(final String watermarkPointer, final String keyPointer, final WatermarkFormat watermarkFormat) {
+        this.watermarkPointer = JsonPointer.compile(watermarkPointer);
+        this.keyPointer = JsonPointer.compile(keyPointer);
+        this.watermarkFormat = watermarkFormat;
+    }
+
+    /**
+     * @param lower inclusive lower bound of the run, or null for no bound
+     * @param upper inclusive upper bound of the run (settle delay), or null for no bound
+     * @throws MalformedPageException when a record has no readable watermark or key
+     */
+    public Selection select(final List<JsonNode> records, final Watermark lower, final Watermark upper, final TrackedKeys tracked)
+            throws MalformedPageException {
+        final List<JsonNode> emitted = new ArrayList<>();
+        final List<TrackedKeys.Entry> newEntries = new ArrayList<>();
+        final Set<TrackedKeys.Entry> seenOnPage = new HashSet<>();
+        Watermark min = null;
+        Watermark max = null;
+        int belowWindow = 0;
+        int deferred = 0;
+        int duplicates = 0;
+        long fingerprint = 1125899906842597L;
+        for (int index = 0; index < records.size(); index++) {
+            final JsonNode record = records.get(index);
+            final Watermark watermark;
+            try {
+                watermark = watermarkFormat.parse(record.at(watermarkPointer));
+            } catch (final IllegalArgumentException e) {
+                throw new MalformedPageException("Record " + index + " of the page has no readable watermark: " + e.getMessage());
+            }
+            final String key = keyOf(record.at(keyPointer), index);
+            fingerprint = 31 * (31 * fingerprint + watermark.hashCode()) + key.hashCode();
+
+            if (lower != null && watermark.compareTo(lower) < 0) {
+                belowWindow++;
+            } else if (upper != null && watermark.compareTo(upper) > 0) {
+                deferred++;
+            } else {
+                final TrackedKeys.Entry entry = new TrackedKeys.Entry(watermark, key);
+                if (tracked.contains(watermark, key) || !seenOnPage.add(entry)) {
+                    duplicates++;
+                } else {
+                    emitted.add(record);
+                    newEntries.add(entry);
+                    min = min == null || watermark.compareTo(min) < 0 ? watermark : min;
+                    max = Watermark.max(max, watermark);
+                }
+            }
+        }
+        return new Selection(emitted, newEntries, min, max, belowWindow, deferred, duplicates, records.isEmpty() ? 0 : fingerprint);
+    }
+
+    private static String keyOf(final JsonNode node, final int index) throws MalformedPageException {
+        if (node == null || node.isMissingNode() || node.isNull() || node.isContainerNode()) {
+            throw new MalformedPageException("Record " + index + " of the page has no scalar record key");
+        }
+        return node.asText();
+    }
+
+    /**
+     * The outcome for one page.
+     *
+     * @param emitted records to write, in response order
+     * @param newEntries pairs to track once the page is committed
+     * @param minWatermark smallest emitted watermark, null when nothing is emitted
+     * @param maxWatermark largest emitted watermark, null when nothing is emitted
+     * @param belowWindow records older than the run's lower bound (already handled by earlier runs)
+     * @param deferred records newer than the settle bound (left for a later run)
+     * @param duplicates records whose version was already emitted
+     * @param contentFingerprint hash of every record's watermark and key, 0 for an empty page
+     */
+    public record Selection(List<JsonNode> emitted, List<TrackedKeys.Entry> newEntries, Watermark minWatermark, Watermark maxWatermark,
+                            int belowWindow, int deferred, int duplicates, long contentFingerprint) {
+    }
+}

@@ -1,0 +1,314 @@
+package io.datasync.nifi.identity;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.HexFormat;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.function.Supplier;
+
+/**
+ * Gives every cluster of a batch one customer id, consistent with the shared identity index when
+ * there is one.
+ *
+ * <p>The index holds two kinds of entries, both with fixed-size keys:</p>
+ * <ul>
+ *     <li>{@code k:<key hash>} -> customer id: who a match key belongs to;</li>
+ *     <li>{@code a:<hash of id>} -> customer id: an id that was merged into a (smaller) surviving id.</li>
+ * </ul>
+ *
+ * <p>Per cluster: the ids already known for its keys (and carried by its records) are collected and
+ * followed through merge entries to their current id. Keys the index does not know are claimed with
+ * an atomic get-and-put-if-absent, in sorted order, proposing the smallest known id (or a fresh one).
+ * When a claim finds the key already taken by another id (another node won the race, or the key was
+ * created since the lookup), that id joins the candidates; if nothing has been written with the
+ * fresh id yet it is simply abandoned, so two nodes racing on the same new keys end with the id of
+ * whichever claimed the first key. When several ids remain, the smallest survives
+ * ({@link SurvivingIdRule}); each other id gets a merge entry pointing at it (again put-if-absent,
+ * settling concurrent merges) and is reported; keys are re-pointed at the survivor.</p>
+ *
+ * <p>Not thread-safe: one instance per batch.</p>
+ */
+public final class IdentityResolver {
+
+    static final String KEY_PREFIX = "k:";
+    static final String ALIAS_PREFIX = "a:";
+    private static final int MAX_ALIAS_HOPS = 64;
+    private static final int MAX_MERGE_ROUNDS = 64;
+
+    private final IdentityStore store;
+    private final Supplier<String> newIdSupplier;
+    private final List<String> ruleNames;
+    private final MessageDigest aliasDigest;
+
+    private final Map<String, String> currentIdCache = new HashMap<>();
+    private final List<IdentityMerge> merges = new ArrayList<>();
+
+    /**
+     * @param store the shared index, or null to resolve within the batch only
+     * @param newIdSupplier creates ids for customers seen for the first time
+     * @param ruleNames rule names by rule index, used in merge reasons
+     */
+    public IdentityResolver(final IdentityStore store, final Supplier<String> newIdSupplier, final List<String> ruleNames) {
+        this.store = store;
+        this.newIdSupplier = newIdSupplier;
+        this.ruleNames = List.copyOf(ruleNames);
+        try {
+            this.aliasDigest = MessageDigest.getInstance("SHA-256");
+        } catch (final NoSuchAlgorithmException e) {
+            throw new IllegalStateException("SHA-256 is required by every Java platform", e);
+        }
+    }
+
+    public static String keyEntry(final KeyHash key) {
+        return KEY_PREFIX + key.toHex();
+    }
+
+    public String aliasEntry(final String customerId) {
+        aliasDigest.reset();
+        return ALIAS_PREFIX + HexFormat.of().formatHex(aliasDigest.digest(customerId.getBytes(StandardCharsets.UTF_8)));
+    }
+
+    /**
+     * @return the customer id of each cluster, by cluster index
+     * @throws IOException when the index cannot be read or written; nothing about the batch is final then
+     */
+    public String[] resolve(final Clusters clusters) throws IOException {
+        final String[] ids = new String[clusters.clusterCount()];
+        if (store == null) {
+            for (int cluster = 0; cluster < ids.length; cluster++) {
+                ids[cluster] = resolveWithinBatch(clusters, cluster);
+            }
+            return ids;
+        }
+
+        final Set<String> allKeys = new HashSet<>();
+        final Set<String> allExistingIds = new HashSet<>();
+        for (int cluster = 0; cluster < ids.length; cluster++) {
+            for (final KeyHash key : clusters.keysOf(cluster)) {
+                allKeys.add(keyEntry(key));
+            }
+            allExistingIds.addAll(clusters.existingIdsOf(cluster));
+        }
+        final Map<String, String> known = allKeys.isEmpty() ? Map.of() : nonNullValues(store.getAll(allKeys));
+        final Set<String> idsToFollow = new HashSet<>(allExistingIds);
+        idsToFollow.addAll(known.values());
+        prefetchCurrentIds(idsToFollow);
+
+        for (int cluster = 0; cluster < ids.length; cluster++) {
+            ids[cluster] = resolveWithIndex(clusters, cluster, known);
+        }
+        return ids;
+    }
+
+    /**
+     * @return the merges found by the last {@link #resolve} calls, in the order found
+     */
+    public List<IdentityMerge> merges() {
+        return List.copyOf(merges);
+    }
+
+    private String resolveWithinBatch(final Clusters clusters, final int cluster) {
+        final Set<String> existing = clusters.existingIdsOf(cluster);
+        if (existing.isEmpty()) {
+            return newIdSupplier.get();
+        }
+        final String survivor = SurvivingIdRule.choose(existing);
+        for (final String id : existing) {
+            if (!id.equals(survivor)) {
+                merges.add(new IdentityMerge(id, survivor, "records carrying both ids linked by " + rulesOf(clusters, cluster)));
+            }
+        }
+        return survivor;
+    }
+
+    private String resolveWithIndex(final Clusters clusters, final int cluster, final Map<String, String> known) throws IOException {
+        // Candidate id -> why it is a candidate; sorted, so firstKey() is the current survivor.
+        final TreeMap<String, String> candidates = new TreeMap<>();
+        for (final String existingId : clusters.existingIdsOf(cluster)) {
+            candidates.putIfAbsent(currentId(existingId), "customer id carried by a record");
+        }
+
+        final List<KeyHash> keys = clusters.keysOf(cluster);
+        final Map<String, String> storedValue = new HashMap<>();
+        final List<KeyHash> unknownKeys = new ArrayList<>();
+        for (final KeyHash key : keys) {
+            final String entry = keyEntry(key);
+            final String value = known.get(entry);
+            if (value == null) {
+                unknownKeys.add(key);
+            } else {
+                storedValue.put(entry, value);
+                candidates.putIfAbsent(currentId(value), "rule " + ruleName(clusters.ruleOf(key)));
+            }
+        }
+
+        String freshId = null;
+        for (final KeyHash key : unknownKeys) {
+            final String entry = keyEntry(key);
+            final String proposal;
+            if (!candidates.isEmpty()) {
+                proposal = candidates.firstKey();
+            } else {
+                if (freshId == null) {
+                    freshId = newIdSupplier.get();
+                }
+                proposal = freshId;
+            }
+
+            final String previous = store.getAndPutIfAbsent(entry, proposal);
+            if (previous == null) {
+                storedValue.put(entry, proposal);
+                candidates.putIfAbsent(proposal, "new customer");
+            } else {
+                storedValue.put(entry, previous);
+                candidates.putIfAbsent(currentId(previous), "rule " + ruleName(clusters.ruleOf(key)) + ", assigned concurrently");
+            }
+        }
+
+        if (candidates.isEmpty()) {
+            // No usable key and no id: a customer of its own, nothing to index.
+            return newIdSupplier.get();
+        }
+
+        final String survivor = mergeInto(candidates);
+        for (final Map.Entry<String, String> entry : storedValue.entrySet()) {
+            if (!entry.getValue().equals(survivor)) {
+                store.put(entry.getKey(), survivor);
+            }
+        }
+        for (final Map.Entry<String, String> candidate : candidates.entrySet()) {
+            if (!candidate.getKey().equals(survivor)) {
+                merges.add(new IdentityMerge(candidate.getKey(), survivor, candidate.getValue() + "; linked by " + rulesOf(clusters, cluster)));
+            }
+        }
+        return survivor;
+    }
+
+    /**
+     * Writes a merge entry for every candidate but the smallest, and returns the survivor. A merge
+     * entry someone else wrote first may lead to a further id, which joins the candidates; the loop
+     * ends when every candidate but the smallest has its merge entry.
+     */
+    private String mergeInto(final TreeMap<String, String> candidates) throws IOException {
+        final Set<String> linked = new HashSet<>();
+        for (int round = 0; round < MAX_MERGE_ROUNDS; round++) {
+            final String survivor = candidates.firstKey();
+            boolean added = false;
+            for (final String id : new ArrayList<>(candidates.keySet())) {
+                if (id.equals(survivor) || linked.contains(id)) {
+                    continue;
+                }
+                final String previous = store.getAndPutIfAbsent(aliasEntry(id), survivor);
+                linked.add(id);
+                currentIdCache.put(id, survivor);
+                if (previous != null && !previous.equals(survivor)) {
+                    final String other = followAliases(previous);
+                    if (!candidates.containsKey(other)) {
+                        candidates.put(other, "merged concurrently");
+                        added = true;
+                    }
+                }
+            }
+            if (!added && candidates.firstKey().equals(survivor)) {
+                for (final String id : candidates.keySet()) {
+                    if (!id.equals(survivor)) {
+                        currentIdCache.put(id, survivor);
+                    }
+                }
+                return survivor;
+            }
+        }
+        throw new IOException("Identity index did not settle after " + MAX_MERGE_ROUNDS + " merge rounds");
+    }
+
+    private String currentId(final String id) throws IOException {
+        final String cached = currentIdCache.get(id);
+        if (cached != null) {
+            return cached;
+        }
+        final String current = followAliases(id);
+        currentIdCache.put(id, current);
+        return current;
+    }
+
+    private String followAliases(final String id) throws IOException {
+        String current = id;
+        for (int hop = 0; hop < MAX_ALIAS_HOPS; hop++) {
+            final String entry = aliasEntry(current);
+            final String next = store.getAll(Set.of(entry)).get(entry);
+            if (next == null || next.equals(current)) {
+                return current;
+            }
+            current = next;
+        }
+        throw new IOException("Merge chain longer than " + MAX_ALIAS_HOPS + " ids");
+    }
+
+    /**
+     * Follows the merge entries of many ids with one index request per hop.
+     */
+    private void prefetchCurrentIds(final Set<String> ids) throws IOException {
+        final Map<String, String> position = new HashMap<>();
+        for (final String id : ids) {
+            position.put(id, id);
+        }
+        for (int hop = 0; hop < MAX_ALIAS_HOPS && !position.isEmpty(); hop++) {
+            final Map<String, String> entryToId = new HashMap<>();
+            for (final String current : new LinkedHashSet<>(position.values())) {
+                entryToId.put(aliasEntry(current), current);
+            }
+            final Map<String, String> aliases = nonNullValues(store.getAll(entryToId.keySet()));
+            final Map<String, String> nextOf = new HashMap<>();
+            for (final Map.Entry<String, String> alias : aliases.entrySet()) {
+                nextOf.put(entryToId.get(alias.getKey()), alias.getValue());
+            }
+            final Map<String, String> stillMoving = new HashMap<>();
+            for (final Map.Entry<String, String> origin : position.entrySet()) {
+                final String next = nextOf.get(origin.getValue());
+                if (next == null || next.equals(origin.getValue())) {
+                    currentIdCache.put(origin.getKey(), origin.getValue());
+                } else {
+                    stillMoving.put(origin.getKey(), next);
+                }
+            }
+            position.clear();
+            position.putAll(stillMoving);
+        }
+        if (!position.isEmpty()) {
+            throw new IOException("Merge chain longer than " + MAX_ALIAS_HOPS + " ids");
+        }
+    }
+
+    private String rulesOf(final Clusters clusters, final int cluster) {
+        final Set<String> names = new LinkedHashSet<>();
+        for (final KeyHash key : clusters.keysOf(cluster)) {
+            names.add(ruleName(clusters.ruleOf(key)));
+        }
+        return names.isEmpty() ? "customer id" : "rules " + String.join(", ", names);
+    }
+
+    private String ruleName(final int ruleIndex) {
+        return ruleIndex >= 0 && ruleIndex < ruleNames.size() ? ruleNames.get(ruleIndex) : "unknown";
+    }
+
+    private static Map<String, String> nonNullValues(final Map<String, String> values) {
+        final Map<String, String> result = new HashMap<>();
+        if (values != null) {
+            for (final Map.Entry<String, String> entry : values.entrySet()) {
+                if (entry.getValue() != null && !entry.getValue().isEmpty()) {
+                    result.put(entry.getKey(), entry.getValue());
+                }
+            }
+        }
+        return result;
+    }
+}

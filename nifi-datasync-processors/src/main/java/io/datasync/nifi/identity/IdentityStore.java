@@ -1,0 +1,27 @@
+package io.datasync.nifi.identity;
+
+import java.io.IOException;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * The shared identity index: string keys to customer ids. Implementations must make
+ * {@link #getAndPutIfAbsent} atomic across every client of the index; that is what lets two nodes
+ * seeing a new key at the same moment agree on one id.
+ */
+public interface IdentityStore {
+
+    /**
+     * @return the values of the keys that exist (absent keys are left out or map to null)
+     */
+    Map<String, String> getAll(Set<String> keys) throws IOException;
+
+    /**
+     * Stores the value if the key is absent.
+     *
+     * @return null when the value was stored, otherwise the value already present (left unchanged)
+     */
+    String getAndPutIfAbsent(String key, String value) throws IOException;
+
+    void put(String key, String value) throws IOException;
+}

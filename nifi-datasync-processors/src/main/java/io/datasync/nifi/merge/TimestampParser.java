@@ -1,0 +1,206 @@
+package io.datasync.nifi.merge;
+
+import java.time.DateTimeException;
+import java.time.Instant;
+import java.time.LocalDate;
+import java.time.LocalDateTime;
+import java.time.OffsetDateTime;
+import java.time.ZoneOffset;
+import java.time.ZonedDateTime;
+import java.time.format.DateTimeFormatter;
+import java.time.format.DateTimeParseException;
+import java.time.format.ResolverStyle;
+import java.time.temporal.TemporalAccessor;
+import java.util.Date;
+
+/**
+ * Turns the timestamp values sources send into epoch milliseconds: numbers (epoch milliseconds),
+ * {@link Date}s and java.time values, and strings in ISO-8601 form ({@code 2024-05-01T10:00:00Z},
+ * {@code 2024-05-01T12:00:00+02:00}, {@code 2024-05-01 10:00:00} or {@code 2024-05-01}, the last two read
+ * as UTC) or all digits (epoch milliseconds).
+ */
+public final class TimestampParser {
+
+    // Strict, so that an impossible date such as 2023-02-29 is rejected rather than moved to the 28th.
+    private static final DateTimeFormatter ISO_DATE = DateTimeFormatter.ISO_LOCAL_DATE.withResolverStyle(ResolverStyle.STRICT);
+    private static final DateTimeFormatter ISO_OFFSET_DATE_TIME = DateTimeFormatter.ISO_OFFSET_DATE_TIME.withResolverStyle(ResolverStyle.STRICT);
+    private static final DateTimeFormatter ISO_LOCAL_DATE_TIME = DateTimeFormatter.ISO_LOCAL_DATE_TIME.withResolverStyle(ResolverStyle.STRICT);
+
+    private TimestampParser() {
+    }
+
+    /**
+     * @return epoch milliseconds, or null when the value is null or blank
+     * @throws IllegalArgumentException when the value is not a timestamp in a supported form
+     */
+    public static Long toEpochMillis(final Object value) {
+        if (value == null) {
+            return null;
+        }
+        if (value instanceof Number number) {
+            return number.longValue();
+        }
+        if (value instanceof Date date) {
+            return date.getTime();
+        }
+        if (value instanceof TemporalAccessor temporal) {
+            return fromTemporal(temporal);
+        }
+        if (value instanceof CharSequence text) {
+            return parse(text.toString().trim());
+        }
+        throw new IllegalArgumentException("Unsupported timestamp type " + value.getClass().getSimpleName());
+    }
+
+    private static long fromTemporal(final TemporalAccessor temporal) {
+        if (temporal instanceof Instant instant) {
+            return instant.toEpochMilli();
+        }
+        if (temporal instanceof OffsetDateTime offsetDateTime) {
+            return offsetDateTime.toInstant().toEpochMilli();
+        }
+        if (temporal instanceof ZonedDateTime zonedDateTime) {
+            return zonedDateTime.toInstant().toEpochMilli();
+        }
+        if (temporal instanceof LocalDateTime localDateTime) {
+            return localDateTime.toInstant(ZoneOffset.UTC).toEpochMilli();
+        }
+        if (temporal instanceof LocalDate localDate) {
+            return localDate.atStartOfDay(ZoneOffset.UTC).toInstant().toEpochMilli();
+        }
+        throw new IllegalArgumentException("Unsupported timestamp type " + temporal.getClass().getSimpleName());
+    }
+
+    private static Long parse(final String text) {
+        if (text.isEmpty()) {
+            return null;
+        }
+        if (isDigits(text)) {
+            return Long.parseLong(text);
+        }
+        final long fast = parseCommonIso(text);
+        if (fast != NOT_PARSED) {
+            return fast;
+        }
+        try {
+            if (text.length() == 10) {
+                return LocalDate.parse(text, ISO_DATE).atStartOfDay(ZoneOffset.UTC).toInstant().toEpochMilli();
+            }
+            final String isoText = text.length() > 10 && text.charAt(10) == ' ' ? text.substring(0, 10) + 'T' + text.substring(11) : text;
+            if (hasOffset(isoText)) {
+                return OffsetDateTime.parse(isoText, ISO_OFFSET_DATE_TIME).toInstant().toEpochMilli();
+            }
+            return LocalDateTime.parse(isoText, ISO_LOCAL_DATE_TIME).toInstant(ZoneOffset.UTC).toEpochMilli();
+        } catch (final DateTimeParseException e) {
+            throw new IllegalArgumentException("Not an ISO-8601 timestamp", e);
+        }
+    }
+
+    private static final long NOT_PARSED = Long.MIN_VALUE;
+
+    /**
+     * The shape almost every source sends, {@code yyyy-MM-ddTHH:mm:ss[.fraction][Z|+HH:MM]}, read without
+     * java.time's general parser (which dominates the cost of a merge otherwise).
+     *
+     * @return epoch milliseconds, or {@link #NOT_PARSED} for any other shape or an invalid date (the general
+     *         parser then decides)
+     */
+    private static long parseCommonIso(final String text) {
+        final int length = text.length();
+        if (length < 19 || text.charAt(4) != '-' || text.charAt(7) != '-' || (text.charAt(10) != 'T' && text.charAt(10) != ' ')
+                || text.charAt(13) != ':' || text.charAt(16) != ':') {
+            return NOT_PARSED;
+        }
+        final int year = digits(text, 0, 4);
+        final int month = digits(text, 5, 2);
+        final int day = digits(text, 8, 2);
+        final int hour = digits(text, 11, 2);
+        final int minute = digits(text, 14, 2);
+        final int second = digits(text, 17, 2);
+        if (year < 0 || month < 0 || day < 0 || hour < 0 || hour > 23 || minute < 0 || minute > 59 || second < 0 || second > 59) {
+            return NOT_PARSED;
+        }
+        int position = 19;
+        int millis = 0;
+        if (position < length && text.charAt(position) == '.') {
+            position++;
+            int fractionDigits = 0;
+            while (position < length && Character.isDigit(text.charAt(position))) {
+                if (fractionDigits < 3) {
+                    millis = millis * 10 + (text.charAt(position) - '0');
+                }
+                fractionDigits++;
+                position++;
+            }
+            if (fractionDigits == 0) {
+                return NOT_PARSED;
+            }
+            for (int i = fractionDigits; i < 3; i++) {
+                millis *= 10;
+            }
+        }
+        int offsetSeconds = 0;
+        if (position < length) {
+            final char designator = text.charAt(position);
+            if ((designator == 'Z' || designator == 'z') && position + 1 == length) {
+                offsetSeconds = 0;
+            } else if ((designator == '+' || designator == '-') && position + 6 == length && text.charAt(position + 3) == ':') {
+                final int offsetHours = digits(text, position + 1, 2);
+                final int offsetMinutes = digits(text, position + 4, 2);
+                if (offsetHours < 0 || offsetHours > 18 || offsetMinutes < 0 || offsetMinutes > 59) {
+                    return NOT_PARSED;
+                }
+                offsetSeconds = (designator == '-' ? -1 : 1) * (offsetHours * 3600 + offsetMinutes * 60);
+            } else {
+                return NOT_PARSED;
+            }
+        }
+        final long epochDay;
+        try {
+            epochDay = LocalDate.of(year, month, day).toEpochDay();
+        } catch (final DateTimeException e) {
+            return NOT_PARSED;
+        }
+        final long epochSecond = epochDay * 86_400L + hour * 3_600L + minute * 60L + second - offsetSeconds;
+        return epochSecond * 1000L + millis;
+    }
+
+    /** The non-negative number in text[start, start+count), or -1 when any character is not a digit. */
+    private static int digits(final String text, final int start, final int count) {
+        int value = 0;
+        for (int i = start; i < start + count; i++) {
+            final char c = text.charAt(i);
+            if (c < '0' || c > '9') {
+                return -1;
+            }
+            value = value * 10 + (c - '0');
+        }
+        return value;
+    }
+
+    private static boolean isDigits(final String text) {
+        final int start = text.charAt(0) == '-' && text.length() > 1 ? 1 : 0;
+        for (int i = start; i < text.length(); i++) {
+            final char c = text.charAt(i);
+            if (c < '0' || c > '9') {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private static boolean hasOffset(final String text) {
+        final char last = text.charAt(text.length() - 1);
+        if (last == 'Z' || last == 'z') {
+            return true;
+        }
+        // An offset sign can only follow the time part, which starts after "yyyy-MM-ddT".
+        for (int i = text.length() - 1; i > 10; i--) {
+            final char c = text.charAt(i);
+            if (c == '+' || c == '-') {
+                return true;
+            }
+        }
+        return false;
+    }
+}

@@ -1,0 +1,893 @@
+package io.datasync.nifi.processors;
+
+import io.datasync.nifi.identity.BlockedValues;
+import io.datasync.nifi.identity.Clusters;
+import io.datasync.nifi.identity.CustomerAssignment;
+import io.datasync.nifi.identity.EmailNormalizer;
+import io.datasync.nifi.identity.IdentityGraph;
+import io.datasync.nifi.identity.IdentityMerge;
+import io.datasync.nifi.identity.IdentityResolver;
+import io.datasync.nifi.identity.IdentityStore;
+import io.datasync.nifi.identity.NoneNormalizer;
+import io.datasync.nifi.identity.Normalizer;
+import io.datasync.nifi.identity.PathListSplitter;
+import io.datasync.nifi.identity.PhoneNormalizer;
+import io.datasync.nifi.identity.SurvivorScores;
+import io.datasync.nifi.identity.TextNormalizer;
+import org.apache.nifi.annotation.behavior.DynamicProperty;
+import org.apache.nifi.annotation.behavior.InputRequirement;
+import org.apache.nifi.annotation.behavior.InputRequirement.Requirement;
+import org.apache.nifi.annotation.behavior.WritesAttribute;
+import org.apache.nifi.annotation.behavior.WritesAttributes;
+import org.apache.nifi.annotation.documentation.CapabilityDescription;
+import org.apache.nifi.annotation.documentation.SeeAlso;
+import org.apache.nifi.annotation.documentation.Tags;
+import org.apache.nifi.annotation.documentation.UseCase;
+import org.apache.nifi.annotation.lifecycle.OnScheduled;
+import org.apache.nifi.components.DescribedValue;
+import org.apache.nifi.components.PropertyDescriptor;
+import org.apache.nifi.components.ValidationContext;
+import org.apache.nifi.components.ValidationResult;
+import org.apache.nifi.components.Validator;
+import org.apache.nifi.distributed.cache.client.DistributedMapCacheClient;
+import org.apache.nifi.expression.ExpressionLanguageScope;
+import org.apache.nifi.flowfile.FlowFile;
+import org.apache.nifi.flowfile.attributes.CoreAttributes;
+import org.apache.nifi.processor.AbstractProcessor;
+import org.apache.nifi.processor.ProcessContext;
+import org.apache.nifi.processor.ProcessSession;
+import org.apache.nifi.processor.Relationship;
+import org.apache.nifi.processor.exception.ProcessException;
+import org.apache.nifi.processor.util.StandardValidators;
+import org.apache.nifi.record.path.RecordPath;
+import org.apache.nifi.record.path.exception.RecordPathException;
+import org.apache.nifi.record.path.validation.RecordPathValidator;
+import org.apache.nifi.schema.access.SchemaNotFoundException;
+import org.apache.nifi.serialization.MalformedRecordException;
+import org.apache.nifi.serialization.RecordReader;
+import org.apache.nifi.serialization.RecordReaderFactory;
+import org.apache.nifi.serialization.RecordSetWriter;
+import org.apache.nifi.serialization.RecordSetWriterFactory;
+import org.apache.nifi.serialization.SimpleRecordSchema;
+import org.apache.nifi.serialization.WriteResult;
+import org.apache.nifi.serialization.record.MapRecord;
+import org.apache.nifi.serialization.record.Record;
+import org.apache.nifi.serialization.record.RecordField;
+import org.apache.nifi.serialization.record.RecordFieldType;
+import org.apache.nifi.serialization.record.RecordSchema;
+import org.apache.nifi.serialization.record.util.IllegalTypeConversionException;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.UUID;
+import java.util.concurrent.TimeUnit;
+
+@Tags({"record", "deduplicate", "dedupe", "identity", "identity resolution", "customer", "match", "merge", "crm", "email", "phone"})
+@CapabilityDescription("Resolves which records describe the same customer and stamps each record with a stable customer id. "
+        + "Match rules (dynamic properties) name one or more RecordPaths whose normalised values form a key; records sharing "
+        + "any key are the same customer, transitively. E-mail, phone (E.164) and text normalisers apply per RecordPath; "
+        + "blocked placeholder values and a maximum cluster size keep bad data from linking strangers. With a Distributed "
+        + "Map Cache Client, SHA-256 hashes of the keys (never the raw values) map to customer ids across FlowFiles and "
+        + "cluster nodes, claimed with atomic put-if-absent; when a FlowFile links two known ids, the lexicographically "
+        + "smallest survives and the merge is reported. Records are annotated (to success), routed (to unique and duplicate, "
+        + "which replace success when Output Mode is Route), or collapsed to one surviving record per customer (to success).")
+@InputRequirement(Requirement.INPUT_REQUIRED)
+@DynamicProperty(name = "Match rule name",
+        value = "Comma-separated RecordPaths (all must match after normalisation)",
+        description = "Defines a match rule: two records are the same customer when every RecordPath of the rule yields equal "
+                + "normalised values. A rule with one RecordPath selecting an array uses each element as a key.",
+        expressionLanguageScope = ExpressionLanguageScope.NONE)
+@WritesAttributes({
+        @WritesAttribute(attribute = CustomerDedup.RECORD_COUNT_IN, description = "Number of records read from the incoming FlowFile"),
+        @WritesAttribute(attribute = CustomerDedup.CUSTOMER_COUNT, description = "Number of distinct customers among those records"),
+        @WritesAttribute(attribute = CustomerDedup.DUPLICATE_COUNT, description = "Number of records that are not their customer's first record"),
+        @WritesAttribute(attribute = CustomerDedup.MERGE_COUNT, description = "Number of existing customer ids merged into another id"),
+        @WritesAttribute(attribute = CustomerDedup.MERGED_IDS, description = "The merges as old-id>surviving-id pairs, comma-separated "
+                + "(at most 100); only when there were merges"),
+        @WritesAttribute(attribute = CustomerDedup.SUSPECT_COUNT, description = "Number of records flagged for carrying a key shared by "
+                + "more records than the Maximum Cluster Size"),
+        @WritesAttribute(attribute = "record.count", description = "Number of records in the outgoing FlowFile"),
+        @WritesAttribute(attribute = "mime.type", description = "MIME type of the Record Writer"),
+        @WritesAttribute(attribute = CustomerDedup.ERROR_ATTRIBUTE, description = "Why the FlowFile was routed to failure")
+})
+@SeeAlso(classNames = {
+        "org.apache.nifi.processors.standard.DeduplicateRecord",
+        "org.apache.nifi.distributed.cache.client.MapCacheClientService",
+        "org.apache.nifi.distributed.cache.server.map.MapCacheServer"
+})
+@UseCase(
+        description = "Give every CRM, shop and web-form record one stable customer id, linking records through e-mail or phone.",
+        configuration = """
+                Set "Record Reader" and "Record Writer" to services matching the data (for example JsonTreeReader and JsonRecordSetWriter).
+                Add a dynamic property "email" with the value "/email", and a dynamic property "phone" with the value "/phone".
+                Set "Email Record Paths" to "/email" and "Phone Record Paths" to "/phone"; set "Default Phone Region" to the country
+                most numbers are written in (for example "GB").
+                Set "Output Mode" to "Annotate" and connect "success" to the next processor.
+                For ids that stay stable across FlowFiles and cluster nodes, set "Distributed Map Cache Client" to a MapCacheClientService
+                pointing at one MapCacheServer, and connect "merges" to wherever ids get re-pointed.
+                """
+)
+@UseCase(
+        description = "Keep only one record per customer, the most recently updated one.",
+        configuration = """
+                Set "Record Reader" and "Record Writer".
+                Add a dynamic property "email" with the value "/email" and set "Email Record Paths" to "/email".
+                Set "Output Mode" to "Collapse", "Survivor Strategy" to "Latest Timestamp" and "Timestamp Record Path" to "/updated_at".
+                Connect "success".
+                """
+)
+@UseCase(
+        description = "Match people who have no e-mail address by name and postcode together.",
+        configuration = """
+                Add a dynamic property "name_postcode" with the value "/last_name, /first_name, /postcode".
+                Set "Text Record Paths" to "/last_name, /first_name, /postcode" and "Remove Accents" to "true".
+                Set "Output Mode" to "Route" and connect "unique" and "duplicate".
+                """
+)
+public class CustomerDedup extends AbstractProcessor {
+
+    static final String RECORD_COUNT_IN = "dedup.record.count";
+    static final String CUSTOMER_COUNT = "dedup.customer.count";
+    static final String DUPLICATE_COUNT = "dedup.duplicate.count";
+    static final String MERGE_COUNT = "dedup.merge.count";
+    static final String MERGED_IDS = "dedup.merged.ids";
+    static final String SUSPECT_COUNT = "dedup.suspect.count";
+    static final String ERROR_ATTRIBUTE = "dedup.error";
+
+    static final String MERGE_OLD_ID_FIELD = "old_customer_id";
+    static final String MERGE_SURVIVING_ID_FIELD = "surviving_customer_id";
+    static final String MERGE_REASON_FIELD = "reason";
+    static final RecordSchema MERGE_SCHEMA = new SimpleRecordSchema(List.of(
+            new RecordField(MERGE_OLD_ID_FIELD, RecordFieldType.STRING.getDataType(), false),
+            new RecordField(MERGE_SURVIVING_ID_FIELD, RecordFieldType.STRING.getDataType(), false),
+            new RecordField(MERGE_REASON_FIELD, RecordFieldType.STRING.getDataType(), true)));
+
+    private static final int MAX_MERGED_IDS_IN_ATTRIBUTE = 100;
+
+    public enum OutputMode implements DescribedValue {
+        ANNOTATE("Annotate", "Every record gets its customer id and duplicate flag; all records go to success."),
+        ROUTE("Route", "The first record of each customer goes to unique, every later record of the same customer to duplicate."),
+        COLLAPSE("Collapse", "Only one surviving record per customer goes to success, chosen by the Survivor Strategy.");
+
+        private final String displayName;
+        private final String description;
+
+        OutputMode(final String displayName, final String description) {
+            this.displayName = displayName;
+            this.description = description;
+        }
+
+        @Override
+        public String getValue() {
+            return name();
+        }
+
+        @Override
+        public String getDisplayName() {
+            return displayName;
+        }
+
+        @Override
+        public String getDescription() {
+            return description;
+        }
+    }
+
+    public enum SurvivorStrategy implements DescribedValue {
+        LATEST_TIMESTAMP("Latest Timestamp", "The record with the latest value at the Timestamp Record Path survives; records without one lose."),
+        MOST_COMPLETE("Most Complete", "The record with the most filled (non-null, non-blank) top-level fields survives."),
+        FIRST_SEEN("First Seen", "The customer's first record in the FlowFile survives.");
+
+        private final String displayName;
+        private final String description;
+
+        SurvivorStrategy(final String displayName, final String description) {
+            this.displayName = displayName;
+            this.description = description;
+        }
+
+        @Override
+        public String getValue() {
+            return name();
+        }
+
+        @Override
+        public String getDisplayName() {
+            return displayName;
+        }
+
+        @Override
+        public String getDescription() {
+            return description;
+        }
+    }
+
+    static final PropertyDescriptor RECORD_READER = new PropertyDescriptor.Builder()
+            .name("Record Reader")
+            .description("Reads the incoming records.")
+            .identifiesControllerService(RecordReaderFactory.class)
+            .required(true)
+            .build();
+
+    static final PropertyDescriptor RECORD_WRITER = new PropertyDescriptor.Builder()
+            .name("Record Writer")
+            .description("Writes the outgoing records and the merge records.")
+            .identifiesControllerService(RecordSetWriterFactory.class)
+            .required(true)
+            .build();
+
+    static final PropertyDescriptor OUTPUT_MODE = new PropertyDescriptor.Builder()
+            .name("Output Mode")
+            .description("What happens to the records once their customers are known.")
+            .allowableValues(OutputMode.class)
+            .defaultValue(OutputMode.ANNOTATE)
+            .required(true)
+            .build();
+
+    static final PropertyDescriptor SURVIVOR_STRATEGY = new PropertyDescriptor.Builder()
+            .name("Survivor Strategy")
+            .description("Which record of a customer is kept in Collapse mode. Ties go to the record seen first.")
+            .allowableValues(SurvivorStrategy.class)
+            .defaultValue(SurvivorStrategy.MOST_COMPLETE)
+            .required(true)
+            .dependsOn(OUTPUT_MODE, OutputMode.COLLAPSE)
+            .build();
+
+    static final PropertyDescriptor TIMESTAMP_RECORD_PATH = new PropertyDescriptor.Builder()
+            .name("Timestamp Record Path")
+            .description("RecordPath of the last-updated timestamp (a timestamp, epoch milliseconds or an ISO-8601 string).")
+            .addValidator(new RecordPathValidator())
+            .required(true)
+            .dependsOn(SURVIVOR_STRATEGY, SurvivorStrategy.LATEST_TIMESTAMP)
+            .build();
+
+    static final PropertyDescriptor EMAIL_RECORD_PATHS = new PropertyDescriptor.Builder()
+            .name("Email Record Paths")
+            .description("Comma-separated RecordPaths, written exactly as in the match rules, whose values are e-mail addresses: "
+                    + "trimmed and lower-cased before matching.")
+            .addValidator(StandardValidators.NON_BLANK_VALIDATOR)
+            .required(false)
+            .build();
+
+    static final PropertyDescriptor GMAIL_RULES = new PropertyDescriptor.Builder()
+            .name("Apply Gmail Address Rules")
+            .description("Whether gmail.com and googlemail.com addresses lose the dots of the local part and any +tag, "
+                    + "as Gmail delivers them to the same mailbox.")
+            .allowableValues("true", "false")
+            .defaultValue("true")
+            .required(true)
+            .dependsOn(EMAIL_RECORD_PATHS)
+            .build();
+
+    static final PropertyDescriptor PHONE_RECORD_PATHS = new PropertyDescriptor.Builder()
+            .name("Phone Record Paths")
+            .description("Comma-separated RecordPaths, written exactly as in the match rules, whose values are phone numbers: "
+                    + "converted to E.164 with libphonenumber; numbers it does not consider valid link nothing.")
+            .addValidator(StandardValidators.NON_BLANK_VALIDATOR)
+            .required(false)
+            .build();
+
+    static final PropertyDescriptor DEFAULT_PHONE_REGION = new PropertyDescriptor.Builder()
+            .name("Default Phone Region")
+            .description("Two-letter region code (ISO 3166-1) used for phone numbers written without a country code, such as GB, DE, US, FR.")
+            .addValidator(new PhoneRegionValidator())
+            .defaultValue("US")
+            .required(true)
+            .dependsOn(PHONE_RECORD_PATHS)
+            .build();
+
+    static final PropertyDescriptor TEXT_RECORD_PATHS = new PropertyDescriptor.Builder()
+            .name("Text Record Paths")
+            .description("Comma-separated RecordPaths, written exactly as in the match rules, whose values are free text such as "
+                    + "names or postcodes: Unicode NFKC, case-folded, whitespace trimmed and collapsed. RecordPaths listed in "
+                    + "none of the normaliser properties are compared exactly as they are.")
+            .addValidator(StandardValidators.NON_BLANK_VALIDATOR)
+            .required(false)
+            .build();
+
+    static final PropertyDescriptor REMOVE_ACCENTS = new PropertyDescriptor.Builder()
+            .name("Remove Accents")
+            .description("Whether text values also lose their accents (Müller and Muller match).")
+            .allowableValues("true", "false")
+            .defaultValue("false")
+            .required(true)
+            .dependsOn(TEXT_RECORD_PATHS)
+            .build();
+
+    static final PropertyDescriptor BLOCKED_VALUES = new PropertyDescriptor.Builder()
+            .name("Blocked Values")
+            .description("Comma-separated placeholder values that never link records, compared case-insensitively with both the raw "
+                    + "and the normalised value. Empty values never link.")
+            .addValidator(StandardValidators.NON_BLANK_VALIDATOR)
+            .defaultValue(String.join(",", BlockedValues.DEFAULTS))
+            .required(false)
+            .build();
+
+    static final PropertyDescriptor MAX_CLUSTER_SIZE = new PropertyDescriptor.Builder()
+            .name("Maximum Cluster Size")
+            .description("A key shared by more records than this within one FlowFile is treated as suspicious (a placeholder, a "
+                    + "shared office number) and links nothing; the records carrying it are flagged in the Suspect Flag Field.")
+            .addValidator(StandardValidators.createLongValidator(2, Integer.MAX_VALUE, true))
+            .defaultValue("50")
+            .required(true)
+            .build();
+
+    static final PropertyDescriptor EXISTING_ID_RECORD_PATH = new PropertyDescriptor.Builder()
+            .name("Existing Customer ID Record Path")
+            .description("RecordPath of a customer id the record may already carry. Records carrying the same id are the same customer, "
+                    + "and a present id is used instead of a new one. Without it, new customers get a random UUID.")
+            .addValidator(new RecordPathValidator())
+            .required(false)
+            .build();
+
+    static final PropertyDescriptor CUSTOMER_ID_FIELD = new PropertyDescriptor.Builder()
+            .name("Customer ID Field")
+            .description("Top-level field that receives the customer id; added to the schema when missing.")
+            .addValidator(StandardValidators.NON_BLANK_VALIDATOR)
+            .defaultValue("customer_id")
+            .required(true)
+            .build();
+
+    static final PropertyDescriptor DUPLICATE_FLAG_FIELD = new PropertyDescriptor.Builder()
+            .name("Duplicate Flag Field")
+            .description("Top-level boolean field set to true on every record that is not its customer's first record in the FlowFile.")
+            .addValidator(StandardValidators.NON_BLANK_VALIDATOR)
+            .defaultValue("is_duplicate")
+            .required(true)
+            .build();
+
+    static final PropertyDescriptor SUSPECT_FLAG_FIELD = new PropertyDescriptor.Builder()
+            .name("Suspect Flag Field")
+            .description("Top-level boolean field set to true on records carrying a key shared by more records than the Maximum Cluster Size.")
+            .addValidator(StandardValidators.NON_BLANK_VALIDATOR)
+            .defaultValue("dedup_suspect")
+            .required(true)
+            .build();
+
+    static final PropertyDescriptor RECORDS_HELD_IN_MEMORY = new PropertyDescriptor.Builder()
+            .name("Records Held in Memory")
+            .description("A FlowFile with at most this many records is read once: its parsed records are kept from the first pass "
+                    + "and written in the second without reading the content again. Larger FlowFiles are read twice, keeping only "
+                    + "key hashes in memory. Costs roughly the parsed size of that many records per concurrent task; 0 always reads twice.")
+            .addValidator(StandardValidators.createLongValidator(0, Integer.MAX_VALUE, true))
+            .defaultValue("10000")
+            .required(true)
+            .build();
+
+    static final PropertyDescriptor MAP_CACHE_CLIENT = new PropertyDescriptor.Builder()
+            .name("Distributed Map Cache Client")
+            .description("Optional identity index shared across FlowFiles and cluster nodes: key hashes to customer ids. Without it, "
+                    + "customers are resolved within each FlowFile only and new ids are not stable across FlowFiles.")
+            .identifiesControllerService(DistributedMapCacheClient.class)
+            .required(false)
+            .build();
+
+    static final PropertyDescriptor IDENTITY_NAMESPACE = new PropertyDescriptor.Builder()
+            .name("Identity Namespace")
+            .description("Hashed into every key, so several independent identity indexes can share one cache. Processors that must "
+                    + "agree on customer ids use the same namespace and the same rule names.")
+            .addValidator(StandardValidators.NON_BLANK_VALIDATOR)
+            .defaultValue("customer")
+            .required(true)
+            .dependsOn(MAP_CACHE_CLIENT)
+            .build();
+
+    static final Relationship REL_SUCCESS = new Relationship.Builder()
+            .name("success")
+            .description("Annotate and Collapse modes: the records with their customer ids.")
+            .build();
+
+    static final Relationship REL_UNIQUE = new Relationship.Builder()
+            .name("unique")
+            .description("Route mode: the first record of each customer.")
+            .build();
+
+    static final Relationship REL_DUPLICATE = new Relationship.Builder()
+            .name("duplicate")
+            .description("Route mode: every record after its customer's first, with the customer id.")
+            .build();
+
+    static final Relationship REL_MERGES = new Relationship.Builder()
+            .name("merges")
+            .description("One record per customer id merged into another: old_customer_id, surviving_customer_id, reason. "
+                    + "Emitted only when a FlowFile links existing ids.")
+            .build();
+
+    static final Relationship REL_FAILURE = new Relationship.Builder()
+            .name("failure")
+            .description("FlowFiles whose records cannot be read or written, or whose ids could not be resolved because the cache "
+                    + "failed; unchanged and penalised, with the reason in " + ERROR_ATTRIBUTE + ".")
+            .build();
+
+    static final List<PropertyDescriptor> PROPERTIES = List.of(
+            RECORD_READER, RECORD_WRITER, OUTPUT_MODE, SURVIVOR_STRATEGY, TIMESTAMP_RECORD_PATH,
+            EMAIL_RECORD_PATHS, GMAIL_RULES, PHONE_RECORD_PATHS, DEFAULT_PHONE_REGION, TEXT_RECORD_PATHS, REMOVE_ACCENTS,
+            BLOCKED_VALUES, MAX_CLUSTER_SIZE, EXISTING_ID_RECORD_PATH, CUSTOMER_ID_FIELD, DUPLICATE_FLAG_FIELD, SUSPECT_FLAG_FIELD,
+            RECORDS_HELD_IN_MEMORY, MAP_CACHE_CLIENT, IDENTITY_NAMESPACE);
+
+    static final Set<Relationship> SINGLE_OUTPUT_RELATIONSHIPS = Set.of(REL_SUCCESS, REL_MERGES, REL_FAILURE);
+    static final Set<Relationship> ROUTE_RELATIONSHIPS = Set.of(REL_UNIQUE, REL_DUPLICATE, REL_MERGES, REL_FAILURE);
+
+    private volatile Set<Relationship> relationships = SINGLE_OUTPUT_RELATIONSHIPS;
+    private volatile Configuration configuration;
+
+    /**
+     * Everything built once per schedule; immutable and shared by concurrent tasks.
+     */
+    private record Configuration(MatchRules matchRules, List<String> ruleNames, OutputMode outputMode,
+                                 SurvivorStrategy survivorStrategy, RecordValueAccessor timestampAccessor,
+                                 RecordValueAccessor existingIdAccessor, int maxClusterSize, int recordsHeldInMemory, String namespace,
+                                 RecordField customerIdField, RecordField duplicateField, RecordField suspectField) {
+    }
+
+    @Override
+    protected List<PropertyDescriptor> getSupportedPropertyDescriptors() {
+        return PROPERTIES;
+    }
+
+    @Override
+    public Set<Relationship> getRelationships() {
+        return relationships;
+    }
+
+    @Override
+    protected PropertyDescriptor getSupportedDynamicPropertyDescriptor(final String propertyDescriptorName) {
+        return new PropertyDescriptor.Builder()
+                .name(propertyDescriptorName)
+                .description("Match rule: comma-separated RecordPaths forming one key.")
+                .addValidator(new RecordPathListValidator())
+                .expressionLanguageSupported(ExpressionLanguageScope.NONE)
+                .dynamic(true)
+                .required(false)
+                .build();
+    }
+
+    @Override
+    public void onPropertyModified(final PropertyDescriptor descriptor, final String oldValue, final String newValue) {
+        if (OUTPUT_MODE.equals(descriptor)) {
+            relationships = OutputMode.ROUTE.getValue().equals(newValue) ? ROUTE_RELATIONSHIPS : SINGLE_OUTPUT_RELATIONSHIPS;
+        }
+    }
+
+    @Override
+    protected Collection<ValidationResult> customValidate(final ValidationContext context) {
+        final List<ValidationResult> results = new ArrayList<>();
+        final Set<String> rulePaths = new HashSet<>();
+        int rules = 0;
+        for (final PropertyDescriptor descriptor : context.getProperties().keySet()) {
+            if (descriptor.isDynamic()) {
+                rules++;
+                rulePaths.addAll(PathListSplitter.split(context.getProperty(descriptor).getValue()));
+            }
+        }
+        if (rules == 0) {
+            results.add(new ValidationResult.Builder().subject("Match rules").valid(false)
+                    .explanation("at least one match rule is required: add a dynamic property whose value is one or more RecordPaths").build());
+        }
+
+        final Map<String, String> listedIn = new HashMap<>();
+        for (final PropertyDescriptor normalizerProperty : List.of(EMAIL_RECORD_PATHS, PHONE_RECORD_PATHS, TEXT_RECORD_PATHS)) {
+            for (final String path : PathListSplitter.split(context.getProperty(normalizerProperty).getValue())) {
+                final String previous = listedIn.put(path, normalizerProperty.getName());
+                if (previous != null && !previous.equals(normalizerProperty.getName())) {
+                    results.add(new ValidationResult.Builder().subject(normalizerProperty.getName()).input(path).valid(false)
+                            .explanation("the RecordPath is also listed in " + previous + "; a RecordPath has one normaliser").build());
+                }
+                if (rules > 0 && !rulePaths.contains(path)) {
+                    results.add(new ValidationResult.Builder().subject(normalizerProperty.getName()).input(path).valid(false)
+                            .explanation("no match rule uses this RecordPath; write it exactly as in the rule").build());
+                }
+            }
+        }
+
+        final Set<String> addedFields = new HashSet<>();
+        for (final PropertyDescriptor fieldProperty : List.of(CUSTOMER_ID_FIELD, DUPLICATE_FLAG_FIELD, SUSPECT_FLAG_FIELD)) {
+            final String field = context.getProperty(fieldProperty).getValue();
+            if (field != null && !addedFields.add(field.trim())) {
+                results.add(new ValidationResult.Builder().subject(fieldProperty.getName()).input(field).valid(false)
+                        .explanation("the customer id, duplicate flag and suspect flag fields must differ").build());
+            }
+        }
+        return results;
+    }
+
+    @OnScheduled
+    public void onScheduled(final ProcessContext context) {
+        final Map<String, Normalizer> normalizerOfPath = new HashMap<>();
+        final List<Normalizer> cachedNormalizers = new ArrayList<>();
+        if (context.getProperty(EMAIL_RECORD_PATHS).isSet()) {
+            final Normalizer email = new EmailNormalizer(context.getProperty(GMAIL_RULES).asBoolean());
+            PathListSplitter.split(context.getProperty(EMAIL_RECORD_PATHS).getValue()).forEach(path -> normalizerOfPath.put(path, email));
+        }
+        if (context.getProperty(PHONE_RECORD_PATHS).isSet()) {
+            final Normalizer phone = new PhoneNormalizer(context.getProperty(DEFAULT_PHONE_REGION).getValue());
+            cachedNormalizers.add(phone);
+            PathListSplitter.split(context.getProperty(PHONE_RECORD_PATHS).getValue()).forEach(path -> normalizerOfPath.put(path, phone));
+        }
+        if (context.getProperty(TEXT_RECORD_PATHS).isSet()) {
+            final Normalizer text = new TextNormalizer(context.getProperty(REMOVE_ACCENTS).asBoolean());
+            PathListSplitter.split(context.getProperty(TEXT_RECORD_PATHS).getValue()).forEach(path -> normalizerOfPath.put(path, text));
+        }
+
+        // Sorted by name, so rule indexes (and merge reasons) do not depend on the order properties were added.
+        final Map<String, String> ruleDefinitions = new TreeMap<>();
+        for (final Map.Entry<PropertyDescriptor, String> property : context.getProperties().entrySet()) {
+            if (property.getKey().isDynamic() && property.getValue() != null) {
+                ruleDefinitions.put(property.getKey().getName(), property.getValue());
+            }
+        }
+
+        final MatchRules matchRules = new MatchRules(ruleDefinitions, normalizerOfPath, cachedNormalizers, NoneNormalizer.INSTANCE,
+                BlockedValues.parse(context.getProperty(BLOCKED_VALUES).getValue()));
+
+        final OutputMode outputMode = context.getProperty(OUTPUT_MODE).asAllowableValue(OutputMode.class);
+        final SurvivorStrategy survivorStrategy = outputMode == OutputMode.COLLAPSE
+                ? context.getProperty(SURVIVOR_STRATEGY).asAllowableValue(SurvivorStrategy.class)
+                : SurvivorStrategy.FIRST_SEEN;
+        final RecordValueAccessor timestampAccessor = survivorStrategy == SurvivorStrategy.LATEST_TIMESTAMP
+                ? RecordValueAccessor.compile(context.getProperty(TIMESTAMP_RECORD_PATH).getValue())
+                : null;
+        final RecordValueAccessor existingIdAccessor = context.getProperty(EXISTING_ID_RECORD_PATH).isSet()
+                ? RecordValueAccessor.compile(context.getProperty(EXISTING_ID_RECORD_PATH).getValue())
+                : null;
+
+        configuration = new Configuration(matchRules, matchRules.ruleNames(), outputMode, survivorStrategy, timestampAccessor,
+                existingIdAccessor, context.getProperty(MAX_CLUSTER_SIZE).asInteger(), context.getProperty(RECORDS_HELD_IN_MEMORY).asInteger(),
+                context.getProperty(IDENTITY_NAMESPACE).isSet() ? context.getProperty(IDENTITY_NAMESPACE).getValue() : IDENTITY_NAMESPACE.getDefaultValue(),
+                new RecordField(context.getProperty(CUSTOMER_ID_FIELD).getValue().trim(), RecordFieldType.STRING.getDataType(), true),
+                new RecordField(context.getProperty(DUPLICATE_FLAG_FIELD).getValue().trim(), RecordFieldType.BOOLEAN.getDataType(), true),
+                new RecordField(context.getProperty(SUSPECT_FLAG_FIELD).getValue().trim(), RecordFieldType.BOOLEAN.getDataType(), true));
+    }
+
+    @Override
+    public void onTrigger(final ProcessContext context, final ProcessSession session) throws ProcessException {
+        FlowFile flowFile = session.get();
+        if (flowFile == null) {
+            return;
+        }
+
+        final long startNanos = System.nanoTime();
+        final Configuration config = configuration;
+        final RecordReaderFactory readerFactory = context.getProperty(RECORD_READER).asControllerService(RecordReaderFactory.class);
+        final RecordSetWriterFactory writerFactory = context.getProperty(RECORD_WRITER).asControllerService(RecordSetWriterFactory.class);
+        final DistributedMapCacheClient cacheClient = context.getProperty(MAP_CACHE_CLIENT).asControllerService(DistributedMapCacheClient.class);
+        final IdentityStore store = cacheClient == null ? null : new DistributedMapCacheIdentityStore(cacheClient);
+
+        final List<FlowFile> created = new ArrayList<>();
+        try {
+            final FirstPass firstPass = readKeys(session, flowFile, readerFactory, config);
+            final Clusters clusters = firstPass.clusters();
+
+            final IdentityResolver resolver = new IdentityResolver(store, () -> UUID.randomUUID().toString(), config.ruleNames());
+            final String[] clusterIds;
+            try {
+                clusterIds = resolver.resolve(clusters);
+            } catch (final IOException e) {
+                throw new CacheFailureException(e);
+            }
+            final CustomerAssignment assignment = new CustomerAssignment(clusters, clusterIds);
+            final List<IdentityMerge> merges = resolver.merges();
+
+            final Map<String, String> summary = summaryAttributes(clusters, assignment, merges);
+            // Children first: the in-place write of the FlowFile comes last, so a failure before it leaves the content unchanged.
+            FlowFile merged = null;
+            if (!merges.isEmpty()) {
+                merged = session.create(flowFile);
+                created.add(merged);
+                merged = writeMerges(session, merged, writerFactory, merges);
+            }
+            final FlowFile duplicates = config.outputMode() == OutputMode.ROUTE ? session.create(flowFile) : null;
+            if (duplicates != null) {
+                created.add(duplicates);
+            }
+            final WriteOutcome outcome = writeRecords(session, flowFile, duplicates, firstPass, readerFactory, writerFactory, config, assignment);
+
+            final String details = "%d records, %d customers, %d duplicates, %d merges, %d suspect records".formatted(
+                    clusters.recordCount(), assignment.customerCount(), outcome.duplicateCount(), merges.size(), clusters.suspectCount());
+            flowFile = session.putAllAttributes(outcome.mainFlowFile(), summary);
+            flowFile = session.putAllAttributes(flowFile, outcome.mainAttributes());
+            session.getProvenanceReporter().modifyContent(flowFile, details, TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - startNanos));
+            session.transfer(flowFile, config.outputMode() == OutputMode.ROUTE ? REL_UNIQUE : REL_SUCCESS);
+
+            if (duplicates != null) {
+                FlowFile duplicateOut = session.putAllAttributes(outcome.duplicateFlowFile(), summary);
+                duplicateOut = session.putAllAttributes(duplicateOut, outcome.duplicateAttributes());
+                session.transfer(duplicateOut, REL_DUPLICATE);
+            }
+            if (merged != null) {
+                merged = session.putAllAttributes(merged, summary);
+                session.transfer(merged, REL_MERGES);
+            }
+
+            getLogger().debug("{}: {}; {} keys shared by more than {} records ignored", flowFile, details,
+                    clusters.oversizedKeyCount(), config.maxClusterSize());
+        } catch (final CacheFailureException e) {
+            // The index holds only hashes and ids, so its errors are safe to log in full.
+            getLogger().error("Routing {} to failure: the identity cache failed", flowFile, e.getCause());
+            routeToFailure(session, flowFile, created, "Identity cache failed: " + e.getCause().getMessage());
+        } catch (final SchemaNotFoundException | MalformedRecordException | IOException | ProcessException
+                       | IllegalTypeConversionException e) {
+            // Parser messages can quote record content, so the log gets the type only; the attribute travels with the data.
+            getLogger().error("Routing {} to failure: records could not be read or written ({})", flowFile, e.getClass().getSimpleName());
+            routeToFailure(session, flowFile, created, "Records could not be processed: " + e.getMessage());
+        }
+    }
+
+    /**
+     * What the first pass leaves: the clusters, and for small FlowFiles the parsed records and their schema.
+     */
+    private record FirstPass(Clusters clusters, RecordSchema schema, List<Record> heldRecords) {
+    }
+
+    private interface RecordSource {
+        Record next() throws IOException, MalformedRecordException;
+    }
+
+    private FirstPass readKeys(final ProcessSession session, final FlowFile flowFile, final RecordReaderFactory readerFactory,
+                              final Configuration config) throws IOException, SchemaNotFoundException, MalformedRecordException {
+        final IdentityGraph graph = new IdentityGraph(config.maxClusterSize());
+        final MatchRules.Extraction extraction = config.matchRules().new Extraction(config.namespace());
+        List<Record> held = config.recordsHeldInMemory() > 0 ? new ArrayList<>() : null;
+        final RecordSchema schema;
+        try (InputStream in = session.read(flowFile);
+             RecordReader reader = readerFactory.createRecordReader(flowFile.getAttributes(), in, flowFile.getSize(), getLogger())) {
+            schema = reader.getSchema();
+            Record record;
+            while ((record = reader.nextRecord()) != null) {
+                final int index = graph.addRecord();
+                if (held != null) {
+                    // Past the limit the FlowFile is read again instead: drop what was held.
+                    held = held.size() < config.recordsHeldInMemory() ? held : null;
+                    if (held != null) {
+                        held.add(record);
+                    }
+                }
+                extraction.addKeys(record, index, graph);
+                if (config.existingIdAccessor() != null) {
+                    final String existingId = config.existingIdAccessor().firstString(record);
+                    if (existingId != null && !existingId.isBlank()) {
+                        graph.setExistingId(index, existingId.trim());
+                    }
+                }
+                switch (config.survivorStrategy()) {
+                    case LATEST_TIMESTAMP -> graph.setScore(index, SurvivorScores.timestampScore(config.timestampAccessor().firstValue(record)));
+                    case MOST_COMPLETE -> graph.setScore(index, SurvivorScores.completenessScore(record.getValues()));
+                    case FIRST_SEEN -> {
+                        // Every record scores the same; the first seen wins the tie.
+                    }
+                }
+            }
+        }
+        return new FirstPass(graph.build(), schema, held);
+    }
+
+    private record WriteOutcome(FlowFile mainFlowFile, Map<String, String> mainAttributes,
+                                FlowFile duplicateFlowFile, Map<String, String> duplicateAttributes, int duplicateCount) {
+    }
+
+    /**
+     * Second pass: takes the records again in the same order (held from the first pass, or read
+     * again) and writes each with its customer id and flags to the output its mode gives it. The main
+     * output replaces the FlowFile's content; in Route mode the duplicates go to a child FlowFile
+     * written at the same time.
+     */
+    private WriteOutcome writeRecords(final ProcessSession session, final FlowFile flowFile, final FlowFile duplicates, final FirstPass firstPass,
+                                      final RecordReaderFactory readerFactory, final RecordSetWriterFactory writerFactory,
+                                      final Configuration config, final CustomerAssignment assignment) {
+        final Map<String, String> originalAttributes = flowFile.getAttributes();
+        final Map<String, String> mainAttributes = new HashMap<>();
+        final Map<String, String> duplicateAttributes = new HashMap<>();
+        final int[] duplicateCount = new int[1];
+
+        final FlowFile written = session.write(flowFile, (in, out) -> {
+            try {
+                if (firstPass.heldRecords() != null) {
+                    final Iterator<Record> held = firstPass.heldRecords().iterator();
+                    duplicateCount[0] = writeAll(session, firstPass.schema(), () -> held.hasNext() ? held.next() : null, out, duplicates,
+                            writerFactory, originalAttributes, config, assignment, mainAttributes, duplicateAttributes);
+                } else {
+                    try (RecordReader reader = readerFactory.createRecordReader(originalAttributes, in, flowFile.getSize(), getLogger())) {
+                        duplicateCount[0] = writeAll(session, reader.getSchema(), reader::nextRecord, out, duplicates,
+                                writerFactory, originalAttributes, config, assignment, mainAttributes, duplicateAttributes);
+                    }
+                }
+            } catch (final SchemaNotFoundException | MalformedRecordException e) {
+                throw new ProcessException(e.getMessage(), e);
+            }
+        });
+        return new WriteOutcome(written, mainAttributes, duplicates, duplicateAttributes, duplicateCount[0]);
+    }
+
+    /**
+     * @return the number of duplicate records
+     */
+    private int writeAll(final ProcessSession session, final RecordSchema readSchema, final RecordSource records, final OutputStream out,
+                         final FlowFile duplicates, final RecordSetWriterFactory writerFactory, final Map<String, String> originalAttributes,
+                         final Configuration config, final CustomerAssignment assignment, final Map<String, String> mainAttributes,
+                         final Map<String, String> duplicateAttributes) throws IOException, SchemaNotFoundException, MalformedRecordException {
+        final int expectedRecords = assignment.recordCount();
+        final RecordSchema writeSchema = writerFactory.getSchema(originalAttributes, extendSchema(readSchema, config));
+        int duplicateCount = 0;
+        OutputStream duplicateStream = null;
+        RecordSetWriter duplicateWriter = null;
+        try (RecordSetWriter mainWriter = writerFactory.createWriter(getLogger(), writeSchema, out, originalAttributes)) {
+            if (duplicates != null) {
+                duplicateStream = session.write(duplicates);
+                duplicateWriter = writerFactory.createWriter(getLogger(), writeSchema, duplicateStream, originalAttributes);
+                duplicateWriter.beginRecordSet();
+            }
+            mainWriter.beginRecordSet();
+
+            Record record;
+            int index = 0;
+            while ((record = records.next()) != null) {
+                if (index >= expectedRecords) {
+                    throw new IOException("The FlowFile yielded more records on the second read than on the first");
+                }
+                final boolean duplicate = assignment.isDuplicate(index);
+                if (duplicate) {
+                    duplicateCount++;
+                }
+                final boolean keep = config.outputMode() != OutputMode.COLLAPSE || assignment.isSurvivor(index);
+                if (keep) {
+                    record.setValue(config.customerIdField(), assignment.customerIdOf(index));
+                    record.setValue(config.duplicateField(), config.outputMode() != OutputMode.COLLAPSE && duplicate);
+                    record.setValue(config.suspectField(), assignment.isSuspect(index));
+                    if (duplicateWriter != null && duplicate) {
+                        duplicateWriter.write(record);
+                    } else {
+                        mainWriter.write(record);
+                    }
+                }
+                index++;
+            }
+            if (index != expectedRecords) {
+                throw new IOException("The FlowFile yielded fewer records on the second read than on the first");
+            }
+
+            final WriteResult mainResult = mainWriter.finishRecordSet();
+            mainAttributes.putAll(mainResult.getAttributes());
+            mainAttributes.put("record.count", String.valueOf(mainResult.getRecordCount()));
+            mainAttributes.put(CoreAttributes.MIME_TYPE.key(), mainWriter.getMimeType());
+            if (duplicateWriter != null) {
+                final WriteResult duplicateResult = duplicateWriter.finishRecordSet();
+                duplicateAttributes.putAll(duplicateResult.getAttributes());
+                duplicateAttributes.put("record.count", String.valueOf(duplicateResult.getRecordCount()));
+                duplicateAttributes.put(CoreAttributes.MIME_TYPE.key(), duplicateWriter.getMimeType());
+            }
+        } finally {
+            if (duplicateWriter != null) {
+                duplicateWriter.close();
+            }
+            if (duplicateStream != null) {
+                duplicateStream.close();
+            }
+        }
+        return duplicateCount;
+    }
+
+    private FlowFile writeMerges(final ProcessSession session, final FlowFile mergesFlowFile, final RecordSetWriterFactory writerFactory,
+                                 final List<IdentityMerge> merges) throws IOException, SchemaNotFoundException {
+        final Map<String, String> attributes = new HashMap<>();
+        final Map<String, String> variables = mergesFlowFile.getAttributes();
+        final RecordSchema writeSchema = writerFactory.getSchema(variables, MERGE_SCHEMA);
+        try (OutputStream out = session.write(mergesFlowFile);
+             RecordSetWriter writer = writerFactory.createWriter(getLogger(), writeSchema, out, variables)) {
+            writer.beginRecordSet();
+            for (final IdentityMerge merge : merges) {
+                final Map<String, Object> values = new LinkedHashMap<>();
+                values.put(MERGE_OLD_ID_FIELD, merge.oldId());
+                values.put(MERGE_SURVIVING_ID_FIELD, merge.survivingId());
+                values.put(MERGE_REASON_FIELD, merge.reason());
+                writer.write(new MapRecord(MERGE_SCHEMA, values));
+            }
+            final WriteResult result = writer.finishRecordSet();
+            attributes.putAll(result.getAttributes());
+            attributes.put("record.count", String.valueOf(result.getRecordCount()));
+            attributes.put(CoreAttributes.MIME_TYPE.key(), writer.getMimeType());
+        }
+        return session.putAllAttributes(mergesFlowFile, attributes);
+    }
+
+    private static RecordSchema extendSchema(final RecordSchema schema, final Configuration config) {
+        final List<RecordField> added = List.of(config.customerIdField(), config.duplicateField(), config.suspectField());
+        final Set<String> addedNames = new HashSet<>();
+        added.forEach(field -> addedNames.add(field.getFieldName()));
+        final List<RecordField> fields = new ArrayList<>();
+        for (final RecordField field : schema.getFields()) {
+            if (!addedNames.contains(field.getFieldName())) {
+                fields.add(field);
+            }
+        }
+        fields.addAll(added);
+        return new SimpleRecordSchema(fields);
+    }
+
+    private static Map<String, String> summaryAttributes(final Clusters clusters, final CustomerAssignment assignment,
+                                                         final List<IdentityMerge> merges) {
+        final Map<String, String> attributes = new HashMap<>();
+        int duplicates = 0;
+        for (int record = 0; record < clusters.recordCount(); record++) {
+            if (assignment.isDuplicate(record)) {
+                duplicates++;
+            }
+        }
+        attributes.put(RECORD_COUNT_IN, String.valueOf(clusters.recordCount()));
+        attributes.put(CUSTOMER_COUNT, String.valueOf(assignment.customerCount()));
+        attributes.put(DUPLICATE_COUNT, String.valueOf(duplicates));
+        attributes.put(MERGE_COUNT, String.valueOf(merges.size()));
+        attributes.put(SUSPECT_COUNT, String.valueOf(clusters.suspectCount()));
+        if (!merges.isEmpty()) {
+            final StringBuilder ids = new StringBuilder();
+            for (int i = 0; i < merges.size() && i < MAX_MERGED_IDS_IN_ATTRIBUTE; i++) {
+                if (i > 0) {
+                    ids.append(',');
+                }
+                ids.append(merges.get(i).oldId()).append('>').append(merges.get(i).survivingId());
+            }
+            attributes.put(MERGED_IDS, ids.toString());
+        }
+        return attributes;
+    }
+
+    private void routeToFailure(final ProcessSession session, final FlowFile flowFile, final List<FlowFile> created, final String error) {
+        for (final FlowFile child : created) {
+            session.remove(child);
+        }
+        FlowFile failed = session.putAttribute(flowFile, ERROR_ATTRIBUTE, error);
+        failed = session.penalize(failed);
+        session.transfer(failed, REL_FAILURE);
+    }
+
+    /**
+     * Marks an IOException of the identity index, as opposed to one of the FlowFile's content.
+     */
+    private static final class CacheFailureException extends Exception {
+        CacheFailureException(final IOException cause) {
+            super(cause);
+        }
+    }
+
+    /**
+     * Validates a match rule: one or more comma-separated RecordPaths that compile.
+     */
+    static final class RecordPathListValidator implements Validator {
+        @Override
+        public ValidationResult validate(final String subject, final String input, final ValidationContext context) {
+            final List<String> paths = PathListSplitter.split(input);
+            if (paths.isEmpty()) {
+                return new ValidationResult.Builder().subject(subject).input(input).valid(false)
+                        .explanation("a match rule needs at least one RecordPath").build();
+            }
+            for (final String path : paths) {
+                try {
+                    RecordPath.compile(path);
+                } catch (final RecordPathException e) {
+                    return new ValidationResult.Builder().subject(subject).input(input).valid(false)
+                            .explanation("'" + path + "' is not a valid RecordPath: " + e.getMessage()).build();
+                }
+            }
+            return new ValidationResult.Builder().subject(subject).input(input).valid(true).build();
+        }
+    }
+
+    static final class PhoneRegionValidator implements Validator {
+        @Override
+        public ValidationResult validate(final String subject, final String input, final ValidationContext context) {
+            final boolean valid = PhoneNormalizer.isSupportedRegion(input);
+            return new ValidationResult.Builder().subject(subject).input(input).valid(valid)
+                    .explanation(valid ? null : "not a region code known to libphonenumber (examples: GB, DE, US, FR)").build();
+        }
+    }
+}

@@ -1,0 +1,1337 @@
+package io.datasync.nifi.processors;
+
+import com.fasterxml.jackson.core.JsonGenerator;
+import com.fasterxml.jackson.core.JsonPointer;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.datasync.nifi.fetch.Backoff;
+import io.datasync.nifi.fetch.FetchState;
+import io.datasync.nifi.fetch.MalformedPageException;
+import io.datasync.nifi.fetch.PageFetcher;
+import io.datasync.nifi.fetch.PageParser;
+import io.datasync.nifi.fetch.PagePosition;
+import io.datasync.nifi.fetch.Paginator;
+import io.datasync.nifi.fetch.Paginators;
+import io.datasync.nifi.fetch.RateLimiter;
+import io.datasync.nifi.fetch.RecordSelector;
+import io.datasync.nifi.fetch.RequestTemplates;
+import io.datasync.nifi.fetch.TrackedKeys;
+import io.datasync.nifi.fetch.UrlRedactor;
+import io.datasync.nifi.fetch.Watermark;
+import io.datasync.nifi.fetch.WatermarkFormat;
+import org.apache.nifi.annotation.behavior.DynamicProperties;
+import org.apache.nifi.annotation.behavior.DynamicProperty;
+import org.apache.nifi.annotation.behavior.InputRequirement;
+import org.apache.nifi.annotation.behavior.PrimaryNodeOnly;
+import org.apache.nifi.annotation.behavior.Stateful;
+import org.apache.nifi.annotation.behavior.SupportsSensitiveDynamicProperties;
+import org.apache.nifi.annotation.behavior.TriggerSerially;
+import org.apache.nifi.annotation.behavior.WritesAttribute;
+import org.apache.nifi.annotation.behavior.WritesAttributes;
+import org.apache.nifi.annotation.configuration.DefaultSchedule;
+import org.apache.nifi.annotation.documentation.CapabilityDescription;
+import org.apache.nifi.annotation.documentation.SeeAlso;
+import org.apache.nifi.annotation.documentation.Tags;
+import org.apache.nifi.annotation.documentation.UseCase;
+import org.apache.nifi.annotation.lifecycle.OnScheduled;
+import org.apache.nifi.annotation.lifecycle.OnStopped;
+import org.apache.nifi.components.DescribedValue;
+import org.apache.nifi.components.PropertyDescriptor;
+import org.apache.nifi.components.ValidationContext;
+import org.apache.nifi.components.ValidationResult;
+import org.apache.nifi.components.Validator;
+import org.apache.nifi.components.state.Scope;
+import org.apache.nifi.expression.ExpressionLanguageScope;
+import org.apache.nifi.flowfile.FlowFile;
+import org.apache.nifi.flowfile.attributes.CoreAttributes;
+import org.apache.nifi.logging.ComponentLog;
+import org.apache.nifi.oauth2.OAuth2AccessTokenProvider;
+import org.apache.nifi.processor.AbstractProcessor;
+import org.apache.nifi.processor.ProcessContext;
+import org.apache.nifi.processor.ProcessSession;
+import org.apache.nifi.processor.Relationship;
+import org.apache.nifi.processor.exception.ProcessException;
+import org.apache.nifi.processor.util.StandardValidators;
+import org.apache.nifi.proxy.ProxyConfiguration;
+import org.apache.nifi.proxy.ProxyConfigurationService;
+import org.apache.nifi.scheduling.SchedulingStrategy;
+import org.apache.nifi.ssl.SSLContextService;
+
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.net.Proxy;
+import java.net.ProxySelector;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.nio.charset.StandardCharsets;
+import java.security.SecureRandom;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.UUID;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
+
+@Tags({"http", "rest", "api", "incremental", "watermark", "pagination", "crm", "shop", "source", "json"})
+@CapabilityDescription("Pulls records that changed since the last run from a paginated JSON REST API (CRM, shop, marketing tools). "
+        + "Each run asks for records from the stored watermark inclusive and suppresses the record versions already emitted at the "
+        + "boundary, so records that share a watermark value are neither lost nor repeated across pages and runs; an optional lookback "
+        + "window and settle delay catch rows committed late. The new watermark is the largest seen in the completed run, so the API "
+        + "need not sort. Follows Link headers, next URLs, cursors, page numbers or offsets; waits out rate limits; retries transient "
+        + "failures. Emits one FlowFile (a JSON array) per page and commits each page together with the state that describes it, so "
+        + "a stop, failure or restart resumes without loss or repetition.")
+@InputRequirement(InputRequirement.Requirement.INPUT_FORBIDDEN)
+@PrimaryNodeOnly
+@TriggerSerially
+@DefaultSchedule(strategy = SchedulingStrategy.TIMER_DRIVEN, period = "1 min")
+@Stateful(scopes = Scope.CLUSTER, description = "Stores the watermark of the last completed run, the (watermark, record key) pairs already "
+        + "emitted that a later request may return again, and the position of the run in progress (next URL, cursor, page or offset, "
+        + "the run's bounds and largest watermark so far). Clearing state restarts from the Initial Watermark.")
+@SupportsSensitiveDynamicProperties
+@DynamicProperties({
+        @DynamicProperty(name = "query.<parameter name>", value = "parameter value",
+                description = "Adds the query parameter <parameter name> to the first request of each run (and to every request for "
+                        + "cursor, page number and offset pagination).",
+                expressionLanguageScope = ExpressionLanguageScope.ENVIRONMENT),
+        @DynamicProperty(name = "header.<header name>", value = "header value",
+                description = "Adds the HTTP header <header name> to every request.",
+                expressionLanguageScope = ExpressionLanguageScope.ENVIRONMENT)
+})
+@WritesAttributes({
+        @WritesAttribute(attribute = IncrementalApiFetch.MIME_TYPE, description = "application/json"),
+        @WritesAttribute(attribute = IncrementalApiFetch.RECORD_COUNT, description = "Number of records in the FlowFile"),
+        @WritesAttribute(attribute = IncrementalApiFetch.WATERMARK_MIN, description = "Smallest watermark among the FlowFile's records"),
+        @WritesAttribute(attribute = IncrementalApiFetch.WATERMARK_MAX, description = "Largest watermark among the FlowFile's records"),
+        @WritesAttribute(attribute = IncrementalApiFetch.PAGE_NUMBER, description = "Number of the page within its run, from 1"),
+        @WritesAttribute(attribute = IncrementalApiFetch.RUN_ID, description = "Identifier shared by all FlowFiles of one run"),
+        @WritesAttribute(attribute = IncrementalApiFetch.HTTP_STATUS, description = "HTTP status of the response"),
+        @WritesAttribute(attribute = IncrementalApiFetch.SOURCE_URL, description = "URL of the request, with credentials redacted")
+})
+@SeeAlso(classNames = {"org.apache.nifi.processors.standard.InvokeHTTP"})
+@UseCase(
+        description = "Pull customers changed since the last run from a Shopify-style REST API that pages with Link headers.",
+        keywords = {"shopify", "link header", "incremental", "customers"},
+        configuration = """
+                Set "Endpoint URL" to the collection, e.g. https://shop.example.com/admin/api/2024-10/customers.json.
+                Set "Records Pointer" to /customers, "Record Key Pointer" to /id, "Watermark Pointer" to /updated_at, \
+                "Watermark Type" to "ISO 8601 Timestamp" and "Watermark Parameter" to updated_at_min.
+                Set "Pagination Strategy" to "Link Header", "Page Size Parameter" to limit and "Page Size" to 250.
+                Set "Authentication Strategy" to "API Key in Header", "API Key Name" to X-Shopify-Access-Token and "API Key" to the token \
+                (a sensitive parameter).
+                Set "Initial Watermark" to the backfill start, e.g. 2024-01-01T00:00:00Z, and "Settle Delay" to 1 min.
+                Connect "success" to the next processor.
+                """
+)
+@UseCase(
+        description = "Pull contacts modified since the last run from a HubSpot-style search API (POST body, 'after' cursor).",
+        keywords = {"hubspot", "search", "cursor", "post"},
+        configuration = """
+                Set "Endpoint URL" to https://api.hubapi.com/crm/v3/objects/contacts/search and "HTTP Method" to POST.
+                Set "Request Body Template" to a search body whose filter uses {{watermark}}, whose "limit" is {{pageSize}} and whose \
+                "after" is {{cursor}}.
+                Set "Records Pointer" to /results, "Record Key Pointer" to /id, "Watermark Pointer" to /updatedAt, "Watermark Type" to \
+                "ISO 8601 Timestamp" and "Watermark Parameter Format" to "Epoch Milliseconds".
+                Set "Pagination Strategy" to "Cursor", "Cursor Pointer" to /paging/next/after and leave "Cursor Parameter" empty.
+                Set "Authentication Strategy" to "Bearer Token" (private app token) or "OAuth2" with an OAuth2 Access Token Provider.
+                Set "Request Rate Limit" to 4.
+                """
+)
+@UseCase(
+        description = "Pull new objects from a Stripe-style list API that pages with starting_after set to the last record's id.",
+        keywords = {"stripe", "starting_after", "cursor", "epoch"},
+        configuration = """
+                Set "Endpoint URL" to https://api.stripe.com/v1/customers.
+                Set "Records Pointer" to /data, "Record Key Pointer" to /id, "Watermark Pointer" to /created, "Watermark Type" to                 "Epoch Seconds" and "Watermark Parameter" to created[gte].
+                Set "Pagination Strategy" to "Cursor", "Cursor Source" to "Last Record", "Cursor Pointer" to /id and                 "Cursor Parameter" to starting_after; set "Page Size Parameter" to limit and "Page Size" to 100.
+                Set "Authentication Strategy" to "Bearer Token" and "Bearer Token" to the secret key (a sensitive parameter).
+                """
+)
+public class IncrementalApiFetch extends AbstractProcessor {
+
+    static final String MIME_TYPE = "mime.type";
+    static final String RECORD_COUNT = "record.count";
+    static final String WATERMARK_MIN = "fetch.watermark.min";
+    static final String WATERMARK_MAX = "fetch.watermark.max";
+    static final String PAGE_NUMBER = "fetch.page.number";
+    static final String RUN_ID = "fetch.run.id";
+    static final String HTTP_STATUS = "http.status.code";
+    static final String SOURCE_URL = "fetch.source.url";
+
+    static final String QUERY_PREFIX = "query.";
+    static final String HEADER_PREFIX = "header.";
+
+    private static final ObjectMapper MAPPER = new ObjectMapper();
+
+    static {
+        MAPPER.getFactory().disable(JsonGenerator.Feature.AUTO_CLOSE_TARGET);
+    }
+
+    static final Validator JSON_POINTER_VALIDATOR = (subject, input, context) -> {
+        try {
+            JsonPointer.compile(input);
+            return new ValidationResult.Builder().subject(subject).input(input).valid(true).build();
+        } catch (final IllegalArgumentException e) {
+            return new ValidationResult.Builder().subject(subject).input(input).valid(false)
+                    .explanation("not a JSON Pointer (RFC 6901): it must be empty or start with '/'").build();
+        }
+    };
+
+    static final Validator POSITIVE_DECIMAL_VALIDATOR = (subject, input, context) -> {
+        boolean valid;
+        try {
+            final double value = Double.parseDouble(input);
+            valid = value > 0 && !Double.isInfinite(value);
+        } catch (final NumberFormatException e) {
+            valid = false;
+        }
+        return new ValidationResult.Builder().subject(subject).input(input).valid(valid).explanation("must be a positive number").build();
+    };
+
+    public static final PropertyDescriptor ENDPOINT_URL = new PropertyDescriptor.Builder()
+            .name("Endpoint URL")
+            .description("URL of the collection to pull, without the watermark, paging or credential parameters (those are added).")
+            .required(true)
+            .expressionLanguageSupported(ExpressionLanguageScope.ENVIRONMENT)
+            .addValidator(StandardValidators.URL_VALIDATOR)
+            .build();
+
+    public static final PropertyDescriptor HTTP_METHOD = new PropertyDescriptor.Builder()
+            .name("HTTP Method")
+            .description("GET for list endpoints; POST for search endpoints that take a JSON body.")
+            .required(true)
+            .allowableValues(HttpMethod.class)
+            .defaultValue(HttpMethod.GET)
+            .build();
+
+    public static final PropertyDescriptor REQUEST_BODY_TEMPLATE = new PropertyDescriptor.Builder()
+            .name("Request Body Template")
+            .description("JSON body sent with POST. The placeholders {{watermark}}, {{upperBound}}, {{cursor}}, {{page}}, {{offset}} and {{pageSize}} "
+                    + "are replaced by JSON values (a quoted text or a number, or null when not applicable), so write them without quotes.")
+            .required(true)
+            .expressionLanguageSupported(ExpressionLanguageScope.ENVIRONMENT)
+            .addValidator(StandardValidators.NON_BLANK_VALIDATOR)
+            .dependsOn(HTTP_METHOD, HttpMethod.POST)
+            .build();
+
+    public static final PropertyDescriptor RECORDS_POINTER = new PropertyDescriptor.Builder()
+            .name("Records Pointer")
+            .description("JSON Pointer to the array of records in the response body. Leave empty when the body is the array.")
+            .required(false)
+            .addValidator(JSON_POINTER_VALIDATOR)
+            .build();
+
+    public static final PropertyDescriptor RECORD_KEY_POINTER = new PropertyDescriptor.Builder()
+            .name("Record Key Pointer")
+            .description("JSON Pointer, within a record, to the record's unique id. Together with the watermark it identifies a record "
+                    + "version already emitted.")
+            .required(true)
+            .defaultValue("/id")
+            .addValidator(JSON_POINTER_VALIDATOR)
+            .build();
+
+    public static final PropertyDescriptor WATERMARK_POINTER = new PropertyDescriptor.Builder()
+            .name("Watermark Pointer")
+            .description("JSON Pointer, within a record, to the field that grows when the record changes (last-modified time or id).")
+            .required(true)
+            .defaultValue("/updated_at")
+            .addValidator(JSON_POINTER_VALIDATOR)
+            .build();
+
+    public static final PropertyDescriptor WATERMARK_TYPE = new PropertyDescriptor.Builder()
+            .name("Watermark Type")
+            .description("How records carry the watermark.")
+            .required(true)
+            .allowableValues(WatermarkType.class)
+            .defaultValue(WatermarkType.ISO_8601)
+            .build();
+
+    public static final PropertyDescriptor WATERMARK_PARAMETER = new PropertyDescriptor.Builder()
+            .name("Watermark Parameter")
+            .description("Query parameter that asks for records with a watermark at or above a value, e.g. updated_at_min. "
+                    + "Leave empty when the watermark goes in the request body ({{watermark}}).")
+            .required(false)
+            .addValidator(StandardValidators.NON_BLANK_VALIDATOR)
+            .build();
+
+    public static final PropertyDescriptor WATERMARK_PARAMETER_FORMAT = new PropertyDescriptor.Builder()
+            .name("Watermark Parameter Format")
+            .description("How the watermark is written in the request (parameter or {{watermark}}). Values are rounded down to this "
+                    + "format's precision, so the inclusive lower bound never skips a record.")
+            .required(true)
+            .allowableValues(ParameterFormat.class)
+            .defaultValue(ParameterFormat.SAME_AS_RECORDS)
+            .dependsOn(WATERMARK_TYPE, WatermarkType.ISO_8601, WatermarkType.EPOCH_SECONDS, WatermarkType.EPOCH_MILLIS)
+            .build();
+
+    public static final PropertyDescriptor INITIAL_WATERMARK = new PropertyDescriptor.Builder()
+            .name("Initial Watermark")
+            .description("Where the first run starts (backfill start), in the Watermark Type's form; timestamps may also be given as "
+                    + "ISO-8601. Leave empty to fetch everything on the first run.")
+            .required(false)
+            .expressionLanguageSupported(ExpressionLanguageScope.ENVIRONMENT)
+            .addValidator(StandardValidators.NON_BLANK_VALIDATOR)
+            .build();
+
+    public static final PropertyDescriptor LOOKBACK_WINDOW = new PropertyDescriptor.Builder()
+            .name("Lookback Window")
+            .description("Each run re-reads this much time below the stored watermark, to catch records committed late with an older "
+                    + "timestamp. Versions already emitted inside the window are suppressed, which costs one tracked key each.")
+            .required(true)
+            .defaultValue("0 sec")
+            .addValidator(StandardValidators.TIME_PERIOD_VALIDATOR)
+            .dependsOn(WATERMARK_TYPE, WatermarkType.ISO_8601, WatermarkType.EPOCH_SECONDS, WatermarkType.EPOCH_MILLIS)
+            .build();
+
+    public static final PropertyDescriptor SETTLE_DELAY = new PropertyDescriptor.Builder()
+            .name("Settle Delay")
+            .description("Records newer than the run's start minus this delay are left for a later run, so that the watermark never "
+                    + "passes rows that open transactions may still commit.")
+            .required(true)
+            .defaultValue("0 sec")
+            .addValidator(StandardValidators.TIME_PERIOD_VALIDATOR)
+            .dependsOn(WATERMARK_TYPE, WatermarkType.ISO_8601, WatermarkType.EPOCH_SECONDS, WatermarkType.EPOCH_MILLIS)
+            .build();
+
+    public static final PropertyDescriptor MAX_RUN_SPAN = new PropertyDescriptor.Builder()
+            .name("Maximum Run Span")
+            .description("Limits one run to this much time above the stored watermark, so that a backfill proceeds in slices that each "
+                    + "complete (and commit their watermark) on their own and keep few keys tracked. A slice that ends before now minus the "
+                    + "Settle Delay moves the watermark to its end even when it held no records. Needs a starting point (stored watermark or "
+                    + "Initial Watermark). Leave empty for runs up to the present.")
+            .required(false)
+            .addValidator(StandardValidators.TIME_PERIOD_VALIDATOR)
+            .dependsOn(WATERMARK_TYPE, WatermarkType.ISO_8601, WatermarkType.EPOCH_SECONDS, WatermarkType.EPOCH_MILLIS)
+            .build();
+
+    public static final PropertyDescriptor UPPER_BOUND_PARAMETER = new PropertyDescriptor.Builder()
+            .name("Upper Bound Parameter")
+            .description("Query parameter that asks for records with a watermark below a value (e.g. updated_at_max). The value sent is one second above the run's bound, so it works "
+                    + "whether the API treats it as inclusive or exclusive. A run's upper bound is the end of its slice (Maximum Run Span) or "
+                    + "else its start time minus the Settle Delay; records above it are left for a later run.")
+            .required(false)
+            .addValidator(StandardValidators.NON_BLANK_VALIDATOR)
+            .dependsOn(WATERMARK_TYPE, WatermarkType.ISO_8601, WatermarkType.EPOCH_SECONDS, WatermarkType.EPOCH_MILLIS)
+            .build();
+
+    public static final PropertyDescriptor MAX_TRACKED_KEYS = new PropertyDescriptor.Builder()
+            .name("Maximum Tracked Keys")
+            .description("Upper bound on the (watermark, key) pairs held in state: those emitted by the run in progress plus those inside "
+                    + "the lookback window at the watermark, so it bounds the records one run may emit. A page that would exceed it is not "
+                    + "emitted: the run stops with an error bulletin and state unchanged, rather than risk duplicates or loss. Keep it well "
+                    + "below the state provider's size limit (about 1 MB in ZooKeeper); split large backfills with Maximum Run Span.")
+            .required(true)
+            .defaultValue("10000")
+            .addValidator(StandardValidators.POSITIVE_INTEGER_VALIDATOR)
+            .build();
+
+    public static final PropertyDescriptor PAGINATION_STRATEGY = new PropertyDescriptor.Builder()
+            .name("Pagination Strategy")
+            .description("How the API hands out the next page. A run ends on an empty page or when there is no next page; a short page "
+                    + "alone never ends it.")
+            .required(true)
+            .allowableValues(PaginationStrategy.class)
+            .defaultValue(PaginationStrategy.LINK_HEADER)
+            .build();
+
+    public static final PropertyDescriptor PAGE_SIZE_PARAMETER = new PropertyDescriptor.Builder()
+            .name("Page Size Parameter")
+            .description("Query parameter carrying the page size (limit, per_page, ...). Leave empty to use the API's default or the body.")
+            .required(false)
+            .addValidator(StandardValidators.NON_BLANK_VALIDATOR)
+            .build();
+
+    public static final PropertyDescriptor PAGE_SIZE = new PropertyDescriptor.Builder()
+            .name("Page Size")
+            .description("Records asked for per page (Page Size Parameter and {{pageSize}}).")
+            .required(true)
+            .defaultValue("100")
+            .addValidator(StandardValidators.POSITIVE_INTEGER_VALIDATOR)
+            .build();
+
+    public static final PropertyDescriptor NEXT_URL_POINTER = new PropertyDescriptor.Builder()
+            .name("Next URL Pointer")
+            .description("JSON Pointer, in the response body, to the URL of the next page; absent, null or empty ends the run.")
+            .required(true)
+            .addValidator(JSON_POINTER_VALIDATOR)
+            .dependsOn(PAGINATION_STRATEGY, PaginationStrategy.NEXT_URL)
+            .build();
+
+    public static final PropertyDescriptor CURSOR_SOURCE = new PropertyDescriptor.Builder()
+            .name("Cursor Source")
+            .description("Where the cursor for the next page is read.")
+            .required(true)
+            .allowableValues(CursorSource.class)
+            .defaultValue(CursorSource.RESPONSE_BODY)
+            .dependsOn(PAGINATION_STRATEGY, PaginationStrategy.CURSOR)
+            .build();
+
+    public static final PropertyDescriptor CURSOR_POINTER = new PropertyDescriptor.Builder()
+            .name("Cursor Pointer")
+            .description("JSON Pointer to the cursor: in the response body, or in the page's last record (Cursor Source). Absent, null or "
+                    + "empty ends the run.")
+            .required(true)
+            .addValidator(JSON_POINTER_VALIDATOR)
+            .dependsOn(PAGINATION_STRATEGY, PaginationStrategy.CURSOR)
+            .build();
+
+    public static final PropertyDescriptor CURSOR_PARAMETER = new PropertyDescriptor.Builder()
+            .name("Cursor Parameter")
+            .description("Query parameter that sends the cursor back (after, starting_after, cursor, ...). Leave empty when the cursor goes "
+                    + "in the POST body ({{cursor}}).")
+            .required(false)
+            .addValidator(StandardValidators.NON_BLANK_VALIDATOR)
+            .dependsOn(PAGINATION_STRATEGY, PaginationStrategy.CURSOR)
+            .build();
+
+    public static final PropertyDescriptor PAGE_PARAMETER = new PropertyDescriptor.Builder()
+            .name("Page Parameter")
+            .description("Query parameter carrying the page number.")
+            .required(true)
+            .defaultValue("page")
+            .addValidator(StandardValidators.NON_BLANK_VALIDATOR)
+            .dependsOn(PAGINATION_STRATEGY, PaginationStrategy.PAGE_NUMBER)
+            .build();
+
+    public static final PropertyDescriptor FIRST_PAGE_NUMBER = new PropertyDescriptor.Builder()
+            .name("First Page Number")
+            .description("Number of the first page (0 or 1 for most APIs).")
+            .required(true)
+            .defaultValue("1")
+            .addValidator(StandardValidators.NON_NEGATIVE_INTEGER_VALIDATOR)
+            .dependsOn(PAGINATION_STRATEGY, PaginationStrategy.PAGE_NUMBER)
+            .build();
+
+    public static final PropertyDescriptor OFFSET_PARAMETER = new PropertyDescriptor.Builder()
+            .name("Offset Parameter")
+            .description("Query parameter carrying the offset of the first record of a page; it advances by the records each page returned.")
+            .required(true)
+            .defaultValue("offset")
+            .addValidator(StandardValidators.NON_BLANK_VALIDATOR)
+            .dependsOn(PAGINATION_STRATEGY, PaginationStrategy.OFFSET)
+            .build();
+
+    public static final PropertyDescriptor MAX_PAGES_PER_TRIGGER = new PropertyDescriptor.Builder()
+            .name("Maximum Pages Per Trigger")
+            .description("Pages fetched in one trigger; an unfinished run continues from its saved position at the next trigger.")
+            .required(true)
+            .defaultValue("100")
+            .addValidator(StandardValidators.POSITIVE_INTEGER_VALIDATOR)
+            .build();
+
+    public static final PropertyDescriptor AUTHENTICATION_STRATEGY = new PropertyDescriptor.Builder()
+            .name("Authentication Strategy")
+            .description("How requests are authenticated.")
+            .required(true)
+            .allowableValues(AuthenticationStrategy.class)
+            .defaultValue(AuthenticationStrategy.NONE)
+            .build();
+
+    public static final PropertyDescriptor API_KEY_NAME = new PropertyDescriptor.Builder()
+            .name("API Key Name")
+            .description("Name of the header or query parameter that carries the API key. Its value is redacted wherever the URL is shown.")
+            .required(true)
+            .addValidator(StandardValidators.NON_BLANK_VALIDATOR)
+            .dependsOn(AUTHENTICATION_STRATEGY, AuthenticationStrategy.API_KEY_HEADER, AuthenticationStrategy.API_KEY_QUERY)
+            .build();
+
+    public static final PropertyDescriptor API_KEY = new PropertyDescriptor.Builder()
+            .name("API Key")
+            .description("The API key.")
+            .required(true)
+            .sensitive(true)
+            .addValidator(StandardValidators.NON_EMPTY_VALIDATOR)
+            .dependsOn(AUTHENTICATION_STRATEGY, AuthenticationStrategy.API_KEY_HEADER, AuthenticationStrategy.API_KEY_QUERY)
+            .build();
+
+    public static final PropertyDescriptor USERNAME = new PropertyDescriptor.Builder()
+            .name("Username")
+            .description("User name for HTTP Basic authentication.")
+            .required(true)
+            .addValidator(StandardValidators.NON_EMPTY_VALIDATOR)
+            .dependsOn(AUTHENTICATION_STRATEGY, AuthenticationStrategy.BASIC)
+            .build();
+
+    public static final PropertyDescriptor PASSWORD = new PropertyDescriptor.Builder()
+            .name("Password")
+            .description("Password for HTTP Basic authentication.")
+            .required(true)
+            .sensitive(true)
+            .addValidator(StandardValidators.NON_EMPTY_VALIDATOR)
+            .dependsOn(AUTHENTICATION_STRATEGY, AuthenticationStrategy.BASIC)
+            .build();
+
+    public static final PropertyDescriptor BEARER_TOKEN = new PropertyDescriptor.Builder()
+            .name("Bearer Token")
+            .description("Static token sent as 'Authorization: Bearer <token>'.")
+            .required(true)
+            .sensitive(true)
+            .addValidator(StandardValidators.NON_EMPTY_VALIDATOR)
+            .dependsOn(AUTHENTICATION_STRATEGY, AuthenticationStrategy.BEARER)
+            .build();
+
+    public static final PropertyDescriptor OAUTH2_ACCESS_TOKEN_PROVIDER = new PropertyDescriptor.Builder()
+            .name("OAuth2 Access Token Provider")
+            .description("Supplies access tokens; on a 401 the token is fetched again and the request retried once.")
+            .required(true)
+            .identifiesControllerService(OAuth2AccessTokenProvider.class)
+            .dependsOn(AUTHENTICATION_STRATEGY, AuthenticationStrategy.OAUTH2)
+            .build();
+
+    public static final PropertyDescriptor SSL_CONTEXT_SERVICE = new PropertyDescriptor.Builder()
+            .name("SSL Context Service")
+            .description("TLS trust (and client key) for HTTPS endpoints; the JVM's default trust store is used when not set.")
+            .required(false)
+            .identifiesControllerService(SSLContextService.class)
+            .build();
+
+    public static final PropertyDescriptor PROXY_CONFIGURATION_SERVICE = new PropertyDescriptor.Builder()
+            .name("Proxy Configuration Service")
+            .description("HTTP proxy to send requests through (proxy user names and passwords are not supported).")
+            .required(false)
+            .identifiesControllerService(ProxyConfigurationService.class)
+            .build();
+
+    public static final PropertyDescriptor CONNECT_TIMEOUT = new PropertyDescriptor.Builder()
+            .name("Connect Timeout")
+            .description("Longest wait for a connection to the server.")
+            .required(true)
+            .defaultValue("10 sec")
+            .addValidator(StandardValidators.TIME_PERIOD_VALIDATOR)
+            .build();
+
+    public static final PropertyDescriptor READ_TIMEOUT = new PropertyDescriptor.Builder()
+            .name("Read Timeout")
+            .description("Longest wait for a whole response once the request is sent; a timeout is retried like a 5xx.")
+            .required(true)
+            .defaultValue("30 sec")
+            .addValidator(StandardValidators.TIME_PERIOD_VALIDATOR)
+            .build();
+
+    public static final PropertyDescriptor REQUEST_RATE_LIMIT = new PropertyDescriptor.Builder()
+            .name("Request Rate Limit")
+            .description("Steady request budget in requests per second (e.g. 2 or 0.5). Leave empty for no limit.")
+            .required(false)
+            .addValidator(POSITIVE_DECIMAL_VALIDATOR)
+            .build();
+
+    public static final PropertyDescriptor MAX_RATE_LIMIT_WAIT = new PropertyDescriptor.Builder()
+            .name("Maximum Rate Limit Wait")
+            .description("Longest wait honoured within a trigger when a 429 or 503 asks to retry later (Retry-After, RateLimit-Reset, "
+                    + "X-RateLimit-Reset). A longer wait yields the processor; the run resumes from its saved position later.")
+            .required(true)
+            .defaultValue("60 sec")
+            .addValidator(StandardValidators.TIME_PERIOD_VALIDATOR)
+            .build();
+
+    public static final PropertyDescriptor MAX_RETRIES = new PropertyDescriptor.Builder()
+            .name("Maximum Retries")
+            .description("Retries of a request after 5xx, 408, timeouts or broken connections before the run stops (state not advanced).")
+            .required(true)
+            .defaultValue("3")
+            .addValidator(StandardValidators.NON_NEGATIVE_INTEGER_VALIDATOR)
+            .build();
+
+    public static final PropertyDescriptor INITIAL_RETRY_BACKOFF = new PropertyDescriptor.Builder()
+            .name("Initial Retry Backoff")
+            .description("Wait before the first retry; it doubles with each retry, with random jitter.")
+            .required(true)
+            .defaultValue("1 sec")
+            .addValidator(StandardValidators.TIME_PERIOD_VALIDATOR)
+            .build();
+
+    public static final PropertyDescriptor MAX_RETRY_BACKOFF = new PropertyDescriptor.Builder()
+            .name("Maximum Retry Backoff")
+            .description("Longest wait between retries.")
+            .required(true)
+            .defaultValue("30 sec")
+            .addValidator(StandardValidators.TIME_PERIOD_VALIDATOR)
+            .build();
+
+    public static final Relationship REL_SUCCESS = new Relationship.Builder()
+            .name("success")
+            .description("One FlowFile per page: a JSON array of the records not emitted before.")
+            .build();
+
+    private static final List<PropertyDescriptor> PROPERTY_DESCRIPTORS = List.of(
+            ENDPOINT_URL, HTTP_METHOD, REQUEST_BODY_TEMPLATE, RECORDS_POINTER, RECORD_KEY_POINTER, WATERMARK_POINTER, WATERMARK_TYPE,
+            WATERMARK_PARAMETER, WATERMARK_PARAMETER_FORMAT, INITIAL_WATERMARK, LOOKBACK_WINDOW, SETTLE_DELAY, MAX_RUN_SPAN,
+            UPPER_BOUND_PARAMETER, MAX_TRACKED_KEYS,
+            PAGINATION_STRATEGY, PAGE_SIZE_PARAMETER, PAGE_SIZE, NEXT_URL_POINTER, CURSOR_SOURCE, CURSOR_POINTER, CURSOR_PARAMETER,
+            PAGE_PARAMETER, FIRST_PAGE_NUMBER, OFFSET_PARAMETER, MAX_PAGES_PER_TRIGGER, AUTHENTICATION_STRATEGY, API_KEY_NAME, API_KEY,
+            USERNAME, PASSWORD, BEARER_TOKEN, OAUTH2_ACCESS_TOKEN_PROVIDER, SSL_CONTEXT_SERVICE, PROXY_CONFIGURATION_SERVICE,
+            CONNECT_TIMEOUT, READ_TIMEOUT, REQUEST_RATE_LIMIT, MAX_RATE_LIMIT_WAIT, MAX_RETRIES, INITIAL_RETRY_BACKOFF, MAX_RETRY_BACKOFF);
+
+    private static final Set<Relationship> RELATIONSHIPS = Set.of(REL_SUCCESS);
+
+    private volatile Settings settings;
+
+    /** How the processor waits for backoffs and rate limits; tests record the waits instead of sleeping. */
+    volatile PageFetcher.Sleeper sleeper = Thread::sleep;
+
+    @Override
+    protected List<PropertyDescriptor> getSupportedPropertyDescriptors() {
+        return PROPERTY_DESCRIPTORS;
+    }
+
+    @Override
+    public Set<Relationship> getRelationships() {
+        return RELATIONSHIPS;
+    }
+
+    @Override
+    protected PropertyDescriptor getSupportedDynamicPropertyDescriptor(final String propertyDescriptorName) {
+        final boolean known = (propertyDescriptorName.startsWith(QUERY_PREFIX) && propertyDescriptorName.length() > QUERY_PREFIX.length())
+                || (propertyDescriptorName.startsWith(HEADER_PREFIX) && propertyDescriptorName.length() > HEADER_PREFIX.length());
+        final PropertyDescriptor.Builder builder = new PropertyDescriptor.Builder()
+                .name(propertyDescriptorName)
+                .required(false)
+                .dynamic(true)
+                .expressionLanguageSupported(ExpressionLanguageScope.ENVIRONMENT);
+        if (known) {
+            builder.addValidator(StandardValidators.NON_EMPTY_VALIDATOR);
+        } else {
+            builder.addValidator((subject, input, context) -> new ValidationResult.Builder().subject(subject).input(input).valid(false)
+                    .explanation("dynamic property names must start with '" + QUERY_PREFIX + "' (query parameter) or '" + HEADER_PREFIX
+                            + "' (header)").build());
+        }
+        return builder.build();
+    }
+
+    @Override
+    protected Collection<ValidationResult> customValidate(final ValidationContext context) {
+        final List<ValidationResult> results = new ArrayList<>();
+        final WatermarkType watermarkType = context.getProperty(WATERMARK_TYPE).asAllowableValue(WatermarkType.class);
+        final String initial = context.getProperty(INITIAL_WATERMARK).evaluateAttributeExpressions().getValue();
+        if (initial != null && !initial.isBlank()) {
+            try {
+                watermarkType.format().parseLenient(initial);
+            } catch (final IllegalArgumentException e) {
+                results.add(new ValidationResult.Builder().subject(INITIAL_WATERMARK.getName()).input(initial).valid(false)
+                        .explanation("not a valid " + watermarkType.getDisplayName() + " watermark").build());
+            }
+        }
+        final HttpMethod method = context.getProperty(HTTP_METHOD).asAllowableValue(HttpMethod.class);
+        final PaginationStrategy strategy = context.getProperty(PAGINATION_STRATEGY).asAllowableValue(PaginationStrategy.class);
+        if (strategy == PaginationStrategy.CURSOR && !context.getProperty(CURSOR_PARAMETER).isSet()) {
+            final String template = method == HttpMethod.POST ? context.getProperty(REQUEST_BODY_TEMPLATE).getValue() : null;
+            if (template == null || !template.contains("{{cursor}}")) {
+                results.add(new ValidationResult.Builder().subject(CURSOR_PARAMETER.getName()).valid(false)
+                        .explanation("the cursor must be sent back: set a Cursor Parameter, or use POST with {{cursor}} in the Request Body Template")
+                        .build());
+            }
+        }
+        return results;
+    }
+
+    @OnScheduled
+    public void onScheduled(final ProcessContext context) {
+        settings = new Settings(context, getLogger(), sleeper);
+    }
+
+    @OnStopped
+    public void onStopped() {
+        final Settings current = settings;
+        settings = null;
+        if (current != null) {
+            current.httpClient.shutdownNow();
+        }
+    }
+
+    @Override
+    public void onTrigger(final ProcessContext context, final ProcessSession session) throws ProcessException {
+        final Settings config = settings;
+        final FetchState state;
+        try {
+            state = FetchState.fromMap(session.getState(Scope.CLUSTER).toMap(), config.watermarkFormat.isTimestamp(), config.maxTrackedKeys, MAPPER);
+        } catch (final IOException | RuntimeException e) {
+            getLogger().error("Stored state could not be read; nothing fetched: {}", e.toString());
+            context.yield();
+            return;
+        }
+        if (state.run() == null) {
+            state.setRun(startRun(config, state.watermark()));
+            getLogger().debug("Run {} starts from lower bound {}", state.run().id(), state.run().lower());
+        }
+
+        for (int pagesThisTrigger = 0; pagesThisTrigger < config.maxPagesPerTrigger && isScheduled(); pagesThisTrigger++) {
+            final PageStep step = fetchPage(context, session, config, state);
+            if (step != PageStep.CONTINUE) {
+                if (step == PageStep.STOP_AND_YIELD) {
+                    context.yield();
+                }
+                return;
+            }
+        }
+    }
+
+    private enum PageStep { CONTINUE, RUN_COMPLETE, STOP_AND_YIELD }
+
+    private PageStep fetchPage(final ProcessContext context, final ProcessSession session, final Settings config, final FetchState state) {
+        final FetchState.Run run = state.run();
+        final PageFetcher.PageRequest request;
+        try {
+            request = config.buildRequest(run);
+        } catch (final IllegalArgumentException e) {
+            // A next URL handed out by the API that is not a valid URI.
+            getLogger().error("Request for page {} of run {} is not a valid URL: {}; state not advanced",
+                    run.pages() + 1, run.id(), config.redactor.scrub(e.getMessage()));
+            return PageStep.STOP_AND_YIELD;
+        }
+        final String shownUrl = config.redactor.redact(request.uri().toString());
+
+        final PageFetcher.Outcome outcome;
+        try {
+            outcome = config.fetcher.fetch(request, config.authorizer, new LoggingListener(shownUrl, config.redactor));
+        } catch (final InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return PageStep.STOP_AND_YIELD;
+        } catch (final ProcessException e) {
+            // Token providers report failure to obtain a token this way.
+            getLogger().error("No credentials for {}; run {} paused at page {}, state not advanced: {}",
+                    shownUrl, run.id(), run.pages() + 1, config.redactor.scrub(e.getMessage()));
+            return PageStep.STOP_AND_YIELD;
+        }
+
+        if (outcome instanceof PageFetcher.RateLimited limited) {
+            getLogger().warn("Rate limited by {} (HTTP {}), asked to wait {} s, longer than allowed within a trigger; run {} resumes at page {} later",
+                    shownUrl, limited.status(), limited.requestedWait().toSeconds(), run.id(), run.pages() + 1);
+            return PageStep.STOP_AND_YIELD;
+        }
+        if (outcome instanceof PageFetcher.Failed failed) {
+            getLogger().error("Fetching {} failed: {}; run {} stopped at page {}, state not advanced",
+                    shownUrl, config.redactor.scrub(failed.reason()), run.id(), run.pages() + 1);
+            return PageStep.STOP_AND_YIELD;
+        }
+        final PageFetcher.Success success = (PageFetcher.Success) outcome;
+
+        final PageParser.ParsedPage page;
+        final RecordSelector.Selection selection;
+        try {
+            page = config.parser.parse(success.body());
+            selection = config.selector.select(page.records(), run.lower(), run.upper(), state.trackedKeys());
+        } catch (final MalformedPageException e) {
+            getLogger().error("Malformed page from {}: {}; run {} stopped at page {}, state not advanced",
+                    shownUrl, e.getMessage(), run.id(), run.pages() + 1);
+            return PageStep.STOP_AND_YIELD;
+        }
+
+        final String captured = config.cursorFromLastRecord ? lastRecordValue(page.records(), config.cursorPointer) : page.captured();
+        final Paginator.PageOutcome pageOutcome = new Paginator.PageOutcome(success.uri(), page.records().size(),
+                success.headers().allValues("Link"), captured);
+        final Optional<PagePosition> next = config.paginator.next(run.next(), pageOutcome).map(config::storable);
+
+        final Set<String> positions = new LinkedHashSet<>(run.positions());
+        if (config.paginator.serverDriven()) {
+            positions.add(run.next().fingerprint());
+        }
+        final boolean positionLoop = next.isPresent() && config.paginator.serverDriven() && positions.contains(next.get().fingerprint());
+        final boolean contentLoop = selection.contentFingerprint() != 0 && selection.contentFingerprint() == run.lastFingerprint();
+
+        try {
+            state.trackedKeys().addAll(selection.newEntries());
+        } catch (final TrackedKeys.LimitExceededException e) {
+            getLogger().error("Page {} of run {} from {} would raise the tracked record keys to {}, above Maximum Tracked Keys ({}); "
+                            + "the page is not emitted and state is not advanced. Raise Maximum Tracked Keys or shorten the Lookback Window.",
+                    run.pages() + 1, run.id(), shownUrl, e.getRequired(), e.getMaximum());
+            return PageStep.STOP_AND_YIELD;
+        }
+
+        final long pageNumber = run.pages() + 1;
+        final Watermark runMax = Watermark.max(run.max(), selection.maxWatermark());
+        final long fingerprint = selection.contentFingerprint() != 0 ? selection.contentFingerprint() : run.lastFingerprint();
+        final PageStep step;
+        if (positionLoop || contentLoop) {
+            // Keep what this run emitted (tracked keys, max) and start its pagination over: nothing is repeated,
+            // and the watermark does not advance past records the loop may have hidden.
+            getLogger().error("Pagination loop detected at page {} of run {} from {} ({}); the run restarts from its first page at the next trigger",
+                    pageNumber, run.id(), shownUrl, positionLoop ? "a next page already fetched in this run" : "the same records as the previous page");
+            state.setRun(new FetchState.Run(run.id(), run.lower(), run.upper(), run.advanceTo(), runMax, pageNumber, config.paginator.first(), new LinkedHashSet<>(), 0));
+            step = PageStep.STOP_AND_YIELD;
+        } else if (next.isPresent()) {
+            state.setRun(new FetchState.Run(run.id(), run.lower(), run.upper(), run.advanceTo(), runMax, pageNumber, next.get(), positions, fingerprint));
+            step = PageStep.CONTINUE;
+        } else {
+            state.setRun(new FetchState.Run(run.id(), run.lower(), run.upper(), run.advanceTo(), runMax, pageNumber, run.next(), positions, fingerprint));
+            state.completeRun(config.lookback);
+            step = PageStep.RUN_COMPLETE;
+        }
+
+        if (!selection.emitted().isEmpty()) {
+            emit(session, selection, shownUrl, success, run.id(), pageNumber);
+        }
+        getLogger().debug("Page {} of run {}: {} records, {} emitted, {} already emitted, {} below window, {} deferred by settle delay",
+                pageNumber, run.id(), page.records().size(), selection.emitted().size(), selection.duplicates(), selection.belowWindow(), selection.deferred());
+
+        final AtomicReference<Throwable> commitFailure = new AtomicReference<>();
+        try {
+            session.setState(state.toMap(MAPPER), Scope.CLUSTER);
+        } catch (final IOException e) {
+            throw new ProcessException("State could not be staged with page " + pageNumber, e);
+        }
+        session.commitAsync(() -> { }, commitFailure::set);
+        if (commitFailure.get() != null) {
+            // The page and its state were rolled back together; stop, the next trigger re-reads the stored state.
+            getLogger().error("Committing page {} of run {} failed; it will be fetched again: {}", pageNumber, run.id(), commitFailure.get().toString());
+            return PageStep.STOP_AND_YIELD;
+        }
+
+        if (step == PageStep.RUN_COMPLETE) {
+            getLogger().info("Run {} complete after {} pages; watermark now {}, {} record keys tracked",
+                    run.id(), pageNumber, state.watermark(), state.trackedKeys().size());
+            return step;
+        }
+        if (step == PageStep.CONTINUE && !success.pauseBeforeNext().isZero()) {
+            if (success.pauseBeforeNext().compareTo(config.maxRateLimitWait) > 0) {
+                getLogger().info("Request budget of {} used up for {} s; run {} resumes at page {} later",
+                        shownUrl, success.pauseBeforeNext().toSeconds(), run.id(), pageNumber + 1);
+                return PageStep.STOP_AND_YIELD;
+            }
+            try {
+                sleeper.sleep(success.pauseBeforeNext());
+            } catch (final InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return PageStep.STOP_AND_YIELD;
+            }
+        }
+        return step;
+    }
+
+    private void emit(final ProcessSession session, final RecordSelector.Selection selection, final String shownUrl,
+                      final PageFetcher.Success success, final String runId, final long pageNumber) {
+        FlowFile flowFile = session.create();
+        flowFile = session.write(flowFile, out -> {
+            try (JsonGenerator generator = MAPPER.createGenerator(out)) {
+                generator.writeStartArray();
+                for (final JsonNode record : selection.emitted()) {
+                    MAPPER.writeTree(generator, record);
+                }
+                generator.writeEndArray();
+            }
+        });
+        final Map<String, String> attributes = new HashMap<>();
+        attributes.put(CoreAttributes.MIME_TYPE.key(), "application/json");
+        attributes.put(RECORD_COUNT, Integer.toString(selection.emitted().size()));
+        attributes.put(WATERMARK_MIN, selection.minWatermark().canonical());
+        attributes.put(WATERMARK_MAX, selection.maxWatermark().canonical());
+        attributes.put(PAGE_NUMBER, Long.toString(pageNumber));
+        attributes.put(RUN_ID, runId);
+        attributes.put(HTTP_STATUS, Integer.toString(success.status()));
+        attributes.put(SOURCE_URL, shownUrl);
+        flowFile = session.putAllAttributes(flowFile, attributes);
+        session.getProvenanceReporter().receive(flowFile, shownUrl, success.elapsedMillis());
+        session.transfer(flowFile, REL_SUCCESS);
+    }
+
+    private static FetchState.Run startRun(final Settings config, final Watermark stored) {
+        final Watermark base = stored != null ? stored : config.initialWatermark;
+        final Watermark lower = base == null ? null : (base.isTimestamp() ? base.minus(config.lookback) : base);
+        if (!config.watermarkFormat.isTimestamp()) {
+            return new FetchState.Run(UUID.randomUUID().toString(), lower, null, null, null, 0, config.paginator.first(), new LinkedHashSet<>(), 0);
+        }
+        final Instant now = Instant.now();
+        final Instant settled = now.minus(config.settleDelay);
+        // Records stamped after the run started are left for the next run, so every run has a fixed upper bound.
+        Watermark upper = Watermark.ofInstant(settled);
+        Watermark advanceTo = null;
+        if (config.maxRunSpan != null && base != null) {
+            // A slice that ends before the settled present is complete once fetched, so the watermark may move to its end.
+            final Instant sliceEnd = base.toInstant().plus(config.maxRunSpan);
+            if (sliceEnd.isBefore(settled)) {
+                upper = Watermark.ofInstant(sliceEnd);
+                advanceTo = upper;
+            }
+        }
+        return new FetchState.Run(UUID.randomUUID().toString(), lower, upper, advanceTo, null, 0, config.paginator.first(), new LinkedHashSet<>(), 0);
+    }
+
+    private static String lastRecordValue(final List<JsonNode> records, final JsonPointer pointer) {
+        if (records.isEmpty()) {
+            return null;
+        }
+        final JsonNode value = records.get(records.size() - 1).at(pointer);
+        return value.isValueNode() && !value.isNull() ? value.asText() : null;
+    }
+
+    /** Logs waits and retries of one request, with the URL already redacted. */
+    private final class LoggingListener implements PageFetcher.Listener {
+        private final String shownUrl;
+        private final UrlRedactor redactor;
+
+        private LoggingListener(final String shownUrl, final UrlRedactor redactor) {
+            this.shownUrl = shownUrl;
+            this.redactor = redactor;
+        }
+
+        @Override
+        public void retrying(final String reason, final int attempt, final Duration delay) {
+            getLogger().warn("Request to {} failed ({}); retry {} in {} ms", shownUrl, redactor.scrub(reason), attempt, delay.toMillis());
+        }
+
+        @Override
+        public void rateLimited(final int status, final Duration wait) {
+            getLogger().info("Rate limited by {} (HTTP {}); waiting {} ms as asked", shownUrl, status, wait.toMillis());
+        }
+
+        @Override
+        public void refreshingCredentials() {
+            getLogger().info("Request to {} refused with HTTP 401; fetching a fresh access token and retrying once", shownUrl);
+        }
+    }
+
+    /** Everything derived from the configuration, built once per scheduling. */
+    private static final class Settings {
+        private final HttpClient httpClient;
+        private final PageFetcher fetcher;
+        private final PageFetcher.Authorizer authorizer;
+        private final UrlRedactor redactor;
+        private final Paginator paginator;
+        private final PaginationStrategy strategy;
+        private final PageParser parser;
+        private final RecordSelector selector;
+        private final WatermarkFormat watermarkFormat;
+        private final WatermarkFormat parameterFormat;
+        private final Watermark initialWatermark;
+        private final Duration lookback;
+        private final Duration settleDelay;
+        private final Duration maxRunSpan;
+        private final String upperBoundParameter;
+        private final Duration maxRateLimitWait;
+        private final int maxTrackedKeys;
+        private final int maxPagesPerTrigger;
+        private final String endpointUrl;
+        private final String bodyTemplate;
+        private final String watermarkParameter;
+        private final String pageSizeParameter;
+        private final int pageSize;
+        private final Map<String, String> queryParameters = new LinkedHashMap<>();
+        private final Map<String, String> headers = new LinkedHashMap<>();
+        private final String apiKeyQueryName;
+        private final String apiKeyQueryValue;
+        private final boolean cursorFromLastRecord;
+        private final JsonPointer cursorPointer;
+
+        Settings(final ProcessContext context, final ComponentLog logger, final PageFetcher.Sleeper sleeper) {
+            final WatermarkType watermarkType = context.getProperty(WATERMARK_TYPE).asAllowableValue(WatermarkType.class);
+            watermarkFormat = watermarkType.format();
+            parameterFormat = watermarkFormat.isTimestamp()
+                    ? context.getProperty(WATERMARK_PARAMETER_FORMAT).asAllowableValue(ParameterFormat.class).resolve(watermarkFormat)
+                    : WatermarkFormat.NUMBER;
+            final String initial = context.getProperty(INITIAL_WATERMARK).evaluateAttributeExpressions().getValue();
+            initialWatermark = initial == null || initial.isBlank() ? null : watermarkFormat.parseLenient(initial);
+            lookback = watermarkFormat.isTimestamp() ? period(context, LOOKBACK_WINDOW) : Duration.ZERO;
+            settleDelay = watermarkFormat.isTimestamp() ? period(context, SETTLE_DELAY) : Duration.ZERO;
+            maxRunSpan = watermarkFormat.isTimestamp() && context.getProperty(MAX_RUN_SPAN).isSet() ? period(context, MAX_RUN_SPAN) : null;
+            upperBoundParameter = watermarkFormat.isTimestamp() ? context.getProperty(UPPER_BOUND_PARAMETER).getValue() : null;
+            maxRateLimitWait = period(context, MAX_RATE_LIMIT_WAIT);
+            maxTrackedKeys = context.getProperty(MAX_TRACKED_KEYS).asInteger();
+            maxPagesPerTrigger = context.getProperty(MAX_PAGES_PER_TRIGGER).asInteger();
+            endpointUrl = context.getProperty(ENDPOINT_URL).evaluateAttributeExpressions().getValue();
+            final HttpMethod method = context.getProperty(HTTP_METHOD).asAllowableValue(HttpMethod.class);
+            bodyTemplate = method == HttpMethod.POST ? context.getProperty(REQUEST_BODY_TEMPLATE).evaluateAttributeExpressions().getValue() : null;
+            watermarkParameter = context.getProperty(WATERMARK_PARAMETER).getValue();
+            pageSizeParameter = context.getProperty(PAGE_SIZE_PARAMETER).getValue();
+            pageSize = context.getProperty(PAGE_SIZE).asInteger();
+
+            strategy = context.getProperty(PAGINATION_STRATEGY).asAllowableValue(PaginationStrategy.class);
+            String capturePointer = null;
+            JsonPointer lastRecordPointer = null;
+            boolean fromLastRecord = false;
+            paginator = switch (strategy) {
+                case NONE -> Paginators.none();
+                case LINK_HEADER -> Paginators.linkHeader();
+                case NEXT_URL -> {
+                    capturePointer = context.getProperty(NEXT_URL_POINTER).getValue();
+                    yield Paginators.nextUrl();
+                }
+                case CURSOR -> {
+                    final String pointer = context.getProperty(CURSOR_POINTER).getValue();
+                    fromLastRecord = context.getProperty(CURSOR_SOURCE).asAllowableValue(CursorSource.class) == CursorSource.LAST_RECORD;
+                    if (fromLastRecord) {
+                        lastRecordPointer = JsonPointer.compile(pointer);
+                    } else {
+                        capturePointer = pointer;
+                    }
+                    yield Paginators.cursor(context.getProperty(CURSOR_PARAMETER).getValue());
+                }
+                case PAGE_NUMBER -> Paginators.pageNumber(context.getProperty(PAGE_PARAMETER).getValue(), context.getProperty(FIRST_PAGE_NUMBER).asLong());
+                case OFFSET -> Paginators.offset(context.getProperty(OFFSET_PARAMETER).getValue());
+            };
+            cursorFromLastRecord = fromLastRecord;
+            cursorPointer = lastRecordPointer;
+            final String recordsPointer = context.getProperty(RECORDS_POINTER).getValue();
+            parser = new PageParser(MAPPER, recordsPointer == null ? "" : recordsPointer, capturePointer);
+            selector = new RecordSelector(context.getProperty(WATERMARK_POINTER).getValue(), context.getProperty(RECORD_KEY_POINTER).getValue(), watermarkFormat);
+
+            final List<String> secrets = new ArrayList<>();
+            final List<String> sensitiveNames = new ArrayList<>();
+            for (final Map.Entry<PropertyDescriptor, String> property : context.getProperties().entrySet()) {
+                final PropertyDescriptor descriptor = property.getKey();
+                if (!descriptor.isDynamic() || property.getValue() == null) {
+                    continue;
+                }
+                final String value = context.getProperty(descriptor).evaluateAttributeExpressions().getValue();
+                final String name = descriptor.getName();
+                if (name.startsWith(QUERY_PREFIX)) {
+                    queryParameters.put(name.substring(QUERY_PREFIX.length()), value);
+                    if (descriptor.isSensitive()) {
+                        sensitiveNames.add(name.substring(QUERY_PREFIX.length()));
+                    }
+                } else if (name.startsWith(HEADER_PREFIX)) {
+                    headers.put(name.substring(HEADER_PREFIX.length()), value);
+                }
+                if (descriptor.isSensitive()) {
+                    secrets.add(value);
+                }
+            }
+
+            final AuthenticationStrategy authentication = context.getProperty(AUTHENTICATION_STRATEGY).asAllowableValue(AuthenticationStrategy.class);
+            String keyQueryName = null;
+            String keyQueryValue = null;
+            switch (authentication) {
+                case NONE -> authorizer = staticAuthorizer(null, null);
+                case API_KEY_HEADER -> {
+                    final String key = context.getProperty(API_KEY).getValue();
+                    secrets.add(key);
+                    authorizer = staticAuthorizer(context.getProperty(API_KEY_NAME).getValue(), key);
+                }
+                case API_KEY_QUERY -> {
+                    keyQueryName = context.getProperty(API_KEY_NAME).getValue();
+                    keyQueryValue = context.getProperty(API_KEY).getValue();
+                    secrets.add(keyQueryValue);
+                    sensitiveNames.add(keyQueryName);
+                    authorizer = staticAuthorizer(null, null);
+                }
+                case BASIC -> {
+                    final String password = context.getProperty(PASSWORD).getValue();
+                    secrets.add(password);
+                    final String credentials = context.getProperty(USERNAME).getValue() + ":" + password;
+                    final String encoded = Base64.getEncoder().encodeToString(credentials.getBytes(StandardCharsets.UTF_8));
+                    secrets.add(encoded);
+                    authorizer = staticAuthorizer("Authorization", "Basic " + encoded);
+                }
+                case BEARER -> {
+                    final String token = context.getProperty(BEARER_TOKEN).getValue();
+                    secrets.add(token);
+                    authorizer = staticAuthorizer("Authorization", "Bearer " + token);
+                }
+                case OAUTH2 -> {
+                    final OAuth2AccessTokenProvider provider = context.getProperty(OAUTH2_ACCESS_TOKEN_PROVIDER).asControllerService(OAuth2AccessTokenProvider.class);
+                    authorizer = new PageFetcher.Authorizer() {
+                        @Override
+                        public void authorize(final HttpRequest.Builder builder, final boolean refresh) {
+                            builder.header("Authorization", "Bearer " + provider.getAccessDetails().getAccessToken());
+                        }
+
+                        @Override
+                        public boolean refreshable() {
+                            return true;
+                        }
+                    };
+                }
+                default -> throw new IllegalStateException("Unknown authentication strategy " + authentication);
+            }
+            apiKeyQueryName = keyQueryName;
+            apiKeyQueryValue = keyQueryValue;
+            redactor = new UrlRedactor(sensitiveNames, secrets);
+
+            final HttpClient.Builder clientBuilder = HttpClient.newBuilder()
+                    .version(HttpClient.Version.HTTP_1_1)
+                    .followRedirects(HttpClient.Redirect.NORMAL)
+                    .connectTimeout(period(context, CONNECT_TIMEOUT));
+            final SSLContextService sslContextService = context.getProperty(SSL_CONTEXT_SERVICE).asControllerService(SSLContextService.class);
+            if (sslContextService != null) {
+                clientBuilder.sslContext(sslContextService.createContext());
+            }
+            final ProxyConfigurationService proxyService = context.getProperty(PROXY_CONFIGURATION_SERVICE).asControllerService(ProxyConfigurationService.class);
+            if (proxyService != null) {
+                final ProxyConfiguration proxy = proxyService.getConfiguration();
+                if (proxy.getProxyType() == Proxy.Type.HTTP) {
+                    clientBuilder.proxy(ProxySelector.of(new InetSocketAddress(proxy.getProxyServerHost(), proxy.getProxyServerPort())));
+                } else if (proxy.getProxyType() != Proxy.Type.DIRECT) {
+                    logger.warn("Proxy type {} is not supported; connecting directly", proxy.getProxyType());
+                }
+            }
+            httpClient = clientBuilder.build();
+
+            final String rate = context.getProperty(REQUEST_RATE_LIMIT).getValue();
+            final RateLimiter rateLimiter = rate == null ? null : new RateLimiter(Double.parseDouble(rate), System::nanoTime);
+            final SecureRandom random = new SecureRandom();
+            final Backoff backoff = new Backoff(period(context, INITIAL_RETRY_BACKOFF), period(context, MAX_RETRY_BACKOFF), random::nextDouble);
+            final PageFetcher.Settings fetchSettings = new PageFetcher.Settings(period(context, READ_TIMEOUT), context.getProperty(MAX_RETRIES).asInteger(), maxRateLimitWait);
+            fetcher = new PageFetcher(httpClient, fetchSettings, backoff, rateLimiter, sleeper, Clock.systemUTC());
+        }
+
+        PageFetcher.PageRequest buildRequest(final FetchState.Run run) {
+            final PagePosition position = run.next();
+            String url;
+            if (position.url() != null) {
+                url = position.url();
+            } else {
+                final Map<String, String> parameters = new LinkedHashMap<>(queryParameters);
+                if (watermarkParameter != null && run.lower() != null) {
+                    parameters.put(watermarkParameter, parameterFormat.format(run.lower()));
+                }
+                if (upperBoundParameter != null && run.upper() != null) {
+                    parameters.put(upperBoundParameter, parameterFormat.format(upperBoundSent(run.upper())));
+                }
+                if (pageSizeParameter != null) {
+                    parameters.put(pageSizeParameter, Integer.toString(pageSize));
+                }
+                parameters.putAll(paginator.parameters(position));
+                url = RequestTemplates.withParameters(endpointUrl, parameters);
+            }
+            if (apiKeyQueryName != null) {
+                url = RequestTemplates.withParameters(url, Map.of(apiKeyQueryName, apiKeyQueryValue));
+            }
+            String body = null;
+            if (bodyTemplate != null) {
+                final Map<String, String> values = new HashMap<>();
+                values.put("watermark", run.lower() == null ? "null" : parameterFormat.formatJson(run.lower()));
+                values.put("cursor", RequestTemplates.jsonString(position.cursor()));
+                final String number = position.number() == null ? "null" : Long.toString(position.number());
+                values.put("page", strategy == PaginationStrategy.PAGE_NUMBER ? number : "null");
+                values.put("offset", strategy == PaginationStrategy.OFFSET ? number : "null");
+                values.put("pageSize", Integer.toString(pageSize));
+                values.put("upperBound", run.upper() == null ? "null" : parameterFormat.formatJson(upperBoundSent(run.upper())));
+                body = RequestTemplates.renderBody(bodyTemplate, values);
+            }
+            return new PageFetcher.PageRequest(URI.create(url), headers, body);
+        }
+
+        /** One second above the bound: after rounding down it is still above it, so inclusive and exclusive APIs both return the bound. */
+        private static Watermark upperBoundSent(final Watermark upper) {
+            return Watermark.ofInstant(upper.toInstant().plusSeconds(1));
+        }
+
+        /** Next URLs are kept in state without the API key; it is added again to each request. */
+        PagePosition storable(final PagePosition position) {
+            if (apiKeyQueryName == null || position.url() == null) {
+                return position;
+            }
+            return PagePosition.ofUrl(RequestTemplates.withoutParameter(position.url(), apiKeyQueryName));
+        }
+
+        private static PageFetcher.Authorizer staticAuthorizer(final String headerName, final String headerValue) {
+            return new PageFetcher.Authorizer() {
+                @Override
+                public void authorize(final HttpRequest.Builder builder, final boolean refresh) {
+                    if (headerName != null) {
+                        builder.header(headerName, headerValue);
+                    }
+                }
+
+                @Override
+                public boolean refreshable() {
+                    return false;
+                }
+            };
+        }
+
+        private static Duration period(final ProcessContext context, final PropertyDescriptor descriptor) {
+            return Duration.ofMillis(context.getProperty(descriptor).asTimePeriod(TimeUnit.MILLISECONDS));
+        }
+    }
+
+    public enum HttpMethod implements DescribedValue {
+        GET("GET", "Parameters in the query string."),
+        POST("POST", "A JSON body built from the Request Body Template.");
+
+        private final String displayName;
+        private final String description;
+
+        HttpMethod(final String displayName, final String description) {
+            this.displayName = displayName;
+            this.description = description;
+        }
+
+        @Override
+        public String getValue() {
+            return name();
+        }
+
+        @Override
+        public String getDisplayName() {
+            return displayName;
+        }
+
+        @Override
+        public String getDescription() {
+            return description;
+        }
+    }
+
+    public enum WatermarkType implements DescribedValue {
+        ISO_8601("ISO 8601 Timestamp", "Text such as 2024-05-01T10:15:30.123+02:00 (an offset or Z is required).", WatermarkFormat.ISO_8601),
+        EPOCH_SECONDS("Epoch Seconds", "Seconds since 1970-01-01T00:00:00Z, as a number or numeric text (fractions allowed).", WatermarkFormat.EPOCH_SECONDS),
+        EPOCH_MILLIS("Epoch Milliseconds", "Milliseconds since 1970-01-01T00:00:00Z, as a number or numeric text.", WatermarkFormat.EPOCH_MILLIS),
+        NUMERIC_ID("Numeric ID", "A whole number that grows with each change, such as an auto-increment id or a change sequence.", WatermarkFormat.NUMBER);
+
+        private final String displayName;
+        private final String description;
+        private final WatermarkFormat format;
+
+        WatermarkType(final String displayName, final String description, final WatermarkFormat format) {
+            this.displayName = displayName;
+            this.description = description;
+            this.format = format;
+        }
+
+        WatermarkFormat format() {
+            return format;
+        }
+
+        @Override
+        public String getValue() {
+            return name();
+        }
+
+        @Override
+        public String getDisplayName() {
+            return displayName;
+        }
+
+        @Override
+        public String getDescription() {
+            return description;
+        }
+    }
+
+    public enum ParameterFormat implements DescribedValue {
+        SAME_AS_RECORDS("Same As Records", "The Watermark Type's own form.", null),
+        ISO_8601("ISO 8601", "UTC text such as 2024-05-01T08:15:30.123Z.", WatermarkFormat.ISO_8601),
+        EPOCH_SECONDS("Epoch Seconds", "Whole seconds since the epoch.", WatermarkFormat.EPOCH_SECONDS),
+        EPOCH_MILLIS("Epoch Milliseconds", "Whole milliseconds since the epoch.", WatermarkFormat.EPOCH_MILLIS);
+
+        private final String displayName;
+        private final String description;
+        private final WatermarkFormat format;
+
+        ParameterFormat(final String displayName, final String description, final WatermarkFormat format) {
+            this.displayName = displayName;
+            this.description = description;
+            this.format = format;
+        }
+
+        WatermarkFormat resolve(final WatermarkFormat recordFormat) {
+            return format == null ? recordFormat : format;
+        }
+
+        @Override
+        public String getValue() {
+            return name();
+        }
+
+        @Override
+        public String getDisplayName() {
+            return displayName;
+        }
+
+        @Override
+        public String getDescription() {
+            return description;
+        }
+    }
+
+    public enum PaginationStrategy implements DescribedValue {
+        NONE("None", "One request returns all records."),
+        LINK_HEADER("Link Header", "Follow the RFC 8288 Link header with rel=\"next\" (Shopify, GitHub)."),
+        NEXT_URL("Next URL Pointer", "Follow a next-page URL found at a JSON Pointer in the body."),
+        CURSOR("Cursor", "Send back a cursor token from the body or the last record as a parameter or in the POST body (HubSpot, Stripe)."),
+        PAGE_NUMBER("Page Number", "Count page numbers up from the First Page Number until a page is empty."),
+        OFFSET("Offset", "Advance an offset by the records each page returned until a page is empty.");
+
+        private final String displayName;
+        private final String description;
+
+        PaginationStrategy(final String displayName, final String description) {
+            this.displayName = displayName;
+            this.description = description;
+        }
+
+        @Override
+        public String getValue() {
+            return name();
+        }
+
+        @Override
+        public String getDisplayName() {
+            return displayName;
+        }
+
+        @Override
+        public String getDescription() {
+            return description;
+        }
+    }
+
+    public enum CursorSource implements DescribedValue {
+        RESPONSE_BODY("Response Body", "The Cursor Pointer points into the response body (e.g. /paging/next/after)."),
+        LAST_RECORD("Last Record", "The Cursor Pointer points into the page's last record (e.g. /id for Stripe's starting_after).");
+
+        private final String displayName;
+        private final String description;
+
+        CursorSource(final String displayName, final String description) {
+            this.displayName = displayName;
+            this.description = description;
+        }
+
+        @Override
+        public String getValue() {
+            return name();
+        }
+
+        @Override
+        public String getDisplayName() {
+            return displayName;
+        }
+
+        @Override
+        public String getDescription() {
+            return description;
+        }
+    }
+
+    public enum AuthenticationStrategy implements DescribedValue {
+        NONE("None", "No credentials."),
+        API_KEY_HEADER("API Key in Header", "The API key in the header named by API Key Name."),
+        API_KEY_QUERY("API Key in Query Parameter", "The API key in the query parameter named by API Key Name (redacted wherever shown)."),
+        BASIC("HTTP Basic", "User name and password."),
+        BEARER("Bearer Token", "A static token: Authorization: Bearer <token>."),
+        OAUTH2("OAuth2", "Tokens from an OAuth2 Access Token Provider; refreshed and retried once on 401.");
+
+        private final String displayName;
+        private final String description;
+
+        AuthenticationStrategy(final String displayName, final String description) {
+            this.displayName = displayName;
+            this.description = description;
+        }
+
+        @Override
+        public String getValue() {
+            return name();
+        }
+
+        @Override
+        public String getDisplayName() {
+            return displayName;
+        }
+
+        @Override
+        public String getDescription() {
+            return description;
+        }
+    }
+}

@@ -1,0 +1,136 @@
+package io.datasync.nifi.processors;
+
+import io.datasync.nifi.identity.BlockedValues;
+import io.datasync.nifi.identity.IdentityGraph;
+import io.datasync.nifi.identity.KeyHasher;
+import io.datasync.nifi.identity.Normalizer;
+import io.datasync.nifi.identity.PathListSplitter;
+import org.apache.nifi.serialization.record.Record;
+
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The configured match rules, compiled once: each rule is a list of key parts, each part a RecordPath
+ * with its normaliser. Produces the key hashes of a record into an {@link IdentityGraph}.
+ */
+final class MatchRules {
+
+    private record KeyPart(RecordValueAccessor accessor, Normalizer normalizer, boolean cacheResults) {
+    }
+
+    private record Rule(String name, List<KeyPart> parts) {
+    }
+
+    private final List<Rule> rules;
+    private final BlockedValues blockedValues;
+
+    /**
+     * @param ruleDefinitions rule name -> comma-separated RecordPaths, in rule order
+     * @param normalizerOfPath RecordPath (as written) -> normaliser; paths not listed are compared as they are
+     * @param cachedNormalizers normalisers worth caching per distinct input within a batch (phone parsing)
+     */
+    MatchRules(final Map<String, String> ruleDefinitions, final Map<String, Normalizer> normalizerOfPath,
+               final List<Normalizer> cachedNormalizers, final Normalizer defaultNormalizer, final BlockedValues blockedValues) {
+        final List<Rule> compiled = new ArrayList<>();
+        for (final Map.Entry<String, String> definition : ruleDefinitions.entrySet()) {
+            final List<KeyPart> parts = new ArrayList<>();
+            for (final String path : PathListSplitter.split(definition.getValue())) {
+                final Normalizer normalizer = normalizerOfPath.getOrDefault(path, defaultNormalizer);
+                parts.add(new KeyPart(RecordValueAccessor.compile(path), normalizer, cachedNormalizers.contains(normalizer)));
+            }
+            compiled.add(new Rule(definition.getKey(), List.copyOf(parts)));
+        }
+        this.rules = List.copyOf(compiled);
+        this.blockedValues = blockedValues;
+    }
+
+    List<String> ruleNames() {
+        final List<String> names = new ArrayList<>(rules.size());
+        for (final Rule rule : rules) {
+            names.add(rule.name());
+        }
+        return names;
+    }
+
+    /**
+     * Per-batch state: the hasher and the cache of expensive normalisations. Not thread-safe.
+     */
+    final class Extraction {
+
+        private static final int MAX_CACHED_NORMALIZATIONS = 100_000;
+        private static final String UNUSABLE = "\u0000";
+
+        private final KeyHasher hasher;
+        private final Map<String, String> normalizationCache = new HashMap<>();
+        private final List<String> values = new ArrayList<>(4);
+        private final List<String> normalizedParts = new ArrayList<>(4);
+
+        Extraction(final String namespace) {
+            this.hasher = new KeyHasher(namespace);
+        }
+
+        void addKeys(final Record record, final int recordIndex, final IdentityGraph graph) {
+            for (int ruleIndex = 0; ruleIndex < rules.size(); ruleIndex++) {
+                final Rule rule = rules.get(ruleIndex);
+                if (rule.parts().size() == 1) {
+                    addSinglePartKeys(rule, ruleIndex, record, recordIndex, graph);
+                } else {
+                    addCompositeKey(rule, ruleIndex, record, recordIndex, graph);
+                }
+            }
+        }
+
+        private void addSinglePartKeys(final Rule rule, final int ruleIndex, final Record record, final int recordIndex, final IdentityGraph graph) {
+            final KeyPart part = rule.parts().get(0);
+            values.clear();
+            part.accessor().collectStrings(record, values);
+            for (final String raw : values) {
+                final String normalized = normalize(part, raw);
+                if (normalized != null) {
+                    graph.addKey(recordIndex, hasher.hash(rule.name(), normalized), ruleIndex);
+                }
+            }
+        }
+
+        private void addCompositeKey(final Rule rule, final int ruleIndex, final Record record, final int recordIndex, final IdentityGraph graph) {
+            normalizedParts.clear();
+            for (final KeyPart part : rule.parts()) {
+                final String raw = part.accessor().firstString(record);
+                final String normalized = raw == null ? null : normalize(part, raw);
+                if (normalized == null) {
+                    // All parts must be present for a composite key to mean anything.
+                    return;
+                }
+                normalizedParts.add(normalized);
+            }
+            graph.addKey(recordIndex, hasher.hash(rule.name(), normalizedParts), ruleIndex);
+        }
+
+        /**
+         * @return the normalised value, or null when it is unusable or blocked
+         */
+        private String normalize(final KeyPart part, final String raw) {
+            String normalized;
+            if (part.cacheResults()) {
+                normalized = normalizationCache.get(raw);
+                if (normalized == null) {
+                    normalized = part.normalizer().normalize(raw);
+                    if (normalizationCache.size() < MAX_CACHED_NORMALIZATIONS) {
+                        normalizationCache.put(raw, normalized == null ? UNUSABLE : normalized);
+                    }
+                } else if (UNUSABLE.equals(normalized)) {
+                    return null;
+                }
+            } else {
+                normalized = part.normalizer().normalize(raw);
+            }
+            if (blockedValues.isBlocked(raw, normalized)) {
+                return null;
+            }
+            return normalized;
+        }
+    }
+}
