@@ -8,7 +8,8 @@
 # full:  what docs/performance.md reports (about 15-20 minutes on 2 cores; scaling goes to 1M records
 #        per FlowFile and needs about 10 GB of heap).
 # The report (Markdown) goes to stdout and to target/benchmarks/results-<mode>.md.
-# Set BENCH_MVN_FLAGS=-o to build offline.
+# Set BENCH_MVN_FLAGS=-o to build offline; BENCH_ONLY="NAME;NAME" limits the throughput and
+# scaling parts to those record contestants (plus the floor); BENCH_TAG=x names the files *-x.md.
 set -euo pipefail
 cd "$(dirname "$0")"
 
@@ -63,11 +64,12 @@ heap_for() {
 
 run_part() {
     local part="$1" mode="$2"
-    local file="$OUT_DIR/$part-$mode.md"
+    local file="$OUT_DIR/$part-$mode${BENCH_TAG:+-$BENCH_TAG}.md"
     echo "== $part ($mode) ==" >&2
     # shellcheck disable=SC2046
     java $(heap_for "$part" "$mode") "${JVM_COMMON[@]}" -cp "$CLASSPATH_ARG" \
-        io.datasync.nifi.benchmarks.BenchmarkMain --mode "$mode" --part "$part" --out "$file" > /dev/null
+        io.datasync.nifi.benchmarks.BenchmarkMain --mode "$mode" --part "$part" --out "$file" \
+        ${BENCH_ONLY:+--only "$BENCH_ONLY"} > /dev/null
 }
 
 machine_header() {
@@ -111,11 +113,11 @@ if [ ${#parts[@]} -eq 0 ]; then
 fi
 
 build
-report="$OUT_DIR/results-$mode.md"
+report="$OUT_DIR/results-$mode${BENCH_TAG:+-$BENCH_TAG}.md"
 machine_header "$mode" > "$report"
 for part in "${parts[@]}"; do
     run_part "$part" "$mode"
-    cat "$OUT_DIR/$part-$mode.md" >> "$report"
+    cat "$OUT_DIR/$part-$mode${BENCH_TAG:+-$BENCH_TAG}.md" >> "$report"
 done
 cat "$report"
 echo "Report written to $report" >&2

@@ -14,6 +14,8 @@ import java.util.List;
  * BenchmarkMain --mode quick|full --part throughput|scaling|http|state [--out FILE]
  * BenchmarkMain --mode quick|full --part profile --contestant NAME [--seconds N]
  * </pre>
+ * {@code --only "NAME;NAME"} limits the throughput and scaling parts to those record contestants
+ * (the floor always runs, as the reference of every ratio).
  * Each part prints its Markdown section to stdout and, with --out, writes it to FILE; bench.sh
  * runs each part in its own JVM (heap sized for the part) and joins the sections into one report.
  */
@@ -30,6 +32,7 @@ public final class BenchmarkMain {
         Path out = null;
         String contestant = null;
         long seconds = 60;
+        String only = null;
         for (int i = 0; i < args.length; i++) {
             switch (args[i]) {
                 case "--mode" -> modeName = args[++i];
@@ -37,6 +40,7 @@ public final class BenchmarkMain {
                 case "--out" -> out = Path.of(args[++i]);
                 case "--contestant" -> contestant = args[++i];
                 case "--seconds" -> seconds = Long.parseLong(args[++i]);
+                case "--only" -> only = args[++i];
                 default -> throw new IllegalArgumentException("Unknown argument " + args[i] + "; usage: --mode quick|full --part "
                         + String.join("|", PARTS) + " [--out FILE]");
             }
@@ -47,8 +51,8 @@ public final class BenchmarkMain {
         final Mode mode = Mode.named(modeName);
         System.err.println("nifi-datasync benchmark: part " + part + ", mode " + mode.name() + ", args " + Arrays.toString(args));
         final String section = switch (part) {
-            case "throughput" -> new ThroughputBenchmark(mode, Contestants.all(), Contestants.comparisons()).run();
-            case "scaling" -> new ScalingBenchmark(mode, Contestants.all()).run();
+            case "throughput" -> new ThroughputBenchmark(mode, Contestants.selected(only), Contestants.comparisons()).run();
+            case "scaling" -> new ScalingBenchmark(mode, Contestants.selected(only)).run();
             case "http" -> new HttpFetchBenchmark(mode).run();
             case "state" -> new IdentityStateBenchmark(mode).run();
             case "profile" -> new ProfileRun(mode, contestant, seconds).run();

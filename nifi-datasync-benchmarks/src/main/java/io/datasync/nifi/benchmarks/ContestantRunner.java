@@ -113,7 +113,7 @@ final class ContestantRunner implements AutoCloseable {
 
     /** The factory's own set (its getter returns a read-only view), reached once by reflection. */
     @SuppressWarnings("unchecked")
-    private static Set<MockProcessSession> createdSessions(final TestRunner runner) {
+    static Set<MockProcessSession> createdSessions(final TestRunner runner) {
         try {
             final Field field = MockSessionFactory.class.getDeclaredField("createdSessions");
             field.setAccessible(true);

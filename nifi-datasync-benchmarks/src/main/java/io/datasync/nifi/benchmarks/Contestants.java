@@ -1,5 +1,8 @@
 package io.datasync.nifi.benchmarks;
 
+import io.datasync.nifi.processors.ConsentFilter;
+import io.datasync.nifi.processors.MergeRule;
+import io.datasync.nifi.processors.ProfileMerge;
 import org.apache.nifi.processors.standard.ConvertRecord;
 import org.apache.nifi.processors.standard.DeduplicateRecord;
 import org.apache.nifi.processors.standard.QueryRecord;
@@ -16,6 +19,8 @@ final class Contestants {
     static final String FLOOR = "ConvertRecord (floor)";
     static final String STOCK_CONSENT = "QueryRecord consent SQL";
     static final String STOCK_DEDUP = "DeduplicateRecord email";
+    static final String CONSENT_FILTER = "ConsentFilter (record fields)";
+    static final String PROFILE_MERGE = "ProfileMerge (10 fields, 3 sources)";
 
     /** Relationship QueryRecord routes the consented records to (a dynamic property's name). */
     static final String CONSENTED = "consented";
@@ -43,13 +48,33 @@ final class Contestants {
         all.add(floor());
         all.add(stockConsent());
         all.add(stockDedup());
+        all.add(consentFilter());
+        all.add(profileMerge());
         return all;
+    }
+
+    /** All contestants, or the floor plus those named in {@code only} (names separated by ';'). */
+    static List<RecordContestant> selected(final String only) {
+        if (only == null || only.isBlank()) {
+            return all();
+        }
+        final List<String> names = java.util.Arrays.stream(only.split(";")).map(String::trim).toList();
+        final List<RecordContestant> selected = all().stream()
+                .filter(c -> c.name().equals(FLOOR) || names.contains(c.name())).toList();
+        if (selected.size() != names.stream().filter(n -> !n.equals(FLOOR)).count() + 1) {
+            throw new IllegalArgumentException("Unknown contestant in '" + only + "'; known: "
+                    + all().stream().map(RecordContestant::name).toList());
+        }
+        return selected;
     }
 
     static List<Comparison> comparisons() {
         return List.of(
                 new Comparison(STOCK_CONSENT, FLOOR, Double.NaN),
-                new Comparison(STOCK_DEDUP, FLOOR, Double.NaN));
+                new Comparison(STOCK_DEDUP, FLOOR, Double.NaN),
+                new Comparison(CONSENT_FILTER, FLOOR, 0.85),
+                new Comparison(CONSENT_FILTER, STOCK_CONSENT, Double.NaN),
+                new Comparison(PROFILE_MERGE, FLOOR, 0.5));
     }
 
     static RecordContestant floor() {
@@ -70,5 +95,37 @@ final class Contestants {
             // The key: the raw email field, as DeduplicateRecord has no normalisation.
             runner.setProperty("email", "/email");
         }, "record-reader", "record-writer", List.of("non-duplicate", "duplicate"));
+    }
+
+    static RecordContestant consentFilter() {
+        return new RecordContestant(CONSENT_FILTER, ConsentFilter::new, runner -> {
+            runner.setProperty("Purposes", CustomerRecordGenerator.PURPOSE_EMAIL);
+            // Record-field mode: the per-purpose consent object and its capture time, no lookup service.
+            runner.setProperty("Consent Status Record Path", "/consent");
+            runner.setProperty("Consent Timestamp Record Path", "/consent_updated_at");
+            runner.setProperty("Default Policy", "REQUIRE_CONSENT");
+            // Every record is written (allowed ones to success, the rest to excluded), as the floor writes every record.
+            runner.setProperty("Disallowed Record Action", "ROUTE_TO_EXCLUDED");
+        }, "Record Reader", "Record Writer", List.of("success", "excluded"));
+    }
+
+    static RecordContestant profileMerge() {
+        return new RecordContestant(PROFILE_MERGE, ProfileMerge::new, runner -> {
+            runner.setProperty("Customer Key Record Path", "/customer_id");
+            runner.setProperty("Source Field", "source");
+            runner.setProperty("Record Timestamp Field", "updated_at");
+            runner.setProperty("Default Rule", MergeRule.LATEST_NON_EMPTY.getValue());
+            // Ten fields with a rule of their own, over the three sources of the data (~3 records per customer).
+            runner.setProperty("email", MergeRule.LATEST_NON_EMPTY.getValue());
+            runner.setProperty("phone", MergeRule.LATEST_NON_EMPTY.getValue());
+            runner.setProperty("first_name", "source_priority:crm,shop,webform");
+            runner.setProperty("last_name", "source_priority:crm,shop,webform");
+            runner.setProperty("city", MergeRule.LATEST.getValue());
+            runner.setProperty("created_at", MergeRule.MIN.getValue());
+            runner.setProperty("loyalty_points", MergeRule.MAX.getValue());
+            runner.setProperty("order_count", MergeRule.MAX.getValue());
+            runner.setProperty("tags", MergeRule.UNION.getValue());
+            runner.setProperty("consent_status", MergeRule.CONSENT.getValue());
+        }, "Record Reader", "Record Writer", List.of("success"));
     }
 }

@@ -4,6 +4,11 @@ import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.sun.net.httpserver.HttpServer;
+import io.datasync.nifi.processors.IncrementalApiFetch;
+import org.apache.nifi.components.state.Scope;
+import org.apache.nifi.util.MockFlowFile;
+import org.apache.nifi.util.TestRunner;
+import org.apache.nifi.util.TestRunners;
 
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -79,6 +84,7 @@ final class HttpFetchBenchmark {
 
         final List<FetchContestant> contestants = new ArrayList<>();
         contestants.add(new PlainLoop());
+        contestants.add(new IncrementalApiFetchContestant(pages, pageSize));
         final Map<String, List<Double>> rates = new LinkedHashMap<>();
         final Map<String, List<Double>> ratios = new LinkedHashMap<>();
         contestants.forEach(c -> rates.put(c.name(), new ArrayList<>()));
@@ -187,6 +193,66 @@ final class HttpFetchBenchmark {
             // Every run starts from the beginning, as the processor's runs do after their state is cleared.
             watermark = Instant.EPOCH;
             return records;
+        }
+    }
+
+    /**
+     * IncrementalApiFetch in nifi-mock over the same pages: next-URL pagination, ISO-8601 watermark
+     * on /updated_at sent as updated_since, all pages in one trigger. State is cleared after each
+     * round so every round is a full sync, like the plain loop's.
+     */
+    static final class IncrementalApiFetchContestant implements FetchContestant {
+        private final TestRunner runner;
+        private final java.util.Set<org.apache.nifi.util.MockProcessSession> createdSessions;
+        private final int pages;
+        private boolean scheduled;
+
+        IncrementalApiFetchContestant(final int pages, final int pageSize) {
+            this.pages = pages;
+            this.runner = TestRunners.newTestRunner(IncrementalApiFetch.class);
+            runner.setProperty(IncrementalApiFetch.RECORDS_POINTER, "/data");
+            runner.setProperty(IncrementalApiFetch.RECORD_KEY_POINTER, "/id");
+            runner.setProperty(IncrementalApiFetch.WATERMARK_POINTER, "/updated_at");
+            runner.setProperty(IncrementalApiFetch.WATERMARK_TYPE, IncrementalApiFetch.WatermarkType.ISO_8601);
+            runner.setProperty(IncrementalApiFetch.WATERMARK_PARAMETER, "updated_since");
+            runner.setProperty(IncrementalApiFetch.PAGINATION_STRATEGY, IncrementalApiFetch.PaginationStrategy.NEXT_URL);
+            runner.setProperty(IncrementalApiFetch.NEXT_URL_POINTER, "/next");
+            runner.setProperty(IncrementalApiFetch.PAGE_SIZE, Integer.toString(pageSize));
+            runner.setProperty(IncrementalApiFetch.MAX_PAGES_PER_TRIGGER, Integer.toString(pages));
+            this.createdSessions = ContestantRunner.createdSessions(runner);
+        }
+
+        @Override
+        public String name() {
+            return "IncrementalApiFetch";
+        }
+
+        @Override
+        public long fetchAll(final String firstPageUrl) throws Exception {
+            runner.setProperty(IncrementalApiFetch.ENDPOINT_URL, firstPageUrl);
+            runner.getStateManager().clear(Scope.CLUSTER);
+            runner.run(1, false, !scheduled);
+            scheduled = true;
+            long records = 0;
+            final java.util.List<MockFlowFile> out = runner.getFlowFilesForRelationship(IncrementalApiFetch.REL_SUCCESS);
+            for (final MockFlowFile flowFile : out) {
+                records += Long.parseLong(flowFile.getAttribute("record.count"));
+            }
+            if (out.size() != pages) {
+                throw new IllegalStateException("IncrementalApiFetch wrote " + out.size() + " FlowFiles for " + pages + " pages");
+            }
+            runner.clearTransferState();
+            runner.clearProvenanceEvents();
+            createdSessions.clear();
+            return records;
+        }
+
+        @Override
+        public void close() {
+            if (scheduled) {
+                runner.stop();
+            }
+            runner.shutdown();
         }
     }
 }
