@@ -52,6 +52,13 @@ public final class JfrTopFrames {
         System.out.println("Samples in onTrigger: " + samples + (stackDepthNote()));
         print("Self (top of stack)", self, samples, top);
         print("Inclusive (anywhere on the stack), excluding the harness and nifi-mock", filterHarness(inclusive), samples, top);
+        final Map<String, Integer> bundle = new HashMap<>();
+        inclusive.forEach((name, count) -> {
+            if (name.startsWith("io.datasync.nifi.") && !name.startsWith("io.datasync.nifi.benchmarks.")) {
+                bundle.put(name, count);
+            }
+        });
+        print("Inclusive, the bundle's own methods", bundle, samples, top);
     }
 
     /** TestRunner runs onTrigger on a pool thread; only those samples are the processor's work. */
