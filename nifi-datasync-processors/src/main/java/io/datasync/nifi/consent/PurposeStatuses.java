@@ -3,7 +3,7 @@ package io.datasync.nifi.consent;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-
+import io.datasync.nifi.common.Timestamps;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collection;
@@ -156,7 +156,7 @@ public final class PurposeStatuses {
         if (purposeObject != null) {
             // a per-purpose object carries its own status and, if present, its own date
             statusValue = purposeObject.get(statusField);
-            final Instant own = ConsentTimestamps.parse(purposeObject.get(timestampField));
+            final Instant own = Timestamps.toInstantOrNull(purposeObject.get(timestampField));
             if (own != null) {
                 purposeTimestamp = own;
             }

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonToken;
+import io.datasync.nifi.common.Timestamps;
 import java.io.IOException;
 import java.io.StringWriter;
 import java.time.Instant;
@@ -77,7 +78,7 @@ public final class Lineage {
                     if ("source".equals(name) && value == JsonToken.VALUE_STRING) {
                         source = parser.getText();
                     } else if ("timestamp".equals(name) && value == JsonToken.VALUE_STRING) {
-                        timestamp = TimestampParser.toEpochMillis(parser.getText());
+                        timestamp = Timestamps.toEpochMillis(parser.getText());
                     } else if (value.isStructStart()) {
                         parser.skipChildren();
                     }

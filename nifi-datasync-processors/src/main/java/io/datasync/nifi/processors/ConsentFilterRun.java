@@ -1,15 +1,26 @@
 package io.datasync.nifi.processors;
 
+import io.datasync.nifi.common.Timestamps;
 import io.datasync.nifi.consent.Anonymizer;
 import io.datasync.nifi.consent.ConsentDecision;
 import io.datasync.nifi.consent.ConsentEvidence;
 import io.datasync.nifi.consent.ConsentSource;
 import io.datasync.nifi.consent.ConsentStatus;
-import io.datasync.nifi.consent.ConsentTimestamps;
 import io.datasync.nifi.consent.JurisdictionPolicy;
 import io.datasync.nifi.consent.ReasonCode;
 import io.datasync.nifi.consent.UsPrivacyString;
 import io.datasync.nifi.processors.ConsentFilter.DisallowedAction;
+import java.io.IOException;
+import java.io.InputStream;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
 import org.apache.nifi.flowfile.FlowFile;
 import org.apache.nifi.flowfile.attributes.CoreAttributes;
 import org.apache.nifi.logging.ComponentLog;
@@ -26,18 +37,6 @@ import org.apache.nifi.serialization.record.Record;
 import org.apache.nifi.serialization.record.RecordField;
 import org.apache.nifi.serialization.record.RecordFieldType;
 import org.apache.nifi.serialization.record.RecordSchema;
-
-import java.io.IOException;
-import java.io.InputStream;
-import java.time.Instant;
-import java.util.ArrayList;
-import java.util.HashMap;
-import java.util.HashSet;
-import java.util.LinkedHashMap;
-import java.util.List;
-import java.util.Map;
-import java.util.Optional;
-import java.util.Set;
 
 import static io.datasync.nifi.processors.ConsentFilter.ATTR_ALLOWED_COUNT;
 import static io.datasync.nifi.processors.ConsentFilter.ATTR_ANONYMIZED_COUNT;
@@ -194,7 +193,7 @@ final class ConsentFilterRun {
     private void gatherRecordEvidence(final Record record) {
         evidence.clear();
         final Instant recordTimestamp = settings.consentTimestampPath == null ? null
-                : ConsentTimestamps.parse(firstValue(record, settings.consentTimestampPath));
+                : Timestamps.toInstantOrNull(firstValue(record, settings.consentTimestampPath));
         if (settings.consentStatusPath != null) {
             try {
                 settings.recordPurposeStatuses.addEvidence(firstValue(record, settings.consentStatusPath), settings.purposes,
@@ -249,7 +248,7 @@ final class ConsentFilterRun {
         final List<ConsentEvidence> found = new ArrayList<>(2);
         if (stored.isPresent()) {
             final Record row = stored.get();
-            final Instant updatedAt = ConsentTimestamps.parse(row.getValue(settings.storeTimestampField));
+            final Instant updatedAt = Timestamps.toInstantOrNull(row.getValue(settings.storeTimestampField));
             final ConsentStatus status = ConsentStatus.parse(row.getValue(settings.storeStatusField));
             if (status.isEvidence()) {
                 found.add(new ConsentEvidence(ConsentSource.STORE, null, status, updatedAt));

