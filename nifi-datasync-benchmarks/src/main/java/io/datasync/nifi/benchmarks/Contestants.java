@@ -1,6 +1,7 @@
 package io.datasync.nifi.benchmarks;
 
 import io.datasync.nifi.processors.ConsentFilter;
+import io.datasync.nifi.processors.CustomerDedup;
 import io.datasync.nifi.processors.MergeRule;
 import io.datasync.nifi.processors.ProfileMerge;
 import org.apache.nifi.processors.standard.ConvertRecord;
@@ -21,6 +22,8 @@ final class Contestants {
     static final String STOCK_DEDUP = "DeduplicateRecord email";
     static final String CONSENT_FILTER = "ConsentFilter (record fields)";
     static final String PROFILE_MERGE = "ProfileMerge (10 fields, 3 sources)";
+    static final String CUSTOMER_DEDUP = "CustomerDedup (email, annotate)";
+    static final String CUSTOMER_DEDUP_ONE_PASS = "CustomerDedup (email, annotate, one pass)";
 
     /** Relationship QueryRecord routes the consented records to (a dynamic property's name). */
     static final String CONSENTED = "consented";
@@ -49,6 +52,8 @@ final class Contestants {
         all.add(stockConsent());
         all.add(stockDedup());
         all.add(consentFilter());
+        all.add(customerDedup(CUSTOMER_DEDUP, null));
+        all.add(customerDedup(CUSTOMER_DEDUP_ONE_PASS, "1000000"));
         all.add(profileMerge());
         return all;
     }
@@ -74,6 +79,9 @@ final class Contestants {
                 new Comparison(STOCK_DEDUP, FLOOR, Double.NaN),
                 new Comparison(CONSENT_FILTER, FLOOR, 0.85),
                 new Comparison(CONSENT_FILTER, STOCK_CONSENT, Double.NaN),
+                new Comparison(CUSTOMER_DEDUP, STOCK_DEDUP, 1.0),
+                new Comparison(CUSTOMER_DEDUP_ONE_PASS, STOCK_DEDUP, 1.0),
+                new Comparison(CUSTOMER_DEDUP, FLOOR, Double.NaN),
                 new Comparison(PROFILE_MERGE, FLOOR, 0.5));
     }
 
@@ -126,6 +134,23 @@ final class Contestants {
             runner.setProperty("order_count", MergeRule.MAX.getValue());
             runner.setProperty("tags", MergeRule.UNION.getValue());
             runner.setProperty("consent_status", MergeRule.CONSENT.getValue());
+        }, "Record Reader", "Record Writer", List.of("success"));
+    }
+
+    /**
+     * One match rule on the email, normalised as an email (trim, case, Gmail dots and +tags), annotate
+     * mode, no cache: identity within the FlowFile. With {@code recordsHeldInMemory} null the
+     * processor's default applies (FlowFiles above 10,000 records are read twice, keeping only key
+     * hashes); a larger value keeps the parsed records and reads once.
+     */
+    static RecordContestant customerDedup(final String name, final String recordsHeldInMemory) {
+        return new RecordContestant(name, CustomerDedup::new, runner -> {
+            runner.setProperty("email", "/email");
+            runner.setProperty("Email Record Paths", "/email");
+            runner.setProperty("Output Mode", "ANNOTATE");
+            if (recordsHeldInMemory != null) {
+                runner.setProperty("Records Held in Memory", recordsHeldInMemory);
+            }
         }, "Record Reader", "Record Writer", List.of("success"));
     }
 }

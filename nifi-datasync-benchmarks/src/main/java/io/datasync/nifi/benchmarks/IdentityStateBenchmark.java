@@ -1,5 +1,6 @@
 package io.datasync.nifi.benchmarks;
 
+import io.datasync.nifi.processors.CustomerDedup;
 import org.apache.nifi.processors.standard.DeduplicateRecord;
 
 import java.util.ArrayList;
@@ -38,6 +39,13 @@ final class IdentityStateBenchmark {
             runner.setProperty("email", "/email");
         }, "record-reader", "record-writer", List.of("non-duplicate", "duplicate")),
                 "stock: remembers that a raw email was seen (SHA-256 of the key); no customer id"));
+        all.add(new CacheContestant(new RecordContestant("CustomerDedup (email, annotate, cache)", CustomerDedup::new, runner -> {
+            runner.setProperty("email", "/email");
+            runner.setProperty("Email Record Paths", "/email");
+            runner.setProperty("Output Mode", "ANNOTATE");
+            runner.setProperty("Distributed Map Cache Client", CACHE_ID);
+        }, "Record Reader", "Record Writer", List.of("success")),
+                "ours: normalised email key hash -> stable customer id, written with put-if-absent"));
         return all;
     }
 
