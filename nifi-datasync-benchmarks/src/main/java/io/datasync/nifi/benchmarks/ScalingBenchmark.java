@@ -94,9 +94,9 @@ final class ScalingBenchmark {
                 + "nifi-mock's in-memory content (column 'output' = bytes serialised), so the peak is what the processor and the stock "
                 + "reader/writer hold; 'excess over floor' subtracts the floor's per-record figure at the same size, i.e. what the "
                 + "processor itself holds beyond reading and writing. Retained = live heap after the run with its output released, minus "
-                + "the live heap before the input was enqueued: state kept between FlowFiles. Caveat: for processors that rewrite the "
-                + "incoming FlowFile (ConvertRecord) or query it (QueryRecord), nifi-mock's runner itself keeps about one input's worth "
-                + "reachable until the runner is dropped (checked by dropping it); compare a contestant's figure with those.");
+                + "the live heap before the input was enqueued: state kept between FlowFiles. Caveat: a figure equal to the input's size at "
+                + "every size (seen with the stock QueryRecord) is nifi-mock keeping the consumed input content reachable, not "
+                + "processor state; compare a contestant's figure with the stock ones.");
         md.table("contestant", "records", "records/s (wall)", "peak above input (MB)", "bytes/record", "excess over floor (bytes/record)",
                 "output (MB)", "retained after run (MB)");
         final Map<Integer, Double> floorPerRecord = new LinkedHashMap<>();
