@@ -87,6 +87,34 @@ public final class PostgresPeer implements AutoCloseable {
             );
             """;
 
+    /**
+     * What the templates read and write beyond the base schema (added after it, so the base tables keep their shape):
+     * <ul>
+     *   <li>{@code customer_profiles.merge_lineage}: ProfileMerge's lineage (per field: the source and time of the
+     *       surviving value), so later merges rank stored values by their own age, not by the row's updated_at.</li>
+     *   <li>{@code consent_lookup}: the consent rows of one subject folded into one row, the shape ConsentFilter's
+     *       docs describe, for the stock DatabaseRecordLookupService (one row per key): {@code subject_key},
+     *       {@code updated_at} (newest decision) and {@code purposes} (JSON text: purpose to status and updated_at).</li>
+     *   <li>{@code customer_profiles_lookup}: the stored profile as ProfileMerge takes it back, keyed by customer_id:
+     *       the {@code |}-joined lists as text arrays (so the {@code union} rule adds elements instead of nesting
+     *       the joined text) and the amount as double precision (the type JSON records carry).</li>
+     * </ul>
+     */
+    public static final String TEMPLATE_SCHEMA = """
+            ALTER TABLE customer_profiles ADD COLUMN merge_lineage TEXT;
+            CREATE VIEW consent_lookup AS
+                SELECT subject_key,
+                       max(updated_at) AS updated_at,
+                       jsonb_object_agg(purpose, jsonb_build_object('status', status, 'updated_at', updated_at))::text AS purposes
+                FROM consent
+                GROUP BY subject_key;
+            CREATE VIEW customer_profiles_lookup AS
+                SELECT customer_id, subject_key, email, phone, first_name, last_name, city, country,
+                       string_to_array(tags, '|') AS tags, last_order_at, lifetime_value::double precision AS lifetime_value,
+                       consent_email, string_to_array(source_ids, '|') AS source_ids, updated_at, merge_lineage
+                FROM customer_profiles;
+            """;
+
     private final EmbeddedPostgres postgres;
     private final int port;
 
@@ -107,6 +135,7 @@ public final class PostgresPeer implements AutoCloseable {
                     .start();
             final PostgresPeer peer = new PostgresPeer(postgres, port);
             peer.execute(SCHEMA);
+            peer.execute(TEMPLATE_SCHEMA);
             return peer;
         } catch (final IOException e) {
             throw new UncheckedIOException("Could not start embedded PostgreSQL", e);
