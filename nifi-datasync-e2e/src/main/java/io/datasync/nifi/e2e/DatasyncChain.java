@@ -183,6 +183,7 @@ public final class DatasyncChain {
         // The serialised merge-and-store group.
         final String mergeGroup = client.createProcessGroup(groupId, "Merge and store profiles");
         client.moveComponent("process-groups", mergeGroup, x, y + 500);
+        client.bindParameterContext(mergeGroup, client.parameterContextId(groupId));
         client.setFlowFileConcurrency(mergeGroup, "SINGLE_FLOWFILE_PER_NODE", "STREAM_WHEN_AVAILABLE");
         final String in = client.createInputPort(mergeGroup, "records of identified customers");
         final String failed = client.createOutputPort(mergeGroup, "failed");

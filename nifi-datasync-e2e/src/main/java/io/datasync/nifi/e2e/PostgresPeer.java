@@ -95,9 +95,12 @@ public final class PostgresPeer implements AutoCloseable {
      *   <li>{@code consent_lookup}: the consent rows of one subject folded into one row, the shape ConsentFilter's
      *       docs describe, for the stock DatabaseRecordLookupService (one row per key): {@code subject_key},
      *       {@code updated_at} (newest decision) and {@code purposes} (JSON text: purpose to status and updated_at).</li>
-     *   <li>{@code customer_profiles_lookup}: the stored profile as ProfileMerge takes it back, keyed by customer_id:
-     *       the {@code |}-joined lists as text arrays (so the {@code union} rule adds elements instead of nesting
-     *       the joined text) and the amount as double precision (the type JSON records carry).</li>
+     *   <li>{@code customer_profiles_lookup}: the stored profile as ProfileMerge takes it back, keyed by customer_id,
+     *       the amount as double precision (the type JSON records carry). Without the {@code |}-joined lists: NiFi
+     *       2.3.0's DatabaseRecordLookupService fails on array columns (ResultSetRecordSet needs a reader schema for
+     *       them and gets none), and joined text would enter the {@code union} rule as one element.</li>
+     *   <li>a trigger that, when a row is updated, unions its stored lists ({@code tags}, {@code source_ids}) with
+     *       the new ones (sorted, without duplicates), so a list only grows, whatever order updates arrive in.</li>
      * </ul>
      */
     public static final String TEMPLATE_SCHEMA = """
@@ -109,10 +112,23 @@ public final class PostgresPeer implements AutoCloseable {
                 FROM consent
                 GROUP BY subject_key;
             CREATE VIEW customer_profiles_lookup AS
-                SELECT customer_id, subject_key, email, phone, first_name, last_name, city, country,
-                       string_to_array(tags, '|') AS tags, last_order_at, lifetime_value::double precision AS lifetime_value,
-                       consent_email, string_to_array(source_ids, '|') AS source_ids, updated_at, merge_lineage
+                SELECT customer_id, subject_key, email, phone, first_name, last_name, city, country, last_order_at,
+                       lifetime_value::double precision AS lifetime_value, consent_email, updated_at, merge_lineage
                 FROM customer_profiles;
+            CREATE FUNCTION union_joined(a TEXT, b TEXT) RETURNS TEXT LANGUAGE sql IMMUTABLE AS $$
+                SELECT NULLIF(string_agg(DISTINCT element, '|' ORDER BY element), '')
+                FROM unnest(string_to_array(coalesce(a, ''), '|') || string_to_array(coalesce(b, ''), '|')) AS element
+                WHERE element <> ''
+            $$;
+            CREATE FUNCTION customer_profiles_union_lists() RETURNS trigger LANGUAGE plpgsql AS $$
+            BEGIN
+                NEW.tags := union_joined(OLD.tags, NEW.tags);
+                NEW.source_ids := union_joined(OLD.source_ids, NEW.source_ids);
+                RETURN NEW;
+            END
+            $$;
+            CREATE TRIGGER customer_profiles_union_lists BEFORE UPDATE ON customer_profiles
+                FOR EACH ROW EXECUTE FUNCTION customer_profiles_union_lists();
             """;
 
     private final EmbeddedPostgres postgres;
