@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Screenshots of the template flows in the real NiFi UI, for docs/images/.
 # Runs ./demo.sh (which builds, starts NiFi and the local peers, imports and runs both templates), waits for its
-# summary, takes one headless-Chromium screenshot per imported group, then stops the demo with Ctrl-C (SIGINT).
+# summary, takes one headless-Chromium screenshot per imported group, then stops the demo (SIGTERM: a background
+# job of a non-interactive shell ignores SIGINT; the demo's shutdown hook runs on either).
 # Needs chromium (Debian: apt-get install -y chromium). Extra Maven arguments: MAVEN_ARGS (e.g. -o).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -19,7 +20,7 @@ LOG="$(mktemp)"
 DEMO_PID=$!
 stop_demo() {
     if kill -0 "$DEMO_PID" 2>/dev/null; then
-        kill -INT "$DEMO_PID" 2>/dev/null || true
+        kill -TERM "$DEMO_PID" 2>/dev/null || true
         for _ in $(seq 1 90); do
             kill -0 "$DEMO_PID" 2>/dev/null || break
             sleep 1
