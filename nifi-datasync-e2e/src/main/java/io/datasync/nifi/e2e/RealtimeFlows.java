@@ -142,17 +142,44 @@ public final class RealtimeFlows {
         final String root = client.rootGroupId();
         final Map<String, byte[]> definitions = new LinkedHashMap<>();
         final String webhook = buildWebhookRealtime(client, root, defaultParameters(WEBHOOK_REALTIME));
-        definitions.put(WEBHOOK_REALTIME, pretty(client, client.downloadFlowDefinition(webhook)));
+        definitions.put(WEBHOOK_REALTIME, laidOut(client, client.downloadFlowDefinition(webhook), WEBHOOK_LAYOUT));
         final String consent = buildConsentSync(client, root, defaultParameters(CONSENT_SYNC));
-        definitions.put(CONSENT_SYNC, pretty(client, client.downloadFlowDefinition(consent)));
+        definitions.put(CONSENT_SYNC, laidOut(client, client.downloadFlowDefinition(consent), CONSENT_LAYOUT));
         return definitions;
     }
 
-    private static byte[] pretty(final NiFiRestClient client, final byte[] json) {
+    /** Canvas positions (x, y) by processor name, so the imported flow reads top to bottom; the failure funnel last. */
+    private static final Map<String, double[]> WEBHOOK_LAYOUT = Map.ofEntries(
+            Map.entry(RECEIVE, new double[] {0, 0}), Map.entry(VERIFY, new double[] {0, 250}),
+            Map.entry("Answer sender", new double[] {600, 250}), Map.entry("Add subject key and customer id", new double[] {0, 500}),
+            Map.entry("Check consent", new double[] {0, 750}), Map.entry("Link identities", new double[] {0, 1000}),
+            Map.entry(PROFILE_MERGE, new double[] {0, 1250}), Map.entry("Re-check consent before write", new double[] {0, 1500}),
+            Map.entry(UPSERT_PROFILE, new double[] {0, 1750}), Map.entry("Re-check consent after write", new double[] {0, 2000}),
+            Map.entry("Choose withdrawal action", new double[] {0, 2250}), Map.entry("Anonymise stored profile", new double[] {-400, 2500}),
+            Map.entry("Delete stored profile", new double[] {400, 2500}), Map.entry("funnel", new double[] {900, 1250}));
+    private static final Map<String, double[]> CONSENT_LAYOUT = Map.ofEntries(
+            Map.entry(RECEIVE, new double[] {0, 0}), Map.entry(VERIFY, new double[] {0, 250}),
+            Map.entry("Answer sender", new double[] {600, 250}), Map.entry("Add subject key and customer id", new double[] {0, 500}),
+            Map.entry("Upsert consent", new double[] {0, 750}), Map.entry("Suppression rows of withdrawals", new double[] {600, 1000}),
+            Map.entry("Upsert suppression", new double[] {600, 1250}), Map.entry("Choose withdrawal action", new double[] {0, 1000}),
+            Map.entry("Anonymise stored profile", new double[] {-400, 1250}), Map.entry("Delete stored profile", new double[] {0, 1500}),
+            Map.entry("funnel", new double[] {1200, 750}));
+
+    private static byte[] laidOut(final NiFiRestClient client, final byte[] json, final Map<String, double[]> layout) {
         try {
-            return client.mapper().writerWithDefaultPrettyPrinter().writeValueAsBytes(client.mapper().readTree(json));
+            final com.fasterxml.jackson.databind.JsonNode definition = client.mapper().readTree(json);
+            final com.fasterxml.jackson.databind.JsonNode contents = definition.path("flowContents");
+            contents.path("processors").forEach(processor -> place(processor, layout.get(processor.path("name").asText())));
+            contents.path("funnels").forEach(funnel -> place(funnel, layout.get("funnel")));
+            return client.mapper().writerWithDefaultPrettyPrinter().writeValueAsBytes(definition);
         } catch (final java.io.IOException e) {
             throw new java.io.UncheckedIOException(e);
+        }
+    }
+
+    private static void place(final com.fasterxml.jackson.databind.JsonNode component, final double[] position) {
+        if (position != null) {
+            ((com.fasterxml.jackson.databind.node.ObjectNode) component.path("position")).put("x", position[0]).put("y", position[1]);
         }
     }
 
@@ -232,7 +259,7 @@ public final class RealtimeFlows {
                 "Consent Lookup Service", lookup,
                 "Default Policy", "REQUIRE_CONSENT",
                 "Disallowed Record Action", disallowedAction), null,
-                "DROP".equals(disallowedAction) ? Set.of("excluded", "anonymized", "suppression") : Set.of("anonymized", "suppression"));
+                "DROP".equals(disallowedAction) ? Set.of("excluded", "anonymized", "suppression") : Set.of("success", "anonymized", "suppression"));
         client.connect(common.groupId, id, id, Set.of("retry"));
         client.connect(common.groupId, id, "PROCESSOR", common.failures, "FUNNEL", Set.of("failure"));
         return id;
