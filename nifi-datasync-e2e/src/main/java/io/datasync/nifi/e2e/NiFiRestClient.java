@@ -186,15 +186,12 @@ public final class NiFiRestClient {
         }
     }
 
-    /** FlowFiles queued in the connections that lead into the given component of the group (and below). */
+    /** FlowFiles queued in the connections of the group that lead into the given component. */
     public int flowFilesQueuedInto(final String groupId, final String destinationId) {
         int queued = 0;
-        for (final JsonNode array : groupStatus(groupId).findValues("connectionStatusSnapshots")) {
-            for (final JsonNode entry : array) {
-                final JsonNode connection = entry.path("connectionStatusSnapshot");
-                if (destinationId.equals(connection.path("destinationId").asText())) {
-                    queued += connection.path("flowFilesQueued").asInt();
-                }
+        for (final JsonNode connection : get("/process-groups/" + groupId + "/connections").path("connections")) {
+            if (destinationId.equals(connection.path("component").path("destination").path("id").asText())) {
+                queued += connection.path("status").path("aggregateSnapshot").path("flowFilesQueued").asInt();
             }
         }
         return queued;
