@@ -64,6 +64,8 @@ public final class RealtimeFlows {
         if (CONSENT_SYNC.equals(flow)) {
             values.put("db.suppression.table", "suppression");
         } else {
+            values.put("db.consent.lookup.table", "consent_lookup");
+            values.put("db.profiles.lookup.table", "customer_profiles_lookup");
             values.put("consent.purpose", "email_marketing");
         }
         values.put("profile.withdrawal.action", "ANONYMISE");
@@ -75,9 +77,9 @@ public final class RealtimeFlows {
         final Common common = common(client, parentGroupId, WEBHOOK_REALTIME, parameters);
         final String groupId = common.groupId;
         final String consentLookup = client.createControllerService(groupId, "org.apache.nifi.lookup.db.DatabaseRecordLookupService",
-                "Consent lookup", lookupProperties(common.dbcp, "#{db.consent.table}", "subject_key"));
+                "Consent lookup", lookupProperties(common.dbcp, "#{db.consent.lookup.table}", "subject_key"));
         final String profileLookup = client.createControllerService(groupId, "org.apache.nifi.lookup.db.DatabaseRecordLookupService",
-                "Stored profile lookup", lookupProperties(common.dbcp, "#{db.profiles.table}", "customer_id"));
+                "Stored profile lookup", lookupProperties(common.dbcp, "#{db.profiles.lookup.table}", "customer_id"));
 
         final String consentBefore = consentFilter(client, common, consentLookup, "Check consent", "DROP");
         final String dedup = client.createProcessor(groupId, "io.datasync.nifi.processors.CustomerDedup", "Link identities", Map.of(
@@ -91,7 +93,8 @@ public final class RealtimeFlows {
                 "Customer Key Record Path", "/customer_id",
                 "Source Field", "source",
                 "Record Timestamp Field", "updated_at",
-                "Stored Profile Lookup Service", profileLookup), null, Set.of());
+                "Stored Profile Lookup Service", profileLookup,
+                "Lineage Field", "merge_lineage"), null, Set.of());
         final String consentBeforeWrite = consentFilter(client, common, consentLookup, "Re-check consent before write", "DROP");
         final String upsert = putDatabaseRecord(client, common, UPSERT_PROFILE, "UPSERT", "#{db.profiles.table}", "customer_id", Set.of());
         final String consentAfterWrite = consentFilter(client, common, consentLookup, "Re-check consent after write", "ROUTE_TO_EXCLUDED");
