@@ -36,6 +36,29 @@ public final class DatasyncChain {
     static final String RETRY_FLOW_FILE = "org.apache.nifi.processors.standard.RetryFlowFile";
     static final String TIMESTAMP_FORMAT = "yyyy-MM-dd'T'HH:mm:ssX";
 
+    /**
+     * The golden profile as ProfileMerge writes it: the profile table's columns, timestamps as ISO-8601 text (the
+     * form both the JSON records and the lookup view carry, so they never conflict), the lists as arrays.
+     */
+    static final String PROFILE_SCHEMA = """
+            {"type": "record", "name": "profile", "fields": [
+              {"name": "customer_id", "type": "string"},
+              {"name": "subject_key", "type": ["null", "string"]},
+              {"name": "email", "type": ["null", "string"]},
+              {"name": "phone", "type": ["null", "string"]},
+              {"name": "first_name", "type": ["null", "string"]},
+              {"name": "last_name", "type": ["null", "string"]},
+              {"name": "city", "type": ["null", "string"]},
+              {"name": "country", "type": ["null", "string"]},
+              {"name": "tags", "type": ["null", {"type": "array", "items": "string"}]},
+              {"name": "last_order_at", "type": ["null", "string"]},
+              {"name": "lifetime_value", "type": ["null", "double"]},
+              {"name": "consent_email", "type": ["null", "boolean"]},
+              {"name": "source_ids", "type": ["null", {"type": "array", "items": "string"}]},
+              {"name": "updated_at", "type": ["null", "string"]},
+              {"name": "merge_lineage", "type": ["null", "string"]}
+            ]}""";
+
     /** The ids of the shared services and of the chain's entry point. */
     public record Ids(String jsonReader, String jsonWriter, String dbcp, String consentLookup, String profileLookup, String cacheServer,
                       String cacheClient, String consentFilter, String customerDedup, String mergeGroup, String profileMerge,
@@ -88,9 +111,17 @@ public final class DatasyncChain {
     /** Creates the shared services of a template group (not yet enabled). */
     static Map<String, String> createServices(final NiFiRestClient client, final String groupId) {
         final Map<String, String> ids = new LinkedHashMap<>();
-        ids.put("jsonReader", client.createControllerService(groupId, JSON_READER, "JSON records", Map.of(
-                "Timestamp Format", TIMESTAMP_FORMAT)));
+        // No Timestamp Format: timestamps stay ISO-8601 text all along (the lookup views return the same text), so
+        // ProfileMerge never sees a timestamp typed differently by two sources; PutDatabaseRecord converts the text.
+        ids.put("jsonReader", client.createControllerService(groupId, JSON_READER, "JSON records", Map.of()));
         ids.put("jsonWriter", client.createControllerService(groupId, JSON_WRITER, "JSON records out", Map.of(
+                "Timestamp Format", TIMESTAMP_FORMAT)));
+        // ProfileMerge's output through an explicit schema: the union rule yields arrays for fields whose input type
+        // is text, and only a writer schema that says "array" writes them as arrays (see PROFILE_SCHEMA).
+        ids.put("profileWriter", client.createControllerService(groupId, JSON_WRITER, "Profile records out", Map.of(
+                "Schema Write Strategy", "no-schema",
+                "schema-access-strategy", "schema-text-property",
+                "schema-text", PROFILE_SCHEMA,
                 "Timestamp Format", TIMESTAMP_FORMAT)));
         ids.put("dbcp", client.createControllerService(groupId, "org.apache.nifi.dbcp.DBCPConnectionPool", "Profile database", Map.of(
                 "Database Connection URL", "#{db.url}",
@@ -194,7 +225,7 @@ public final class DatasyncChain {
 
         final Map<String, String> merge = new LinkedHashMap<>();
         merge.put("Record Reader", reader);
-        merge.put("Record Writer", writer);
+        merge.put("Record Writer", services.get("profileWriter"));
         merge.put("Customer Key Record Path", "/customer_id");
         merge.put("Source Field", "source");
         merge.put("Record Timestamp Field", "updated_at");

@@ -96,7 +96,8 @@ public final class PostgresPeer implements AutoCloseable {
      *       docs describe, for the stock DatabaseRecordLookupService (one row per key): {@code subject_key},
      *       {@code updated_at} (newest decision) and {@code purposes} (JSON text: purpose to status and updated_at).</li>
      *   <li>{@code customer_profiles_lookup}: the stored profile as ProfileMerge takes it back, keyed by customer_id,
-     *       the amount as double precision (the type JSON records carry). Without the {@code |}-joined lists: NiFi
+     *       in the types the JSON records carry: the amount as double precision, timestamps as ISO-8601 UTC text
+     *       (whole seconds), so stored and incoming values never conflict in type. Without the {@code |}-joined lists: NiFi
      *       2.3.0's DatabaseRecordLookupService fails on array columns (ResultSetRecordSet needs a reader schema for
      *       them and gets none), and joined text would enter the {@code union} rule as one element.</li>
      *   <li>a trigger that, when a row is updated, unions its stored lists ({@code tags}, {@code source_ids}) with
@@ -112,8 +113,10 @@ public final class PostgresPeer implements AutoCloseable {
                 FROM consent
                 GROUP BY subject_key;
             CREATE VIEW customer_profiles_lookup AS
-                SELECT customer_id, subject_key, email, phone, first_name, last_name, city, country, last_order_at,
-                       lifetime_value::double precision AS lifetime_value, consent_email, updated_at, merge_lineage
+                SELECT customer_id, subject_key, email, phone, first_name, last_name, city, country,
+                       to_char(last_order_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') AS last_order_at,
+                       lifetime_value::double precision AS lifetime_value, consent_email,
+                       to_char(updated_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') AS updated_at, merge_lineage
                 FROM customer_profiles;
             CREATE FUNCTION union_joined(a TEXT, b TEXT) RETURNS TEXT LANGUAGE sql IMMUTABLE AS $$
                 SELECT NULLIF(string_agg(DISTINCT element, '|' ORDER BY element), '')
