@@ -30,8 +30,6 @@ public final class RealtimeFlows {
     public static final String PROFILE_MERGE = "Merge golden profile";
     public static final String UPSERT_PROFILE = "Upsert customer profile";
 
-    static final String JSON_TIMESTAMP_FORMAT = "yyyy-MM-dd'T'HH:mm:ssX";
-
     /** Profile columns emptied by the anonymising action: everything that identifies or describes the person. */
     static final String ANONYMISE_QUERY = """
             SELECT customer_id, customer_id AS subject_key,
@@ -195,11 +193,11 @@ public final class RealtimeFlows {
         final String contextId = client.createParameterContext(name, parameters, SENSITIVE_PARAMETERS);
         client.bindParameterContext(groupId, contextId);
 
+        // Timestamps stay ISO-8601 text, the form the stored-profile view returns, so ProfileMerge sees one type per field;
+        // PostgreSQL parses the text into its timestamptz columns.
         final String reader = client.createControllerService(groupId, "org.apache.nifi.json.JsonTreeReader", "JSON reader", Map.of(
-                "schema-access-strategy", "infer-schema",
-                "Timestamp Format", JSON_TIMESTAMP_FORMAT));
-        final String writer = client.createControllerService(groupId, "org.apache.nifi.json.JsonRecordSetWriter", "JSON writer", Map.of(
-                "Timestamp Format", JSON_TIMESTAMP_FORMAT));
+                "schema-access-strategy", "infer-schema"));
+        final String writer = client.createControllerService(groupId, "org.apache.nifi.json.JsonRecordSetWriter", "JSON writer", Map.of());
         final String dbcp = client.createControllerService(groupId, "org.apache.nifi.dbcp.DBCPConnectionPool", "PostgreSQL", Map.of(
                 "Database Connection URL", "#{db.url}",
                 "Database Driver Class Name", "org.postgresql.Driver",
