@@ -185,7 +185,8 @@ public final class RealtimeFlows {
     }
 
     /** What both flows share: group, context, services, the HTTP front (receive, verify, answer) and the subject key step. */
-    private record Common(String groupId, String reader, String writer, String dbcp, String failures, String updateKeys) {
+    private record Common(String groupId, String reader, String writer, String databaseReader, String dbcp, String failures,
+                          String updateKeys) {
     }
 
     private static Common common(final NiFiRestClient client, final String parentGroupId, final String name, final Map<String, String> parameters) {
@@ -198,6 +199,12 @@ public final class RealtimeFlows {
         final String reader = client.createControllerService(groupId, "org.apache.nifi.json.JsonTreeReader", "JSON reader", Map.of(
                 "schema-access-strategy", "infer-schema"));
         final String writer = client.createControllerService(groupId, "org.apache.nifi.json.JsonRecordSetWriter", "JSON writer", Map.of());
+        // PutDatabaseRecord binds a text value as VARCHAR, which PostgreSQL refuses for a timestamptz column: the
+        // database writers read ISO-8601 text as timestamps.
+        final String databaseReader = client.createControllerService(groupId, "org.apache.nifi.json.JsonTreeReader",
+                "JSON reader for the database", Map.of(
+                        "schema-access-strategy", "infer-schema",
+                        "Timestamp Format", "yyyy-MM-dd'T'HH:mm:ssX"));
         final String dbcp = client.createControllerService(groupId, "org.apache.nifi.dbcp.DBCPConnectionPool", "PostgreSQL", Map.of(
                 "Database Connection URL", "#{db.url}",
                 "Database Driver Class Name", "org.postgresql.Driver",
@@ -238,7 +245,7 @@ public final class RealtimeFlows {
         client.connect(groupId, verify, updateKeys, Set.of("valid"));
         client.connect(groupId, answer, "PROCESSOR", failures, "FUNNEL", Set.of("failure"));
         client.connect(groupId, updateKeys, "PROCESSOR", failures, "FUNNEL", Set.of("failure"));
-        return new Common(groupId, reader, writer, dbcp, failures, updateKeys);
+        return new Common(groupId, reader, writer, databaseReader, dbcp, failures, updateKeys);
     }
 
     private static Map<String, String> lookupProperties(final String dbcp, final String table, final String keyColumn) {
@@ -269,7 +276,7 @@ public final class RealtimeFlows {
     private static String putDatabaseRecord(final NiFiRestClient client, final Common common, final String name, final String statementType,
                                             final String table, final String keys, final Set<String> autoTerminated) {
         final Map<String, String> properties = new LinkedHashMap<>();
-        properties.put("put-db-record-record-reader", common.reader);
+        properties.put("put-db-record-record-reader", common.databaseReader);
         properties.put("db-type", "PostgreSQL");
         properties.put("put-db-record-statement-type", statementType);
         properties.put("put-db-record-dcbp-service", common.dbcp);

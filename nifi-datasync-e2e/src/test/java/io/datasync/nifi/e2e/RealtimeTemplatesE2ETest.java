@@ -124,7 +124,8 @@ class RealtimeTemplatesE2ETest {
             final List<String> serviceTypes = new ArrayList<>();
             definition.path("flowContents").path("controllerServices").forEach(service -> serviceTypes.add(service.path("type").asText()));
             final List<String> expectedTypes = new ArrayList<>(List.of("org.apache.nifi.dbcp.DBCPConnectionPool",
-                    "org.apache.nifi.http.StandardHttpContextMap", "org.apache.nifi.json.JsonRecordSetWriter", "org.apache.nifi.json.JsonTreeReader"));
+                    "org.apache.nifi.http.StandardHttpContextMap", "org.apache.nifi.json.JsonRecordSetWriter", "org.apache.nifi.json.JsonTreeReader",
+                    "org.apache.nifi.json.JsonTreeReader"));
             if (RealtimeFlows.WEBHOOK_REALTIME.equals(flow)) {
                 expectedTypes.add("org.apache.nifi.lookup.db.DatabaseRecordLookupService");
                 expectedTypes.add("org.apache.nifi.lookup.db.DatabaseRecordLookupService");
