@@ -136,6 +136,67 @@ public final class NiFiRestClient {
         return id;
     }
 
+    /**
+     * Creates a processor with dynamic properties too (match rules, survivorship rules, queries): {@code properties}
+     * must be the component's own descriptors, {@code dynamicProperties} are set as given. Returns the processor id.
+     */
+    public String createProcessor(final String groupId, final String type, final String name, final Map<String, String> properties,
+                                  final Map<String, String> dynamicProperties, final String schedulingPeriod,
+                                  final Set<String> autoTerminatedRelationships) {
+        final String id = createProcessor(groupId, type, name, properties, schedulingPeriod, autoTerminatedRelationships);
+        if (!dynamicProperties.isEmpty()) {
+            final JsonNode current = get("/processors/" + id);
+            final ObjectNode body = mapper.createObjectNode();
+            body.set("revision", current.path("revision"));
+            final ObjectNode component = body.putObject("component");
+            component.put("id", id);
+            component.putObject("config").set("properties", mapper.valueToTree(dynamicProperties));
+            put("/processors/" + id, body);
+        }
+        return id;
+    }
+
+    /** The id of the processor with this name in the group (and below); fails when there is not exactly one. */
+    public String processorIdByName(final String groupId, final String name) {
+        final List<String> ids = new ArrayList<>();
+        for (final JsonNode processor : get("/process-groups/" + groupId + "/processors?includeDescendantGroups=true").path("processors")) {
+            if (name.equals(processor.path("component").path("name").asText())) {
+                ids.add(processor.path("id").asText());
+            }
+        }
+        if (ids.size() != 1) {
+            throw new IllegalArgumentException(ids.size() + " processors named '" + name + "' in group " + groupId);
+        }
+        return ids.get(0);
+    }
+
+    /** Starts or stops one processor ({@code RUNNING} or {@code STOPPED}); when stopping, waits (bounded) until no thread is active. */
+    public void setProcessorRunStatus(final String processorId, final String state, final Duration timeout) {
+        final JsonNode current = get("/processors/" + processorId);
+        final ObjectNode body = mapper.createObjectNode();
+        body.set("revision", current.path("revision"));
+        body.put("state", state);
+        put("/processors/" + processorId + "/run-status", body);
+        if ("STOPPED".equals(state)) {
+            waitUntil(timeout, () -> {
+                final JsonNode status = get("/processors/" + processorId).path("status");
+                return "Stopped".equals(status.path("runStatus").asText())
+                        && status.path("aggregateSnapshot").path("activeThreadCount").asInt() == 0;
+            }, "processor " + processorId + " stopped");
+        }
+    }
+
+    /** FlowFiles queued in the connections of the group that lead into the given component. */
+    public int flowFilesQueuedInto(final String groupId, final String destinationId) {
+        int queued = 0;
+        for (final JsonNode connection : get("/process-groups/" + groupId + "/connections").path("connections")) {
+            if (destinationId.equals(connection.path("component").path("destination").path("id").asText())) {
+                queued += connection.path("status").path("aggregateSnapshot").path("flowFilesQueued").asInt();
+            }
+        }
+        return queued;
+    }
+
     /** Creates a controller service in the group; returns its id. */
     public String createControllerService(final String groupId, final String type, final String name, final Map<String, String> properties) {
         final ObjectNode body = entity();

@@ -1,0 +1,318 @@
+package io.datasync.nifi.e2e;
+
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * Builds the two real-time templates through the REST API, as a data engineer would in the UI:
+ * <ul>
+ *   <li>{@value #WEBHOOK_REALTIME}: HandleHttpRequest -> VerifyWebhookSignature -> HandleHttpResponse (the sender is
+ *   answered 200/401 at once); valid events -> subject key -> ConsentFilter -> CustomerDedup -> ProfileMerge ->
+ *   ConsentFilter again -> PutDatabaseRecord UPSERT -> ConsentFilter a third time, whose excluded records are
+ *   anonymised or deleted (the check after the write closes the race with a withdrawal, see docs/realtime.md);</li>
+ *   <li>{@value #CONSENT_SYNC}: signed consent webhooks -> consent UPSERT; on a withdrawal, a suppression row and the
+ *   stored profile anonymised or deleted, after the consent row is committed.</li>
+ * </ul>
+ * Every host, port, table and credential is a parameter; secrets are sensitive parameters, which NiFi leaves out of a
+ * downloaded flow definition. {@link #exportTemplates} builds both with neutral defaults and writes the definitions
+ * that {@code templates/} holds.
+ */
+public final class RealtimeFlows {
+
+    public static final String WEBHOOK_REALTIME = "webhook-realtime";
+    public static final String CONSENT_SYNC = "consent-sync";
+    public static final Set<String> SENSITIVE_PARAMETERS = Set.of("webhook.secret", "db.password");
+
+    /** Processor names the tests address. */
+    public static final String RECEIVE = "Receive webhook";
+    public static final String VERIFY = "Verify signature";
+    public static final String PROFILE_MERGE = "Merge golden profile";
+    public static final String UPSERT_PROFILE = "Upsert customer profile";
+
+    /** Profile columns emptied by the anonymising action: everything that identifies or describes the person. */
+    static final String ANONYMISE_QUERY = """
+            SELECT customer_id, customer_id AS subject_key,
+                   CAST(NULL AS VARCHAR) AS email, CAST(NULL AS VARCHAR) AS phone,
+                   CAST(NULL AS VARCHAR) AS first_name, CAST(NULL AS VARCHAR) AS last_name,
+                   CAST(NULL AS VARCHAR) AS city, CAST(NULL AS VARCHAR) AS tags,
+                   CAST(NULL AS VARCHAR) AS source_ids, FALSE AS consent_email
+            FROM FLOWFILE
+            WHERE %s '#{profile.withdrawal.action}' = 'ANONYMISE'""";
+    static final String DELETE_QUERY = """
+            SELECT customer_id FROM FLOWFILE
+            WHERE %s '#{profile.withdrawal.action}' = 'DELETE'""";
+
+    private RealtimeFlows() {
+    }
+
+    /** Template defaults: no secrets, no local paths or ports of this machine. */
+    public static Map<String, String> defaultParameters(final String flow) {
+        final Map<String, String> values = new LinkedHashMap<>();
+        values.put("webhook.host", "127.0.0.1");
+        values.put("webhook.port", WEBHOOK_REALTIME.equals(flow) ? "8081" : "8082");
+        values.put("webhook.path", WEBHOOK_REALTIME.equals(flow) ? "/webhooks/customers" : "/webhooks/consent");
+        values.put("webhook.secret", "");
+        values.put("db.url", "jdbc:postgresql://db.example.internal:5432/datasync");
+        values.put("db.driver.location", "drivers/postgresql.jar");
+        values.put("db.user", "datasync");
+        values.put("db.password", "");
+        values.put("db.profiles.table", "customer_profiles");
+        values.put("db.consent.table", "consent");
+        if (CONSENT_SYNC.equals(flow)) {
+            values.put("db.suppression.table", "suppression");
+        } else {
+            values.put("db.consent.lookup.table", "consent_lookup");
+            values.put("db.profiles.lookup.table", "customer_profiles_lookup");
+            values.put("consent.purpose", "email_marketing");
+        }
+        values.put("profile.withdrawal.action", "ANONYMISE");
+        return values;
+    }
+
+    /** Builds the customer webhook flow in a new child group; returns the group id. */
+    public static String buildWebhookRealtime(final NiFiRestClient client, final String parentGroupId, final Map<String, String> parameters) {
+        final Common common = common(client, parentGroupId, WEBHOOK_REALTIME, parameters);
+        final String groupId = common.groupId;
+        final String consentLookup = client.createControllerService(groupId, "org.apache.nifi.lookup.db.DatabaseRecordLookupService",
+                "Consent lookup", lookupProperties(common.dbcp, "#{db.consent.lookup.table}", "subject_key"));
+        final String profileLookup = client.createControllerService(groupId, "org.apache.nifi.lookup.db.DatabaseRecordLookupService",
+                "Stored profile lookup", lookupProperties(common.dbcp, "#{db.profiles.lookup.table}", "customer_id"));
+
+        final String consentBefore = consentFilter(client, common, consentLookup, "Check consent", "DROP");
+        final String dedup = client.createProcessor(groupId, "io.datasync.nifi.processors.CustomerDedup", "Link identities", Map.of(
+                "Record Reader", common.reader,
+                "Record Writer", common.writer,
+                "Email Record Paths", "/email",
+                "Existing Customer ID Record Path", "/customer_id"), Map.of("email", "/email"), null, Set.of("merges"));
+        final String merge = client.createProcessor(groupId, "io.datasync.nifi.processors.ProfileMerge", PROFILE_MERGE, Map.of(
+                "Record Reader", common.reader,
+                "Record Writer", common.writer,
+                "Customer Key Record Path", "/customer_id",
+                "Source Field", "source",
+                "Record Timestamp Field", "updated_at",
+                "Stored Profile Lookup Service", profileLookup,
+                "Lineage Field", "merge_lineage"), null, Set.of());
+        final String consentBeforeWrite = consentFilter(client, common, consentLookup, "Re-check consent before write", "DROP");
+        final String upsert = putDatabaseRecord(client, common, UPSERT_PROFILE, "UPSERT", "#{db.profiles.table}", "customer_id", Set.of());
+        final String consentAfterWrite = consentFilter(client, common, consentLookup, "Re-check consent after write", "ROUTE_TO_EXCLUDED");
+
+        client.connect(groupId, common.updateKeys, consentBefore, Set.of("success"));
+        client.connect(groupId, consentBefore, dedup, Set.of("success"));
+        client.connect(groupId, dedup, merge, Set.of("success"));
+        client.connect(groupId, merge, consentBeforeWrite, Set.of("success"));
+        client.connect(groupId, consentBeforeWrite, upsert, Set.of("success"));
+        client.connect(groupId, upsert, consentAfterWrite, Set.of("success"));
+        client.connect(groupId, merge, merge, Set.of("retry"));
+        client.connect(groupId, dedup, "PROCESSOR", common.failures, "FUNNEL", Set.of("failure"));
+        client.connect(groupId, merge, "PROCESSOR", common.failures, "FUNNEL", Set.of("failure"));
+        client.connect(groupId, upsert, "PROCESSOR", common.failures, "FUNNEL", Set.of("failure", "retry"));
+        withdrawalActions(client, common, consentAfterWrite, Set.of("excluded"), "");
+        return groupId;
+    }
+
+    /** Builds the consent change flow in a new child group; returns the group id. */
+    public static String buildConsentSync(final NiFiRestClient client, final String parentGroupId, final Map<String, String> parameters) {
+        final Common common = common(client, parentGroupId, CONSENT_SYNC, parameters);
+        final String groupId = common.groupId;
+        final String upsertConsent = putDatabaseRecord(client, common, "Upsert consent", "UPSERT", "#{db.consent.table}",
+                "subject_key,purpose", Set.of());
+        final String upsertSuppression = putDatabaseRecord(client, common, "Upsert suppression", "UPSERT", "#{db.suppression.table}",
+                "subject_key", Set.of("success"));
+        client.connect(groupId, common.updateKeys, upsertConsent, Set.of("success"));
+        client.connect(groupId, upsertConsent, "PROCESSOR", common.failures, "FUNNEL", Set.of("failure", "retry"));
+        client.connect(groupId, upsertSuppression, "PROCESSOR", common.failures, "FUNNEL", Set.of("failure", "retry"));
+
+        // Runs only after the consent row is committed, so every ConsentFilter check that starts later sees the withdrawal.
+        final String suppressionRows = client.createProcessor(groupId, "org.apache.nifi.processors.standard.QueryRecord",
+                "Suppression rows of withdrawals", Map.of(
+                        "record-reader", common.reader,
+                        "record-writer", common.writer,
+                        "include-zero-record-flowfiles", "false"),
+                Map.of("suppression", "SELECT subject_key, 'consent_withdrawn' AS reason, updated_at AS decided_at FROM FLOWFILE "
+                        + "WHERE status = 'WITHDRAWN'"), null, Set.of("original"));
+        client.connect(groupId, upsertConsent, suppressionRows, Set.of("success"));
+        client.connect(groupId, suppressionRows, upsertSuppression, Set.of("suppression"));
+        client.connect(groupId, suppressionRows, "PROCESSOR", common.failures, "FUNNEL", Set.of("failure"));
+        withdrawalActions(client, common, upsertConsent, Set.of("success"), "status = 'WITHDRAWN' AND");
+        return groupId;
+    }
+
+    /** Builds both templates with neutral defaults in a running NiFi and returns their flow definitions (pretty JSON). */
+    public static Map<String, byte[]> exportTemplates(final NiFiRestClient client) {
+        final String root = client.rootGroupId();
+        final Map<String, byte[]> definitions = new LinkedHashMap<>();
+        final String webhook = buildWebhookRealtime(client, root, defaultParameters(WEBHOOK_REALTIME));
+        definitions.put(WEBHOOK_REALTIME, laidOut(client, client.downloadFlowDefinition(webhook), WEBHOOK_LAYOUT));
+        final String consent = buildConsentSync(client, root, defaultParameters(CONSENT_SYNC));
+        definitions.put(CONSENT_SYNC, laidOut(client, client.downloadFlowDefinition(consent), CONSENT_LAYOUT));
+        return definitions;
+    }
+
+    /** Canvas positions (x, y) by processor name, so the imported flow reads top to bottom; the failure funnel last. */
+    private static final Map<String, double[]> WEBHOOK_LAYOUT = Map.ofEntries(
+            Map.entry(RECEIVE, new double[] {0, 0}), Map.entry(VERIFY, new double[] {0, 250}),
+            Map.entry("Answer sender", new double[] {600, 250}), Map.entry("Add subject key and customer id", new double[] {0, 500}),
+            Map.entry("Check consent", new double[] {0, 750}), Map.entry("Link identities", new double[] {0, 1000}),
+            Map.entry(PROFILE_MERGE, new double[] {0, 1250}), Map.entry("Re-check consent before write", new double[] {0, 1500}),
+            Map.entry(UPSERT_PROFILE, new double[] {0, 1750}), Map.entry("Re-check consent after write", new double[] {0, 2000}),
+            Map.entry("Choose withdrawal action", new double[] {0, 2250}), Map.entry("Anonymise stored profile", new double[] {-400, 2500}),
+            Map.entry("Delete stored profile", new double[] {400, 2500}), Map.entry("funnel", new double[] {900, 1250}));
+    private static final Map<String, double[]> CONSENT_LAYOUT = Map.ofEntries(
+            Map.entry(RECEIVE, new double[] {0, 0}), Map.entry(VERIFY, new double[] {0, 250}),
+            Map.entry("Answer sender", new double[] {600, 250}), Map.entry("Add subject key and customer id", new double[] {0, 500}),
+            Map.entry("Upsert consent", new double[] {0, 750}), Map.entry("Suppression rows of withdrawals", new double[] {600, 1000}),
+            Map.entry("Upsert suppression", new double[] {600, 1250}), Map.entry("Choose withdrawal action", new double[] {0, 1000}),
+            Map.entry("Anonymise stored profile", new double[] {-400, 1250}), Map.entry("Delete stored profile", new double[] {0, 1500}),
+            Map.entry("funnel", new double[] {1200, 750}));
+
+    private static byte[] laidOut(final NiFiRestClient client, final byte[] json, final Map<String, double[]> layout) {
+        try {
+            final com.fasterxml.jackson.databind.JsonNode definition = client.mapper().readTree(json);
+            final com.fasterxml.jackson.databind.JsonNode contents = definition.path("flowContents");
+            contents.path("processors").forEach(processor -> place(processor, layout.get(processor.path("name").asText())));
+            contents.path("funnels").forEach(funnel -> place(funnel, layout.get("funnel")));
+            return client.mapper().writerWithDefaultPrettyPrinter().writeValueAsBytes(definition);
+        } catch (final java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
+
+    private static void place(final com.fasterxml.jackson.databind.JsonNode component, final double[] position) {
+        if (position != null) {
+            ((com.fasterxml.jackson.databind.node.ObjectNode) component.path("position")).put("x", position[0]).put("y", position[1]);
+        }
+    }
+
+    /** What both flows share: group, context, services, the HTTP front (receive, verify, answer) and the subject key step. */
+    private record Common(String groupId, String reader, String writer, String databaseReader, String dbcp, String failures,
+                          String updateKeys) {
+    }
+
+    private static Common common(final NiFiRestClient client, final String parentGroupId, final String name, final Map<String, String> parameters) {
+        final String groupId = client.createProcessGroup(parentGroupId, name);
+        final String contextId = client.createParameterContext(name, parameters, SENSITIVE_PARAMETERS);
+        client.bindParameterContext(groupId, contextId);
+
+        // Timestamps stay ISO-8601 text, the form the stored-profile view returns, so ProfileMerge sees one type per field;
+        // PostgreSQL parses the text into its timestamptz columns.
+        final String reader = client.createControllerService(groupId, "org.apache.nifi.json.JsonTreeReader", "JSON reader", Map.of(
+                "schema-access-strategy", "infer-schema"));
+        final String writer = client.createControllerService(groupId, "org.apache.nifi.json.JsonRecordSetWriter", "JSON writer", Map.of());
+        // PutDatabaseRecord binds a text value as VARCHAR, which PostgreSQL refuses for a timestamptz column: the
+        // database writers read ISO-8601 text as timestamps.
+        final String databaseReader = client.createControllerService(groupId, "org.apache.nifi.json.JsonTreeReader",
+                "JSON reader for the database", Map.of(
+                        "schema-access-strategy", "infer-schema",
+                        "Timestamp Format", "yyyy-MM-dd'T'HH:mm:ssX"));
+        final String dbcp = client.createControllerService(groupId, "org.apache.nifi.dbcp.DBCPConnectionPool", "PostgreSQL", Map.of(
+                "Database Connection URL", "#{db.url}",
+                "Database Driver Class Name", "org.postgresql.Driver",
+                "database-driver-locations", "#{db.driver.location}",
+                "Database User", "#{db.user}",
+                "Password", "#{db.password}",
+                "Max Total Connections", "8"));
+        final String contextMap = client.createControllerService(groupId, "org.apache.nifi.http.StandardHttpContextMap",
+                "HTTP context map", Map.of());
+
+        final String receive = client.createProcessor(groupId, "org.apache.nifi.processors.standard.HandleHttpRequest", RECEIVE, Map.of(
+                "Listening Port", "#{webhook.port}",
+                "Hostname", "#{webhook.host}",
+                "HTTP Context Map", contextMap,
+                "Allowed Paths", "#{webhook.path}",
+                "Allow GET", "false",
+                "Allow PUT", "false",
+                "Allow DELETE", "false",
+                "Allow HEAD", "false",
+                "Allow OPTIONS", "false"), null, Set.of());
+        final String verify = client.createProcessor(groupId, "io.datasync.nifi.processors.VerifyWebhookSignature", VERIFY, Map.of(
+                "Signature Scheme", "SHOPIFY",
+                "Secret", "#{webhook.secret}"), null, Set.of());
+        final String answer = client.createProcessor(groupId, "org.apache.nifi.processors.standard.HandleHttpResponse", "Answer sender", Map.of(
+                "HTTP Status Code", "${webhook.status.code}",
+                "HTTP Context Map", contextMap), null, Set.of("success"));
+        final String updateKeys = client.createProcessor(groupId, "org.apache.nifi.processors.standard.UpdateRecord",
+                "Add subject key and customer id", Map.of(
+                        "Record Reader", reader,
+                        "Record Writer", writer,
+                        "Replacement Value Strategy", "record-path-value"),
+                Map.of("/subject_key", "toLowerCase(trim(/email))",
+                        "/customer_id", "hash(toLowerCase(trim(/email)), 'SHA-256')"), null, Set.of());
+        final String failures = client.createFunnel(groupId);
+
+        client.connect(groupId, receive, verify, Set.of("success"));
+        client.connect(groupId, verify, answer, Set.of("valid", "invalid", "duplicate", "failure"));
+        client.connect(groupId, verify, updateKeys, Set.of("valid"));
+        client.connect(groupId, answer, "PROCESSOR", failures, "FUNNEL", Set.of("failure"));
+        client.connect(groupId, updateKeys, "PROCESSOR", failures, "FUNNEL", Set.of("failure"));
+        return new Common(groupId, reader, writer, databaseReader, dbcp, failures, updateKeys);
+    }
+
+    private static Map<String, String> lookupProperties(final String dbcp, final String table, final String keyColumn) {
+        return Map.of(
+                "dbrecord-lookup-dbcp-service", dbcp,
+                "dbrecord-lookup-table-name", table,
+                "dbrecord-lookup-key-column", keyColumn,
+                // A cache would keep serving a grant after its withdrawal, or a profile after its anonymisation.
+                "dbrecord-lookup-cache-size", "0");
+    }
+
+    private static String consentFilter(final NiFiRestClient client, final Common common, final String lookup, final String name,
+                                        final String disallowedAction) {
+        final String id = client.createProcessor(common.groupId, "io.datasync.nifi.processors.ConsentFilter", name, Map.of(
+                "Record Reader", common.reader,
+                "Record Writer", common.writer,
+                "Purposes", "#{consent.purpose}",
+                "Subject Key Record Path", "/subject_key",
+                "Consent Lookup Service", lookup,
+                "Default Policy", "REQUIRE_CONSENT",
+                "Disallowed Record Action", disallowedAction), null,
+                "DROP".equals(disallowedAction) ? Set.of("excluded", "anonymized", "suppression") : Set.of("success", "anonymized", "suppression"));
+        client.connect(common.groupId, id, id, Set.of("retry"));
+        client.connect(common.groupId, id, "PROCESSOR", common.failures, "FUNNEL", Set.of("failure"));
+        return id;
+    }
+
+    private static String putDatabaseRecord(final NiFiRestClient client, final Common common, final String name, final String statementType,
+                                            final String table, final String keys, final Set<String> autoTerminated) {
+        final Map<String, String> properties = new LinkedHashMap<>();
+        properties.put("put-db-record-record-reader", common.databaseReader);
+        properties.put("db-type", "PostgreSQL");
+        properties.put("put-db-record-statement-type", statementType);
+        properties.put("put-db-record-dcbp-service", common.dbcp);
+        properties.put("put-db-record-table-name", table);
+        if (keys != null) {
+            properties.put("put-db-record-update-keys", keys);
+        }
+        // Records carry routing fields (source, decision fields) that are not columns; columns they lack keep their value.
+        properties.put("put-db-record-unmatched-field-behavior", "Ignore Unmatched Fields");
+        properties.put("put-db-record-unmatched-column-behavior", "Ignore Unmatched Columns");
+        return client.createProcessor(common.groupId, "org.apache.nifi.processors.standard.PutDatabaseRecord", name, properties, null,
+                autoTerminated);
+    }
+
+    /**
+     * QueryRecord picks the action named by the parameter {@code profile.withdrawal.action} (ANONYMISE or DELETE) and
+     * PutDatabaseRecord applies it to the stored profile, keyed by customer id.
+     */
+    private static void withdrawalActions(final NiFiRestClient client, final Common common, final String sourceId,
+                                          final Set<String> relationships, final String condition) {
+        final String choose = client.createProcessor(common.groupId, "org.apache.nifi.processors.standard.QueryRecord",
+                "Choose withdrawal action", Map.of(
+                        "record-reader", common.reader,
+                        "record-writer", common.writer,
+                        "include-zero-record-flowfiles", "false"),
+                Map.of("anonymise", ANONYMISE_QUERY.formatted(condition), "delete", DELETE_QUERY.formatted(condition)),
+                null, Set.of("original"));
+        final String anonymise = putDatabaseRecord(client, common, "Anonymise stored profile", "UPDATE", "#{db.profiles.table}",
+                "customer_id", Set.of("success"));
+        final String delete = putDatabaseRecord(client, common, "Delete stored profile", "DELETE", "#{db.profiles.table}", null,
+                Set.of("success"));
+        client.connect(common.groupId, sourceId, choose, relationships);
+        client.connect(common.groupId, choose, anonymise, Set.of("anonymise"));
+        client.connect(common.groupId, choose, delete, Set.of("delete"));
+        client.connect(common.groupId, choose, "PROCESSOR", common.failures, "FUNNEL", Set.of("failure"));
+        client.connect(common.groupId, anonymise, "PROCESSOR", common.failures, "FUNNEL", Set.of("failure", "retry"));
+        client.connect(common.groupId, delete, "PROCESSOR", common.failures, "FUNNEL", Set.of("failure", "retry"));
+    }
+}

@@ -1,0 +1,463 @@
+package io.datasync.nifi.e2e;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
+
+import javax.crypto.Mac;
+import javax.crypto.spec.SecretKeySpec;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.GeneralSecurityException;
+import java.security.MessageDigest;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.HexFormat;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.UUID;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * The two real-time templates ({@code templates/webhook-realtime.json}, {@code templates/consent-sync.json}) imported
+ * into a real NiFi next to a real PostgreSQL, driven by Shopify-signed webhooks whose signatures this test computes from
+ * the scheme (Base64 HMAC-SHA256 of the raw body in {@code X-Shopify-Hmac-Sha256}).
+ */
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+class RealtimeTemplatesE2ETest {
+
+    private static final String NAME = RealtimeTemplatesE2ETest.class.getSimpleName();
+    private static final Duration LAND_TIMEOUT = Duration.ofSeconds(60);
+    private static final Duration QUIET_TIMEOUT = Duration.ofSeconds(90);
+    private static final String CUSTOMER_SECRET = "shop-secret-" + UUID.randomUUID();
+    private static final String CONSENT_SECRET = "consent-secret-" + UUID.randomUUID();
+    private static final String SIGNATURE_HEADER = "X-Shopify-Hmac-Sha256";
+
+    /** Every email this test sends, as written, for the log check. */
+    private static final List<String> EMAILS_SENT = new ArrayList<>();
+
+    private static long classStart;
+    private static PostgresPeer postgres;
+    private static NiFiInstance nifi;
+    private static NiFiRestClient client;
+    private static String webhookGroup;
+    private static String consentGroup;
+    private static int webhookPort;
+    private static int consentPort;
+    private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+
+    @BeforeAll
+    static void startEverything() throws IOException {
+        classStart = System.nanoTime();
+        nifi = NiFiInstance.create("realtime");
+        postgres = PostgresPeer.start(nifi.runDir().resolve("postgres-data"));
+        nifi.start();
+        client = new NiFiRestClient(nifi.apiUrl());
+        E2eMetrics.recordNiFi(NAME, nifi, "firstStart");
+
+        final String root = client.rootGroupId();
+        webhookGroup = client.uploadFlowDefinition(root, RealtimeFlows.WEBHOOK_REALTIME, Files.readAllBytes(template(RealtimeFlows.WEBHOOK_REALTIME)));
+        consentGroup = client.uploadFlowDefinition(root, RealtimeFlows.CONSENT_SYNC, Files.readAllBytes(template(RealtimeFlows.CONSENT_SYNC)));
+        webhookPort = NiFiInstance.freePort();
+        consentPort = NiFiInstance.freePort();
+        client.setParameters(webhookGroup, localParameters(webhookPort, CUSTOMER_SECRET), RealtimeFlows.SENSITIVE_PARAMETERS);
+        client.setParameters(consentGroup, localParameters(consentPort, CONSENT_SECRET), RealtimeFlows.SENSITIVE_PARAMETERS);
+        for (final String group : List.of(webhookGroup, consentGroup)) {
+            client.enableControllerServices(group, Duration.ofSeconds(60));
+            assertEquals(Map.of(), client.validationErrors(group), "the imported flow is valid once its parameters are set");
+            client.startProcessGroup(group);
+        }
+        // HandleHttpRequest starts its server asynchronously: wait until both ports answer (an unsigned request: 401).
+        NiFiRestClient.waitUntil(Duration.ofSeconds(60), () -> answers(webhookPort, "/webhooks/customers")
+                && answers(consentPort, "/webhooks/consent"), "both webhook listeners answering");
+    }
+
+    @AfterAll
+    static void stopEverything() {
+        try {
+            if (nifi != null) {
+                nifi.close();
+            }
+        } finally {
+            if (postgres != null) {
+                postgres.close();
+            }
+            E2eMetrics.record(NAME, "classSeconds", Long.toString(Duration.ofNanos(System.nanoTime() - classStart).toSeconds()));
+        }
+    }
+
+    @Test
+    @Order(1)
+    void templatesCarryNoSecretsLocalPortsOrPaths() throws IOException {
+        for (final String flow : List.of(RealtimeFlows.WEBHOOK_REALTIME, RealtimeFlows.CONSENT_SYNC)) {
+            final String json = Files.readString(template(flow));
+            assertFalse(json.contains(CUSTOMER_SECRET) || json.contains(CONSENT_SECRET));
+            assertFalse(json.contains("/work/") || json.contains("/tmp/") || json.contains("127.0.0.1:"), flow + " has a local path or address");
+            final JsonNode definition = client.mapper().readTree(json);
+            final JsonNode contexts = definition.path("parameterContexts");
+            assertEquals(1, contexts.size(), flow + " has one parameter context");
+            for (final JsonNode parameter : contexts.elements().next().path("parameters")) {
+                if (parameter.path("sensitive").asBoolean()) {
+                    assertTrue(parameter.path("value").isMissingNode() || parameter.path("value").isNull()
+                            || parameter.path("value").asText().isEmpty(), flow + ": sensitive parameter with a value");
+                }
+            }
+            assertEquals(0, definition.path("flowContents").path("processGroups").size(), flow + " is one flat group");
+            final List<String> serviceTypes = new ArrayList<>();
+            definition.path("flowContents").path("controllerServices").forEach(service -> serviceTypes.add(service.path("type").asText()));
+            final List<String> expectedTypes = new ArrayList<>(List.of("org.apache.nifi.dbcp.DBCPConnectionPool",
+                    "org.apache.nifi.http.StandardHttpContextMap", "org.apache.nifi.json.JsonRecordSetWriter", "org.apache.nifi.json.JsonTreeReader",
+                    "org.apache.nifi.json.JsonTreeReader"));
+            if (RealtimeFlows.WEBHOOK_REALTIME.equals(flow)) {
+                expectedTypes.add("org.apache.nifi.lookup.db.DatabaseRecordLookupService");
+                expectedTypes.add("org.apache.nifi.lookup.db.DatabaseRecordLookupService");
+            }
+            serviceTypes.sort(null);
+            expectedTypes.sort(null);
+            assertEquals(expectedTypes, serviceTypes, flow + " holds its own services");
+            assertEquals(0, definition.path("externalControllerServices").size(), flow + " references no service outside itself");
+        }
+    }
+
+    @Test
+    @Order(2)
+    void signedWebhooksLandAsMergedProfiles() {
+        final String ada = "ada.lovelace@example.org";
+        grantConsent(ada);
+        grantConsent("bob.marley@example.net");
+
+        assertEquals(200, postCustomer(Map.of("source", "shop", "source_id", "s-100", "email", " Ada.Lovelace@Example.org ",
+                "first_name", "Ada", "last_name", "Lovelace", "phone", "+447700900123", "city", "London", "country", "GB",
+                "updated_at", "2026-03-01T10:00:00Z")));
+        final Map<String, Object> first = awaitProfile(ada, row -> "+447700900123".equals(row.get("phone")));
+        assertEquals(sha256Hex(ada), first.get("customer_id"), "customer id derived from the subject key");
+        assertEquals("Ada", first.get("first_name"));
+
+        // A partial, newer update from another source: ProfileMerge keeps what the stored profile knew.
+        assertEquals(200, postCustomer(Map.of("source", "crm", "source_id", "c-7", "email", "ada.lovelace@example.org",
+                "phone", "+447700900999", "city", "Cambridge", "updated_at", "2026-03-02T09:00:00Z")));
+        final Map<String, Object> merged = awaitProfile(ada, row -> "+447700900999".equals(row.get("phone")));
+        assertEquals("Ada", merged.get("first_name"));
+        assertEquals("Lovelace", merged.get("last_name"));
+        assertEquals("Cambridge", merged.get("city"));
+        assertEquals("GB", merged.get("country"));
+        assertEquals(Instant.parse("2026-03-02T09:00:00Z"), merged.get("updated_at"));
+
+        // An older update arriving late does not overwrite newer values.
+        assertEquals(200, postCustomer(Map.of("source", "shop", "source_id", "s-100", "email", "ada.lovelace@example.org",
+                "city", "Oxford", "updated_at", "2026-02-01T00:00:00Z")));
+        assertEquals(200, postCustomer(Map.of("source", "shop", "source_id", "s-200", "email", "bob.marley@example.net",
+                "first_name", "Bob", "updated_at", "2026-03-01T00:00:00Z")));
+        // No consent row: fail closed, answered 200 (authentic) but never stored.
+        assertEquals(200, postCustomer(Map.of("source", "shop", "source_id", "s-300", "email", "carol.noconsent@example.com",
+                "first_name", "Carol", "updated_at", "2026-03-01T00:00:00Z")));
+        awaitProfile("bob.marley@example.net", row -> "Bob".equals(row.get("first_name")));
+        waitUntilQuiet(webhookGroup, 3);
+
+        assertEquals("Cambridge", profile(ada).get("city"), "the late, older city lost");
+        assertTrue(profiles("carol.noconsent@example.com").isEmpty(), "a subject without consent is not stored");
+        assertEquals(2, postgres.count("customer_profiles"));
+    }
+
+    @Test
+    @Order(3)
+    void unsignedOrTamperedWebhooksAreAnswered401AndLandNowhere() {
+        final String dave = "dave.tamper@example.org";
+        grantConsent(dave);
+        final long before = postgres.count("customer_profiles");
+        final String body = json(Map.of("source", "shop", "source_id", "s-400", "email", dave, "first_name", "Dave",
+                "updated_at", "2026-03-01T00:00:00Z"));
+        final String tampered = body.replace("Dave", "Mallory");
+
+        assertEquals(401, post(webhookPort, "/webhooks/customers", body, null), "unsigned");
+        assertEquals(401, post(webhookPort, "/webhooks/customers", tampered, shopifySignature(CUSTOMER_SECRET, body)), "tampered body");
+        assertEquals(401, post(webhookPort, "/webhooks/customers", body, shopifySignature("another-secret", body)), "wrong secret");
+        assertEquals(401, post(consentPort, "/webhooks/consent", json(withdrawal("ada.lovelace@example.org", Instant.now())), null),
+                "unsigned withdrawal");
+        waitUntilQuiet(webhookGroup, 3);
+        waitUntilQuiet(consentGroup, 3);
+
+        assertEquals(before, postgres.count("customer_profiles"));
+        assertTrue(profiles(dave).isEmpty());
+        assertEquals("GRANTED", consentStatus("ada.lovelace@example.org"), "an unsigned withdrawal changes nothing");
+        assertEquals(0, postgres.count("suppression"));
+    }
+
+    @Test
+    @Order(4)
+    void withdrawalPostedWhileRecordsAreQueuedLeavesNoProfileData() {
+        final String erin = "erin.withdraws@example.org";
+        grantConsent(erin);
+        assertEquals(200, postCustomer(customer(erin, "Erin", "+447700900555", "2026-03-01T00:00:00Z")));
+        awaitProfile(erin, row -> "Erin".equals(row.get("first_name")));
+
+        // Hold newer updates of the same subject in the queue in front of ProfileMerge.
+        final String merge = client.processorIdByName(webhookGroup, RealtimeFlows.PROFILE_MERGE);
+        client.setProcessorRunStatus(merge, "STOPPED", Duration.ofSeconds(30));
+        try {
+            withdrawWhileQueued(erin, merge);
+        } finally {
+            client.setProcessorRunStatus(merge, "RUNNING", Duration.ofSeconds(30));
+        }
+        // The queued updates were merged, then dropped by the consent re-check before the write.
+        waitUntilQuiet(webhookGroup, 4);
+        waitUntilQuiet(consentGroup, 2);
+        assertNoProfileData(erin);
+        assertTrue(isAnonymised(sha256Hex(erin)), "the stored profile stays anonymised");
+    }
+
+    private static void withdrawWhileQueued(final String erin, final String merge) {
+        for (int i = 1; i <= 3; i++) {
+            assertEquals(200, postCustomer(customer(erin, "Erin" + i, "+44770090055" + i, "2026-03-0" + (1 + i) + "T00:00:00Z")));
+        }
+        NiFiRestClient.waitUntil(Duration.ofSeconds(30), () -> client.flowFilesQueuedInto(webhookGroup, merge) == 3,
+                "three updates queued before ProfileMerge");
+
+        final long withdrawnAt = System.nanoTime();
+        assertEquals(200, postConsent(withdrawal(erin, Instant.now())));
+        final long answeredAt = System.nanoTime();
+        final long[] consentRowAt = {0};
+        final long[] anonymisedAt = {0};
+        NiFiRestClient.waitUntil(LAND_TIMEOUT, () -> {
+            if (consentRowAt[0] == 0 && "WITHDRAWN".equals(consentStatus(erin))) {
+                consentRowAt[0] = System.nanoTime();
+            }
+            if (anonymisedAt[0] == 0 && profiles(erin).isEmpty() && isAnonymised(sha256Hex(erin))) {
+                anonymisedAt[0] = System.nanoTime();
+            }
+            NiFiInstance.sleep(20);
+            return consentRowAt[0] != 0 && anonymisedAt[0] != 0;
+        }, "the withdrawal to reach the consent table and the stored profile");
+        record("withdrawal.responseMillis", answeredAt - withdrawnAt);
+        record("withdrawal.toConsentRowMillis", consentRowAt[0] - withdrawnAt);
+        record("withdrawal.toAnonymisedProfileMillis", anonymisedAt[0] - withdrawnAt);
+        assertEquals(1, postgres.query("SELECT 1 FROM suppression WHERE subject_key = ? AND reason = 'consent_withdrawn'", erin).size());
+        assertEquals(3, client.flowFilesQueuedInto(webhookGroup, merge), "the updates were still queued when the withdrawal landed");
+    }
+
+    @Test
+    @Order(5)
+    void deleteActionRemovesTheStoredProfile() {
+        final String frank = "frank.deletes@example.org";
+        grantConsent(frank);
+        client.setParameters(consentGroup, Map.of("profile.withdrawal.action", "DELETE"), java.util.Set.of());
+        client.setParameters(webhookGroup, Map.of("profile.withdrawal.action", "DELETE"), java.util.Set.of());
+        assertEquals(200, postCustomer(customer(frank, "Frank", "+447700900777", "2026-03-01T00:00:00Z")));
+        awaitProfile(frank, row -> "Frank".equals(row.get("first_name")));
+
+        final long withdrawnAt = System.nanoTime();
+        assertEquals(200, postConsent(withdrawal(frank, Instant.now())));
+        NiFiRestClient.waitUntil(LAND_TIMEOUT, () -> {
+            NiFiInstance.sleep(20);
+            return postgres.query("SELECT 1 FROM customer_profiles WHERE customer_id = ?", sha256Hex(frank)).isEmpty();
+        }, "the stored profile deleted");
+        record("withdrawal.toDeletedProfileMillis", System.nanoTime() - withdrawnAt);
+        // A late update of the withdrawn subject is dropped.
+        assertEquals(200, postCustomer(customer(frank, "Frankie", "+447700900778", "2026-03-05T00:00:00Z")));
+        waitUntilQuiet(webhookGroup, 3);
+        waitUntilQuiet(consentGroup, 2);
+        assertNoProfileData(frank);
+        assertTrue(postgres.query("SELECT 1 FROM customer_profiles WHERE customer_id = ?", sha256Hex(frank)).isEmpty());
+        assertEquals("WITHDRAWN", consentStatus(frank));
+    }
+
+    @Test
+    @Order(6)
+    void logsAndBulletinsCarryNoEmails() {
+        for (final String email : EMAILS_SENT) {
+            assertEquals(List.of(), nifi.grepLogs(email.trim()), "NiFi logs mention a sample email");
+        }
+        for (final JsonNode bulletin : client.bulletins()) {
+            final String message = bulletin.path("message").asText().toLowerCase(Locale.ROOT);
+            EMAILS_SENT.forEach(email -> assertFalse(message.contains(email.trim().toLowerCase(Locale.ROOT)), "bulletin mentions an email"));
+            assertFalse("ERROR".equals(bulletin.path("level").asText()), "error bulletin: " + bulletin.path("message").asText());
+        }
+    }
+
+    // ---------------------------------------------------------------- helpers
+
+    /**
+     * Nothing queued in the group and no thread active except HandleHttpRequest's, which keeps one thread polling
+     * for requests while it runs (so the harness's group-wide check never sees this flow quiet).
+     */
+    private static void waitUntilQuiet(final String groupId, final int consecutivePolls) {
+        final int[] quietPolls = {0};
+        NiFiRestClient.waitUntil(QUIET_TIMEOUT, () -> {
+            final boolean nothingQueued = client.groupStatus(groupId).path("flowFilesQueued").asInt() == 0;
+            final boolean idle = client.processorStatuses(groupId).stream()
+                    .filter(status -> !RealtimeFlows.RECEIVE.equals(status.path("name").asText()))
+                    .allMatch(status -> status.path("activeThreadCount").asInt() == 0);
+            quietPolls[0] = nothingQueued && idle ? quietPolls[0] + 1 : 0;
+            NiFiInstance.sleep(500);
+            return quietPolls[0] >= consecutivePolls;
+        }, "group " + groupId + " quiet");
+    }
+
+    private static Path template(final String flow) {
+        for (final Path candidate : List.of(Path.of("..", "templates", flow + ".json"), Path.of("templates", flow + ".json"))) {
+            if (Files.isRegularFile(candidate)) {
+                return candidate;
+            }
+        }
+        throw new IllegalStateException("templates/" + flow + ".json not found");
+    }
+
+    private static Map<String, String> localParameters(final int port, final String secret) {
+        final Map<String, String> values = new LinkedHashMap<>();
+        values.put("webhook.port", Integer.toString(port));
+        values.put("webhook.secret", secret);
+        values.put("db.url", postgres.jdbcUrl());
+        values.put("db.driver.location", nifi.driversDir().resolve("postgresql.jar").toString());
+        values.put("db.user", PostgresPeer.USER);
+        values.put("db.password", "not-needed-locally");
+        return values;
+    }
+
+    private static Map<String, String> customer(final String email, final String firstName, final String phone, final String updatedAt) {
+        return Map.of("source", "shop", "source_id", "s-" + email.hashCode(), "email", email, "first_name", firstName,
+                "phone", phone, "updated_at", updatedAt);
+    }
+
+    private static Map<String, String> withdrawal(final String email, final Instant at) {
+        return Map.of("email", email, "purpose", SampleData.PURPOSE, "status", "WITHDRAWN",
+                "updated_at", at.truncatedTo(java.time.temporal.ChronoUnit.SECONDS).toString(), "source", "preference_centre");
+    }
+
+    private static void grantConsent(final String email) {
+        postgres.execute("INSERT INTO consent (subject_key, purpose, status, updated_at, source) VALUES ('"
+                + email.trim().toLowerCase(Locale.ROOT) + "', '" + SampleData.PURPOSE + "', 'GRANTED', TIMESTAMPTZ '2026-01-01T00:00:00Z', 'test')");
+    }
+
+    private static int postCustomer(final Map<String, String> event) {
+        EMAILS_SENT.add(event.get("email"));
+        final String body = json(event);
+        return post(webhookPort, "/webhooks/customers", body, shopifySignature(CUSTOMER_SECRET, body));
+    }
+
+    private static int postConsent(final Map<String, String> event) {
+        final String body = json(event);
+        return post(consentPort, "/webhooks/consent", body, shopifySignature(CONSENT_SECRET, body));
+    }
+
+    private static String json(final Map<String, String> fields) {
+        try {
+            return client.mapper().writeValueAsString(new java.util.TreeMap<>(fields));
+        } catch (final IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** Shopify's scheme: Base64 of HMAC-SHA256 over the raw body, keyed with the secret's UTF-8 bytes. */
+    static String shopifySignature(final String secret, final String body) {
+        try {
+            final Mac mac = Mac.getInstance("HmacSHA256");
+            mac.init(new SecretKeySpec(secret.getBytes(StandardCharsets.UTF_8), "HmacSHA256"));
+            return Base64.getEncoder().encodeToString(mac.doFinal(body.getBytes(StandardCharsets.UTF_8)));
+        } catch (final GeneralSecurityException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    static String sha256Hex(final String text) {
+        try {
+            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(text.getBytes(StandardCharsets.UTF_8)));
+        } catch (final GeneralSecurityException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private static int post(final int port, final String path, final String body, final String signature) {
+        final HttpRequest.Builder request = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path))
+                .timeout(Duration.ofSeconds(30))
+                .header("Content-Type", "application/json")
+                .header("X-Shopify-Webhook-Id", UUID.randomUUID().toString())
+                .POST(HttpRequest.BodyPublishers.ofString(body, StandardCharsets.UTF_8));
+        if (signature != null) {
+            request.header(SIGNATURE_HEADER, signature);
+        }
+        try {
+            return HTTP.send(request.build(), HttpResponse.BodyHandlers.discarding()).statusCode();
+        } catch (final IOException e) {
+            throw new UncheckedIOException("POST " + path + " failed", e);
+        } catch (final InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private static boolean answers(final int port, final String path) {
+        try {
+            return post(port, path, "{}", null) == 401;
+        } catch (final UncheckedIOException notYet) {
+            return false;
+        }
+    }
+
+    private static List<Map<String, Object>> profiles(final String subjectKey) {
+        return postgres.query("SELECT * FROM customer_profiles WHERE subject_key = ?", subjectKey);
+    }
+
+    private static Map<String, Object> profile(final String subjectKey) {
+        final List<Map<String, Object>> rows = profiles(subjectKey);
+        assertEquals(1, rows.size(), "one profile row");
+        return rows.getFirst();
+    }
+
+    private static Map<String, Object> awaitProfile(final String subjectKey, final java.util.function.Predicate<Map<String, Object>> ready) {
+        NiFiRestClient.waitUntil(LAND_TIMEOUT, () -> {
+            final List<Map<String, Object>> rows = profiles(subjectKey);
+            return rows.size() == 1 && ready.test(rows.getFirst());
+        }, "profile of a test subject to land");
+        return profile(subjectKey);
+    }
+
+    private static String consentStatus(final String subjectKey) {
+        final List<Map<String, Object>> rows = postgres.query("SELECT status FROM consent WHERE subject_key = ? AND purpose = ?",
+                subjectKey, SampleData.PURPOSE);
+        return rows.isEmpty() ? null : (String) rows.getFirst().get("status");
+    }
+
+    private static boolean isAnonymised(final String customerId) {
+        final List<Map<String, Object>> rows = postgres.query("SELECT * FROM customer_profiles WHERE customer_id = ?", customerId);
+        if (rows.size() != 1) {
+            return false;
+        }
+        final Map<String, Object> row = rows.getFirst();
+        return row.get("email") == null && row.get("phone") == null && row.get("first_name") == null && row.get("last_name") == null
+                && row.get("city") == null && customerId.equals(row.get("subject_key"));
+    }
+
+    /** No column of any profile row holds the subject's email, name or phone. */
+    private static void assertNoProfileData(final String email) {
+        assertTrue(profiles(email).isEmpty(), "no profile keyed by the subject");
+        final List<Map<String, Object>> rows = postgres.query(
+                "SELECT customer_id FROM customer_profiles WHERE lower(email) = ? OR first_name LIKE 'Erin%' OR first_name LIKE 'Frank%' "
+                        + "OR phone LIKE '+44770090055%' OR phone LIKE '+44770090077%'", email);
+        assertEquals(List.of(), rows, "personal data of the withdrawn subject in customer_profiles");
+        for (final Map<String, Object> row : postgres.query("SELECT * FROM customer_profiles")) {
+            assertFalse(row.toString().toLowerCase(Locale.ROOT).contains(email), "a profile row mentions the withdrawn email");
+        }
+    }
+
+    private static void record(final String what, final long nanos) {
+        E2eMetrics.record(NAME, what, Long.toString(Duration.ofNanos(nanos).toMillis()));
+    }
+}
