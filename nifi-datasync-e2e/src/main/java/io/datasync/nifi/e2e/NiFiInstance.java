@@ -367,13 +367,21 @@ public final class NiFiInstance implements AutoCloseable {
         Files.writeString(confDir.resolve(fileName), content, StandardCharsets.UTF_8);
     }
 
+    /** Ports already handed out by this JVM: a port is free again once probed, so two callers could get the same one. */
+    private static final java.util.Set<Integer> HANDED_OUT_PORTS = java.util.concurrent.ConcurrentHashMap.newKeySet();
+
     static int freePort() {
-        try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-            socket.setReuseAddress(true);
-            return socket.getLocalPort();
-        } catch (final IOException e) {
-            throw new UncheckedIOException(e);
+        for (int attempt = 0; attempt < 50; attempt++) {
+            try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+                socket.setReuseAddress(true);
+                if (HANDED_OUT_PORTS.add(socket.getLocalPort())) {
+                    return socket.getLocalPort();
+                }
+            } catch (final IOException e) {
+                throw new UncheckedIOException(e);
+            }
         }
+        throw new IllegalStateException("No unused free port found");
     }
 
     static void sleep(final long millis) {
