@@ -34,8 +34,9 @@ import java.util.stream.Collectors;
  *   -- ROUND_ROBIN --> CustomerDedup (MapCacheClientService -> the one MapCacheServer)
  *   --> PutDatabaseRecord INSERT cluster_contacts          (every record version, with its customer id)
  *   --> PartitionRecord (customer_id = /customer_id)
- *   -- PARTITION_BY_ATTRIBUTE customer_id --> ProfileMerge (stored profile via DatabaseRecordLookupService)
- *   --> PutDatabaseRecord UPSERT cluster_profiles           (one golden row per customer id)
+ *   -- PARTITION_BY_ATTRIBUTE customer_id --> [group, FlowFile concurrency SINGLE_FLOWFILE_PER_NODE:
+ *        ProfileMerge (stored profile via DatabaseRecordLookupService)
+ *        --> PutDatabaseRecord UPSERT cluster_profiles]     (one golden row per customer id)
  * Identity probe: GenerateFlowFile (all nodes, run once) --> the same CustomerDedup
  * </pre>
  * <h2>Checks (written to the result JSON)</h2>
@@ -55,6 +56,8 @@ public final class ClusterScenario {
     static final int CUSTOMERS = 40;
     static final String IDENTITY_EMAIL_A = "Nova.Identity@Example.com";
     static final String IDENTITY_EMAIL_B = "nova.identity@example.com";
+    static final String RACE_FIRST_NAME = "Zelda";
+    static final String RACE_CITY = "Vienna";
 
     private static final Duration FORM_TIMEOUT = Duration.ofSeconds(Long.getLong("nifi.e2e.cluster.formTimeoutSeconds", 300));
 
@@ -119,6 +122,7 @@ public final class ClusterScenario {
             client.enableControllerServices(flow.groupId, Duration.ofSeconds(120));
 
             identityCheck(client, support, flow, postgres, cluster);
+            profileRaceCheck(client, support, flow, postgres);
             syncWithFailover(client, support, flow, postgres, api, data, cluster);
 
             for (int i = 0; i < 2; i++) {
@@ -160,7 +164,7 @@ public final class ClusterScenario {
     // ---------------------------------------------------------------- flow
 
     private record Flow(String groupId, String fetchId, String dedupId, String probeId, String landingId, String partitionId,
-                        String mergeId, String upsertId, String failureFunnel) {
+                        String upsertGroupId, String failureFunnel, String raceFirstNameId, String raceCityId) {
     }
 
     private Flow buildFlow(final NiFiRestClient client, final ClusterFlowSupport support, final Path home, final PostgresPeer postgres,
@@ -231,16 +235,22 @@ public final class ClusterScenario {
                 "PartitionRecord (customer_id)", Map.of("record-reader", reader, "record-writer", writer), "0 sec", Set.of("original"));
         support.setProcessorProperties(partition, Map.of("customer_id", "/customer_id"));
 
-        final String merge = client.createProcessor(group, "io.datasync.nifi.processors.ProfileMerge", "ProfileMerge", Map.of(
+        // ProfileMerge reads the stored profile and PutDatabaseRecord writes the merged one: a read-modify-write. The
+        // partitioned connection below brings all of a customer's FlowFiles to one node; this group, with FlowFile
+        // concurrency "single FlowFile per node", keeps a second FlowFile out until the first one's profile is written,
+        // so no merge works from a stored profile that another FlowFile is about to replace.
+        final String upsertGroup = client.createProcessGroup(group, "profile upsert (one FlowFile per node at a time)");
+        // System property only to show that the race check below fails without it (UNBOUNDED); never set in the test.
+        support.setFlowFileConcurrency(upsertGroup, System.getProperty("nifi.e2e.cluster.profileGroupConcurrency", "SINGLE_FLOWFILE_PER_NODE"));
+        final String profilesIn = support.createPort(upsertGroup, "input-ports", "profiles in");
+        final String failuresOut = support.createPort(upsertGroup, "output-ports", "failures out");
+        final String merge = client.createProcessor(upsertGroup, "io.datasync.nifi.processors.ProfileMerge", "ProfileMerge", Map.of(
                 "Record Reader", reader,
                 "Record Writer", writer,
                 "Customer Key Record Path", "/customer_id",
                 "Stored Profile Lookup Service", storedProfiles), "0 sec", Set.of());
-        // One task per node: a customer's FlowFiles (all on one node, see the partitioned connection) merge one at a time,
-        // each seeing the profile the previous one stored.
-        support.setScheduling(merge, 1, "0 sec");
 
-        final String upsert = client.createProcessor(group, "org.apache.nifi.processors.standard.PutDatabaseRecord",
+        final String upsert = client.createProcessor(upsertGroup, "org.apache.nifi.processors.standard.PutDatabaseRecord",
                 "PutDatabaseRecord (profiles)", Map.of(
                         "put-db-record-record-reader", reader,
                         "db-type", "PostgreSQL",
@@ -251,10 +261,27 @@ public final class ClusterScenario {
                         "put-db-record-unmatched-field-behavior", "Ignore Unmatched Fields",
                         "put-db-record-unmatched-column-behavior", "Ignore Unmatched Columns"),
                 "0 sec", Set.of("success"));
-        support.setScheduling(upsert, 1, "0 sec");
+        client.connect(upsertGroup, profilesIn, "INPUT_PORT", merge, "PROCESSOR", Set.of());
+        client.connect(upsertGroup, merge, upsert, Set.of("success"));
+        client.connect(upsertGroup, merge, "PROCESSOR", failuresOut, "OUTPUT_PORT", Set.of("failure", "retry"));
+        client.connect(upsertGroup, upsert, "PROCESSOR", failuresOut, "OUTPUT_PORT", Set.of("failure", "retry"));
 
         final String probe = client.createProcessor(group, "org.apache.nifi.processors.standard.GenerateFlowFile",
                 "GenerateFlowFile (identity probe)", Map.of("generate-ff-custom-text", identityProbeJson(), "Batch Size", "1"), "1 hour", Set.of());
+
+        // Two updates of the identity customer, each touching a different field, emitted at the same moment: without
+        // one-FlowFile-at-a-time in the profile group both merges would start from the same stored profile and the
+        // later write would drop the other's field.
+        final String raceFirstName = client.createProcessor(group, "org.apache.nifi.processors.standard.GenerateFlowFile",
+                "GenerateFlowFile (race probe: first name)", Map.of("generate-ff-custom-text", raceProbeJson("first_name", RACE_FIRST_NAME),
+                        "Batch Size", "1"), "1 hour", Set.of());
+        final String raceCity = client.createProcessor(group, "org.apache.nifi.processors.standard.GenerateFlowFile",
+                "GenerateFlowFile (race probe: city)", Map.of("generate-ff-custom-text", raceProbeJson("city", RACE_CITY),
+                        "Batch Size", "1"), "1 hour", Set.of());
+        support.setExecutionNode(raceFirstName, "PRIMARY");
+        support.setExecutionNode(raceCity, "PRIMARY");
+        client.connect(group, raceFirstName, dedup, Set.of("success"));
+        client.connect(group, raceCity, dedup, Set.of("success"));
 
         final String failures = client.createFunnel(group);
         final String fetchToDedup = client.connect(group, fetch, dedup, Set.of("success"));
@@ -262,19 +289,18 @@ public final class ClusterScenario {
         client.connect(group, probe, dedup, Set.of("success"));
         client.connect(group, dedup, landing, Set.of("success"));
         client.connect(group, dedup, partition, Set.of("success"));
-        final String partitionToMerge = client.connect(group, partition, merge, Set.of("success"));
+        final String partitionToMerge = support.connect(group, partition, group, "PROCESSOR", profilesIn, upsertGroup, "INPUT_PORT",
+                Set.of("success"));
         support.setLoadBalance(partitionToMerge, "PARTITION_BY_ATTRIBUTE", "customer_id");
-        client.connect(group, merge, upsert, Set.of("success"));
+        support.connect(group, failuresOut, upsertGroup, "OUTPUT_PORT", failures, group, "FUNNEL", Set.of());
         client.connect(group, dedup, "PROCESSOR", failures, "FUNNEL", Set.of("failure"));
         client.connect(group, landing, "PROCESSOR", failures, "FUNNEL", Set.of("failure", "retry"));
         client.connect(group, partition, "PROCESSOR", failures, "FUNNEL", Set.of("failure"));
-        client.connect(group, merge, "PROCESSOR", failures, "FUNNEL", Set.of("failure", "retry"));
-        client.connect(group, upsert, "PROCESSOR", failures, "FUNNEL", Set.of("failure", "retry"));
         final Map<String, List<String>> invalid = client.validationErrors(group);
         if (!invalid.isEmpty()) {
             note("validation before enabling services: " + invalid);
         }
-        return new Flow(group, fetch, dedup, probe, landing, partition, merge, upsert, failures);
+        return new Flow(group, fetch, dedup, probe, landing, partition, upsertGroup, failures, raceFirstName, raceCity);
     }
 
     /**
@@ -287,13 +313,19 @@ public final class ClusterScenario {
                 + "{\"id\":\"P-${UUID()}\",\"email\":\"" + IDENTITY_EMAIL_B + "\",\"city\":\"Graz\",\"updated_at\":\"2026-01-04T00:00:01Z\"}]";
     }
 
+    private static String raceProbeJson(final String field, final String value) {
+        return "[{\"id\":\"R-${UUID()}\",\"email\":\"" + IDENTITY_EMAIL_B + "\",\"" + field + "\":\"" + value
+                + "\",\"updated_at\":\"2026-01-04T00:10:00Z\"}]";
+    }
+
     // ---------------------------------------------------------------- identity
 
     private void identityCheck(final NiFiRestClient client, final ClusterFlowSupport support, final Flow flow, final PostgresPeer postgres,
                                final NiFiCluster cluster) {
-        for (final String id : List.of(flow.dedupId, flow.landingId, flow.partitionId, flow.mergeId, flow.upsertId)) {
+        for (final String id : List.of(flow.dedupId, flow.landingId, flow.partitionId)) {
             support.setRunStatus(id, "RUNNING");
         }
+        client.startProcessGroup(flow.upsertGroupId);
         // RUN_ONCE is replicated to every node: each node's probe emits the same new customer at the same moment.
         support.setRunStatus(flow.probeId, "RUN_ONCE");
         NiFiRestClient.waitUntil(Duration.ofSeconds(90), () -> identityRows(postgres).size() >= 4
@@ -314,6 +346,20 @@ public final class ClusterScenario {
                         && !ids.contains(null), rows.size() + " rows, ids " + ids);
         check("identity: one profile row for that customer, with that id", profiles.size() == 1
                 && ids.contains(profiles.getFirst().get("customer_id")), profiles.toString());
+    }
+
+    /** Two one-field updates of one customer at the same moment: the stored profile must end with both fields. */
+    private void profileRaceCheck(final NiFiRestClient client, final ClusterFlowSupport support, final Flow flow, final PostgresPeer postgres) {
+        support.setRunStatus(flow.raceFirstNameId, "RUN_ONCE");
+        support.setRunStatus(flow.raceCityId, "RUN_ONCE");
+        NiFiRestClient.waitUntil(Duration.ofSeconds(90), () -> postgres.query("SELECT 1 FROM cluster_contacts WHERE id LIKE 'R-%'").size() >= 2,
+                "the race probe's records in the database");
+        client.waitUntilQuiet(flow.groupId, 3, Duration.ofMillis(500), Duration.ofSeconds(60));
+        final List<Map<String, Object>> profiles = postgres.query(
+                "SELECT first_name, city FROM cluster_profiles WHERE lower(email) = ?", IDENTITY_EMAIL_B);
+        check("profiles: two one-field updates of one customer at the same moment both survive (no lost update)",
+                profiles.size() == 1 && RACE_FIRST_NAME.equals(profiles.getFirst().get("first_name"))
+                        && RACE_CITY.equals(profiles.getFirst().get("city")), profiles.toString());
     }
 
     private static List<Map<String, Object>> identityRows(final PostgresPeer postgres) {
@@ -424,7 +470,7 @@ public final class ClusterScenario {
 
     private void verifyDatabase(final PostgresPeer postgres, final SampleData data) {
         final List<Map<String, Object>> rows = postgres.query(
-                "SELECT id, updated_at, email, customer_id FROM cluster_contacts WHERE id NOT LIKE 'P-%'");
+                "SELECT id, updated_at, email, customer_id FROM cluster_contacts WHERE id NOT LIKE 'P-%' AND id NOT LIKE 'R-%'");
         final Map<String, Integer> seen = new HashMap<>();
         rows.forEach(row -> seen.merge(row.get("id") + "@" + Instant.parse((String) row.get("updated_at")), 1, Integer::sum));
         final Set<String> expected = data.crmRecords().stream().map(r -> r.sourceId() + "@" + r.updatedAt()).collect(Collectors.toSet());

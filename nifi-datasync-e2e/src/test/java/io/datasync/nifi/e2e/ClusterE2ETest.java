@@ -31,6 +31,7 @@ class ClusterE2ETest {
             "identity: the probe ran on both nodes at once",
             "identity: 4 records of one new customer from 2 nodes got one customer id",
             "identity: one profile row",
+            "profiles: two one-field updates of one customer at the same moment both survive",
             "primary only: before the stop",
             "failover: the new primary continued from cluster state",
             "primary only: the API served each page of the sync exactly once",
