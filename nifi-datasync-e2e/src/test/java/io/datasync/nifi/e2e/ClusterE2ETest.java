@@ -49,6 +49,7 @@ class ClusterE2ETest {
         Files.createDirectories(out);
         final Path resultFile = out.resolve("result.json");
         Files.deleteIfExists(resultFile);
+        Files.deleteIfExists(out.resolve("scenario.log"));
         final Map<String, String> properties = Map.of(
                 NiFiInstance.HOME_PROPERTY, home.toString(),
                 NiFiInstance.RUNS_PROPERTY, System.getProperty(NiFiInstance.RUNS_PROPERTY, home.resolveSibling("e2e-runs").toString()));
