@@ -77,21 +77,36 @@ public final class Demo {
         final NiFiRestClient client = new NiFiRestClient(nifi.apiUrl());
         final String rootId = client.rootGroupId();
 
-        // Phase 1: a flow of stock processors, built over REST, so there is something to watch.
-        final StockFtpToPostgresFlow.Ids stock = StockFtpToPostgresFlow.build(client, rootId, StockFtpToPostgresFlow.parameters(ftp, postgres, nifi));
-        client.enableControllerServices(stock.groupId(), Duration.ofSeconds(60));
-        client.startProcessGroup(stock.groupId());
+        // The two templates, as committed: the CRM flow first, then the FTP flow, so that the two never merge the
+        // same customer at the same moment (each flow serialises its own merges, not the other's).
+        final int identityCachePort = NiFiInstance.freePort();
+        final Map<String, String> crmValues = TemplateImport.localParameters(nifi, postgres, ftp, crm, CRM_API_KEY, identityCachePort);
+        crmValues.put("identity.cache.dir", nifi.runDir().resolve("identity-cache").toString());
+        final String crmGroup = TemplateImport.importAndConfigure(client, rootId, templatesDir.resolve(TemplateFlows.CRM_API_SYNC + ".json"),
+                TemplateFlows.CRM_API_SYNC, crmValues);
+        client.startProcessGroup(crmGroup);
+        System.out.println("Running " + TemplateFlows.CRM_API_SYNC + " on the sample CRM API (429, 500, ties, a late record)...");
+        waitFor(postgres, "customer_profiles", data.expectedProfiles(java.util.Set.of(SampleData.SOURCE_CRM)).size());
+        NiFiRestClient.waitUntil(Duration.ofSeconds(120), crm::lateRecordVisible, "the late CRM record");
+        client.waitUntilQuiet(crmGroup, 3, Duration.ofSeconds(2), Duration.ofSeconds(120));
 
-        final Map<String, String> peerParameters = peerParameters(nifi, postgres, ftp, crm);
-        final List<String> imported = importTemplates(client, rootId, templatesDir, peerParameters);
-
+        // The FTP flow shares the CRM flow's identity cache (its own cache server listens on another port, unused).
+        final Map<String, String> ftpValues = new LinkedHashMap<>(crmValues);
+        ftpValues.put("identity.cache.server.port", Integer.toString(NiFiInstance.freePort()));
+        ftpValues.put("identity.cache.dir", nifi.runDir().resolve("identity-cache-ftp").toString());
+        final String ftpGroup = TemplateImport.importAndConfigure(client, rootId, templatesDir.resolve(TemplateFlows.FTP_BATCH_INGEST + ".json"),
+                TemplateFlows.FTP_BATCH_INGEST, ftpValues);
+        client.startProcessGroup(ftpGroup);
+        System.out.println("Running " + TemplateFlows.FTP_BATCH_INGEST + " on the FTP drops...");
         try {
-            NiFiRestClient.waitUntil(Duration.ofSeconds(180), () -> postgres.count("staging_contacts") >= data.ftpRecords().size(),
-                    "the FTP drops to reach PostgreSQL");
+            NiFiRestClient.waitUntil(Duration.ofSeconds(240), () -> ftp.inboxFiles().isEmpty(), "the FTP drops to be fetched");
+            client.waitUntilQuiet(ftpGroup, 3, Duration.ofSeconds(2), Duration.ofSeconds(120));
         } catch (final IllegalStateException slow) {
-            System.out.println("The FTP drops have not all reached PostgreSQL yet; watch the flow in the UI.");
+            System.out.println("The FTP flow is still busy; watch it in the UI.");
         }
+        final List<String> imported = List.of(TemplateFlows.CRM_API_SYNC, TemplateFlows.FTP_BATCH_INGEST);
         printSummary(nifi, postgres, ftp, crm, data, imported);
+        printCounts(client, crm, data, postgres);
 
         if (exitAfterStart) {
             System.exit(0);
@@ -171,13 +186,46 @@ public final class Demo {
         System.out.println("Sample CRM:   " + crm.baseUrl() + "/contacts (header " + SampleCrmApi.API_KEY_HEADER + ")");
         System.out.println("Sample data:  " + data.customers().size() + " customers, " + data.crmRecords().size() + " CRM records, "
                 + data.ftpRecords().size() + " FTP rows, " + data.consentRows().size() + " consent rows");
-        System.out.println("Flows:        " + StockFtpToPostgresFlow.GROUP_NAME + " (stock processors)"
-                + (imported.isEmpty() ? "; no templates/ found to import yet" : "; templates: " + String.join(", ", imported)));
+        System.out.println("Flows:        " + String.join(", ", imported) + " (imported from templates/)");
         System.out.println("Loaded:       staging_contacts=" + postgres.count("staging_contacts")
                 + ", customer_profiles=" + postgres.count("customer_profiles")
                 + ", suppression=" + postgres.count("suppression"));
         System.out.println("Logs:         " + nifi.logDir());
         System.out.println("=====================================================");
+    }
+
+    private static void waitFor(final PostgresPeer postgres, final String table, final long rows) {
+        try {
+            NiFiRestClient.waitUntil(Duration.ofSeconds(240), () -> postgres.count(table) >= rows, rows + " rows in " + table);
+        } catch (final IllegalStateException slow) {
+            System.out.println("Not all rows of " + table + " are there yet; watch the flow in the UI.");
+        }
+    }
+
+    /** What the flows did, from the CRM API's request log, the FTP drops, NiFi's counters and the tables. */
+    static void printCounts(final NiFiRestClient client, final SampleCrmApi crm, final SampleData data, final PostgresPeer postgres) {
+        final long fetched = crm.requests().stream().filter(r -> r.status() == 200).mapToLong(SampleCrmApi.RecordedRequest::recordCount).sum();
+        long allowed = 0;
+        long excluded = 0;
+        for (final JsonNode counter : client.get("/counters").path("counters").path("aggregateSnapshot").path("counters")) {
+            final String name = counter.path("name").asText();
+            if (name.startsWith("ConsentFilter records ")) {
+                final long value = counter.path("valueCount").asLong();
+                if (name.endsWith(" GRANTED") || name.endsWith(" JURISDICTION_DEFAULT")) {
+                    allowed += value;
+                } else {
+                    excluded += value;
+                }
+            }
+        }
+        final long profiles = postgres.count("customer_profiles");
+        System.out.println("Records fetched:        " + fetched + " from the CRM API (pages served " + crm.successfulPageCounts().size()
+                + " distinct), " + data.ftpRecords().size() + " from the FTP drops");
+        System.out.println("Excluded by consent:    " + excluded + " records (withdrawn or no consent); suppression rows: "
+                + postgres.count("suppression"));
+        System.out.println("Duplicates merged:      " + Math.max(0, allowed - profiles) + " of " + allowed + " allowed records folded into existing profiles");
+        System.out.println("Profiles written:       " + profiles + " (expected from the sample truth: " + data.expectedProfiles().size() + ")");
+        System.out.println("The local NiFi has NO LOGIN and listens on 127.0.0.1 only.");
     }
 
     private static void closeAll(final List<AutoCloseable> started) {

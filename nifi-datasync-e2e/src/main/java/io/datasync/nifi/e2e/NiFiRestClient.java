@@ -177,6 +177,83 @@ public final class NiFiRestClient {
         return post("/process-groups/" + groupId + "/funnels", body).path("id").asText();
     }
 
+    /** Creates an input port ({@code INPUT_PORT}) of a child group; returns its id. */
+    public String createInputPort(final String groupId, final String name) {
+        final ObjectNode body = entity();
+        body.putObject("component").put("name", name).set("position", position(0, 0));
+        return post("/process-groups/" + groupId + "/input-ports", body).path("id").asText();
+    }
+
+    /** Creates an output port ({@code OUTPUT_PORT}) of a child group; returns its id. */
+    public String createOutputPort(final String groupId, final String name) {
+        final ObjectNode body = entity();
+        body.putObject("component").put("name", name).set("position", position(0, 0));
+        return post("/process-groups/" + groupId + "/output-ports", body).path("id").asText();
+    }
+
+    /**
+     * Connects components that may sit in different groups (a processor to a child group's input port, a child's
+     * output port to a funnel of its parent); the connection belongs to {@code connectionGroupId}. Returns its id.
+     */
+    public String connectAcrossGroups(final String connectionGroupId, final String sourceId, final String sourceGroupId, final String sourceType,
+                                      final String destinationId, final String destinationGroupId, final String destinationType,
+                                      final Set<String> relationships) {
+        final ObjectNode body = entity();
+        final ObjectNode component = body.putObject("component");
+        component.putObject("source").put("id", sourceId).put("groupId", sourceGroupId).put("type", sourceType);
+        component.putObject("destination").put("id", destinationId).put("groupId", destinationGroupId).put("type", destinationType);
+        final ArrayNode selected = component.putArray("selectedRelationships");
+        relationships.forEach(selected::add);
+        return post("/process-groups/" + connectionGroupId + "/connections", body).path("id").asText();
+    }
+
+    /**
+     * Sets a group's FlowFile concurrency ({@code UNBOUNDED}, {@code SINGLE_FLOWFILE_PER_NODE}, ...) and outbound
+     * policy ({@code STREAM_WHEN_AVAILABLE}, {@code BATCH_OUTPUT}).
+     */
+    public void setFlowFileConcurrency(final String groupId, final String concurrency, final String outboundPolicy) {
+        final JsonNode group = processGroup(groupId);
+        final ObjectNode body = mapper.createObjectNode();
+        body.set("revision", group.path("revision"));
+        body.putObject("component").put("id", groupId).put("flowfileConcurrency", concurrency).put("flowfileOutboundPolicy", outboundPolicy);
+        put("/process-groups/" + groupId, body);
+    }
+
+    /**
+     * Changes a processor's configuration: {@code config} holds only the keys to change (e.g. {@code penaltyDuration},
+     * {@code concurrentlySchedulableTaskCount}, {@code comments}).
+     */
+    public void updateProcessorConfig(final String processorId, final Map<String, Object> config) {
+        final JsonNode processor = get("/processors/" + processorId);
+        final ObjectNode body = mapper.createObjectNode();
+        body.set("revision", processor.path("revision"));
+        final ObjectNode component = body.putObject("component");
+        component.put("id", processorId);
+        component.set("config", mapper.valueToTree(config));
+        put("/processors/" + processorId, body);
+    }
+
+    /**
+     * Moves a component on the canvas. {@code kind} is the REST collection: {@code processors}, {@code funnels},
+     * {@code input-ports}, {@code output-ports}, {@code process-groups}.
+     */
+    public void moveComponent(final String kind, final String id, final double x, final double y) {
+        final JsonNode current = get("/" + kind + "/" + id);
+        final ObjectNode body = mapper.createObjectNode();
+        body.set("revision", current.path("revision"));
+        body.putObject("component").put("id", id).set("position", position(x, y));
+        put("/" + kind + "/" + id, body);
+    }
+
+    /** Sets a connection's back pressure object threshold (FlowFiles queued before its source stops being scheduled). */
+    public void setBackPressureObjectThreshold(final String connectionId, final long threshold) {
+        final JsonNode current = get("/connections/" + connectionId);
+        final ObjectNode body = mapper.createObjectNode();
+        body.set("revision", current.path("revision"));
+        body.putObject("component").put("id", connectionId).put("backPressureObjectThreshold", threshold);
+        put("/connections/" + connectionId, body);
+    }
+
     /** The property descriptors (internal name to descriptor) of a processor. */
     public JsonNode processorDescriptors(final String processorId) {
         return get("/processors/" + processorId).path("component").path("config").path("descriptors");

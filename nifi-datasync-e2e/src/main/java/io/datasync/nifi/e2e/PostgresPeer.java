@@ -87,6 +87,53 @@ public final class PostgresPeer implements AutoCloseable {
             );
             """;
 
+    /**
+     * What the templates read and write beyond the base schema (added after it, so the base tables keep their shape):
+     * <ul>
+     *   <li>{@code customer_profiles.merge_lineage}: ProfileMerge's lineage (per field: the source and time of the
+     *       surviving value), so later merges rank stored values by their own age, not by the row's updated_at.</li>
+     *   <li>{@code consent_lookup}: the consent rows of one subject folded into one row, the shape ConsentFilter's
+     *       docs describe, for the stock DatabaseRecordLookupService (one row per key): {@code subject_key},
+     *       {@code updated_at} (newest decision) and {@code purposes} (JSON text: purpose to status and updated_at).</li>
+     *   <li>{@code customer_profiles_lookup}: the stored profile as ProfileMerge takes it back, keyed by customer_id,
+     *       in the types the JSON records carry: the amount as double precision, timestamps as ISO-8601 UTC text
+     *       (whole seconds), so stored and incoming values never conflict in type. Without the {@code |}-joined lists: NiFi
+     *       2.3.0's DatabaseRecordLookupService fails on array columns (ResultSetRecordSet needs a reader schema for
+     *       them and gets none), and joined text would enter the {@code union} rule as one element.</li>
+     *   <li>a trigger that, when a row is updated, unions its stored lists ({@code tags}, {@code source_ids}) with
+     *       the new ones (sorted, without duplicates), so a list only grows, whatever order updates arrive in.</li>
+     * </ul>
+     */
+    public static final String TEMPLATE_SCHEMA = """
+            ALTER TABLE customer_profiles ADD COLUMN merge_lineage TEXT;
+            CREATE VIEW consent_lookup AS
+                SELECT subject_key,
+                       max(updated_at) AS updated_at,
+                       jsonb_object_agg(purpose, jsonb_build_object('status', status, 'updated_at', updated_at))::text AS purposes
+                FROM consent
+                GROUP BY subject_key;
+            CREATE VIEW customer_profiles_lookup AS
+                SELECT customer_id, subject_key, email, phone, first_name, last_name, city, country,
+                       to_char(last_order_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') AS last_order_at,
+                       lifetime_value::double precision AS lifetime_value, consent_email,
+                       to_char(updated_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') AS updated_at, merge_lineage
+                FROM customer_profiles;
+            CREATE FUNCTION union_joined(a TEXT, b TEXT) RETURNS TEXT LANGUAGE sql IMMUTABLE AS $$
+                SELECT NULLIF(string_agg(DISTINCT element, '|' ORDER BY element), '')
+                FROM unnest(string_to_array(coalesce(a, ''), '|') || string_to_array(coalesce(b, ''), '|')) AS element
+                WHERE element <> ''
+            $$;
+            CREATE FUNCTION customer_profiles_union_lists() RETURNS trigger LANGUAGE plpgsql AS $$
+            BEGIN
+                NEW.tags := union_joined(OLD.tags, NEW.tags);
+                NEW.source_ids := union_joined(OLD.source_ids, NEW.source_ids);
+                RETURN NEW;
+            END
+            $$;
+            CREATE TRIGGER customer_profiles_union_lists BEFORE UPDATE ON customer_profiles
+                FOR EACH ROW EXECUTE FUNCTION customer_profiles_union_lists();
+            """;
+
     private final EmbeddedPostgres postgres;
     private final int port;
 
@@ -107,6 +154,7 @@ public final class PostgresPeer implements AutoCloseable {
                     .start();
             final PostgresPeer peer = new PostgresPeer(postgres, port);
             peer.execute(SCHEMA);
+            peer.execute(TEMPLATE_SCHEMA);
             return peer;
         } catch (final IOException e) {
             throw new UncheckedIOException("Could not start embedded PostgreSQL", e);

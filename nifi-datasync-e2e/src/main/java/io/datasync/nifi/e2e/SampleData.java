@@ -239,14 +239,25 @@ public final class SampleData {
 
     /** Golden profiles the pipeline must write, by subject key (customers whose consent is GRANTED). */
     public Map<String, ExpectedProfile> expectedProfiles() {
+        return expectedProfiles(java.util.Set.of(SOURCE_CRM, SOURCE_FTP));
+    }
+
+    /**
+     * Golden profiles when only the given sources ({@value #SOURCE_CRM}, {@value #SOURCE_FTP}) are loaded: the
+     * customers with consent that these sources know, from these sources' records only.
+     */
+    public Map<String, ExpectedProfile> expectedProfiles(final java.util.Set<String> sources) {
         final Map<String, ExpectedProfile> expected = new TreeMap<>();
         for (final Customer customer : customers) {
             if (!"GRANTED".equals(customer.consentStatus())) {
                 continue;
             }
             final List<SourceRecord> records = new ArrayList<>();
-            crmRecords.stream().filter(r -> r.trueSubjectKey().equals(customer.subjectKey())).forEach(records::add);
-            ftpRecords.stream().filter(r -> r.trueSubjectKey().equals(customer.subjectKey())).forEach(records::add);
+            crmRecords.stream().filter(r -> sources.contains(r.source()) && r.trueSubjectKey().equals(customer.subjectKey())).forEach(records::add);
+            ftpRecords.stream().filter(r -> sources.contains(r.source()) && r.trueSubjectKey().equals(customer.subjectKey())).forEach(records::add);
+            if (records.isEmpty()) {
+                continue;
+            }
             records.sort(Comparator.comparing(SourceRecord::updatedAt).thenComparing(SourceRecord::sourceId));
             final TreeSet<String> tags = new TreeSet<>();
             records.stream().map(SourceRecord::tags).filter(t -> t != null && !t.isEmpty()).forEach(t -> tags.addAll(List.of(t.split("\\|"))));
@@ -266,9 +277,17 @@ public final class SampleData {
 
     /** Suppression rows the pipeline must write, by subject key (customers who withdrew consent). */
     public Map<String, ExpectedSuppression> expectedSuppressions() {
+        return expectedSuppressions(java.util.Set.of(SOURCE_CRM, SOURCE_FTP));
+    }
+
+    /** Suppression rows when only the given sources are loaded: withdrawn customers these sources know. */
+    public Map<String, ExpectedSuppression> expectedSuppressions(final java.util.Set<String> sources) {
+        final java.util.Set<String> known = new java.util.HashSet<>();
+        crmRecords.stream().filter(r -> sources.contains(r.source())).forEach(r -> known.add(r.trueSubjectKey()));
+        ftpRecords.stream().filter(r -> sources.contains(r.source())).forEach(r -> known.add(r.trueSubjectKey()));
         final Map<String, ExpectedSuppression> expected = new TreeMap<>();
         for (final ConsentRow row : consentRows) {
-            if ("WITHDRAWN".equals(row.status())) {
+            if ("WITHDRAWN".equals(row.status()) && known.contains(row.subjectKey())) {
                 expected.put(row.subjectKey(), new ExpectedSuppression(row.subjectKey(), REASON_WITHDRAWN, row.updatedAt()));
             }
         }

@@ -1,0 +1,302 @@
+package io.datasync.nifi.e2e;
+
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * Builds, through the REST API, the chain every template shares, inside an existing group whose parameter context
+ * holds {@link #PARAMETERS}:
+ * <pre>
+ *  (normalised JSON records) -> ConsentFilter -> CustomerDedup -> [Merge and store profiles] -> customer_profiles
+ *                                  |                               ProfileMerge -> Join lists -> PutDatabaseRecord UPSERT
+ *                                  +-> suppression -> Suppression reason -> PutDatabaseRecord UPSERT -> suppression
+ * </pre>
+ * Input records carry {@code source}, {@code source_ids}, {@code subject_key} (normalised email), {@code email},
+ * {@code phone} (E.164), names, {@code city}, {@code country}, {@code tags}, {@code last_order_at},
+ * {@code lifetime_value}, {@code updated_at}; {@link #normaliseProperties} gives the UpdateRecord properties that make
+ * them from a source's fields.
+ * <p>
+ * "Merge and store profiles" is a child group with FlowFile concurrency Single FlowFile Per Node: the stored
+ * profile ProfileMerge reads must already hold the previous FlowFile's merge, so merge and write run one FlowFile
+ * at a time. Write failures are retried with a penalty (RetryFlowFile), then parked, like every other failure, in
+ * the "Parked failures" funnel: a visible queue, never dropped.
+ */
+public final class DatasyncChain {
+
+    /** Parameters the chain references (name to default value in the committed templates). */
+    public static final Map<String, String> PARAMETERS = parameters();
+    /** Parameters holding credentials: sensitive, empty in the committed templates. */
+    public static final Set<String> SENSITIVE_PARAMETERS = Set.of("db.password");
+
+    static final String JSON_READER = "org.apache.nifi.json.JsonTreeReader";
+    static final String JSON_WRITER = "org.apache.nifi.json.JsonRecordSetWriter";
+    static final String UPDATE_RECORD = "org.apache.nifi.processors.standard.UpdateRecord";
+    static final String PUT_DATABASE_RECORD = "org.apache.nifi.processors.standard.PutDatabaseRecord";
+    static final String RETRY_FLOW_FILE = "org.apache.nifi.processors.standard.RetryFlowFile";
+    static final String TIMESTAMP_FORMAT = "yyyy-MM-dd'T'HH:mm:ssX";
+
+    /**
+     * The golden profile as ProfileMerge writes it: the profile table's columns, timestamps as ISO-8601 text (the
+     * form both the JSON records and the lookup view carry, so they never conflict), the lists as arrays.
+     */
+    static final String PROFILE_SCHEMA = """
+            {"type": "record", "name": "profile", "fields": [
+              {"name": "customer_id", "type": "string"},
+              {"name": "subject_key", "type": ["null", "string"]},
+              {"name": "email", "type": ["null", "string"]},
+              {"name": "phone", "type": ["null", "string"]},
+              {"name": "first_name", "type": ["null", "string"]},
+              {"name": "last_name", "type": ["null", "string"]},
+              {"name": "city", "type": ["null", "string"]},
+              {"name": "country", "type": ["null", "string"]},
+              {"name": "tags", "type": ["null", {"type": "array", "items": "string"}]},
+              {"name": "last_order_at", "type": ["null", "string"]},
+              {"name": "lifetime_value", "type": ["null", "double"]},
+              {"name": "consent_email", "type": ["null", "boolean"]},
+              {"name": "source_ids", "type": ["null", {"type": "array", "items": "string"}]},
+              {"name": "updated_at", "type": ["null", "string"]},
+              {"name": "merge_lineage", "type": ["null", "string"]}
+            ]}""";
+
+    /** The ids of the shared services and of the chain's entry point. */
+    public record Ids(String jsonReader, String jsonWriter, String dbcp, String consentLookup, String profileLookup, String cacheServer,
+                      String cacheClient, String consentFilter, String customerDedup, String mergeGroup, String profileMerge,
+                      String putProfiles, String putSuppression, String parkedFailures) {
+    }
+
+    private DatasyncChain() {
+    }
+
+    private static Map<String, String> parameters() {
+        final Map<String, String> values = new LinkedHashMap<>();
+        values.put("db.url", "jdbc:postgresql://localhost:5432/datasync");
+        values.put("db.driver.location", "./drivers/postgresql.jar");
+        values.put("db.user", "datasync");
+        values.put("db.password", null);
+        values.put("db.profiles.table", "customer_profiles");
+        values.put("db.profiles.lookup.table", "customer_profiles_lookup");
+        values.put("db.suppression.table", "suppression");
+        values.put("db.consent.lookup.table", "consent_lookup");
+        values.put("consent.purposes", "email_marketing");
+        values.put("phone.region", "GB");
+        values.put("phone.trunk.prefix", "+44");
+        values.put("identity.namespace", "datasync");
+        values.put("identity.cache.host", "localhost");
+        values.put("identity.cache.port", "4557");
+        values.put("identity.cache.server.port", "4557");
+        values.put("identity.cache.dir", "./state/datasync-identity-cache");
+        values.put("retry.max", "5");
+        values.put("sla.no.data", "1 hour");
+        return values;
+    }
+
+    /**
+     * UpdateRecord properties (Record Path Value strategy) that add the chain's common fields from a source's own:
+     * {@code email} trimmed and lower-cased, {@code subject_key} (Gmail rules, as in the consent table), {@code phone}
+     * without spaces and with a national trunk 0 replaced by {@code #{phone.trunk.prefix}}, {@code source_ids}.
+     */
+    public static Map<String, String> normaliseProperties(final String sourceNamePath, final String sourceIdPath) {
+        final Map<String, String> properties = new LinkedHashMap<>();
+        properties.put("Replacement Value Strategy", "record-path-value");
+        properties.put("/email", "toLowerCase(trim(/email))");
+        // Gmail: the +tag goes, googlemail.com becomes gmail.com, then the dots of the local part go.
+        properties.put("/subject_key", "replaceRegex(replaceRegex(toLowerCase(trim(/email)), "
+                + "'^([^@+]+)([+][^@]*)?@(gmail|googlemail)[.]com$', '$1@gmail.com'), '[.](?=[^@]*@gmail[.]com$)', '')");
+        properties.put("/phone", "replaceRegex(replaceRegex(/phone, '[ ()-]', ''), '^0', '#{phone.trunk.prefix}')");
+        properties.put("/source_ids", "concat(" + sourceNamePath + ", ':', " + sourceIdPath + ")");
+        return properties;
+    }
+
+    /** Creates the shared services of a template group (not yet enabled). */
+    static Map<String, String> createServices(final NiFiRestClient client, final String groupId) {
+        final Map<String, String> ids = new LinkedHashMap<>();
+        // No Timestamp Format: timestamps stay ISO-8601 text all along (the lookup views return the same text), so
+        // ProfileMerge never sees a timestamp typed differently by two sources; PutDatabaseRecord converts the text.
+        ids.put("jsonReader", client.createControllerService(groupId, JSON_READER, "JSON records", Map.of()));
+        ids.put("jsonWriter", client.createControllerService(groupId, JSON_WRITER, "JSON records out", Map.of(
+                "Timestamp Format", TIMESTAMP_FORMAT)));
+        // ProfileMerge's output through an explicit schema: the union rule yields arrays for fields whose input type
+        // is text, and only a writer schema that says "array" writes them as arrays (see PROFILE_SCHEMA).
+        ids.put("profileWriter", client.createControllerService(groupId, JSON_WRITER, "Profile records out", Map.of(
+                "Schema Write Strategy", "no-schema",
+                "schema-access-strategy", "schema-text-property",
+                "schema-text", PROFILE_SCHEMA,
+                "Timestamp Format", TIMESTAMP_FORMAT)));
+        ids.put("dbcp", client.createControllerService(groupId, "org.apache.nifi.dbcp.DBCPConnectionPool", "Profile database", Map.of(
+                "Database Connection URL", "#{db.url}",
+                "Database Driver Class Name", "org.postgresql.Driver",
+                "database-driver-locations", "#{db.driver.location}",
+                "Database User", "#{db.user}",
+                "Password", "#{db.password}",
+                "Max Total Connections", "6")));
+        ids.put("consentLookup", client.createControllerService(groupId, "org.apache.nifi.lookup.db.DatabaseRecordLookupService",
+                "Consent store", Map.of(
+                        "dbrecord-lookup-dbcp-service", ids.get("dbcp"),
+                        "dbrecord-lookup-table-name", "#{db.consent.lookup.table}",
+                        "dbrecord-lookup-key-column", "subject_key",
+                        "dbrecord-lookup-cache-size", "0")));
+        ids.put("profileLookup", client.createControllerService(groupId, "org.apache.nifi.lookup.db.DatabaseRecordLookupService",
+                "Stored profiles", Map.of(
+                        "dbrecord-lookup-dbcp-service", ids.get("dbcp"),
+                        "dbrecord-lookup-table-name", "#{db.profiles.lookup.table}",
+                        "dbrecord-lookup-key-column", "customer_id",
+                        "dbrecord-lookup-cache-size", "0")));
+        ids.put("cacheServer", client.createControllerService(groupId, "org.apache.nifi.distributed.cache.server.map.MapCacheServer",
+                "Identity cache server", Map.of(
+                        "Port", "#{identity.cache.server.port}",
+                        "Persistence Directory", "#{identity.cache.dir}")));
+        ids.put("cacheClient", client.createControllerService(groupId, "org.apache.nifi.distributed.cache.client.MapCacheClientService",
+                "Identity cache", Map.of(
+                        "Server Hostname", "#{identity.cache.host}",
+                        "Server Port", "#{identity.cache.port}")));
+        return ids;
+    }
+
+    /**
+     * Builds the chain in {@code groupId} behind {@code upstreamId} (a processor whose {@code success} carries the
+     * normalised JSON records), with the services of {@link #createServices}. Returns what was built.
+     */
+    static Ids build(final NiFiRestClient client, final String groupId, final String upstreamId, final Map<String, String> services,
+                     final double x, final double y) {
+        final String reader = services.get("jsonReader");
+        final String writer = services.get("jsonWriter");
+        final String parked = client.createFunnel(groupId);
+        client.moveComponent("funnels", parked, x + 900, y + 300);
+
+        final Map<String, String> consent = new LinkedHashMap<>();
+        consent.put("Record Reader", reader);
+        consent.put("Record Writer", writer);
+        consent.put("Purposes", "#{consent.purposes}");
+        consent.put("Subject Key Record Path", "/subject_key");
+        consent.put("Consent Lookup Service", services.get("consentLookup"));
+        consent.put("Default Policy", "REQUIRE_CONSENT");
+        consent.put("Disallowed Record Action", "ROUTE_TO_EXCLUDED");
+        consent.put("Write Suppression Records", "true");
+        final String consentFilter = client.createProcessor(groupId, "io.datasync.nifi.processors.ConsentFilter", "Check consent", consent,
+                null, Set.of("excluded", "anonymized"));
+        client.moveComponent("processors", consentFilter, x, y);
+        client.connect(groupId, upstreamId, consentFilter, Set.of("success"));
+        client.connect(groupId, consentFilter, consentFilter, Set.of("retry"));
+        client.connect(groupId, consentFilter, "PROCESSOR", parked, "FUNNEL", Set.of("failure"));
+
+        final Map<String, String> dedup = new LinkedHashMap<>();
+        dedup.put("Record Reader", reader);
+        dedup.put("Record Writer", writer);
+        dedup.put("Output Mode", "ANNOTATE");
+        dedup.put("Email Record Paths", "/subject_key");
+        dedup.put("Phone Record Paths", "/phone");
+        dedup.put("Default Phone Region", "#{phone.region}");
+        dedup.put("Distributed Map Cache Client", services.get("cacheClient"));
+        dedup.put("Identity Namespace", "#{identity.namespace}");
+        final String customerDedup = client.createProcessor(groupId, "io.datasync.nifi.processors.CustomerDedup", "Link identities", dedup,
+                null, Set.of("merges", "unique", "duplicate"));
+        addDynamicProperties(client, customerDedup, Map.of("email", "/subject_key", "phone", "/phone"));
+        client.moveComponent("processors", customerDedup, x, y + 250);
+        client.connect(groupId, consentFilter, customerDedup, Set.of("success"));
+        client.connect(groupId, customerDedup, "PROCESSOR", parked, "FUNNEL", Set.of("failure"));
+
+        // Suppression: ConsentFilter's reason codes become the table's reasons (WITHDRAWN -> consent_withdrawn).
+        final Map<String, String> reason = new LinkedHashMap<>();
+        reason.put("Record Reader", reader);
+        reason.put("Record Writer", writer);
+        reason.put("Replacement Value Strategy", "record-path-value");
+        final String suppressionReason = client.createProcessor(groupId, UPDATE_RECORD, "Suppression reason", reason, null, Set.of());
+        addDynamicProperties(client, suppressionReason, Map.of(
+                "/reason", "toLowerCase(concat('consent_', /reason))",
+                "/decided_at", "/timestamp"));
+        client.moveComponent("processors", suppressionReason, x + 450, y);
+        client.connect(groupId, consentFilter, suppressionReason, Set.of("suppression"));
+        client.connect(groupId, suppressionReason, "PROCESSOR", parked, "FUNNEL", Set.of("failure"));
+        final String putSuppression = putWithRetry(client, groupId, "suppression", "#{db.suppression.table}", "subject_key", services,
+                suppressionReason, parked, "FUNNEL", x + 450, y + 250);
+
+        // The serialised merge-and-store group.
+        final String mergeGroup = client.createProcessGroup(groupId, "Merge and store profiles");
+        client.moveComponent("process-groups", mergeGroup, x, y + 500);
+        client.bindParameterContext(mergeGroup, client.parameterContextId(groupId));
+        client.setFlowFileConcurrency(mergeGroup, "SINGLE_FLOWFILE_PER_NODE", "STREAM_WHEN_AVAILABLE");
+        final String in = client.createInputPort(mergeGroup, "records of identified customers");
+        final String failed = client.createOutputPort(mergeGroup, "failed");
+        client.moveComponent("input-ports", in, 0, 0);
+        client.moveComponent("output-ports", failed, 700, 700);
+        client.connectAcrossGroups(groupId, customerDedup, groupId, "PROCESSOR", in, mergeGroup, "INPUT_PORT", Set.of("success"));
+        client.connectAcrossGroups(groupId, failed, mergeGroup, "OUTPUT_PORT", parked, groupId, "FUNNEL", Set.of());
+
+        final Map<String, String> merge = new LinkedHashMap<>();
+        merge.put("Record Reader", reader);
+        merge.put("Record Writer", services.get("profileWriter"));
+        merge.put("Customer Key Record Path", "/customer_id");
+        merge.put("Source Field", "source");
+        merge.put("Record Timestamp Field", "updated_at");
+        merge.put("Default Rule", "latest_non_empty");
+        merge.put("Stored Profile Lookup Service", services.get("profileLookup"));
+        merge.put("Lineage Field", "merge_lineage");
+        final String profileMerge = client.createProcessor(mergeGroup, "io.datasync.nifi.processors.ProfileMerge", "Merge profiles", merge,
+                null, Set.of());
+        addDynamicProperties(client, profileMerge, Map.of(
+                "tags", "union",
+                "source_ids", "union",
+                "last_order_at", "max",
+                "updated_at", "max"));
+        client.moveComponent("processors", profileMerge, 0, 200);
+        client.connect(mergeGroup, in, "INPUT_PORT", profileMerge, "PROCESSOR", Set.of());
+        client.connect(mergeGroup, profileMerge, profileMerge, Set.of("retry"));
+        client.connect(mergeGroup, profileMerge, "PROCESSOR", failed, "OUTPUT_PORT", Set.of("failure"));
+
+        // The table keeps lists as text joined by '|'; union gives arrays.
+        final Map<String, String> join = new LinkedHashMap<>();
+        join.put("Record Reader", reader);
+        join.put("Record Writer", writer);
+        join.put("Replacement Value Strategy", "record-path-value");
+        final String joinLists = client.createProcessor(mergeGroup, UPDATE_RECORD, "Join lists", join, null, Set.of());
+        addDynamicProperties(client, joinLists, Map.of(
+                "/tags", "join('|', /tags[*])",
+                "/source_ids", "join('|', /source_ids[*])"));
+        client.moveComponent("processors", joinLists, 0, 450);
+        client.connect(mergeGroup, profileMerge, joinLists, Set.of("success"));
+        client.connect(mergeGroup, joinLists, "PROCESSOR", failed, "OUTPUT_PORT", Set.of("failure"));
+        final String putProfiles = putWithRetry(client, mergeGroup, "profiles", "#{db.profiles.table}", "customer_id", services,
+                joinLists, failed, "OUTPUT_PORT", 0, 700);
+        return new Ids(reader, writer, services.get("dbcp"), services.get("consentLookup"), services.get("profileLookup"),
+                services.get("cacheServer"), services.get("cacheClient"), consentFilter, customerDedup, mergeGroup, profileMerge,
+                putProfiles, putSuppression, parked);
+    }
+
+    /**
+     * PutDatabaseRecord (UPSERT) behind {@code upstreamId}; its failure and retry go to a RetryFlowFile that sends them
+     * back, penalised, up to {@code #{retry.max}} times, then to {@code parkedId} (a funnel or an output port).
+     */
+    private static String putWithRetry(final NiFiRestClient client, final String groupId, final String what, final String table,
+                                       final String updateKeys, final Map<String, String> services, final String upstreamId,
+                                       final String parkedId, final String parkedType, final double x, final double y) {
+        final Map<String, String> put = new LinkedHashMap<>();
+        put.put("put-db-record-record-reader", services.get("jsonReader"));
+        put.put("db-type", "PostgreSQL");
+        put.put("put-db-record-statement-type", "UPSERT");
+        put.put("put-db-record-dcbp-service", services.get("dbcp"));
+        put.put("put-db-record-table-name", table);
+        put.put("put-db-record-update-keys", updateKeys);
+        final String putRecords = client.createProcessor(groupId, PUT_DATABASE_RECORD, "Upsert " + what, put, null, Set.of("success"));
+        client.moveComponent("processors", putRecords, x, y);
+        client.connect(groupId, upstreamId, putRecords, Set.of("success"));
+
+        final Map<String, String> retry = new LinkedHashMap<>();
+        retry.put("maximum-retries", "#{retry.max}");
+        retry.put("penalize-retries", "true");
+        final String retryWrite = client.createProcessor(groupId, RETRY_FLOW_FILE, "Retry " + what + " write", retry, null, Set.of());
+        client.updateProcessorConfig(retryWrite, Map.of("penaltyDuration", "10 sec"));
+        client.moveComponent("processors", retryWrite, x + 450, y);
+        client.connect(groupId, putRecords, retryWrite, Set.of("failure", "retry"));
+        client.connect(groupId, retryWrite, putRecords, Set.of("retry"));
+        client.connect(groupId, retryWrite, "PROCESSOR", parkedId, parkedType, Set.of("retries_exceeded", "failure"));
+        return putRecords;
+    }
+
+    /** Adds dynamic properties (match rules, merge rules, UpdateRecord paths) to a processor. */
+    static void addDynamicProperties(final NiFiRestClient client, final String processorId, final Map<String, String> properties) {
+        final Map<String, Object> config = new LinkedHashMap<>();
+        config.put("properties", new LinkedHashMap<>(properties));
+        client.updateProcessorConfig(processorId, config);
+    }
+}

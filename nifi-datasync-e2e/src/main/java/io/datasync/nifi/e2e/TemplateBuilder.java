@@ -1,0 +1,86 @@
+package io.datasync.nifi.e2e;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.BiFunction;
+
+/**
+ * Regenerates templates/*.json: starts a NiFi of the assembled install, builds each template flow through the REST
+ * API ({@link TemplateFlows}), downloads its flow definition (what the UI's "Download flow definition" gives) and
+ * writes it, pretty-printed, to the templates directory. Run it after changing {@link TemplateFlows} or
+ * {@link DatasyncChain}; the end-to-end tests import the committed files, not freshly built flows.
+ * <p>
+ * Usage: {@code TemplateBuilder [templatesDir]}, with system property {@value NiFiInstance#HOME_PROPERTY}.
+ */
+public final class TemplateBuilder {
+
+    private TemplateBuilder() {
+    }
+
+    public static void main(final String[] args) {
+        final Path templates = Path.of(args.length > 0 ? args[0] : "templates");
+        try (NiFiInstance nifi = NiFiInstance.create("template-builder")) {
+            nifi.start();
+            final NiFiRestClient client = new NiFiRestClient(nifi.apiUrl());
+            final String root = client.rootGroupId();
+            write(client, root, templates, TemplateFlows.CRM_API_SYNC, (c, r) -> TemplateFlows.buildCrmApiSync(c, r).groupId());
+            write(client, root, templates, TemplateFlows.FTP_BATCH_INGEST, (c, r) -> TemplateFlows.buildFtpBatchIngest(c, r).groupId());
+        }
+        System.exit(0);
+    }
+
+    private static void write(final NiFiRestClient client, final String root, final Path templates, final String name,
+                              final BiFunction<NiFiRestClient, String, String> build) {
+        final String groupId = build.apply(client, root);
+        final byte[] definition = client.downloadFlowDefinition(groupId);
+        final List<String> problems = problems(definition);
+        if (!problems.isEmpty()) {
+            throw new IllegalStateException(name + ": " + problems);
+        }
+        try {
+            final ObjectMapper mapper = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+            final JsonNode tree = mapper.readTree(definition);
+            Files.createDirectories(templates);
+            Files.writeString(templates.resolve(name + ".json"), mapper.writeValueAsString(tree) + "\n");
+            System.out.println("Wrote " + templates.resolve(name + ".json"));
+        } catch (final IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /**
+     * What must never be in a committed template: a value for a sensitive parameter, or anything of the machine it
+     * was built on (absolute local paths, loopback addresses and their ports).
+     */
+    public static List<String> problems(final byte[] definition) {
+        final List<String> problems = new ArrayList<>();
+        final JsonNode tree;
+        try {
+            tree = new ObjectMapper().readTree(definition);
+        } catch (final IOException e) {
+            return List.of("not JSON: " + e.getMessage());
+        }
+        for (final JsonNode context : tree.path("parameterContexts")) {
+            for (final JsonNode parameter : context.path("parameters")) {
+                if (parameter.path("sensitive").asBoolean() && parameter.hasNonNull("value") && !parameter.path("value").asText().isEmpty()) {
+                    problems.add("sensitive parameter " + parameter.path("name").asText() + " has a value");
+                }
+            }
+        }
+        final String text = new String(definition, java.nio.charset.StandardCharsets.UTF_8);
+        for (final String local : List.of("127.0.0.1", "/work/", "/tmp/", "/home/", "/root/", "e2e-runs", "target/")) {
+            if (text.contains(local)) {
+                problems.add("contains " + local);
+            }
+        }
+        return problems;
+    }
+}

@@ -1,0 +1,163 @@
+package io.datasync.nifi.e2e;
+
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+/**
+ * templates/crm-api-sync.json, as committed, in a real NiFi against the sample CRM API (429, 500, ties across pages,
+ * a late record) and PostgreSQL: the golden profiles and suppression rows of the sample truth; then the same from a
+ * fresh start killed with kill -9 in the middle of the run and restarted.
+ */
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+class CrmApiSyncTemplateE2ETest {
+
+    private static final String NAME = CrmApiSyncTemplateE2ETest.class.getSimpleName();
+    private static final Set<String> SOURCES = Set.of(SampleData.SOURCE_CRM);
+    private static final String API_KEY = "crm-key-" + System.nanoTime();
+    private static final Duration RUN_TIMEOUT = Duration.ofSeconds(180);
+
+    private static long classStart;
+    private static SampleData data;
+    private static NiFiInstance nifi;
+    private static NiFiRestClient client;
+    private static final List<AutoCloseable> peers = new ArrayList<>();
+    private static Map<String, String> uninterrupted;
+    private static Map<String, String> uninterruptedSuppression;
+
+    @BeforeAll
+    static void startNiFi() {
+        classStart = System.nanoTime();
+        data = SampleData.generate(42L, 40);
+        nifi = NiFiInstance.create("crm-api-sync");
+        nifi.start();
+        client = new NiFiRestClient(nifi.apiUrl());
+        E2eMetrics.recordNiFi(NAME, nifi, "firstStart");
+    }
+
+    @AfterAll
+    static void stopEverything() {
+        try {
+            if (nifi != null) {
+                nifi.close();
+            }
+        } finally {
+            for (final AutoCloseable peer : peers) {
+                try {
+                    peer.close();
+                } catch (final Exception e) {
+                    System.err.println("While stopping a peer: " + e);
+                }
+            }
+            E2eMetrics.record(NAME, "classSeconds", Long.toString(Duration.ofNanos(System.nanoTime() - classStart).toSeconds()));
+        }
+    }
+
+    @Test
+    @Order(1)
+    void committedTemplateHasNoSecretsAndNoLocalValues() throws Exception {
+        final byte[] definition = Files.readAllBytes(template());
+        assertEquals(List.of(), TemplateBuilder.problems(definition));
+        final String json = new String(definition, StandardCharsets.UTF_8);
+        for (final String type : List.of("IncrementalApiFetch", "ConsentFilter", "CustomerDedup", "ProfileMerge", "PutDatabaseRecord",
+                "MonitorActivity", "RetryFlowFile", "MapCacheServer", "MapCacheClientService", "DatabaseRecordLookupService")) {
+            assertTrue(json.contains("." + type + "\""), type + " in the template");
+        }
+    }
+
+    @Test
+    @Order(2)
+    void importedTemplateWritesTheGoldenProfiles() {
+        final long start = System.nanoTime();
+        final Run run = startRun("crm-api-sync");
+        TemplateAssertions.awaitProfiles(run.postgres, TemplateAssertions.expectedProfiles(data, SOURCES), RUN_TIMEOUT, client);
+        NiFiRestClient.waitUntil(Duration.ofSeconds(60), run.crm::lateRecordVisible, "the late record to become visible");
+        client.waitUntilQuiet(run.groupId, 3, Duration.ofSeconds(2), Duration.ofSeconds(120));
+        TemplateAssertions.assertDatabaseMatchesTruth(run.postgres, data, SOURCES);
+        TemplateAssertions.assertNothingQueued(client, run.groupId);
+        E2eMetrics.record(NAME, "uninterruptedRunSeconds", Long.toString(Duration.ofNanos(System.nanoTime() - start).toSeconds()));
+
+        // The faults were served and survived.
+        assertTrue(run.crm.requests().stream().anyMatch(r -> r.status() == 429), "a 429 was served");
+        assertTrue(run.crm.requests().stream().anyMatch(r -> r.status() == 500), "a 500 was served");
+
+        assertTrue(TemplateAssertions.eventTypes(client, TemplateImport.processorId(client, run.groupId, "Fetch CRM contacts")).contains("RECEIVE"));
+        assertTrue(TemplateAssertions.eventTypes(client, TemplateImport.processorId(client, run.groupId, "Check consent")).contains("ROUTE"));
+        assertTrue(!TemplateAssertions.eventTypes(client, TemplateImport.processorId(client, run.groupId, "Link identities")).isEmpty());
+        assertTrue(!TemplateAssertions.eventTypes(client, TemplateImport.processorId(client, run.groupId, "Merge profiles")).isEmpty());
+        assertTrue(TemplateAssertions.eventTypes(client, TemplateImport.processorId(client, run.groupId, "Upsert profiles")).contains("SEND"));
+        assertEquals(List.of(), unexpectedBulletins());
+        TemplateAssertions.assertNoEmailsInLogs(nifi, data);
+
+        uninterrupted = TemplateAssertions.profiles(run.postgres);
+        uninterruptedSuppression = TemplateAssertions.suppressions(run.postgres);
+        client.stopProcessGroup(run.groupId, Duration.ofSeconds(60));
+        client.disableControllerServices(run.groupId, Duration.ofSeconds(60));
+    }
+
+    @Test
+    @Order(3)
+    void killedMidRunAndRestartedEndsIdenticalToAnUninterruptedRun() {
+        assumeTrue(uninterrupted != null, "no uninterrupted run to compare with");
+        final Run run = startRun("crm-api-sync-crash");
+        // Kill once some, but not all, profiles are written.
+        NiFiRestClient.waitUntil(RUN_TIMEOUT, () -> run.postgres.count("customer_profiles") > 0, "the first profiles");
+        final long before = run.postgres.count("customer_profiles");
+        nifi.crash();
+        E2eMetrics.record(NAME, "profilesAtCrash", before + " of " + uninterrupted.size());
+        nifi.start();
+        E2eMetrics.recordNiFi(NAME, nifi, "restartAfterCrash");
+        client = new NiFiRestClient(nifi.apiUrl());
+
+        TemplateAssertions.awaitProfiles(run.postgres, uninterrupted, RUN_TIMEOUT, client);
+        NiFiRestClient.waitUntil(Duration.ofSeconds(60), run.crm::lateRecordVisible, "the late record to become visible");
+        client.waitUntilQuiet(run.groupId, 3, Duration.ofSeconds(2), Duration.ofSeconds(120));
+        assertEquals(uninterrupted, TemplateAssertions.profiles(run.postgres), "profiles identical to the uninterrupted run");
+        assertEquals(uninterruptedSuppression, TemplateAssertions.suppressions(run.postgres), "suppression identical");
+        TemplateAssertions.assertDatabaseMatchesTruth(run.postgres, data, SOURCES);
+        TemplateAssertions.assertNothingQueued(client, run.groupId);
+        TemplateAssertions.assertNoEmailsInLogs(nifi, data);
+    }
+
+    /** A fresh database and CRM API, the committed template imported and pointed at them, started. */
+    private static Run startRun(final String groupName) {
+        final PostgresPeer postgres = PostgresPeer.start(nifi.runDir().resolve("postgres-" + groupName));
+        peers.add(postgres);
+        postgres.loadConsent(data.consentRows());
+        final SampleCrmApi crm = SampleCrmApi.start(data, API_KEY, SampleCrmApi.Faults.typical());
+        peers.add(crm);
+        final Map<String, String> values = TemplateImport.localParameters(nifi, postgres, null, crm, API_KEY, NiFiInstance.freePort());
+        values.put("identity.cache.dir", nifi.runDir().resolve("identity-cache-" + groupName).toString());
+        final String groupId = TemplateImport.importAndConfigure(client, client.rootGroupId(), template(), groupName, values);
+        assertEquals(Map.of(), client.validationErrors(groupId));
+        client.startProcessGroup(groupId);
+        return new Run(groupId, postgres, crm);
+    }
+
+    private static List<String> unexpectedBulletins() {
+        return TemplateAssertions.warningBulletins(client);
+    }
+
+    private static Path template() {
+        return TemplateImport.templatesDir().resolve(TemplateFlows.CRM_API_SYNC + ".json");
+    }
+
+    private record Run(String groupId, PostgresPeer postgres, SampleCrmApi crm) {
+    }
+}

@@ -1,0 +1,116 @@
+package io.datasync.nifi.e2e;
+
+import com.fasterxml.jackson.databind.JsonNode;
+
+import java.math.BigDecimal;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** What the template tests check on PostgreSQL and through the REST API, shared by both templates' tests. */
+final class TemplateAssertions {
+
+    private TemplateAssertions() {
+    }
+
+    /** customer_profiles as comparable text, by subject key, without the random customer ids and the lineage. */
+    static Map<String, String> profiles(final PostgresPeer postgres) {
+        final Map<String, String> rows = new TreeMap<>();
+        final List<Map<String, Object>> all = postgres.query("SELECT * FROM customer_profiles ORDER BY subject_key");
+        for (final Map<String, Object> row : all) {
+            rows.put((String) row.get("subject_key"), String.join(" | ", text(row.get("email")), text(row.get("phone")),
+                    text(row.get("first_name")), text(row.get("last_name")), text(row.get("city")), text(row.get("country")),
+                    text(row.get("tags")), text(row.get("last_order_at")), amount(row.get("lifetime_value")), text(row.get("updated_at"))));
+        }
+        assertEquals(all.size(), rows.size(), "one row per subject");
+        return rows;
+    }
+
+    static Map<String, String> expectedProfiles(final SampleData data, final Set<String> sources) {
+        final Map<String, String> rows = new TreeMap<>();
+        data.expectedProfiles(sources).forEach((key, p) -> rows.put(key, String.join(" | ", text(p.email()), text(p.phone()),
+                text(p.firstName()), text(p.lastName()), text(p.city()), text(p.country()), text(p.tags()), text(p.lastOrderAt()),
+                amount(p.lifetimeValue()), text(p.updatedAt()))));
+        return rows;
+    }
+
+    static Map<String, String> suppressions(final PostgresPeer postgres) {
+        final Map<String, String> rows = new TreeMap<>();
+        postgres.query("SELECT * FROM suppression").forEach(row -> rows.put((String) row.get("subject_key"),
+                row.get("reason") + " | " + row.get("decided_at")));
+        return rows;
+    }
+
+    static Map<String, String> expectedSuppressions(final SampleData data, final Set<String> sources) {
+        final Map<String, String> rows = new TreeMap<>();
+        data.expectedSuppressions(sources).forEach((key, s) -> rows.put(key, s.reason() + " | " + s.decidedAt()));
+        return rows;
+    }
+
+    /** Checks the database against the sample truth for the given sources. */
+    static void assertDatabaseMatchesTruth(final PostgresPeer postgres, final SampleData data, final Set<String> sources) {
+        assertEquals(expectedProfiles(data, sources), profiles(postgres), "golden profiles");
+        for (final String subject : data.subjectsWithoutConsent()) {
+            assertEquals(0, postgres.query("SELECT 1 FROM customer_profiles WHERE subject_key = ?", subject).size(),
+                    "a profile of a subject without consent");
+        }
+        assertEquals(expectedSuppressions(data, sources), suppressions(postgres), "suppression rows");
+        final long customerIds = ((Number) postgres.query("SELECT COUNT(DISTINCT customer_id) AS n FROM customer_profiles").getFirst()
+                .get("n")).longValue();
+        assertEquals(postgres.count("customer_profiles"), customerIds, "one customer id per profile");
+    }
+
+    /** Warning and error bulletins, as "source: message". */
+    static List<String> warningBulletins(final NiFiRestClient client) {
+        final List<String> found = new ArrayList<>();
+        for (final JsonNode bulletin : client.bulletins()) {
+            final String level = bulletin.path("level").asText();
+            if ("ERROR".equals(level) || "WARNING".equals(level) || "WARN".equals(level)) {
+                found.add(bulletin.path("sourceName").asText() + ": " + bulletin.path("message").asText());
+            }
+        }
+        return found;
+    }
+
+    /** Provenance event types recorded by a processor. */
+    static List<String> eventTypes(final NiFiRestClient client, final String processorId) {
+        final List<String> types = new ArrayList<>();
+        client.provenanceEvents(processorId, 1000).forEach(event -> types.add(event.path("eventType").asText()));
+        return types;
+    }
+
+    static void assertNothingQueued(final NiFiRestClient client, final String groupId) {
+        assertEquals(0, client.groupStatus(groupId).path("flowFilesQueued").asInt(), "FlowFiles left queued (parked failures?)");
+    }
+
+    /** Every sample email as written: none may be in NiFi's logs. */
+    static void assertNoEmailsInLogs(final NiFiInstance nifi, final SampleData data) {
+        final List<String> leaks = new ArrayList<>();
+        data.allEmailsAsWritten().forEach(email -> leaks.addAll(nifi.grepLogs(email)));
+        data.allEmailsAsWritten().forEach(email -> leaks.addAll(nifi.grepLogs(email.toLowerCase(java.util.Locale.ROOT))));
+        assertEquals(List.of(), leaks, "sample emails in NiFi's logs");
+    }
+
+    static void awaitProfiles(final PostgresPeer postgres, final Map<String, String> expected, final Duration timeout, final NiFiRestClient client) {
+        try {
+            NiFiRestClient.waitUntil(timeout, () -> expected.equals(profiles(postgres)), "the golden profiles");
+        } catch (final IllegalStateException e) {
+            assertEquals(expected, profiles(postgres), "profiles when the wait ran out; bulletins " + warningBulletins(client));
+        }
+        assertTrue(true);
+    }
+
+    private static String text(final Object value) {
+        return value == null ? "" : value.toString();
+    }
+
+    private static String amount(final Object value) {
+        return value == null ? "" : ((BigDecimal) value).setScale(2, java.math.RoundingMode.UNNECESSARY).toPlainString();
+    }
+}
