@@ -248,6 +248,8 @@ public final class ClusterScenario {
                 "Record Reader", reader,
                 "Record Writer", writer,
                 "Customer Key Record Path", "/customer_id",
+                // On equal timestamps an incoming CRM value beats the stored one (listed sources win ties).
+                "Tie-Break Source Order", "crm",
                 "Stored Profile Lookup Service", storedProfiles), "0 sec", Set.of());
 
         final String upsert = client.createProcessor(upsertGroup, "org.apache.nifi.processors.standard.PutDatabaseRecord",
@@ -314,7 +316,7 @@ public final class ClusterScenario {
     }
 
     private static String raceProbeJson(final String field, final String value) {
-        return "[{\"id\":\"R-${UUID()}\",\"email\":\"" + IDENTITY_EMAIL_B + "\",\"" + field + "\":\"" + value
+        return "[{\"id\":\"R-${UUID()}\",\"source\":\"crm\",\"email\":\"" + IDENTITY_EMAIL_B + "\",\"" + field + "\":\"" + value
                 + "\",\"updated_at\":\"2026-01-04T00:10:00Z\"}]";
     }
 
