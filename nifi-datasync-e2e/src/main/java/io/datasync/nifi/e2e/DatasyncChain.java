@@ -114,6 +114,9 @@ public final class DatasyncChain {
         // No Timestamp Format: timestamps stay ISO-8601 text all along (the lookup views return the same text), so
         // ProfileMerge never sees a timestamp typed differently by two sources; PutDatabaseRecord converts the text.
         ids.put("jsonReader", client.createControllerService(groupId, JSON_READER, "JSON records", Map.of()));
+        // PutDatabaseRecord's reader types ISO-8601 text as timestamps: PostgreSQL refuses text for timestamptz.
+        ids.put("dbReader", client.createControllerService(groupId, JSON_READER, "JSON records for the database", Map.of(
+                "Timestamp Format", TIMESTAMP_FORMAT)));
         ids.put("jsonWriter", client.createControllerService(groupId, JSON_WRITER, "JSON records out", Map.of(
                 "Timestamp Format", TIMESTAMP_FORMAT)));
         // ProfileMerge's output through an explicit schema: the union rule yields arrays for fields whose input type
@@ -271,7 +274,7 @@ public final class DatasyncChain {
                                        final String updateKeys, final Map<String, String> services, final String upstreamId,
                                        final String parkedId, final String parkedType, final double x, final double y) {
         final Map<String, String> put = new LinkedHashMap<>();
-        put.put("put-db-record-record-reader", services.get("jsonReader"));
+        put.put("put-db-record-record-reader", services.get("dbReader"));
         put.put("db-type", "PostgreSQL");
         put.put("put-db-record-statement-type", "UPSERT");
         put.put("put-db-record-dcbp-service", services.get("dbcp"));

@@ -209,7 +209,8 @@ public final class Demo {
         long excluded = 0;
         for (final JsonNode counter : client.get("/counters").path("counters").path("aggregateSnapshot").path("counters")) {
             final String name = counter.path("name").asText();
-            if (name.startsWith("ConsentFilter records ")) {
+            // NiFi lists each counter per processor and once more summed over all of them ("All ...'s"): sum those.
+            if (counter.path("context").asText().startsWith("All ") && name.startsWith("ConsentFilter records ")) {
                 final long value = counter.path("valueCount").asLong();
                 if (name.endsWith(" GRANTED") || name.endsWith(" JURISDICTION_DEFAULT")) {
                     allowed += value;

@@ -150,8 +150,11 @@ class CrmApiSyncTemplateE2ETest {
         return new Run(groupId, postgres, crm);
     }
 
+    /** Warning and error bulletins, except the retry warnings of the 500 the sample API serves on purpose. */
     private static List<String> unexpectedBulletins() {
-        return TemplateAssertions.warningBulletins(client);
+        return TemplateAssertions.warningBulletins(client).stream()
+                .filter(bulletin -> !(bulletin.startsWith("Fetch CRM contacts: ") && bulletin.contains("failed (HTTP 500); retry")))
+                .toList();
     }
 
     private static Path template() {
