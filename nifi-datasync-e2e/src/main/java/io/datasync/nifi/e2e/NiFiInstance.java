@@ -15,7 +15,9 @@ import java.security.SecureRandom;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HexFormat;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 
@@ -47,6 +49,11 @@ public final class NiFiInstance implements AutoCloseable {
     private final String sensitivePropsKey;
     private final Duration startTimeout;
     private final Thread shutdownHook;
+
+    /** nifi.properties entries that replace (or add to) the harness defaults, e.g. the cluster settings of a node. */
+    private final Map<String, String> propertyOverrides = new LinkedHashMap<>();
+    /** ZooKeeper connect string of the cluster state provider; empty for a standalone instance. */
+    private String zooKeeperConnectString = "";
 
     private int httpPort;
     private int managementPort;
@@ -81,6 +88,30 @@ public final class NiFiInstance implements AutoCloseable {
             throw new IllegalStateException("No NiFi install at " + home + " (expected lib/); build the nifi-datasync-e2e module first");
         }
         return new NiFiInstance(home, runDir, startTimeout);
+    }
+
+    /**
+     * Entries of nifi.properties that replace the harness defaults (same key) or are appended; applied at every
+     * {@link #start()}. Used by {@link NiFiCluster} for the per-node cluster settings.
+     */
+    public synchronized NiFiInstance withProperties(final Map<String, String> properties) {
+        propertyOverrides.putAll(properties);
+        return this;
+    }
+
+    /** The ZooKeeper connect string of the cluster state provider (state-management.xml); applied at every {@link #start()}. */
+    public synchronized NiFiInstance withZooKeeperConnectString(final String connectString) {
+        this.zooKeeperConnectString = connectString;
+        return this;
+    }
+
+    /** The HTTP port, chosen now if not yet chosen, so cluster settings can name it before the first start. */
+    public synchronized int reserveHttpPort() {
+        if (httpPort == 0) {
+            httpPort = freePort();
+            managementPort = freePort();
+        }
+        return httpPort;
     }
 
     /** Writes the conf files, launches NiFi and waits until its REST API answers. */
@@ -304,25 +335,53 @@ public final class NiFiInstance implements AutoCloseable {
     }
 
     private void writeConf() throws IOException {
-        write("nifi.properties", NiFiConf.nifiProperties(runDir, home, httpPort, sensitivePropsKey));
+        write("nifi.properties", applyOverrides(NiFiConf.nifiProperties(runDir, home, httpPort, sensitivePropsKey)));
         write("bootstrap.conf", NiFiConf.bootstrapConf(home, confDir, logDir));
         write("authorizers.xml", NiFiConf.AUTHORIZERS_XML);
         write("login-identity-providers.xml", NiFiConf.LOGIN_IDENTITY_PROVIDERS_XML);
-        write("state-management.xml", NiFiConf.stateManagementXml(runDir));
+        write("state-management.xml", NiFiConf.stateManagementXml(runDir)
+                .replace("<property name=\"Connect String\"></property>", "<property name=\"Connect String\">" + zooKeeperConnectString + "</property>"));
         write("logback.xml", NiFiConf.logbackXml(logDir));
+    }
+
+    private String applyOverrides(final String properties) {
+        if (propertyOverrides.isEmpty()) {
+            return properties;
+        }
+        final Map<String, String> remaining = new LinkedHashMap<>(propertyOverrides);
+        final StringBuilder out = new StringBuilder();
+        for (final String line : properties.split("\n", -1)) {
+            final int equals = line.indexOf('=');
+            final String key = line.startsWith("#") || equals < 0 ? null : line.substring(0, equals);
+            if (key != null && remaining.containsKey(key)) {
+                out.append(key).append('=').append(remaining.remove(key)).append('\n');
+            } else {
+                out.append(line).append('\n');
+            }
+        }
+        remaining.forEach((key, value) -> out.append(key).append('=').append(value).append('\n'));
+        return out.toString();
     }
 
     private void write(final String fileName, final String content) throws IOException {
         Files.writeString(confDir.resolve(fileName), content, StandardCharsets.UTF_8);
     }
 
+    /** Ports already handed out by this JVM: a port is free again once probed, so two callers could get the same one. */
+    private static final java.util.Set<Integer> HANDED_OUT_PORTS = java.util.concurrent.ConcurrentHashMap.newKeySet();
+
     static int freePort() {
-        try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-            socket.setReuseAddress(true);
-            return socket.getLocalPort();
-        } catch (final IOException e) {
-            throw new UncheckedIOException(e);
+        for (int attempt = 0; attempt < 50; attempt++) {
+            try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+                socket.setReuseAddress(true);
+                if (HANDED_OUT_PORTS.add(socket.getLocalPort())) {
+                    return socket.getLocalPort();
+                }
+            } catch (final IOException e) {
+                throw new UncheckedIOException(e);
+            }
         }
+        throw new IllegalStateException("No unused free port found");
     }
 
     static void sleep(final long millis) {
