@@ -6,32 +6,8 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 
-java_major() {
-    "$1" -XshowSettings:properties -version 2>&1 | sed -n 's/^ *java.specification.version = //p' | cut -d. -f1
-}
-
-pick_jdk() {
-    local candidate
-    for candidate in "${JAVA_HOME:-}" "$(dirname "$(dirname "$(readlink -f "$(command -v java 2>/dev/null || echo /nonexistent)")")")" /usr/lib/jvm/temurin-25-jdk-amd64 /usr/lib/jvm/temurin-21-jdk-amd64; do
-        if [ -n "$candidate" ] && [ -x "$candidate/bin/java" ] && [ -x "$candidate/bin/javac" ]; then
-            local major
-            major="$(java_major "$candidate/bin/java")"
-            if [ -n "$major" ] && [ "$major" -ge 21 ]; then
-                echo "$candidate"
-                return 0
-            fi
-        fi
-    done
-    return 1
-}
-
-if ! JAVA_HOME="$(pick_jdk)"; then
-    echo "ERROR: the demo needs a JDK 21 or newer (NiFi 2.x runs on Java 21+). Install one and set JAVA_HOME." >&2
-    exit 1
-fi
-export JAVA_HOME
-export PATH="$JAVA_HOME/bin:$PATH"
-echo "Using JDK at $JAVA_HOME ($(java_major "$JAVA_HOME/bin/java"))"
+# shellcheck source=scripts/use-jdk21.sh
+. scripts/use-jdk21.sh
 
 # shellcheck disable=SC2086
 mvn -B -q -DskipTests ${MAVEN_ARGS:-} package
