@@ -15,6 +15,14 @@ public interface SurvivorshipRule {
      */
     MergedValue choose(List<Candidate> candidates);
 
+    /**
+     * @return true when the surviving value is always an array, whatever the type of the candidates
+     *         (the output schema must then declare the field as an array)
+     */
+    default boolean producesArray() {
+        return false;
+    }
+
     /** Picks the candidate the comparator prefers (sorts first) among those the filter accepts. */
     static Candidate best(final List<Candidate> candidates, final Comparator<Candidate> preference, final boolean nonEmptyOnly) {
         Candidate best = null;

@@ -19,6 +19,11 @@ import java.util.TreeSet;
 final class UnionRule implements SurvivorshipRule {
 
     @Override
+    public boolean producesArray() {
+        return true;
+    }
+
+    @Override
     public MergedValue choose(final List<Candidate> candidates) {
         final List<Object> elements = new ArrayList<>();
         final Set<Object> seen = new HashSet<>();

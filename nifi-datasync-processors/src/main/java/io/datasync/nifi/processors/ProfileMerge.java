@@ -421,7 +421,7 @@ public class ProfileMerge extends AbstractProcessor {
         final Set<String> metadataFields = config.fieldTimestampsField() == null ? Set.of() : Set.of(config.fieldTimestampsField());
         final ProfileSchemaResolver.Resolution resolution;
         try {
-            resolution = ProfileSchemaResolver.resolve(schemas, metadataFields, config.lineageField());
+            resolution = ProfileSchemaResolver.resolve(schemas, metadataFields, config.lineageField(), field -> config.merger().ruleFor(field).producesArray());
         } catch (final ProfileSchemaResolver.IrreconcilableTypesException e) {
             rejectUnmergeable(session, flowFile, e.getMessage());
             return;

@@ -9,6 +9,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.TreeMap;
+import java.util.function.Predicate;
 import org.apache.nifi.serialization.SimpleRecordSchema;
 import org.apache.nifi.serialization.record.DataType;
 import org.apache.nifi.serialization.record.RecordField;
@@ -51,9 +52,11 @@ final class ProfileSchemaResolver {
      * @param schemas       input schema first, then the stored profiles' schemas
      * @param excluded      fields that are merge metadata, never written (e.g. per-field timestamps)
      * @param lineageField  name of the lineage field to append, or null
+     * @param arrayFields   tells which fields' rules always produce an array (union): such a field is
+     *                      declared an array of its input type, so scalar inputs are not written as text
      */
-    static Resolution resolve(final Collection<RecordSchema> schemas, final Set<String> excluded, final String lineageField)
-            throws IrreconcilableTypesException {
+    static Resolution resolve(final Collection<RecordSchema> schemas, final Set<String> excluded, final String lineageField,
+                              final Predicate<String> arrayFields) throws IrreconcilableTypesException {
         final Map<String, List<DataType>> typesByField = new TreeMap<>();
         for (final RecordSchema schema : schemas) {
             for (final RecordField field : schema.getFields()) {
@@ -71,7 +74,10 @@ final class ProfileSchemaResolver {
         for (final Map.Entry<String, List<DataType>> entry : typesByField.entrySet()) {
             final String name = entry.getKey();
             final boolean[] conflict = new boolean[1];
-            final DataType resolved = resolveAll(name, entry.getValue(), conflict);
+            final DataType inputType = resolveAll(name, entry.getValue(), conflict);
+            final DataType resolved = arrayFields.test(name) && inputType.getFieldType() != RecordFieldType.ARRAY
+                    ? RecordFieldType.ARRAY.getArrayDataType(inputType)
+                    : inputType;
             fields.add(new RecordField(name, resolved, true));
             mergeFields.add(name);
             if (conflict[0]) {

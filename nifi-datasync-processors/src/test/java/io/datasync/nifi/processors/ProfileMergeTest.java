@@ -192,6 +192,18 @@ class ProfileMergeTest {
     }
 
     @Test
+    void unionOfScalarTextValuesIsWrittenAsAnArray() throws Exception {
+        runner.setProperty("tags", "union");
+        final String crm = """
+                {"customer_id":"c1","source":"crm","updated_at":"2024-01-01T00:00:00Z","tags":"vip"}""";
+        final String shop = """
+                {"customer_id":"c1","source":"shop","updated_at":"2024-01-02T00:00:00Z","tags":"newsletter"}""";
+        final JsonNode tags = profilesByKey(runOnce(array(shop, crm), ProfileMerge.REL_SUCCESS)).get("c1").get("tags");
+        assertTrue(tags.isArray(), "union output must be a JSON array, was: " + tags);
+        assertEquals(List.of("newsletter", "vip"), texts(tags));
+    }
+
+    @Test
     void newerWithdrawalBeatsOlderGrant() throws Exception {
         runner.setProperty("email_consent", "consent");
         final String grant = """
