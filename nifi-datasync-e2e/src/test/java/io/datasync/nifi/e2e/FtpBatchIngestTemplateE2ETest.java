@@ -56,20 +56,7 @@ class FtpBatchIngestTemplateE2ETest {
 
     @AfterAll
     static void stopEverything() {
-        try {
-            if (nifi != null) {
-                nifi.close();
-            }
-        } finally {
-            for (final AutoCloseable peer : peers) {
-                try {
-                    peer.close();
-                } catch (final Exception e) {
-                    System.err.println("While stopping a peer: " + e);
-                }
-            }
-            E2eMetrics.record(NAME, "classSeconds", Long.toString(Duration.ofNanos(System.nanoTime() - classStart).toSeconds()));
-        }
+        TemplateAssertions.stopAll(nifi, peers, NAME, classStart);
     }
 
     @Test

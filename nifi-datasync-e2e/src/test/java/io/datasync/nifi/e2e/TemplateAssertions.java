@@ -20,6 +20,26 @@ final class TemplateAssertions {
     }
 
     /** customer_profiles as comparable text, by subject key, without the random customer ids and the lineage. */
+    /**
+     * Stops NiFi, then every peer even when NiFi or a peer fails to stop, and records the class's run time.
+     */
+    static void stopAll(final NiFiInstance nifi, final List<AutoCloseable> peers, final String testName, final long classStartNanos) {
+        try {
+            if (nifi != null) {
+                nifi.close();
+            }
+        } finally {
+            for (final AutoCloseable peer : peers) {
+                try {
+                    peer.close();
+                } catch (final Exception e) {
+                    System.err.println("While stopping a peer: " + e);
+                }
+            }
+            E2eMetrics.record(testName, "classSeconds", Long.toString(Duration.ofNanos(System.nanoTime() - classStartNanos).toSeconds()));
+        }
+    }
+
     static Map<String, String> profiles(final PostgresPeer postgres) {
         final Map<String, String> rows = new TreeMap<>();
         final List<Map<String, Object>> all = postgres.query("SELECT * FROM customer_profiles ORDER BY subject_key");
