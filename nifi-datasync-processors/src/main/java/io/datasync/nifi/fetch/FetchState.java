@@ -117,7 +117,7 @@ public final class FetchState {
         }
         run = null;
         if (watermark != null) {
-            trackedKeys.retainFrom(watermark.isTimestamp() ? watermark.minus(lookback) : watermark);
+            trackedKeys.retainFrom(watermark.lookbackFrom(lookback));
         }
     }
 

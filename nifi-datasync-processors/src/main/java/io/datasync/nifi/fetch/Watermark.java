@@ -60,6 +60,14 @@ public final class Watermark implements Comparable<Watermark> {
         return ofInstant(toInstant().minus(duration));
     }
 
+    /**
+     * The lowest watermark a run re-reads below this one: this minus the lookback window for
+     * timestamps; numeric watermarks have no lookback.
+     */
+    public Watermark lookbackFrom(final Duration lookback) {
+        return timestamp ? minus(lookback) : this;
+    }
+
     /** Stable text form used in state and attributes: ISO-8601 UTC instant or a decimal number. */
     public String canonical() {
         return timestamp ? DateTimeFormatter.ISO_INSTANT.format(toInstant()) : Long.toString(major);

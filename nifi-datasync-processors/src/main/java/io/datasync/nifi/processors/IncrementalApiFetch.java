@@ -326,10 +326,11 @@ public class IncrementalApiFetch extends AbstractProcessor {
 
     public static final PropertyDescriptor MAX_TRACKED_KEYS = new PropertyDescriptor.Builder()
             .name("Maximum Tracked Keys")
-            .description("Upper bound on the (watermark, key) pairs held in state: those emitted by the run in progress plus those inside "
-                    + "the lookback window at the watermark, so it bounds the records one run may emit. A page that would exceed it is not "
+            .description("Upper bound on the (watermark, key) pairs held in state: the versions emitted at or above the largest watermark "
+                    + "seen so far minus the Lookback Window, which a later run may return again. It bounds the records that share the top "
+                    + "of the window (one timestamp, or the lookback span), not the records of a run. A page that would exceed it is not "
                     + "emitted: the run stops with an error bulletin and state unchanged, rather than risk duplicates or loss. Keep it well "
-                    + "below the state provider's size limit (about 1 MB in ZooKeeper); split large backfills with Maximum Run Span.")
+                    + "below the state provider's size limit (about 1 MB in ZooKeeper).")
             .required(true)
             .defaultValue("10000")
             .addValidator(StandardValidators.POSITIVE_INTEGER_VALIDATOR)
@@ -576,6 +577,22 @@ public class IncrementalApiFetch extends AbstractProcessor {
 
     private volatile Settings settings;
 
+    /**
+     * The state this instance last committed, with the map it wrote. While the stored map is still that
+     * map, the next trigger continues with this object instead of parsing state again, and keeps the
+     * run's pairs that are remembered in memory only (see TrackedKeys). Cleared before the object is
+     * changed and set again once the page that changed it has committed.
+     */
+    private volatile CommittedState committed;
+
+    private record CommittedState(Map<String, String> stored, FetchState state, boolean timestampWatermark, int maxTrackedKeys) {
+
+        /** Kept across a stop and start of the processor, unless the settings it was read with changed. */
+        boolean continues(final Map<String, String> current, final Settings config) {
+            return timestampWatermark == config.watermarkFormat.isTimestamp() && maxTrackedKeys == config.maxTrackedKeys && stored.equals(current);
+        }
+    }
+
     /** How the processor waits for backoffs and rate limits; tests record the waits instead of sleeping. */
     volatile PageFetcher.Sleeper sleeper = Thread::sleep;
 
@@ -653,13 +670,18 @@ public class IncrementalApiFetch extends AbstractProcessor {
         final Settings config = settings;
         final FetchState state;
         try {
-            state = FetchState.fromMap(session.getState(Scope.CLUSTER).toMap(), config.watermarkFormat.isTimestamp(), config.maxTrackedKeys, MAPPER);
+            final Map<String, String> stored = session.getState(Scope.CLUSTER).toMap();
+            final CommittedState last = committed;
+            state = last != null && last.continues(stored, config)
+                    ? last.state()
+                    : FetchState.fromMap(stored, config.watermarkFormat.isTimestamp(), config.maxTrackedKeys, MAPPER);
         } catch (final IOException | RuntimeException e) {
             getLogger().error("Stored state could not be read; nothing fetched: {}", e.toString());
             context.yield();
             return;
         }
         if (state.run() == null) {
+            committed = null;
             state.setRun(startRun(config, state.watermark()));
             getLogger().debug("Run {} starts from lower bound {}", state.run().id(), state.run().lower());
         }
@@ -738,8 +760,11 @@ public class IncrementalApiFetch extends AbstractProcessor {
         final boolean positionLoop = next.isPresent() && config.paginator.serverDriven() && positions.contains(next.get().fingerprint());
         final boolean contentLoop = selection.contentFingerprint() != 0 && selection.contentFingerprint() == run.lastFingerprint();
 
+        final Watermark runMax = Watermark.max(run.max(), selection.maxWatermark());
+        // From here the object differs from what is stored until this page commits.
+        committed = null;
         try {
-            state.trackedKeys().addAll(selection.newEntries());
+            state.trackedKeys().addAll(selection.newEntries(), runMax == null ? null : runMax.lookbackFrom(config.lookback));
         } catch (final TrackedKeys.LimitExceededException e) {
             getLogger().error("Page {} of run {} from {} would raise the tracked record keys to {}, above Maximum Tracked Keys ({}); "
                             + "the page is not emitted and state is not advanced. Raise Maximum Tracked Keys or shorten the Lookback Window.",
@@ -748,7 +773,6 @@ public class IncrementalApiFetch extends AbstractProcessor {
         }
 
         final long pageNumber = run.pages() + 1;
-        final Watermark runMax = Watermark.max(run.max(), selection.maxWatermark());
         final long fingerprint = selection.contentFingerprint() != 0 ? selection.contentFingerprint() : run.lastFingerprint();
         final PageStep step;
         if (positionLoop || contentLoop) {
@@ -774,12 +798,14 @@ public class IncrementalApiFetch extends AbstractProcessor {
                 pageNumber, run.id(), page.records().size(), selection.emitted().size(), selection.duplicates(), selection.belowWindow(), selection.deferred());
 
         final AtomicReference<Throwable> commitFailure = new AtomicReference<>();
+        final Map<String, String> staged = state.toMap(MAPPER);
         try {
-            session.setState(state.toMap(MAPPER), Scope.CLUSTER);
+            session.setState(staged, Scope.CLUSTER);
         } catch (final IOException e) {
             throw new ProcessException("State could not be staged with page " + pageNumber, e);
         }
-        session.commitAsync(() -> { }, commitFailure::set);
+        session.commitAsync(() -> committed = new CommittedState(staged, state, config.watermarkFormat.isTimestamp(), config.maxTrackedKeys),
+                commitFailure::set);
         if (commitFailure.get() != null) {
             // The page and its state were rolled back together; stop, the next trigger re-reads the stored state.
             getLogger().error("Committing page {} of run {} failed; it will be fetched again: {}", pageNumber, run.id(), commitFailure.get().toString());
@@ -835,7 +861,7 @@ public class IncrementalApiFetch extends AbstractProcessor {
 
     private static FetchState.Run startRun(final Settings config, final Watermark stored) {
         final Watermark base = stored != null ? stored : config.initialWatermark;
-        final Watermark lower = base == null ? null : (base.isTimestamp() ? base.minus(config.lookback) : base);
+        final Watermark lower = base == null ? null : base.lookbackFrom(config.lookback);
         if (!config.watermarkFormat.isTimestamp()) {
             return new FetchState.Run(UUID.randomUUID().toString(), lower, null, null, null, 0, config.paginator.first(), new LinkedHashSet<>(), 0);
         }

@@ -3,6 +3,7 @@ package io.datasync.nifi.fetch;
 import org.junit.jupiter.api.Test;
 
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -58,5 +59,34 @@ class TrackedKeysTest {
         final TrackedKeys restored = TrackedKeys.fromGroups(keys.toGroups(), true, 1);
         assertEquals(2, restored.size());
         assertThrows(TrackedKeys.LimitExceededException.class, () -> restored.addAll(List.of(new TrackedKeys.Entry(T2, "c"))));
+    }
+
+    @Test
+    void pairsBelowTheFloorAreRememberedButNotStoredNorCounted() {
+        final TrackedKeys keys = new TrackedKeys(2);
+        keys.addAll(List.of(new TrackedKeys.Entry(T1, "a"), new TrackedKeys.Entry(T1, "b")), T1);
+        keys.addAll(List.of(new TrackedKeys.Entry(T2, "c"), new TrackedKeys.Entry(T2, "d")), T2);
+        assertTrue(keys.contains(T1, "a"), "still suppresses repeats within the run");
+        assertEquals(4, keys.size());
+        assertEquals(2, keys.storedSize());
+        assertEquals(List.of(T2.canonical()), List.copyOf(keys.toGroups().keySet()));
+        assertThrows(TrackedKeys.LimitExceededException.class, () -> keys.addAll(List.of(new TrackedKeys.Entry(T2, "e")), T1));
+        assertEquals(2, keys.storedSize(), "the floor never goes down");
+    }
+
+    @Test
+    void memoryOnlyPairsForgetTheEarliestBeyondTheirBound() {
+        final TrackedKeys keys = new TrackedKeys(TrackedKeys.MEMORY_ONLY_MAXIMUM + 10);
+        final List<TrackedKeys.Entry> low = new ArrayList<>();
+        for (int i = 0; i < TrackedKeys.MEMORY_ONLY_MAXIMUM; i++) {
+            low.add(new TrackedKeys.Entry(T1, "k" + i));
+        }
+        final Watermark t0 = Watermark.ofInstant(Instant.parse("2023-12-31T00:00:00Z"));
+        keys.addAll(List.of(new TrackedKeys.Entry(t0, "oldest")));
+        keys.addAll(low);
+        keys.addAll(List.of(new TrackedKeys.Entry(T2, "top")), T2);
+        assertFalse(keys.contains(t0, "oldest"), "the earliest pair goes first");
+        assertTrue(keys.contains(T1, "k0"));
+        assertEquals(TrackedKeys.MEMORY_ONLY_MAXIMUM + 1, keys.size());
     }
 }

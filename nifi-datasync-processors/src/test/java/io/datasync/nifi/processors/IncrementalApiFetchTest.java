@@ -638,6 +638,55 @@ class IncrementalApiFetchTest {
     }
 
     @Test
+    void aRunLargerThanMaximumTrackedKeysCompletesWhenFewRecordsShareTheTopOfTheWindow() throws IOException {
+        final FakeRecordApi api = new FakeRecordApi(FakeRecordApi.Paging.LINK);
+        for (int i = 0; i < 300; i++) {
+            api.add("w" + i, minutesAfterT0(i));
+        }
+        final TestRunner runner = runner(start(api), FakeRecordApi.Paging.LINK);
+        runner.setProperty(IncrementalApiFetch.MAX_TRACKED_KEYS, "20");
+        runner.setProperty(IncrementalApiFetch.LOOKBACK_WINDOW, "5 min");
+        runner.setProperty(IncrementalApiFetch.PAGE_SIZE, "50");
+        runner.setProperty(IncrementalApiFetch.MAX_PAGES_PER_TRIGGER, "1");
+
+        for (int trigger = 0; trigger < 7; trigger++) {
+            runner.run();
+            final JsonNode stored = MAPPER.readTree(state(runner, FetchState.TRACKED_KEYS));
+            int pairs = 0;
+            for (final JsonNode keys : stored) {
+                pairs += keys.size();
+            }
+            assertTrue(pairs <= 6, "state holds only the versions within the lookback of the largest watermark: " + stored);
+        }
+        drain(runner);
+        assertEmittedExactlyOnce(ids("w", 300));
+        assertEquals(minutesAfterT0(299), state(runner, FetchState.WATERMARK));
+        assertTrue(logLines(runner).stream().noneMatch(line -> line.contains("Maximum Tracked Keys")));
+
+        // The next run re-reads the lookback window and repeats none of it.
+        runner.run();
+        assertEquals(List.of(), drain(runner));
+    }
+
+    @Test
+    void versionsBelowTheStoredWindowAreStillSuppressedWithinTheRunAfterAStopAndStart() throws IOException {
+        final FakeRecordApi api = new FakeRecordApi(FakeRecordApi.Paging.LOOPING_CURSOR);
+        for (int i = 0; i < 5; i++) {
+            api.add("l" + i, minutesAfterT0(i));
+        }
+        final TestRunner runner = runner(start(api), FakeRecordApi.Paging.LOOPING_CURSOR);
+        runner.setProperty(IncrementalApiFetch.PAGE_SIZE, "1");
+        runner.run();
+        assertEquals(List.of("l0", "l1", "l2"), drain(runner));
+        final JsonNode stored = MAPPER.readTree(state(runner, FetchState.TRACKED_KEYS));
+        assertEquals(1, stored.size(), "only the top of the window is stored: " + stored);
+
+        // runner.run() stops and starts the processor; the same instance keeps the run's versions in memory.
+        runner.run();
+        assertEquals(List.of(), drain(runner));
+    }
+
+    @Test
     void postSearchWithCursorInTheBody() throws Exception {
         final MockWebServer server = new MockWebServer();
         servers.add(server);
