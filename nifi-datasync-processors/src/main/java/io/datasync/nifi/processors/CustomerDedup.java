@@ -4,6 +4,7 @@ import io.datasync.nifi.identity.BlockedValues;
 import io.datasync.nifi.identity.Clusters;
 import io.datasync.nifi.identity.CustomerAssignment;
 import io.datasync.nifi.identity.EmailNormalizer;
+import io.datasync.nifi.identity.HeldRecordsBudget;
 import io.datasync.nifi.identity.IdentityGraph;
 import io.datasync.nifi.identity.IdentityMerge;
 import io.datasync.nifi.identity.IdentityResolver;
@@ -359,9 +360,11 @@ public class CustomerDedup extends AbstractProcessor {
             .name("Records Held in Memory")
             .description("A FlowFile with at most this many records is read once: its parsed records are kept from the first pass "
                     + "and written in the second without reading the content again. Larger FlowFiles are read twice, keeping only "
-                    + "key hashes in memory. Costs roughly the parsed size of that many records per concurrent task; 0 always reads twice.")
+                    + "key hashes in memory. Parsed records take roughly " + HeldRecordsBudget.HEAP_BYTES_PER_CONTENT_BYTE + " times the "
+                    + "FlowFile's size in heap, per concurrent task, so a FlowFile whose estimate exceeds one eighth of the JVM's maximum "
+                    + "heap is read twice whatever its record count. 0 always reads twice.")
             .addValidator(StandardValidators.createLongValidator(0, Integer.MAX_VALUE, true))
-            .defaultValue("10000")
+            .defaultValue("100000")
             .required(true)
             .build();
 
@@ -427,7 +430,7 @@ public class CustomerDedup extends AbstractProcessor {
      */
     private record Configuration(MatchRules matchRules, List<String> ruleNames, OutputMode outputMode,
                                  SurvivorStrategy survivorStrategy, RecordValueAccessor timestampAccessor,
-                                 RecordValueAccessor existingIdAccessor, int maxClusterSize, int recordsHeldInMemory, String namespace,
+                                 RecordValueAccessor existingIdAccessor, int maxClusterSize, HeldRecordsBudget heldRecordsBudget, String namespace,
                                  RecordField customerIdField, RecordField duplicateField, RecordField suspectField) {
     }
 
@@ -543,7 +546,8 @@ public class CustomerDedup extends AbstractProcessor {
                 : null;
 
         configuration = new Configuration(matchRules, matchRules.ruleNames(), outputMode, survivorStrategy, timestampAccessor,
-                existingIdAccessor, context.getProperty(MAX_CLUSTER_SIZE).asInteger(), context.getProperty(RECORDS_HELD_IN_MEMORY).asInteger(),
+                existingIdAccessor, context.getProperty(MAX_CLUSTER_SIZE).asInteger(),
+                new HeldRecordsBudget(context.getProperty(RECORDS_HELD_IN_MEMORY).asInteger(), Runtime.getRuntime().maxMemory() / 8),
                 context.getProperty(IDENTITY_NAMESPACE).isSet() ? context.getProperty(IDENTITY_NAMESPACE).getValue() : IDENTITY_NAMESPACE.getDefaultValue(),
                 new RecordField(context.getProperty(CUSTOMER_ID_FIELD).getValue().trim(), RecordFieldType.STRING.getDataType(), true),
                 new RecordField(context.getProperty(DUPLICATE_FLAG_FIELD).getValue().trim(), RecordFieldType.BOOLEAN.getDataType(), true),
@@ -638,7 +642,7 @@ public class CustomerDedup extends AbstractProcessor {
                               final Configuration config) throws IOException, SchemaNotFoundException, MalformedRecordException {
         final IdentityGraph graph = new IdentityGraph(config.maxClusterSize());
         final MatchRules.Extraction extraction = config.matchRules().new Extraction(config.namespace());
-        List<Record> held = config.recordsHeldInMemory() > 0 ? new ArrayList<>() : null;
+        List<Record> held = config.heldRecordsBudget().mayHold(flowFile.getSize()) ? new ArrayList<>() : null;
         final RecordSchema schema;
         try (InputStream in = session.read(flowFile);
              RecordReader reader = readerFactory.createRecordReader(flowFile.getAttributes(), in, flowFile.getSize(), getLogger())) {
@@ -648,7 +652,7 @@ public class CustomerDedup extends AbstractProcessor {
                 final int index = graph.addRecord();
                 if (held != null) {
                     // Past the limit the FlowFile is read again instead: drop what was held.
-                    held = held.size() < config.recordsHeldInMemory() ? held : null;
+                    held = config.heldRecordsBudget().mayHoldMore(held.size()) ? held : null;
                     if (held != null) {
                         held.add(record);
                     }
