@@ -35,7 +35,7 @@ public final class RecordSelector {
             throws MalformedPageException {
         final List<JsonNode> emitted = new ArrayList<>();
         final List<TrackedKeys.Entry> newEntries = new ArrayList<>();
-        final Set<TrackedKeys.Entry> seenOnPage = new HashSet<>();
+        final Set<TrackedKeys.Entry> seenOnPage = HashSet.newHashSet(records.size());
         Watermark min = null;
         Watermark max = null;
         int belowWindow = 0;
