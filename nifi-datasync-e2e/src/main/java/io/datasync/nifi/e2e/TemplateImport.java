@@ -66,6 +66,15 @@ public final class TemplateImport {
      */
     public static String importAndConfigure(final NiFiRestClient client, final String parentGroupId, final Path definition,
                                             final String groupName, final Map<String, String> values) {
+        return importAndConfigure(client, parentGroupId, definition, groupName, values, Set.of());
+    }
+
+    /**
+     * As {@link #importAndConfigure(NiFiRestClient, String, Path, String, Map)}, but the controller services named in
+     * {@code leftDisabled} stay disabled (on a cluster: the in-flow "Identity cache server", see docs/cluster.md).
+     */
+    public static String importAndConfigure(final NiFiRestClient client, final String parentGroupId, final Path definition,
+                                            final String groupName, final Map<String, String> values, final Set<String> leftDisabled) {
         final byte[] json;
         try {
             json = Files.readAllBytes(definition);
@@ -89,7 +98,11 @@ public final class TemplateImport {
             }
         }
         client.setParameters(groupId, matching, sensitive);
-        client.enableControllerServices(groupId, Duration.ofSeconds(90));
+        if (leftDisabled.isEmpty()) {
+            client.enableControllerServices(groupId, Duration.ofSeconds(90));
+        } else {
+            client.enableControllerServicesExcept(groupId, leftDisabled, Duration.ofSeconds(120));
+        }
         return groupId;
     }
 
