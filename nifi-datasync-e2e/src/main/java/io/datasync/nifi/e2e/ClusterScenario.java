@@ -138,8 +138,8 @@ public final class ClusterScenario {
             final ClusterFlowSupport support = new ClusterFlowSupport(client);
             final Flow flow = importTemplate(client, support, cluster, postgres, api, cachePort);
 
-            identityCheck(client, support, flow, postgres);
-            profileRaceCheck(client, support, flow, postgres);
+            identityCheck(client, support, flow, postgres, cluster);
+            profileRaceCheck(client, support, flow, postgres, cluster);
             syncWithFailover(client, support, flow, postgres, api, data, cluster);
 
             for (int i = 0; i < 2; i++) {
@@ -201,9 +201,15 @@ public final class ClusterScenario {
         // Never bound (the server stays disabled); a free port anyway, so nothing else on 127.0.0.1 could be meant.
         values.put("identity.cache.server.port", Integer.toString(NiFiInstance.freePort()));
         final Path template = TemplateImport.templatesDir().resolve(TemplateFlows.CRM_API_SYNC + ".json");
-        final String group = TemplateImport.importAndConfigure(client, client.rootGroupId(), template, TemplateFlows.CRM_API_SYNC, values,
-                Set.of(IN_FLOW_CACHE_SERVER));
+        final String group = TemplateImport.upload(client, client.rootGroupId(), template, TemplateFlows.CRM_API_SYNC);
         note("imported " + template + " as group " + group);
+        // Seen here: a heartbeat that arrived while the (seconds-long) upload was replicated made the coordinator ask
+        // the other node to reconnect ("Revision Update Count" mismatch), and the next flow change was refused.
+        cluster.waitUntilFormed(cluster.node(0), 2, FORM_TIMEOUT);
+        whileReconnecting(cluster, "configure the template", () -> {
+            TemplateImport.configure(client, group, values, Set.of(IN_FLOW_CACHE_SERVER));
+            return null;
+        });
         final Map<String, List<String>> invalid = client.validationErrors(group);
         check("template: imported and configured by parameters only, no validation errors", invalid.isEmpty(), invalid.toString());
         checkClusterSettings(client, group);
@@ -216,27 +222,63 @@ public final class ClusterScenario {
         // new customer at the same moment. The race probes run on the primary only and send two one-field updates of
         // that customer back to back: without one FlowFile at a time in the merge group both merges would start from
         // the same stored profile and the later write would drop the other's field.
-        final String identityProbe = client.createProcessor(group, "org.apache.nifi.processors.standard.GenerateFlowFile",
+        final String identityProbe = whileReconnecting(cluster, "create a probe", () -> client.createProcessor(group, "org.apache.nifi.processors.standard.GenerateFlowFile",
                 "Test probe: identity (instrumentation)", Map.of("generate-ff-custom-text", identityProbeJson(), "Batch Size", "1"), "1 hour",
-                Set.of());
-        final String raceFirstName = client.createProcessor(group, "org.apache.nifi.processors.standard.GenerateFlowFile",
-                "Test probe: race, first name (instrumentation)", Map.of("generate-ff-custom-text", raceProbeJson("first_name", RACE_FIRST_NAME),
-                        "Batch Size", "1"), "1 hour", Set.of());
-        final String raceCity = client.createProcessor(group, "org.apache.nifi.processors.standard.GenerateFlowFile",
-                "Test probe: race, city (instrumentation)", Map.of("generate-ff-custom-text", raceProbeJson("city", RACE_CITY),
-                        "Batch Size", "1"), "1 hour", Set.of());
-        support.setExecutionNode(raceFirstName, "PRIMARY");
-        support.setExecutionNode(raceCity, "PRIMARY");
+                Set.of()));
+        final String raceFirstName = whileReconnecting(cluster, "create a probe", () -> client.createProcessor(group,
+                "org.apache.nifi.processors.standard.GenerateFlowFile", "Test probe: race, first name (instrumentation)",
+                Map.of("generate-ff-custom-text", raceProbeJson("first_name", RACE_FIRST_NAME), "Batch Size", "1"), "1 hour", Set.of()));
+        final String raceCity = whileReconnecting(cluster, "create a probe", () -> client.createProcessor(group,
+                "org.apache.nifi.processors.standard.GenerateFlowFile", "Test probe: race, city (instrumentation)",
+                Map.of("generate-ff-custom-text", raceProbeJson("city", RACE_CITY), "Batch Size", "1"), "1 hour", Set.of()));
+        for (final String probe : List.of(raceFirstName, raceCity)) {
+            whileReconnecting(cluster, "set a probe's execution node", () -> {
+                support.setExecutionNode(probe, "PRIMARY");
+                return null;
+            });
+        }
         for (final String probe : List.of(identityProbe, raceFirstName, raceCity)) {
-            client.connect(group, probe, normalise, Set.of("success"));
+            whileReconnecting(cluster, "connect a probe", () -> client.connect(group, probe, normalise, Set.of("success")));
         }
 
         // Everything runs except the fetch and the probes, which the checks below trigger themselves.
         final List<String> held = List.of(fetch, identityProbe, raceFirstName, raceCity);
-        held.forEach(id -> support.setRunStatus(id, "DISABLED"));
-        client.startProcessGroup(group);
-        held.forEach(id -> support.setRunStatus(id, "STOPPED"));
+        held.forEach(id -> setRunStatus(cluster, support, id, "DISABLED"));
+        whileReconnecting(cluster, "start the group", () -> {
+            client.startProcessGroup(group);
+            return null;
+        });
+        held.forEach(id -> setRunStatus(cluster, support, id, "STOPPED"));
         return new Flow(group, fetch, linkIdentities, identityProbe, raceFirstName, raceCity);
+    }
+
+    /**
+     * Runs a flow change, and when NiFi refuses it because a node is (re)connecting, waits until both nodes are
+     * connected and runs it again (at most 3 times). NiFi refuses such a change before applying it on any node, so
+     * running it again is safe.
+     */
+    private <T> T whileReconnecting(final NiFiCluster cluster, final String what, final java.util.function.Supplier<T> change) {
+        for (int attempt = 1; ; attempt++) {
+            try {
+                return change.get();
+            } catch (final NiFiRestClient.NiFiApiException e) {
+                final String message = String.valueOf(e.getMessage());
+                if (attempt >= 3 || !(message.contains("currently connecting") || message.contains("currently disconnected")
+                        || message.contains("unable to service request to change flow"))) {
+                    throw e;
+                }
+                note("retrying '" + what + "' after a node (re)connected: " + message.substring(0, Math.min(200, message.length())));
+                metrics.put("flowChangesRetriedWhileReconnecting", metrics.path("flowChangesRetriedWhileReconnecting").asInt() + 1);
+                cluster.waitUntilFormed(cluster.node(0), 2, FORM_TIMEOUT);
+            }
+        }
+    }
+
+    private void setRunStatus(final NiFiCluster cluster, final ClusterFlowSupport support, final String processorId, final String state) {
+        whileReconnecting(cluster, "set run status " + state, () -> {
+            support.setRunStatus(processorId, state);
+            return null;
+        });
     }
 
     /** The cluster settings the scenario relies on come from the committed template, not from the scenario. */
@@ -286,8 +328,9 @@ public final class ClusterScenario {
 
     // ---------------------------------------------------------------- identity
 
-    private void identityCheck(final NiFiRestClient client, final ClusterFlowSupport support, final Flow flow, final PostgresPeer postgres) {
-        support.setRunStatus(flow.identityProbeId, "RUN_ONCE");
+    private void identityCheck(final NiFiRestClient client, final ClusterFlowSupport support, final Flow flow, final PostgresPeer postgres,
+                               final NiFiCluster cluster) {
+        setRunStatus(cluster, support, flow.identityProbeId, "RUN_ONCE");
         NiFiRestClient.waitUntil(Duration.ofSeconds(120), () -> probeSourceIds(postgres, "crm:P-").size() >= 4,
                 "the identity probe's four records in the probe customer's profile");
         client.waitUntilQuiet(flow.groupId, 3, Duration.ofMillis(500), Duration.ofSeconds(90));
@@ -310,9 +353,10 @@ public final class ClusterScenario {
     }
 
     /** Two one-field updates of one customer at the same moment: the stored profile must end with both fields. */
-    private void profileRaceCheck(final NiFiRestClient client, final ClusterFlowSupport support, final Flow flow, final PostgresPeer postgres) {
-        support.setRunStatus(flow.raceFirstNameId, "RUN_ONCE");
-        support.setRunStatus(flow.raceCityId, "RUN_ONCE");
+    private void profileRaceCheck(final NiFiRestClient client, final ClusterFlowSupport support, final Flow flow, final PostgresPeer postgres,
+                                  final NiFiCluster cluster) {
+        setRunStatus(cluster, support, flow.raceFirstNameId, "RUN_ONCE");
+        setRunStatus(cluster, support, flow.raceCityId, "RUN_ONCE");
         NiFiRestClient.waitUntil(Duration.ofSeconds(90), () -> probeSourceIds(postgres, "crm:R-").size() >= 2,
                 "the race probe's records in the profile");
         client.waitUntilQuiet(flow.groupId, 3, Duration.ofMillis(500), Duration.ofSeconds(90));
@@ -348,7 +392,7 @@ public final class ClusterScenario {
         final NiFiInstance firstPrimary = cluster.primary(cluster.node(0)).orElseThrow();
         final NiFiInstance survivor = cluster.nodes().stream().filter(node -> node != firstPrimary).findFirst().orElseThrow();
         result.put("firstPrimaryPort", firstPrimary.httpPort());
-        firstSupport.setRunStatus(flow.fetchId, "RUNNING");
+        setRunStatus(cluster, firstSupport, flow.fetchId, "RUNNING");
 
         // Stop the primary's process after its first trigger (PAGES_PER_TRIGGER pages, committed with the cluster
         // state); the template's schedule leaves 30 s before the next one.
@@ -387,8 +431,7 @@ public final class ClusterScenario {
         cluster.waitUntilFormed(survivor, 2, FORM_TIMEOUT);
         metrics.put("nodeRejoinSeconds", round((System.nanoTime() - restartAt) / 1e9));
         survivorClient.waitUntilQuiet(flow.groupId, 4, Duration.ofSeconds(1), Duration.ofSeconds(180));
-        final ClusterFlowSupport survivorSupport = new ClusterFlowSupport(survivorClient);
-        survivorSupport.setRunStatus(flow.fetchId, "STOPPED");
+        setRunStatus(cluster, new ClusterFlowSupport(survivorClient), flow.fetchId, "STOPPED");
 
         final Map<String, Long> pageCounts = syncPageCounts(api);
         final List<String> repeated = pageCounts.entrySet().stream().filter(e -> e.getValue() != 1).map(Map.Entry::getKey).toList();
