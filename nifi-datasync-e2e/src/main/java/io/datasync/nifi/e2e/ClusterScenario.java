@@ -222,9 +222,9 @@ public final class ClusterScenario {
         // new customer at the same moment. The race probes run on the primary only and send two one-field updates of
         // that customer back to back: without one FlowFile at a time in the merge group both merges would start from
         // the same stored profile and the later write would drop the other's field.
-        final String identityProbe = whileReconnecting(cluster, "create a probe", () -> client.createProcessor(group, "org.apache.nifi.processors.standard.GenerateFlowFile",
-                "Test probe: identity (instrumentation)", Map.of("generate-ff-custom-text", identityProbeJson(), "Batch Size", "1"), "1 hour",
-                Set.of()));
+        final String identityProbe = whileReconnecting(cluster, "create a probe", () -> client.createProcessor(group,
+                "org.apache.nifi.processors.standard.GenerateFlowFile", "Test probe: identity (instrumentation)",
+                Map.of("generate-ff-custom-text", identityProbeJson(), "Batch Size", "1"), "1 hour", Set.of()));
         final String raceFirstName = whileReconnecting(cluster, "create a probe", () -> client.createProcessor(group,
                 "org.apache.nifi.processors.standard.GenerateFlowFile", "Test probe: race, first name (instrumentation)",
                 Map.of("generate-ff-custom-text", raceProbeJson("first_name", RACE_FIRST_NAME), "Batch Size", "1"), "1 hour", Set.of()));
