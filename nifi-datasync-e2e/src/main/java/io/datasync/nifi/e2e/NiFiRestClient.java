@@ -16,6 +16,7 @@ import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -447,6 +448,37 @@ public final class NiFiRestClient {
             }
             return true;
         }, "controller services of " + groupId + " ENABLED; validation: " + describeErrors(groupId));
+    }
+
+    /**
+     * Enables every controller service in the group (and below) except those named in {@code leftDisabled}, and waits
+     * until those are ENABLED. E.g. a template's in-flow MapCacheServer on a cluster, where one cache host outside the
+     * flow serves every node.
+     */
+    public void enableControllerServicesExcept(final String groupId, final Set<String> leftDisabled, final Duration timeout) {
+        final ObjectNode body = mapper.createObjectNode().put("id", groupId).put("state", "ENABLED");
+        final ObjectNode components = body.putObject("components");
+        final Set<String> seen = new HashSet<>();
+        for (final JsonNode service : controllerServices(groupId)) {
+            final String name = service.path("component").path("name").asText();
+            seen.add(name);
+            if (!leftDisabled.contains(name)) {
+                components.set(service.path("id").asText(), service.path("revision"));
+            }
+        }
+        if (!seen.containsAll(leftDisabled)) {
+            throw new IllegalArgumentException("No controller service named " + leftDisabled + " in " + groupId + "; found " + seen);
+        }
+        put("/flow/process-groups/" + groupId + "/controller-services", body);
+        waitUntil(timeout, () -> {
+            for (final JsonNode service : controllerServices(groupId)) {
+                final String state = service.path("component").path("state").asText();
+                if (leftDisabled.contains(service.path("component").path("name").asText()) ? !"DISABLED".equals(state) : !"ENABLED".equals(state)) {
+                    return false;
+                }
+            }
+            return true;
+        }, "controller services of " + groupId + " ENABLED except " + leftDisabled + "; validation: " + describeErrors(groupId));
     }
 
     public void disableControllerServices(final String groupId, final Duration timeout) {

@@ -9,7 +9,9 @@ import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.function.BiFunction;
 
 /**
@@ -18,7 +20,9 @@ import java.util.function.BiFunction;
  * writes it, pretty-printed, to the templates directory. Run it after changing {@link TemplateFlows} or
  * {@link DatasyncChain}; the end-to-end tests import the committed files, not freshly built flows.
  * <p>
- * Usage: {@code TemplateBuilder [templatesDir]}, with system property {@value NiFiInstance#HOME_PROPERTY}.
+ * Usage: {@code TemplateBuilder [templatesDir [name...]]}, with system property {@value NiFiInstance#HOME_PROPERTY};
+ * without names it writes every template. Naming only the changed one keeps the others' files (and their component
+ * identifiers, which every build draws anew) as they are.
  */
 public final class TemplateBuilder {
 
@@ -27,12 +31,20 @@ public final class TemplateBuilder {
 
     public static void main(final String[] args) {
         final Path templates = Path.of(args.length > 0 ? args[0] : "templates");
+        final Map<String, BiFunction<NiFiRestClient, String, String>> builders = new LinkedHashMap<>();
+        builders.put(TemplateFlows.CRM_API_SYNC, (c, r) -> TemplateFlows.buildCrmApiSync(c, r).groupId());
+        builders.put(TemplateFlows.FTP_BATCH_INGEST, (c, r) -> TemplateFlows.buildFtpBatchIngest(c, r).groupId());
+        final List<String> names = args.length > 1 ? List.of(args).subList(1, args.length) : List.copyOf(builders.keySet());
+        for (final String name : names) {
+            if (!builders.containsKey(name)) {
+                throw new IllegalArgumentException("Unknown template " + name + "; known: " + builders.keySet());
+            }
+        }
         try (NiFiInstance nifi = NiFiInstance.create("template-builder")) {
             nifi.start();
             final NiFiRestClient client = new NiFiRestClient(nifi.apiUrl());
             final String root = client.rootGroupId();
-            write(client, root, templates, TemplateFlows.CRM_API_SYNC, (c, r) -> TemplateFlows.buildCrmApiSync(c, r).groupId());
-            write(client, root, templates, TemplateFlows.FTP_BATCH_INGEST, (c, r) -> TemplateFlows.buildFtpBatchIngest(c, r).groupId());
+            names.forEach(name -> write(client, root, templates, name, builders.get(name)));
         }
         System.exit(0);
     }

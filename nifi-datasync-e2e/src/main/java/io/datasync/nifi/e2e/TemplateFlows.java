@@ -36,6 +36,7 @@ public final class TemplateFlows {
         values.put("crm.api.key", null);
         values.put("crm.initial.watermark", "2020-01-01T00:00:00Z");
         values.put("crm.page.size", "100");
+        values.put("crm.max.pages.per.trigger", "100");
         values.put("crm.lookback", "1 hour");
         values.put("crm.settle.delay", "0 sec");
         values.put("crm.source.name", "crm");
@@ -84,14 +85,20 @@ public final class TemplateFlows {
         fetch.put("Pagination Strategy", "LINK_HEADER");
         fetch.put("Page Size Parameter", "limit");
         fetch.put("Page Size", "#{crm.page.size}");
+        fetch.put("Maximum Pages Per Trigger", "#{crm.max.pages.per.trigger}");
         fetch.put("Authentication Strategy", "API_KEY_HEADER");
         fetch.put("API Key Name", "#{crm.api.key.header}");
         fetch.put("API Key", "#{crm.api.key}");
         final String source = client.createProcessor(groupId, "io.datasync.nifi.processors.IncrementalApiFetch", "Fetch CRM contacts", fetch,
                 SOURCE_SCHEDULE, Set.of());
         client.moveComponent("processors", source, 0, 0);
+        // IncrementalApiFetch runs on the primary node only (@PrimaryNodeOnly); on a cluster the connection after it
+        // spreads the pages over every node. A standalone NiFi ignores the load-balance setting.
+        final ClusterFlowSupport cluster = new ClusterFlowSupport(client);
+        cluster.setExecutionNode(source, "PRIMARY");
 
-        final String monitor = monitor(client, groupId, source, "No CRM contacts arrived within #{sla.no.data}", 450, 0);
+        final String monitor = monitor(client, groupId, "No CRM contacts arrived within #{sla.no.data}", 450, 0);
+        cluster.setLoadBalance(client.connect(groupId, source, monitor, Set.of("success")), "ROUND_ROBIN", null);
         final Map<String, String> normalise = new LinkedHashMap<>();
         normalise.put("Record Reader", services.get("jsonReader"));
         normalise.put("Record Writer", services.get("jsonWriter"));
@@ -100,7 +107,7 @@ public final class TemplateFlows {
                 "/source_id", "/id"));
         client.moveComponent("processors", normaliser, 0, 250);
         client.connect(groupId, monitor, normaliser, Set.of("success"));
-        final DatasyncChain.Ids chain = DatasyncChain.build(client, groupId, normaliser, services, 0, 500);
+        final DatasyncChain.Ids chain = DatasyncChain.build(client, groupId, normaliser, services, 0, 500, true);
         client.connect(groupId, normaliser, "PROCESSOR", chain.parkedFailures(), "FUNNEL", Set.of("failure"));
         return new Ids(groupId, source, normaliser, monitor, chain);
     }
@@ -136,7 +143,8 @@ public final class TemplateFlows {
         client.moveComponent("processors", fetchFtp, 0, 0);
         client.connect(groupId, listFtp, fetchFtp, Set.of("success"));
 
-        final String monitor = monitor(client, groupId, fetchFtp, "No CSV drop arrived within #{sla.no.data}", 450, 0);
+        final String monitor = monitor(client, groupId, "No CSV drop arrived within #{sla.no.data}", 450, 0);
+        client.connect(groupId, fetchFtp, monitor, Set.of("success"));
         final Map<String, String> normalise = new LinkedHashMap<>();
         normalise.put("Record Reader", csvReader);
         normalise.put("Record Writer", services.get("jsonWriter"));
@@ -144,7 +152,7 @@ public final class TemplateFlows {
         final String normaliser = createNormaliser(client, groupId, normalise, Map.of());
         client.moveComponent("processors", normaliser, 0, 250);
         client.connect(groupId, monitor, normaliser, Set.of("success"));
-        final DatasyncChain.Ids chain = DatasyncChain.build(client, groupId, normaliser, services, 0, 500);
+        final DatasyncChain.Ids chain = DatasyncChain.build(client, groupId, normaliser, services, 0, 500, false);
         client.connect(groupId, normaliser, "PROCESSOR", chain.parkedFailures(), "FUNNEL", Set.of("failure"));
         client.connect(groupId, fetchFtp, "PROCESSOR", chain.parkedFailures(), "FUNNEL", Set.of("comms.failure", "not.found", "permission.denied"));
         return new Ids(groupId, listFtp, normaliser, monitor, chain);
@@ -167,11 +175,11 @@ public final class TemplateFlows {
     }
 
     /**
-     * MonitorActivity behind the source: FlowFiles pass through; when none came within {@code #{sla.no.data}} a
-     * LogMessage at WARN raises the stale-data bulletin (and again when data is back, at INFO).
+     * MonitorActivity to sit behind the source (the caller connects the source to it): FlowFiles pass through; when none
+     * came within {@code #{sla.no.data}} a LogMessage at WARN raises the stale-data bulletin (and again when data is
+     * back, at INFO).
      */
-    private static String monitor(final NiFiRestClient client, final String groupId, final String sourceId, final String message,
-                                  final double x, final double y) {
+    private static String monitor(final NiFiRestClient client, final String groupId, final String message, final double x, final double y) {
         final Map<String, String> properties = new LinkedHashMap<>();
         properties.put("Threshold Duration", "#{sla.no.data}");
         properties.put("Continually Send Messages", "false");
@@ -179,7 +187,6 @@ public final class TemplateFlows {
         final String monitor = client.createProcessor(groupId, "org.apache.nifi.processors.standard.MonitorActivity", "Stale-data monitor",
                 properties, null, Set.of("activity.restored"));
         client.moveComponent("processors", monitor, x, y);
-        client.connect(groupId, sourceId, monitor, Set.of("success"));
         final String alert = client.createProcessor(groupId, "org.apache.nifi.processors.standard.LogMessage", "Stale-data alert", Map.of(
                 "log-level", "warn",
                 "log-prefix", "STALE DATA: ",

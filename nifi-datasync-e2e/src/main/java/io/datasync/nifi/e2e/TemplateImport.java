@@ -66,16 +66,41 @@ public final class TemplateImport {
      */
     public static String importAndConfigure(final NiFiRestClient client, final String parentGroupId, final Path definition,
                                             final String groupName, final Map<String, String> values) {
+        return importAndConfigure(client, parentGroupId, definition, groupName, values, Set.of());
+    }
+
+    /**
+     * As {@link #importAndConfigure(NiFiRestClient, String, Path, String, Map)}, but the controller services named in
+     * {@code leftDisabled} stay disabled (on a cluster: the in-flow "Identity cache server", see docs/cluster.md).
+     */
+    public static String importAndConfigure(final NiFiRestClient client, final String parentGroupId, final Path definition,
+                                            final String groupName, final Map<String, String> values, final Set<String> leftDisabled) {
+        final String groupId = upload(client, parentGroupId, definition, groupName);
+        configure(client, groupId, values, leftDisabled);
+        return groupId;
+    }
+
+    /** Uploads {@code definition} as a new group named {@code groupName}; returns its id. */
+    public static String upload(final NiFiRestClient client, final String parentGroupId, final Path definition, final String groupName) {
         final byte[] json;
         try {
             json = Files.readAllBytes(definition);
         } catch (final IOException e) {
             throw new UncheckedIOException(e);
         }
-        final String groupId = client.uploadFlowDefinition(parentGroupId, groupName, json);
+        return client.uploadFlowDefinition(parentGroupId, groupName, json);
+    }
+
+    /**
+     * Sets the parameters of an imported group's context that {@code values} names (keeping sensitivity as the
+     * template declares it) and enables its services except those named in {@code leftDisabled}. Repeatable: a second
+     * call sets the same values.
+     */
+    public static void configure(final NiFiRestClient client, final String groupId, final Map<String, String> values,
+                                 final Set<String> leftDisabled) {
         final String contextId = client.parameterContextId(groupId);
         if (contextId == null) {
-            throw new IllegalStateException(definition + " has no parameter context");
+            throw new IllegalStateException("group " + groupId + " has no parameter context");
         }
         final Map<String, String> matching = new LinkedHashMap<>();
         final Set<String> sensitive = new HashSet<>();
@@ -89,8 +114,11 @@ public final class TemplateImport {
             }
         }
         client.setParameters(groupId, matching, sensitive);
-        client.enableControllerServices(groupId, Duration.ofSeconds(90));
-        return groupId;
+        if (leftDisabled.isEmpty()) {
+            client.enableControllerServices(groupId, Duration.ofSeconds(90));
+        } else {
+            client.enableControllerServicesExcept(groupId, leftDisabled, Duration.ofSeconds(120));
+        }
     }
 
     /** The id of the processor named {@code name} anywhere in the group. */

@@ -2,13 +2,11 @@ package io.datasync.nifi.e2e;
 
 import com.fasterxml.jackson.databind.JsonNode;
 
-import java.math.BigDecimal;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.TreeMap;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -19,7 +17,6 @@ final class TemplateAssertions {
     private TemplateAssertions() {
     }
 
-    /** customer_profiles as comparable text, by subject key, without the random customer ids and the lineage. */
     /**
      * Stops NiFi, then every peer even when NiFi or a peer fails to stop, and records the class's run time.
      */
@@ -40,37 +37,21 @@ final class TemplateAssertions {
         }
     }
 
+    /** customer_profiles as comparable text, by subject key, without the random customer ids and the lineage. */
     static Map<String, String> profiles(final PostgresPeer postgres) {
-        final Map<String, String> rows = new TreeMap<>();
-        final List<Map<String, Object>> all = postgres.query("SELECT * FROM customer_profiles ORDER BY subject_key");
-        for (final Map<String, Object> row : all) {
-            rows.put((String) row.get("subject_key"), String.join(" | ", text(row.get("email")), text(row.get("phone")),
-                    text(row.get("first_name")), text(row.get("last_name")), text(row.get("city")), text(row.get("country")),
-                    text(row.get("tags")), text(row.get("last_order_at")), amount(row.get("lifetime_value")), text(row.get("updated_at"))));
-        }
-        assertEquals(all.size(), rows.size(), "one row per subject");
-        return rows;
+        return ProfileTables.profiles(postgres);
     }
 
     static Map<String, String> expectedProfiles(final SampleData data, final Set<String> sources) {
-        final Map<String, String> rows = new TreeMap<>();
-        data.expectedProfiles(sources).forEach((key, p) -> rows.put(key, String.join(" | ", text(p.email()), text(p.phone()),
-                text(p.firstName()), text(p.lastName()), text(p.city()), text(p.country()), text(p.tags()), text(p.lastOrderAt()),
-                amount(p.lifetimeValue()), text(p.updatedAt()))));
-        return rows;
+        return ProfileTables.expectedProfiles(data, sources);
     }
 
     static Map<String, String> suppressions(final PostgresPeer postgres) {
-        final Map<String, String> rows = new TreeMap<>();
-        postgres.query("SELECT * FROM suppression").forEach(row -> rows.put((String) row.get("subject_key"),
-                row.get("reason") + " | " + row.get("decided_at")));
-        return rows;
+        return ProfileTables.suppressions(postgres);
     }
 
     static Map<String, String> expectedSuppressions(final SampleData data, final Set<String> sources) {
-        final Map<String, String> rows = new TreeMap<>();
-        data.expectedSuppressions(sources).forEach((key, s) -> rows.put(key, s.reason() + " | " + s.decidedAt()));
-        return rows;
+        return ProfileTables.expectedSuppressions(data, sources);
     }
 
     /** Checks the database against the sample truth for the given sources. */
@@ -124,13 +105,5 @@ final class TemplateAssertions {
             assertEquals(expected, profiles(postgres), "profiles when the wait ran out; bulletins " + warningBulletins(client));
         }
         assertTrue(true);
-    }
-
-    private static String text(final Object value) {
-        return value == null ? "" : value.toString();
-    }
-
-    private static String amount(final Object value) {
-        return value == null ? "" : ((BigDecimal) value).setScale(2, java.math.RoundingMode.UNNECESSARY).toPlainString();
     }
 }
