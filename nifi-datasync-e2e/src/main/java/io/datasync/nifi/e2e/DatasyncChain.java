@@ -273,6 +273,14 @@ public final class DatasyncChain {
     private static String putWithRetry(final NiFiRestClient client, final String groupId, final String what, final String table,
                                        final String updateKeys, final Map<String, String> services, final String upstreamId,
                                        final String parkedId, final String parkedType, final double x, final double y) {
+        return putWithRetry(client, groupId, what, table, updateKeys, services, upstreamId, "success", parkedId, parkedType, x, y);
+    }
+
+    /** The same, fed by {@code upstreamRelationship} of {@code upstreamId} (e.g. DeduplicateRecord's non-duplicate). */
+    static String putWithRetry(final NiFiRestClient client, final String groupId, final String what, final String table,
+                               final String updateKeys, final Map<String, String> services, final String upstreamId,
+                               final String upstreamRelationship, final String parkedId, final String parkedType,
+                               final double x, final double y) {
         final Map<String, String> put = new LinkedHashMap<>();
         put.put("put-db-record-record-reader", services.get("dbReader"));
         put.put("db-type", "PostgreSQL");
@@ -282,7 +290,7 @@ public final class DatasyncChain {
         put.put("put-db-record-update-keys", updateKeys);
         final String putRecords = client.createProcessor(groupId, PUT_DATABASE_RECORD, "Upsert " + what, put, null, Set.of("success"));
         client.moveComponent("processors", putRecords, x, y);
-        client.connect(groupId, upstreamId, putRecords, Set.of("success"));
+        client.connect(groupId, upstreamId, putRecords, Set.of(upstreamRelationship));
 
         final Map<String, String> retry = new LinkedHashMap<>();
         retry.put("maximum-retries", "#{retry.max}");
