@@ -86,6 +86,9 @@ public final class DatasyncChain {
         values.put("identity.cache.port", "4557");
         values.put("identity.cache.server.port", "4557");
         values.put("identity.cache.dir", "./state/datasync-identity-cache");
+        // The server evicts beyond this; an evicted key gives the customer's next record a new id (a second profile
+        // for the same subject, refused by its unique key). About two keys per customer (email, phone) plus merges.
+        values.put("identity.cache.max.entries", "1000000");
         values.put("retry.max", "5");
         values.put("sla.no.data", "1 hour");
         return values;
@@ -148,7 +151,8 @@ public final class DatasyncChain {
         ids.put("cacheServer", client.createControllerService(groupId, "org.apache.nifi.distributed.cache.server.map.MapCacheServer",
                 "Identity cache server", Map.of(
                         "Port", "#{identity.cache.server.port}",
-                        "Persistence Directory", "#{identity.cache.dir}")));
+                        "Persistence Directory", "#{identity.cache.dir}",
+                        "Maximum Cache Entries", "#{identity.cache.max.entries}")));
         ids.put("cacheClient", client.createControllerService(groupId, "org.apache.nifi.distributed.cache.client.MapCacheClientService",
                 "Identity cache", Map.of(
                         "Server Hostname", "#{identity.cache.host}",
