@@ -3,9 +3,9 @@
 #
 #   ./bench.sh [quick|full] [part ...]       parts: throughput scaling http state (default: all four)
 #   ./bench.sh profile "CONTESTANT NAME" [seconds] [quick|full]   (IncrementalApiFetch: profiles the http part)
-#   ./bench.sh e2e [--rounds 3 --warmup 1 --files 20 --records-per-file 5000 ...]
+#   ./bench.sh e2e [--rounds 3 --warmup 1 --files 20 --records-per-file 1000 ...]
 #       end to end in a real NiFi 2.3.0: the ftp-batch-ingest template against a stock-only flow, FTP to PostgreSQL
-#       (about 20-30 minutes; runs in a loopback-only network namespace, so it needs root or user namespaces)
+#       (about 15-20 minutes; runs in a loopback-only network namespace, so it needs root or user namespaces)
 #
 # quick: about three minutes, smaller FlowFiles, to check that everything runs.
 # full:  what docs/performance.md reports (about 30 minutes on 2 cores; throughput holds 100k-record

@@ -41,7 +41,8 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * namespace ({@link NetworkNamespace}: the template's MapCacheServer binds every interface), bounded by
  * {@code --timeout-minutes}; the namespace's end takes NiFi, PostgreSQL and the FTP server with it. Options:
  * {@code --files N --records-per-file N --rounds N (measured, per contestant) --warmup N --seed N --nifi-heap 2g
- * --round-timeout-minutes N --timeout-minutes N --out FILE --command TEXT}. System property
+ * --round-timeout-minutes N --timeout-minutes N --out FILE --command TEXT --contestants A,B --nifi-java-option OPTION}
+ * (repeatable, e.g. a flight recording: {@code -XX:StartFlightRecording=filename=...,settings=profile}). System property
  * {@value NiFiInstance#HOME_PROPERTY} names the assembled NiFi.
  */
 public final class EndToEndBenchmark {
@@ -154,8 +155,9 @@ public final class EndToEndBenchmark {
                 data.subjectsWithConsent(), data.withdrawnSubjects(), data.csvBytes() / 1e6));
 
         final List<Round> rounds = new ArrayList<>();
-        final NiFiInstance nifi = NiFiInstance.create("e2e-bench").withJavaOptions(concat(NIFI_JAVA_OPTIONS,
-                List.of("-Xms" + options.nifiHeap, "-Xmx" + options.nifiHeap)));
+        final List<String> javaOptions = concat(NIFI_JAVA_OPTIONS, List.of("-Xms" + options.nifiHeap, "-Xmx" + options.nifiHeap));
+        javaOptions.addAll(options.nifiJavaOptions);
+        final NiFiInstance nifi = NiFiInstance.create("e2e-bench").withJavaOptions(javaOptions);
         PostgresPeer postgres = null;
         try {
             nifi.start();
@@ -165,7 +167,8 @@ public final class EndToEndBenchmark {
             postgres.execute(StockConsentDedupFlow.TABLE_DDL);
             postgres.loadConsent(data.consentRows());
             postgres.execute("ANALYZE");
-            final List<Planned> plan = plan(options.warmup, options.rounds);
+            final List<Planned> plan = plan(options.warmup, options.rounds).stream()
+                    .filter(p -> options.contestants.contains(p.contestant().substring(0, 1))).toList();
             for (int i = 0; i < plan.size(); i++) {
                 final Planned planned = plan.get(i);
                 final Round round = runRound(i + 1, planned, data, nifi, client, postgres);
@@ -327,6 +330,7 @@ public final class EndToEndBenchmark {
                 .append(", load average ").append(loadAtStart).append(" at start, ").append(loadAverage()).append(" at end |\n");
         out.append("| JDK | ").append(System.getProperty("java.vm.name")).append(' ').append(System.getProperty("java.version")).append(" |\n");
         out.append("| NiFi | 2.3.0, one standalone node, JVM `").append(String.join(" ", NIFI_JAVA_OPTIONS)).append(" -Xmx").append(options.nifiHeap)
+                .append(options.nifiJavaOptions.isEmpty() ? "" : " " + String.join(" ", options.nifiJavaOptions))
                 .append("`; PostgreSQL 17.7 and the FTP server on the same machine |\n");
         out.append(String.format(Locale.ROOT, "| data | %d CSV files x %,d records = %,d records (%.1f MB), %,d customers, %.1f%% of rows repeat an earlier "
                         + "customer (address as written, case changed, or Gmail dots/+tag/googlemail.com), consent: %,d subjects granted, %,d withdrawn, "
@@ -510,7 +514,7 @@ public final class EndToEndBenchmark {
 
     static final class Options {
         int files = 20;
-        int recordsPerFile = 5_000;
+        int recordsPerFile = 1_000;
         double duplicateShare = 0.2;
         int rounds = 3;
         int warmup = 1;
@@ -521,6 +525,10 @@ public final class EndToEndBenchmark {
         Path out = Path.of("target", "benchmarks", "e2e.md");
         String command = "./bench.sh e2e";
         boolean inside;
+        /** Which contestants run: "A", "B" or "A,B". */
+        List<String> contestants = List.of("A", "B");
+        /** More options for NiFi's JVM, e.g. a flight recording. */
+        List<String> nifiJavaOptions = new ArrayList<>();
 
         static Options parse(final String[] args) {
             final Options options = new Options();
@@ -538,6 +546,8 @@ public final class EndToEndBenchmark {
                     case "--timeout-minutes" -> options.timeoutMinutes = Long.parseLong(value);
                     case "--out" -> options.out = Path.of(value).toAbsolutePath();
                     case "--command" -> options.command = value;
+                    case "--contestants" -> options.contestants = List.of(value.split(","));
+                    case "--nifi-java-option" -> options.nifiJavaOptions.add(value);
                     case "--inside" -> {
                         options.inside = true;
                         continue;
