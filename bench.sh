@@ -106,7 +106,7 @@ fi
 mode="${1:-quick}"
 case "$mode" in
     quick|full) ;;
-    *) echo "usage: ./bench.sh [quick|full] [throughput|scaling|http|state ...]" >&2; exit 2 ;;
+    *) echo "usage: ./bench.sh [quick|full] [throughput|scaling|http|state ...] | profile NAME [seconds] | e2e [options]" >&2; exit 2 ;;
 esac
 shift || true
 parts=("$@")

@@ -42,7 +42,9 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * {@code --timeout-minutes}; the namespace's end takes NiFi, PostgreSQL and the FTP server with it. Options:
  * {@code --files N --records-per-file N --rounds N (measured, per contestant) --warmup N --seed N --nifi-heap 2g
  * --round-timeout-minutes N --timeout-minutes N --out FILE --command TEXT --contestants A,B --nifi-java-option OPTION}
- * (repeatable, e.g. a flight recording: {@code -XX:StartFlightRecording=filename=...,settings=profile}). System property
+ * (repeatable, e.g. a flight recording: {@code -XX:StartFlightRecording=filename=...,settings=profile})
+ * {@code --concurrent-tasks "NAME=N,NAME=N"} (an experiment: concurrent tasks of the processors with these names, set
+ * after import, so not the committed template's). System property
  * {@value NiFiInstance#HOME_PROPERTY} names the assembled NiFi.
  */
 public final class EndToEndBenchmark {
@@ -226,6 +228,7 @@ public final class EndToEndBenchmark {
                         TemplateFlows.SOURCE_SCHEDULE).groupId();
                 client.enableControllerServices(groupId, Duration.ofSeconds(90));
             }
+            setConcurrentTasks(client, groupId);
             final Map<String, List<String>> errors = client.validationErrors(groupId);
             if (!errors.isEmpty()) {
                 throw new IllegalStateException(label + " is invalid: " + errors);
@@ -305,6 +308,19 @@ public final class EndToEndBenchmark {
         }
     }
 
+    /** The {@code --concurrent-tasks} overrides (processor name to tasks) for the processors of this group that have those names. */
+    private void setConcurrentTasks(final NiFiRestClient client, final String groupId) {
+        if (options.concurrentTasks.isEmpty()) {
+            return;
+        }
+        for (final JsonNode processor : client.get("/process-groups/" + groupId + "/processors?includeDescendantGroups=true").path("processors")) {
+            final Integer tasks = options.concurrentTasks.get(processor.path("component").path("name").asText());
+            if (tasks != null) {
+                client.updateProcessorConfig(processor.path("id").asText(), Map.of("concurrentlySchedulableTaskCount", tasks));
+            }
+        }
+    }
+
     /** What the contestant has written so far (for B only the row count). */
     private static Counts counts(final PostgresPeer postgres, final boolean template) {
         if (!template) {
@@ -331,6 +347,8 @@ public final class EndToEndBenchmark {
         out.append("| JDK | ").append(System.getProperty("java.vm.name")).append(' ').append(System.getProperty("java.version")).append(" |\n");
         out.append("| NiFi | 2.3.0, one standalone node, JVM `").append(String.join(" ", NIFI_JAVA_OPTIONS)).append(" -Xmx").append(options.nifiHeap)
                 .append(options.nifiJavaOptions.isEmpty() ? "" : " " + String.join(" ", options.nifiJavaOptions))
+                .append(options.concurrentTasks.isEmpty() ? "" : "`; concurrent tasks set by the benchmark (not the committed template): "
+                        + options.concurrentTasks + " `")
                 .append("`; PostgreSQL 17.7 and the FTP server on the same machine |\n");
         out.append(String.format(Locale.ROOT, "| data | %d CSV files x %,d records = %,d records (%.1f MB), %,d customers, %.1f%% of rows repeat an earlier "
                         + "customer (address as written, case changed, or Gmail dots/+tag/googlemail.com), consent: %,d subjects granted, %,d withdrawn, "
@@ -529,6 +547,8 @@ public final class EndToEndBenchmark {
         List<String> contestants = List.of("A", "B");
         /** More options for NiFi's JVM, e.g. a flight recording. */
         List<String> nifiJavaOptions = new ArrayList<>();
+        /** Concurrent tasks for processors of these names, in whichever contestant has them (an experiment, not the template). */
+        Map<String, Integer> concurrentTasks = new LinkedHashMap<>();
 
         static Options parse(final String[] args) {
             final Options options = new Options();
@@ -548,6 +568,12 @@ public final class EndToEndBenchmark {
                     case "--command" -> options.command = value;
                     case "--contestants" -> options.contestants = List.of(value.split(","));
                     case "--nifi-java-option" -> options.nifiJavaOptions.add(value);
+                    case "--concurrent-tasks" -> {
+                        for (final String entry : value.split(",")) {
+                            final int equals = entry.lastIndexOf('=');
+                            options.concurrentTasks.put(entry.substring(0, equals).trim(), Integer.parseInt(entry.substring(equals + 1).trim()));
+                        }
+                    }
                     case "--inside" -> {
                         options.inside = true;
                         continue;
