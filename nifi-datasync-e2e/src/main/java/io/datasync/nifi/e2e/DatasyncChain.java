@@ -182,6 +182,9 @@ public final class DatasyncChain {
         consent.put("Write Suppression Records", "true");
         final String consentFilter = client.createProcessor(groupId, "io.datasync.nifi.processors.ConsentFilter", "Check consent", consent,
                 null, Set.of("excluded", "anonymized"));
+        // Two tasks: it spends most of its time waiting for consent-store round trips (one per subject, never cached),
+        // and it keeps no state between FlowFiles; the merge downstream does not depend on the order FlowFiles arrive in.
+        client.updateProcessorConfig(consentFilter, Map.of("concurrentlySchedulableTaskCount", 2));
         client.moveComponent("processors", consentFilter, x, y);
         client.connect(groupId, upstreamId, consentFilter, Set.of("success"));
         client.connect(groupId, consentFilter, consentFilter, Set.of("retry"));
