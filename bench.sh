@@ -3,6 +3,9 @@
 #
 #   ./bench.sh [quick|full] [part ...]       parts: throughput scaling http state (default: all four)
 #   ./bench.sh profile "CONTESTANT NAME" [seconds] [quick|full]   (IncrementalApiFetch: profiles the http part)
+#   ./bench.sh e2e [--rounds 3 --warmup 1 --files 20 --records-per-file 1000 ...]
+#       end to end in a real NiFi 2.3.0: the ftp-batch-ingest template against a stock-only flow, FTP to PostgreSQL
+#       (about 15-20 minutes; runs in a loopback-only network namespace, so it needs root or user namespaces)
 #
 # quick: about three minutes, smaller FlowFiles, to check that everything runs.
 # full:  what docs/performance.md reports (about 30 minutes on 2 cores; throughput holds 100k-record
@@ -84,10 +87,26 @@ if [ "${1:-}" = "profile" ]; then
     exit 0
 fi
 
+if [ "${1:-}" = "e2e" ]; then
+    shift
+    E2E=nifi-datasync-e2e
+    echo "Building the bundle and assembling NiFi (tests skipped) ..." >&2
+    # shellcheck disable=SC2086
+    mvn -B -q ${BENCH_MVN_FLAGS:-} -DskipTests -pl "$E2E" -am package >&2
+    NIFI_HOME="$E2E/target/nifi-$(sed -n 's:.*<nifi.version>\(.*\)</nifi.version>.*:\1:p' pom.xml | head -1)"
+    # The benchmark re-launches itself in a private network namespace and stops everything it started.
+    exec "$JAVA_HOME/bin/java" -Xmx512m \
+        -Dnifi.e2e.home="$PWD/$NIFI_HOME" \
+        -Dnifi.e2e.runs="$PWD/$E2E/target/bench-runs" \
+        -cp "$E2E/target/classes:$(cat "$E2E/target/demo-classpath.txt")" \
+        io.datasync.nifi.e2e.EndToEndBenchmark --out "$OUT_DIR/e2e${BENCH_TAG:+-$BENCH_TAG}.md" \
+        --command "./bench.sh e2e${*:+ $*}" "$@"
+fi
+
 mode="${1:-quick}"
 case "$mode" in
     quick|full) ;;
-    *) echo "usage: ./bench.sh [quick|full] [throughput|scaling|http|state ...]" >&2; exit 2 ;;
+    *) echo "usage: ./bench.sh [quick|full] [throughput|scaling|http|state ...] | profile NAME [seconds] | e2e [options]" >&2; exit 2 ;;
 esac
 shift || true
 parts=("$@")

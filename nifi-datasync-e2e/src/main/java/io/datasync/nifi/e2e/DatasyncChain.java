@@ -101,6 +101,9 @@ public final class DatasyncChain {
         values.put("identity.cache.port", "4557");
         values.put("identity.cache.server.port", "4557");
         values.put("identity.cache.dir", "./state/datasync-identity-cache");
+        // The server evicts beyond this; an evicted key gives the customer's next record a new id (a second profile
+        // for the same subject, refused by its unique key). About two keys per customer (email, phone) plus merges.
+        values.put("identity.cache.max.entries", "1000000");
         values.put("retry.max", "5");
         values.put("sla.no.data", "1 hour");
         return values;
@@ -163,7 +166,8 @@ public final class DatasyncChain {
         ids.put("cacheServer", client.createControllerService(groupId, "org.apache.nifi.distributed.cache.server.map.MapCacheServer",
                 "Identity cache server", Map.of(
                         "Port", "#{identity.cache.server.port}",
-                        "Persistence Directory", "#{identity.cache.dir}")));
+                        "Persistence Directory", "#{identity.cache.dir}",
+                        "Maximum Cache Entries", "#{identity.cache.max.entries}")));
         ids.put("cacheClient", client.createControllerService(groupId, "org.apache.nifi.distributed.cache.client.MapCacheClientService",
                 "Identity cache", Map.of(
                         "Server Hostname", "#{identity.cache.host}",
@@ -195,6 +199,9 @@ public final class DatasyncChain {
         consent.put("Write Suppression Records", "true");
         final String consentFilter = client.createProcessor(groupId, "io.datasync.nifi.processors.ConsentFilter", "Check consent", consent,
                 null, Set.of("excluded", "anonymized"));
+        // Two tasks: it spends most of its time waiting for consent-store round trips (one per subject, never cached),
+        // and it keeps no state between FlowFiles; the merge downstream does not depend on the order FlowFiles arrive in.
+        client.updateProcessorConfig(consentFilter, Map.of("concurrentlySchedulableTaskCount", 2));
         client.moveComponent("processors", consentFilter, x, y);
         client.connect(groupId, upstreamId, consentFilter, Set.of("success"));
         client.connect(groupId, consentFilter, consentFilter, Set.of("retry"));
@@ -312,6 +319,14 @@ public final class DatasyncChain {
     private static String putWithRetry(final NiFiRestClient client, final String groupId, final String what, final String table,
                                        final String updateKeys, final Map<String, String> services, final String upstreamId,
                                        final String parkedId, final String parkedType, final double x, final double y) {
+        return putWithRetry(client, groupId, what, table, updateKeys, services, upstreamId, "success", parkedId, parkedType, x, y);
+    }
+
+    /** The same, fed by {@code upstreamRelationship} of {@code upstreamId} (e.g. DeduplicateRecord's non-duplicate). */
+    static String putWithRetry(final NiFiRestClient client, final String groupId, final String what, final String table,
+                               final String updateKeys, final Map<String, String> services, final String upstreamId,
+                               final String upstreamRelationship, final String parkedId, final String parkedType,
+                               final double x, final double y) {
         final Map<String, String> put = new LinkedHashMap<>();
         put.put("put-db-record-record-reader", services.get("dbReader"));
         put.put("db-type", "PostgreSQL");
@@ -321,7 +336,7 @@ public final class DatasyncChain {
         put.put("put-db-record-update-keys", updateKeys);
         final String putRecords = client.createProcessor(groupId, PUT_DATABASE_RECORD, "Upsert " + what, put, null, Set.of("success"));
         client.moveComponent("processors", putRecords, x, y);
-        client.connect(groupId, upstreamId, putRecords, Set.of("success"));
+        client.connect(groupId, upstreamId, putRecords, Set.of(upstreamRelationship));
 
         final Map<String, String> retry = new LinkedHashMap<>();
         retry.put("maximum-retries", "#{retry.max}");

@@ -52,6 +52,8 @@ public final class NiFiInstance implements AutoCloseable {
 
     /** nifi.properties entries that replace (or add to) the harness defaults, e.g. the cluster settings of a node. */
     private final Map<String, String> propertyOverrides = new LinkedHashMap<>();
+    /** JVM options appended after the harness defaults (a later -Xmx or -XX option wins), e.g. for a benchmark. */
+    private final List<String> extraJavaOptions = new ArrayList<>();
     /** ZooKeeper connect string of the cluster state provider; empty for a standalone instance. */
     private String zooKeeperConnectString = "";
 
@@ -99,6 +101,15 @@ public final class NiFiInstance implements AutoCloseable {
         return this;
     }
 
+    /**
+     * JVM options appended after the defaults at every {@link #start()}: the defaults suit short tests (1 GB heap, C1
+     * only for a fast start); a benchmark wants NiFi's normal JIT and a larger heap.
+     */
+    public synchronized NiFiInstance withJavaOptions(final List<String> options) {
+        extraJavaOptions.addAll(options);
+        return this;
+    }
+
     /** The ZooKeeper connect string of the cluster state provider (state-management.xml); applied at every {@link #start()}. */
     public synchronized NiFiInstance withZooKeeperConnectString(final String connectString) {
         this.zooKeeperConnectString = connectString;
@@ -136,6 +147,7 @@ public final class NiFiInstance implements AutoCloseable {
             // CPU that a shared 2-core machine does not have; the small flows here never need C2's peak speed.
             command.add("-XX:TieredStopAtLevel=1");
             command.add("-Djava.net.preferIPv4Stack=true");
+            command.addAll(extraJavaOptions);
             command.add("-Dnifi.properties.file.path=" + confDir.resolve("nifi.properties"));
             command.add("-Dorg.apache.nifi.bootstrap.config.file=" + confDir.resolve("bootstrap.conf"));
             command.add("-Dorg.apache.nifi.bootstrap.config.log.dir=" + logDir);

@@ -48,14 +48,14 @@ public final class SampleData {
     public static final String CSV_HEADER = "source,source_id,email,phone,first_name,last_name,city,country,tags,last_order_at,lifetime_value,updated_at";
 
     private static final Instant BASE_TIME = Instant.parse("2026-01-05T08:00:00Z");
-    private static final String[] FIRST_NAMES = {"Ada", "Bruno", "Chloe", "Dmitri", "Elena", "Farid", "Greta", "Hiro", "Ines", "Jonas",
+    static final String[] FIRST_NAMES = {"Ada", "Bruno", "Chloe", "Dmitri", "Elena", "Farid", "Greta", "Hiro", "Ines", "Jonas",
         "Kasia", "Liam", "Maya", "Nils", "Olga", "Pedro", "Quinn", "Rosa", "Sven", "Tara"};
-    private static final String[] LAST_NAMES = {"Novak", "Moreau", "Schmidt", "Rossi", "Jansen", "Silva", "Nowak", "Larsen", "Keller",
+    static final String[] LAST_NAMES = {"Novak", "Moreau", "Schmidt", "Rossi", "Jansen", "Silva", "Nowak", "Larsen", "Keller",
         "Costa", "Fischer", "Dubois", "Berg", "Horvat", "Lindqvist"};
-    private static final String[][] CITIES = {{"Berlin", "DE"}, {"Lyon", "FR"}, {"Porto", "PT"}, {"Leeds", "GB"}, {"Utrecht", "NL"},
+    static final String[][] CITIES = {{"Berlin", "DE"}, {"Lyon", "FR"}, {"Porto", "PT"}, {"Leeds", "GB"}, {"Utrecht", "NL"},
         {"Graz", "AT"}, {"Aarhus", "DK"}, {"Turin", "IT"}};
-    private static final String[] TAGS = {"vip", "newsletter", "outdoor", "kids", "books", "garden"};
-    private static final String[] DOMAINS = {"gmail.com", "example.com", "mail.example.org", "example.net"};
+    static final String[] TAGS = {"vip", "newsletter", "outdoor", "kids", "books", "garden"};
+    static final String[] DOMAINS = {"gmail.com", "example.com", "mail.example.org", "example.net"};
 
     /** A true customer. {@code subjectKey} is the normalised email. */
     public record Customer(int index, String subjectKey, String consentStatus) {
@@ -159,7 +159,7 @@ public final class SampleData {
     }
 
     /** The way the FTP source writes an address: Gmail with extra dots and a +tag, others with a capitalised domain. */
-    private static String ftpVariant(final String email, final int i) {
+    static String ftpVariant(final String email, final int i) {
         final int at = email.indexOf('@');
         final String local = email.substring(0, at);
         final String domain = email.substring(at + 1);

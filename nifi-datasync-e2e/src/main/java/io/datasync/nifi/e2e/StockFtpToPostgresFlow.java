@@ -40,7 +40,45 @@ public final class StockFtpToPostgresFlow {
                       String csvReader, String dbcp, String failureFunnel) {
     }
 
+    /** The CSVReader of the drops: explicit schema {@link #CSV_SCHEMA}, header skipped, ISO-8601 timestamps. */
+    static String createCsvReader(final NiFiRestClient client, final String groupId) {
+        return client.createControllerService(groupId, "org.apache.nifi.csv.CSVReader", "CSV contacts", Map.of(
+                "schema-access-strategy", "schema-text-property",
+                "schema-text", CSV_SCHEMA,
+                "Skip Header Line", "true",
+                "Timestamp Format", "yyyy-MM-dd'T'HH:mm:ssX"));
+    }
+
+    /** ListFTP and FetchFTP of a stock FTP source. */
+    public record FtpSource(String listFtp, String fetchFtp) {
+    }
+
     private StockFtpToPostgresFlow() {
+    }
+
+    /**
+     * ListFTP (every {@code listSchedule}, files matching {@code fileFilterRegex} in {@code #{ftp.inbox}}) -> FetchFTP
+     * (fetched files moved to {@code #{ftp.processed}}), connected, configured from the {@code ftp.*} parameters.
+     * FetchFTP's failure relationships are left for the caller to route.
+     */
+    static FtpSource createFtpSource(final NiFiRestClient client, final String groupId, final String listSchedule, final String fileFilterRegex) {
+        final String listFtp = client.createProcessor(groupId, "org.apache.nifi.processors.standard.ListFTP", "List CSV drops", Map.of(
+                "Hostname", "#{ftp.host}",
+                "Port", "#{ftp.port}",
+                "Username", "#{ftp.username}",
+                "Password", "#{ftp.password}",
+                "Remote Path", "#{ftp.inbox}",
+                "File Filter Regex", fileFilterRegex), listSchedule, Set.of());
+        final String fetchFtp = client.createProcessor(groupId, "org.apache.nifi.processors.standard.FetchFTP", "Fetch CSV drop", Map.of(
+                "Hostname", "#{ftp.host}",
+                "Port", "#{ftp.port}",
+                "Username", "#{ftp.username}",
+                "Password", "#{ftp.password}",
+                "Remote File", "${path}/${filename}",
+                "Completion Strategy", "Move File",
+                "Move Destination Directory", "#{ftp.processed}"), null, Set.of());
+        client.connect(groupId, listFtp, fetchFtp, Set.of("success"));
+        return new FtpSource(listFtp, fetchFtp);
     }
 
     /** The parameter values that point the flow at the given peers. */
@@ -66,11 +104,7 @@ public final class StockFtpToPostgresFlow {
         final String contextId = client.createParameterContext(GROUP_NAME + "-" + groupId.substring(0, 8), parameters, SENSITIVE_PARAMETERS);
         client.bindParameterContext(groupId, contextId);
 
-        final String csvReader = client.createControllerService(groupId, "org.apache.nifi.csv.CSVReader", "CSV contacts", Map.of(
-                "schema-access-strategy", "schema-text-property",
-                "schema-text", CSV_SCHEMA,
-                "Skip Header Line", "true",
-                "Timestamp Format", "yyyy-MM-dd'T'HH:mm:ssX"));
+        final String csvReader = createCsvReader(client, groupId);
         final String dbcp = client.createControllerService(groupId, "org.apache.nifi.dbcp.DBCPConnectionPool", "PostgreSQL", Map.of(
                 "Database Connection URL", "#{db.url}",
                 "Database Driver Class Name", "org.postgresql.Driver",
@@ -79,21 +113,9 @@ public final class StockFtpToPostgresFlow {
                 "Password", "#{db.password}",
                 "Max Total Connections", "4"));
 
-        final String listFtp = client.createProcessor(groupId, "org.apache.nifi.processors.standard.ListFTP", "List CSV drops", Map.of(
-                "Hostname", "#{ftp.host}",
-                "Port", "#{ftp.port}",
-                "Username", "#{ftp.username}",
-                "Password", "#{ftp.password}",
-                "Remote Path", "#{ftp.inbox}",
-                "File Filter Regex", ".*\\.csv"), LIST_SCHEDULE, Set.of());
-        final String fetchFtp = client.createProcessor(groupId, "org.apache.nifi.processors.standard.FetchFTP", "Fetch CSV drop", Map.of(
-                "Hostname", "#{ftp.host}",
-                "Port", "#{ftp.port}",
-                "Username", "#{ftp.username}",
-                "Password", "#{ftp.password}",
-                "Remote File", "${path}/${filename}",
-                "Completion Strategy", "Move File",
-                "Move Destination Directory", "#{ftp.processed}"), null, Set.of());
+        final FtpSource source = createFtpSource(client, groupId, LIST_SCHEDULE, ".*\\.csv");
+        final String listFtp = source.listFtp();
+        final String fetchFtp = source.fetchFtp();
         final Map<String, String> putProperties = new LinkedHashMap<>();
         putProperties.put("put-db-record-record-reader", csvReader);
         putProperties.put("db-type", "PostgreSQL");
@@ -105,7 +127,6 @@ public final class StockFtpToPostgresFlow {
                 "Upsert staging_contacts", putProperties, null, Set.of("success"));
 
         final String failures = client.createFunnel(groupId);
-        client.connect(groupId, listFtp, fetchFtp, Set.of("success"));
         client.connect(groupId, fetchFtp, putDatabaseRecord, Set.of("success"));
         client.connect(groupId, fetchFtp, "PROCESSOR", failures, "FUNNEL", Set.of("comms.failure", "not.found", "permission.denied"));
         client.connect(groupId, putDatabaseRecord, "PROCESSOR", failures, "FUNNEL", Set.of("failure", "retry"));
