@@ -150,7 +150,7 @@ public final class DatasyncChain {
                 "database-driver-locations", "#{db.driver.location}",
                 "Database User", "#{db.user}",
                 "Password", "#{db.password}",
-                "Max Total Connections", "6")));
+                "Max Total Connections", "12")));
         ids.put("consentLookup", client.createControllerService(groupId, "org.apache.nifi.lookup.db.DatabaseRecordLookupService",
                 "Consent store", Map.of(
                         "dbrecord-lookup-dbcp-service", ids.get("dbcp"),
@@ -280,6 +280,9 @@ public final class DatasyncChain {
         merge.put("Record Timestamp Field", "updated_at");
         merge.put("Default Rule", "latest_non_empty");
         merge.put("Stored Profile Lookup Service", services.get("profileLookup"));
+        // One stored-profile round trip per customer; the merge group takes one FlowFile at a time, so overlapping
+        // those waits is what shortens it. Four connections of the pool (Max Total Connections) are for these.
+        merge.put("Concurrent Lookups", "4");
         merge.put("Lineage Field", "merge_lineage");
         final String profileMerge = client.createProcessor(mergeGroup, "io.datasync.nifi.processors.ProfileMerge", "Merge profiles", merge,
                 null, Set.of());

@@ -1,6 +1,7 @@
 package io.datasync.nifi.processors;
 
 import io.datasync.nifi.merge.CanonicalValueComparator;
+import io.datasync.nifi.merge.ConcurrentLookups;
 import io.datasync.nifi.merge.Lineage;
 import io.datasync.nifi.merge.MergedProfile;
 import io.datasync.nifi.merge.MergedValue;
@@ -34,6 +35,7 @@ import org.apache.nifi.annotation.documentation.SeeAlso;
 import org.apache.nifi.annotation.documentation.Tags;
 import org.apache.nifi.annotation.documentation.UseCase;
 import org.apache.nifi.annotation.lifecycle.OnScheduled;
+import org.apache.nifi.annotation.lifecycle.OnStopped;
 import org.apache.nifi.components.PropertyDescriptor;
 import org.apache.nifi.components.ValidationContext;
 import org.apache.nifi.components.ValidationResult;
@@ -224,6 +226,18 @@ public class ProfileMerge extends AbstractProcessor {
             .dependsOn(LOOKUP_SERVICE)
             .build();
 
+    static final PropertyDescriptor CONCURRENT_LOOKUPS = new PropertyDescriptor.Builder()
+            .name("Concurrent Lookups")
+            .description("How many stored profiles of one FlowFile are looked up at a time. Each lookup is one round trip to the store "
+                    + "per customer, so with a database behind the lookup service a FlowFile of many customers mostly waits; a few "
+                    + "lookups at a time overlap those waits. The result does not depend on it. Keep it below the connection pool's "
+                    + "size, leaving connections for the processors that share the pool.")
+            .required(true)
+            .defaultValue("1")
+            .addValidator(StandardValidators.createLongValidator(1, 32, true))
+            .dependsOn(LOOKUP_SERVICE)
+            .build();
+
     static final PropertyDescriptor STORED_SOURCE_NAME = new PropertyDescriptor.Builder()
             .name("Stored Profile Source Name")
             .description("Source name under which the stored profile's values compete (in source_priority lists, the tie-break "
@@ -272,7 +286,7 @@ public class ProfileMerge extends AbstractProcessor {
 
     private static final List<PropertyDescriptor> PROPERTIES = List.of(
             RECORD_READER, RECORD_WRITER, CUSTOMER_KEY_PATH, SOURCE_FIELD, TIMESTAMP_FIELD, FIELD_TIMESTAMPS_FIELD,
-            DEFAULT_RULE, TIE_BREAK_SOURCES, LOOKUP_SERVICE, LOOKUP_KEY, STORED_SOURCE_NAME, STORED_TIMESTAMP_FIELD, LINEAGE_FIELD);
+            DEFAULT_RULE, TIE_BREAK_SOURCES, LOOKUP_SERVICE, LOOKUP_KEY, CONCURRENT_LOOKUPS, STORED_SOURCE_NAME, STORED_TIMESTAMP_FIELD, LINEAGE_FIELD);
 
     private static final Set<Relationship> RELATIONSHIPS = Set.of(REL_SUCCESS, REL_FAILURE, REL_RETRY);
 
@@ -292,6 +306,7 @@ public class ProfileMerge extends AbstractProcessor {
             ProfileMerger merger,
             LookupService<?> lookupService,
             String lookupKey,
+            ConcurrentLookups lookups,
             String storedSourceName,
             String storedTimestampField,
             String lineageField) {
@@ -372,9 +387,19 @@ public class ProfileMerge extends AbstractProcessor {
                 new ProfileMerger(fieldRules, defaultRule),
                 lookupService,
                 context.getProperty(LOOKUP_KEY).getValue(),
+                lookupService == null ? null : new ConcurrentLookups(context.getProperty(CONCURRENT_LOOKUPS).asInteger(),
+                        "ProfileMerge-lookup-" + getIdentifier()),
                 context.getProperty(STORED_SOURCE_NAME).getValue(),
                 context.getProperty(STORED_TIMESTAMP_FIELD).getValue(),
                 context.getProperty(LINEAGE_FIELD).getValue());
+    }
+
+    @OnStopped
+    public void onStopped() {
+        final Settings stopped = settings;
+        if (stopped != null && stopped.lookups() != null) {
+            stopped.lookups().close();
+        }
     }
 
     @Override
@@ -601,23 +626,26 @@ public class ProfileMerge extends AbstractProcessor {
         if (config.lookupService() == null) {
             return Map.of();
         }
-        final Map<String, Record> storedProfiles = new HashMap<>();
         final Map<String, String> attributes = flowFile.getAttributes();
-        for (final Map.Entry<String, CustomerGroup> entry : new TreeMap<>(input.groups()).entrySet()) {
-            final Optional<?> stored;
-            try {
-                stored = config.lookupService().lookup(Map.of(config.lookupKey(), entry.getValue().rawKey), attributes);
-            } catch (final RuntimeException e) {
-                // A service that throws rather than reporting a LookupFailureException is still a failed lookup.
-                throw new LookupFailureException(e);
+        final List<String> keys = new ArrayList<>(new TreeMap<>(input.groups()).keySet());
+        final Map<String, Object> found;
+        try {
+            found = config.lookups().lookUpAll(keys, key -> config.lookupService().lookup(
+                    Map.of(config.lookupKey(), input.groups().get(key).rawKey), attributes).map(Object.class::cast));
+        } catch (final ConcurrentLookups.LookupException e) {
+            // A service that throws rather than reporting a LookupFailureException is still a failed lookup.
+            throw e.getCause() instanceof LookupFailureException failure ? failure : new LookupFailureException(e.getCause());
+        } catch (final InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new LookupFailureException(e);
+        }
+        final Map<String, Record> storedProfiles = new HashMap<>();
+        for (final Map.Entry<String, Object> entry : found.entrySet()) {
+            if (!(entry.getValue() instanceof Record storedRecord)) {
+                throw new UnmergeableInputException("The Stored Profile Lookup Service returned a "
+                        + entry.getValue().getClass().getSimpleName() + " instead of a record");
             }
-            if (stored.isPresent()) {
-                if (!(stored.get() instanceof Record storedRecord)) {
-                    throw new UnmergeableInputException("The Stored Profile Lookup Service returned a "
-                            + stored.get().getClass().getSimpleName() + " instead of a record");
-                }
-                storedProfiles.put(entry.getKey(), storedRecord);
-            }
+            storedProfiles.put(entry.getKey(), storedRecord);
         }
         return storedProfiles;
     }

@@ -341,6 +341,43 @@ class ProfileMergeTest {
     }
 
     @Test
+    void concurrentLookupsGiveTheSameProfilesAsOneAtATime() throws Exception {
+        useWorkedExampleRules();
+        runner.setProperty(ProfileMerge.LOOKUP_SERVICE, "stored-profiles");
+        final List<String> records = new ArrayList<>();
+        for (int i = 0; i < 60; i++) {
+            final String key = "k" + i;
+            if (i % 3 != 0) {
+                lookupService.put(key, storedProfile(key, "Stored" + i, null, "+3310000" + (1000 + i), null,
+                        Instant.parse("2024-04-01T00:00:00Z"), "2019-07-14T00:00:00Z"));
+            }
+            records.add("""
+                    {"customer_id":"%s","source":"shop","updated_at":"2024-05-03T08:30:00Z","email":"c%d@shop.example"}""".formatted(key, i));
+        }
+        final String input = array(records.toArray(String[]::new));
+        final MockFlowFile sequential = runOnce(input, ProfileMerge.REL_SUCCESS);
+        runner.clearTransferState();
+        runner.setProperty(ProfileMerge.CONCURRENT_LOOKUPS, "4");
+        final MockFlowFile concurrent = runOnce(input, ProfileMerge.REL_SUCCESS);
+
+        assertEquals(sequential.getContent(), concurrent.getContent());
+        concurrent.assertAttributeEquals(ProfileMerge.STORED_PROFILES, "40");
+        assertEquals("Stored1", profilesByKey(concurrent).get("k1").get("first_name").asText());
+        assertEquals(120, lookupService.getLookups());
+    }
+
+    @Test
+    void aFailedConcurrentLookupRoutesToRetryUnchanged() {
+        runner.setProperty(ProfileMerge.LOOKUP_SERVICE, "stored-profiles");
+        runner.setProperty(ProfileMerge.CONCURRENT_LOOKUPS, "4");
+        lookupService.setDown(true);
+        final String input = array(CRM, WEB);
+        final MockFlowFile out = runOnce(input, ProfileMerge.REL_RETRY);
+        out.assertContentEquals(input);
+        out.assertAttributeEquals(ProfileMerge.ERROR, "Stored profile lookup failed: LookupFailureException");
+    }
+
+    @Test
     void orderOfRecordsDoesNotChangeOutput() {
         useWorkedExampleRules();
         runner.setProperty(ProfileMerge.LINEAGE_FIELD, "_lineage");

@@ -1,9 +1,10 @@
 package io.datasync.nifi.processors;
 
-import java.util.HashMap;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.apache.nifi.controller.AbstractControllerService;
 import org.apache.nifi.lookup.LookupFailureException;
 import org.apache.nifi.lookup.LookupService;
@@ -12,9 +13,9 @@ import org.apache.nifi.serialization.record.Record;
 /** A stand-in for DatabaseRecordLookupService: stored profiles by key, and a switch to simulate an outage. */
 public class StoredProfileLookupService extends AbstractControllerService implements LookupService<Record> {
 
-    private final Map<String, Record> profiles = new HashMap<>();
+    private final Map<String, Record> profiles = new ConcurrentHashMap<>();
     private volatile boolean down;
-    private volatile int lookups;
+    private final AtomicInteger lookups = new AtomicInteger();
 
     public void put(final String key, final Record profile) {
         profiles.put(key, profile);
@@ -29,12 +30,12 @@ public class StoredProfileLookupService extends AbstractControllerService implem
     }
 
     public int getLookups() {
-        return lookups;
+        return lookups.get();
     }
 
     @Override
     public Optional<Record> lookup(final Map<String, Object> coordinates) throws LookupFailureException {
-        lookups++;
+        lookups.incrementAndGet();
         if (down) {
             throw new LookupFailureException("database unavailable");
         }
