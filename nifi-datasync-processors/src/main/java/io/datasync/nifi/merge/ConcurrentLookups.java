@@ -26,7 +26,6 @@ public final class ConcurrentLookups implements AutoCloseable {
         Optional<V> lookUp(String key) throws Exception;
     }
 
-    private final int parallelism;
     private final ExecutorService executor;
 
     /**
@@ -37,7 +36,6 @@ public final class ConcurrentLookups implements AutoCloseable {
         if (parallelism < 1) {
             throw new IllegalArgumentException("parallelism must be at least 1");
         }
-        this.parallelism = parallelism;
         if (parallelism == 1) {
             executor = null;
         } else {
@@ -49,10 +47,6 @@ public final class ConcurrentLookups implements AutoCloseable {
             };
             executor = Executors.newFixedThreadPool(parallelism, factory);
         }
-    }
-
-    public int parallelism() {
-        return parallelism;
     }
 
     /**

@@ -23,7 +23,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
-import java.util.TreeMap;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Pattern;
 import org.apache.nifi.annotation.behavior.DynamicProperty;
@@ -507,6 +506,13 @@ public class ProfileMerge extends AbstractProcessor {
     }
 
     private record GroupedInput(RecordSchema schema, Map<String, CustomerGroup> groups, int recordCount) {
+
+        /** Customer keys in sorted order, so lookups and output do not depend on the order records arrived in. */
+        List<String> sortedKeys() {
+            final List<String> keys = new ArrayList<>(groups.keySet());
+            keys.sort(null);
+            return keys;
+        }
     }
 
     private record MergeOutcome(FlowFile flowFile, WriteResult writeResult, String mimeType, int conflictsResolved) {
@@ -627,7 +633,7 @@ public class ProfileMerge extends AbstractProcessor {
             return Map.of();
         }
         final Map<String, String> attributes = flowFile.getAttributes();
-        final List<String> keys = new ArrayList<>(new TreeMap<>(input.groups()).keySet());
+        final List<String> keys = input.sortedKeys();
         final Map<String, Object> found;
         try {
             found = config.lookups().lookUpAll(keys, key -> config.lookupService().lookup(
@@ -654,8 +660,7 @@ public class ProfileMerge extends AbstractProcessor {
                                        final GroupedInput input, final Map<String, Record> storedProfiles,
                                        final ProfileSchemaResolver.Resolution resolution) throws UnmergeableInputException {
         // Merge everything before writing, so nothing is written when a stored profile is unusable.
-        final List<String> keys = new ArrayList<>(input.groups().keySet());
-        keys.sort(null);
+        final List<String> keys = input.sortedKeys();
         final List<Record> profiles = new ArrayList<>(keys.size());
         int conflictsResolved = 0;
         // Records of a FlowFile share few distinct timestamps: format each once for lineage.
