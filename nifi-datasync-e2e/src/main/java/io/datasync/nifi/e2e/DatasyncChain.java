@@ -217,8 +217,7 @@ public final class DatasyncChain {
         dedup.put("Distributed Map Cache Client", services.get("cacheClient"));
         dedup.put("Identity Namespace", "#{identity.namespace}");
         final String customerDedup = client.createProcessor(groupId, "io.datasync.nifi.processors.CustomerDedup", "Link identities", dedup,
-                null, Set.of("merges", "unique", "duplicate"));
-        addDynamicProperties(client, customerDedup, Map.of("email", "/subject_key", "phone", "/phone"));
+                Map.of("email", "/subject_key", "phone", "/phone"), null, Set.of("merges", "unique", "duplicate"));
         client.moveComponent("processors", customerDedup, x, y + 250);
         client.connect(groupId, consentFilter, customerDedup, Set.of("success"));
         client.connect(groupId, customerDedup, "PROCESSOR", parked, "FUNNEL", Set.of("failure"));
@@ -228,10 +227,9 @@ public final class DatasyncChain {
         reason.put("Record Reader", reader);
         reason.put("Record Writer", writer);
         reason.put("Replacement Value Strategy", "record-path-value");
-        final String suppressionReason = client.createProcessor(groupId, UPDATE_RECORD, "Suppression reason", reason, null, Set.of());
-        addDynamicProperties(client, suppressionReason, Map.of(
+        final String suppressionReason = client.createProcessor(groupId, UPDATE_RECORD, "Suppression reason", reason, Map.of(
                 "/reason", "toLowerCase(concat('consent_', /reason))",
-                "/decided_at", "/timestamp"));
+                "/decided_at", "/timestamp"), null, Set.of());
         client.moveComponent("processors", suppressionReason, x + 450, y);
         client.connect(groupId, consentFilter, suppressionReason, Set.of("suppression"));
         client.connect(groupId, suppressionReason, "PROCESSOR", parked, "FUNNEL", Set.of("failure"));
@@ -258,9 +256,8 @@ public final class DatasyncChain {
             final Map<String, String> partitionProperties = new LinkedHashMap<>();
             partitionProperties.put("record-reader", reader);
             partitionProperties.put("record-writer", partitionWriter);
-            partition = client.createProcessor(groupId, PARTITION_RECORD, "Partition by customer bucket", partitionProperties, null,
-                    Set.of("original"));
-            addDynamicProperties(client, partition, Map.of(CUSTOMER_BUCKET_ATTRIBUTE, CUSTOMER_BUCKET_PATH));
+            partition = client.createProcessor(groupId, PARTITION_RECORD, "Partition by customer bucket", partitionProperties,
+                    Map.of(CUSTOMER_BUCKET_ATTRIBUTE, CUSTOMER_BUCKET_PATH), null, Set.of("original"));
             client.moveComponent("processors", partition, x, y + 500);
             client.connect(groupId, customerDedup, partition, Set.of("success"));
             client.connect(groupId, partition, "PROCESSOR", parked, "FUNNEL", Set.of("failure"));
@@ -285,12 +282,7 @@ public final class DatasyncChain {
         merge.put("Concurrent Lookups", "4");
         merge.put("Lineage Field", "merge_lineage");
         final String profileMerge = client.createProcessor(mergeGroup, "io.datasync.nifi.processors.ProfileMerge", "Merge profiles", merge,
-                null, Set.of());
-        addDynamicProperties(client, profileMerge, Map.of(
-                "tags", "union",
-                "source_ids", "union",
-                "last_order_at", "max",
-                "updated_at", "max"));
+                Map.of("tags", "union", "source_ids", "union", "last_order_at", "max", "updated_at", "max"), null, Set.of());
         client.moveComponent("processors", profileMerge, 0, 200);
         client.connect(mergeGroup, in, "INPUT_PORT", profileMerge, "PROCESSOR", Set.of());
         client.connect(mergeGroup, profileMerge, profileMerge, Set.of("retry"));
@@ -301,10 +293,9 @@ public final class DatasyncChain {
         join.put("Record Reader", reader);
         join.put("Record Writer", writer);
         join.put("Replacement Value Strategy", "record-path-value");
-        final String joinLists = client.createProcessor(mergeGroup, UPDATE_RECORD, "Join lists", join, null, Set.of());
-        addDynamicProperties(client, joinLists, Map.of(
+        final String joinLists = client.createProcessor(mergeGroup, UPDATE_RECORD, "Join lists", join, Map.of(
                 "/tags", "join('|', /tags[*])",
-                "/source_ids", "join('|', /source_ids[*])"));
+                "/source_ids", "join('|', /source_ids[*])"), null, Set.of());
         client.moveComponent("processors", joinLists, 0, 450);
         client.connect(mergeGroup, profileMerge, joinLists, Set.of("success"));
         client.connect(mergeGroup, joinLists, "PROCESSOR", failed, "OUTPUT_PORT", Set.of("failure"));
@@ -351,12 +342,5 @@ public final class DatasyncChain {
         client.connect(groupId, retryWrite, putRecords, Set.of("retry"));
         client.connect(groupId, retryWrite, "PROCESSOR", parkedId, parkedType, Set.of("retries_exceeded", "failure"));
         return putRecords;
-    }
-
-    /** Adds dynamic properties (match rules, merge rules, UpdateRecord paths) to a processor. */
-    static void addDynamicProperties(final NiFiRestClient client, final String processorId, final Map<String, String> properties) {
-        final Map<String, Object> config = new LinkedHashMap<>();
-        config.put("properties", new LinkedHashMap<>(properties));
-        client.updateProcessorConfig(processorId, config);
     }
 }

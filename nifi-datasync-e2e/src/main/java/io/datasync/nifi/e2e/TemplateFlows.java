@@ -169,9 +169,7 @@ public final class TemplateFlows {
                 known.put(name, value);
             }
         });
-        final String normaliser = client.createProcessor(groupId, DatasyncChain.UPDATE_RECORD, "Normalise contacts", known, null, Set.of());
-        DatasyncChain.addDynamicProperties(client, normaliser, dynamic);
-        return normaliser;
+        return client.createProcessor(groupId, DatasyncChain.UPDATE_RECORD, "Normalise contacts", known, dynamic, null, Set.of());
     }
 
     /**
