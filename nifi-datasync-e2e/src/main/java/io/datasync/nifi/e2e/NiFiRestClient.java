@@ -439,15 +439,7 @@ public final class NiFiRestClient {
 
     /** Enables every controller service in the group (and below) and waits until all are ENABLED. */
     public void enableControllerServices(final String groupId, final Duration timeout) {
-        setControllerServicesState(groupId, "ENABLED");
-        waitUntil(timeout, () -> {
-            for (final JsonNode service : controllerServices(groupId)) {
-                if (!"ENABLED".equals(service.path("component").path("state").asText())) {
-                    return false;
-                }
-            }
-            return true;
-        }, "controller services of " + groupId + " ENABLED; validation: " + describeErrors(groupId));
+        enableControllerServicesExcept(groupId, Set.of(), timeout);
     }
 
     /**
