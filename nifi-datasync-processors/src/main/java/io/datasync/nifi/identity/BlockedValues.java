@@ -1,5 +1,6 @@
 package io.datasync.nifi.identity;
 
+import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashSet;
 import java.util.List;
@@ -8,26 +9,63 @@ import java.util.Set;
 
 /**
  * Placeholder values that must never link two records (a shared {@code test@example.com} is not a
- * shared person). A value is blocked when its trimmed, lower-cased raw form or its normalised form is
- * in the list; empty values are always blocked.
+ * shared person). Each entry of the list is one of:
+ * <ul>
+ *     <li>a value, compared with the trimmed, lower-cased raw value and with the normalised value;</li>
+ *     <li>a pattern with {@code *} standing for any run of characters ({@code noreply@*},
+ *     {@code *@example.com}), matched against the same two forms;</li>
+ *     <li>{@value #REPEATED_DIGITS}: a value with at least 6 digits and no letters whose digits, apart
+ *     from a prefix of at most 3 (a country code or trunk prefix), are one digit repeated
+ *     ({@code 000000000}, {@code +1 555 555 5555});</li>
+ *     <li>{@value #SEQUENTIAL_DIGITS}: the same, with the digits one ascending or descending run
+ *     ({@code 0123456789}, {@code +44 9876 543210}).</li>
+ * </ul>
+ * Empty values are always blocked.
  */
 public final class BlockedValues {
 
+    public static final String REPEATED_DIGITS = "{repeated-digits}";
+    public static final String SEQUENTIAL_DIGITS = "{sequential-digits}";
+
+    private static final int MIN_PLACEHOLDER_DIGITS = 6;
+    private static final int MAX_PREFIX_DIGITS = 3;
+
     public static final List<String> DEFAULTS = List.of(
-            "test@example.com", "noemail@example.com", "none@none.com", "n/a", "na", "none", "null", "unknown", "-",
-            "0000000000", "1234567890");
+            "noreply@*", "no-reply@*", "donotreply@*", "do-not-reply@*", "no.reply@*",
+            "test@*", "*@test.com", "*@invalid", "*@localhost",
+            "noemail@*", "none@*", "nobody@*", "null@*", "unknown@*", "na@*", "n/a@*",
+            "n/a", "na", "none", "null", "nil", "unknown", "-", "--", "?", "0", "tbd", "not provided", "not available", "no email", "no phone",
+            REPEATED_DIGITS, SEQUENTIAL_DIGITS);
 
     private final Set<String> values;
+    private final List<String[]> patterns;
+    private final boolean repeatedDigits;
+    private final boolean sequentialDigits;
 
     public BlockedValues(final Collection<String> blocked) {
         final Set<String> lowerCased = new HashSet<>();
+        final List<String[]> globs = new ArrayList<>();
+        boolean repeated = false;
+        boolean sequential = false;
         for (final String value : blocked) {
             final String trimmed = value.trim().toLowerCase(Locale.ROOT);
-            if (!trimmed.isEmpty()) {
+            if (trimmed.isEmpty()) {
+                continue;
+            }
+            if (REPEATED_DIGITS.equals(trimmed)) {
+                repeated = true;
+            } else if (SEQUENTIAL_DIGITS.equals(trimmed)) {
+                sequential = true;
+            } else if (trimmed.indexOf('*') >= 0) {
+                globs.add(trimmed.split("\\*", -1));
+            } else {
                 lowerCased.add(trimmed);
             }
         }
         this.values = Set.copyOf(lowerCased);
+        this.patterns = List.copyOf(globs);
+        this.repeatedDigits = repeated;
+        this.sequentialDigits = sequential;
     }
 
     public boolean isBlocked(final String raw, final String normalized) {
@@ -38,7 +76,74 @@ public final class BlockedValues {
         if (trimmed.isEmpty()) {
             return true;
         }
-        return values.contains(trimmed.toLowerCase(Locale.ROOT)) || values.contains(normalized.toLowerCase(Locale.ROOT));
+        final String lowerRaw = trimmed.toLowerCase(Locale.ROOT);
+        final String lowerNormalized = normalized.toLowerCase(Locale.ROOT);
+        if (values.contains(lowerRaw) || values.contains(lowerNormalized)) {
+            return true;
+        }
+        for (final String[] pattern : patterns) {
+            if (matches(pattern, lowerRaw) || matches(pattern, lowerNormalized)) {
+                return true;
+            }
+        }
+        return (repeatedDigits || sequentialDigits) && (isDigitPlaceholder(lowerRaw) || isDigitPlaceholder(lowerNormalized));
+    }
+
+    private boolean isDigitPlaceholder(final String value) {
+        final StringBuilder digits = new StringBuilder(value.length());
+        for (int i = 0; i < value.length(); i++) {
+            final char c = value.charAt(i);
+            if (Character.isLetter(c)) {
+                return false;
+            }
+            if (c >= '0' && c <= '9') {
+                digits.append(c);
+            }
+        }
+        if (digits.length() < MIN_PLACEHOLDER_DIGITS) {
+            return false;
+        }
+        for (int prefix = 0; prefix <= MAX_PREFIX_DIGITS && digits.length() - prefix >= MIN_PLACEHOLDER_DIGITS; prefix++) {
+            if (repeatedDigits && isRun(digits, prefix, 0)) {
+                return true;
+            }
+            if (sequentialDigits && (isRun(digits, prefix, 1) || isRun(digits, prefix, -1))) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /**
+     * @return true when every digit from {@code start} differs from the one before by {@code step}
+     */
+    private static boolean isRun(final CharSequence digits, final int start, final int step) {
+        for (int i = start + 1; i < digits.length(); i++) {
+            if (digits.charAt(i) - digits.charAt(i - 1) != step) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private static boolean matches(final String[] parts, final String value) {
+        // parts come from splitting the pattern at '*': value must start with the first, end with the last,
+        // and hold the middle ones in order between them.
+        final String first = parts[0];
+        final String last = parts[parts.length - 1];
+        if (!value.startsWith(first) || value.length() < first.length() + last.length() || !value.endsWith(last)) {
+            return false;
+        }
+        int position = first.length();
+        final int end = value.length() - last.length();
+        for (int i = 1; i < parts.length - 1; i++) {
+            final int found = value.indexOf(parts[i], position);
+            if (found < 0 || found + parts[i].length() > end) {
+                return false;
+            }
+            position = found + parts[i].length();
+        }
+        return true;
     }
 
     /**

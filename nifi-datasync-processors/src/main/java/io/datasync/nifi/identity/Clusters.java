@@ -20,11 +20,12 @@ public final class Clusters {
     private final List<? extends SortedSet<String>> existingIdsOfCluster;
     private final Map<KeyHash, Integer> ruleOfKey;
     private final int oversizedKeyCount;
+    private final KeyHash[] anchorOfKeylessCluster;
 
     Clusters(final int[] clusterOfRecord, final int[] firstRecordOfCluster, final int[] survivorOfCluster,
              final long[] survivorScoreOfCluster, final boolean[] suspect,
              final List<List<KeyHash>> keysOfCluster, final List<? extends SortedSet<String>> existingIdsOfCluster,
-             final Map<KeyHash, Integer> ruleOfKey, final int oversizedKeyCount) {
+             final Map<KeyHash, Integer> ruleOfKey, final int oversizedKeyCount, final KeyHash[] anchorOfKeylessCluster) {
         this.clusterOfRecord = clusterOfRecord;
         this.firstRecordOfCluster = firstRecordOfCluster;
         this.survivorOfCluster = survivorOfCluster;
@@ -34,6 +35,19 @@ public final class Clusters {
         this.existingIdsOfCluster = existingIdsOfCluster;
         this.ruleOfKey = ruleOfKey;
         this.oversizedKeyCount = oversizedKeyCount;
+        this.anchorOfKeylessCluster = anchorOfKeylessCluster;
+    }
+
+    /**
+     * @return what a new id for the cluster is derived from: its smallest key, or for a cluster
+     * without keys, the fingerprint of its record (see {@link IdentityGraph#setFingerprint})
+     */
+    public KeyHash anchorOf(final int cluster) {
+        final List<KeyHash> keys = keysOfCluster.get(cluster);
+        if (keys != null && !keys.isEmpty()) {
+            return keys.get(0);
+        }
+        return anchorOfKeylessCluster[cluster];
     }
 
     public int recordCount() {

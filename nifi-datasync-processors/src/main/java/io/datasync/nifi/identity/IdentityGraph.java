@@ -6,6 +6,7 @@ import java.util.Collections;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.TreeSet;
 
 /**
@@ -36,6 +37,8 @@ public final class IdentityGraph {
     private final List<String> existingIds = new ArrayList<>();
     private int[] recordExistingId = new int[64];
     private long[] recordScore = new long[64];
+    // Fingerprints of records that carry no key, for ids that do not change from run to run.
+    private final Map<Integer, KeyHash> fingerprints = new HashMap<>();
 
     public IdentityGraph(final int maxRecordsPerKey) {
         if (maxRecordsPerKey < 2) {
@@ -61,6 +64,28 @@ public final class IdentityGraph {
 
     public int recordCount() {
         return unionFind.size();
+    }
+
+    /**
+     * @return whether keys were added to the record; valid for the record added last
+     */
+    public boolean hasKeys(final int record) {
+        return entryCount > 0 && entryRecord[entryCount - 1] == record;
+    }
+
+    /**
+     * Sets what identifies a record that has no key (a hash of its source id or of its content): a
+     * customer made of that record alone gets an id derived from it.
+     */
+    public void setFingerprint(final int record, final KeyHash fingerprint) {
+        fingerprints.put(record, fingerprint);
+    }
+
+    /**
+     * @return every distinct key added so far
+     */
+    public List<KeyHash> keys() {
+        return Collections.unmodifiableList(keys);
     }
 
     /**
@@ -119,13 +144,23 @@ public final class IdentityGraph {
     }
 
     public Clusters build() {
+        return build(Set.of());
+    }
+
+    /**
+     * @param overLimitKeys keys known (from the shared index) to link more than the maximum already:
+     *                      treated like keys shared by too many records of this batch
+     */
+    public Clusters build(final Set<KeyHash> overLimitKeys) {
         final int records = unionFind.size();
         final int[] firstRecordOfKey = new int[keys.size()];
         Arrays.fill(firstRecordOfKey, -1);
         final boolean[] suspect = new boolean[records];
+        final boolean[] oversized = new boolean[keys.size()];
         int oversizedKeys = 0;
         for (int key = 0; key < keys.size(); key++) {
-            if (keyRecordCount[key] > maxRecordsPerKey) {
+            if (keyRecordCount[key] > maxRecordsPerKey || overLimitKeys.contains(keys.get(key))) {
+                oversized[key] = true;
                 oversizedKeys++;
             }
         }
@@ -133,7 +168,7 @@ public final class IdentityGraph {
         for (int entry = 0; entry < entryCount; entry++) {
             final int record = entryRecord[entry];
             final int key = entryKey[entry];
-            if (keyRecordCount[key] > maxRecordsPerKey) {
+            if (oversized[key]) {
                 suspect[record] = true;
             } else if (firstRecordOfKey[key] < 0) {
                 firstRecordOfKey[key] = record;
@@ -214,7 +249,43 @@ public final class IdentityGraph {
             survivorScores[cluster] = recordScore[survivorRecords[cluster]];
         }
         return new Clusters(clusterOfRecord, toIntArray(firstRecords), survivorRecords, survivorScores, suspect,
-                clusterKeys, clusterIds, ruleOfKey, oversizedKeys);
+                clusterKeys, clusterIds, ruleOfKey, oversizedKeys, anchors(clusterKeys, firstRecords));
+    }
+
+    /**
+     * What a keyless cluster's id is derived from: the fingerprint of its record, or, for a record
+     * whose keys all proved oversized, a digest of those keys and how many records before it in the
+     * batch carried the same ones (so two such records never share an id).
+     */
+    private KeyHash[] anchors(final List<List<KeyHash>> clusterKeys, final List<Integer> firstRecords) {
+        final KeyHash[] anchors = new KeyHash[firstRecords.size()];
+        Map<Integer, List<KeyHash>> keysOfRecord = null;
+        final Map<String, Integer> seenKeySets = new HashMap<>();
+        for (int cluster = 0; cluster < anchors.length; cluster++) {
+            final List<KeyHash> linking = clusterKeys.get(cluster);
+            if (linking != null && !linking.isEmpty()) {
+                continue;
+            }
+            final int record = firstRecords.get(cluster);
+            final KeyHash fingerprint = fingerprints.get(record);
+            if (fingerprint != null) {
+                anchors[cluster] = fingerprint;
+                continue;
+            }
+            if (keysOfRecord == null) {
+                keysOfRecord = new HashMap<>();
+                for (int entry = 0; entry < entryCount; entry++) {
+                    keysOfRecord.computeIfAbsent(entryRecord[entry], r -> new ArrayList<>()).add(keys.get(entryKey[entry]));
+                }
+            }
+            final List<KeyHash> own = new ArrayList<>(keysOfRecord.getOrDefault(record, List.of()));
+            Collections.sort(own);
+            final StringBuilder joined = new StringBuilder();
+            own.forEach(key -> joined.append(key.toHex()).append(','));
+            final int ordinal = seenKeySets.merge(joined.toString(), 1, Integer::sum);
+            anchors[cluster] = KeyHash.digestOf(joined.append('#').append(ordinal).toString());
+        }
+        return anchors;
     }
 
     private static int[] toIntArray(final List<Integer> values) {

@@ -5,6 +5,7 @@ import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.HexFormat;
@@ -13,6 +14,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
+import java.util.function.Function;
 import java.util.function.Supplier;
 
 /**
@@ -22,7 +24,12 @@ import java.util.function.Supplier;
  * <p>The index holds two kinds of entries, both with fixed-size keys:</p>
  * <ul>
  *     <li>{@code k:<key hash>} -> customer id: who a match key belongs to;</li>
- *     <li>{@code a:<hash of id>} -> customer id: an id that was merged into a (smaller) surviving id.</li>
+ *     <li>{@code a:<hash of id>} -> customer id: an id that was merged into a (smaller) surviving id;</li>
+ *     <li>{@code n:<key hash>} -> link count: how many other keys have joined a customer through a batch
+ *     holding this key. A key whose count exceeds the maximum links nothing more (see
+ *     {@link #overLimitKeys}). Counts grow only when keys are claimed for the first time, so feeding the
+ *     same data again leaves them unchanged; two nodes updating one count at the same moment can lose
+ *     one of the increments (the count is a guard, not an audit).</li>
  * </ul>
  *
  * <p>Per cluster: the ids already known for its keys (and carried by its records) are collected and
@@ -41,13 +48,20 @@ public final class IdentityResolver {
 
     static final String KEY_PREFIX = "k:";
     static final String ALIAS_PREFIX = "a:";
+    static final String COUNT_PREFIX = "n:";
     private static final int MAX_ALIAS_HOPS = 64;
     private static final int MAX_MERGE_ROUNDS = 64;
 
     private final IdentityStore store;
-    private final Supplier<String> newIdSupplier;
+    private final Function<KeyHash, String> newIdOfAnchor;
     private final List<String> ruleNames;
     private final MessageDigest aliasDigest;
+    private final int maxLinksPerKey;
+    private final boolean derivedIds;
+
+    private final Map<KeyHash, Integer> linkCounts = new HashMap<>();
+    private final Set<KeyHash> keysOverLimit = new HashSet<>();
+    private int keysReachingLimit;
 
     private final Map<String, String> currentIdCache = new HashMap<>();
     private final List<IdentityMerge> merges = new ArrayList<>();
@@ -58,8 +72,25 @@ public final class IdentityResolver {
      * @param ruleNames rule names by rule index, used in merge reasons
      */
     public IdentityResolver(final IdentityStore store, final Supplier<String> newIdSupplier, final List<String> ruleNames) {
+        this(store, anchor -> newIdSupplier.get(), ruleNames, Integer.MAX_VALUE, false);
+    }
+
+    /**
+     * @param newIdOfAnchor the id of a new customer, from its cluster's anchor ({@link Clusters#anchorOf})
+     * @param maxLinksPerKey a key that has linked more keys than this (across batches) stops linking;
+     *                       {@link Integer#MAX_VALUE} keeps no counts
+     */
+    public IdentityResolver(final IdentityStore store, final Function<KeyHash, String> newIdOfAnchor, final List<String> ruleNames,
+                            final int maxLinksPerKey) {
+        this(store, newIdOfAnchor, ruleNames, maxLinksPerKey, true);
+    }
+
+    private IdentityResolver(final IdentityStore store, final Function<KeyHash, String> newIdOfAnchor, final List<String> ruleNames,
+                             final int maxLinksPerKey, final boolean derivedIds) {
+        this.derivedIds = derivedIds;
         this.store = store;
-        this.newIdSupplier = newIdSupplier;
+        this.newIdOfAnchor = newIdOfAnchor;
+        this.maxLinksPerKey = maxLinksPerKey;
         this.ruleNames = List.copyOf(ruleNames);
         try {
             this.aliasDigest = MessageDigest.getInstance("SHA-256");
@@ -70,6 +101,52 @@ public final class IdentityResolver {
 
     public static String keyEntry(final KeyHash key) {
         return KEY_PREFIX + key.toHex();
+    }
+
+    public static String countEntry(final KeyHash key) {
+        return COUNT_PREFIX + key.toHex();
+    }
+
+    /**
+     * Reads the link counts of a batch's keys from the index, before the batch's clusters are built.
+     *
+     * @return the keys that already link more keys than the maximum: they must link nothing in this batch
+     * @throws IOException when the index cannot be read
+     */
+    public Set<KeyHash> overLimitKeys(final Collection<KeyHash> keys) throws IOException {
+        if (store == null || maxLinksPerKey == Integer.MAX_VALUE || keys.isEmpty()) {
+            return Set.of();
+        }
+        final Map<String, KeyHash> keyOfEntry = new HashMap<>();
+        for (final KeyHash key : keys) {
+            keyOfEntry.put(countEntry(key), key);
+        }
+        final Map<String, String> counts = nonNullValues(store.getAll(keyOfEntry.keySet()));
+        for (final Map.Entry<String, String> count : counts.entrySet()) {
+            final KeyHash key = keyOfEntry.get(count.getKey());
+            final int value = parseCount(count.getValue());
+            linkCounts.put(key, value);
+            if (value > maxLinksPerKey) {
+                keysOverLimit.add(key);
+            }
+        }
+        return Set.copyOf(keysOverLimit);
+    }
+
+    /**
+     * @return how many keys this batch pushed past the maximum link count (they link nothing from the next batch on)
+     */
+    public int keysReachingLimit() {
+        return keysReachingLimit;
+    }
+
+    private static int parseCount(final String value) {
+        try {
+            return Math.max(0, Integer.parseInt(value.trim()));
+        } catch (final NumberFormatException e) {
+            // Not a count we wrote: count it as unknown rather than fail the batch.
+            return 0;
+        }
     }
 
     public String aliasEntry(final String customerId) {
@@ -101,10 +178,18 @@ public final class IdentityResolver {
         final Map<String, String> known = allKeys.isEmpty() ? Map.of() : nonNullValues(store.getAll(allKeys));
         final Set<String> idsToFollow = new HashSet<>(allExistingIds);
         idsToFollow.addAll(known.values());
+        // A derived id may have been merged into another since it was first given out (an evicted key coming back).
+        final String[] newIds = new String[ids.length];
+        if (derivedIds) {
+            for (int cluster = 0; cluster < ids.length; cluster++) {
+                newIds[cluster] = newIdOf(clusters, cluster);
+                idsToFollow.add(newIds[cluster]);
+            }
+        }
         prefetchCurrentIds(idsToFollow);
 
         for (int cluster = 0; cluster < ids.length; cluster++) {
-            ids[cluster] = resolveWithIndex(clusters, cluster, known);
+            ids[cluster] = resolveWithIndex(clusters, cluster, known, newIds[cluster]);
         }
         return ids;
     }
@@ -119,7 +204,7 @@ public final class IdentityResolver {
     private String resolveWithinBatch(final Clusters clusters, final int cluster) {
         final Set<String> existing = clusters.existingIdsOf(cluster);
         if (existing.isEmpty()) {
-            return newIdSupplier.get();
+            return newIdOf(clusters, cluster);
         }
         final String survivor = SurvivingIdRule.choose(existing);
         for (final String id : existing) {
@@ -130,7 +215,13 @@ public final class IdentityResolver {
         return survivor;
     }
 
-    private String resolveWithIndex(final Clusters clusters, final int cluster, final Map<String, String> known) throws IOException {
+    private String newIdOf(final Clusters clusters, final int cluster) {
+        final KeyHash anchor = clusters.anchorOf(cluster);
+        return newIdOfAnchor.apply(anchor);
+    }
+
+    private String resolveWithIndex(final Clusters clusters, final int cluster, final Map<String, String> known, final String newId)
+            throws IOException {
         // Candidate id -> why it is a candidate; sorted, so firstKey() is the current survivor.
         final TreeMap<String, String> candidates = new TreeMap<>();
         for (final String existingId : clusters.existingIdsOf(cluster)) {
@@ -151,21 +242,25 @@ public final class IdentityResolver {
             }
         }
 
-        String freshId = null;
+        final Set<KeyHash> claimed = new HashSet<>();
+        String lazyNewId = null;
         for (final KeyHash key : unknownKeys) {
             final String entry = keyEntry(key);
             final String proposal;
             if (!candidates.isEmpty()) {
                 proposal = candidates.firstKey();
+            } else if (newId != null) {
+                proposal = currentId(newId);
             } else {
-                if (freshId == null) {
-                    freshId = newIdSupplier.get();
+                if (lazyNewId == null) {
+                    lazyNewId = newIdOf(clusters, cluster);
                 }
-                proposal = freshId;
+                proposal = lazyNewId;
             }
 
             final String previous = store.getAndPutIfAbsent(entry, proposal);
             if (previous == null) {
+                claimed.add(key);
                 storedValue.put(entry, proposal);
                 candidates.putIfAbsent(proposal, "new customer");
             } else {
@@ -176,10 +271,11 @@ public final class IdentityResolver {
 
         if (candidates.isEmpty()) {
             // No usable key and no id: a customer of its own, nothing to index.
-            return newIdSupplier.get();
+            return newId != null ? currentId(newId) : newIdOf(clusters, cluster);
         }
 
         final String survivor = mergeInto(candidates);
+        countLinks(keys, claimed);
         for (final Map.Entry<String, String> entry : storedValue.entrySet()) {
             if (!entry.getValue().equals(survivor)) {
                 store.put(entry.getKey(), survivor);
@@ -191,6 +287,29 @@ public final class IdentityResolver {
             }
         }
         return survivor;
+    }
+
+    /**
+     * Adds to each key of the cluster the number of other keys that joined through this batch, that is
+     * the keys claimed for the first time (exactly one batch claims a key, so re-fed data adds nothing).
+     */
+    private void countLinks(final List<KeyHash> keys, final Set<KeyHash> claimed) throws IOException {
+        if (maxLinksPerKey == Integer.MAX_VALUE || claimed.isEmpty()) {
+            return;
+        }
+        for (final KeyHash key : keys) {
+            final int added = claimed.size() - (claimed.contains(key) ? 1 : 0);
+            if (added == 0) {
+                continue;
+            }
+            final int before = linkCounts.getOrDefault(key, 0);
+            final int after = before + added;
+            linkCounts.put(key, after);
+            store.put(countEntry(key), String.valueOf(after));
+            if (before <= maxLinksPerKey && after > maxLinksPerKey) {
+                keysReachingLimit++;
+            }
+        }
     }
 
     /**

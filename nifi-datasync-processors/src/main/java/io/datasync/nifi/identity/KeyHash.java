@@ -25,6 +25,21 @@ public final class KeyHash implements Comparable<KeyHash> {
     /**
      * Lower-case hexadecimal form, 64 characters: the form used in cache keys and logs.
      */
+    /**
+     * A plain SHA-256 of text: for anchors built from key hashes, which are already keyed.
+     */
+    static KeyHash digestOf(final String text) {
+        try {
+            return new KeyHash(java.security.MessageDigest.getInstance("SHA-256").digest(text.getBytes(java.nio.charset.StandardCharsets.UTF_8)));
+        } catch (final java.security.NoSuchAlgorithmException e) {
+            throw new IllegalStateException("SHA-256 is required by every Java platform", e);
+        }
+    }
+
+    public byte[] toBytes() {
+        return digest.clone();
+    }
+
     public String toHex() {
         return HexFormat.of().formatHex(digest);
     }

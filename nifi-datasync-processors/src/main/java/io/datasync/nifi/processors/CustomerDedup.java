@@ -3,18 +3,22 @@ package io.datasync.nifi.processors;
 import io.datasync.nifi.identity.BlockedValues;
 import io.datasync.nifi.identity.Clusters;
 import io.datasync.nifi.identity.CustomerAssignment;
+import io.datasync.nifi.identity.CustomerIds;
 import io.datasync.nifi.identity.EmailNormalizer;
 import io.datasync.nifi.identity.HeldRecordsBudget;
 import io.datasync.nifi.identity.IdentityGraph;
 import io.datasync.nifi.identity.IdentityMerge;
 import io.datasync.nifi.identity.IdentityResolver;
 import io.datasync.nifi.identity.IdentityStore;
+import io.datasync.nifi.identity.KeyHash;
+import io.datasync.nifi.identity.KeyHasher;
 import io.datasync.nifi.identity.NoneNormalizer;
 import io.datasync.nifi.identity.Normalizer;
 import io.datasync.nifi.identity.PathListSplitter;
 import io.datasync.nifi.identity.PhoneNormalizer;
 import io.datasync.nifi.identity.SurvivorScores;
 import io.datasync.nifi.identity.TextNormalizer;
+import io.datasync.nifi.processors.common.PiiSafeErrors;
 import org.apache.nifi.annotation.behavior.DynamicProperty;
 import org.apache.nifi.annotation.behavior.InputRequirement;
 import org.apache.nifi.annotation.behavior.InputRequirement.Requirement;
@@ -61,6 +65,7 @@ import org.apache.nifi.serialization.record.util.IllegalTypeConversionException;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashMap;
@@ -71,17 +76,19 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
-import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 
 @Tags({"record", "deduplicate", "dedupe", "identity", "identity resolution", "customer", "match", "merge", "crm", "email", "phone"})
 @CapabilityDescription("Resolves which records describe the same customer and stamps each record with a stable customer id. "
         + "Match rules (dynamic properties) name one or more RecordPaths whose normalised values form a key; records sharing "
         + "any key are the same customer, transitively. E-mail, phone (E.164) and text normalisers apply per RecordPath; "
-        + "blocked placeholder values and a maximum cluster size keep bad data from linking strangers. With a Distributed "
-        + "Map Cache Client, SHA-256 hashes of the keys (never the raw values) map to customer ids across FlowFiles and "
-        + "cluster nodes, claimed with atomic put-if-absent; when a FlowFile links two known ids, the lexicographically "
-        + "smallest survives and the merge is reported. Records are annotated (to success), routed (to unique and duplicate, "
+        + "phone numbers without a country code are read in the record's own country when a Phone Region Record Path is set; "
+        + "blocked placeholder values and a maximum cluster size (within a FlowFile and, through the cache, across FlowFiles) "
+        + "keep bad data from linking strangers. New customers get ids derived from their keys (or, without a key, from the "
+        + "record's source id or content), so the same data gets the same ids on every run. With a Distributed "
+        + "Map Cache Client, HMAC-SHA256 hashes of the keys under the Identity Hash Key (never the raw values) map to customer "
+        + "ids across FlowFiles and cluster nodes, claimed with atomic put-if-absent; when a FlowFile links two known ids, the "
+        + "lexicographically smallest survives and the merge is reported. Records are annotated (to success), routed (to unique and duplicate, "
         + "which replace success when Output Mode is Route), or collapsed to one surviving record per customer (to success).")
 @InputRequirement(Requirement.INPUT_REQUIRED)
 @DynamicProperty(name = "Match rule name",
@@ -97,7 +104,9 @@ import java.util.concurrent.TimeUnit;
         @WritesAttribute(attribute = CustomerDedup.MERGED_IDS, description = "The merges as old-id>surviving-id pairs, comma-separated "
                 + "(at most 100); only when there were merges"),
         @WritesAttribute(attribute = CustomerDedup.SUSPECT_COUNT, description = "Number of records flagged for carrying a key shared by "
-                + "more records than the Maximum Cluster Size"),
+                + "more records than the Maximum Cluster Size, or one the identity cache counts as linking more keys than that"),
+        @WritesAttribute(attribute = CustomerDedup.OVER_LIMIT_KEY_COUNT, description = "Number of keys of this FlowFile that linked "
+                + "nothing because the identity cache counts them as already linking more keys than the Maximum Cluster Size"),
         @WritesAttribute(attribute = "record.count", description = "Number of records in the outgoing FlowFile"),
         @WritesAttribute(attribute = "mime.type", description = "MIME type of the Record Writer"),
         @WritesAttribute(attribute = CustomerDedup.ERROR_ATTRIBUTE, description = "Why the FlowFile was routed to failure")
@@ -144,6 +153,7 @@ public class CustomerDedup extends AbstractProcessor {
     static final String MERGE_COUNT = "dedup.merge.count";
     static final String MERGED_IDS = "dedup.merged.ids";
     static final String SUSPECT_COUNT = "dedup.suspect.count";
+    static final String OVER_LIMIT_KEY_COUNT = "dedup.overlimit.key.count";
     static final String ERROR_ATTRIBUTE = "dedup.error";
 
     static final String MERGE_OLD_ID_FIELD = "old_customer_id";
@@ -194,6 +204,35 @@ public class CustomerDedup extends AbstractProcessor {
         private final String description;
 
         SurvivorStrategy(final String displayName, final String description) {
+            this.displayName = displayName;
+            this.description = description;
+        }
+
+        @Override
+        public String getValue() {
+            return name();
+        }
+
+        @Override
+        public String getDisplayName() {
+            return displayName;
+        }
+
+        @Override
+        public String getDescription() {
+            return description;
+        }
+    }
+
+    public enum PhoneAcceptance implements DescribedValue {
+        POSSIBLE("Possible Numbers", "Numbers of a length some number of their country has link, even when libphonenumber's metadata "
+                + "does not list their range as assigned (new ranges, stale metadata)."),
+        VALID("Valid Numbers", "Only numbers in a range libphonenumber's metadata lists as assigned link.");
+
+        private final String displayName;
+        private final String description;
+
+        PhoneAcceptance(final String displayName, final String description) {
             this.displayName = displayName;
             this.description = description;
         }
@@ -274,7 +313,7 @@ public class CustomerDedup extends AbstractProcessor {
     static final PropertyDescriptor PHONE_RECORD_PATHS = new PropertyDescriptor.Builder()
             .name("Phone Record Paths")
             .description("Comma-separated RecordPaths, written exactly as in the match rules, whose values are phone numbers: "
-                    + "converted to E.164 with libphonenumber; numbers it does not consider valid link nothing.")
+                    + "converted to E.164 with libphonenumber; which numbers may link is set by Phone Number Acceptance.")
             .addValidator(StandardValidators.NON_BLANK_VALIDATOR)
             .required(false)
             .build();
@@ -284,6 +323,27 @@ public class CustomerDedup extends AbstractProcessor {
             .description("Two-letter region code (ISO 3166-1) used for phone numbers written without a country code, such as GB, DE, US, FR.")
             .addValidator(new PhoneRegionValidator())
             .defaultValue("US")
+            .required(true)
+            .dependsOn(PHONE_RECORD_PATHS)
+            .build();
+
+    static final PropertyDescriptor PHONE_REGION_RECORD_PATH = new PropertyDescriptor.Builder()
+            .name("Phone Region Record Path")
+            .description("RecordPath of the record's country, in which its phone numbers written without a country code are read. "
+                    + "Accepts ISO 3166-1 codes (DE, DEU), ISO 3166-2 subdivision codes (US-CA), UK, and country names in English, "
+                    + "German, French, Spanish, Portuguese, Italian and Dutch (Germany, Deutschland, Brasil); a missing or unknown "
+                    + "country falls back to the Default Phone Region. Numbers written with a country code are read as written.")
+            .addValidator(new RecordPathValidator())
+            .required(false)
+            .dependsOn(PHONE_RECORD_PATHS)
+            .build();
+
+    static final PropertyDescriptor PHONE_ACCEPTANCE = new PropertyDescriptor.Builder()
+            .name("Phone Number Acceptance")
+            .description("Which phone numbers may link records. Measured on generated multinational data (see the additional details), "
+                    + "Possible Numbers links numbers that Valid Numbers leaves unlinked, without merging different people.")
+            .allowableValues(PhoneAcceptance.class)
+            .defaultValue(PhoneAcceptance.POSSIBLE)
             .required(true)
             .dependsOn(PHONE_RECORD_PATHS)
             .build();
@@ -309,7 +369,10 @@ public class CustomerDedup extends AbstractProcessor {
     static final PropertyDescriptor BLOCKED_VALUES = new PropertyDescriptor.Builder()
             .name("Blocked Values")
             .description("Comma-separated placeholder values that never link records, compared case-insensitively with both the raw "
-                    + "and the normalised value. Empty values never link.")
+                    + "and the normalised value. An entry with * matches any run of characters (noreply@*, *@mailinator.com); "
+                    + BlockedValues.REPEATED_DIGITS + " blocks numbers whose digits (after a prefix of up to 3) are one digit repeated, "
+                    + BlockedValues.SEQUENTIAL_DIGITS + " those that are one ascending or descending run. Empty values never link. "
+                    + "The default covers common placeholders; setting the property replaces it.")
             .addValidator(StandardValidators.NON_BLANK_VALIDATOR)
             .defaultValue(String.join(",", BlockedValues.DEFAULTS))
             .required(false)
@@ -318,7 +381,9 @@ public class CustomerDedup extends AbstractProcessor {
     static final PropertyDescriptor MAX_CLUSTER_SIZE = new PropertyDescriptor.Builder()
             .name("Maximum Cluster Size")
             .description("A key shared by more records than this within one FlowFile is treated as suspicious (a placeholder, a "
-                    + "shared office number) and links nothing; the records carrying it are flagged in the Suspect Flag Field.")
+                    + "shared office number) and links nothing; the records carrying it are flagged in the Suspect Flag Field. With a "
+                    + "Distributed Map Cache Client the cache also counts, per key, how many other keys have joined a customer through "
+                    + "it across FlowFiles and nodes; a key whose count exceeds this links nothing more either.")
             .addValidator(StandardValidators.createLongValidator(2, Integer.MAX_VALUE, true))
             .defaultValue("50")
             .required(true)
@@ -327,8 +392,17 @@ public class CustomerDedup extends AbstractProcessor {
     static final PropertyDescriptor EXISTING_ID_RECORD_PATH = new PropertyDescriptor.Builder()
             .name("Existing Customer ID Record Path")
             .description("RecordPath of a customer id the record may already carry. Records carrying the same id are the same customer, "
-                    + "and a present id is used instead of a new one. Without it, new customers get a random UUID.")
+                    + "and a present id is used instead of a new one. Without it, new customers get an id derived from their keys.")
             .addValidator(new RecordPathValidator())
+            .required(false)
+            .build();
+
+    static final PropertyDescriptor RECORD_ID_RECORD_PATHS = new PropertyDescriptor.Builder()
+            .name("Record ID Record Paths")
+            .description("Comma-separated RecordPaths whose values together identify a record in its source, for example /source, "
+                    + "/source_id. A record without any usable key gets an id derived from these values when all are present, "
+                    + "otherwise from a hash of its content (see the additional details): never a random id.")
+            .addValidator(new RecordPathListValidator())
             .required(false)
             .build();
 
@@ -386,6 +460,17 @@ public class CustomerDedup extends AbstractProcessor {
             .dependsOn(MAP_CACHE_CLIENT)
             .build();
 
+    static final PropertyDescriptor IDENTITY_HASH_KEY = new PropertyDescriptor.Builder()
+            .name("Identity Hash Key")
+            .description("Secret key of the HMAC-SHA256 that turns match keys into the hashes kept in memory and in the cache, and "
+                    + "from which new customer ids are derived. Without it the hashes are plain SHA-256, which anyone who reads the "
+                    + "cache can recompute from a guessed e-mail address or phone number. Use at least 32 random characters. A "
+                    + "different key is a new identity namespace: see the additional details before changing it.")
+            .addValidator(StandardValidators.NON_EMPTY_VALIDATOR)
+            .sensitive(true)
+            .required(false)
+            .build();
+
     static final Relationship REL_SUCCESS = new Relationship.Builder()
             .name("success")
             .description("Annotate and Collapse modes: the records with their customer ids.")
@@ -415,9 +500,10 @@ public class CustomerDedup extends AbstractProcessor {
 
     static final List<PropertyDescriptor> PROPERTIES = List.of(
             RECORD_READER, RECORD_WRITER, OUTPUT_MODE, SURVIVOR_STRATEGY, TIMESTAMP_RECORD_PATH,
-            EMAIL_RECORD_PATHS, GMAIL_RULES, PHONE_RECORD_PATHS, DEFAULT_PHONE_REGION, TEXT_RECORD_PATHS, REMOVE_ACCENTS,
-            BLOCKED_VALUES, MAX_CLUSTER_SIZE, EXISTING_ID_RECORD_PATH, CUSTOMER_ID_FIELD, DUPLICATE_FLAG_FIELD, SUSPECT_FLAG_FIELD,
-            RECORDS_HELD_IN_MEMORY, MAP_CACHE_CLIENT, IDENTITY_NAMESPACE);
+            EMAIL_RECORD_PATHS, GMAIL_RULES, PHONE_RECORD_PATHS, DEFAULT_PHONE_REGION, PHONE_REGION_RECORD_PATH, PHONE_ACCEPTANCE,
+            TEXT_RECORD_PATHS, REMOVE_ACCENTS, BLOCKED_VALUES, MAX_CLUSTER_SIZE, EXISTING_ID_RECORD_PATH, RECORD_ID_RECORD_PATHS,
+            CUSTOMER_ID_FIELD, DUPLICATE_FLAG_FIELD, SUSPECT_FLAG_FIELD, RECORDS_HELD_IN_MEMORY, MAP_CACHE_CLIENT, IDENTITY_NAMESPACE,
+            IDENTITY_HASH_KEY);
 
     static final Set<Relationship> SINGLE_OUTPUT_RELATIONSHIPS = Set.of(REL_SUCCESS, REL_MERGES, REL_FAILURE);
     static final Set<Relationship> ROUTE_RELATIONSHIPS = Set.of(REL_UNIQUE, REL_DUPLICATE, REL_MERGES, REL_FAILURE);
@@ -431,7 +517,12 @@ public class CustomerDedup extends AbstractProcessor {
     private record Configuration(MatchRules matchRules, List<String> ruleNames, OutputMode outputMode,
                                  SurvivorStrategy survivorStrategy, RecordValueAccessor timestampAccessor,
                                  RecordValueAccessor existingIdAccessor, int maxClusterSize, HeldRecordsBudget heldRecordsBudget, String namespace,
+                                 byte[] hashKey, RecordFingerprints fingerprints,
                                  RecordField customerIdField, RecordField duplicateField, RecordField suspectField) {
+
+        KeyHasher newHasher() {
+            return new KeyHasher(namespace, hashKey);
+        }
     }
 
     @Override
@@ -514,7 +605,8 @@ public class CustomerDedup extends AbstractProcessor {
             PathListSplitter.split(context.getProperty(EMAIL_RECORD_PATHS).getValue()).forEach(path -> normalizerOfPath.put(path, email));
         }
         if (context.getProperty(PHONE_RECORD_PATHS).isSet()) {
-            final Normalizer phone = new PhoneNormalizer(context.getProperty(DEFAULT_PHONE_REGION).getValue());
+            final Normalizer phone = new PhoneNormalizer(context.getProperty(DEFAULT_PHONE_REGION).getValue(),
+                    context.getProperty(PHONE_ACCEPTANCE).asAllowableValue(PhoneAcceptance.class) == PhoneAcceptance.POSSIBLE);
             cachedNormalizers.add(phone);
             PathListSplitter.split(context.getProperty(PHONE_RECORD_PATHS).getValue()).forEach(path -> normalizerOfPath.put(path, phone));
         }
@@ -531,8 +623,11 @@ public class CustomerDedup extends AbstractProcessor {
             }
         }
 
+        final RecordValueAccessor regionAccessor = context.getProperty(PHONE_RECORD_PATHS).isSet() && context.getProperty(PHONE_REGION_RECORD_PATH).isSet()
+                ? RecordValueAccessor.compile(context.getProperty(PHONE_REGION_RECORD_PATH).getValue())
+                : null;
         final MatchRules matchRules = new MatchRules(ruleDefinitions, normalizerOfPath, cachedNormalizers, NoneNormalizer.INSTANCE,
-                BlockedValues.parse(context.getProperty(BLOCKED_VALUES).getValue()));
+                BlockedValues.parse(context.getProperty(BLOCKED_VALUES).getValue()), regionAccessor);
 
         final OutputMode outputMode = context.getProperty(OUTPUT_MODE).asAllowableValue(OutputMode.class);
         final SurvivorStrategy survivorStrategy = outputMode == OutputMode.COLLAPSE
@@ -545,13 +640,28 @@ public class CustomerDedup extends AbstractProcessor {
                 ? RecordValueAccessor.compile(context.getProperty(EXISTING_ID_RECORD_PATH).getValue())
                 : null;
 
+        final List<RecordValueAccessor> recordIdAccessors = new ArrayList<>();
+        if (context.getProperty(RECORD_ID_RECORD_PATHS).isSet()) {
+            PathListSplitter.split(context.getProperty(RECORD_ID_RECORD_PATHS).getValue()).forEach(path -> recordIdAccessors.add(RecordValueAccessor.compile(path)));
+        }
+        final RecordField customerIdField = new RecordField(context.getProperty(CUSTOMER_ID_FIELD).getValue().trim(), RecordFieldType.STRING.getDataType(), true);
+        final RecordField duplicateField = new RecordField(context.getProperty(DUPLICATE_FLAG_FIELD).getValue().trim(), RecordFieldType.BOOLEAN.getDataType(), true);
+        final RecordField suspectField = new RecordField(context.getProperty(SUSPECT_FLAG_FIELD).getValue().trim(), RecordFieldType.BOOLEAN.getDataType(), true);
+        final RecordFingerprints fingerprints = new RecordFingerprints(recordIdAccessors,
+                Set.of(customerIdField.getFieldName(), duplicateField.getFieldName(), suspectField.getFieldName()));
+
+        final String hashKey = context.getProperty(IDENTITY_HASH_KEY).getValue();
+        if (hashKey == null && context.getProperty(MAP_CACHE_CLIENT).isSet()) {
+            getLogger().warn("No Identity Hash Key is set: the identity cache holds plain SHA-256 hashes, which whoever can read the "
+                    + "cache can match against guessed e-mail addresses and phone numbers");
+        }
+
         configuration = new Configuration(matchRules, matchRules.ruleNames(), outputMode, survivorStrategy, timestampAccessor,
                 existingIdAccessor, context.getProperty(MAX_CLUSTER_SIZE).asInteger(),
                 new HeldRecordsBudget(context.getProperty(RECORDS_HELD_IN_MEMORY).asInteger(), Runtime.getRuntime().maxMemory() / 8),
                 context.getProperty(IDENTITY_NAMESPACE).isSet() ? context.getProperty(IDENTITY_NAMESPACE).getValue() : IDENTITY_NAMESPACE.getDefaultValue(),
-                new RecordField(context.getProperty(CUSTOMER_ID_FIELD).getValue().trim(), RecordFieldType.STRING.getDataType(), true),
-                new RecordField(context.getProperty(DUPLICATE_FLAG_FIELD).getValue().trim(), RecordFieldType.BOOLEAN.getDataType(), true),
-                new RecordField(context.getProperty(SUSPECT_FLAG_FIELD).getValue().trim(), RecordFieldType.BOOLEAN.getDataType(), true));
+                hashKey == null ? null : hashKey.getBytes(StandardCharsets.UTF_8), fingerprints,
+                customerIdField, duplicateField, suspectField);
     }
 
     @Override
@@ -570,12 +680,17 @@ public class CustomerDedup extends AbstractProcessor {
 
         final List<FlowFile> created = new ArrayList<>();
         try {
-            final FirstPass firstPass = readKeys(session, flowFile, readerFactory, config);
-            final Clusters clusters = firstPass.clusters();
-
-            final IdentityResolver resolver = new IdentityResolver(store, () -> UUID.randomUUID().toString(), config.ruleNames());
+            final KeyHasher hasher = config.newHasher();
+            final FirstPass firstPass = readKeys(session, flowFile, readerFactory, config, hasher);
+            final CustomerIds customerIds = new CustomerIds(hasher);
+            final IdentityResolver resolver = new IdentityResolver(store, customerIds::idFor, config.ruleNames(),
+                    store == null ? Integer.MAX_VALUE : config.maxClusterSize());
+            final Set<KeyHash> overLimitKeys;
             final String[] clusterIds;
+            final Clusters clusters;
             try {
+                overLimitKeys = resolver.overLimitKeys(firstPass.graph().keys());
+                clusters = firstPass.graph().build(overLimitKeys);
                 clusterIds = resolver.resolve(clusters);
             } catch (final IOException e) {
                 throw new CacheFailureException(e);
@@ -584,6 +699,12 @@ public class CustomerDedup extends AbstractProcessor {
             final List<IdentityMerge> merges = resolver.merges();
 
             final Map<String, String> summary = summaryAttributes(clusters, assignment, merges);
+            summary.put(OVER_LIMIT_KEY_COUNT, String.valueOf(overLimitKeys.size()));
+            if (resolver.keysReachingLimit() > 0) {
+                getLogger().warn("{}: {} identity key(s) now link more than {} keys across FlowFiles and will link nothing more; "
+                        + "records carrying them are flagged in {}", flowFile, resolver.keysReachingLimit(), config.maxClusterSize(),
+                        config.suspectField().getFieldName());
+            }
             // Children first: the in-place write of the FlowFile comes last, so a failure before it leaves the content unchanged.
             FlowFile merged = null;
             if (!merges.isEmpty()) {
@@ -617,21 +738,42 @@ public class CustomerDedup extends AbstractProcessor {
             getLogger().debug("{}: {}; {} keys shared by more than {} records ignored", flowFile, details,
                     clusters.oversizedKeyCount(), config.maxClusterSize());
         } catch (final CacheFailureException e) {
-            // The index holds only hashes and ids, so its errors are safe to log in full.
-            getLogger().error("Routing {} to failure: the identity cache failed", flowFile, e.getCause());
-            routeToFailure(session, flowFile, created, "Identity cache failed: " + e.getCause().getMessage());
+            final String reason = PiiSafeErrors.describe(e.getCause());
+            getLogger().error("Routing {} to failure: the identity cache failed ({})", flowFile, reason, PiiSafeErrors.redacted(e.getCause()));
+            routeToFailure(session, flowFile, created, "Identity cache failed: " + reason);
+        } catch (final RecordReadException e) {
+            final String reason = PiiSafeErrors.describe(e.getCause(), e.recordIndex(), null);
+            getLogger().error("Routing {} to failure: records could not be read ({})", flowFile, reason, PiiSafeErrors.redacted(e.getCause()));
+            routeToFailure(session, flowFile, created, "Records could not be read: " + reason);
         } catch (final SchemaNotFoundException | MalformedRecordException | IOException | ProcessException
                        | IllegalTypeConversionException e) {
-            // Parser messages can quote record content, so the log gets the type only; the attribute travels with the data.
-            getLogger().error("Routing {} to failure: records could not be read or written ({})", flowFile, e.getClass().getSimpleName());
-            routeToFailure(session, flowFile, created, "Records could not be processed: " + e.getMessage());
+            // Parser messages can quote record content: types only, in the log and in the attribute that travels with the data.
+            final String reason = PiiSafeErrors.describe(e);
+            getLogger().error("Routing {} to failure: records could not be read or written ({})", flowFile, reason, PiiSafeErrors.redacted(e));
+            routeToFailure(session, flowFile, created, "Records could not be processed: " + reason);
         }
     }
 
     /**
      * What the first pass leaves: the clusters, and for small FlowFiles the parsed records and their schema.
      */
-    private record FirstPass(Clusters clusters, RecordSchema schema, List<Record> heldRecords) {
+    private record FirstPass(IdentityGraph graph, RecordSchema schema, List<Record> heldRecords) {
+    }
+
+    /**
+     * A record of the first pass could not be read or its keys not extracted; carries its index.
+     */
+    private static final class RecordReadException extends Exception {
+        private final int recordIndex;
+
+        RecordReadException(final int recordIndex, final Exception cause) {
+            super(cause);
+            this.recordIndex = recordIndex;
+        }
+
+        int recordIndex() {
+            return recordIndex;
+        }
     }
 
     private interface RecordSource {
@@ -639,17 +781,23 @@ public class CustomerDedup extends AbstractProcessor {
     }
 
     private FirstPass readKeys(final ProcessSession session, final FlowFile flowFile, final RecordReaderFactory readerFactory,
-                              final Configuration config) throws IOException, SchemaNotFoundException, MalformedRecordException {
+                              final Configuration config, final KeyHasher hasher)
+            throws IOException, SchemaNotFoundException, MalformedRecordException, RecordReadException {
         final IdentityGraph graph = new IdentityGraph(config.maxClusterSize());
-        final MatchRules.Extraction extraction = config.matchRules().new Extraction(config.namespace());
+        final MatchRules.Extraction extraction = config.matchRules().new Extraction(hasher);
         List<Record> held = config.heldRecordsBudget().mayHold(flowFile.getSize()) ? new ArrayList<>() : null;
         final RecordSchema schema;
         try (InputStream in = session.read(flowFile);
              RecordReader reader = readerFactory.createRecordReader(flowFile.getAttributes(), in, flowFile.getSize(), getLogger())) {
             schema = reader.getSchema();
             Record record;
-            while ((record = reader.nextRecord()) != null) {
+            while ((record = nextRecord(reader, graph.recordCount())) != null) {
                 final int index = graph.addRecord();
+                try {
+                    addRecordKeys(record, index, graph, extraction, config);
+                } catch (final RuntimeException e) {
+                    throw new RecordReadException(index, e);
+                }
                 if (held != null) {
                     // Past the limit the FlowFile is read again instead: drop what was held.
                     held = config.heldRecordsBudget().mayHoldMore(held.size()) ? held : null;
@@ -657,23 +805,40 @@ public class CustomerDedup extends AbstractProcessor {
                         held.add(record);
                     }
                 }
-                extraction.addKeys(record, index, graph);
-                if (config.existingIdAccessor() != null) {
-                    final String existingId = config.existingIdAccessor().firstString(record);
-                    if (existingId != null && !existingId.isBlank()) {
-                        graph.setExistingId(index, existingId.trim());
-                    }
-                }
-                switch (config.survivorStrategy()) {
-                    case LATEST_TIMESTAMP -> graph.setScore(index, SurvivorScores.timestampScore(config.timestampAccessor().firstValue(record)));
-                    case MOST_COMPLETE -> graph.setScore(index, SurvivorScores.completenessScore(record.getValues()));
-                    case FIRST_SEEN -> {
-                        // Every record scores the same; the first seen wins the tie.
-                    }
-                }
             }
         }
-        return new FirstPass(graph.build(), schema, held);
+        return new FirstPass(graph, schema, held);
+    }
+
+    private static Record nextRecord(final RecordReader reader, final int index) throws RecordReadException {
+        try {
+            return reader.nextRecord();
+        } catch (final IOException | MalformedRecordException | RuntimeException e) {
+            throw new RecordReadException(index, e);
+        }
+    }
+
+    private static void addRecordKeys(final Record record, final int index, final IdentityGraph graph, final MatchRules.Extraction extraction,
+                                      final Configuration config) {
+        extraction.addKeys(record, index, graph);
+        boolean hasExistingId = false;
+        if (config.existingIdAccessor() != null) {
+            final String existingId = config.existingIdAccessor().firstString(record);
+            if (existingId != null && !existingId.isBlank()) {
+                graph.setExistingId(index, existingId.trim());
+                hasExistingId = true;
+            }
+        }
+        if (!hasExistingId && !graph.hasKeys(index)) {
+            graph.setFingerprint(index, config.fingerprints().of(record, extraction.hasher()));
+        }
+        switch (config.survivorStrategy()) {
+            case LATEST_TIMESTAMP -> graph.setScore(index, SurvivorScores.timestampScore(config.timestampAccessor().firstValue(record)));
+            case MOST_COMPLETE -> graph.setScore(index, SurvivorScores.completenessScore(record.getValues()));
+            case FIRST_SEEN -> {
+                // Every record scores the same; the first seen wins the tie.
+            }
+        }
     }
 
     private record WriteOutcome(FlowFile mainFlowFile, Map<String, String> mainAttributes,

@@ -1,10 +1,13 @@
 package io.datasync.nifi.processors;
 
 import io.datasync.nifi.identity.BlockedValues;
+import io.datasync.nifi.identity.CountryRegions;
+import io.datasync.nifi.identity.KeyHash;
 import io.datasync.nifi.identity.IdentityGraph;
 import io.datasync.nifi.identity.KeyHasher;
 import io.datasync.nifi.identity.Normalizer;
 import io.datasync.nifi.identity.PathListSplitter;
+import io.datasync.nifi.identity.PhoneNormalizer;
 import org.apache.nifi.serialization.record.Record;
 
 import java.util.ArrayList;
@@ -26,6 +29,7 @@ final class MatchRules {
 
     private final List<Rule> rules;
     private final BlockedValues blockedValues;
+    private final RecordValueAccessor regionAccessor;
 
     /**
      * @param ruleDefinitions rule name -> comma-separated RecordPaths, in rule order
@@ -34,6 +38,17 @@ final class MatchRules {
      */
     MatchRules(final Map<String, String> ruleDefinitions, final Map<String, Normalizer> normalizerOfPath,
                final List<Normalizer> cachedNormalizers, final Normalizer defaultNormalizer, final BlockedValues blockedValues) {
+        this(ruleDefinitions, normalizerOfPath, cachedNormalizers, defaultNormalizer, blockedValues, null);
+    }
+
+    /**
+     * @param regionAccessor reads the record's country, in which its phone numbers without a country code
+     *                       are read; null to read them all in the phone normaliser's default region
+     */
+    MatchRules(final Map<String, String> ruleDefinitions, final Map<String, Normalizer> normalizerOfPath,
+               final List<Normalizer> cachedNormalizers, final Normalizer defaultNormalizer, final BlockedValues blockedValues,
+               final RecordValueAccessor regionAccessor) {
+        this.regionAccessor = regionAccessor;
         final List<Rule> compiled = new ArrayList<>();
         for (final Map.Entry<String, String> definition : ruleDefinitions.entrySet()) {
             final List<KeyPart> parts = new ArrayList<>();
@@ -67,12 +82,24 @@ final class MatchRules {
         private final Map<String, String> normalizationCache = new HashMap<>();
         private final List<String> values = new ArrayList<>(4);
         private final List<String> normalizedParts = new ArrayList<>(4);
+        private Record regionRecord;
+        private String region;
 
         Extraction(final String namespace) {
-            this.hasher = new KeyHasher(namespace);
+            this(new KeyHasher(namespace));
+        }
+
+        Extraction(final KeyHasher hasher) {
+            this.hasher = hasher;
+        }
+
+        KeyHasher hasher() {
+            return hasher;
         }
 
         void addKeys(final Record record, final int recordIndex, final IdentityGraph graph) {
+            regionRecord = record;
+            region = null;
             for (int ruleIndex = 0; ruleIndex < rules.size(); ruleIndex++) {
                 final Rule rule = rules.get(ruleIndex);
                 if (rule.parts().size() == 1) {
@@ -88,7 +115,7 @@ final class MatchRules {
             values.clear();
             part.accessor().collectStrings(record, values);
             for (final String raw : values) {
-                final String normalized = normalize(part, raw);
+                final String normalized = normalize(part, raw, record);
                 if (normalized != null) {
                     graph.addKey(recordIndex, hasher.hash(rule.name(), normalized), ruleIndex);
                 }
@@ -99,7 +126,7 @@ final class MatchRules {
             normalizedParts.clear();
             for (final KeyPart part : rule.parts()) {
                 final String raw = part.accessor().firstString(record);
-                final String normalized = raw == null ? null : normalize(part, raw);
+                final String normalized = raw == null ? null : normalize(part, raw, record);
                 if (normalized == null) {
                     // All parts must be present for a composite key to mean anything.
                     return;
@@ -112,25 +139,44 @@ final class MatchRules {
         /**
          * @return the normalised value, or null when it is unusable or blocked
          */
-        private String normalize(final KeyPart part, final String raw) {
+        private String normalize(final KeyPart part, final String raw, final Record record) {
+            final String recordRegion = part.normalizer() instanceof PhoneNormalizer ? regionOf(record) : null;
             String normalized;
             if (part.cacheResults()) {
-                normalized = normalizationCache.get(raw);
+                final String cacheKey = recordRegion == null ? raw : recordRegion + '\u0000' + raw;
+                normalized = normalizationCache.get(cacheKey);
                 if (normalized == null) {
-                    normalized = part.normalizer().normalize(raw);
+                    normalized = recordRegion == null ? part.normalizer().normalize(raw)
+                            : ((PhoneNormalizer) part.normalizer()).normalize(raw, recordRegion);
                     if (normalizationCache.size() < MAX_CACHED_NORMALIZATIONS) {
-                        normalizationCache.put(raw, normalized == null ? UNUSABLE : normalized);
+                        normalizationCache.put(cacheKey, normalized == null ? UNUSABLE : normalized);
                     }
                 } else if (UNUSABLE.equals(normalized)) {
                     return null;
                 }
             } else {
-                normalized = part.normalizer().normalize(raw);
+                normalized = recordRegion == null ? part.normalizer().normalize(raw)
+                        : ((PhoneNormalizer) part.normalizer()).normalize(raw, recordRegion);
             }
             if (blockedValues.isBlocked(raw, normalized)) {
                 return null;
             }
             return normalized;
+        }
+
+        /**
+         * @return the phone region the record names, or null (the default region applies)
+         */
+        private String regionOf(final Record record) {
+            if (regionAccessor == null) {
+                return null;
+            }
+            if (record != regionRecord || region == null) {
+                regionRecord = record;
+                final String country = CountryRegions.instance().regionOf(regionAccessor.firstString(record));
+                region = country != null && PhoneNormalizer.isSupportedRegion(country) ? country : "";
+            }
+            return region.isEmpty() ? null : region;
         }
     }
 }
