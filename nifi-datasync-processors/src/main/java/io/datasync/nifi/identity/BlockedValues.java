@@ -115,11 +115,16 @@ public final class BlockedValues {
     }
 
     /**
-     * @return true when every digit from {@code start} differs from the one before by {@code step}
+     * @return true when every digit from {@code start} follows the one before by {@code step}, counting
+     * round from 9 to 0 (1234567890) or 0 to 9 (0987654321) as part of the run
      */
     private static boolean isRun(final CharSequence digits, final int start, final int step) {
         for (int i = start + 1; i < digits.length(); i++) {
-            if (digits.charAt(i) - digits.charAt(i - 1) != step) {
+            final int difference = digits.charAt(i) - digits.charAt(i - 1);
+            final boolean follows = step == 0 ? difference == 0
+                    : step > 0 ? difference == 1 || difference == -9
+                    : difference == -1 || difference == 9;
+            if (!follows) {
                 return false;
             }
         }
