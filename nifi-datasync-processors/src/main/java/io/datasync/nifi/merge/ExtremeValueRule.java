@@ -19,6 +19,11 @@ final class ExtremeValueRule implements SurvivorshipRule {
     }
 
     @Override
+    public boolean ordersValues() {
+        return true;
+    }
+
+    @Override
     public MergedValue choose(final List<Candidate> candidates) {
         Candidate winner = null;
         for (final Candidate candidate : candidates) {

@@ -31,7 +31,10 @@ public final class ProfileMerger {
     public MergedProfile merge(final List<SourceRecord> records, final List<String> fields) {
         final Map<String, MergedValue> merged = new LinkedHashMap<>(Math.max(16, fields.size() * 2));
         final List<Candidate> candidates = new ArrayList<>(records.size());
+        final List<Candidate> typed = new ArrayList<>(records.size());
+        final List<String> wrongTypeFields = new ArrayList<>();
         int conflicts = 0;
+        int wrongTypeValues = 0;
         for (final String field : fields) {
             candidates.clear();
             for (final SourceRecord record : records) {
@@ -46,12 +49,26 @@ public final class ProfileMerger {
             if (hasDifferingValues(candidates)) {
                 conflicts++;
             }
-            final MergedValue value = ruleFor(field).choose(candidates);
+            final SurvivorshipRule rule = ruleFor(field);
+            List<Candidate> offered = candidates;
+            if (rule.ordersValues()) {
+                typed.clear();
+                final int wrongType = TypedCandidates.filter(candidates, typed);
+                if (wrongType > 0) {
+                    wrongTypeValues += wrongType;
+                    wrongTypeFields.add(field);
+                }
+                if (typed.isEmpty()) {
+                    continue;
+                }
+                offered = typed;
+            }
+            final MergedValue value = rule.choose(offered);
             if (value != null) {
                 merged.put(field, value);
             }
         }
-        return new MergedProfile(merged, conflicts);
+        return new MergedProfile(merged, conflicts, wrongTypeValues, List.copyOf(wrongTypeFields));
     }
 
     private static boolean hasDifferingValues(final List<Candidate> candidates) {

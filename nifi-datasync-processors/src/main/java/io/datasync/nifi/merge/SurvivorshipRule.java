@@ -23,6 +23,14 @@ public interface SurvivorshipRule {
         return false;
     }
 
+    /**
+     * @return true when the rule orders values (max, min), so that values of the wrong type must not
+     *         take part (see {@link TypedCandidates})
+     */
+    default boolean ordersValues() {
+        return false;
+    }
+
     /** Picks the candidate the comparator prefers (sorts first) among those the filter accepts. */
     static Candidate best(final List<Candidate> candidates, final Comparator<Candidate> preference, final boolean nonEmptyOnly) {
         Candidate best = null;

@@ -12,6 +12,7 @@ import io.datasync.nifi.merge.SurvivorshipRule;
 import io.datasync.nifi.merge.SurvivorshipRules;
 import io.datasync.nifi.merge.TieBreakOrder;
 import io.datasync.nifi.common.Timestamps;
+import io.datasync.nifi.processors.common.PiiSafeErrors;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -35,6 +36,7 @@ import org.apache.nifi.annotation.documentation.Tags;
 import org.apache.nifi.annotation.documentation.UseCase;
 import org.apache.nifi.annotation.lifecycle.OnScheduled;
 import org.apache.nifi.annotation.lifecycle.OnStopped;
+import org.apache.nifi.components.DescribedValue;
 import org.apache.nifi.components.PropertyDescriptor;
 import org.apache.nifi.components.ValidationContext;
 import org.apache.nifi.components.ValidationResult;
@@ -90,6 +92,8 @@ import org.apache.nifi.serialization.record.util.DataTypeUtils;
             description = "Number of (profile, field) pairs for which the sources offered differing non-empty values"),
     @WritesAttribute(attribute = ProfileMerge.TYPE_CONFLICTS, description = "Number of fields whose types conflicted between sources and that were written as strings"),
     @WritesAttribute(attribute = ProfileMerge.TYPE_CONFLICT_FIELDS, description = "Comma-separated names of the fields with a type conflict (absent when none)"),
+    @WritesAttribute(attribute = ProfileMerge.WRONG_TYPE_VALUES_ATTRIBUTE, description = "Number of values left out of a max or min "
+            + "rule for being of the wrong type (text in a numeric field, for example)"),
     @WritesAttribute(attribute = ProfileMerge.ERROR, description = "Why the FlowFile went to failure or retry")
 })
 @SeeAlso(classNames = {
@@ -126,6 +130,35 @@ public class ProfileMerge extends AbstractProcessor {
     static final String TYPE_CONFLICTS = "profilemerge.type.conflicts";
     static final String TYPE_CONFLICT_FIELDS = "profilemerge.type.conflict.fields";
     static final String ERROR = "profilemerge.error";
+    static final String WRONG_TYPE_VALUES_ATTRIBUTE = "profilemerge.wrong.type.values";
+
+    public enum WrongTypeHandling implements DescribedValue {
+        SKIP("Skip and Count", "The value takes no part in the rule; the FlowFile's " + WRONG_TYPE_VALUES_ATTRIBUTE + " counts it."),
+        FAIL("Route to Failure", "The FlowFile goes to failure, unchanged, naming the field.");
+
+        private final String displayName;
+        private final String description;
+
+        WrongTypeHandling(final String displayName, final String description) {
+            this.displayName = displayName;
+            this.description = description;
+        }
+
+        @Override
+        public String getValue() {
+            return name();
+        }
+
+        @Override
+        public String getDisplayName() {
+            return displayName;
+        }
+
+        @Override
+        public String getDescription() {
+            return description;
+        }
+    }
 
     private static final Pattern SIMPLE_FIELD_PATH = Pattern.compile("/[A-Za-z_][A-Za-z0-9_]*");
 
@@ -267,6 +300,15 @@ public class ProfileMerge extends AbstractProcessor {
             .addValidator(StandardValidators.NON_BLANK_VALIDATOR)
             .build();
 
+    static final PropertyDescriptor WRONG_TYPE_VALUES = new PropertyDescriptor.Builder()
+            .name("Wrong-Type Values")
+            .description("What happens to a value of the wrong type for a max or min rule: text that is not a number in a field "
+                    + "where another record has a number, or anything but a date in a field of dates. It never wins the rule.")
+            .required(true)
+            .allowableValues(WrongTypeHandling.class)
+            .defaultValue(WrongTypeHandling.SKIP)
+            .build();
+
     static final Relationship REL_SUCCESS = new Relationship.Builder()
             .name("success")
             .description("The FlowFile with its records replaced by one golden profile per customer key")
@@ -285,7 +327,8 @@ public class ProfileMerge extends AbstractProcessor {
 
     private static final List<PropertyDescriptor> PROPERTIES = List.of(
             RECORD_READER, RECORD_WRITER, CUSTOMER_KEY_PATH, SOURCE_FIELD, TIMESTAMP_FIELD, FIELD_TIMESTAMPS_FIELD,
-            DEFAULT_RULE, TIE_BREAK_SOURCES, LOOKUP_SERVICE, LOOKUP_KEY, CONCURRENT_LOOKUPS, STORED_SOURCE_NAME, STORED_TIMESTAMP_FIELD, LINEAGE_FIELD);
+            DEFAULT_RULE, TIE_BREAK_SOURCES, LOOKUP_SERVICE, LOOKUP_KEY, CONCURRENT_LOOKUPS, STORED_SOURCE_NAME, STORED_TIMESTAMP_FIELD, LINEAGE_FIELD,
+            WRONG_TYPE_VALUES);
 
     private static final Set<Relationship> RELATIONSHIPS = Set.of(REL_SUCCESS, REL_FAILURE, REL_RETRY);
 
@@ -308,7 +351,8 @@ public class ProfileMerge extends AbstractProcessor {
             ConcurrentLookups lookups,
             String storedSourceName,
             String storedTimestampField,
-            String lineageField) {
+            String lineageField,
+            WrongTypeHandling wrongTypeHandling) {
     }
 
     /** Thrown for content that can be read but not merged; the message names fields, never values. */
@@ -390,7 +434,8 @@ public class ProfileMerge extends AbstractProcessor {
                         "ProfileMerge-lookup-" + getIdentifier()),
                 context.getProperty(STORED_SOURCE_NAME).getValue(),
                 context.getProperty(STORED_TIMESTAMP_FIELD).getValue(),
-                context.getProperty(LINEAGE_FIELD).getValue());
+                context.getProperty(LINEAGE_FIELD).getValue(),
+                context.getProperty(WRONG_TYPE_VALUES).asAllowableValue(WrongTypeHandling.class));
     }
 
     @OnStopped
@@ -418,8 +463,8 @@ public class ProfileMerge extends AbstractProcessor {
             return;
         } catch (final IOException | MalformedRecordException | SchemaNotFoundException | RuntimeException e) {
             // Readers report content they cannot parse or coerce with unchecked exceptions too (e.g. type conversion).
-            getLogger().error("Cannot read records from {}", flowFile, e);
-            routeUnchanged(session, flowFile, REL_FAILURE, "Input is not readable with the configured Record Reader: " + e.getClass().getSimpleName());
+            getLogger().error("Cannot read records from {} ({})", flowFile, PiiSafeErrors.describe(e), PiiSafeErrors.redacted(e));
+            routeUnchanged(session, flowFile, REL_FAILURE, "Input is not readable with the configured Record Reader: " + PiiSafeErrors.describe(e));
             return;
         }
 
@@ -427,8 +472,8 @@ public class ProfileMerge extends AbstractProcessor {
         try {
             storedProfiles = lookUpStoredProfiles(config, input, flowFile);
         } catch (final LookupFailureException e) {
-            getLogger().warn("Stored profile lookup failed for {}; routing to retry", flowFile, e);
-            routeUnchanged(session, flowFile, REL_RETRY, "Stored profile lookup failed: " + e.getClass().getSimpleName());
+            getLogger().warn("Stored profile lookup failed for {} ({}); routing to retry", flowFile, PiiSafeErrors.describe(e), PiiSafeErrors.redacted(e));
+            routeUnchanged(session, flowFile, REL_RETRY, "Stored profile lookup failed: " + PiiSafeErrors.describe(e));
             return;
         } catch (final UnmergeableInputException e) {
             rejectUnmergeable(session, flowFile, e.getMessage());
@@ -463,7 +508,7 @@ public class ProfileMerge extends AbstractProcessor {
             return;
         } catch (final RuntimeException e) {
             // The session discards content written by a failed callback, so the FlowFile is still the original.
-            getLogger().error("Cannot write golden profiles for {}", flowFile, e);
+            getLogger().error("Cannot write golden profiles for {} ({})", flowFile, PiiSafeErrors.describe(e), PiiSafeErrors.redacted(e));
             routeUnchanged(session, flowFile, REL_FAILURE, "Output could not be written with the configured Record Writer: "
                     + (e.getCause() == null ? e.getClass() : e.getCause().getClass()).getSimpleName());
             return;
@@ -481,6 +526,7 @@ public class ProfileMerge extends AbstractProcessor {
         attributes.put(RECORDS_MERGED, String.valueOf(input.recordCount()));
         attributes.put(STORED_PROFILES, String.valueOf(storedProfiles));
         attributes.put(CONFLICTS_RESOLVED, String.valueOf(outcome.conflictsResolved()));
+        attributes.put(WRONG_TYPE_VALUES_ATTRIBUTE, String.valueOf(outcome.wrongTypeValues()));
         attributes.put(TYPE_CONFLICTS, String.valueOf(resolution.conflictedFields().size()));
         attributes.putAll(outcome.writeResult().getAttributes());
         flowFile = session.putAllAttributes(flowFile, attributes);
@@ -515,7 +561,7 @@ public class ProfileMerge extends AbstractProcessor {
         }
     }
 
-    private record MergeOutcome(FlowFile flowFile, WriteResult writeResult, String mimeType, int conflictsResolved) {
+    private record MergeOutcome(FlowFile flowFile, WriteResult writeResult, String mimeType, int conflictsResolved, int wrongTypeValues) {
     }
 
     private GroupedInput readAndGroup(final Settings config, final ProcessSession session, final FlowFile flowFile)
@@ -663,6 +709,7 @@ public class ProfileMerge extends AbstractProcessor {
         final List<String> keys = input.sortedKeys();
         final List<Record> profiles = new ArrayList<>(keys.size());
         int conflictsResolved = 0;
+        int wrongTypeValues = 0;
         // Records of a FlowFile share few distinct timestamps: format each once for lineage.
         final Map<Long, String> isoTimestamps = new HashMap<>();
         for (final String key : keys) {
@@ -673,6 +720,11 @@ public class ProfileMerge extends AbstractProcessor {
             }
             final MergedProfile merged = config.merger().merge(records, resolution.mergeFields());
             conflictsResolved += merged.conflictsResolved();
+            wrongTypeValues += merged.wrongTypeValues();
+            if (merged.wrongTypeValues() > 0 && config.wrongTypeHandling() == WrongTypeHandling.FAIL) {
+                throw new UnmergeableInputException("Field(s) " + merged.wrongTypeFields() + " hold a value of the wrong type for their "
+                        + "max or min rule");
+            }
             profiles.add(toRecord(merged, resolution, config.lineageField(), isoTimestamps));
         }
 
@@ -693,7 +745,7 @@ public class ProfileMerge extends AbstractProcessor {
                 throw new ProcessException(e);
             }
         });
-        return new MergeOutcome(written, writeResult[0], mimeType[0], conflictsResolved);
+        return new MergeOutcome(written, writeResult[0], mimeType[0], conflictsResolved, wrongTypeValues);
     }
 
     /**
