@@ -1,6 +1,7 @@
 package io.datasync.nifi.processors;
 
 import com.fasterxml.jackson.core.JsonPointer;
+import io.datasync.nifi.processors.common.PiiSafeErrors;
 import io.datasync.nifi.webhook.EventIdLocation;
 import io.datasync.nifi.webhook.GenericSignatureScheme;
 import io.datasync.nifi.webhook.HeaderLookup;
@@ -30,9 +31,11 @@ import org.apache.nifi.components.PropertyDescriptor;
 import org.apache.nifi.components.ValidationContext;
 import org.apache.nifi.components.ValidationResult;
 import org.apache.nifi.components.Validator;
+import org.apache.nifi.distributed.cache.client.Deserializer;
 import org.apache.nifi.distributed.cache.client.DistributedMapCacheClient;
 import org.apache.nifi.distributed.cache.client.Serializer;
 import org.apache.nifi.flowfile.FlowFile;
+import org.apache.nifi.flowfile.attributes.CoreAttributes;
 import org.apache.nifi.processor.AbstractProcessor;
 import org.apache.nifi.processor.ProcessContext;
 import org.apache.nifi.processor.ProcessSession;
@@ -71,13 +74,16 @@ import java.util.concurrent.atomic.AtomicReference;
             + "200 for valid and duplicate requests, 401 for invalid ones, 503 when the deduplication cache failed (the sender retries)."),
     @WritesAttribute(attribute = VerifyWebhookSignature.ATTR_SCHEME, description = "The signature scheme used: SHOPIFY, STRIPE or GENERIC."),
     @WritesAttribute(attribute = VerifyWebhookSignature.ATTR_INVALID_REASON, description = "On invalid requests, why: MISSING_SIGNATURE, "
-            + "MALFORMED_SIGNATURE_HEADER, BAD_SIGNATURE, MISSING_TIMESTAMP, MALFORMED_TIMESTAMP or TIMESTAMP_OUTSIDE_TOLERANCE. "
+            + "MALFORMED_SIGNATURE_HEADER, BAD_SIGNATURE, MISSING_TIMESTAMP, MALFORMED_TIMESTAMP, TIMESTAMP_OUTSIDE_TOLERANCE or EMPTY_BODY. "
             + "Never contains a secret or an expected signature."),
     @WritesAttribute(attribute = VerifyWebhookSignature.ATTR_SECRET_MATCHED, description = "On verified requests, which secret matched: "
             + "'current' or 'previous'. When no request has matched 'previous' for a while, the rotation is complete."),
     @WritesAttribute(attribute = VerifyWebhookSignature.ATTR_TIMESTAMP, description = "The request's timestamp in Unix seconds, for schemes that have one."),
     @WritesAttribute(attribute = VerifyWebhookSignature.ATTR_EVENT_ID, description = "The event id used for deduplication, when deduplication is on and an id was found."),
-    @WritesAttribute(attribute = VerifyWebhookSignature.ATTR_ERROR, description = "On failure, why the deduplication cache could not be used.")
+    @WritesAttribute(attribute = VerifyWebhookSignature.ATTR_DUPLICATE_OF, description = "On duplicates, what was seen before: "
+            + "'event id', or 'body' for a Shopify body already accepted under another webhook id (a replay)."),
+    @WritesAttribute(attribute = VerifyWebhookSignature.ATTR_ERROR, description = "On failure, why the deduplication cache could not be used "
+            + "(the exception type only).")
 })
 @SeeAlso(classNames = {
     "org.apache.nifi.processors.standard.HandleHttpRequest",
@@ -154,6 +160,15 @@ public class VerifyWebhookSignature extends AbstractProcessor {
     public static final String ATTR_TIMESTAMP = "webhook.timestamp";
     public static final String ATTR_EVENT_ID = "webhook.event.id";
     public static final String ATTR_ERROR = "webhook.error";
+    public static final String ATTR_DUPLICATE_OF = "webhook.duplicate.of";
+
+    static final String DUPLICATE_OF_EVENT_ID = "event id";
+    static final String DUPLICATE_OF_BODY = "body";
+    static final String SHOPIFY_TOPIC_HEADER = "X-Shopify-Topic";
+    static final String SHOPIFY_BODY_NAMESPACE = "SHOPIFY-BODY";
+    private static final String BODY_GRAPHQL_ID = "admin_graphql_api_id";
+    private static final String BODY_ID = "id";
+    private static final String BODY_UPDATED_AT = "updated_at";
 
     static final int STATUS_OK = 200;
     static final int STATUS_UNAUTHORIZED = 401;
@@ -409,7 +424,8 @@ public class VerifyWebhookSignature extends AbstractProcessor {
             .name("Timestamp Tolerance")
             .description("How far a request's timestamp may be from this node's clock, into the past or the future, before the "
                     + "request is rejected as a replay (TIMESTAMP_OUTSIDE_TOLERANCE). Allow for clock skew and for queueing "
-                    + "before this processor.")
+                    + "before this processor. 0 sec turns the check off (as in Stripe's own libraries): signed timestamps are then "
+                    + "reported but never rejected.")
             .required(true)
             .defaultValue("5 min")
             .addValidator(StandardValidators.TIME_PERIOD_VALIDATOR)
@@ -450,6 +466,30 @@ public class VerifyWebhookSignature extends AbstractProcessor {
             .dependsOn(EVENT_ID_SOURCE, EventIdSource.JSON_POINTER)
             .build();
 
+    public static final PropertyDescriptor SHOPIFY_BODY_DEDUPLICATION = new PropertyDescriptor.Builder()
+            .name("Shopify Body Deduplication")
+            .description("Shopify signs no timestamp, so a captured request can be replayed with a fresh X-Shopify-Webhook-Id. When "
+                    + "true, a request whose signed body carries an object id (admin_graphql_api_id, else id) and updated_at is also "
+                    + "recorded under those values and the X-Shopify-Topic header, and a second request with the same three goes to "
+                    + "'duplicate'. Bodies without both fields (deletions, for example) are checked by webhook id only.")
+            .required(true)
+            .allowableValues("true", "false")
+            .defaultValue("true")
+            .dependsOn(SIGNATURE_SCHEME, Scheme.SHOPIFY)
+            .dependsOn(DISTRIBUTED_MAP_CACHE)
+            .build();
+
+    public static final PropertyDescriptor EVENT_KEY_HASH_KEY = new PropertyDescriptor.Builder()
+            .name("Event Key Hash Key")
+            .description("Secret key of the HMAC-SHA256 under which event ids (and Shopify body identities) are recorded in the cache, "
+                    + "so that whoever can read the cache cannot confirm a guessed id. When not set, the Secret is the key; changing "
+                    + "the key (or, without one, the Secret) starts a new deduplication history.")
+            .required(false)
+            .sensitive(true)
+            .addValidator(StandardValidators.NON_EMPTY_VALIDATOR)
+            .dependsOn(DISTRIBUTED_MAP_CACHE)
+            .build();
+
     private static final List<PropertyDescriptor> PROPERTY_DESCRIPTORS = List.of(
             SIGNATURE_SCHEME,
             SECRET,
@@ -465,7 +505,9 @@ public class VerifyWebhookSignature extends AbstractProcessor {
             DISTRIBUTED_MAP_CACHE,
             EVENT_ID_SOURCE,
             EVENT_ID_HEADER_NAME,
-            EVENT_ID_JSON_POINTER
+            EVENT_ID_JSON_POINTER,
+            SHOPIFY_BODY_DEDUPLICATION,
+            EVENT_KEY_HASH_KEY
     );
 
     public static final Relationship REL_VALID = new Relationship.Builder()
@@ -486,18 +528,23 @@ public class VerifyWebhookSignature extends AbstractProcessor {
 
     public static final Relationship REL_FAILURE = new Relationship.Builder()
             .name("failure")
-            .description("Authentic requests that could not be checked for duplicates because the cache failed; penalized, with " + ATTR_ERROR + ".")
+            .description("Authentic requests that could not be checked for duplicates because the cache failed, with " + ATTR_ERROR
+                    + " and status 503 so the sender retries. Not penalized: HandleHttpResponse must answer before the sender times out.")
             .build();
 
     private static final Set<Relationship> RELATIONSHIPS = Set.of(REL_VALID, REL_INVALID, REL_DUPLICATE, REL_FAILURE);
 
     private static final Serializer<String> UTF8_SERIALIZER = (value, out) -> out.write(value.getBytes(StandardCharsets.UTF_8));
+    private static final Deserializer<String> UTF8_DESERIALIZER =
+            input -> input == null || input.length == 0 ? null : new String(input, StandardCharsets.UTF_8);
 
     private volatile Clock clock = Clock.systemUTC();
     private volatile WebhookVerifier verifier;
     private volatile DistributedMapCacheClient cache;
     private volatile EventIdLocation eventIdLocation;
     private volatile JsonPointer eventIdPointer;
+    private volatile byte[] eventKeyHashKey;
+    private volatile boolean shopifyBodyDeduplication;
 
     @Override
     public Set<Relationship> getRelationships() {
@@ -549,6 +596,12 @@ public class VerifyWebhookSignature extends AbstractProcessor {
         eventIdPointer = eventIdLocation != null && eventIdLocation.kind() == EventIdLocation.Kind.JSON_POINTER
                 ? JsonEventIds.compile(eventIdLocation.location())
                 : null;
+        final String hashKey = context.getProperty(EVENT_KEY_HASH_KEY).isSet()
+                ? context.getProperty(EVENT_KEY_HASH_KEY).getValue()
+                : context.getProperty(SECRET).getValue();
+        eventKeyHashKey = hashKey.getBytes(StandardCharsets.UTF_8);
+        shopifyBodyDeduplication = cache != null && scheme instanceof ShopifySignatureScheme
+                && context.getProperty(SHOPIFY_BODY_DEDUPLICATION).asBoolean();
     }
 
     private static SignatureScheme createScheme(final ProcessContext context) {
@@ -627,36 +680,86 @@ public class VerifyWebhookSignature extends AbstractProcessor {
         final Optional<String> eventId = eventIdLocation.kind() == EventIdLocation.Kind.HEADER
                 ? headers.get(eventIdLocation.location())
                 : Optional.ofNullable(bodyEventId.get());
-        if (eventId.isEmpty()) {
+        final String bodyIdentity;
+        try {
+            bodyIdentity = shopifyBodyDeduplication ? shopifyBodyIdentity(session, flowFile, headers) : null;
+        } catch (final ProcessException e) {
+            routeCacheFailure(session, flowFile, attributes, e);
+            return;
+        }
+        if (eventId.isEmpty() && bodyIdentity == null) {
             // Authentic but without an id: passing it on risks a duplicate, rejecting it would lose an event.
             getLogger().warn("{} is authentic but has no event id at {}; passed on without a duplicate check", flowFile, eventIdLocation.location());
             attributes.put(ATTR_STATUS_CODE, String.valueOf(STATUS_OK));
             route(session, session.putAllAttributes(flowFile, attributes), REL_VALID, null);
             return;
         }
-        attributes.put(ATTR_EVENT_ID, eventId.get());
+        eventId.ifPresent(id -> attributes.put(ATTR_EVENT_ID, id));
 
-        final String cacheKey = WebhookEventKeys.cacheKey(verifier.getScheme().dedupNamespace(), eventId.get());
-        final boolean firstDelivery;
+        // The FlowFile's uuid is its claim: after a rollback or a restart the same FlowFile finds its own
+        // claim and is still the first delivery; any other FlowFile finding it is a redelivery.
+        final String claim = flowFile.getAttribute(CoreAttributes.UUID.key());
+        String duplicateOf = null;
         try {
-            firstDelivery = cache.putIfAbsent(cacheKey, String.valueOf(clock.millis()), UTF8_SERIALIZER, UTF8_SERIALIZER);
+            if (eventId.isPresent()) {
+                final String eventKey = WebhookEventKeys.cacheKey(verifier.getScheme().dedupNamespace(), eventId.get(), eventKeyHashKey);
+                if (!claims(eventKey, claim)) {
+                    duplicateOf = DUPLICATE_OF_EVENT_ID;
+                }
+            }
+            if (duplicateOf == null && bodyIdentity != null) {
+                final String bodyKey = WebhookEventKeys.cacheKey(SHOPIFY_BODY_NAMESPACE, bodyIdentity, eventKeyHashKey);
+                if (!claims(bodyKey, claim)) {
+                    duplicateOf = DUPLICATE_OF_BODY;
+                }
+            }
         } catch (final IOException | RuntimeException e) {
-            attributes.put(ATTR_STATUS_CODE, String.valueOf(STATUS_SERVICE_UNAVAILABLE));
-            attributes.put(ATTR_ERROR, e.getClass().getSimpleName() + ": " + e.getMessage());
-            flowFile = session.putAllAttributes(flowFile, attributes);
-            getLogger().error("Could not check {} for a redelivery in the Distributed Map Cache; routing to failure", flowFile, e);
-            route(session, session.penalize(flowFile), REL_FAILURE, null);
+            routeCacheFailure(session, flowFile, attributes, e);
             return;
         }
 
         attributes.put(ATTR_STATUS_CODE, String.valueOf(STATUS_OK));
-        flowFile = session.putAllAttributes(flowFile, attributes);
-        if (firstDelivery) {
-            route(session, flowFile, REL_VALID, null);
+        if (duplicateOf == null) {
+            route(session, session.putAllAttributes(flowFile, attributes), REL_VALID, null);
         } else {
-            getLogger().debug("{} is a redelivery of event key {}", flowFile, cacheKey);
+            attributes.put(ATTR_DUPLICATE_OF, duplicateOf);
+            flowFile = session.putAllAttributes(flowFile, attributes);
+            getLogger().debug("{} is a redelivery: its {} was already accepted", flowFile, duplicateOf);
             route(session, flowFile, REL_DUPLICATE, null);
         }
+    }
+
+    /**
+     * @return true when the key was free or already held this claim (the same FlowFile, retried)
+     */
+    private boolean claims(final String key, final String claim) throws IOException {
+        final String previous = cache.getAndPutIfAbsent(key, claim, UTF8_SERIALIZER, UTF8_SERIALIZER, UTF8_DESERIALIZER);
+        return previous == null || previous.equals(claim);
+    }
+
+    /**
+     * The signed body's identity for Shopify replay detection: topic, object id and updated_at, or null
+     * when the body lacks the id or updated_at.
+     */
+    private static String shopifyBodyIdentity(final ProcessSession session, final FlowFile flowFile, final HeaderLookup headers) {
+        final AtomicReference<Map<String, String>> fields = new AtomicReference<>(Map.of());
+        session.read(flowFile, in -> fields.set(JsonEventIds.findTopLevel(in, Set.of(BODY_GRAPHQL_ID, BODY_ID, BODY_UPDATED_AT))));
+        final String objectId = fields.get().getOrDefault(BODY_GRAPHQL_ID, fields.get().get(BODY_ID));
+        final String updatedAt = fields.get().get(BODY_UPDATED_AT);
+        if (objectId == null || updatedAt == null) {
+            return null;
+        }
+        return headers.get(SHOPIFY_TOPIC_HEADER).orElse("") + '\u0000' + objectId + '\u0000' + updatedAt;
+    }
+
+    private void routeCacheFailure(final ProcessSession session, final FlowFile flowFile, final Map<String, String> attributes, final Exception e) {
+        attributes.put(ATTR_STATUS_CODE, String.valueOf(STATUS_SERVICE_UNAVAILABLE));
+        attributes.put(ATTR_ERROR, PiiSafeErrors.describe(e));
+        final FlowFile failed = session.putAllAttributes(flowFile, attributes);
+        getLogger().error("Could not check {} for a redelivery in the Distributed Map Cache ({}); routing to failure",
+                failed, PiiSafeErrors.describe(e), PiiSafeErrors.redacted(e));
+        // Not penalized: the 503 must reach the sender now, not after the penalty.
+        route(session, failed, REL_FAILURE, null);
     }
 
     private static void route(final ProcessSession session, final FlowFile flowFile, final Relationship relationship, final String details) {

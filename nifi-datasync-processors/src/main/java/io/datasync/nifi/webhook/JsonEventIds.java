@@ -12,7 +12,10 @@ import com.fasterxml.jackson.core.filter.TokenFilter;
 
 import java.io.IOException;
 import java.io.InputStream;
+import java.util.HashMap;
+import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 
 /**
  * Reads an event id from a JSON body with a streaming parser, stopping at the value, so the body
@@ -55,6 +58,38 @@ public final class JsonEventIds {
             return text == null || text.isBlank() ? Optional.empty() : Optional.of(text);
         } catch (final JsonProcessingException e) {
             return Optional.empty();
+        }
+    }
+
+    /**
+     * The scalar values of the named fields at the top level of a JSON object body, as text; fields
+     * that are absent, null, objects or arrays are left out, and so is everything when the body is
+     * not a JSON object. Stops reading once every field is found.
+     *
+     * @throws IOException when the stream itself fails
+     */
+    public static Map<String, String> findTopLevel(final InputStream body, final Set<String> fieldNames) throws IOException {
+        final Map<String, String> found = new HashMap<>();
+        try (JsonParser parser = JSON_FACTORY.createParser(body)) {
+            if (parser.nextToken() != JsonToken.START_OBJECT) {
+                return Map.of();
+            }
+            JsonToken token;
+            while (found.size() < fieldNames.size() && (token = parser.nextToken()) == JsonToken.FIELD_NAME) {
+                final String name = parser.currentName();
+                final JsonToken value = parser.nextToken();
+                if (value == JsonToken.START_OBJECT || value == JsonToken.START_ARRAY) {
+                    parser.skipChildren();
+                } else if (fieldNames.contains(name) && value != null && value.isScalarValue() && value != JsonToken.VALUE_NULL) {
+                    final String text = parser.getText();
+                    if (text != null && !text.isBlank()) {
+                        found.putIfAbsent(name, text);
+                    }
+                }
+            }
+            return found;
+        } catch (final JsonProcessingException e) {
+            return Map.of();
         }
     }
 }

@@ -16,5 +16,7 @@ public enum RejectionReason {
     /** The timestamp header is not a Unix time in seconds. */
     MALFORMED_TIMESTAMP,
     /** The signed timestamp is further from the current time than the tolerance allows. */
-    TIMESTAMP_OUTSIDE_TOLERANCE
+    TIMESTAMP_OUTSIDE_TOLERANCE,
+    /** The scheme requires a body (Shopify) and the request has none. */
+    EMPTY_BODY
 }

@@ -16,6 +16,11 @@ public final class ShopifySignatureScheme implements SignatureScheme {
     private static final byte[] NOTHING_BEFORE_BODY = new byte[0];
 
     @Override
+    public boolean requiresBody() {
+        return true;
+    }
+
+    @Override
     public String dedupNamespace() {
         return "SHOPIFY";
     }

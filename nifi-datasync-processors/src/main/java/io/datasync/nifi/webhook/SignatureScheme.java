@@ -17,4 +17,11 @@ public interface SignatureScheme {
 
     /** Where this sender puts its event id, if it has a well-known place. */
     Optional<EventIdLocation> defaultEventIdLocation();
+
+    /**
+     * @return true when a request without a body is invalid whatever its signature (Shopify's own library rejects it)
+     */
+    default boolean requiresBody() {
+        return false;
+    }
 }

@@ -23,11 +23,14 @@ public final class Verification {
     private final List<Mac> macs;
     private final Duration tolerance;
     private final Clock clock;
+    private final boolean bodyRequired;
     private boolean finished;
+    private long bodyBytes;
 
     private Verification(final RejectionReason headerRejection, final ClaimedSignature claimed, final List<Mac> macs,
-                         final Duration tolerance, final Clock clock) {
+                         final Duration tolerance, final Clock clock, final boolean bodyRequired) {
         this.headerRejection = headerRejection;
+        this.bodyRequired = bodyRequired;
         this.claimed = claimed;
         this.macs = macs;
         this.tolerance = tolerance;
@@ -35,14 +38,15 @@ public final class Verification {
     }
 
     static Verification rejectedByHeaders(final RejectionReason reason) {
-        return new Verification(reason, null, List.of(), null, null);
+        return new Verification(reason, null, List.of(), null, null, false);
     }
 
-    static Verification started(final ClaimedSignature claimed, final List<Mac> macs, final Duration tolerance, final Clock clock) {
+    static Verification started(final ClaimedSignature claimed, final List<Mac> macs, final Duration tolerance, final Clock clock,
+                                final boolean bodyRequired) {
         for (final Mac mac : macs) {
             mac.update(claimed.signedPrefix());
         }
-        return new Verification(null, claimed, macs, tolerance, clock);
+        return new Verification(null, claimed, macs, tolerance, clock, bodyRequired);
     }
 
     /**
@@ -62,6 +66,7 @@ public final class Verification {
             public int read() throws IOException {
                 final int b = super.read();
                 if (b >= 0) {
+                    bodyBytes++;
                     for (final Mac mac : macs) {
                         mac.update((byte) b);
                     }
@@ -73,6 +78,7 @@ public final class Verification {
             public int read(final byte[] buffer, final int offset, final int length) throws IOException {
                 final int count = super.read(buffer, offset, length);
                 if (count > 0) {
+                    bodyBytes += count;
                     for (final Mac mac : macs) {
                         mac.update(buffer, offset, count);
                     }
@@ -134,6 +140,9 @@ public final class Verification {
             throw new IllegalStateException("Verification already finished");
         }
         finished = true;
+        if (bodyRequired && bodyBytes == 0) {
+            return VerificationResult.rejected(RejectionReason.EMPTY_BODY, claimed.timestampSeconds());
+        }
 
         int matchedSecretIndex = -1;
         for (int secretIndex = 0; secretIndex < macs.size(); secretIndex++) {
@@ -150,7 +159,8 @@ public final class Verification {
         if (matchedSecretIndex < 0) {
             return VerificationResult.rejected(RejectionReason.BAD_SIGNATURE, timestamp);
         }
-        if (timestamp != null) {
+        // A tolerance of zero turns the check off, as in Stripe's own libraries.
+        if (timestamp != null && !tolerance.isZero()) {
             final long ageSeconds = clock.instant().getEpochSecond() - timestamp;
             if (Math.abs(ageSeconds) > tolerance.toSeconds()) {
                 return VerificationResult.rejected(RejectionReason.TIMESTAMP_OUTSIDE_TOLERANCE, timestamp);

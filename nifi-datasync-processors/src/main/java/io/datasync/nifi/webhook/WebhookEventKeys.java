@@ -1,20 +1,44 @@
 package io.datasync.nifi.webhook;
 
+import javax.crypto.Mac;
+import javax.crypto.spec.SecretKeySpec;
 import java.nio.charset.StandardCharsets;
+import java.security.GeneralSecurityException;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
 
 /**
- * Deduplication keys for the distributed map cache: a SHA-256 of the scheme's namespace and the
- * event id, so keys have a fixed length, different senders never collide, and the cache holds
- * no raw ids.
+ * Deduplication keys for the distributed map cache: an HMAC-SHA256 (or, without a key, a SHA-256)
+ * of the scheme's namespace and the event id, so keys have a fixed length, different senders never
+ * collide, and the cache holds no raw ids; with a key, nobody who reads the cache can confirm a
+ * guessed event id or body identity either.
  */
 public final class WebhookEventKeys {
 
     public static final String KEY_PREFIX = "datasync.webhook.";
 
     private WebhookEventKeys() {
+    }
+
+    /**
+     * @param hashKey the HMAC key, or null for a plain SHA-256
+     */
+    public static String cacheKey(final String namespace, final String eventId, final byte[] hashKey) {
+        if (hashKey == null) {
+            return cacheKey(namespace, eventId);
+        }
+        final Mac mac;
+        try {
+            mac = Mac.getInstance("HmacSHA256");
+            mac.init(new SecretKeySpec(hashKey, "HmacSHA256"));
+        } catch (final GeneralSecurityException e) {
+            throw new IllegalStateException("HmacSHA256 is not available", e);
+        }
+        mac.update(namespace.getBytes(StandardCharsets.UTF_8));
+        mac.update((byte) 0);
+        mac.update(eventId.getBytes(StandardCharsets.UTF_8));
+        return KEY_PREFIX + HexFormat.of().formatHex(mac.doFinal());
     }
 
     public static String cacheKey(final String namespace, final String eventId) {

@@ -51,6 +51,7 @@ public final class WebhookVerifier {
         if (parsed.isRejected()) {
             return Verification.rejectedByHeaders(parsed.rejection());
         }
-        return Verification.started(parsed.claimed(), keys.stream().map(key -> scheme.algorithm().newMac(key)).toList(), tolerance, clock);
+        return Verification.started(parsed.claimed(), keys.stream().map(key -> scheme.algorithm().newMac(key)).toList(), tolerance, clock,
+                scheme.requiresBody());
     }
 }
