@@ -3,6 +3,7 @@ package io.datasync.nifi.processors;
 import io.datasync.nifi.consent.Anonymizer;
 import io.datasync.nifi.consent.JurisdictionPolicy;
 import io.datasync.nifi.consent.TcfPurposeMapping;
+import io.datasync.nifi.processors.common.PiiSafeErrors;
 import org.apache.nifi.annotation.behavior.InputRequirement;
 import org.apache.nifi.annotation.behavior.WritesAttribute;
 import org.apache.nifi.annotation.behavior.WritesAttributes;
@@ -559,8 +560,8 @@ public class ConsentFilter extends AbstractProcessor {
         } catch (final IOException | MalformedRecordException | SchemaNotFoundException | RuntimeException e) {
             run.discardOutputs();
             // reader and writer messages can quote record content, so only the type is reported
-            final String errorType = e.getClass().getSimpleName();
-            getLogger().error("Cannot apply consent to {} ({}); routing to failure", original, errorType);
+            final String errorType = PiiSafeErrors.describe(e);
+            getLogger().error("Cannot apply consent to {} ({}); routing to failure", original, errorType, PiiSafeErrors.redacted(e));
             original = session.putAttribute(original, ATTR_ERROR, "Records could not be read or written: " + errorType);
             original = session.penalize(original);
             session.transfer(original, REL_FAILURE);

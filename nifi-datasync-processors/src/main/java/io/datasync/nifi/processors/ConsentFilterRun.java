@@ -10,6 +10,7 @@ import io.datasync.nifi.consent.JurisdictionPolicy;
 import io.datasync.nifi.consent.ReasonCode;
 import io.datasync.nifi.consent.UsPrivacyString;
 import io.datasync.nifi.processors.ConsentFilter.DisallowedAction;
+import io.datasync.nifi.processors.common.PiiSafeErrors;
 import java.io.IOException;
 import java.io.InputStream;
 import java.time.Instant;
@@ -394,7 +395,7 @@ final class ConsentFilterRun {
 
         ConsentLookupFailure(final Exception cause) {
             super(cause.getClass().getSimpleName());
-            this.causeType = cause.getClass().getSimpleName();
+            this.causeType = PiiSafeErrors.describe(cause);
         }
 
         String causeType() {
