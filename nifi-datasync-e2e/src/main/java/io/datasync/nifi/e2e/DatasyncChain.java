@@ -32,7 +32,7 @@ public final class DatasyncChain {
     /** Parameters the chain references (name to default value in the committed templates). */
     public static final Map<String, String> PARAMETERS = parameters();
     /** Parameters holding credentials: sensitive, empty in the committed templates. */
-    public static final Set<String> SENSITIVE_PARAMETERS = Set.of("db.password");
+    public static final Set<String> SENSITIVE_PARAMETERS = Set.of("db.password", "identity.hash.key");
 
     static final String JSON_READER = "org.apache.nifi.json.JsonTreeReader";
     static final String JSON_WRITER = "org.apache.nifi.json.JsonRecordSetWriter";
@@ -97,6 +97,8 @@ public final class DatasyncChain {
         values.put("phone.region", "GB");
         values.put("phone.trunk.prefix", "+44");
         values.put("identity.namespace", "datasync");
+        // Keys the identity hashes in the cache (HMAC-SHA256); see CustomerDedup's "Identity Hash Key".
+        values.put("identity.hash.key", null);
         values.put("identity.cache.host", "localhost");
         values.put("identity.cache.port", "4557");
         values.put("identity.cache.server.port", "4557");
@@ -216,6 +218,7 @@ public final class DatasyncChain {
         dedup.put("Default Phone Region", "#{phone.region}");
         dedup.put("Distributed Map Cache Client", services.get("cacheClient"));
         dedup.put("Identity Namespace", "#{identity.namespace}");
+        dedup.put("Identity Hash Key", "#{identity.hash.key}");
         final String customerDedup = client.createProcessor(groupId, "io.datasync.nifi.processors.CustomerDedup", "Link identities", dedup,
                 Map.of("email", "/subject_key", "phone", "/phone"), null, Set.of("merges", "unique", "duplicate"));
         client.moveComponent("processors", customerDedup, x, y + 250);
