@@ -182,8 +182,10 @@ public final class IdentityResolver {
         final String[] newIds = new String[ids.length];
         if (derivedIds) {
             for (int cluster = 0; cluster < ids.length; cluster++) {
-                newIds[cluster] = newIdOf(clusters, cluster);
-                idsToFollow.add(newIds[cluster]);
+                if (needsNewId(clusters, cluster, known)) {
+                    newIds[cluster] = newIdOf(clusters, cluster);
+                    idsToFollow.add(newIds[cluster]);
+                }
             }
         }
         prefetchCurrentIds(idsToFollow);
@@ -213,6 +215,21 @@ public final class IdentityResolver {
             }
         }
         return survivor;
+    }
+
+    /**
+     * @return true when nothing known identifies the cluster: no id carried by its records, none of its keys in the index
+     */
+    private static boolean needsNewId(final Clusters clusters, final int cluster, final Map<String, String> known) {
+        if (!clusters.existingIdsOf(cluster).isEmpty()) {
+            return false;
+        }
+        for (final KeyHash key : clusters.keysOf(cluster)) {
+            if (known.containsKey(keyEntry(key))) {
+                return false;
+            }
+        }
+        return true;
     }
 
     private String newIdOf(final Clusters clusters, final int cluster) {
@@ -251,6 +268,8 @@ public final class IdentityResolver {
                 proposal = candidates.firstKey();
             } else if (newId != null) {
                 proposal = currentId(newId);
+            } else if (derivedIds) {
+                proposal = currentId(newIdOf(clusters, cluster));
             } else {
                 if (lazyNewId == null) {
                     lazyNewId = newIdOf(clusters, cluster);
@@ -271,7 +290,7 @@ public final class IdentityResolver {
 
         if (candidates.isEmpty()) {
             // No usable key and no id: a customer of its own, nothing to index.
-            return newId != null ? currentId(newId) : newIdOf(clusters, cluster);
+            return newId != null || derivedIds ? currentId(newId != null ? newId : newIdOf(clusters, cluster)) : newIdOf(clusters, cluster);
         }
 
         final String survivor = mergeInto(candidates);
