@@ -1,7 +1,6 @@
 package io.datasync.nifi.merge;
 
 import java.math.BigDecimal;
-import java.util.ArrayList;
 import java.util.Date;
 import java.util.List;
 

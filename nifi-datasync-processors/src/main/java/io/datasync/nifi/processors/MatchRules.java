@@ -2,7 +2,6 @@ package io.datasync.nifi.processors;
 
 import io.datasync.nifi.identity.BlockedValues;
 import io.datasync.nifi.identity.CountryRegions;
-import io.datasync.nifi.identity.KeyHash;
 import io.datasync.nifi.identity.IdentityGraph;
 import io.datasync.nifi.identity.KeyHasher;
 import io.datasync.nifi.identity.Normalizer;
