@@ -101,9 +101,10 @@ public final class MultinationalCustomers {
         // Identifier slots: 0 = first email, 1 = phone, 2 = second email.
         final List<Set<Integer>> recordSlots = new ArrayList<>();
         if (chain) {
-            recordSlots.add(Set.of(0));
-            recordSlots.add(Set.of(0, 1));
-            recordSlots.add(Set.of(1, 2));
+            // Ordered sets: Set.of iterates in an order that changes from JVM to JVM, and so would the random draws below.
+            recordSlots.add(new LinkedHashSet<>(List.of(0)));
+            recordSlots.add(new LinkedHashSet<>(List.of(0, 1)));
+            recordSlots.add(new LinkedHashSet<>(List.of(1, 2)));
         } else {
             final List<Integer> available = new ArrayList<>(List.of(0));
             if (phone != null) {
