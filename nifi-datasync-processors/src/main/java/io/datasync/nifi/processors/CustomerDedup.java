@@ -122,10 +122,12 @@ import java.util.concurrent.TimeUnit;
                 Set "Record Reader" and "Record Writer" to services matching the data (for example JsonTreeReader and JsonRecordSetWriter).
                 Add a dynamic property "email" with the value "/email", and a dynamic property "phone" with the value "/phone".
                 Set "Email Record Paths" to "/email" and "Phone Record Paths" to "/phone"; set "Default Phone Region" to the country
-                most numbers are written in (for example "GB").
+                most numbers are written in (for example "GB"), and "Phone Region Record Path" to the record's country field (for
+                example "/country") when the feed mixes countries.
                 Set "Output Mode" to "Annotate" and connect "success" to the next processor.
                 For ids that stay stable across FlowFiles and cluster nodes, set "Distributed Map Cache Client" to a MapCacheClientService
-                pointing at one MapCacheServer, and connect "merges" to wherever ids get re-pointed.
+                pointing at one MapCacheServer, set "Identity Hash Key" to a sensitive parameter holding at least 32 random characters,
+                and connect "merges" to wherever ids get re-pointed.
                 """
 )
 @UseCase(

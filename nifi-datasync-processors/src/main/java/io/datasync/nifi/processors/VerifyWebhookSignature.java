@@ -66,7 +66,10 @@ import java.util.concurrent.atomic.AtomicReference;
         + "t=<unix>,v1=<hex> over <t>.<body>); the Generic scheme reads a hex or Base64 HMAC-SHA256 or HMAC-SHA1 from a named "
         + "header with an optional prefix such as GitHub's sha256=. Signatures are compared in constant time; a current and a "
         + "previous secret are both accepted during a secret rotation; signed timestamps outside the tolerance are rejected as "
-        + "replays; optionally, redelivered events are detected by event id through a Distributed Map Cache. Each FlowFile gets "
+        + "replays (a tolerance of 0 turns that check off); optionally, redelivered events are detected by event id through a "
+        + "Distributed Map Cache, recorded as keyed hashes with the FlowFile's uuid as its claim, so a FlowFile retried after a "
+        + "rollback is still the first delivery; for Shopify, which signs no timestamp, a replay under a new webhook id is caught "
+        + "by the signed body's object id and updated_at. Each FlowFile gets "
         + "webhook.status.code (200, 401 or 503) for a HandleHttpResponse whose HTTP Status Code is ${webhook.status.code}.")
 @InputRequirement(InputRequirement.Requirement.INPUT_REQUIRED)
 @WritesAttributes({
@@ -98,6 +101,7 @@ import java.util.concurrent.atomic.AtomicReference;
         Set "Signature Scheme" to "Shopify".
         Set "Secret" to the app's client secret (the secret shown with the app's API credentials), preferably as a sensitive parameter: #{shopify.webhook.secret}.
         To deduplicate, set "Distributed Map Cache Client" to a DistributedMapCacheClientService pointing at a MapCacheServer, and keep "Event ID Source" at "Scheme Default" (the X-Shopify-Webhook-Id header).
+        Keep "Shopify Body Deduplication" at "true" so that a captured request replayed with a new X-Shopify-Webhook-Id is caught by its signed object id and updated_at.
         Connect the incoming connection from HandleHttpRequest. Route 'valid' both to the next steps and to a HandleHttpResponse whose "HTTP Status Code" is ${webhook.status.code}; route 'duplicate', 'invalid' and 'failure' to that HandleHttpResponse only.
         """
 )
