@@ -66,9 +66,18 @@ class ConsentEvaluatorTest {
         assertEquals(ReasonCode.GPC, oneP.evaluate(List.of(ev(RECORD, null, GRANTED, null), ev(GPC, null, DENIED, null)), OPT_OUT, NOW).reason());
     }
 
+    /** Regression (issue 14): an undated GPC lost to a store grant from 2020. An undated denial is newer than every grant. */
     @Test
-    void datedEvidenceOutranksUndated() {
-        assertEquals(ReasonCode.GRANTED, oneP.evaluate(List.of(ev(GPC, null, DENIED, null), ev(STORE, null, GRANTED, T1)), OPT_OUT, NOW).reason());
+    void undatedDenialOutranksEveryDatedGrant() {
+        assertEquals(ReasonCode.GPC, oneP.evaluate(List.of(ev(GPC, null, DENIED, null), ev(STORE, null, GRANTED, T1)), OPT_OUT, NOW).reason());
+        assertEquals(ReasonCode.WITHDRAWN, oneP.evaluate(List.of(ev(STORE, null, WITHDRAWN, null), ev(RECORD, null, GRANTED, T3)), OPT_IN, NOW).reason());
+    }
+
+    @Test
+    void undatedGrantIsOlderThanEveryDenial() {
+        assertEquals(ReasonCode.DENIED, oneP.evaluate(List.of(ev(RECORD, null, GRANTED, null), ev(STORE, null, DENIED, T1)), OPT_IN, NOW).reason());
+        // but a dated grant beats an undated one
+        assertEquals(ReasonCode.GRANTED, oneP.evaluate(List.of(ev(RECORD, null, GRANTED, null), ev(STORE, null, GRANTED, T1)), OPT_IN, NOW).reason());
     }
 
     @Test
