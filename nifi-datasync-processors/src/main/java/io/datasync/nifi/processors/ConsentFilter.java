@@ -46,10 +46,10 @@ import java.util.List;
 import java.util.Set;
 
 @Tags({"consent", "gdpr", "ccpa", "privacy", "record", "filter", "anonymize", "tcf", "gpc", "suppression"})
-@CapabilityDescription("Decides for every record whether it may be used for the configured purposes, from consent held in the record, "
-        + "in a consent store reached through a Record Lookup Service, and in consent signals carried by the record (IAB TCF v2.2 TC string, "
-        + "IAB US Privacy string, Global Privacy Control). When sources disagree the newest evidence wins, and on equal timestamps the more "
-        + "restrictive one. Missing consent is handled by a jurisdiction policy and fails closed by default. Allowed records go to 'success'; "
+@CapabilityDescription("Decides for every subject (all its records in a FlowFile get one decision) whether it may be used for the configured "
+        + "purposes, from consent held in the records, in a consent store reached through a Record Lookup Service, and in consent signals carried "
+        + "by the records (IAB TCF v2.2 TC string, IAB US Privacy string, Global Privacy Control). The newest grant or denial wins; pending or "
+        + "unknown values never hide one; on equal timestamps, and against undated denials, the denial wins. Missing consent is handled by a jurisdiction policy and fails closed by default. Allowed records go to 'success'; "
         + "the others are routed to 'excluded', dropped, or anonymised and routed to 'anonymized', each with a reason code. Optionally one small "
         + "record per withdrawn or denied subject goes to 'suppression'. A FlowFile is either fully split into its outputs or routed whole to "
         + "'failure' or 'retry'.")
