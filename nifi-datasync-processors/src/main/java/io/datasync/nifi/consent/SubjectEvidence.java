@@ -34,8 +34,9 @@ public final class SubjectEvidence {
     }
 
     /**
-     * Adds the regime one record's jurisdiction implies. When a subject's records name jurisdictions of both
-     * kinds the opt-in regime holds, so a disagreement fails closed.
+     * Adds the regime a jurisdiction named by one of the subject's records implies. When the records name
+     * jurisdictions of both kinds the opt-in regime holds, so a disagreement fails closed. Records that name
+     * none add nothing: a missing value is missing data, not another jurisdiction.
      */
     public void addRegime(final JurisdictionPolicy.Regime recordRegime) {
         if (regime == null || recordRegime == JurisdictionPolicy.Regime.OPT_IN) {
@@ -43,7 +44,7 @@ public final class SubjectEvidence {
         }
     }
 
-    /** The subject's regime, or the given default when no record named one. */
+    /** The subject's regime, or the given default (the Default Policy's) when no record named a jurisdiction. */
     public JurisdictionPolicy.Regime regime(final JurisdictionPolicy.Regime defaultRegime) {
         return regime == null ? defaultRegime : regime;
     }

@@ -207,7 +207,10 @@ final class ConsentFilterRun {
                 value(record, settings.usPrivacyPath), value(record, settings.tcStringPath));
         settings.evidenceReader.addRecord(raw, now, subject);
         if (settings.jurisdictionPath != null) {
-            subject.addRegime(settings.jurisdictionPolicy.regimeFor(text(value(record, settings.jurisdictionPath))));
+            final String jurisdiction = text(value(record, settings.jurisdictionPath));
+            if (jurisdiction != null && !jurisdiction.isBlank()) {
+                subject.addRegime(settings.jurisdictionPolicy.regimeFor(jurisdiction));
+            }
         }
     }
 

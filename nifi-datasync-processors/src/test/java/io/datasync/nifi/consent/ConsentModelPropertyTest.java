@@ -66,7 +66,9 @@ class ConsentModelPropertyTest {
             reader.addRecord(new EvidenceReader.RecordConsent(rec.status() == null ? null : rec.status().value(), rec.time().render(),
                     rec.gpc() == null ? null : rec.gpc().value(), rec.usp() == null ? null : rec.usp().text(),
                     rec.tc() == null ? null : rec.tc().render()), NOW, evidence);
-            evidence.addRegime(jurisdictions.regimeFor(rec.jurisdiction()));
+            if (rec.jurisdiction() != null) {
+                evidence.addRegime(jurisdictions.regimeFor(rec.jurisdiction()));
+            }
         }
         if (subject.store() != null) {
             reader.addStore(subject.store().status().value(), subject.store().time().render(), null, NOW, evidence);

@@ -14,8 +14,8 @@ import java.util.List;
  * A reference decider written from issue 14's rules alone, sharing no code with the product: it works on
  * the generated truth (word classes, instants), never on rendered values.
  * <ol>
- *   <li>A subject's regime is opt-in when any of its records' jurisdictions is opt-in (DE, or an unlisted
- *       or missing one under a Require Consent default), else opt-out.</li>
+ *   <li>A subject's regime is opt-in when any jurisdiction its records name is opt-in (DE, or an unlisted
+ *       one under a Require Consent default), else opt-out; when no record names one, the default's.</li>
  *   <li>Evidence: each record's status (dated by the record time), a set GPC flag and a US Privacy opt-out
  *       (dated by the record time, counted only where their scope covers the regime), a malformed US Privacy
  *       or TC string (a denial dated by the record time, everywhere), a valid TC string (a grant when both
@@ -36,10 +36,18 @@ public final class ConsentOracle {
 
     public static boolean allowed(final Config config, final Subject subject) {
         boolean optIn = false;
+        boolean named = false;
         for (final Rec rec : subject.records()) {
+            if (rec.jurisdiction() == null) {
+                continue;
+            }
+            named = true;
             final boolean recordOptIn = ConsentCases.OPT_IN_CODE.equals(rec.jurisdiction())
                     || !ConsentCases.OPT_OUT_CODE.equals(rec.jurisdiction()) && !config.defaultOptOut();
             optIn |= recordOptIn;
+        }
+        if (!named) {
+            optIn = !config.defaultOptOut();
         }
         final List<Item> items = new ArrayList<>();
         for (final Rec rec : subject.records()) {
