@@ -189,10 +189,22 @@ public final class EvidenceReader {
         if (tcfMapping == null || value == null || value.toString().isBlank()) {
             return;
         }
+        final List<ConsentEvidence> found = new java.util.ArrayList<>(purposes.size());
         try {
-            tcfMapping.addEvidence(value.toString(), purposes, tcfVendorId, now.plus(ConsentTime.FUTURE_TOLERANCE), into.evidence());
+            tcfMapping.addEvidence(value.toString(), purposes, tcfVendorId, null, found);
         } catch (final IllegalArgumentException e) {
             malformed(ConsentWarning.MALFORMED_TC_STRING, ConsentSource.TCF, recordTime, into);
+            return;
+        }
+        final Instant latestCredible = now.plus(ConsentTime.FUTURE_TOLERANCE);
+        for (final ConsentEvidence evidence : found) {
+            if (evidence.timestamp() != null && evidence.timestamp().isAfter(latestCredible)) {
+                // a last update in the future cannot be trusted: undated, like any other such timestamp
+                into.warn(ConsentWarning.FUTURE_TIMESTAMP);
+                into.add(new ConsentEvidence(evidence.source(), evidence.purpose(), evidence.status(), null));
+            } else {
+                into.add(evidence);
+            }
         }
     }
 
