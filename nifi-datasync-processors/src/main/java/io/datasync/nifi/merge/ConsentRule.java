@@ -27,10 +27,6 @@ final class ConsentRule implements SurvivorshipRule {
         this.vocabulary = vocabulary;
     }
 
-    ConsentRule() {
-        this(ConsentVocabulary.defaults());
-    }
-
     @Override
     public MergedValue choose(final List<Candidate> candidates) {
         final Instant latestCredible = Instant.now().plus(ConsentTime.FUTURE_TOLERANCE);

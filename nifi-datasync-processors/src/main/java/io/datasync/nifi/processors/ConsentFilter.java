@@ -2,7 +2,6 @@ package io.datasync.nifi.processors;
 
 import io.datasync.nifi.common.Timestamps;
 import io.datasync.nifi.consent.Anonymizer;
-import io.datasync.nifi.consent.ConsentVocabulary;
 import io.datasync.nifi.consent.EvidenceReader;
 import io.datasync.nifi.consent.SignalPolicy;
 import io.datasync.nifi.consent.JurisdictionPolicy;
@@ -376,40 +375,10 @@ public class ConsentFilter extends AbstractProcessor {
             .defaultValue(EpochUnitChoice.AUTO_DETECT)
             .build();
 
-    static final PropertyDescriptor GRANT_VALUES = new PropertyDescriptor.Builder()
-            .name("Grant Values")
-            .description("Comma-separated status values that grant consent. Compared case-insensitively, with spaces, hyphens and underscores "
-                    + "alike (opted-in = opted in = OPTED_IN). A value on no list is unrecognised: no decision, and reported.")
-            .required(true)
-            .defaultValue(String.join(", ", ConsentVocabulary.DEFAULT_GRANTS))
-            .addValidator(StandardValidators.NON_BLANK_VALIDATOR)
-            .build();
-
-    static final PropertyDescriptor DENIAL_VALUES = new PropertyDescriptor.Builder()
-            .name("Denial Values")
-            .description("Comma-separated status values that deny consent (reason DENIED), including deliverability states that mean the "
-                    + "address must not be mailed (cleaned, bounced, held, complained).")
-            .required(true)
-            .defaultValue(String.join(", ", ConsentVocabulary.DEFAULT_DENIALS))
-            .addValidator(StandardValidators.NON_BLANK_VALIDATOR)
-            .build();
-
-    static final PropertyDescriptor WITHDRAWAL_VALUES = new PropertyDescriptor.Builder()
-            .name("Withdrawal Values")
-            .description("Comma-separated status values that withdraw consent given before (reason WITHDRAWN). A denial like the others.")
-            .required(true)
-            .defaultValue(String.join(", ", ConsentVocabulary.DEFAULT_WITHDRAWALS))
-            .addValidator(StandardValidators.NON_BLANK_VALIDATOR)
-            .build();
-
-    static final PropertyDescriptor NO_DECISION_VALUES = new PropertyDescriptor.Builder()
-            .name("No-Decision Values")
-            .description("Comma-separated status values that state no decision (pending double opt-in, unknown). They never outrank a grant or a "
-                    + "denial, whatever their date; listing them keeps them from being reported as unrecognised.")
-            .required(true)
-            .defaultValue(String.join(", ", ConsentVocabulary.DEFAULT_NO_DECISIONS))
-            .addValidator(StandardValidators.NON_BLANK_VALIDATOR)
-            .build();
+    static final PropertyDescriptor GRANT_VALUES = ConsentValueLists.GRANT_VALUES;
+    static final PropertyDescriptor DENIAL_VALUES = ConsentValueLists.DENIAL_VALUES;
+    static final PropertyDescriptor WITHDRAWAL_VALUES = ConsentValueLists.WITHDRAWAL_VALUES;
+    static final PropertyDescriptor NO_DECISION_VALUES = ConsentValueLists.NO_DECISION_VALUES;
 
     static final PropertyDescriptor LOOKUP_SERVICE = new PropertyDescriptor.Builder()
             .name("Consent Lookup Service")
@@ -726,12 +695,7 @@ public class ConsentFilter extends AbstractProcessor {
     @Override
     protected Collection<ValidationResult> customValidate(final ValidationContext context) {
         final List<ValidationResult> results = new ArrayList<>();
-        try {
-            vocabulary(context.getProperty(GRANT_VALUES).getValue(), context.getProperty(DENIAL_VALUES).getValue(),
-                    context.getProperty(WITHDRAWAL_VALUES).getValue(), context.getProperty(NO_DECISION_VALUES).getValue());
-        } catch (final IllegalArgumentException e) {
-            results.add(new ValidationResult.Builder().subject(GRANT_VALUES.getName()).valid(false).explanation(e.getMessage()).build());
-        }
+        ConsentValueLists.validate(context).ifPresent(results::add);
         final boolean hasSubjectKey = context.getProperty(SUBJECT_KEY_PATH).isSet();
         if (context.getProperty(LOOKUP_SERVICE).isSet() && !hasSubjectKey) {
             results.add(new ValidationResult.Builder().subject(SUBJECT_KEY_PATH.getName()).valid(false)
@@ -796,11 +760,6 @@ public class ConsentFilter extends AbstractProcessor {
             return;
         }
         run.complete();
-    }
-
-    static ConsentVocabulary vocabulary(final String grants, final String denials, final String withdrawals, final String noDecisions) {
-        return new ConsentVocabulary(ConsentVocabulary.parseList(grants), ConsentVocabulary.parseList(denials),
-                ConsentVocabulary.parseList(withdrawals), ConsentVocabulary.parseList(noDecisions));
     }
 
     /** Validates the TCF purpose mapping syntax. */

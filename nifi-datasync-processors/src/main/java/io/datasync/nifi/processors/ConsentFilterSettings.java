@@ -32,17 +32,13 @@ import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
 
 import static io.datasync.nifi.processors.ConsentFilter.ADD_DECISION_FIELDS;
-import static io.datasync.nifi.processors.ConsentFilter.DENIAL_VALUES;
 import static io.datasync.nifi.processors.ConsentFilter.EPOCH_UNIT;
 import static io.datasync.nifi.processors.ConsentFilter.GPC_SCOPE;
-import static io.datasync.nifi.processors.ConsentFilter.GRANT_VALUES;
 import static io.datasync.nifi.processors.ConsentFilter.MALFORMED_SIGNAL_HANDLING;
-import static io.datasync.nifi.processors.ConsentFilter.NO_DECISION_VALUES;
 import static io.datasync.nifi.processors.ConsentFilter.SIGNAL_OVERRIDE;
 import static io.datasync.nifi.processors.ConsentFilter.TCF_VENDOR_ID;
 import static io.datasync.nifi.processors.ConsentFilter.US_PRIVACY_SCOPE;
 import static io.datasync.nifi.processors.ConsentFilter.WARNING_FIELD;
-import static io.datasync.nifi.processors.ConsentFilter.WITHDRAWAL_VALUES;
 import static io.datasync.nifi.processors.ConsentFilter.ANONYMIZATION_METHOD;
 import static io.datasync.nifi.processors.ConsentFilter.ANONYMIZED_FIELDS;
 import static io.datasync.nifi.processors.ConsentFilter.CONSENT_STATUS_PATH;
@@ -140,9 +136,7 @@ final class ConsentFilterSettings {
         storeStatusField = context.getProperty(STORE_STATUS_FIELD).getValue();
         storeTimestampField = context.getProperty(STORE_TIMESTAMP_FIELD).getValue();
         storePurposesField = context.getProperty(STORE_PURPOSES_FIELD).getValue();
-        final ConsentVocabulary vocabulary = ConsentFilter.vocabulary(context.getProperty(GRANT_VALUES).getValue(),
-                context.getProperty(DENIAL_VALUES).getValue(), context.getProperty(WITHDRAWAL_VALUES).getValue(),
-                context.getProperty(NO_DECISION_VALUES).getValue());
+        final ConsentVocabulary vocabulary = ConsentValueLists.vocabulary(context);
         final Long vendorId = tcStringPath == null ? null : context.getProperty(TCF_VENDOR_ID).asLong();
         evidenceReader = new EvidenceReader(purposes, vocabulary, context.getProperty(EPOCH_UNIT).asAllowableValue(EpochUnitChoice.class).unit(),
                 RECORD_AS_MAP, storeStatusField, storeTimestampField, tcfMapping, vendorId == null ? null : vendorId.intValue(),

@@ -247,9 +247,36 @@ class ConsentFilterRegressionTest {
                 [{"id": 1, "email": "c1", "region": "US-CA", "email_consent": %s}]""".formatted(golden)));
     }
 
+    @Test
+    void customValueListsAreTheSameOnBothProcessors() throws Exception {
+        // "paused" is a denial in this shop's vocabulary; both processors must read it so
+        final String denials = ConsentFilter.DENIAL_VALUES.getDefaultValue() + ", paused";
+        runner.setProperty(ConsentFilter.DENIAL_VALUES, denials);
+        assertEquals(Map.of(1, "excluded:DENIED", 2, "excluded:DENIED"), reasonsById("""
+                [{"id": 1, "email": "a@example.com", "region": "DE", "consent": "granted", "consent_updated_at": "2026-01-01T00:00:00Z"},
+                 {"id": 2, "email": "a@example.com", "region": "DE", "consent": "Paused", "consent_updated_at": "2026-02-01T00:00:00Z"}]
+                """));
+        assertEquals("Paused", mergeConsent(Map.of(ConsentValueLists.DENIAL_VALUES.getName(), denials), """
+                {"customer_id": "c1", "source": "crm", "updated_at": "2026-01-01T00:00:00Z", "email_consent": "granted"}""", """
+                {"customer_id": "c1", "source": "web", "updated_at": "2026-02-01T00:00:00Z", "email_consent": "Paused"}"""));
+        // with the default lists "Paused" is unrecognised: no decision, so the older grant survives the merge
+        assertEquals("granted", mergeConsent("""
+                {"customer_id": "c1", "source": "crm", "updated_at": "2026-01-01T00:00:00Z", "email_consent": "granted"}""", """
+                {"customer_id": "c1", "source": "web", "updated_at": "2026-02-01T00:00:00Z", "email_consent": "Paused"}"""));
+
+        final TestRunner merge = TestRunners.newTestRunner(ProfileMerge.class);
+        merge.setProperty(ConsentValueLists.NO_DECISION_VALUES, "pending, granted");
+        merge.assertNotValid();
+    }
+
     private static String mergeConsent(final String... records) throws Exception {
+        return mergeConsent(Map.of(), records);
+    }
+
+    private static String mergeConsent(final Map<String, String> properties, final String... records) throws Exception {
         final TestRunner merge = TestRunners.newTestRunner(ProfileMerge.class);
         JsonRecordServices.configure(merge, ProfileMerge.RECORD_READER.getName(), ProfileMerge.RECORD_WRITER.getName());
+        properties.forEach(merge::setProperty);
         merge.setProperty("email_consent", "consent");
         merge.enqueue("[" + String.join(",", records) + "]");
         merge.run();
