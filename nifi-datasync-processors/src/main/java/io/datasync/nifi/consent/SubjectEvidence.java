@@ -25,6 +25,13 @@ public final class SubjectEvidence {
         return warnings;
     }
 
+    /** Forgets everything, so that one instance can serve subject after subject. */
+    public void clear() {
+        evidence.clear();
+        warnings.clear();
+        regime = null;
+    }
+
     public void add(final ConsentEvidence item) {
         evidence.add(item);
     }

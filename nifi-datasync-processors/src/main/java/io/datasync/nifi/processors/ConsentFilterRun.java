@@ -69,6 +69,7 @@ final class ConsentFilterRun {
     private final ConsentOutput suppressionOutput;
     private final Map<String, SubjectEvidence> subjects = new HashMap<>();
     private final Map<String, Decided> decisions = new HashMap<>();
+    private final SubjectEvidence unkeyed = new SubjectEvidence();
     private final Set<String> suppressedSubjects = new HashSet<>();
     private final int[] reasonCounts = new int[ReasonCode.values().length];
     private final int[] warningCounts = new int[ConsentWarning.values().length];
@@ -169,9 +170,9 @@ final class ConsentFilterRun {
     private Decided decide(final Record record, final String subjectKey) throws ConsentLookupFailure {
         if (subjectKey == null) {
             // a record without a subject key is its own subject
-            final SubjectEvidence alone = new SubjectEvidence();
-            addRecord(record, alone);
-            return evaluate(alone);
+            unkeyed.clear();
+            addRecord(record, unkeyed);
+            return evaluate(unkeyed);
         }
         final Decided known = decisions.get(subjectKey);
         if (known != null) {
@@ -183,7 +184,7 @@ final class ConsentFilterRun {
             subject = new SubjectEvidence();
             addRecord(record, subject);
         }
-        if (settings.lookupService != null && !subjectKey.isBlank()) {
+        if (settings.lookupService != null) {
             addStoreEvidence(subjectKey, subject);
         }
         final Decided decided = evaluate(subject);
@@ -193,11 +194,8 @@ final class ConsentFilterRun {
 
     private Decided evaluate(final SubjectEvidence subject) {
         final ConsentDecision decision = settings.evaluator.evaluate(subject.evidence(), subject.regime(settings.defaultRegime), now);
-        return new Decided(decision, subject.warningText(), EnumSet.copyOf(withNone(subject.warnings())));
-    }
-
-    private static Set<ConsentWarning> withNone(final Set<ConsentWarning> warnings) {
-        return warnings.isEmpty() ? EnumSet.noneOf(ConsentWarning.class) : warnings;
+        return subject.warnings().isEmpty() ? new Decided(decision, null, Set.of())
+                : new Decided(decision, subject.warningText(), EnumSet.copyOf(subject.warnings()));
     }
 
     /** Adds what the record itself carries, and its jurisdiction's regime. */
@@ -228,8 +226,10 @@ final class ConsentFilterRun {
         }
     }
 
+    /** The record's subject key; null without one, or when it is blank: records lacking a key are never pooled with each other. */
     private String subjectKey(final Record record) {
-        return settings.subjectKeyPath == null ? null : text(value(record, settings.subjectKeyPath));
+        final String key = settings.subjectKeyPath == null ? null : text(value(record, settings.subjectKeyPath));
+        return key == null || key.isBlank() ? null : key;
     }
 
     /** One subject's decision, with its warnings as written to the records. */

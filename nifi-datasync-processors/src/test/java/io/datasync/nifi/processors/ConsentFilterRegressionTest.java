@@ -297,6 +297,19 @@ class ConsentFilterRegressionTest {
     }
 
     @Test
+    void recordsWithoutASubjectKeyAreNeverPooledTogether() throws Exception {
+        // one person's newer grant must not lift another person's withdrawal because both lack an email
+        final Map<Object, String> reasons = reasonsById("""
+                [{"id": 1, "email": "", "region": "DE", "consent": "withdrawn", "consent_updated_at": "2026-01-01T00:00:00Z"},
+                 {"id": 2, "email": "", "region": "DE", "consent": "granted", "consent_updated_at": "2026-02-01T00:00:00Z"},
+                 {"id": 5, "email": "  ", "region": "DE", "consent": "granted", "consent_updated_at": "2026-03-01T00:00:00Z"},
+                 {"id": 3, "region": "DE", "consent": "granted", "consent_updated_at": "2026-02-01T00:00:00Z"},
+                 {"id": 4, "email": null, "region": "DE", "consent": "withdrawn", "consent_updated_at": "2026-01-01T00:00:00Z"}]
+                """);
+        assertEquals(Map.of(1, "excluded:WITHDRAWN", 2, "success:GRANTED", 3, "success:GRANTED", 4, "excluded:WITHDRAWN", 5, "success:GRANTED"), reasons);
+    }
+
+    @Test
     void gpcDoesNotOverrideAnExplicitOptInWhereConsentIsTheRule() throws Exception {
         runner.setProperty(ConsentFilter.GPC_PATH, "/gpc");
         final String records = """
