@@ -131,8 +131,23 @@ public final class ConsentVocabulary {
         return read(value).status();
     }
 
+    /** Trimmed, lower-cased, each run of spaces, hyphens and underscores one underscore; runs for every value read, so no regex. */
     static String normalise(final String word) {
-        return word.trim().toLowerCase(Locale.ROOT).replaceAll("[\\s_-]+", "_");
+        final String text = word.strip().toLowerCase(Locale.ROOT);
+        StringBuilder out = null;
+        boolean inRun = false;
+        for (int i = 0; i < text.length(); i++) {
+            final char c = text.charAt(i);
+            final boolean separator = c == '_' || c == '-' || Character.isWhitespace(c);
+            if (separator && (c != '_' || inRun) && out == null) {
+                out = new StringBuilder(text.length()).append(text, 0, i);
+            }
+            if (out != null && !(separator && inRun)) {
+                out.append(separator ? '_' : c);
+            }
+            inRun = separator;
+        }
+        return out == null ? text : out.toString();
     }
 
     private static boolean isUnknownWord(final String key) {

@@ -100,4 +100,16 @@ class ConsentVocabularyTest {
         assertThrows(IllegalArgumentException.class, () -> new ConsentVocabulary(List.of("yes"), List.of("YES"), List.of(), List.of()));
         assertThrows(IllegalArgumentException.class, () -> new ConsentVocabulary(List.of("opt-in"), List.of(), List.of(), List.of("opt in")));
     }
+
+    @Test
+    void separatorsAreFoldedLikeTheDocumentationSays() {
+        assertEquals("opted_in", ConsentVocabulary.normalise(" Opted - In "));
+        assertEquals("opt_in", ConsentVocabulary.normalise("opt__in"));
+        assertEquals("opt_in", ConsentVocabulary.normalise("OPT\tIN"));
+        assertEquals("a_b", ConsentVocabulary.normalise("a_b"));
+        assertEquals("x_y", ConsentVocabulary.normalise("x-_-y"));
+        assertEquals("_x", ConsentVocabulary.normalise("-x"));
+        assertEquals("granted", ConsentVocabulary.normalise("GRANTED"));
+        assertEquals("", ConsentVocabulary.normalise("   "));
+    }
 }
