@@ -1,5 +1,6 @@
 package io.datasync.nifi.merge;
 
+import io.datasync.nifi.common.Timestamps;
 import io.datasync.nifi.consent.ConsentEvaluator;
 import io.datasync.nifi.consent.ConsentStatus;
 import io.datasync.nifi.consent.ConsentTime;
@@ -15,7 +16,9 @@ import java.util.List;
  * a denial) wins, so a withdrawal at T beats any grant older than T, a grant newer than T beats that
  * withdrawal, and a newer {@code pending}, {@code unknown} or unrecognised value never hides either. An
  * undated denial counts as newer than every grant, an undated grant as older than every denial; a value
- * dated more than a day in the future counts as undated. On equal rank the denial wins. Only when no value
+ * dated more than a day in the future, or before March 1973, counts as undated (ProfileMerge reads epoch
+ * numbers as milliseconds, so epoch seconds land in 1970; the limit is the one below which ConsentFilter's
+ * Auto-Detect reads a number as seconds). On equal rank the denial wins. Only when no value
  * decides does the newest no-decision value survive. Null or blank values are not statements: a partial
  * update without consent never erases one. The surviving value keeps its own timestamp (in the lineage).
  */
@@ -51,7 +54,8 @@ final class ConsentRule implements SurvivorshipRule {
 
     private static long rank(final Candidate candidate, final ConsentStatus status, final boolean decisive, final Instant latestCredible) {
         Instant time = candidate.hasTimestamp() ? Instant.ofEpochMilli(candidate.timestamp()) : null;
-        if (time != null && time.isAfter(latestCredible)) {
+        if (time != null && (time.isAfter(latestCredible) || Math.abs(candidate.timestamp()) < Timestamps.EpochUnit.AUTO_SECONDS_LIMIT)) {
+            // in the future, or before March 1973: most likely epoch seconds read as milliseconds; either way not a time to rank by
             time = null;
         }
         if (decisive) {

@@ -32,17 +32,16 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
  * records of three sources (differently written emails), ProfileMerge folds them into golden profiles with
  * the {@code consent} rule, ConsentFilter decides on the golden profiles; and ConsentFilter also decides on
  * the raw records per subject. The truth is the independent oracle's decision from all of a subject's
- * records. Zero false allows; a false deny would need an explanation, and there is none to give, so zero
- * of those too.
+ * records. Zero false allows; every false deny explained: the only one allowed is a golden profile whose
+ * consent came with an epoch-seconds time, which ProfileMerge (no epoch unit setting) cannot date.
  */
 class ConsentPipelineGeneratedDataTest {
 
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final int SUBJECTS = 3000;
     private static final List<String> SOURCES = List.of("crm", "shop", "web");
-    /** ProfileMerge reads record timestamps without an epoch unit setting, so the chain is fed the forms both read alike. */
     private static final List<TimeFormat> FORMATS = List.of(TimeFormat.ISO_Z, TimeFormat.OFFSET_COLON, TimeFormat.OFFSET_NO_COLON,
-            TimeFormat.ZONE_WITH_OFFSET, TimeFormat.SPACE_UTC, TimeFormat.DATE_ONLY, TimeFormat.EPOCH_MILLIS);
+            TimeFormat.ZONE_WITH_OFFSET, TimeFormat.SPACE_UTC, TimeFormat.DATE_ONLY, TimeFormat.EPOCH_MILLIS, TimeFormat.EPOCH_SECONDS);
     private static final Config POLICY = new Config(Scope.OPT_OUT_ONLY, Scope.OPT_OUT_ONLY, true, false, false);
 
     @Test
@@ -75,8 +74,14 @@ class ConsentPipelineGeneratedDataTest {
         Collections.shuffle(raw, random);
 
         final Map<String, Boolean> truth = new HashMap<>();
+        final Map<String, String> explanations = new HashMap<>();
         for (int s = 0; s < SUBJECTS; s++) {
             truth.put(key(s), ConsentOracle.allowed(POLICY, subjects.get(s)));
+            if (subjects.get(s).records().stream().anyMatch(rec -> rec.time().kind() == TimeKind.DATED
+                    && rec.time().format() == TimeFormat.EPOCH_SECONDS && rec.status() != null)) {
+                // ProfileMerge has no epoch unit: it reads seconds as 1970 milliseconds, and its consent rule then treats them as undated
+                explanations.put(key(s), "epoch seconds undated by ProfileMerge");
+            }
         }
 
         // 1. the chain: dedup, merge, filter the golden profiles
@@ -87,21 +92,30 @@ class ConsentPipelineGeneratedDataTest {
         // 2. the raw records, one decision per subject
         final Map<String, String> rawDecisions = filter(raw, "toLowerCase(trim(/email))", "toLowerCase(trim(/email))");
 
+        int explainedFalseDenies = 0;
         for (final Map.Entry<String, Map<String, String>> path : Map.of("golden", goldenDecisions, "raw", rawDecisions).entrySet()) {
             final List<String> falseAllows = new ArrayList<>();
-            final List<String> falseDenies = new ArrayList<>();
-            path.getValue().forEach((subject, decision) -> {
-                final boolean allowed = decision.startsWith("success");
+            final List<String> unexplainedFalseDenies = new ArrayList<>();
+            for (final Map.Entry<String, String> entry : path.getValue().entrySet()) {
+                final String subject = entry.getKey();
+                final boolean allowed = entry.getValue().startsWith("success");
                 if (allowed && !truth.get(subject)) {
-                    falseAllows.add(subject + " " + decision);
+                    falseAllows.add(subject + " " + entry.getValue());
                 } else if (!allowed && truth.get(subject)) {
-                    falseDenies.add(subject + " " + decision);
+                    // only the golden path may lose a date, and only for the stated reason
+                    if ("golden".equals(path.getKey()) && explanations.containsKey(subject)) {
+                        explainedFalseDenies++;
+                    } else {
+                        unexplainedFalseDenies.add(subject + " " + entry.getValue());
+                    }
                 }
-            });
+            }
             assertEquals(SUBJECTS, path.getValue().size(), path.getKey() + ": every subject decided");
             assertEquals(List.of(), falseAllows, path.getKey() + ": false allows");
-            assertEquals(List.of(), falseDenies, path.getKey() + ": false denies");
+            assertEquals(List.of(), unexplainedFalseDenies, path.getKey() + ": unexplained false denies");
         }
+        System.out.println("ConsentPipelineGeneratedDataTest: " + SUBJECTS + " subjects, " + explainedFalseDenies
+                + " false denies on golden profiles, each explained (epoch seconds undated by ProfileMerge), 0 false allows");
         final long allowed = truth.values().stream().filter(Boolean::booleanValue).count();
         // the data must exercise both outcomes in quantity
         assertEquals(true, allowed > SUBJECTS / 10 && allowed < SUBJECTS * 9 / 10, "allowed " + allowed);
