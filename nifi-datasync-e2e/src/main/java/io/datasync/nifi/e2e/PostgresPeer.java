@@ -24,10 +24,10 @@ import java.util.Map;
  * <ul>
  *   <li>{@code customer_profiles}: one golden profile per true customer, keyed by the stable {@code customer_id}
  *       CustomerDedup stamps. {@code subject_key} is the customer's normalised email (see below), unique.</li>
- *   <li>{@code consent}: one row per (subject_key, purpose), the latest decision: {@code status} is
- *       {@code GRANTED} or {@code WITHDRAWN}; {@code updated_at} is when the subject decided. A subject with no
- *       row for a purpose has no consent for it (fail closed). The purpose for email personalisation is
- *       {@code email_marketing}.</li>
+ *   <li>{@code consent}: one row per (subject_key, purpose), the newest decision: {@code status} is
+ *       {@code GRANTED} or {@code WITHDRAWN} (or {@code PENDING}, a request awaiting confirmation, which decides
+ *       nothing); {@code updated_at} is when the subject decided. A subject with no row for a purpose has no
+ *       consent for it (fail closed). The purpose for email personalisation is {@code email_marketing}.</li>
  *   <li>{@code suppression}: subjects that must never be mailed, with the reason (e.g. {@code consent_withdrawn})
  *       and when that was decided.</li>
  *   <li>{@code staging_contacts}: raw source rows as they arrive (used by the stock-processor e2e flow).</li>
@@ -60,7 +60,7 @@ public final class PostgresPeer implements AutoCloseable {
             CREATE TABLE consent (
                 subject_key  VARCHAR(320) NOT NULL,
                 purpose      VARCHAR(64)  NOT NULL,
-                status       VARCHAR(16)  NOT NULL CHECK (status IN ('GRANTED', 'WITHDRAWN')),
+                status       VARCHAR(16)  NOT NULL CHECK (status IN ('GRANTED', 'WITHDRAWN', 'PENDING')),
                 updated_at   TIMESTAMP WITH TIME ZONE NOT NULL,
                 source       VARCHAR(64),
                 PRIMARY KEY (subject_key, purpose)
@@ -101,7 +101,13 @@ public final class PostgresPeer implements AutoCloseable {
      *       2.3.0's DatabaseRecordLookupService fails on array columns (ResultSetRecordSet needs a reader schema for
      *       them and gets none), and joined text would enter the {@code union} rule as one element.</li>
      *   <li>a trigger that, when a row is updated, unions its stored lists ({@code tags}, {@code source_ids}) with
-     *       the new ones (sorted, without duplicates), so a list only grows, whatever order updates arrive in.</li>
+     *       the new ones (sorted, without duplicates), so a list only grows, whatever order updates arrive in; except
+     *       for the update that anonymises the row (its subject key replaced by its customer id), which empties the
+     *       lists like every other personal field: source ids point back at the person in another system.</li>
+     *   <li>a trigger that makes every write of a consent row conditional, whoever writes it (the consent-sync
+     *       template's UPSERT, a batch load, a person): older evidence never replaces newer, on equal times a
+     *       withdrawal stays, and a {@code PENDING} request never replaces a decision. Webhook senders do not
+     *       promise order, so a grant delivered late must not overwrite a newer withdrawal.</li>
      * </ul>
      */
     public static final String TEMPLATE_SCHEMA = """
@@ -125,6 +131,10 @@ public final class PostgresPeer implements AutoCloseable {
             $$;
             CREATE FUNCTION customer_profiles_union_lists() RETURNS trigger LANGUAGE plpgsql AS $$
             BEGIN
+                IF NEW.subject_key = NEW.customer_id THEN
+                    -- the anonymising update: its empty lists stand
+                    RETURN NEW;
+                END IF;
                 NEW.tags := union_joined(OLD.tags, NEW.tags);
                 NEW.source_ids := union_joined(OLD.source_ids, NEW.source_ids);
                 RETURN NEW;
@@ -132,6 +142,25 @@ public final class PostgresPeer implements AutoCloseable {
             $$;
             CREATE TRIGGER customer_profiles_union_lists BEFORE UPDATE ON customer_profiles
                 FOR EACH ROW EXECUTE FUNCTION customer_profiles_union_lists();
+            CREATE FUNCTION consent_keep_newest() RETURNS trigger LANGUAGE plpgsql AS $$
+            BEGIN
+                IF OLD.status = 'PENDING' THEN
+                    -- a decision always replaces a pending request; a pending request only a pending one that is older
+                    IF NEW.status = 'PENDING' AND NEW.updated_at < OLD.updated_at THEN
+                        RETURN NULL;
+                    END IF;
+                    RETURN NEW;
+                END IF;
+                IF NEW.status = 'PENDING' OR NEW.updated_at < OLD.updated_at
+                        OR NEW.updated_at = OLD.updated_at AND OLD.status = 'WITHDRAWN' THEN
+                    -- older evidence, a pending request, or a grant tying with a withdrawal: the stored decision stands
+                    RETURN NULL;
+                END IF;
+                RETURN NEW;
+            END
+            $$;
+            CREATE TRIGGER consent_keep_newest BEFORE UPDATE ON consent
+                FOR EACH ROW EXECUTE FUNCTION consent_keep_newest();
             """;
 
     private final EmbeddedPostgres postgres;

@@ -281,6 +281,46 @@ class RealtimeTemplatesE2ETest {
 
     @Test
     @Order(6)
+    void outOfOrderConsentEventsNeverLiftAWithdrawal() {
+        final String gina = "gina.reorders@example.org";
+        grantConsent(gina);
+        client.setParameters(consentGroup, Map.of("profile.withdrawal.action", "ANONYMISE"), java.util.Set.of());
+        client.setParameters(webhookGroup, Map.of("profile.withdrawal.action", "ANONYMISE"), java.util.Set.of());
+        assertEquals(200, postCustomer(customer(gina, "Gina", "+447700900888", "2026-03-01T00:00:00Z")));
+        awaitProfile(gina, row -> "Gina".equals(row.get("first_name")));
+        // lists as a batch template writes them: tags and the ids the person has in other systems
+        postgres.execute("UPDATE customer_profiles SET tags = 'vip', source_ids = 'crm:C-88|shop:s-88' WHERE subject_key = '" + gina + "'");
+        assertEquals("crm:C-88|shop:s-88", profile(gina).get("source_ids"));
+
+        final Instant withdrawnAt = Instant.now().truncatedTo(java.time.temporal.ChronoUnit.SECONDS);
+        assertEquals(200, postConsent(withdrawal(gina, withdrawnAt)));
+        NiFiRestClient.waitUntil(LAND_TIMEOUT, () -> {
+            NiFiInstance.sleep(20);
+            return "WITHDRAWN".equals(consentStatus(gina)) && isAnonymised(sha256Hex(gina));
+        }, "the withdrawal to reach the consent table and the stored profile");
+
+        // a newer request awaiting confirmation, then a grant older than the withdrawal, delivered late
+        assertEquals(200, postConsent(consentEvent(gina, "PENDING", withdrawnAt.plusSeconds(60))));
+        assertEquals(200, postConsent(consentEvent(gina, "GRANTED", withdrawnAt.minusSeconds(3600))));
+        // a grant at the very second of the withdrawal: the tie goes to the withdrawal
+        assertEquals(200, postConsent(consentEvent(gina, "GRANTED", withdrawnAt)));
+        // quiet means nothing queued, the failure funnel included: no consent write was refused or parked
+        waitUntilQuiet(consentGroup, 3);
+        assertEquals("WITHDRAWN", consentStatus(gina), "the stored consent is still the withdrawal");
+
+        // the subject stays suppressed: a customer update is dropped, the anonymised profile stays empty
+        assertEquals(200, postCustomer(customer(gina, "Gina2", "+447700900889", "2026-03-05T00:00:00Z")));
+        waitUntilQuiet(webhookGroup, 3);
+        assertNoProfileData(gina);
+        assertTrue(isAnonymised(sha256Hex(gina)));
+        final Map<String, Object> anonymised = postgres.query("SELECT * FROM customer_profiles WHERE customer_id = ?", sha256Hex(gina)).getFirst();
+        assertEquals(null, anonymised.get("tags"), "tags emptied");
+        assertEquals(null, anonymised.get("source_ids"), "source ids emptied");
+        assertEquals(1, postgres.query("SELECT 1 FROM suppression WHERE subject_key = ?", gina).size());
+    }
+
+    @Test
+    @Order(7)
     void logsAndBulletinsCarryNoEmails() {
         for (final String email : EMAILS_SENT) {
             assertEquals(List.of(), nifi.grepLogs(email.trim()), "NiFi logs mention a sample email");
@@ -338,6 +378,11 @@ class RealtimeTemplatesE2ETest {
 
     private static Map<String, String> withdrawal(final String email, final Instant at) {
         return Map.of("email", email, "purpose", SampleData.PURPOSE, "status", "WITHDRAWN",
+                "updated_at", at.truncatedTo(java.time.temporal.ChronoUnit.SECONDS).toString(), "source", "preference_centre");
+    }
+
+    private static Map<String, String> consentEvent(final String email, final String status, final Instant at) {
+        return Map.of("email", email, "purpose", SampleData.PURPOSE, "status", status,
                 "updated_at", at.truncatedTo(java.time.temporal.ChronoUnit.SECONDS).toString(), "source", "preference_centre");
     }
 

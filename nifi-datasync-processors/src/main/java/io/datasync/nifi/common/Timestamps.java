@@ -8,6 +8,7 @@ import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
 import java.time.ZonedDateTime;
 import java.time.format.DateTimeFormatter;
+import java.time.format.DateTimeFormatterBuilder;
 import java.time.format.DateTimeParseException;
 import java.time.format.ResolverStyle;
 import java.time.temporal.TemporalAccessor;
@@ -27,7 +28,79 @@ public final class Timestamps {
     private static final DateTimeFormatter ISO_OFFSET_DATE_TIME = DateTimeFormatter.ISO_OFFSET_DATE_TIME.withResolverStyle(ResolverStyle.STRICT);
     private static final DateTimeFormatter ISO_LOCAL_DATE_TIME = DateTimeFormatter.ISO_LOCAL_DATE_TIME.withResolverStyle(ResolverStyle.STRICT);
 
+    /**
+     * Also accepted after the strict forms: an offset without a colon ({@code +0200}) or as hours only
+     * ({@code +02}), and a zone id in brackets after the offset or instead of it
+     * ({@code 2024-05-01T12:00:00+02:00[Europe/Berlin]}, {@code 2024-05-01T12:00:00[Europe/Berlin]}).
+     */
+    private static final DateTimeFormatter OTHER_OFFSET_FORMS = new DateTimeFormatterBuilder()
+            .append(DateTimeFormatter.ISO_LOCAL_DATE_TIME)
+            .optionalStart().appendOffset("+HH:MM", "Z").optionalEnd()
+            .optionalStart().appendOffset("+HHMM", "Z").optionalEnd()
+            .optionalStart().appendOffset("+HH", "Z").optionalEnd()
+            .optionalStart().appendLiteral('[').parseCaseSensitive().appendZoneRegionId().appendLiteral(']').optionalEnd()
+            .toFormatter()
+            .withResolverStyle(ResolverStyle.STRICT)
+            .withChronology(java.time.chrono.IsoChronology.INSTANCE);
+
+    /**
+     * How a bare number (or a text of digits) is read. Sources disagree: Unix tools and many APIs send
+     * seconds, JavaScript and Java send milliseconds.
+     */
+    public enum EpochUnit {
+        MILLISECONDS,
+        SECONDS,
+        /**
+         * By magnitude: an absolute value below {@value #AUTO_SECONDS_LIMIT} is seconds (that many
+         * seconds reach the year 5138), anything larger is milliseconds (as milliseconds the limit is
+         * only March 1973, earlier than any consent or profile data a source holds).
+         */
+        AUTO;
+
+        public static final long AUTO_SECONDS_LIMIT = 100_000_000_000L;
+
+        long toMillis(final long number) {
+            return switch (this) {
+                case MILLISECONDS -> number;
+                case SECONDS -> Math.multiplyExact(number, 1000L);
+                case AUTO -> Math.abs(number) < AUTO_SECONDS_LIMIT ? number * 1000L : number;
+            };
+        }
+    }
+
     private Timestamps() {
+    }
+
+    /**
+     * Like {@link #toEpochMillis(Object)}, with bare numbers and digit texts read in the given unit.
+     *
+     * @throws IllegalArgumentException when the value is not a timestamp in a supported form, or out of range
+     */
+    public static Long toEpochMillis(final Object value, final EpochUnit unit) {
+        if (unit == EpochUnit.MILLISECONDS || value == null) {
+            return toEpochMillis(value);
+        }
+        try {
+            if (value instanceof Long || value instanceof Integer || value instanceof Short || value instanceof Byte) {
+                return unit.toMillis(((Number) value).longValue());
+            }
+            if (value instanceof Number number) {
+                final double numeric = number.doubleValue();
+                if (Double.isNaN(numeric) || Double.isInfinite(numeric)) {
+                    throw new IllegalArgumentException("Not a finite number");
+                }
+                return unit.toMillis(number.longValue());
+            }
+            if (value instanceof CharSequence text) {
+                final String trimmed = text.toString().trim();
+                if (!trimmed.isEmpty() && isDigits(trimmed)) {
+                    return unit.toMillis(Long.parseLong(trimmed));
+                }
+            }
+        } catch (final ArithmeticException | NumberFormatException e) {
+            throw new IllegalArgumentException("Epoch number out of range");
+        }
+        return toEpochMillis(value);
     }
 
     /**
@@ -121,7 +194,32 @@ public final class Timestamps {
             }
             return LocalDateTime.parse(isoText, ISO_LOCAL_DATE_TIME).toInstant(ZoneOffset.UTC).toEpochMilli();
         } catch (final DateTimeParseException e) {
+            final Long other = parseOtherOffsetForms(text);
+            if (other != null) {
+                return other;
+            }
             throw new IllegalArgumentException("Not an ISO-8601 timestamp", e);
+        }
+    }
+
+    /** The forms of {@link #OTHER_OFFSET_FORMS}; null when the text is in none of them, or has neither offset nor zone. */
+    private static Long parseOtherOffsetForms(final String text) {
+        final String isoText = text.length() > 10 && text.charAt(10) == ' ' ? text.substring(0, 10) + 'T' + text.substring(11) : text;
+        try {
+            final TemporalAccessor parsed = OTHER_OFFSET_FORMS.parse(isoText);
+            final LocalDateTime local = LocalDateTime.from(parsed);
+            final ZoneOffset offset = parsed.query(java.time.temporal.TemporalQueries.offset());
+            final java.time.ZoneId zone = parsed.query(java.time.temporal.TemporalQueries.zoneId());
+            if (offset != null) {
+                // the offset states the instant; a zone id after it only names where it was
+                return local.toInstant(offset).toEpochMilli();
+            }
+            if (zone != null) {
+                return local.atZone(zone).toInstant().toEpochMilli();
+            }
+            return null;
+        } catch (final DateTimeException e) {
+            return null;
         }
     }
 

@@ -7,44 +7,43 @@ import java.time.Instant;
  *
  * @param source where it came from
  * @param purpose the purpose it speaks about, or null when it covers every purpose of the subject
- * @param status what it says; never UNKNOWN
- * @param timestamp when it was given, or null when the source carries no date (undated evidence ranks below dated evidence)
+ * @param status what it says; never UNKNOWN (a statement of nothing is not evidence)
+ * @param timestamp when it was given, or null when it carries no usable date (see {@link ConsentEvaluator} for how undated evidence ranks)
+ * @param malformed true for the denial that stands in for a TC or US Privacy string that could not be read
  */
-public record ConsentEvidence(ConsentSource source, String purpose, ConsentStatus status, Instant timestamp) {
+public record ConsentEvidence(ConsentSource source, String purpose, ConsentStatus status, Instant timestamp, boolean malformed) {
 
     public ConsentEvidence {
         if (status == null || !status.isEvidence()) {
             throw new IllegalArgumentException("Evidence needs a known status");
         }
+        if (malformed && status.evidenceClass() != EvidenceClass.DENIAL) {
+            throw new IllegalArgumentException("A malformed signal can only deny");
+        }
+    }
+
+    public ConsentEvidence(final ConsentSource source, final String purpose, final ConsentStatus status, final Instant timestamp) {
+        this(source, purpose, status, timestamp, false);
+    }
+
+    public EvidenceClass evidenceClass() {
+        return status.evidenceClass();
     }
 
     public boolean appliesTo(final String requestedPurpose) {
         return purpose == null || purpose.equals(requestedPurpose);
     }
 
-    /**
-     * True when this evidence takes precedence over the other: newer wins, dated beats undated, and
-     * on equal timestamps the more restrictive status wins.
-     */
-    public boolean outranks(final ConsentEvidence other) {
-        if (other == null) {
-            return true;
-        }
-        if (timestamp != null && other.timestamp != null) {
-            final int byTime = timestamp.compareTo(other.timestamp);
-            if (byTime != 0) {
-                return byTime > 0;
-            }
-        } else if (timestamp != null) {
-            return true;
-        } else if (other.timestamp != null) {
-            return false;
-        }
-        return status.restrictiveness() > other.status.restrictiveness();
+    /** Whether this is an opt-out signal (GPC or a US Privacy opt-out) rather than a consent statement. */
+    public boolean isOptOutSignal() {
+        return !malformed && (source == ConsentSource.GPC || source == ConsentSource.US_PRIVACY);
     }
 
-    /** The reason this evidence gives when it is the deciding denial. */
+    /** The reason this evidence gives when it is the deciding denial or pending request. */
     ReasonCode denialReason() {
+        if (malformed) {
+            return source == ConsentSource.TCF ? ReasonCode.MALFORMED_TC_STRING : ReasonCode.MALFORMED_US_PRIVACY;
+        }
         if (status == ConsentStatus.WITHDRAWN) {
             return ReasonCode.WITHDRAWN;
         }

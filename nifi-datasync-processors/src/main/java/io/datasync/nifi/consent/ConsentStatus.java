@@ -1,7 +1,5 @@
 package io.datasync.nifi.consent;
 
-import java.util.Locale;
-
 /**
  * A consent state as stated by one source. The rank orders states by how restrictive they are, so
  * that two statements with the same timestamp resolve to the more restrictive one.
@@ -28,31 +26,20 @@ public enum ConsentStatus {
         return this != UNKNOWN;
     }
 
+    /** What this status contributes to a decision. */
+    public EvidenceClass evidenceClass() {
+        return switch (this) {
+            case GRANTED -> EvidenceClass.GRANT;
+            case DENIED, WITHDRAWN -> EvidenceClass.DENIAL;
+            case PENDING, UNKNOWN -> EvidenceClass.NO_DECISION;
+        };
+    }
+
     /**
-     * Parses the many spellings that consent systems use. Anything not recognised is UNKNOWN, so an
+     * Reads a value through the default {@link ConsentVocabulary}. Anything not recognised is UNKNOWN, so an
      * unreadable value can never be taken for a grant.
      */
     public static ConsentStatus parse(final Object value) {
-        if (value == null) {
-            return UNKNOWN;
-        }
-        if (value instanceof Boolean bool) {
-            return bool ? GRANTED : DENIED;
-        }
-        if (value instanceof Number number) {
-            final double numeric = number.doubleValue();
-            if (numeric == 1d) {
-                return GRANTED;
-            }
-            return numeric == 0d ? DENIED : UNKNOWN;
-        }
-        final String text = value.toString().trim().toLowerCase(Locale.ROOT);
-        return switch (text) {
-            case "granted", "grant", "given", "true", "yes", "y", "1", "opt-in", "optin", "opt_in", "opted-in", "opted_in", "accepted", "consented" -> GRANTED;
-            case "denied", "deny", "refused", "rejected", "false", "no", "n", "0", "opt-out", "optout", "opt_out", "opted-out", "opted_out", "declined" -> DENIED;
-            case "withdrawn", "withdraw", "revoked", "unsubscribed" -> WITHDRAWN;
-            case "pending", "requested", "unconfirmed" -> PENDING;
-            default -> UNKNOWN;
-        };
+        return ConsentVocabulary.defaults().status(value);
     }
 }

@@ -23,7 +23,11 @@ public enum ReasonCode {
     /** The Global Privacy Control signal is set and is the newest, or equally new and more restrictive, evidence. */
     GPC(false),
     /** The IAB US Privacy string says the subject opted out of sale. */
-    US_PRIVACY_OPT_OUT(false);
+    US_PRIVACY_OPT_OUT(false),
+    /** A TC string that cannot be decoded is the deciding evidence: it counts as a denial, never as no signal. */
+    MALFORMED_TC_STRING(false),
+    /** A US Privacy string that is not a valid version 1 string is the deciding evidence: it counts as an opt-out. */
+    MALFORMED_US_PRIVACY(false);
 
     private final boolean allowed;
 
@@ -37,6 +41,7 @@ public enum ReasonCode {
 
     /** Reasons that should reach the email provider's suppression list. */
     public boolean isSuppression() {
+        // a malformed signal is not known to be the subject's refusal, so it excludes without suppressing
         return this == WITHDRAWN || this == DENIED || this == PURPOSE_DENIED || this == GPC || this == US_PRIVACY_OPT_OUT;
     }
 }

@@ -2,8 +2,11 @@ package io.datasync.nifi.consent;
 
 import com.iabtcf.decoder.TCString;
 import com.iabtcf.utils.IntIterable;
+import com.iabtcf.v2.PublisherRestriction;
+import com.iabtcf.v2.RestrictionType;
 
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -68,31 +71,68 @@ public final class TcfPurposeMapping {
     }
 
     /**
-     * Decodes the TC string and adds one evidence per requested purpose that has a mapping.
+     * Decodes the TC string and adds one evidence per requested purpose that has a mapping, without a vendor check.
      *
      * @throws IllegalArgumentException when the string cannot be decoded or is not TCF version 2
      */
     public void addEvidence(final String tcString, final List<String> requestedPurposes, final List<ConsentEvidence> target) {
-        final TCString decoded;
+        addEvidence(tcString, requestedPurposes, null, null, target);
+    }
+
+    /**
+     * Decodes the TC string and adds one evidence per requested purpose that has a mapping. A purpose is
+     * granted when every TCF purpose mapped to it has purpose consent and, with a vendor id, the vendor has
+     * vendor consent and no publisher restriction forbids the vendor that TCF purpose; otherwise denied.
+     * Nothing is added when the string cannot be read: the caller decides what a malformed string means.
+     *
+     * @param vendorId our IAB vendor id, or null to check purpose consent only
+     * @param latestCredible a last-updated time after this one is not trusted and the evidence is undated; null for no limit
+     * @throws IllegalArgumentException when the string cannot be decoded or is not TCF version 2
+     */
+    public void addEvidence(final String tcString, final List<String> requestedPurposes, final Integer vendorId, final Instant latestCredible,
+                            final List<ConsentEvidence> target) {
+        final List<ConsentEvidence> found = new ArrayList<>();
         try {
-            decoded = TCString.decode(tcString.trim());
+            final TCString decoded = TCString.decode(tcString.trim());
             if (decoded.getVersion() != 2) {
                 throw new IllegalArgumentException("TC string is not TCF version 2");
             }
+            // the decoder reads fields lazily, so every field is read inside this try
+            final IntIterable purposesConsent = decoded.getPurposesConsent();
+            final boolean vendorConsent = vendorId == null || decoded.getVendorConsent().contains(vendorId);
+            final List<PublisherRestriction> restrictions = vendorId == null ? List.of() : decoded.getPublisherRestrictions();
+            Instant lastUpdated = decoded.getLastUpdated();
+            if (lastUpdated != null && latestCredible != null && lastUpdated.isAfter(latestCredible)) {
+                lastUpdated = null;
+            }
+            for (final String purpose : requestedPurposes) {
+                final int[] tcfPurposes = tcfPurposesByPurpose.get(purpose);
+                if (tcfPurposes != null) {
+                    final boolean granted = vendorConsent && purposesConsent.containsAll(tcfPurposes) && !forbidden(restrictions, vendorId, tcfPurposes);
+                    found.add(new ConsentEvidence(ConsentSource.TCF, purpose, granted ? ConsentStatus.GRANTED : ConsentStatus.DENIED, lastUpdated));
+                }
+            }
         } catch (final IllegalArgumentException e) {
-            throw e;
+            throw new IllegalArgumentException("TC string cannot be decoded");
         } catch (final RuntimeException e) {
-            throw new IllegalArgumentException("TC string cannot be decoded", e);
+            // the decoder's messages may quote the string; only the type is passed on
+            throw new IllegalArgumentException("TC string cannot be decoded (" + e.getClass().getSimpleName() + ")");
         }
-        final IntIterable purposesConsent = decoded.getPurposesConsent();
-        final Instant lastUpdated = decoded.getLastUpdated();
-        for (final String purpose : requestedPurposes) {
-            final int[] tcfPurposes = tcfPurposesByPurpose.get(purpose);
-            if (tcfPurposes != null) {
-                final boolean granted = purposesConsent.containsAll(tcfPurposes);
-                target.add(new ConsentEvidence(ConsentSource.TCF, purpose, granted ? ConsentStatus.GRANTED : ConsentStatus.DENIED, lastUpdated));
+        target.addAll(found);
+    }
+
+    private static boolean forbidden(final List<PublisherRestriction> restrictions, final Integer vendorId, final int[] tcfPurposes) {
+        for (final PublisherRestriction restriction : restrictions) {
+            if (restriction.getRestrictionType() != RestrictionType.NOT_ALLOWED || !restriction.getVendorIds().contains(vendorId)) {
+                continue;
+            }
+            for (final int tcfPurpose : tcfPurposes) {
+                if (restriction.getPurposeId() == tcfPurpose) {
+                    return true;
+                }
             }
         }
+        return false;
     }
 
     @Override

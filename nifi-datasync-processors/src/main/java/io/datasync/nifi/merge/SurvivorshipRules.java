@@ -1,5 +1,7 @@
 package io.datasync.nifi.merge;
 
+import io.datasync.nifi.consent.ConsentVocabulary;
+
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -33,6 +35,14 @@ public final class SurvivorshipRules {
      * @throws IllegalArgumentException with a message fit for a validation result when the spec is invalid
      */
     public static SurvivorshipRule parse(final String spec) {
+        return parse(spec, ConsentVocabulary.defaults());
+    }
+
+    /**
+     * @param consentVocabulary how the {@code consent} rule reads status values (the same lists as ConsentFilter's)
+     * @throws IllegalArgumentException with a message fit for a validation result when the spec is invalid
+     */
+    public static SurvivorshipRule parse(final String spec, final ConsentVocabulary consentVocabulary) {
         if (spec == null || spec.isBlank()) {
             throw new IllegalArgumentException("a rule is required, one of " + NAMES);
         }
@@ -58,7 +68,7 @@ public final class SurvivorshipRules {
             case MAX -> new ExtremeValueRule(true);
             case MIN -> new ExtremeValueRule(false);
             case UNION -> new UnionRule();
-            case CONSENT -> new ConsentRule();
+            case CONSENT -> new ConsentRule(consentVocabulary);
             default -> throw new IllegalArgumentException("unknown rule '" + name + "', expected one of " + NAMES);
         };
     }

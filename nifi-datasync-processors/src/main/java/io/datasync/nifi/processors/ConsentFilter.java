@@ -1,6 +1,9 @@
 package io.datasync.nifi.processors;
 
+import io.datasync.nifi.common.Timestamps;
 import io.datasync.nifi.consent.Anonymizer;
+import io.datasync.nifi.consent.EvidenceReader;
+import io.datasync.nifi.consent.SignalPolicy;
 import io.datasync.nifi.consent.JurisdictionPolicy;
 import io.datasync.nifi.consent.TcfPurposeMapping;
 import io.datasync.nifi.processors.common.PiiSafeErrors;
@@ -19,6 +22,7 @@ import org.apache.nifi.components.ValidationResult;
 import org.apache.nifi.components.Validator;
 import org.apache.nifi.flowfile.FlowFile;
 import org.apache.nifi.lookup.RecordLookupService;
+import org.apache.nifi.migration.PropertyConfiguration;
 import org.apache.nifi.processor.AbstractProcessor;
 import org.apache.nifi.processor.ProcessContext;
 import org.apache.nifi.processor.ProcessSession;
@@ -42,10 +46,10 @@ import java.util.List;
 import java.util.Set;
 
 @Tags({"consent", "gdpr", "ccpa", "privacy", "record", "filter", "anonymize", "tcf", "gpc", "suppression"})
-@CapabilityDescription("Decides for every record whether it may be used for the configured purposes, from consent held in the record, "
-        + "in a consent store reached through a Record Lookup Service, and in consent signals carried by the record (IAB TCF v2.2 TC string, "
-        + "IAB US Privacy string, Global Privacy Control). When sources disagree the newest evidence wins, and on equal timestamps the more "
-        + "restrictive one. Missing consent is handled by a jurisdiction policy and fails closed by default. Allowed records go to 'success'; "
+@CapabilityDescription("Decides for every subject (all its records in a FlowFile get one decision) whether it may be used for the configured "
+        + "purposes, from consent held in the records, in a consent store reached through a Record Lookup Service, and in consent signals carried "
+        + "by the records (IAB TCF v2.2 TC string, IAB US Privacy string, Global Privacy Control). The newest grant or denial wins; pending or "
+        + "unknown values never hide one; on equal timestamps, and against undated denials, the denial wins. Missing consent is handled by a jurisdiction policy and fails closed by default. Allowed records go to 'success'; "
         + "the others are routed to 'excluded', dropped, or anonymised and routed to 'anonymized', each with a reason code. Optionally one small "
         + "record per withdrawn or denied subject goes to 'suppression'. A FlowFile is either fully split into its outputs or routed whole to "
         + "'failure' or 'retry'.")
@@ -202,6 +206,115 @@ public class ConsentFilter extends AbstractProcessor {
         }
     }
 
+    enum EpochUnitChoice implements DescribedValue {
+        AUTO_DETECT("Auto-Detect", "A number whose absolute value is below 100,000,000,000 is epoch seconds (that many seconds reach the year "
+                + "5138), a larger one epoch milliseconds (as milliseconds that limit is March 1973, older than any consent data).",
+                Timestamps.EpochUnit.AUTO),
+        SECONDS("Seconds", "Numbers are epoch seconds.", Timestamps.EpochUnit.SECONDS),
+        MILLISECONDS("Milliseconds", "Numbers are epoch milliseconds.", Timestamps.EpochUnit.MILLISECONDS);
+
+        private final String displayName;
+        private final String description;
+        private final Timestamps.EpochUnit unit;
+
+        EpochUnitChoice(final String displayName, final String description, final Timestamps.EpochUnit unit) {
+            this.displayName = displayName;
+            this.description = description;
+            this.unit = unit;
+        }
+
+        @Override
+        public String getValue() {
+            return name();
+        }
+
+        @Override
+        public String getDisplayName() {
+            return displayName;
+        }
+
+        @Override
+        public String getDescription() {
+            return description;
+        }
+
+        Timestamps.EpochUnit unit() {
+            return unit;
+        }
+    }
+
+    enum SignalScope implements DescribedValue {
+        OPT_OUT_JURISDICTIONS("Opt-Out Jurisdictions", "The signal counts only where the subject's regime is opt-out (the Opt-Out Jurisdictions, "
+                + "or the Default Policy Allow Unless Denied): there it is the legal opt-out (CCPA). Where use needs a grant (GDPR), the grant "
+                + "decides.", SignalPolicy.Scope.OPT_OUT_JURISDICTIONS),
+        EVERYWHERE("Everywhere", "The signal counts in every jurisdiction.", SignalPolicy.Scope.EVERYWHERE);
+
+        private final String displayName;
+        private final String description;
+        private final SignalPolicy.Scope scope;
+
+        SignalScope(final String displayName, final String description, final SignalPolicy.Scope scope) {
+            this.displayName = displayName;
+            this.description = description;
+            this.scope = scope;
+        }
+
+        @Override
+        public String getValue() {
+            return name();
+        }
+
+        @Override
+        public String getDisplayName() {
+            return displayName;
+        }
+
+        @Override
+        public String getDescription() {
+            return description;
+        }
+
+        SignalPolicy.Scope scope() {
+            return scope;
+        }
+    }
+
+    enum MalformedSignalChoice implements DescribedValue {
+        DENY("Treat as Denial", "An unreadable TC or US Privacy string denies every purpose, with reason MALFORMED_TC_STRING or "
+                + "MALFORMED_US_PRIVACY, unless a grant dated after the record's consent timestamp exists.", EvidenceReader.MalformedSignalHandling.DENY),
+        FAIL("Route to failure", "A FlowFile with an unreadable TC or US Privacy string goes to 'failure', whole, with consent.error saying "
+                + "which signal.", EvidenceReader.MalformedSignalHandling.FAIL);
+
+        private final String displayName;
+        private final String description;
+        private final EvidenceReader.MalformedSignalHandling handling;
+
+        MalformedSignalChoice(final String displayName, final String description, final EvidenceReader.MalformedSignalHandling handling) {
+            this.displayName = displayName;
+            this.description = description;
+            this.handling = handling;
+        }
+
+        @Override
+        public String getValue() {
+            return name();
+        }
+
+        @Override
+        public String getDisplayName() {
+            return displayName;
+        }
+
+        @Override
+        public String getDescription() {
+            return description;
+        }
+
+        EvidenceReader.MalformedSignalHandling handling() {
+            return handling;
+        }
+    }
+
     static final PropertyDescriptor RECORD_READER = new PropertyDescriptor.Builder()
             .name("Record Reader")
             .description("Reads the incoming records.")
@@ -227,37 +340,46 @@ public class ConsentFilter extends AbstractProcessor {
     static final PropertyDescriptor SUBJECT_KEY_PATH = new PropertyDescriptor.Builder()
             .name("Subject Key Record Path")
             .description("RecordPath to the subject's key (customer id or normalised email, e.g. toLowerCase(trim(/email))). Used as the consent "
-                    + "store lookup key and in suppression records.")
+                    + "store lookup key and in suppression records. All records of one subject in a FlowFile, with the subject's store evidence, "
+                    + "get one decision and one reason (this costs a second read of the FlowFile when records carry consent or a jurisdiction).")
             .required(false)
             .addValidator(new RecordPathValidator())
             .build();
 
     static final PropertyDescriptor CONSENT_STATUS_PATH = new PropertyDescriptor.Builder()
             .name("Consent Status Record Path")
-            .description("RecordPath to the consent held in the record: a status (true/false, granted, denied, withdrawn, pending, unknown, opt-in, "
-                    + "opt-out, yes/no, 1/0), or a map or nested record keyed by purpose, or a list of granted purposes.")
+            .description("RecordPath to the consent held in the record: a status (read through Grant Values, Denial Values, Withdrawal Values and "
+                    + "No-Decision Values; booleans and 1/0 too), or a map or nested record keyed by purpose, or a list of granted purposes.")
             .required(false)
             .addValidator(new RecordPathValidator())
             .build();
 
     static final PropertyDescriptor CONSENT_TIMESTAMP_PATH = new PropertyDescriptor.Builder()
             .name("Consent Timestamp Record Path")
-            .description("RecordPath to when the record's consent was captured (ISO-8601 text, epoch milliseconds or a timestamp). Also dates the GPC "
-                    + "and US Privacy signals. Without it the record's own evidence is undated and ranks below any dated evidence.")
+            .description("RecordPath to when the record's consent was captured: ISO-8601 text (Z, +02:00, +0200, a [zone id], a space instead "
+                    + "of T, or a date alone, read as UTC), an epoch number (see Epoch Timestamp Unit) or a timestamp. Also dates the GPC and US "
+                    + "Privacy signals. Without it the record's evidence is undated: an undated denial counts as newer than every grant, an "
+                    + "undated grant as older than every denial. A value that cannot be parsed, or lies more than a day in the future, makes "
+                    + "the evidence undated and adds a warning.")
             .required(false)
             .addValidator(new RecordPathValidator())
             .build();
 
-    static final PropertyDescriptor SHARE_RESTRICTIONS = new PropertyDescriptor.Builder()
-            .name("Apply Withdrawals Across Records")
-            .description("Whether a withdrawal or denial carried by one record (status, GPC, US Privacy, TCF) also applies to the other records "
-                    + "of the same subject in the FlowFile, whatever their own capture time, unless they carry a newer grant. Costs a "
-                    + "second read of the FlowFile's records. Withdrawals held in the consent store apply to every record anyway.")
+    /** Removed: with a subject key every record of a subject now gets the subject's one decision. */
+    static final String OBSOLETE_SHARE_RESTRICTIONS = "Apply Withdrawals Across Records";
+
+    static final PropertyDescriptor EPOCH_UNIT = new PropertyDescriptor.Builder()
+            .name("Epoch Timestamp Unit")
+            .description("How consent timestamps that are plain numbers (or texts of digits) are read, in records and in the consent store.")
             .required(true)
-            .allowableValues("true", "false")
-            .defaultValue("true")
-            .dependsOn(SUBJECT_KEY_PATH)
+            .allowableValues(EpochUnitChoice.class)
+            .defaultValue(EpochUnitChoice.AUTO_DETECT)
             .build();
+
+    static final PropertyDescriptor GRANT_VALUES = ConsentValueLists.GRANT_VALUES;
+    static final PropertyDescriptor DENIAL_VALUES = ConsentValueLists.DENIAL_VALUES;
+    static final PropertyDescriptor WITHDRAWAL_VALUES = ConsentValueLists.WITHDRAWAL_VALUES;
+    static final PropertyDescriptor NO_DECISION_VALUES = ConsentValueLists.NO_DECISION_VALUES;
 
     static final PropertyDescriptor LOOKUP_SERVICE = new PropertyDescriptor.Builder()
             .name("Consent Lookup Service")
@@ -320,6 +442,15 @@ public class ConsentFilter extends AbstractProcessor {
             .dependsOn(TC_STRING_PATH)
             .build();
 
+    static final PropertyDescriptor TCF_VENDOR_ID = new PropertyDescriptor.Builder()
+            .name("TCF Vendor ID")
+            .description("Our IAB Global Vendor List id. When set, a TC string grants a purpose only when the purpose has consent, this vendor has "
+                    + "vendor consent, and no publisher restriction forbids this vendor the purpose. Empty: purpose consent alone.")
+            .required(false)
+            .addValidator(StandardValidators.createLongValidator(1, 65535, true))
+            .dependsOn(TC_STRING_PATH)
+            .build();
+
     static final PropertyDescriptor US_PRIVACY_PATH = new PropertyDescriptor.Builder()
             .name("US Privacy Record Path")
             .description("RecordPath to an IAB US Privacy string such as 1YYN. An opt-out of sale (third character Y) denies every purpose.")
@@ -332,6 +463,41 @@ public class ConsentFilter extends AbstractProcessor {
             .description("RecordPath to the Global Privacy Control flag captured with the record. A set flag (true, 1, yes) denies every purpose.")
             .required(false)
             .addValidator(new RecordPathValidator())
+            .build();
+
+    static final PropertyDescriptor GPC_SCOPE = new PropertyDescriptor.Builder()
+            .name("GPC Applies In")
+            .description("Where a set Global Privacy Control flag denies use.")
+            .required(true)
+            .allowableValues(SignalScope.class)
+            .defaultValue(SignalScope.OPT_OUT_JURISDICTIONS)
+            .dependsOn(GPC_PATH)
+            .build();
+
+    static final PropertyDescriptor US_PRIVACY_SCOPE = new PropertyDescriptor.Builder()
+            .name("US Privacy Applies In")
+            .description("Where a US Privacy opt-out of sale denies use. A malformed US Privacy string counts everywhere.")
+            .required(true)
+            .allowableValues(SignalScope.class)
+            .defaultValue(SignalScope.OPT_OUT_JURISDICTIONS)
+            .dependsOn(US_PRIVACY_PATH)
+            .build();
+
+    static final PropertyDescriptor SIGNAL_OVERRIDE = new PropertyDescriptor.Builder()
+            .name("Later Grant Overrides Opt-Out Signals")
+            .description("Whether an explicit grant dated after a GPC or US Privacy opt-out beats it (the CCPA lets a consumer opt back in). "
+                    + "An undated signal is newer than every grant either way. False: a signal that applies denies whatever grant exists.")
+            .required(true)
+            .allowableValues("true", "false")
+            .defaultValue("true")
+            .build();
+
+    static final PropertyDescriptor MALFORMED_SIGNAL_HANDLING = new PropertyDescriptor.Builder()
+            .name("Malformed Signal Handling")
+            .description("What a TC string or US Privacy string that cannot be read means. Never 'no signal'.")
+            .required(true)
+            .allowableValues(MalformedSignalChoice.class)
+            .defaultValue(MalformedSignalChoice.DENY)
             .build();
 
     static final PropertyDescriptor JURISDICTION_PATH = new PropertyDescriptor.Builder()
@@ -435,6 +601,16 @@ public class ConsentFilter extends AbstractProcessor {
             .dependsOn(ADD_DECISION_FIELDS, "true")
             .build();
 
+    static final PropertyDescriptor WARNING_FIELD = new PropertyDescriptor.Builder()
+            .name("Warning Field Name")
+            .description("Field that receives the subject's consent data warnings, comma-separated (e.g. UNRECOGNISED_STATUS, UNPARSEABLE_TIMESTAMP), "
+                    + "or null when there are none.")
+            .required(true)
+            .defaultValue("consent_warning")
+            .addValidator(StandardValidators.NON_BLANK_VALIDATOR)
+            .dependsOn(ADD_DECISION_FIELDS, "true")
+            .build();
+
     static final PropertyDescriptor WRITE_SUPPRESSION = new PropertyDescriptor.Builder()
             .name("Write Suppression Records")
             .description("Whether to write one record (subject_key, reason, timestamp) per subject whose consent is withdrawn or denied "
@@ -484,17 +660,20 @@ public class ConsentFilter extends AbstractProcessor {
             .build();
 
     private static final List<PropertyDescriptor> PROPERTY_DESCRIPTORS = List.of(
-            RECORD_READER, RECORD_WRITER, PURPOSES, SUBJECT_KEY_PATH, SHARE_RESTRICTIONS, CONSENT_STATUS_PATH, CONSENT_TIMESTAMP_PATH,
+            RECORD_READER, RECORD_WRITER, PURPOSES, SUBJECT_KEY_PATH, CONSENT_STATUS_PATH, CONSENT_TIMESTAMP_PATH, EPOCH_UNIT,
+            GRANT_VALUES, DENIAL_VALUES, WITHDRAWAL_VALUES, NO_DECISION_VALUES,
             LOOKUP_SERVICE, LOOKUP_KEY_COORDINATE, STORE_STATUS_FIELD, STORE_TIMESTAMP_FIELD, STORE_PURPOSES_FIELD,
-            TC_STRING_PATH, TCF_PURPOSE_MAPPING, US_PRIVACY_PATH, GPC_PATH,
+            TC_STRING_PATH, TCF_PURPOSE_MAPPING, TCF_VENDOR_ID, US_PRIVACY_PATH, GPC_PATH, GPC_SCOPE, US_PRIVACY_SCOPE, SIGNAL_OVERRIDE,
+            MALFORMED_SIGNAL_HANDLING,
             JURISDICTION_PATH, OPT_IN_JURISDICTIONS, OPT_OUT_JURISDICTIONS, DEFAULT_POLICY, MAX_CONSENT_AGE,
             DISALLOWED_ACTION, ANONYMIZED_FIELDS, ANONYMIZATION_METHOD, HASH_KEY,
-            ADD_DECISION_FIELDS, DECISION_FIELD, REASON_FIELD, WRITE_SUPPRESSION, SUPPRESSION_WRITER);
+            ADD_DECISION_FIELDS, DECISION_FIELD, REASON_FIELD, WARNING_FIELD, WRITE_SUPPRESSION, SUPPRESSION_WRITER);
 
     private static final Set<Relationship> RELATIONSHIPS = Set.of(REL_SUCCESS, REL_EXCLUDED, REL_ANONYMIZED, REL_SUPPRESSION, REL_FAILURE, REL_RETRY);
 
     static final String COUNTER_PREFIX = "ConsentFilter records ";
     static final String COUNTER_INVALID_SIGNAL = "ConsentFilter invalid consent signals";
+    static final String COUNTER_WARNING_PREFIX = "ConsentFilter warnings ";
 
     private volatile ConsentFilterSettings settings;
 
@@ -509,8 +688,15 @@ public class ConsentFilter extends AbstractProcessor {
     }
 
     @Override
+    public void migrateProperties(final PropertyConfiguration config) {
+        // every record of a subject now gets the subject's one decision, which includes what this switched on
+        config.removeProperty(OBSOLETE_SHARE_RESTRICTIONS);
+    }
+
+    @Override
     protected Collection<ValidationResult> customValidate(final ValidationContext context) {
         final List<ValidationResult> results = new ArrayList<>();
+        ConsentValueLists.validate(context).ifPresent(results::add);
         final boolean hasSubjectKey = context.getProperty(SUBJECT_KEY_PATH).isSet();
         if (context.getProperty(LOOKUP_SERVICE).isSet() && !hasSubjectKey) {
             results.add(new ValidationResult.Builder().subject(SUBJECT_KEY_PATH.getName()).valid(false)
@@ -556,6 +742,13 @@ public class ConsentFilter extends AbstractProcessor {
             original = session.putAttribute(original, ATTR_ERROR, "Consent lookup failed: " + e.causeType());
             original = session.penalize(original);
             session.transfer(original, REL_RETRY);
+            return;
+        } catch (final EvidenceReader.MalformedSignalException e) {
+            run.discardOutputs();
+            getLogger().error("Cannot apply consent to {}: {}; routing to failure", original, e.getMessage());
+            original = session.putAttribute(original, ATTR_ERROR, e.getMessage() + " (Malformed Signal Handling is Route to failure)");
+            original = session.penalize(original);
+            session.transfer(original, REL_FAILURE);
             return;
         } catch (final IOException | MalformedRecordException | SchemaNotFoundException | RuntimeException e) {
             run.discardOutputs();

@@ -1,20 +1,18 @@
 package io.datasync.nifi.processors;
 
-import io.datasync.nifi.common.Timestamps;
 import io.datasync.nifi.consent.Anonymizer;
 import io.datasync.nifi.consent.ConsentDecision;
-import io.datasync.nifi.consent.ConsentEvidence;
-import io.datasync.nifi.consent.ConsentSource;
-import io.datasync.nifi.consent.ConsentStatus;
-import io.datasync.nifi.consent.JurisdictionPolicy;
+import io.datasync.nifi.consent.ConsentWarning;
+import io.datasync.nifi.consent.EvidenceReader;
 import io.datasync.nifi.consent.ReasonCode;
-import io.datasync.nifi.consent.UsPrivacyString;
+import io.datasync.nifi.consent.SubjectEvidence;
 import io.datasync.nifi.processors.ConsentFilter.DisallowedAction;
 import io.datasync.nifi.processors.common.PiiSafeErrors;
 import java.io.IOException;
 import java.io.InputStream;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.EnumSet;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
@@ -46,6 +44,7 @@ import static io.datasync.nifi.processors.ConsentFilter.ATTR_EXCLUDED_COUNT;
 import static io.datasync.nifi.processors.ConsentFilter.ATTR_SUPPRESSION_COUNT;
 import static io.datasync.nifi.processors.ConsentFilter.COUNTER_INVALID_SIGNAL;
 import static io.datasync.nifi.processors.ConsentFilter.COUNTER_PREFIX;
+import static io.datasync.nifi.processors.ConsentFilter.COUNTER_WARNING_PREFIX;
 import static io.datasync.nifi.processors.ConsentFilter.DECISION_ALLOWED;
 import static io.datasync.nifi.processors.ConsentFilter.DECISION_ANONYMIZED;
 import static io.datasync.nifi.processors.ConsentFilter.DECISION_EXCLUDED;
@@ -69,15 +68,15 @@ final class ConsentFilterRun {
     private final ConsentOutput excludedOutput;
     private final ConsentOutput anonymizedOutput;
     private final ConsentOutput suppressionOutput;
-    private final Map<String, List<ConsentEvidence>> storeEvidenceByKey = new HashMap<>();
-    private final Map<String, List<ConsentEvidence>> restrictionsBySubject = new HashMap<>();
+    private final Map<String, SubjectEvidence> subjects = new HashMap<>();
+    private final Map<String, Decided> decisions = new HashMap<>();
+    private final SubjectEvidence unkeyed = new SubjectEvidence();
     private final Set<String> suppressedSubjects = new HashSet<>();
     private final int[] reasonCounts = new int[ReasonCode.values().length];
-    private final List<ConsentEvidence> evidence = new ArrayList<>();
+    private final int[] warningCounts = new int[ConsentWarning.values().length];
     private final Anonymizer anonymizer;
     private int droppedCount;
     private long recordIndex;
-    private int invalidSignals;
     private RecordSchema outputSchema;
     private RecordSchema anonymizedSchema;
 
@@ -94,8 +93,8 @@ final class ConsentFilterRun {
     }
 
     void process() throws IOException, MalformedRecordException, SchemaNotFoundException, ConsentLookupFailure {
-        if (settings.shareRestrictionsAcrossRecords) {
-            collectRestrictionsBySubject();
+        if (settings.subjectKeyPath != null && (settings.recordCarriesConsent || settings.jurisdictionPath != null)) {
+            collectSubjects();
         }
         try (InputStream in = session.read(original);
              RecordReader reader = settings.readerFactory.createRecordReader(original, in, logger)) {
@@ -112,9 +111,13 @@ final class ConsentFilterRun {
     }
 
     private void handle(final Record record) throws IOException, SchemaNotFoundException, ConsentLookupFailure {
-        final String subjectKey = settings.subjectKeyPath == null ? null : text(firstValue(record, settings.subjectKeyPath));
-        final ConsentDecision decision = decide(record, subjectKey);
+        final String subjectKey = subjectKey(record);
+        final Decided decided = decide(record, subjectKey);
+        final ConsentDecision decision = decided.decision();
         reasonCounts[decision.reason().ordinal()]++;
+        for (final ConsentWarning warning : decided.warnings()) {
+            warningCounts[warning.ordinal()]++;
+        }
         recordIndex++;
         if (logger.isDebugEnabled()) {
             // the record's position only: its key is personal data, and a short hash of an email is easy to reverse by guessing
@@ -122,18 +125,18 @@ final class ConsentFilterRun {
         }
 
         if (decision.allowed()) {
-            markDecision(record, DECISION_ALLOWED, decision.reason());
+            markDecision(record, DECISION_ALLOWED, decided);
             allowedOutput.write(record, outputSchema, session, original, logger);
         } else {
             switch (settings.action) {
                 case ROUTE_TO_EXCLUDED -> {
-                    markDecision(record, DECISION_EXCLUDED, decision.reason());
+                    markDecision(record, DECISION_EXCLUDED, decided);
                     excludedOutput.write(record, outputSchema, session, original, logger);
                 }
                 case DROP -> droppedCount++;
                 case ANONYMIZE -> {
                     anonymize(record);
-                    markDecision(record, DECISION_ANONYMIZED, decision.reason());
+                    markDecision(record, DECISION_ANONYMIZED, decided);
                     anonymizedOutput.write(record, anonymizedSchema(), session, original, logger);
                 }
             }
@@ -149,126 +152,97 @@ final class ConsentFilterRun {
     }
 
     /**
-     * First pass: the withdrawals and denials carried by any record of a subject, so that they also
-     * apply to the subject's other records, whatever those records' own capture times.
+     * First pass: the evidence and jurisdictions of every record of each subject, so that the subject is
+     * decided once, from all of them.
      */
-    private void collectRestrictionsBySubject() throws IOException, MalformedRecordException, SchemaNotFoundException {
-        final int invalidBefore = invalidSignals;
+    private void collectSubjects() throws IOException, MalformedRecordException, SchemaNotFoundException {
         try (InputStream in = session.read(original);
              RecordReader reader = settings.readerFactory.createRecordReader(original, in, logger)) {
             Record record;
             while ((record = reader.nextRecord()) != null) {
-                final String subjectKey = text(firstValue(record, settings.subjectKeyPath));
-                if (subjectKey == null) {
-                    continue;
-                }
-                gatherRecordEvidence(record);
-                for (final ConsentEvidence restriction : evidence) {
-                    if (restriction.status() == ConsentStatus.WITHDRAWN || restriction.status() == ConsentStatus.DENIED) {
-                        restrictionsBySubject.computeIfAbsent(subjectKey, key -> new ArrayList<>(1)).add(restriction);
-                    }
-                }
-            }
-        }
-        // the second pass counts them
-        invalidSignals = invalidBefore;
-    }
-
-    private ConsentDecision decide(final Record record, final String subjectKey) throws ConsentLookupFailure {
-        gatherRecordEvidence(record);
-        if (subjectKey != null && !restrictionsBySubject.isEmpty()) {
-            final List<ConsentEvidence> restrictions = restrictionsBySubject.get(subjectKey);
-            if (restrictions != null) {
-                evidence.addAll(restrictions);
-            }
-        }
-        if (settings.lookupService != null && subjectKey != null && !subjectKey.isBlank()) {
-            evidence.addAll(storeEvidence(subjectKey));
-        }
-        final JurisdictionPolicy.Regime regime = settings.jurisdictionPath == null ? settings.defaultRegime
-                : settings.jurisdictionPolicy.regimeFor(text(firstValue(record, settings.jurisdictionPath)));
-        return settings.evaluator.evaluate(evidence, regime, now);
-    }
-
-    /** Replaces the evidence list with what the record itself carries. */
-    private void gatherRecordEvidence(final Record record) {
-        evidence.clear();
-        final Instant recordTimestamp = settings.consentTimestampPath == null ? null
-                : Timestamps.toInstantOrNull(firstValue(record, settings.consentTimestampPath));
-        if (settings.consentStatusPath != null) {
-            try {
-                settings.recordPurposeStatuses.addEvidence(firstValue(record, settings.consentStatusPath), settings.purposes,
-                        ConsentSource.RECORD, recordTimestamp, evidence);
-            } catch (final IllegalArgumentException e) {
-                invalidSignals++;
-            }
-        }
-        if (settings.gpcPath != null && ConsentStatus.parse(firstValue(record, settings.gpcPath)) == ConsentStatus.GRANTED) {
-            // a set GPC flag is the subject's opt-out of sale and sharing
-            evidence.add(new ConsentEvidence(ConsentSource.GPC, null, ConsentStatus.DENIED, recordTimestamp));
-        }
-        if (settings.usPrivacyPath != null) {
-            addUsPrivacy(text(firstValue(record, settings.usPrivacyPath)), recordTimestamp);
-        }
-        if (settings.tcStringPath != null) {
-            final String tcString = text(firstValue(record, settings.tcStringPath));
-            if (tcString != null && !tcString.isBlank()) {
-                try {
-                    settings.tcfMapping.addEvidence(tcString, settings.purposes, evidence);
-                } catch (final IllegalArgumentException e) {
-                    invalidSignals++;
+                final String subjectKey = subjectKey(record);
+                if (subjectKey != null) {
+                    addRecord(record, subjects.computeIfAbsent(subjectKey, key -> new SubjectEvidence()));
                 }
             }
         }
     }
 
-    private void addUsPrivacy(final String usPrivacy, final Instant recordTimestamp) {
-        if (usPrivacy == null || usPrivacy.isBlank()) {
-            return;
+    private Decided decide(final Record record, final String subjectKey) throws ConsentLookupFailure {
+        if (subjectKey == null) {
+            // a record without a subject key is its own subject
+            unkeyed.clear();
+            addRecord(record, unkeyed);
+            return evaluate(unkeyed);
         }
-        try {
-            if (UsPrivacyString.optOutOfSale(usPrivacy.trim()) == UsPrivacyString.OptOut.OPTED_OUT) {
-                evidence.add(new ConsentEvidence(ConsentSource.US_PRIVACY, null, ConsentStatus.DENIED, recordTimestamp));
+        final Decided known = decisions.get(subjectKey);
+        if (known != null) {
+            return known;
+        }
+        SubjectEvidence subject = subjects.remove(subjectKey);
+        if (subject == null) {
+            // no first pass: the record carries neither consent nor a jurisdiction, so one record stands for all
+            subject = new SubjectEvidence();
+            addRecord(record, subject);
+        }
+        if (settings.lookupService != null) {
+            addStoreEvidence(subjectKey, subject);
+        }
+        final Decided decided = evaluate(subject);
+        decisions.put(subjectKey, decided);
+        return decided;
+    }
+
+    private Decided evaluate(final SubjectEvidence subject) {
+        final ConsentDecision decision = settings.evaluator.evaluate(subject.evidence(), subject.regime(settings.defaultRegime), now);
+        return subject.warnings().isEmpty() ? new Decided(decision, null, Set.of())
+                : new Decided(decision, subject.warningText(), EnumSet.copyOf(subject.warnings()));
+    }
+
+    /** Adds what the record itself carries, and its jurisdiction's regime. */
+    private void addRecord(final Record record, final SubjectEvidence subject) {
+        final EvidenceReader.RecordConsent raw = new EvidenceReader.RecordConsent(
+                value(record, settings.consentStatusPath), value(record, settings.consentTimestampPath), value(record, settings.gpcPath),
+                value(record, settings.usPrivacyPath), value(record, settings.tcStringPath));
+        settings.evidenceReader.addRecord(raw, now, subject);
+        if (settings.jurisdictionPath != null) {
+            final String jurisdiction = text(value(record, settings.jurisdictionPath));
+            if (jurisdiction != null && !jurisdiction.isBlank()) {
+                subject.addRegime(settings.jurisdictionPolicy.regimeFor(jurisdiction));
             }
-        } catch (final IllegalArgumentException e) {
-            invalidSignals++;
         }
     }
 
-    private List<ConsentEvidence> storeEvidence(final String subjectKey) throws ConsentLookupFailure {
-        final List<ConsentEvidence> cached = storeEvidenceByKey.get(subjectKey);
-        if (cached != null) {
-            return cached;
-        }
+    private void addStoreEvidence(final String subjectKey, final SubjectEvidence subject) throws ConsentLookupFailure {
         final Optional<Record> stored;
         try {
             stored = settings.lookupService.lookup(Map.of(settings.lookupCoordinate, subjectKey), original.getAttributes());
         } catch (final LookupFailureException | RuntimeException e) {
             throw new ConsentLookupFailure(e);
         }
-        final List<ConsentEvidence> found = new ArrayList<>(2);
         if (stored.isPresent()) {
             final Record row = stored.get();
-            final Instant updatedAt = Timestamps.toInstantOrNull(row.getValue(settings.storeTimestampField));
-            final ConsentStatus status = ConsentStatus.parse(row.getValue(settings.storeStatusField));
-            if (status.isEvidence()) {
-                found.add(new ConsentEvidence(ConsentSource.STORE, null, status, updatedAt));
-            }
-            try {
-                settings.storePurposeStatuses.addEvidence(row.getValue(settings.storePurposesField), settings.purposes, ConsentSource.STORE, updatedAt, found);
-            } catch (final IllegalArgumentException e) {
-                invalidSignals++;
-            }
+            settings.evidenceReader.addStore(row.getValue(settings.storeStatusField), row.getValue(settings.storeTimestampField),
+                    row.getValue(settings.storePurposesField), now, subject);
         }
-        storeEvidenceByKey.put(subjectKey, found);
-        return found;
     }
 
-    private void markDecision(final Record record, final String decision, final ReasonCode reason) {
+    /** The record's subject key; null without one, or when it is blank: records lacking a key are never pooled with each other. */
+    private String subjectKey(final Record record) {
+        final String key = settings.subjectKeyPath == null ? null : text(value(record, settings.subjectKeyPath));
+        return key == null || key.isBlank() ? null : key;
+    }
+
+    /** One subject's decision, with its warnings as written to the records. */
+    private record Decided(ConsentDecision decision, String warningText, Set<ConsentWarning> warnings) {
+    }
+
+    private void markDecision(final Record record, final String decision, final Decided decided) {
         if (settings.addDecisionFields) {
             // the prebuilt fields avoid creating field objects for every record
             record.setValue(settings.decisionRecordField, decision);
-            record.setValue(settings.reasonRecordField, reason.name());
+            record.setValue(settings.reasonRecordField, decided.decision().reason().name());
+            record.setValue(settings.warningRecordField, decided.warningText());
         }
     }
 
@@ -317,6 +291,9 @@ final class ConsentFilterRun {
         if (schema.getField(settings.reasonField).isEmpty()) {
             fields.add(settings.reasonRecordField);
         }
+        if (schema.getField(settings.warningField).isEmpty()) {
+            fields.add(settings.warningRecordField);
+        }
         return new SimpleRecordSchema(fields);
     }
 
@@ -352,6 +329,17 @@ final class ConsentFilterRun {
                 session.adjustCounter(COUNTER_PREFIX + reason.name(), reasonCounts[reason.ordinal()], false);
             }
         }
+        int invalidSignals = 0;
+        for (final ConsentWarning warning : ConsentWarning.values()) {
+            final int count = warningCounts[warning.ordinal()];
+            if (count > 0) {
+                session.adjustCounter(COUNTER_WARNING_PREFIX + warning.name(), count, false);
+                if (warning == ConsentWarning.MALFORMED_TC_STRING || warning == ConsentWarning.MALFORMED_US_PRIVACY
+                        || warning == ConsentWarning.INVALID_PURPOSES) {
+                    invalidSignals += count;
+                }
+            }
+        }
         if (invalidSignals > 0) {
             session.adjustCounter(COUNTER_INVALID_SIGNAL, invalidSignals, false);
         }
@@ -381,8 +369,8 @@ final class ConsentFilterRun {
         return text.toString();
     }
 
-    private static Object firstValue(final Record record, final RecordValueReader reader) {
-        return reader.read(record);
+    private static Object value(final Record record, final RecordValueReader reader) {
+        return reader == null ? null : reader.read(record);
     }
 
     private static String text(final Object value) {

@@ -3,11 +3,16 @@ package io.datasync.nifi.processors;
 import io.datasync.nifi.consent.Anonymizer;
 import io.datasync.nifi.consent.ConsentEvaluator;
 import io.datasync.nifi.consent.JurisdictionPolicy;
-import io.datasync.nifi.consent.PurposeStatuses;
+import io.datasync.nifi.consent.ConsentVocabulary;
+import io.datasync.nifi.consent.EvidenceReader;
+import io.datasync.nifi.consent.SignalPolicy;
 import io.datasync.nifi.consent.TcfPurposeMapping;
 import io.datasync.nifi.processors.ConsentFilter.AnonymizationMethod;
 import io.datasync.nifi.processors.ConsentFilter.DefaultPolicy;
 import io.datasync.nifi.processors.ConsentFilter.DisallowedAction;
+import io.datasync.nifi.processors.ConsentFilter.EpochUnitChoice;
+import io.datasync.nifi.processors.ConsentFilter.MalformedSignalChoice;
+import io.datasync.nifi.processors.ConsentFilter.SignalScope;
 import org.apache.nifi.components.PropertyDescriptor;
 import org.apache.nifi.lookup.RecordLookupService;
 import org.apache.nifi.processor.ProcessContext;
@@ -27,6 +32,13 @@ import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
 
 import static io.datasync.nifi.processors.ConsentFilter.ADD_DECISION_FIELDS;
+import static io.datasync.nifi.processors.ConsentFilter.EPOCH_UNIT;
+import static io.datasync.nifi.processors.ConsentFilter.GPC_SCOPE;
+import static io.datasync.nifi.processors.ConsentFilter.MALFORMED_SIGNAL_HANDLING;
+import static io.datasync.nifi.processors.ConsentFilter.SIGNAL_OVERRIDE;
+import static io.datasync.nifi.processors.ConsentFilter.TCF_VENDOR_ID;
+import static io.datasync.nifi.processors.ConsentFilter.US_PRIVACY_SCOPE;
+import static io.datasync.nifi.processors.ConsentFilter.WARNING_FIELD;
 import static io.datasync.nifi.processors.ConsentFilter.ANONYMIZATION_METHOD;
 import static io.datasync.nifi.processors.ConsentFilter.ANONYMIZED_FIELDS;
 import static io.datasync.nifi.processors.ConsentFilter.CONSENT_STATUS_PATH;
@@ -46,7 +58,6 @@ import static io.datasync.nifi.processors.ConsentFilter.PURPOSES;
 import static io.datasync.nifi.processors.ConsentFilter.REASON_FIELD;
 import static io.datasync.nifi.processors.ConsentFilter.RECORD_READER;
 import static io.datasync.nifi.processors.ConsentFilter.RECORD_WRITER;
-import static io.datasync.nifi.processors.ConsentFilter.SHARE_RESTRICTIONS;
 import static io.datasync.nifi.processors.ConsentFilter.STORE_PURPOSES_FIELD;
 import static io.datasync.nifi.processors.ConsentFilter.STORE_STATUS_FIELD;
 import static io.datasync.nifi.processors.ConsentFilter.STORE_TIMESTAMP_FIELD;
@@ -82,8 +93,7 @@ final class ConsentFilterSettings {
     final String storeStatusField;
     final String storeTimestampField;
     final String storePurposesField;
-    final PurposeStatuses recordPurposeStatuses;
-    final PurposeStatuses storePurposeStatuses;
+    final EvidenceReader evidenceReader;
     final DisallowedAction action;
     final AnonymizationMethod anonymizationMethod;
     final List<RecordPath> anonymizedPaths;
@@ -93,8 +103,10 @@ final class ConsentFilterSettings {
     final String reasonField;
     final RecordField decisionRecordField;
     final RecordField reasonRecordField;
+    final String warningField;
+    final RecordField warningRecordField;
+    final boolean recordCarriesConsent;
     final boolean writeSuppression;
-    final boolean shareRestrictionsAcrossRecords;
 
     ConsentFilterSettings(final ProcessContext context) {
         readerFactory = context.getProperty(RECORD_READER).asControllerService(RecordReaderFactory.class);
@@ -102,7 +114,10 @@ final class ConsentFilterSettings {
         purposes = Arrays.stream(context.getProperty(PURPOSES).getValue().split(",")).map(String::trim).filter(p -> !p.isEmpty()).distinct().toList();
         final Duration maxAge = context.getProperty(MAX_CONSENT_AGE).isSet()
                 ? Duration.ofMillis(context.getProperty(MAX_CONSENT_AGE).asTimePeriod(TimeUnit.MILLISECONDS)) : null;
-        evaluator = new ConsentEvaluator(purposes, maxAge);
+        final boolean overrides = context.getProperty(SIGNAL_OVERRIDE).asBoolean();
+        evaluator = new ConsentEvaluator(purposes, maxAge,
+                new SignalPolicy(context.getProperty(GPC_SCOPE).asAllowableValue(SignalScope.class).scope(), overrides),
+                new SignalPolicy(context.getProperty(US_PRIVACY_SCOPE).asAllowableValue(SignalScope.class).scope(), overrides));
         subjectKeyPath = compile(context, SUBJECT_KEY_PATH);
         consentStatusPath = compile(context, CONSENT_STATUS_PATH);
         consentTimestampPath = compile(context, CONSENT_TIMESTAMP_PATH);
@@ -121,8 +136,11 @@ final class ConsentFilterSettings {
         storeStatusField = context.getProperty(STORE_STATUS_FIELD).getValue();
         storeTimestampField = context.getProperty(STORE_TIMESTAMP_FIELD).getValue();
         storePurposesField = context.getProperty(STORE_PURPOSES_FIELD).getValue();
-        recordPurposeStatuses = new PurposeStatuses("status", "updated_at", RECORD_AS_MAP);
-        storePurposeStatuses = new PurposeStatuses(storeStatusField, storeTimestampField, RECORD_AS_MAP);
+        final ConsentVocabulary vocabulary = ConsentValueLists.vocabulary(context);
+        final Long vendorId = tcStringPath == null ? null : context.getProperty(TCF_VENDOR_ID).asLong();
+        evidenceReader = new EvidenceReader(purposes, vocabulary, context.getProperty(EPOCH_UNIT).asAllowableValue(EpochUnitChoice.class).unit(),
+                RECORD_AS_MAP, storeStatusField, storeTimestampField, tcfMapping, vendorId == null ? null : vendorId.intValue(),
+                context.getProperty(MALFORMED_SIGNAL_HANDLING).asAllowableValue(MalformedSignalChoice.class).handling());
         action = context.getProperty(DISALLOWED_ACTION).asAllowableValue(DisallowedAction.class);
         anonymizationMethod = action == DisallowedAction.ANONYMIZE
                 ? context.getProperty(ANONYMIZATION_METHOD).asAllowableValue(AnonymizationMethod.class) : null;
@@ -137,11 +155,13 @@ final class ConsentFilterSettings {
         reasonField = context.getProperty(REASON_FIELD).getValue();
         decisionRecordField = new RecordField(decisionField, RecordFieldType.STRING.getDataType(), true);
         reasonRecordField = new RecordField(reasonField, RecordFieldType.STRING.getDataType(), true);
+        warningField = context.getProperty(WARNING_FIELD).getValue();
+        warningRecordField = new RecordField(warningField, RecordFieldType.STRING.getDataType(), true);
         writeSuppression = context.getProperty(WRITE_SUPPRESSION).asBoolean();
         final RecordSetWriterFactory suppressionWriter = context.getProperty(SUPPRESSION_WRITER).asControllerService(RecordSetWriterFactory.class);
         suppressionWriterFactory = suppressionWriter == null ? writerFactory : suppressionWriter;
-        final boolean recordCarriesConsent = consentStatusPath != null || gpcPath != null || usPrivacyPath != null || tcStringPath != null;
-        shareRestrictionsAcrossRecords = subjectKeyPath != null && recordCarriesConsent && context.getProperty(SHARE_RESTRICTIONS).asBoolean();
+        recordCarriesConsent = consentStatusPath != null || consentTimestampPath != null || gpcPath != null || usPrivacyPath != null
+                || tcStringPath != null;
     }
 
     private static RecordValueReader compile(final ProcessContext context, final PropertyDescriptor descriptor) {

@@ -1,5 +1,6 @@
 package io.datasync.nifi.processors;
 
+import io.datasync.nifi.consent.ConsentVocabulary;
 import io.datasync.nifi.merge.CanonicalValueComparator;
 import io.datasync.nifi.merge.ConcurrentLookups;
 import io.datasync.nifi.merge.Lineage;
@@ -328,7 +329,8 @@ public class ProfileMerge extends AbstractProcessor {
     private static final List<PropertyDescriptor> PROPERTIES = List.of(
             RECORD_READER, RECORD_WRITER, CUSTOMER_KEY_PATH, SOURCE_FIELD, TIMESTAMP_FIELD, FIELD_TIMESTAMPS_FIELD,
             DEFAULT_RULE, TIE_BREAK_SOURCES, LOOKUP_SERVICE, LOOKUP_KEY, CONCURRENT_LOOKUPS, STORED_SOURCE_NAME, STORED_TIMESTAMP_FIELD, LINEAGE_FIELD,
-            WRONG_TYPE_VALUES);
+            WRONG_TYPE_VALUES, ConsentValueLists.GRANT_VALUES, ConsentValueLists.DENIAL_VALUES, ConsentValueLists.WITHDRAWAL_VALUES,
+            ConsentValueLists.NO_DECISION_VALUES);
 
     private static final Set<Relationship> RELATIONSHIPS = Set.of(REL_SUCCESS, REL_FAILURE, REL_RETRY);
 
@@ -387,6 +389,7 @@ public class ProfileMerge extends AbstractProcessor {
     @Override
     protected Collection<ValidationResult> customValidate(final ValidationContext context) {
         final List<ValidationResult> results = new ArrayList<>();
+        ConsentValueLists.validate(context).ifPresent(results::add);
         final LookupService<?> lookupService = context.getProperty(LOOKUP_SERVICE).asControllerService(LookupService.class);
         if (lookupService != null) {
             if (!Record.class.isAssignableFrom(lookupService.getValueType())) {
@@ -405,13 +408,16 @@ public class ProfileMerge extends AbstractProcessor {
 
     @OnScheduled
     public void onScheduled(final ProcessContext context) {
+        // the consent rule reads status values through the same lists as ConsentFilter
+        final ConsentVocabulary consentValues = ConsentValueLists.vocabulary(context);
         final Map<String, SurvivorshipRule> fieldRules = new HashMap<>();
         for (final PropertyDescriptor descriptor : context.getProperties().keySet()) {
             if (descriptor.isDynamic()) {
-                fieldRules.put(descriptor.getName(), SurvivorshipRules.parse(context.getProperty(descriptor).getValue()));
+                fieldRules.put(descriptor.getName(), SurvivorshipRules.parse(context.getProperty(descriptor).getValue(), consentValues));
             }
         }
-        final SurvivorshipRule defaultRule = SurvivorshipRules.parse(context.getProperty(DEFAULT_RULE).asAllowableValue(MergeRule.class).getValue());
+        final SurvivorshipRule defaultRule = SurvivorshipRules.parse(context.getProperty(DEFAULT_RULE).asAllowableValue(MergeRule.class).getValue(),
+                consentValues);
 
         final String keyPathText = context.getProperty(CUSTOMER_KEY_PATH).getValue();
         final String keyField = SIMPLE_FIELD_PATH.matcher(keyPathText).matches() ? keyPathText.substring(1) : null;

@@ -76,4 +76,34 @@ class TimestampsTest {
         assertEquals(-1L, Timestamps.toEpochMillisOr(null, -1L));
         assertEquals(1_000L, Timestamps.toEpochMillisOr("1000", -1L));
     }
+
+    @Test
+    void readsOffsetsWithoutColonAndZoneIds() {
+        assertEquals(MAY_FIRST_TEN_UTC, Timestamps.toEpochMillis("2024-05-01T12:00:00+0200"));
+        assertEquals(MAY_FIRST_TEN_UTC, Timestamps.toEpochMillis("2024-05-01 05:00:00-0500"));
+        assertEquals(MAY_FIRST_TEN_UTC, Timestamps.toEpochMillis("2024-05-01T12:00:00+02"));
+        assertEquals(MAY_FIRST_TEN_UTC, Timestamps.toEpochMillis("2024-05-01T12:00:00+02:00[Europe/Berlin]"));
+        assertEquals(MAY_FIRST_TEN_UTC, Timestamps.toEpochMillis("2024-05-01T12:00:00[Europe/Berlin]"));
+        assertEquals(MAY_FIRST_TEN_UTC + 500, Timestamps.toEpochMillis("2024-05-01T12:00:00.5+0200"));
+        assertThrows(IllegalArgumentException.class, () -> Timestamps.toEpochMillis("2024-05-01T12:00:00[Mars/Olympus]"));
+        assertThrows(IllegalArgumentException.class, () -> Timestamps.toEpochMillis("2024-05-01T12:00:00+02:00 Berlin"));
+        assertThrows(IllegalArgumentException.class, () -> Timestamps.toEpochMillis("2024-02-30T12:00:00+0200"));
+    }
+
+    @Test
+    void epochUnits() {
+        final long seconds = MAY_FIRST_TEN_UTC / 1000;
+        assertEquals(MAY_FIRST_TEN_UTC, Timestamps.toEpochMillis(seconds, Timestamps.EpochUnit.SECONDS));
+        assertEquals(MAY_FIRST_TEN_UTC, Timestamps.toEpochMillis(String.valueOf(seconds), Timestamps.EpochUnit.SECONDS));
+        assertEquals(seconds, Timestamps.toEpochMillis(seconds, Timestamps.EpochUnit.MILLISECONDS));
+        assertEquals(MAY_FIRST_TEN_UTC, Timestamps.toEpochMillis(seconds, Timestamps.EpochUnit.AUTO));
+        assertEquals(MAY_FIRST_TEN_UTC, Timestamps.toEpochMillis(MAY_FIRST_TEN_UTC, Timestamps.EpochUnit.AUTO));
+        assertEquals(MAY_FIRST_TEN_UTC, Timestamps.toEpochMillis(" " + MAY_FIRST_TEN_UTC + " ", Timestamps.EpochUnit.AUTO));
+        // the documented boundary: below 100,000,000,000 seconds, from there milliseconds
+        assertEquals(99_999_999_999_000L, Timestamps.toEpochMillis(99_999_999_999L, Timestamps.EpochUnit.AUTO));
+        assertEquals(100_000_000_000L, Timestamps.toEpochMillis(100_000_000_000L, Timestamps.EpochUnit.AUTO));
+        assertEquals(MAY_FIRST_TEN_UTC, Timestamps.toEpochMillis("2024-05-01T10:00:00Z", Timestamps.EpochUnit.SECONDS));
+        assertThrows(IllegalArgumentException.class, () -> Timestamps.toEpochMillis(Long.MAX_VALUE, Timestamps.EpochUnit.SECONDS));
+        assertThrows(IllegalArgumentException.class, () -> Timestamps.toEpochMillis(Double.NaN, Timestamps.EpochUnit.AUTO));
+    }
 }

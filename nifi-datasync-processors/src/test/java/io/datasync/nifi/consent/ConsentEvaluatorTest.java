@@ -66,9 +66,18 @@ class ConsentEvaluatorTest {
         assertEquals(ReasonCode.GPC, oneP.evaluate(List.of(ev(RECORD, null, GRANTED, null), ev(GPC, null, DENIED, null)), OPT_OUT, NOW).reason());
     }
 
+    /** Regression (issue 14): an undated GPC lost to a store grant from 2020. An undated denial is newer than every grant. */
     @Test
-    void datedEvidenceOutranksUndated() {
-        assertEquals(ReasonCode.GRANTED, oneP.evaluate(List.of(ev(GPC, null, DENIED, null), ev(STORE, null, GRANTED, T1)), OPT_OUT, NOW).reason());
+    void undatedDenialOutranksEveryDatedGrant() {
+        assertEquals(ReasonCode.GPC, oneP.evaluate(List.of(ev(GPC, null, DENIED, null), ev(STORE, null, GRANTED, T1)), OPT_OUT, NOW).reason());
+        assertEquals(ReasonCode.WITHDRAWN, oneP.evaluate(List.of(ev(STORE, null, WITHDRAWN, null), ev(RECORD, null, GRANTED, T3)), OPT_IN, NOW).reason());
+    }
+
+    @Test
+    void undatedGrantIsOlderThanEveryDenial() {
+        assertEquals(ReasonCode.DENIED, oneP.evaluate(List.of(ev(RECORD, null, GRANTED, null), ev(STORE, null, DENIED, T1)), OPT_IN, NOW).reason());
+        // but a dated grant beats an undated one
+        assertEquals(ReasonCode.GRANTED, oneP.evaluate(List.of(ev(RECORD, null, GRANTED, null), ev(STORE, null, GRANTED, T1)), OPT_IN, NOW).reason());
     }
 
     @Test
@@ -127,5 +136,36 @@ class ConsentEvaluatorTest {
     void pendingDependsOnRegime() {
         assertEquals(ReasonCode.PENDING, oneP.evaluate(List.of(ev(RECORD, null, PENDING, T1)), OPT_IN, NOW).reason());
         assertEquals(ReasonCode.JURISDICTION_DEFAULT, oneP.evaluate(List.of(ev(RECORD, null, PENDING, T1)), OPT_OUT, NOW).reason());
+    }
+
+    /** Regression (issue 14): a newer pending or unknown hid an older withdrawal. */
+    @Test
+    void noDecisionNeverOutranksADecision() {
+        assertEquals(ReasonCode.WITHDRAWN, oneP.evaluate(List.of(ev(RECORD, null, WITHDRAWN, T1), ev(RECORD, null, PENDING, T3)), OPT_OUT, NOW).reason());
+        assertEquals(ReasonCode.GRANTED, oneP.evaluate(List.of(ev(STORE, null, GRANTED, T1), ev(RECORD, null, PENDING, T3)), OPT_IN, NOW).reason());
+    }
+
+    @Test
+    void signalScopeAndLaterGrantOverride() {
+        final List<ConsentEvidence> gpcThenGrant = List.of(ev(GPC, null, DENIED, T1), ev(RECORD, null, GRANTED, T2));
+        // default: opt-out jurisdictions only, a later grant overrides
+        assertEquals(ReasonCode.GRANTED, oneP.evaluate(gpcThenGrant, OPT_OUT, NOW).reason());
+        assertEquals(ReasonCode.GRANTED, oneP.evaluate(List.of(ev(GPC, null, DENIED, T2), ev(RECORD, null, GRANTED, T1)), OPT_IN, NOW).reason());
+        assertEquals(ReasonCode.GPC, oneP.evaluate(List.of(ev(GPC, null, DENIED, T2), ev(RECORD, null, GRANTED, T1)), OPT_OUT, NOW).reason());
+
+        final SignalPolicy everywhereNoOverride = new SignalPolicy(SignalPolicy.Scope.EVERYWHERE, false);
+        final ConsentEvaluator strict = new ConsentEvaluator(List.of("email_marketing"), null, everywhereNoOverride, everywhereNoOverride);
+        assertEquals(ReasonCode.GPC, strict.evaluate(gpcThenGrant, OPT_IN, NOW).reason());
+        assertEquals(ReasonCode.US_PRIVACY_OPT_OUT, strict.evaluate(List.of(ev(US_PRIVACY, null, DENIED, T1), ev(STORE, null, GRANTED, T3)), OPT_OUT, NOW).reason());
+    }
+
+    @Test
+    void malformedSignalsDenyEverywhereWithTheirOwnReason() {
+        final ConsentEvidence malformedTc = new ConsentEvidence(TCF, null, DENIED, T2, true);
+        final ConsentEvidence malformedUsp = new ConsentEvidence(US_PRIVACY, null, DENIED, null, true);
+        assertEquals(ReasonCode.MALFORMED_TC_STRING, oneP.evaluate(List.of(malformedTc, ev(RECORD, null, GRANTED, T1)), OPT_IN, NOW).reason());
+        assertEquals(ReasonCode.GRANTED, oneP.evaluate(List.of(malformedTc, ev(RECORD, null, GRANTED, T3)), OPT_IN, NOW).reason());
+        assertEquals(ReasonCode.MALFORMED_US_PRIVACY, oneP.evaluate(List.of(malformedUsp, ev(STORE, null, GRANTED, T3)), OPT_IN, NOW).reason());
+        assertFalse(ReasonCode.MALFORMED_TC_STRING.isSuppression());
     }
 }

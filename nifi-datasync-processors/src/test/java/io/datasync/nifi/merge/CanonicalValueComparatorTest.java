@@ -1,7 +1,6 @@
 package io.datasync.nifi.merge;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.math.BigDecimal;
@@ -36,17 +35,5 @@ class CanonicalValueComparatorTest {
         assertEquals(-Integer.signum(forward), Integer.signum(backward));
         assertTrue(ORDER.compare(new Object[] {"a", "b"}, new Object[] {"a", "c"}) < 0);
         assertTrue(ORDER.compare(new Object[] {"a"}, new Object[] {"a", "b"}) < 0);
-    }
-
-    @Test
-    void consentValuesGrantOnlyWhenClear() {
-        assertTrue(ConsentValues.isGrant(true));
-        assertTrue(ConsentValues.isGrant(" Opted_In "));
-        assertTrue(ConsentValues.isGrant(1));
-        assertFalse(ConsentValues.isGrant(false));
-        assertFalse(ConsentValues.isGrant("withdrawn"));
-        assertFalse(ConsentValues.isGrant("maybe"));
-        assertFalse(ConsentValues.isGrant(0));
-        assertFalse(ConsentValues.isGrant(null));
     }
 }

@@ -130,28 +130,45 @@ class SurvivorshipRulesTest {
         assertEquals("crm,shop,web", choose("union", candidate(new Object[] {"a"}, "shop,web", 2), candidate("b", "crm", 1)).source());
     }
 
+    /** Consent times are real times: the consent rule counts one before 1973 as undated (epoch seconds misread). */
+    private static Candidate consentCandidate(final Object value, final String source, final long hour) {
+        return candidate(value, source, CONSENT_EPOCH + hour * 3_600_000L);
+    }
+
+    private static final long CONSENT_EPOCH = java.time.Instant.parse("2024-01-01T00:00:00Z").toEpochMilli();
+
     @Test
     void consentWithdrawalBeatsOlderGrant() {
-        final MergedValue result = choose("consent", candidate("granted", "crm", 1), candidate("withdrawn", "web", 2));
+        final MergedValue result = choose("consent", consentCandidate("granted", "crm", 1), consentCandidate("withdrawn", "web", 2));
         assertEquals("withdrawn", result.value());
     }
 
     @Test
     void consentNewerGrantBeatsWithdrawal() {
-        final MergedValue result = choose("consent", candidate(false, "crm", 1), candidate(true, "web", 2));
+        final MergedValue result = choose("consent", consentCandidate(false, "crm", 1), consentCandidate(true, "web", 2));
         assertEquals(true, result.value());
         assertEquals("web", result.source());
     }
 
     @Test
     void consentOnEqualTimestampsIsRestrictive() {
-        assertEquals(false, choose("consent", candidate(true, "crm", 5), candidate(false, "web", 5)).value());
-        assertEquals("revoked", choose("consent", candidate("granted", "a", 5), candidate("revoked", "z", 5)).value());
+        assertEquals(false, choose("consent", consentCandidate(true, "crm", 5), consentCandidate(false, "web", 5)).value());
+        assertEquals("revoked", choose("consent", consentCandidate("granted", "a", 5), consentCandidate("revoked", "z", 5)).value());
     }
 
     @Test
     void consentIgnoresMissingStatements() {
-        assertEquals("granted", choose("consent", candidate("granted", "crm", 1), candidate(null, "shop", 9)).value());
+        assertEquals("granted", choose("consent", consentCandidate("granted", "crm", 1), consentCandidate(null, "shop", 9)).value());
+    }
+
+    @Test
+    void consentTimesBefore1973CountAsUndated() {
+        // 1714557600 is 2024-05-01 in epoch seconds, which ProfileMerge reads as milliseconds (January 1970)
+        final MergedValue result = choose("consent", consentCandidate("granted", "crm", 0), candidate("withdrawn", "web", 1_714_557_600L));
+        assertEquals("withdrawn", result.value(), "an undated withdrawal is newer than every grant");
+        // the grant at "1970" is in fact newer than the denial of 2024-01-01, but undated it cannot prove it
+        assertEquals("denied", choose("consent", candidate("granted", "crm", 1_714_557_600L), consentCandidate("denied", "web", 0)).value(),
+                "an undated grant is older than every denial");
     }
 
     @Test

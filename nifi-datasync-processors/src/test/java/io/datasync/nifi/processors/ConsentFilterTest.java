@@ -19,6 +19,8 @@ import java.time.Duration;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.stream.Collectors;
@@ -193,28 +195,34 @@ class ConsentFilterTest {
     }
 
     @Test
-    void withdrawalInOneRecordAppliesToTheSubjectsOtherRecords() throws IOException {
+    void allRecordsOfASubjectGetTheSubjectsOneDecision() throws IOException {
         useRecordConsent();
         runner.setProperty(ConsentFilter.SUBJECT_KEY_PATH, "/email");
-        final String records = """
+        runner.enqueue("""
                 [{"id": 1, "email": "a@example.com", "consent": "granted", "consent_at": "%s"},
                  {"id": 2, "email": "b@example.com", "consent": "granted", "consent_at": "%s"},
                  {"id": 3, "email": "a@example.com", "consent": "withdrawn", "consent_at": "%s"},
-                 {"id": 4, "email": "a@example.com", "consent": "granted", "consent_at": "%s"}]
-                """.formatted(T_OLD, T_OLD, T_MID, T_NEW);
-        runner.enqueue(records);
+                 {"id": 4, "email": "c@example.com", "consent": "granted", "consent_at": "%s"},
+                 {"id": 5, "email": "c@example.com", "consent": "withdrawn", "consent_at": "%s"},
+                 {"id": 6, "email": "c@example.com", "consent": "granted", "consent_at": "%s"}]
+                """.formatted(T_OLD, T_OLD, T_MID, T_OLD, T_MID, T_NEW));
         runner.run();
 
-        // record 1 was captured before the withdrawal in record 3; record 4 is a newer grant
-        assertEquals(List.of(2, 4), field(recordsOf("success"), "id"));
+        // a withdrew after granting: both of a's records are excluded; c granted again after withdrawing: all of c's records are allowed
+        assertEquals(List.of(2, 4, 5, 6), field(recordsOf("success"), "id"));
         assertEquals(List.of(1, 3), field(recordsOf("excluded"), "id"));
         assertEquals(List.of("WITHDRAWN", "WITHDRAWN"), field(recordsOf("excluded"), "consent_reason"));
+        assertEquals(List.of("GRANTED", "GRANTED", "GRANTED", "GRANTED"), field(recordsOf("success"), "consent_reason"));
+    }
 
-        runner.clearTransferState();
-        runner.setProperty(ConsentFilter.SHARE_RESTRICTIONS, "false");
-        runner.enqueue(records);
-        runner.run();
-        assertEquals(List.of(1, 2, 4), field(recordsOf("success"), "id"));
+    @Test
+    void theRemovedPerRecordSwitchIsMigratedAway() {
+        runner.setProperty(ConsentFilter.OBSOLETE_SHARE_RESTRICTIONS, "false");
+        final org.apache.nifi.util.PropertyMigrationResult result = runner.migrateProperties();
+        assertTrue(result.getPropertiesRemoved().contains(ConsentFilter.OBSOLETE_SHARE_RESTRICTIONS));
+        assertFalse(runner.getProcessContext().getProperties().keySet().stream()
+                .anyMatch(descriptor -> descriptor.getName().equals(ConsentFilter.OBSOLETE_SHARE_RESTRICTIONS)));
+        runner.assertValid();
     }
 
     @Test
@@ -316,7 +324,9 @@ class ConsentFilterTest {
         runner.run();
 
         assertEquals(List.of(1), field(recordsOf("success"), "id"));
-        assertEquals(List.of("PURPOSE_DENIED", "NO_CONSENT_RECORD"), field(recordsOf("excluded"), "consent_reason"));
+        // an unreadable TC string is a denial with its own reason, never "no signal" (issue 14)
+        assertEquals(List.of("PURPOSE_DENIED", "MALFORMED_TC_STRING"), field(recordsOf("excluded"), "consent_reason"));
+        assertEquals(Arrays.asList(null, "MALFORMED_TC_STRING"), field(recordsOf("excluded"), "consent_warning"));
         assertEquals(1L, runner.getCounterValue("ConsentFilter invalid consent signals"));
     }
 
@@ -553,9 +563,14 @@ class ConsentFilterTest {
         useRecordConsent();
         runner.setProperty(ConsentFilter.DECISION_FIELD, "gdpr_decision");
         runner.setProperty(ConsentFilter.REASON_FIELD, "gdpr_reason");
-        runner.enqueue("[{\"id\": 1, \"consent\": \"yes\"}]");
+        runner.setProperty(ConsentFilter.WARNING_FIELD, "gdpr_warning");
+        runner.enqueue("[{\"id\": 1, \"consent\": \"yes\"}, {\"id\": 2, \"consent\": \"yes please\"}]");
         runner.run();
-        assertEquals(Map.of("id", 1, "consent", "yes", "gdpr_decision", "allowed", "gdpr_reason", "GRANTED"), recordsOf("success").getFirst());
+        final Map<String, Object> expected = new HashMap<>(Map.of("id", 1, "consent", "yes", "gdpr_decision", "allowed", "gdpr_reason", "GRANTED"));
+        expected.put("gdpr_warning", null);
+        assertEquals(expected, recordsOf("success").getFirst());
+        assertEquals(Map.of("id", 2, "consent", "yes please", "gdpr_decision", "excluded", "gdpr_reason", "NO_CONSENT_RECORD",
+                "gdpr_warning", "UNRECOGNISED_STATUS"), recordsOf("excluded").getFirst());
 
         runner.clearTransferState();
         runner.setProperty(ConsentFilter.ADD_DECISION_FIELDS, "false");
