@@ -222,7 +222,8 @@ public final class DatasyncChain {
         client.connect(groupId, consentFilter, customerDedup, Set.of("success"));
         // Its failure is mostly the identity cache being unreachable (a server restart): retried with a penalty, so the
         // flow resumes by itself once the cache is back; an unreadable FlowFile ends up parked after the retries.
-        retryInto(client, groupId, "Retry identity linking", customerDedup, Set.of("failure"), "dedup.retries", parked, "FUNNEL",
+        // CustomerDedup penalises its failures itself (30 s), so the loop adds little.
+        retryInto(client, groupId, "Retry identity linking", customerDedup, Set.of("failure"), "dedup.retries", "10 sec", parked, "FUNNEL",
                 x - 450, y + 250);
 
         // Suppression: ConsentFilter's reason codes become the table's reasons (WITHDRAWN -> consent_withdrawn).
@@ -311,18 +312,19 @@ public final class DatasyncChain {
 
     /**
      * A RetryFlowFile named {@code name} that takes {@code relationships} of {@code targetId} and sends them back to it,
-     * penalised, up to {@code #{retry.max}} times, then to {@code parkedId}. {@code retryAttribute} counts the attempts;
-     * each loop has its own, because RetryFlowFile fails a FlowFile whose counter another RetryFlowFile started.
+     * penalised for {@code penalty}, up to {@code #{retry.max}} times, then to {@code parkedId}. {@code retryAttribute}
+     * counts the attempts; each loop has its own, because RetryFlowFile fails a FlowFile whose counter another
+     * RetryFlowFile started.
      */
     static String retryInto(final NiFiRestClient client, final String groupId, final String name, final String targetId,
-                            final Set<String> relationships, final String retryAttribute, final String parkedId, final String parkedType,
-                            final double x, final double y) {
+                            final Set<String> relationships, final String retryAttribute, final String penalty, final String parkedId,
+                            final String parkedType, final double x, final double y) {
         final Map<String, String> retry = new LinkedHashMap<>();
         retry.put("retry-attribute", retryAttribute);
         retry.put("maximum-retries", "#{retry.max}");
         retry.put("penalize-retries", "true");
         final String retryProcessor = client.createProcessor(groupId, RETRY_FLOW_FILE, name, retry, null, Set.of());
-        client.updateProcessorConfig(retryProcessor, Map.of("penaltyDuration", "10 sec"));
+        client.updateProcessorConfig(retryProcessor, Map.of("penaltyDuration", penalty));
         client.moveComponent("processors", retryProcessor, x, y);
         client.connect(groupId, targetId, retryProcessor, relationships);
         client.connect(groupId, retryProcessor, targetId, Set.of("retry"));
@@ -356,8 +358,11 @@ public final class DatasyncChain {
         client.moveComponent("processors", putRecords, x, y);
         client.connect(groupId, upstreamId, putRecords, Set.of(upstreamRelationship));
 
-        retryInto(client, groupId, "Retry " + what + " write", putRecords, Set.of("failure", "retry"), "flowfile.retries", parkedId, parkedType,
-                x + 450, y);
+        // PutDatabaseRecord does not penalise what it routes to failure, so this penalty alone spaces the attempts: 30 s
+        // gives a database that restarts or fails over #{retry.max} x 30 s (2.5 min with the default) before anything is
+        // parked (10 s parked a FlowFile when the database was away for a minute, in FaultE2ETest).
+        retryInto(client, groupId, "Retry " + what + " write", putRecords, Set.of("failure", "retry"), "flowfile.retries", "30 sec", parkedId,
+                parkedType, x + 450, y);
         return putRecords;
     }
 }
