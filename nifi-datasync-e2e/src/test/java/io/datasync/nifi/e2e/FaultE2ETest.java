@@ -160,11 +160,15 @@ class FaultE2ETest {
                 dropRest(run);
                 // The poller's reads wait too, so this connection checks the table during the lock.
                 final long until = faultStart + Duration.ofSeconds(20).toNanos();
+                int nifiWaiting = 0;
                 while (System.nanoTime() < until) {
                     run.poller.checkWith(lock);
+                    nifiWaiting = Math.max(nifiWaiting, sessionsWaitingForALock(lock));
                     NiFiInstance.sleep(1000);
                 }
                 lock.commit();
+                record("profileLock.maxNiFiSessionsWaiting", Integer.toString(nifiWaiting));
+                assertTrue(nifiWaiting > 0, "NiFi's lookups or upserts waited for the lock");
             }
             final long faultEnd = System.nanoTime();
             record("profileLock.faultSeconds", seconds(faultEnd - faultStart));
@@ -531,6 +535,18 @@ class FaultE2ETest {
         return all.toString();
     }
 
+    /** Sessions other than the consent poller's that wait for a lock (NiFi's, during the lock scenario). */
+    private static int sessionsWaitingForALock(final Connection connection) {
+        try (Statement statement = connection.createStatement();
+             ResultSet rows = statement.executeQuery("SELECT count(DISTINCT l.pid) FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid"
+                     + " WHERE NOT l.granted AND a.application_name <> '" + ConsentPoller.APPLICATION_NAME + "'")) {
+            rows.next();
+            return rows.getInt(1);
+        } catch (final SQLException e) {
+            throw new IllegalStateException("Could not read pg_locks", e);
+        }
+    }
+
     private static boolean accepts(final int port) {
         try (Socket socket = new Socket()) {
             socket.connect(new InetSocketAddress("127.0.0.1", port), 1000);
@@ -553,6 +569,7 @@ class FaultE2ETest {
      * none may ever be there. Reads wait at most 2 s (a locked table); a failed read (database down) is counted.
      */
     private static final class ConsentPoller {
+        static final String APPLICATION_NAME = "consent-poller";
         private final PostgresPeer postgres;
         private final SampleData truth;
         private final Set<String> violations = Collections.synchronizedSet(new TreeSet<>());
@@ -573,6 +590,7 @@ class FaultE2ETest {
                     try (Connection connection = postgres.connect()) {
                         try (Statement statement = connection.createStatement()) {
                             statement.execute("SET statement_timeout = 2000");
+                            statement.execute("SET application_name = '" + APPLICATION_NAME + "'");
                         }
                         checkWith(connection);
                     } catch (final SQLException | RuntimeException e) {
