@@ -223,7 +223,11 @@ public final class DatasyncChain {
                 Map.of("email", "/subject_key", "phone", "/phone"), null, Set.of("merges", "unique", "duplicate"));
         client.moveComponent("processors", customerDedup, x, y + 250);
         client.connect(groupId, consentFilter, customerDedup, Set.of("success"));
-        client.connect(groupId, customerDedup, "PROCESSOR", parked, "FUNNEL", Set.of("failure"));
+        // Its failure is mostly the identity cache being unreachable (a server restart): retried with a penalty, so the
+        // flow resumes by itself once the cache is back; an unreadable FlowFile ends up parked after the retries.
+        // CustomerDedup penalises its failures itself (30 s), so the loop adds little.
+        retryInto(client, groupId, "Retry identity linking", customerDedup, Set.of("failure"), "dedup.retries", "10 sec", parked, "FUNNEL",
+                x - 450, y + 250);
 
         // Suppression: ConsentFilter's reason codes become the table's reasons (WITHDRAWN -> consent_withdrawn).
         final Map<String, String> reason = new LinkedHashMap<>();
@@ -310,6 +314,28 @@ public final class DatasyncChain {
     }
 
     /**
+     * A RetryFlowFile named {@code name} that takes {@code relationships} of {@code targetId} and sends them back to it,
+     * penalised for {@code penalty}, up to {@code #{retry.max}} times, then to {@code parkedId}. {@code retryAttribute}
+     * counts the attempts; each loop has its own, because RetryFlowFile fails a FlowFile whose counter another
+     * RetryFlowFile started.
+     */
+    static String retryInto(final NiFiRestClient client, final String groupId, final String name, final String targetId,
+                            final Set<String> relationships, final String retryAttribute, final String penalty, final String parkedId,
+                            final String parkedType, final double x, final double y) {
+        final Map<String, String> retry = new LinkedHashMap<>();
+        retry.put("retry-attribute", retryAttribute);
+        retry.put("maximum-retries", "#{retry.max}");
+        retry.put("penalize-retries", "true");
+        final String retryProcessor = client.createProcessor(groupId, RETRY_FLOW_FILE, name, retry, null, Set.of());
+        client.updateProcessorConfig(retryProcessor, Map.of("penaltyDuration", penalty));
+        client.moveComponent("processors", retryProcessor, x, y);
+        client.connect(groupId, targetId, retryProcessor, relationships);
+        client.connect(groupId, retryProcessor, targetId, Set.of("retry"));
+        client.connect(groupId, retryProcessor, "PROCESSOR", parkedId, parkedType, Set.of("retries_exceeded", "failure"));
+        return retryProcessor;
+    }
+
+    /**
      * PutDatabaseRecord (UPSERT) behind {@code upstreamId}; its failure and retry go to a RetryFlowFile that sends them
      * back, penalised, up to {@code #{retry.max}} times, then to {@code parkedId} (a funnel or an output port).
      */
@@ -335,15 +361,11 @@ public final class DatasyncChain {
         client.moveComponent("processors", putRecords, x, y);
         client.connect(groupId, upstreamId, putRecords, Set.of(upstreamRelationship));
 
-        final Map<String, String> retry = new LinkedHashMap<>();
-        retry.put("maximum-retries", "#{retry.max}");
-        retry.put("penalize-retries", "true");
-        final String retryWrite = client.createProcessor(groupId, RETRY_FLOW_FILE, "Retry " + what + " write", retry, null, Set.of());
-        client.updateProcessorConfig(retryWrite, Map.of("penaltyDuration", "10 sec"));
-        client.moveComponent("processors", retryWrite, x + 450, y);
-        client.connect(groupId, putRecords, retryWrite, Set.of("failure", "retry"));
-        client.connect(groupId, retryWrite, putRecords, Set.of("retry"));
-        client.connect(groupId, retryWrite, "PROCESSOR", parkedId, parkedType, Set.of("retries_exceeded", "failure"));
+        // PutDatabaseRecord does not penalise what it routes to failure, so this penalty alone spaces the attempts: 30 s
+        // gives a database that restarts or fails over #{retry.max} x 30 s (2.5 min with the default) before anything is
+        // parked (10 s parked a FlowFile when the database was away for a minute, in FaultE2ETest).
+        retryInto(client, groupId, "Retry " + what + " write", putRecords, Set.of("failure", "retry"), "flowfile.retries", "30 sec", parkedId,
+                parkedType, x + 450, y);
         return putRecords;
     }
 }

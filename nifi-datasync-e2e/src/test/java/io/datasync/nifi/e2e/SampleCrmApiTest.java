@@ -122,6 +122,22 @@ class SampleCrmApiTest {
         return seen;
     }
 
+    @Test
+    void outageAnswers503FromItsFirstRequestForItsLength() throws Exception {
+        api = SampleCrmApi.start(data, KEY, SampleCrmApi.Faults.none());
+        api.unavailableFrom(2, Duration.ofMillis(1500));
+        final String url = api.baseUrl() + "/contacts?updated_since=2026-01-01T00:00:00Z&limit=10";
+        assertEquals(200, get(url).statusCode());
+        final HttpResponse<String> first503 = get(url);
+        assertEquals(503, first503.statusCode());
+        assertTrue(first503.headers().firstValue("Retry-After").isEmpty(), "no Retry-After");
+        assertEquals(503, get(url).statusCode());
+        assertNotNull(api.outageStartedAt());
+        Thread.sleep(1700);
+        assertEquals(200, get(url).statusCode());
+        assertEquals(List.of(200, 503, 503, 200), api.requests().stream().map(SampleCrmApi.RecordedRequest::status).toList());
+    }
+
     private HttpResponse<String> get(final String url) throws IOException, InterruptedException {
         return http.send(HttpRequest.newBuilder(URI.create(url)).header(SampleCrmApi.API_KEY_HEADER, KEY).build(),
                 HttpResponse.BodyHandlers.ofString());
