@@ -75,26 +75,28 @@ class RealDataFtpBatchIngestE2ETest {
         final Run run = startRun("real-data-failing-write", data, postgres ->
                 // Every profile row violates it; the server's DETAIL would quote the whole row.
                 postgres.execute("ALTER TABLE customer_profiles ADD CONSTRAINT forced_failure CHECK (email IS NULL)"));
-        NiFiRestClient.waitUntil(RUN_TIMEOUT, () -> processor(run.groupId, "Classify profiles write failure").path("flowFilesOut").asInt() > 0,
-                "a failed profile write classified");
-        final long start = System.nanoTime();
-        // Parked FlowFiles stay queued: wait until every drop that reached the write has been classified (bounded).
-        NiFiRestClient.waitUntil(Duration.ofSeconds(60), () -> processor(run.groupId, "Fetch CSV drop").path("flowFilesOut").asInt() == data.files.size()
-                && processor(run.groupId, "Upsert profiles").path("flowFilesIn").asInt() == processor(run.groupId, "Classify profiles write failure").path("flowFilesOut").asInt()
-                && client.groupStatus(run.groupId).path("activeThreadCount").asInt() == 0
-                && processor(run.groupId, "Upsert profiles").path("flowFilesIn").asInt() == data.files.size(),
-                "every drop's failed write parked");
-        E2eMetrics.record(NAME, "failedWritesParkedSecondsAfterTheFirst", Long.toString(Duration.ofNanos(System.nanoTime() - start).toSeconds()));
+        try {
+            NiFiRestClient.waitUntil(RUN_TIMEOUT, () -> processor(run.groupId, "Classify profiles write failure").path("flowFilesOut").asInt() > 0,
+                    "a failed profile write classified");
+            final long start = System.nanoTime();
+            // Parked FlowFiles stay queued: wait until every drop that reached the write has been classified (bounded).
+            NiFiRestClient.waitUntil(Duration.ofSeconds(60), () -> processor(run.groupId, "Fetch CSV drop").path("flowFilesOut").asInt() == data.files.size()
+                    && processor(run.groupId, "Upsert profiles").path("flowFilesIn").asInt() == processor(run.groupId, "Classify profiles write failure").path("flowFilesOut").asInt()
+                    && client.groupStatus(run.groupId).path("activeThreadCount").asInt() == 0
+                    && processor(run.groupId, "Upsert profiles").path("flowFilesIn").asInt() == data.files.size(),
+                    "every drop's failed write parked");
+            E2eMetrics.record(NAME, "failedWritesParkedSecondsAfterTheFirst", Long.toString(Duration.ofNanos(System.nanoTime() - start).toSeconds()));
 
-        assertEquals(0, run.postgres.count("customer_profiles"));
-        assertEquals(0, processor(run.groupId, "Retry profiles write").path("flowFilesIn").asInt(), "a constraint violation is not retried");
-        assertTrue(client.groupStatus(run.groupId).path("flowFilesQueued").asInt() >= data.files.size(), "the failed FlowFiles wait in the parked queue");
-        final List<String> bulletins = TemplateAssertions.warningBulletins(client);
-        assertTrue(bulletins.stream().anyMatch(b -> b.startsWith("Upsert profiles") && b.contains("forced_failure")),
-                "the failure is reported, by constraint name: " + bulletins);
-        assertNoPersonalDataInLogsOrBulletins(data);
-        client.stopProcessGroup(run.groupId, Duration.ofSeconds(60));
-        client.disableControllerServices(run.groupId, Duration.ofSeconds(60));
+            assertEquals(0, run.postgres.count("customer_profiles"));
+            assertEquals(0, processor(run.groupId, "Retry profiles write").path("flowFilesIn").asInt(), "a constraint violation is not retried");
+            assertTrue(client.groupStatus(run.groupId).path("flowFilesQueued").asInt() >= data.files.size(), "the failed FlowFiles wait in the parked queue");
+            final List<String> bulletins = TemplateAssertions.warningBulletins(client);
+            assertTrue(bulletins.stream().anyMatch(b -> b.startsWith("Upsert profiles") && b.contains("forced_failure")),
+                    "the failure is reported, by constraint name: " + bulletins);
+            assertNoPersonalDataInLogsOrBulletins(data);
+        } finally {
+            stop(run);
+        }
     }
 
     @Test
@@ -104,38 +106,46 @@ class RealDataFtpBatchIngestE2ETest {
         final long start = System.nanoTime();
         final Run run = startRun("real-data-multi-country", data, postgres -> {
         });
-        NiFiRestClient.waitUntil(RUN_TIMEOUT, () -> run.postgres.count("customer_profiles") >= data.people.size(), "a profile per person");
-        client.waitUntilQuiet(run.groupId, 3, Duration.ofSeconds(2), Duration.ofSeconds(120));
-        final double seconds = Duration.ofNanos(System.nanoTime() - start).toMillis() / 1000.0;
-        E2eMetrics.record(NAME, "multiCountryRun", String.format(Locale.ROOT, "%d records in %d drops, %d people, %.1f s",
-                data.recordCount(), data.files.size(), data.people.size(), seconds));
+        try {
+            NiFiRestClient.waitUntil(RUN_TIMEOUT, () -> run.postgres.count("customer_profiles") >= data.people.size(), "a profile per person");
+            client.waitUntilQuiet(run.groupId, 3, Duration.ofSeconds(2), Duration.ofSeconds(120));
+            final double seconds = Duration.ofNanos(System.nanoTime() - start).toMillis() / 1000.0;
+            E2eMetrics.record(NAME, "multiCountryRun", String.format(Locale.ROOT, "%d records in %d drops, %d people, %.1f s",
+                    data.recordCount(), data.files.size(), data.people.size(), seconds));
 
-        TemplateAssertions.assertNothingQueued(client, run.groupId);
-        final List<Map<String, Object>> rows = run.postgres.query(
-                "SELECT customer_id, subject_key, phone, phone_as_written, country, tags, source_ids FROM customer_profiles");
-        assertEquals(data.people.size(), rows.size(), "one profile per person");
-        final Map<String, Person> personOfSourceId = new HashMap<>();
-        data.people.forEach(person -> person.sourceIds.forEach(id -> personOfSourceId.put(id, person)));
-        final Set<Person> seen = new HashSet<>();
-        for (final Map<String, Object> row : rows) {
-            final List<String> sourceIds = List.of(((String) row.get("source_ids")).split("\\|"));
-            final Set<Person> owners = new HashSet<>();
-            sourceIds.forEach(id -> owners.add(personOfSourceId.get(id.substring(id.indexOf(':') + 1))));
-            assertEquals(1, owners.size(), "a profile holds the records of exactly one person: " + sourceIds);
-            final Person person = owners.iterator().next();
-            assertTrue(seen.add(person), "a person with two profiles");
-            assertEquals(new TreeSet<>(person.sourceIds), new TreeSet<>(sourceIds.stream().map(id -> id.substring(id.indexOf(':') + 1)).toList()),
-                    "every record of the person in the profile");
-            assertEquals(sortedSet(sourceIds), sourceIds, "source ids a sorted set");
-            assertEquals(person.storedPhone(), row.get("phone"), "stored phone of " + person.sourceIds);
-            assertEquals(person.placeholderPhone, row.get("phone_as_written"), "phone kept as written for " + person.sourceIds);
-            assertEquals(person.countryWritten, row.get("country"), "country stored whole");
-            final List<String> tags = List.of(((String) row.get("tags")).split("\\|"));
-            assertEquals(sortedSet(tags), tags, "tags a sorted set");
-            assertEquals(person.tags, new TreeSet<>(tags));
+            TemplateAssertions.assertNothingQueued(client, run.groupId);
+            final List<Map<String, Object>> rows = run.postgres.query(
+                    "SELECT customer_id, subject_key, phone, phone_as_written, country, tags, source_ids FROM customer_profiles");
+            assertEquals(data.people.size(), rows.size(), "one profile per person");
+            final Map<String, Person> personOfSourceId = new HashMap<>();
+            data.people.forEach(person -> person.sourceIds.forEach(id -> personOfSourceId.put(id, person)));
+            final Set<Person> seen = new HashSet<>();
+            for (final Map<String, Object> row : rows) {
+                final List<String> sourceIds = List.of(((String) row.get("source_ids")).split("\\|"));
+                final Set<Person> owners = new HashSet<>();
+                sourceIds.forEach(id -> owners.add(personOfSourceId.get(id.substring(id.indexOf(':') + 1))));
+                assertEquals(1, owners.size(), "a profile holds the records of exactly one person: " + sourceIds);
+                final Person person = owners.iterator().next();
+                assertTrue(seen.add(person), "a person with two profiles");
+                assertEquals(new TreeSet<>(person.sourceIds), new TreeSet<>(sourceIds.stream().map(id -> id.substring(id.indexOf(':') + 1)).toList()),
+                        "every record of the person in the profile");
+                assertEquals(sortedSet(sourceIds), sourceIds, "source ids a sorted set");
+                assertEquals(person.storedPhone(), row.get("phone"), "stored phone of " + person.sourceIds);
+                assertEquals(person.placeholderPhone, row.get("phone_as_written"), "phone kept as written for " + person.sourceIds);
+                assertEquals(person.countryWritten, row.get("country"), "country stored whole");
+                final List<String> tags = List.of(((String) row.get("tags")).split("\\|"));
+                assertEquals(sortedSet(tags), tags, "tags a sorted set");
+                assertEquals(person.tags, new TreeSet<>(tags));
+            }
+            assertEquals(List.of(), TemplateAssertions.warningBulletins(client));
+            assertNoPersonalDataInLogsOrBulletins(data);
+        } finally {
+            stop(run);
         }
-        assertEquals(List.of(), TemplateAssertions.warningBulletins(client));
-        assertNoPersonalDataInLogsOrBulletins(data);
+    }
+
+    /** Stops the group and its services, so the next run's services can start, also after a failed assertion. */
+    private static void stop(final Run run) {
         client.stopProcessGroup(run.groupId, Duration.ofSeconds(60));
         client.disableControllerServices(run.groupId, Duration.ofSeconds(60));
     }
@@ -311,7 +321,7 @@ class RealDataFtpBatchIngestE2ETest {
                     BASE_TIME.minus(Duration.ofDays(3)), "web-form"));
             records++;
             return String.join(",", "shop", sourceId, email, phone == null ? "" : phone, first, "Tester", "Town",
-                    country == null ? "" : country, tags, "", "", updatedAt.toString());
+                    country == null ? "" : country, tags, "", "12.50", updatedAt.toString());
         }
 
         /** {country code, national significant number}. */
