@@ -228,6 +228,9 @@ public final class DatasyncChain {
         consent.put("Purposes", "#{consent.purposes}");
         consent.put("Subject Key Record Path", "/subject_key");
         consent.put("Consent Lookup Service", services.get("consentLookup"));
+        // The record's country as written, ISO 3166-2 subdivisions (US-CA) included: matched against the processor's
+        // Opt-In and Opt-Out Jurisdictions (a US-CA record matches a listed US); anything else gets the Default Policy.
+        consent.put("Jurisdiction Record Path", "/country");
         consent.put("Default Policy", "REQUIRE_CONSENT");
         consent.put("Disallowed Record Action", "ROUTE_TO_EXCLUDED");
         consent.put("Write Suppression Records", "true");
