@@ -113,6 +113,23 @@ class CustomerDedupPhoneWriteBackTest {
     }
 
     @Test
+    void theFirstValueThatQualifiesWinsAcrossPhonePaths() throws Exception {
+        final TestRunner runner = runner("phone_e164", "phone_as_written");
+        runner.setProperty("mobile", "/mobile");
+        runner.setProperty(CustomerDedup.PHONE_RECORD_PATHS, "/phone,/mobile");
+        final List<JsonNode> out = run(runner, "["
+                + "{\"source_id\":\"a\",\"emails\":[\"a@example.org\"],\"phone\":\"n/a\",\"mobile\":\"0151 4826 1937\",\"country\":\"Deutschland\"},"
+                + "{\"source_id\":\"b\",\"emails\":[\"b@example.org\"],\"phone\":\"030/2581787\",\"mobile\":\"0151 4826 1937\",\"country\":\"DE\"},"
+                + "{\"source_id\":\"c\",\"emails\":[\"c@example.org\"],\"phone\":\"12\",\"mobile\":\"n/a\",\"country\":\"DE\"}]");
+        assertEquals("+4915148261937", out.get(0).get("phone_e164").asText(), "a placeholder first, then a number");
+        assertTrue(out.get(0).get("phone_as_written").isNull());
+        assertEquals("+49302581787", out.get(1).get("phone_e164").asText(), "the first path's number");
+        assertTrue(out.get(2).get("phone_e164").isNull());
+        assertEquals("12", out.get(2).get("phone_as_written").asText(), "none qualifies: the first value as written");
+        assertEquals(out.get(0).get("customer_id").asText(), out.get(1).get("customer_id").asText(), "the shared mobile links a and b");
+    }
+
+    @Test
     void theFieldsAreSetTogetherAndNeedPhonePaths() throws Exception {
         final TestRunner runner = runner("phone", null);
         runner.assertNotValid();
