@@ -18,14 +18,16 @@ import java.util.Set;
  * one after the other. A standalone NiFi ignores the load-balance setting.
  * <p>
  * Input records carry {@code source}, {@code source_ids}, {@code subject_key} (normalised email), {@code email},
- * {@code phone} (E.164), names, {@code city}, {@code country}, {@code tags}, {@code last_order_at},
+ * {@code phone} (as written: CustomerDedup stores it in E.164), names, {@code city}, {@code country}, {@code tags}, {@code last_order_at},
  * {@code lifetime_value}, {@code updated_at}; {@link #normaliseProperties} gives the UpdateRecord properties that make
  * them from a source's fields.
  * <p>
  * "Merge and store profiles" is a child group with FlowFile concurrency Single FlowFile Per Node: the stored
  * profile ProfileMerge reads must already hold the previous FlowFile's merge, so merge and write run one FlowFile
- * at a time. Write failures are retried with a penalty (RetryFlowFile), then parked, like every other failure, in
- * the "Parked failures" funnel: a visible queue, never dropped.
+ * at a time. Transient write failures (connection lost, deadlock, timeout) are retried with a penalty (RetryFlowFile),
+ * then parked; failures that would fail again (constraint violations, data errors) are parked at once, with the driver's
+ * message (row values left out, see {@link #PRIVACY_SAFE_JDBC_OPTIONS}) in putdatabaserecord.error, like every other
+ * failure in the "Parked failures" funnel: a visible queue, never dropped.
  */
 public final class DatasyncChain {
 
@@ -37,6 +39,30 @@ public final class DatasyncChain {
     static final String JSON_READER = "org.apache.nifi.json.JsonTreeReader";
     static final String JSON_WRITER = "org.apache.nifi.json.JsonRecordSetWriter";
     static final String UPDATE_RECORD = "org.apache.nifi.processors.standard.UpdateRecord";
+    /**
+     * PostgreSQL JDBC options every db.url should carry: {@code logServerErrorDetail=false} keeps the server's DETAIL
+     * ({@code Key (subject_key)=(ann@example.com) already exists}) and, in pgjdbc 42.7, the statement with its bound
+     * values in "Batch entry N ... was aborted" out of exception messages. PutDatabaseRecord logs those messages at
+     * ERROR, raises them as bulletins and copies them into putdatabaserecord.error.
+     */
+    public static final String PRIVACY_SAFE_JDBC_OPTIONS = "logServerErrorDetail=false";
+
+    static final String ROUTE_ON_ATTRIBUTE = "org.apache.nifi.processors.standard.RouteOnAttribute";
+    static final String TRANSIENT_ROUTE = "transient";
+
+    /**
+     * True when PutDatabaseRecord's putdatabaserecord.error names an error a later attempt can get past: the
+     * connection lost or refused, the server starting or shutting down, too many clients, a deadlock or serialization
+     * failure (SQLState class 40), a statement or lock timeout, the pool out of connections. Constraint violations
+     * (class 23), data errors (class 22) and everything else are not retried. Matched on the messages of pgjdbc, the
+     * PostgreSQL server (English, the default lc_messages) and the connection pool.
+     */
+    static final String TRANSIENT_WRITE_ERROR = "${putdatabaserecord.error:find('(?i)(I/O error|connection has been closed"
+            + "|connection attempt failed|refused|connection reset|terminating connection|database system is (starting up"
+            + "|shutting down|in recovery)|deadlock detected|could not serialize access|canceling statement due to"
+            + "|could not obtain lock|too many clients|remaining connection slots|cannot get a connection"
+            + "|cannot create poolableconnectionfactory|timeout waiting for idle object|timed out)')}";
+
     static final String PUT_DATABASE_RECORD = "org.apache.nifi.processors.standard.PutDatabaseRecord";
     static final String RETRY_FLOW_FILE = "org.apache.nifi.processors.standard.RetryFlowFile";
     static final String TIMESTAMP_FORMAT = "yyyy-MM-dd'T'HH:mm:ssX";
@@ -61,6 +87,7 @@ public final class DatasyncChain {
               {"name": "subject_key", "type": ["null", "string"]},
               {"name": "email", "type": ["null", "string"]},
               {"name": "phone", "type": ["null", "string"]},
+              {"name": "phone_as_written", "type": ["null", "string"]},
               {"name": "first_name", "type": ["null", "string"]},
               {"name": "last_name", "type": ["null", "string"]},
               {"name": "city", "type": ["null", "string"]},
@@ -85,7 +112,7 @@ public final class DatasyncChain {
 
     private static Map<String, String> parameters() {
         final Map<String, String> values = new LinkedHashMap<>();
-        values.put("db.url", "jdbc:postgresql://localhost:5432/datasync");
+        values.put("db.url", "jdbc:postgresql://localhost:5432/datasync?" + PRIVACY_SAFE_JDBC_OPTIONS);
         values.put("db.driver.location", "./drivers/postgresql.jar");
         values.put("db.user", "datasync");
         values.put("db.password", null);
@@ -95,7 +122,6 @@ public final class DatasyncChain {
         values.put("db.consent.lookup.table", "consent_lookup");
         values.put("consent.purposes", "email_marketing");
         values.put("phone.region", "GB");
-        values.put("phone.trunk.prefix", "+44");
         values.put("identity.namespace", "datasync");
         // Keys the identity hashes in the cache (HMAC-SHA256); see CustomerDedup's "Identity Hash Key".
         values.put("identity.hash.key", null);
@@ -113,8 +139,9 @@ public final class DatasyncChain {
 
     /**
      * UpdateRecord properties (Record Path Value strategy) that add the chain's common fields from a source's own:
-     * {@code email} trimmed and lower-cased, {@code subject_key} (Gmail rules, as in the consent table), {@code phone}
-     * without spaces and with a national trunk 0 replaced by {@code #{phone.trunk.prefix}}, {@code source_ids}.
+     * {@code email} trimmed and lower-cased, {@code subject_key} (Gmail rules, as in the consent table), {@code source_ids}.
+     * Phones are left as written here: CustomerDedup stores them in E.164, read in each record's own country, with
+     * the same library and rules it matches them by (see {@link #STOCK_PHONE_PATH_VALUE} for what a regex did instead).
      */
     public static Map<String, String> normaliseProperties(final String sourceNamePath, final String sourceIdPath) {
         final Map<String, String> properties = new LinkedHashMap<>();
@@ -123,10 +150,15 @@ public final class DatasyncChain {
         // Gmail: the +tag goes, googlemail.com becomes gmail.com, then the dots of the local part go.
         properties.put("/subject_key", "replaceRegex(replaceRegex(toLowerCase(trim(/email)), "
                 + "'^([^@+]+)([+][^@]*)?@(gmail|googlemail)[.]com$', '$1@gmail.com'), '[.](?=[^@]*@gmail[.]com$)', '')");
-        properties.put("/phone", "replaceRegex(replaceRegex(/phone, '[ ()-]', ''), '^0', '#{phone.trunk.prefix}')");
         properties.put("/source_ids", "concat(" + sourceNamePath + ", ':', " + sourceIdPath + ")");
         return properties;
     }
+
+    /**
+     * The stock-only flows' phone "normalisation" (UpdateRecord RecordPath value): spaces and brackets out, a leading
+     * trunk 0 becomes +44. Right for British numbers only; kept for the stock comparison flows, which have nothing better.
+     */
+    static final String STOCK_PHONE_PATH_VALUE = "replaceRegex(replaceRegex(/phone, '[ ()-]', ''), '^0', '+44')";
 
     /** Creates the shared services of a template group (not yet enabled). */
     static Map<String, String> createServices(final NiFiRestClient client, final String groupId) {
@@ -196,6 +228,9 @@ public final class DatasyncChain {
         consent.put("Purposes", "#{consent.purposes}");
         consent.put("Subject Key Record Path", "/subject_key");
         consent.put("Consent Lookup Service", services.get("consentLookup"));
+        // The record's country as written, ISO 3166-2 subdivisions (US-CA) included: matched against the processor's
+        // Opt-In and Opt-Out Jurisdictions (a US-CA record matches a listed US); anything else gets the Default Policy.
+        consent.put("Jurisdiction Record Path", "/country");
         consent.put("Default Policy", "REQUIRE_CONSENT");
         consent.put("Disallowed Record Action", "ROUTE_TO_EXCLUDED");
         consent.put("Write Suppression Records", "true");
@@ -216,6 +251,11 @@ public final class DatasyncChain {
         dedup.put("Email Record Paths", "/subject_key");
         dedup.put("Phone Record Paths", "/phone");
         dedup.put("Default Phone Region", "#{phone.region}");
+        // National numbers are read in the record's own country; the stored phone is the E.164 key matching used, and
+        // a phone that cannot be normalised (a placeholder, too short) is kept as written in phone_as_written.
+        dedup.put("Phone Region Record Path", "/country");
+        dedup.put("Normalised Phone Field", "phone");
+        dedup.put("Unnormalised Phone Field", "phone_as_written");
         dedup.put("Distributed Map Cache Client", services.get("cacheClient"));
         dedup.put("Identity Namespace", "#{identity.namespace}");
         dedup.put("Identity Hash Key", "#{identity.hash.key}");
@@ -364,8 +404,17 @@ public final class DatasyncChain {
         // PutDatabaseRecord does not penalise what it routes to failure, so this penalty alone spaces the attempts: 30 s
         // gives a database that restarts or fails over #{retry.max} x 30 s (2.5 min with the default) before anything is
         // parked (10 s parked a FlowFile when the database was away for a minute, in FaultE2ETest).
-        retryInto(client, groupId, "Retry " + what + " write", putRecords, Set.of("failure", "retry"), "flowfile.retries", "30 sec", parkedId,
-                parkedType, x + 450, y);
+        final String retryWrite = retryInto(client, groupId, "Retry " + what + " write", putRecords, Set.of("retry"), "flowfile.retries",
+                "30 sec", parkedId, parkedType, x + 450, y);
+        // PostgreSQL's driver raises no SQLTransientException, so PutDatabaseRecord routes nearly every error to failure:
+        // its message (putdatabaserecord.error) tells a transient error from one that fails the same way every time.
+        final String classify = client.createProcessor(groupId, ROUTE_ON_ATTRIBUTE, "Classify " + what + " write failure", Map.of(),
+                Map.of(TRANSIENT_ROUTE, TRANSIENT_WRITE_ERROR), null, Set.of());
+        client.moveComponent("processors", classify, x + 450, y - 200);
+        client.connect(groupId, putRecords, classify, Set.of("failure"));
+        client.connect(groupId, classify, retryWrite, Set.of(TRANSIENT_ROUTE));
+        // Constraint violations, data errors and anything not known to be transient: parked at once, with the reason.
+        client.connect(groupId, classify, "PROCESSOR", parkedId, parkedType, Set.of("unmatched"));
         return putRecords;
     }
 }

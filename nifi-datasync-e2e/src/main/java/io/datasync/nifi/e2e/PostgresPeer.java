@@ -103,10 +103,15 @@ public final class PostgresPeer implements AutoCloseable {
      *       (whole seconds), so stored and incoming values never conflict in type. Without the {@code |}-joined lists: NiFi
      *       2.3.0's DatabaseRecordLookupService fails on array columns (ResultSetRecordSet needs a reader schema for
      *       them and gets none), and joined text would enter the {@code union} rule as one element.</li>
-     *   <li>a trigger that, when a row is updated, unions its stored lists ({@code tags}, {@code source_ids}) with
-     *       the new ones (sorted, without duplicates), so a list only grows, whatever order updates arrive in; except
-     *       for the update that anonymises the row (its subject key replaced by its customer id), which empties the
-     *       lists like every other personal field: source ids point back at the person in another system.</li>
+     *   <li>{@code customer_profiles.phone_as_written}: a phone CustomerDedup could not normalise (a placeholder, a
+     *       number too short for its country), kept as written; {@code phone} holds only E.164 numbers.</li>
+     *   <li>{@code customer_profiles.country} widened to 100 characters: feeds write ISO 3166-2 subdivisions
+     *       ({@code US-CA}, the jurisdiction of a CCPA opt-out) and country names, which two characters cut off.</li>
+     *   <li>a trigger that stores the lists ({@code tags}, {@code source_ids}) as sorted sets without repeats, and
+     *       when a row is updated unions them with the stored ones, so a list only grows, whatever order updates
+     *       arrive in; except for the update that anonymises the row (its subject key replaced by its customer id),
+     *       which empties the lists like every other personal field: source ids point back at the person in another
+     *       system.</li>
      *   <li>a trigger that makes every write of a consent row conditional, whoever writes it (the consent-sync
      *       template's UPSERT, a batch load, a person): older evidence never replaces newer, on equal times a
      *       withdrawal stays, and a {@code PENDING} request never replaces a decision. Webhook senders do not
@@ -115,6 +120,8 @@ public final class PostgresPeer implements AutoCloseable {
      */
     public static final String TEMPLATE_SCHEMA = """
             ALTER TABLE customer_profiles ADD COLUMN merge_lineage TEXT;
+            ALTER TABLE customer_profiles ADD COLUMN phone_as_written VARCHAR(64);
+            ALTER TABLE customer_profiles ALTER COLUMN country TYPE VARCHAR(100);
             CREATE VIEW consent_lookup AS
                 SELECT subject_key,
                        max(updated_at) AS updated_at,
@@ -122,7 +129,7 @@ public final class PostgresPeer implements AutoCloseable {
                 FROM consent
                 GROUP BY subject_key;
             CREATE VIEW customer_profiles_lookup AS
-                SELECT customer_id, subject_key, email, phone, first_name, last_name, city, country,
+                SELECT customer_id, subject_key, email, phone, phone_as_written, first_name, last_name, city, country,
                        to_char(last_order_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') AS last_order_at,
                        lifetime_value::double precision AS lifetime_value, consent_email,
                        to_char(updated_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') AS updated_at, merge_lineage
@@ -134,16 +141,21 @@ public final class PostgresPeer implements AutoCloseable {
             $$;
             CREATE FUNCTION customer_profiles_union_lists() RETURNS trigger LANGUAGE plpgsql AS $$
             BEGIN
-                IF NEW.subject_key = NEW.customer_id THEN
+                IF TG_OP = 'UPDATE' AND NEW.subject_key = NEW.customer_id THEN
                     -- the anonymising update: its empty lists stand
                     RETURN NEW;
                 END IF;
-                NEW.tags := union_joined(OLD.tags, NEW.tags);
-                NEW.source_ids := union_joined(OLD.source_ids, NEW.source_ids);
+                IF TG_OP = 'UPDATE' THEN
+                    NEW.tags := union_joined(OLD.tags, NEW.tags);
+                    NEW.source_ids := union_joined(OLD.source_ids, NEW.source_ids);
+                ELSE
+                    NEW.tags := union_joined(NULL, NEW.tags);
+                    NEW.source_ids := union_joined(NULL, NEW.source_ids);
+                END IF;
                 RETURN NEW;
             END
             $$;
-            CREATE TRIGGER customer_profiles_union_lists BEFORE UPDATE ON customer_profiles
+            CREATE TRIGGER customer_profiles_union_lists BEFORE INSERT OR UPDATE ON customer_profiles
                 FOR EACH ROW EXECUTE FUNCTION customer_profiles_union_lists();
             CREATE FUNCTION consent_keep_newest() RETURNS trigger LANGUAGE plpgsql AS $$
             BEGIN
@@ -246,7 +258,8 @@ public final class PostgresPeer implements AutoCloseable {
 
     /** The JDBC URL NiFi's DBCPConnectionPool uses (127.0.0.1, never localhost, so IPv6 never matters). */
     public String jdbcUrl() {
-        return "jdbc:postgresql://127.0.0.1:" + port + "/" + DATABASE;
+        // As the templates' db.url: no row values in driver exceptions, which PutDatabaseRecord logs and shows as bulletins.
+        return "jdbc:postgresql://127.0.0.1:" + port + "/" + DATABASE + "?" + DatasyncChain.PRIVACY_SAFE_JDBC_OPTIONS;
     }
 
     public Connection connect() throws SQLException {

@@ -53,7 +53,7 @@ public final class RealtimeFlows {
         values.put("webhook.port", WEBHOOK_REALTIME.equals(flow) ? "8081" : "8082");
         values.put("webhook.path", WEBHOOK_REALTIME.equals(flow) ? "/webhooks/customers" : "/webhooks/consent");
         values.put("webhook.secret", "");
-        values.put("db.url", "jdbc:postgresql://db.example.internal:5432/datasync");
+        values.put("db.url", "jdbc:postgresql://db.example.internal:5432/datasync?" + DatasyncChain.PRIVACY_SAFE_JDBC_OPTIONS);
         values.put("db.driver.location", "drivers/postgresql.jar");
         values.put("db.user", "datasync");
         values.put("db.password", "");

@@ -109,6 +109,7 @@ public final class StockConsentDedupFlow {
         normalise.put("Record Writer", writer);
         DatasyncChain.normaliseProperties("/source", "/source_id").forEach((name, value) ->
                 (name.startsWith("/") ? normalisePaths : normalise).put(name, value));
+        normalisePaths.put("/phone", DatasyncChain.STOCK_PHONE_PATH_VALUE);
         final String normaliser = client.createProcessor(groupId, DatasyncChain.UPDATE_RECORD, "Normalise contacts", normalise,
                 normalisePaths, null, Set.of());
         client.connect(groupId, source.fetchFtp(), normaliser, Set.of("success"));

@@ -82,7 +82,9 @@ import java.util.concurrent.TimeUnit;
 @CapabilityDescription("Resolves which records describe the same customer and stamps each record with a stable customer id. "
         + "Match rules (dynamic properties) name one or more RecordPaths whose normalised values form a key; records sharing "
         + "any key are the same customer, transitively. E-mail, phone (E.164) and text normalisers apply per RecordPath; "
-        + "phone numbers without a country code are read in the record's own country when a Phone Region Record Path is set; "
+        + "phone numbers without a country code are read in the record's own country when a Phone Region Record Path is set, "
+        + "and the phone that was a key can be written back in E.164 (Normalised Phone Field), with a phone that could not be "
+        + "normalised kept as written in the Unnormalised Phone Field; "
         + "blocked placeholder values and a maximum cluster size (within a FlowFile and, through the cache, across FlowFiles) "
         + "keep bad data from linking strangers. New customers get ids derived from their keys (or, without a key, from the "
         + "record's source id or content), so the same data gets the same ids on every run. With a Distributed "
@@ -432,6 +434,27 @@ public class CustomerDedup extends AbstractProcessor {
             .required(true)
             .build();
 
+    static final PropertyDescriptor NORMALIZED_PHONE_FIELD = new PropertyDescriptor.Builder()
+            .name("Normalised Phone Field")
+            .description("Top-level field that receives the record's phone in E.164, decided exactly as for matching: the first value of "
+                    + "the Phone Record Paths that normalises in the record's region (Phone Region Record Path, else Default Phone "
+                    + "Region), passes Phone Number Acceptance and is not a Blocked Value; null when none does. May name the phone "
+                    + "field itself (for example phone) to overwrite it. Requires Phone Record Paths and Unnormalised Phone Field. "
+                    + "Unset: phone values are written as they came.")
+            .addValidator(StandardValidators.NON_BLANK_VALIDATOR)
+            .required(false)
+            .build();
+
+    static final PropertyDescriptor UNNORMALIZED_PHONE_FIELD = new PropertyDescriptor.Builder()
+            .name("Unnormalised Phone Field")
+            .description("Top-level field that receives the record's first phone value exactly as written when the record has phone values "
+                    + "but none could be normalised (unparseable, impossible for its country, or a Blocked Value such as 000000): the "
+                    + "value is kept, apart from the normalised phone, and was never used as a key. Null otherwise. Required with "
+                    + "Normalised Phone Field.")
+            .addValidator(StandardValidators.NON_BLANK_VALIDATOR)
+            .required(false)
+            .build();
+
     static final PropertyDescriptor RECORDS_HELD_IN_MEMORY = new PropertyDescriptor.Builder()
             .name("Records Held in Memory")
             .description("A FlowFile with at most this many records is read once: its parsed records are kept from the first pass "
@@ -504,7 +527,7 @@ public class CustomerDedup extends AbstractProcessor {
             RECORD_READER, RECORD_WRITER, OUTPUT_MODE, SURVIVOR_STRATEGY, TIMESTAMP_RECORD_PATH,
             EMAIL_RECORD_PATHS, GMAIL_RULES, PHONE_RECORD_PATHS, DEFAULT_PHONE_REGION, PHONE_REGION_RECORD_PATH, PHONE_ACCEPTANCE,
             TEXT_RECORD_PATHS, REMOVE_ACCENTS, BLOCKED_VALUES, MAX_CLUSTER_SIZE, EXISTING_ID_RECORD_PATH, RECORD_ID_RECORD_PATHS,
-            CUSTOMER_ID_FIELD, DUPLICATE_FLAG_FIELD, SUSPECT_FLAG_FIELD, RECORDS_HELD_IN_MEMORY, MAP_CACHE_CLIENT, IDENTITY_NAMESPACE,
+            CUSTOMER_ID_FIELD, DUPLICATE_FLAG_FIELD, SUSPECT_FLAG_FIELD, NORMALIZED_PHONE_FIELD, UNNORMALIZED_PHONE_FIELD, RECORDS_HELD_IN_MEMORY, MAP_CACHE_CLIENT, IDENTITY_NAMESPACE,
             IDENTITY_HASH_KEY);
 
     static final Set<Relationship> SINGLE_OUTPUT_RELATIONSHIPS = Set.of(REL_SUCCESS, REL_MERGES, REL_FAILURE);
@@ -520,7 +543,8 @@ public class CustomerDedup extends AbstractProcessor {
                                  SurvivorStrategy survivorStrategy, RecordValueAccessor timestampAccessor,
                                  RecordValueAccessor existingIdAccessor, int maxClusterSize, HeldRecordsBudget heldRecordsBudget, String namespace,
                                  byte[] hashKey, RecordFingerprints fingerprints,
-                                 RecordField customerIdField, RecordField duplicateField, RecordField suspectField) {
+                                 RecordField customerIdField, RecordField duplicateField, RecordField suspectField,
+                                 PhoneWriteBack phoneWriteBack, RecordField normalizedPhoneField, RecordField unnormalizedPhoneField) {
 
         KeyHasher newHasher() {
             return new KeyHasher(namespace, hashKey);
@@ -588,12 +612,24 @@ public class CustomerDedup extends AbstractProcessor {
         }
 
         final Set<String> addedFields = new HashSet<>();
-        for (final PropertyDescriptor fieldProperty : List.of(CUSTOMER_ID_FIELD, DUPLICATE_FLAG_FIELD, SUSPECT_FLAG_FIELD)) {
+        for (final PropertyDescriptor fieldProperty : List.of(CUSTOMER_ID_FIELD, DUPLICATE_FLAG_FIELD, SUSPECT_FLAG_FIELD,
+                NORMALIZED_PHONE_FIELD, UNNORMALIZED_PHONE_FIELD)) {
             final String field = context.getProperty(fieldProperty).getValue();
             if (field != null && !addedFields.add(field.trim())) {
                 results.add(new ValidationResult.Builder().subject(fieldProperty.getName()).input(field).valid(false)
-                        .explanation("the customer id, duplicate flag and suspect flag fields must differ").build());
+                        .explanation("the customer id, duplicate flag, suspect flag and phone fields must all differ").build());
             }
+        }
+        final boolean normalizedPhoneSet = context.getProperty(NORMALIZED_PHONE_FIELD).isSet();
+        final boolean unnormalizedPhoneSet = context.getProperty(UNNORMALIZED_PHONE_FIELD).isSet();
+        if (normalizedPhoneSet != unnormalizedPhoneSet) {
+            results.add(new ValidationResult.Builder().subject(NORMALIZED_PHONE_FIELD.getName()).valid(false)
+                    .explanation("Normalised Phone Field and Unnormalised Phone Field are set together, so a phone that cannot be "
+                            + "normalised is kept as written").build());
+        }
+        if ((normalizedPhoneSet || unnormalizedPhoneSet) && !context.getProperty(PHONE_RECORD_PATHS).isSet()) {
+            results.add(new ValidationResult.Builder().subject(NORMALIZED_PHONE_FIELD.getName()).valid(false)
+                    .explanation("writing normalised phones needs Phone Record Paths").build());
         }
         return results;
     }
@@ -606,10 +642,12 @@ public class CustomerDedup extends AbstractProcessor {
             final Normalizer email = new EmailNormalizer(context.getProperty(GMAIL_RULES).asBoolean());
             PathListSplitter.split(context.getProperty(EMAIL_RECORD_PATHS).getValue()).forEach(path -> normalizerOfPath.put(path, email));
         }
+        PhoneNormalizer phoneNormalizer = null;
         if (context.getProperty(PHONE_RECORD_PATHS).isSet()) {
-            final Normalizer phone = new PhoneNormalizer(context.getProperty(DEFAULT_PHONE_REGION).getValue(),
+            final PhoneNormalizer phone = new PhoneNormalizer(context.getProperty(DEFAULT_PHONE_REGION).getValue(),
                     context.getProperty(PHONE_ACCEPTANCE).asAllowableValue(PhoneAcceptance.class) == PhoneAcceptance.POSSIBLE);
             cachedNormalizers.add(phone);
+            phoneNormalizer = phone;
             PathListSplitter.split(context.getProperty(PHONE_RECORD_PATHS).getValue()).forEach(path -> normalizerOfPath.put(path, phone));
         }
         if (context.getProperty(TEXT_RECORD_PATHS).isSet()) {
@@ -628,8 +666,19 @@ public class CustomerDedup extends AbstractProcessor {
         final RecordValueAccessor regionAccessor = context.getProperty(PHONE_RECORD_PATHS).isSet() && context.getProperty(PHONE_REGION_RECORD_PATH).isSet()
                 ? RecordValueAccessor.compile(context.getProperty(PHONE_REGION_RECORD_PATH).getValue())
                 : null;
+        final BlockedValues blockedValues = BlockedValues.parse(context.getProperty(BLOCKED_VALUES).getValue());
         final MatchRules matchRules = new MatchRules(ruleDefinitions, normalizerOfPath, cachedNormalizers, NoneNormalizer.INSTANCE,
-                BlockedValues.parse(context.getProperty(BLOCKED_VALUES).getValue()), regionAccessor);
+                blockedValues, regionAccessor);
+        PhoneWriteBack phoneWriteBack = null;
+        RecordField normalizedPhoneField = null;
+        RecordField unnormalizedPhoneField = null;
+        if (phoneNormalizer != null && context.getProperty(NORMALIZED_PHONE_FIELD).isSet()) {
+            final List<RecordValueAccessor> phoneAccessors = new ArrayList<>();
+            PathListSplitter.split(context.getProperty(PHONE_RECORD_PATHS).getValue()).forEach(path -> phoneAccessors.add(RecordValueAccessor.compile(path)));
+            phoneWriteBack = new PhoneWriteBack(phoneAccessors, phoneNormalizer, blockedValues, regionAccessor);
+            normalizedPhoneField = new RecordField(context.getProperty(NORMALIZED_PHONE_FIELD).getValue().trim(), RecordFieldType.STRING.getDataType(), true);
+            unnormalizedPhoneField = new RecordField(context.getProperty(UNNORMALIZED_PHONE_FIELD).getValue().trim(), RecordFieldType.STRING.getDataType(), true);
+        }
 
         final OutputMode outputMode = context.getProperty(OUTPUT_MODE).asAllowableValue(OutputMode.class);
         final SurvivorStrategy survivorStrategy = outputMode == OutputMode.COLLAPSE
@@ -663,7 +712,7 @@ public class CustomerDedup extends AbstractProcessor {
                 new HeldRecordsBudget(context.getProperty(RECORDS_HELD_IN_MEMORY).asInteger(), Runtime.getRuntime().maxMemory() / 8),
                 context.getProperty(IDENTITY_NAMESPACE).isSet() ? context.getProperty(IDENTITY_NAMESPACE).getValue() : IDENTITY_NAMESPACE.getDefaultValue(),
                 hashKey == null ? null : hashKey.getBytes(StandardCharsets.UTF_8), fingerprints,
-                customerIdField, duplicateField, suspectField);
+                customerIdField, duplicateField, suspectField, phoneWriteBack, normalizedPhoneField, unnormalizedPhoneField);
     }
 
     @Override
@@ -915,6 +964,11 @@ public class CustomerDedup extends AbstractProcessor {
                     record.setValue(config.customerIdField(), assignment.customerIdOf(index));
                     record.setValue(config.duplicateField(), config.outputMode() != OutputMode.COLLAPSE && duplicate);
                     record.setValue(config.suspectField(), assignment.isSuspect(index));
+                    if (config.phoneWriteBack() != null) {
+                        final PhoneWriteBack.Result phone = config.phoneWriteBack().of(record);
+                        record.setValue(config.normalizedPhoneField(), phone.normalized());
+                        record.setValue(config.unnormalizedPhoneField(), phone.asWritten());
+                    }
                     if (duplicateWriter != null && duplicate) {
                         duplicateWriter.write(record);
                     } else {
@@ -975,13 +1029,22 @@ public class CustomerDedup extends AbstractProcessor {
         final List<RecordField> added = List.of(config.customerIdField(), config.duplicateField(), config.suspectField());
         final Set<String> addedNames = new HashSet<>();
         added.forEach(field -> addedNames.add(field.getFieldName()));
+        // The phone fields take the place of a field of the same name (the phone field itself when it is overwritten).
+        final Map<String, RecordField> replaced = new LinkedHashMap<>();
+        if (config.phoneWriteBack() != null) {
+            replaced.put(config.normalizedPhoneField().getFieldName(), config.normalizedPhoneField());
+            replaced.put(config.unnormalizedPhoneField().getFieldName(), config.unnormalizedPhoneField());
+        }
         final List<RecordField> fields = new ArrayList<>();
         for (final RecordField field : schema.getFields()) {
-            if (!addedNames.contains(field.getFieldName())) {
-                fields.add(field);
+            if (addedNames.contains(field.getFieldName())) {
+                continue;
             }
+            final RecordField replacement = replaced.remove(field.getFieldName());
+            fields.add(replacement == null ? field : replacement);
         }
         fields.addAll(added);
+        fields.addAll(replaced.values());
         return new SimpleRecordSchema(fields);
     }
 

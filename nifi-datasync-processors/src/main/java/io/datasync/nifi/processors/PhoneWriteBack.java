@@ -1,0 +1,80 @@
+package io.datasync.nifi.processors;
+
+import io.datasync.nifi.identity.BlockedValues;
+import io.datasync.nifi.identity.CountryRegions;
+import io.datasync.nifi.identity.PhoneNormalizer;
+import org.apache.nifi.serialization.record.Record;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Decides the phone a record is stored with, by the same rules matching uses: the record's phone
+ * values (the Phone Record Paths, in order) read in the record's own region (its country, else the
+ * default region), with the same acceptance and the same blocked values. The first value that
+ * normalises and is not blocked is the record's phone in E.164; when the record has phone values but
+ * none qualifies, the first of them is kept exactly as written, apart, so it is neither lost nor
+ * mistaken for a usable key. Blank values count as absent. Immutable and thread-safe.
+ */
+final class PhoneWriteBack {
+
+    /**
+     * @param normalized the phone in E.164, or null
+     * @param asWritten the first phone value as written when none normalised, or null
+     */
+    record Result(String normalized, String asWritten) {
+    }
+
+    private static final Result NONE = new Result(null, null);
+
+    private final List<RecordValueAccessor> phoneAccessors;
+    private final PhoneNormalizer normalizer;
+    private final BlockedValues blockedValues;
+    private final RecordValueAccessor regionAccessor;
+
+    /**
+     * @param regionAccessor reads the record's country; null to read every national number in the default region
+     */
+    PhoneWriteBack(final List<RecordValueAccessor> phoneAccessors, final PhoneNormalizer normalizer, final BlockedValues blockedValues,
+                   final RecordValueAccessor regionAccessor) {
+        this.phoneAccessors = List.copyOf(phoneAccessors);
+        this.normalizer = normalizer;
+        this.blockedValues = blockedValues;
+        this.regionAccessor = regionAccessor;
+    }
+
+    Result of(final Record record) {
+        final List<String> values = new ArrayList<>(2);
+        for (final RecordValueAccessor accessor : phoneAccessors) {
+            accessor.collectStrings(record, values);
+        }
+        String firstAsWritten = null;
+        String region = null;
+        boolean regionRead = false;
+        for (final String raw : values) {
+            if (raw.isBlank()) {
+                continue;
+            }
+            if (firstAsWritten == null) {
+                firstAsWritten = raw;
+            }
+            if (!regionRead) {
+                region = regionOf(record);
+                regionRead = true;
+            }
+            final String normalized = normalizer.normalize(raw, region);
+            if (normalized != null && !blockedValues.isBlocked(raw, normalized)) {
+                return new Result(normalized, null);
+            }
+        }
+        return firstAsWritten == null ? NONE : new Result(null, firstAsWritten);
+    }
+
+    private String regionOf(final Record record) {
+        if (regionAccessor == null) {
+            return null;
+        }
+        final String country = CountryRegions.instance().regionOf(regionAccessor.firstString(record));
+        return country != null && PhoneNormalizer.isSupportedRegion(country) ? country : null;
+    }
+}
