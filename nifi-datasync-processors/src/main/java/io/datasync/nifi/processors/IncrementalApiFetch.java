@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.datasync.nifi.fetch.Backoff;
 import io.datasync.nifi.fetch.FetchState;
 import io.datasync.nifi.fetch.MalformedPageException;
+import io.datasync.nifi.fetch.OriginPolicy;
 import io.datasync.nifi.fetch.PageFetcher;
 import io.datasync.nifi.fetch.PageParser;
 import io.datasync.nifi.fetch.PagePosition;
@@ -15,6 +16,7 @@ import io.datasync.nifi.fetch.Paginators;
 import io.datasync.nifi.fetch.RateLimiter;
 import io.datasync.nifi.fetch.RecordSelector;
 import io.datasync.nifi.fetch.RequestTemplates;
+import io.datasync.nifi.fetch.ResponseSizeLimit;
 import io.datasync.nifi.fetch.TrackedKeys;
 import io.datasync.nifi.fetch.UrlRedactor;
 import io.datasync.nifi.fetch.Watermark;
@@ -48,6 +50,7 @@ import org.apache.nifi.logging.ComponentLog;
 import org.apache.nifi.oauth2.OAuth2AccessTokenProvider;
 import org.apache.nifi.processor.AbstractProcessor;
 import org.apache.nifi.processor.ProcessContext;
+import org.apache.nifi.processor.DataUnit;
 import org.apache.nifi.processor.ProcessSession;
 import org.apache.nifi.processor.Relationship;
 import org.apache.nifi.processor.exception.ProcessException;
@@ -196,6 +199,16 @@ public class IncrementalApiFetch extends AbstractProcessor {
             valid = false;
         }
         return new ValidationResult.Builder().subject(subject).input(input).valid(valid).explanation("must be a positive number").build();
+    };
+
+    static final Validator ALLOWED_ORIGINS_VALIDATOR = (subject, input, context) -> {
+        try {
+            OriginPolicy.parseAllowList(input);
+            return new ValidationResult.Builder().subject(subject).input(input).valid(true).build();
+        } catch (final IllegalArgumentException e) {
+            return new ValidationResult.Builder().subject(subject).input(input).valid(false)
+                    .explanation("each entry must be an origin such as https://api.example.com or http://host:8080 (" + e.getMessage() + ")").build();
+        }
     };
 
     public static final PropertyDescriptor ENDPOINT_URL = new PropertyDescriptor.Builder()
@@ -483,10 +496,32 @@ public class IncrementalApiFetch extends AbstractProcessor {
 
     public static final PropertyDescriptor OAUTH2_ACCESS_TOKEN_PROVIDER = new PropertyDescriptor.Builder()
             .name("OAuth2 Access Token Provider")
-            .description("Supplies access tokens; on a 401 the token is fetched again and the request retried once.")
+            .description("Supplies access tokens. On a 401 the provider is asked again and the request is retried once, but only if it "
+                    + "hands out a different token; a provider that returns its cached token again gets no retry: the run stops with an "
+                    + "error bulletin telling what to do (see the usage documentation).")
             .required(true)
             .identifiesControllerService(OAuth2AccessTokenProvider.class)
             .dependsOn(AUTHENTICATION_STRATEGY, AuthenticationStrategy.OAUTH2)
+            .build();
+
+    public static final PropertyDescriptor ALLOWED_ORIGINS = new PropertyDescriptor.Builder()
+            .name("Allowed Origins")
+            .description("Origins besides the Endpoint URL's own (scheme, host and port) that next-page links and redirects may lead to, "
+                    + "comma-separated, e.g. https://api2.example.com, https://cdn.example.com:8443. Credentials, API keys and header.* "
+                    + "values are sent to them too. A link or redirect to any other origin, or with a scheme other than http or https, "
+                    + "is refused: nothing is sent there, the run pauses with an error bulletin and state is not advanced.")
+            .required(false)
+            .addValidator(ALLOWED_ORIGINS_VALIDATOR)
+            .build();
+
+    public static final PropertyDescriptor MAX_RESPONSE_SIZE = new PropertyDescriptor.Builder()
+            .name("Maximum Response Size")
+            .description("Largest response body read. A body declared larger is refused before it is read; one that grows past it while "
+                    + "streaming is cut off there. Either way the run stops at that page with an error bulletin, state is not advanced, "
+                    + "and at most this much memory was used. Lower the Page Size if a page legitimately needs more.")
+            .required(true)
+            .defaultValue("32 MB")
+            .addValidator(StandardValidators.createDataSizeBoundsValidator(1, 1L << 30))
             .build();
 
     public static final PropertyDescriptor SSL_CONTEXT_SERVICE = new PropertyDescriptor.Builder()
@@ -570,7 +605,8 @@ public class IncrementalApiFetch extends AbstractProcessor {
             UPPER_BOUND_PARAMETER, MAX_TRACKED_KEYS,
             PAGINATION_STRATEGY, PAGE_SIZE_PARAMETER, PAGE_SIZE, NEXT_URL_POINTER, CURSOR_SOURCE, CURSOR_POINTER, CURSOR_PARAMETER,
             PAGE_PARAMETER, FIRST_PAGE_NUMBER, OFFSET_PARAMETER, MAX_PAGES_PER_TRIGGER, AUTHENTICATION_STRATEGY, API_KEY_NAME, API_KEY,
-            USERNAME, PASSWORD, BEARER_TOKEN, OAUTH2_ACCESS_TOKEN_PROVIDER, SSL_CONTEXT_SERVICE, PROXY_CONFIGURATION_SERVICE,
+            USERNAME, PASSWORD, BEARER_TOKEN, OAUTH2_ACCESS_TOKEN_PROVIDER, ALLOWED_ORIGINS,
+            MAX_RESPONSE_SIZE, SSL_CONTEXT_SERVICE, PROXY_CONFIGURATION_SERVICE,
             CONNECT_TIMEOUT, READ_TIMEOUT, REQUEST_RATE_LIMIT, MAX_RATE_LIMIT_WAIT, MAX_RETRIES, INITIAL_RETRY_BACKOFF, MAX_RETRY_BACKOFF);
 
     private static final Set<Relationship> RELATIONSHIPS = Set.of(REL_SUCCESS);
@@ -705,10 +741,14 @@ public class IncrementalApiFetch extends AbstractProcessor {
         try {
             request = config.buildRequest(run);
         } catch (final IllegalArgumentException e) {
-            // A next URL handed out by the API that is not a valid URI.
-            getLogger().error("Request for page {} of run {} is not a valid URL: {}; state not advanced",
-                    run.pages() + 1, run.id(), config.redactor.scrub(e.getMessage()));
-            return PageStep.STOP_AND_YIELD;
+            // Only a stored next URL can fail here (state written before links were checked, or Allowed Origins narrowed since):
+            // the run starts its pagination again instead of failing at every trigger; tracked pairs suppress what it emitted.
+            getLogger().error("The stored position of run {} is not a usable URL ({}); the run starts its pagination again from its first page",
+                    run.id(), config.redactor.scrub(e.getMessage()));
+            committed = null;
+            state.setRun(new FetchState.Run(run.id(), run.lower(), run.upper(), run.advanceTo(), run.max(), run.pages(), config.paginator.first(),
+                    new LinkedHashSet<>(), 0));
+            return PageStep.CONTINUE;
         }
         final String shownUrl = config.redactor.redact(request.uri().toString());
 
@@ -728,6 +768,17 @@ public class IncrementalApiFetch extends AbstractProcessor {
         if (outcome instanceof PageFetcher.RateLimited limited) {
             getLogger().warn("Rate limited by {} (HTTP {}), asked to wait {} s, longer than allowed within a trigger; run {} resumes at page {} later",
                     shownUrl, limited.status(), limited.requestedWait().toSeconds(), run.id(), run.pages() + 1);
+            return PageStep.STOP_AND_YIELD;
+        }
+        if (outcome instanceof PageFetcher.Refused refused) {
+            getLogger().error("Request for page {} of run {} to {} was redirected elsewhere and not followed: {}. Nothing was sent there; "
+                            + "state is not advanced. If that origin is trusted with the credentials, add it to Allowed Origins.",
+                    run.pages() + 1, run.id(), shownUrl, config.redactor.scrub(refused.reason()));
+            return PageStep.STOP_AND_YIELD;
+        }
+        if (outcome instanceof PageFetcher.Failed failed && failed.status() == 401) {
+            getLogger().error("The API refused the credentials for {} (HTTP 401): {}; run {} paused at page {}, state not advanced. {}",
+                    shownUrl, config.redactor.scrub(failed.reason()), run.id(), run.pages() + 1, config.unauthorizedAdvice);
             return PageStep.STOP_AND_YIELD;
         }
         if (outcome instanceof PageFetcher.Failed failed) {
@@ -751,7 +802,18 @@ public class IncrementalApiFetch extends AbstractProcessor {
         final String captured = config.cursorFromLastRecord ? lastRecordValue(page.records(), config.cursorPointer) : page.captured();
         final Paginator.PageOutcome pageOutcome = new Paginator.PageOutcome(success.uri(), page.records().size(),
                 success.headers().allValues("Link"), captured);
-        final Optional<PagePosition> next = config.paginator.next(run.next(), pageOutcome).map(config::storable);
+        final Optional<PagePosition> proposed = config.paginator.next(run.next(), pageOutcome);
+        if (proposed.isPresent() && proposed.get().url() != null) {
+            final OriginPolicy.Verdict verdict = config.originPolicy.check(success.uri(), proposed.get().url());
+            if (!verdict.isAllowed()) {
+                getLogger().error("Page {} of run {} from {} links to a next page that is not followed: {}. Nothing was sent there; the page is "
+                                + "not emitted and state is not advanced, so the run stays at this page. If that origin is trusted with the "
+                                + "credentials, add it to Allowed Origins.",
+                        run.pages() + 1, run.id(), shownUrl, config.redactor.scrub(verdict.reason()));
+                return PageStep.STOP_AND_YIELD;
+            }
+        }
+        final Optional<PagePosition> next = proposed.map(config::storable);
 
         final Set<String> positions = new LinkedHashSet<>(run.positions());
         if (config.paginator.serverDriven()) {
@@ -911,7 +973,7 @@ public class IncrementalApiFetch extends AbstractProcessor {
 
         @Override
         public void refreshingCredentials() {
-            getLogger().info("Request to {} refused with HTTP 401; fetching a fresh access token and retrying once", shownUrl);
+            getLogger().info("Request to {} refused with HTTP 401; asking the OAuth2 Access Token Provider for a different token", shownUrl);
         }
     }
 
@@ -944,6 +1006,10 @@ public class IncrementalApiFetch extends AbstractProcessor {
         private final Map<String, String> headers = new LinkedHashMap<>();
         private final String apiKeyQueryName;
         private final String apiKeyQueryValue;
+        /** Sensitive query parameters (API key, sensitive query.*): stripped from stored next URLs, added again to each request. */
+        private final Map<String, String> secretQueryParameters = new LinkedHashMap<>();
+        private final OriginPolicy originPolicy;
+        private final String unauthorizedAdvice;
         private final boolean cursorFromLastRecord;
         private final JsonPointer cursorPointer;
 
@@ -1012,6 +1078,7 @@ public class IncrementalApiFetch extends AbstractProcessor {
                     queryParameters.put(name.substring(QUERY_PREFIX.length()), value);
                     if (descriptor.isSensitive()) {
                         sensitiveNames.add(name.substring(QUERY_PREFIX.length()));
+                        secretQueryParameters.put(name.substring(QUERY_PREFIX.length()), value);
                     }
                 } else if (name.startsWith(HEADER_PREFIX)) {
                     headers.put(name.substring(HEADER_PREFIX.length()), value);
@@ -1054,9 +1121,18 @@ public class IncrementalApiFetch extends AbstractProcessor {
                 case OAUTH2 -> {
                     final OAuth2AccessTokenProvider provider = context.getProperty(OAUTH2_ACCESS_TOKEN_PROVIDER).asControllerService(OAuth2AccessTokenProvider.class);
                     authorizer = new PageFetcher.Authorizer() {
+                        private volatile String lastSent;
+
                         @Override
                         public void authorize(final HttpRequest.Builder builder, final boolean refresh) {
-                            builder.header("Authorization", "Bearer " + provider.getAccessDetails().getAccessToken());
+                            final String token = provider.getAccessDetails().getAccessToken();
+                            if (refresh && token != null && token.equals(lastSent)) {
+                                // NiFi's provider API has no refresh call: it hands out its cached token until that expires.
+                                throw new NoFreshCredentialsException("the OAuth2 Access Token Provider returned the same access token that was "
+                                        + "refused, so the request was not repeated");
+                            }
+                            lastSent = token;
+                            builder.header("Authorization", "Bearer " + token);
                         }
 
                         @Override
@@ -1069,11 +1145,22 @@ public class IncrementalApiFetch extends AbstractProcessor {
             }
             apiKeyQueryName = keyQueryName;
             apiKeyQueryValue = keyQueryValue;
+            if (keyQueryName != null) {
+                secretQueryParameters.put(keyQueryName, keyQueryValue);
+            }
+            unauthorizedAdvice = switch (authentication) {
+                case OAUTH2 -> "The token was revoked or lacks the scopes needed, or the provider keeps a cached token the API no longer "
+                        + "accepts: check the client's grants and scopes, then disable and enable the OAuth2 Access Token Provider so that "
+                        + "it fetches a new token.";
+                case NONE -> "The API requires credentials: set an Authentication Strategy.";
+                default -> "Update the credentials (" + authentication.getDisplayName() + ") in the processor's properties or parameter context.";
+            };
             redactor = new UrlRedactor(sensitiveNames, secrets);
 
             final HttpClient.Builder clientBuilder = HttpClient.newBuilder()
                     .version(HttpClient.Version.HTTP_1_1)
-                    .followRedirects(HttpClient.Redirect.NORMAL)
+                    // Redirects are followed by PageFetcher under the origin policy, never by the client.
+                    .followRedirects(HttpClient.Redirect.NEVER)
                     .connectTimeout(period(context, CONNECT_TIMEOUT));
             final SSLContextService sslContextService = context.getProperty(SSL_CONTEXT_SERVICE).asControllerService(SSLContextService.class);
             if (sslContextService != null) {
@@ -1094,7 +1181,10 @@ public class IncrementalApiFetch extends AbstractProcessor {
             final RateLimiter rateLimiter = rate == null ? null : new RateLimiter(Double.parseDouble(rate), System::nanoTime);
             final SecureRandom random = new SecureRandom();
             final Backoff backoff = new Backoff(period(context, INITIAL_RETRY_BACKOFF), period(context, MAX_RETRY_BACKOFF), random::nextDouble);
-            final PageFetcher.Settings fetchSettings = new PageFetcher.Settings(period(context, READ_TIMEOUT), context.getProperty(MAX_RETRIES).asInteger(), maxRateLimitWait);
+            originPolicy = new OriginPolicy(endpointUrl, OriginPolicy.parseAllowList(context.getProperty(ALLOWED_ORIGINS).getValue()));
+            final ResponseSizeLimit sizeLimit = new ResponseSizeLimit(context.getProperty(MAX_RESPONSE_SIZE).asDataSize(DataUnit.B).longValue());
+            final PageFetcher.Settings fetchSettings = new PageFetcher.Settings(period(context, READ_TIMEOUT), context.getProperty(MAX_RETRIES).asInteger(),
+                    maxRateLimitWait, sizeLimit, originPolicy);
             fetcher = new PageFetcher(httpClient, fetchSettings, backoff, rateLimiter, sleeper, Clock.systemUTC());
         }
 
@@ -1103,6 +1193,14 @@ public class IncrementalApiFetch extends AbstractProcessor {
             String url;
             if (position.url() != null) {
                 url = position.url();
+                if (!originPolicy.check(URI.create(url)).isAllowed()) {
+                    throw new IllegalArgumentException("the stored next URL leads outside the allowed origins");
+                }
+                final Map<String, String> secrets = new LinkedHashMap<>(secretQueryParameters);
+                if (apiKeyQueryName != null) {
+                    secrets.remove(apiKeyQueryName);
+                }
+                url = RequestTemplates.withParameters(url, secrets);
             } else {
                 final Map<String, String> parameters = new LinkedHashMap<>(queryParameters);
                 if (watermarkParameter != null && run.lower() != null) {
@@ -1140,12 +1238,16 @@ public class IncrementalApiFetch extends AbstractProcessor {
             return Watermark.ofInstant(upper.toInstant().plusSeconds(1));
         }
 
-        /** Next URLs are kept in state without the API key; it is added again to each request. */
+        /** Next URLs are kept in state without the API key and sensitive query.* values; they are added again to each request. */
         PagePosition storable(final PagePosition position) {
-            if (apiKeyQueryName == null || position.url() == null) {
+            if (secretQueryParameters.isEmpty() || position.url() == null) {
                 return position;
             }
-            return PagePosition.ofUrl(RequestTemplates.withoutParameter(position.url(), apiKeyQueryName));
+            String url = position.url();
+            for (final String name : secretQueryParameters.keySet()) {
+                url = RequestTemplates.withoutParameter(url, name);
+            }
+            return PagePosition.ofUrl(url);
         }
 
         private static PageFetcher.Authorizer staticAuthorizer(final String headerName, final String headerValue) {

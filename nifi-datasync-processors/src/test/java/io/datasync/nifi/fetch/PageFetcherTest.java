@@ -41,7 +41,7 @@ class PageFetcherTest {
     }
 
     private PageFetcher fetcher(final int maxRetries, final Duration maxRateLimitWait) {
-        return new PageFetcher(client, new PageFetcher.Settings(Duration.ofSeconds(2), maxRetries, maxRateLimitWait),
+        return new PageFetcher(client, new PageFetcher.Settings(Duration.ofSeconds(2), maxRetries, maxRateLimitWait, server.url("/").toString()),
                 new Backoff(Duration.ofMillis(8), Duration.ofMillis(64), () -> 0.0), null, sleeps::add, Clock.systemUTC());
     }
 

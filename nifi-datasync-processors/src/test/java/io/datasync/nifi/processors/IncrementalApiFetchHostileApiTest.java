@@ -1,0 +1,404 @@
+package io.datasync.nifi.processors;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.datasync.nifi.fetch.FetchState;
+import okhttp3.mockwebserver.MockResponse;
+import okhttp3.mockwebserver.MockWebServer;
+import okhttp3.mockwebserver.QueueDispatcher;
+import okhttp3.mockwebserver.RecordedRequest;
+import org.apache.nifi.components.PropertyDescriptor;
+import org.apache.nifi.components.state.Scope;
+import org.apache.nifi.controller.AbstractControllerService;
+import org.apache.nifi.oauth2.AccessToken;
+import org.apache.nifi.oauth2.OAuth2AccessTokenProvider;
+import org.apache.nifi.util.LogMessage;
+import org.apache.nifi.util.MockFlowFile;
+import org.apache.nifi.util.TestRunner;
+import org.apache.nifi.util.TestRunners;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+import java.io.IOException;
+import java.net.InetAddress;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CopyOnWriteArrayList;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * The numbered cases of an API that shifts, loops or lies: each asserts no loss and no duplicate
+ * against the fake API's own table, and that nothing reaches an origin other than the Endpoint URL's.
+ */
+class IncrementalApiFetchHostileApiTest {
+
+    private static final ObjectMapper MAPPER = new ObjectMapper();
+    private static final String T0 = "2024-03-01T10:00:00Z";
+    private static final String SECRET = "sk_live_Q8zS3cr3tKey";
+
+    private final List<MockWebServer> servers = new ArrayList<>();
+    private final List<Duration> sleeps = new CopyOnWriteArrayList<>();
+    private final List<String> emitted = new ArrayList<>();
+
+    @AfterEach
+    void stopServers() throws IOException {
+        for (final MockWebServer server : servers) {
+            server.shutdown();
+        }
+    }
+
+    private MockWebServer start(final okhttp3.mockwebserver.Dispatcher dispatcher) throws IOException {
+        final MockWebServer server = new MockWebServer();
+        server.setDispatcher(dispatcher);
+        server.start(InetAddress.getByName("127.0.0.1"), 0);
+        servers.add(server);
+        return server;
+    }
+
+    /** A server on another port (another origin) that answers 200 with an empty page and records what it receives. */
+    private MockWebServer foreign() throws IOException {
+        final QueueDispatcher dispatcher = new QueueDispatcher();
+        dispatcher.setFailFast(new MockResponse().setBody("{\"data\":[]}"));
+        return start(dispatcher);
+    }
+
+    private TestRunner runner(final MockWebServer server, final IncrementalApiFetch.PaginationStrategy strategy) {
+        final IncrementalApiFetch processor = new SensitiveDynamicProperties();
+        processor.sleeper = sleeps::add;
+        final TestRunner runner = TestRunners.newTestRunner(processor);
+        runner.setProperty(IncrementalApiFetch.ENDPOINT_URL, server.url("/items").toString());
+        runner.setProperty(IncrementalApiFetch.RECORDS_POINTER, "/data");
+        runner.setProperty(IncrementalApiFetch.WATERMARK_PARAMETER, "since");
+        runner.setProperty(IncrementalApiFetch.PAGE_SIZE_PARAMETER, "limit");
+        runner.setProperty(IncrementalApiFetch.PAGE_SIZE, "100");
+        runner.setProperty(IncrementalApiFetch.READ_TIMEOUT, "5 sec");
+        runner.setProperty(IncrementalApiFetch.INITIAL_RETRY_BACKOFF, "1 ms");
+        runner.setProperty(IncrementalApiFetch.MAX_RETRY_BACKOFF, "4 ms");
+        runner.setProperty(IncrementalApiFetch.PAGINATION_STRATEGY, strategy);
+        return runner;
+    }
+
+    /** Bearer token, an API-key header and a tenant header: every kind of credential the processor sends. */
+    private static void withCredentials(final TestRunner runner) {
+        runner.setProperty(IncrementalApiFetch.AUTHENTICATION_STRATEGY, IncrementalApiFetch.AuthenticationStrategy.BEARER);
+        runner.setProperty(IncrementalApiFetch.BEARER_TOKEN, SECRET);
+        runner.setProperty(sensitiveDynamic("header.X-Api-Key"), "hk-" + SECRET);
+        runner.setProperty("header.X-Tenant", "acme");
+    }
+
+    private static final Set<String> SENSITIVE_DYNAMIC = Set.of("query.hapi_secret", "header.X-Api-Key");
+
+    static String sensitiveDynamic(final String name) {
+        assertTrue(SENSITIVE_DYNAMIC.contains(name));
+        return name;
+    }
+
+    /**
+     * NiFi marks a dynamic property sensitive when the user ticks it (@SupportsSensitiveDynamicProperties); nifi-mock
+     * cannot, so this subclass does it for the names above.
+     */
+    static class SensitiveDynamicProperties extends IncrementalApiFetch {
+        @Override
+        protected PropertyDescriptor getSupportedDynamicPropertyDescriptor(final String name) {
+            final PropertyDescriptor descriptor = super.getSupportedDynamicPropertyDescriptor(name);
+            return SENSITIVE_DYNAMIC.contains(name) ? new PropertyDescriptor.Builder().fromPropertyDescriptor(descriptor).sensitive(true).build() : descriptor;
+        }
+    }
+
+    private List<String> drain(final TestRunner runner) throws IOException {
+        final List<String> ids = new ArrayList<>();
+        for (final MockFlowFile flowFile : runner.getFlowFilesForRelationship(IncrementalApiFetch.REL_SUCCESS)) {
+            MAPPER.readTree(flowFile.getContent()).forEach(record -> ids.add(record.get("id").asText()));
+        }
+        runner.clearTransferState();
+        emitted.addAll(ids);
+        return ids;
+    }
+
+    private void assertEmittedExactlyOnce(final Set<String> expected) {
+        assertEquals(expected.size(), emitted.size(), "records emitted (a duplicate would exceed the expected count): " + emitted);
+        assertEquals(expected, new HashSet<>(emitted));
+    }
+
+    private static Set<String> ids(final String prefix, final int count) {
+        final Set<String> ids = new HashSet<>();
+        for (int i = 0; i < count; i++) {
+            ids.add(prefix + i);
+        }
+        return ids;
+    }
+
+    private static Map<String, String> state(final TestRunner runner) throws IOException {
+        return runner.getStateManager().getState(Scope.CLUSTER).toMap();
+    }
+
+    static List<String> logLines(final TestRunner runner, final boolean errorsOnly) {
+        final List<LogMessage> all = new ArrayList<>(runner.getLogger().getErrorMessages());
+        if (!errorsOnly) {
+            all.addAll(runner.getLogger().getWarnMessages());
+            all.addAll(runner.getLogger().getInfoMessages());
+            all.addAll(runner.getLogger().getDebugMessages());
+        }
+        final List<String> lines = new ArrayList<>();
+        for (final LogMessage message : all) {
+            lines.add(message.getMsg() + " " + Arrays.deepToString(message.getArgs()));
+        }
+        return lines;
+    }
+
+    private static MockResponse page(final String body) {
+        return new MockResponse().setHeader("Content-Type", "application/json").setBody(body);
+    }
+
+    private static String records(final String prefix, final int count) {
+        final StringBuilder body = new StringBuilder("{\"data\":[");
+        for (int i = 0; i < count; i++) {
+            body.append(i == 0 ? "" : ",").append("{\"id\":\"").append(prefix).append(i).append("\",\"updated_at\":\"").append(T0).append("\"}");
+        }
+        return body.append("]").toString();
+    }
+
+    // ---- case 5: credentials never reach another origin ----
+
+    @Test
+    void case5LinkHeaderToAnotherOriginIsNotFollowedAndNothingIsSentThere() throws IOException {
+        final MockWebServer elsewhere = foreign();
+        final FakeRecordApi api = new FakeRecordApi(FakeRecordApi.Paging.LINK);
+        api.addMany(150, "k", T0);
+        api.enqueueFirst(page(records("k", 100) + "}").setHeader("Link", "<" + elsewhere.url("/steal?page_info=100") + ">; rel=\"next\""));
+        final MockWebServer server = start(api);
+        final TestRunner runner = runner(server, IncrementalApiFetch.PaginationStrategy.LINK_HEADER);
+        withCredentials(runner);
+
+        runner.run();
+
+        assertEquals(0, elsewhere.getRequestCount(), "nothing is sent to the other origin");
+        assertEquals(List.of(), drain(runner), "the page whose link cannot be followed is not emitted");
+        assertTrue(runner.isYieldCalled());
+        assertTrue(logLines(runner, true).stream().anyMatch(line -> line.contains("Allowed Origins") && line.contains(elsewhere.getPort() + "")),
+                logLines(runner, true).toString());
+        assertEquals(Map.of(), state(runner), "state is not advanced");
+
+        // The API is fixed (its own links again): the run carries on with nothing lost or repeated.
+        runner.run();
+        drain(runner);
+        assertEmittedExactlyOnce(ids("k", 150));
+        assertEquals(0, elsewhere.getRequestCount());
+    }
+
+    @Test
+    void case5AnAllowedOriginIsFollowed() throws IOException {
+        final MockWebServer other = start(new FakeRecordApi(FakeRecordApi.Paging.LINK));
+        final FakeRecordApi api = new FakeRecordApi(FakeRecordApi.Paging.LINK);
+        api.enqueueFirst(page(records("a", 2) + "}").setHeader("Link", "<" + other.url("/items?page_info=0") + ">; rel=\"next\""));
+        final TestRunner runner = runner(start(api), IncrementalApiFetch.PaginationStrategy.LINK_HEADER);
+        runner.setProperty(IncrementalApiFetch.ALLOWED_ORIGINS, "https://api2.example.com, " + other.url("/").toString().replaceAll("/$", ""));
+        runner.assertValid();
+
+        runner.run();
+
+        assertEquals(1, other.getRequestCount());
+        drain(runner);
+        assertEmittedExactlyOnce(ids("a", 2));
+    }
+
+    @Test
+    void case5CrossOriginRedirectIsRefusedWithoutSendingAnything() throws IOException {
+        final MockWebServer elsewhere = foreign();
+        final FakeRecordApi api = new FakeRecordApi(FakeRecordApi.Paging.NONE);
+        api.addMany(3, "r", T0);
+        api.enqueueFirst(new MockResponse().setResponseCode(302).setHeader("Location", elsewhere.url("/items").toString()));
+        final TestRunner runner = runner(start(api), IncrementalApiFetch.PaginationStrategy.NONE);
+        runner.setProperty(IncrementalApiFetch.AUTHENTICATION_STRATEGY, IncrementalApiFetch.AuthenticationStrategy.API_KEY_QUERY);
+        runner.setProperty(IncrementalApiFetch.API_KEY_NAME, "access_key");
+        runner.setProperty(IncrementalApiFetch.API_KEY, SECRET);
+        runner.setProperty(sensitiveDynamic("header.X-Api-Key"), "hk-" + SECRET);
+
+        runner.run();
+
+        assertEquals(0, elsewhere.getRequestCount(), "a redirect to another origin is not followed, with or without credentials");
+        assertTrue(runner.isYieldCalled());
+        assertTrue(logLines(runner, true).stream().anyMatch(line -> line.contains("redirect refused")), logLines(runner, true).toString());
+        logLines(runner, false).forEach(line -> assertFalse(line.contains(SECRET), line));
+        assertEquals(Map.of(), state(runner));
+
+        runner.run();
+        drain(runner);
+        assertEmittedExactlyOnce(ids("r", 3));
+    }
+
+    @Test
+    void case5SameOriginRedirectIsFollowedWithCredentials() throws IOException {
+        final FakeRecordApi api = new FakeRecordApi(FakeRecordApi.Paging.NONE);
+        api.addMany(3, "r", T0);
+        final MockWebServer server = start(api);
+        api.enqueueFirst(new MockResponse().setResponseCode(307).setHeader("Location", "/items?moved=1&since=2000-01-01T00:00:00Z"));
+        final TestRunner runner = runner(server, IncrementalApiFetch.PaginationStrategy.NONE);
+        withCredentials(runner);
+
+        runner.run();
+
+        assertEquals(2, api.requests.size());
+        final RecordedRequest redirected = api.requests.get(1);
+        assertEquals("1", redirected.getRequestUrl().queryParameter("moved"));
+        assertEquals("Bearer " + SECRET, redirected.getHeader("Authorization"));
+        assertEquals("acme", redirected.getHeader("X-Tenant"));
+        drain(runner);
+        assertEmittedExactlyOnce(ids("r", 3));
+    }
+
+    @Test
+    void case5RedirectLoopEndsTheRequest() throws IOException {
+        final FakeRecordApi api = new FakeRecordApi(FakeRecordApi.Paging.NONE);
+        for (int i = 0; i < 10; i++) {
+            api.enqueueFirst(new MockResponse().setResponseCode(302).setHeader("Location", "/items"));
+        }
+        final TestRunner runner = runner(start(api), IncrementalApiFetch.PaginationStrategy.NONE);
+        runner.run();
+        assertTrue(api.requests.size() <= 6, "at most 5 redirects are followed: " + api.requests.size());
+        assertTrue(logLines(runner, true).stream().anyMatch(line -> line.contains("redirects")), logLines(runner, true).toString());
+    }
+
+    // ---- case 9: a next URL that does not parse or is not HTTP ----
+
+    @Test
+    void case9UnparseableOrNonHttpNextUrlPausesTheRunWithoutWedgingIt() throws IOException {
+        final FakeRecordApi api = new FakeRecordApi(FakeRecordApi.Paging.NEXT_URL);
+        api.addMany(150, "n", T0);
+        final MockWebServer server = start(api);
+        api.enqueueFirst(page(records("n", 100) + ",\"next_url\":\"http://exa mple.com/%%zz\"}"));
+        api.enqueueFirst(page(records("n", 100) + ",\"next_url\":\"file:///etc/passwd\"}"));
+        final TestRunner runner = runner(server, IncrementalApiFetch.PaginationStrategy.NEXT_URL);
+        runner.setProperty(IncrementalApiFetch.NEXT_URL_POINTER, "/next_url");
+
+        runner.run();
+        assertTrue(logLines(runner, true).stream().anyMatch(line -> line.contains("not a valid URL")), logLines(runner, true).toString());
+        runner.run();
+        assertTrue(logLines(runner, true).stream().anyMatch(line -> line.contains("scheme is 'file'")), logLines(runner, true).toString());
+        assertEquals(List.of(), drain(runner));
+        assertEquals(Map.of(), state(runner));
+
+        runner.run();
+        drain(runner);
+        assertEmittedExactlyOnce(ids("n", 150));
+    }
+
+    @Test
+    void case9AStoredNextUrlThatCannotBeUsedRestartsThePaginationInsteadOfFailingForever() throws IOException {
+        final FakeRecordApi api = new FakeRecordApi(FakeRecordApi.Paging.LINK);
+        api.addMany(150, "s", T0);
+        final TestRunner runner = runner(start(api), IncrementalApiFetch.PaginationStrategy.LINK_HEADER);
+        final Map<String, String> stale = new HashMap<>();
+        stale.put(FetchState.RUN_ID, "old-run");
+        stale.put(FetchState.RUN_PAGES, "1");
+        stale.put(FetchState.RUN_NEXT_URL, "gopher://elsewhere.example/items?page_info=100");
+        runner.getStateManager().setState(stale, Scope.CLUSTER);
+
+        runner.run();
+
+        assertTrue(logLines(runner, true).stream().anyMatch(line -> line.contains("not a usable URL")), logLines(runner, true).toString());
+        drain(runner);
+        assertEmittedExactlyOnce(ids("s", 150));
+        assertEquals(T0, state(runner).get(FetchState.WATERMARK));
+    }
+
+    // ---- case 6: secrets never stored ----
+
+    @Test
+    void case6SensitiveQueryValueEchoedInTheNextUrlIsNeverStoredButStillSent() throws IOException {
+        final FakeRecordApi api = new FakeRecordApi(FakeRecordApi.Paging.LINK);
+        api.addMany(250, "e", T0);
+        final TestRunner runner = runner(start(api), IncrementalApiFetch.PaginationStrategy.LINK_HEADER);
+        runner.setProperty(sensitiveDynamic("query.hapi_secret"), SECRET);
+        runner.setProperty(IncrementalApiFetch.AUTHENTICATION_STRATEGY, IncrementalApiFetch.AuthenticationStrategy.API_KEY_QUERY);
+        runner.setProperty(IncrementalApiFetch.API_KEY_NAME, "access_key");
+        runner.setProperty(IncrementalApiFetch.API_KEY, "ak-" + SECRET);
+        runner.setProperty(IncrementalApiFetch.MAX_PAGES_PER_TRIGGER, "1");
+
+        for (int trigger = 0; trigger < 4; trigger++) {
+            runner.run();
+            final Map<String, String> stored = state(runner);
+            stored.values().forEach(value -> assertFalse(value.contains(SECRET), "state holds a secret: " + value));
+            for (final MockFlowFile flowFile : runner.getFlowFilesForRelationship(IncrementalApiFetch.REL_SUCCESS)) {
+                flowFile.getAttributes().values().forEach(value -> assertFalse(value.contains(SECRET), value));
+            }
+            runner.getProvenanceEvents().forEach(event -> assertFalse(event.getTransitUri().contains(SECRET), event.getTransitUri()));
+            drain(runner);
+        }
+        assertNotNull(api.requests.get(1).getRequestUrl().queryParameter("page_info"), "the second request follows the stored next URL");
+        for (final RecordedRequest request : api.requests) {
+            assertEquals(SECRET, request.getRequestUrl().queryParameter("hapi_secret"), request.getRequestUrl().toString());
+            assertEquals(1, request.getRequestUrl().queryParameterValues("hapi_secret").size());
+            assertEquals("ak-" + SECRET, request.getRequestUrl().queryParameter("access_key"));
+        }
+        assertEmittedExactlyOnce(ids("e", 250));
+        logLines(runner, false).forEach(line -> assertFalse(line.contains(SECRET), line));
+    }
+
+    // ---- case 10: honest 401 handling ----
+
+    @Test
+    void case10AProviderThatReturnsTheRefusedTokenAgainGetsNoPretendRefresh() throws Exception {
+        final FakeRecordApi api = new FakeRecordApi(FakeRecordApi.Paging.NONE);
+        api.addMany(2, "o", T0);
+        api.requiredAuthorization = "Bearer something-else";
+        final TestRunner runner = runner(start(api), IncrementalApiFetch.PaginationStrategy.NONE);
+        final CachedTokenProvider provider = new CachedTokenProvider();
+        runner.addControllerService("oauth", provider);
+        runner.enableControllerService(provider);
+        runner.setProperty(IncrementalApiFetch.AUTHENTICATION_STRATEGY, IncrementalApiFetch.AuthenticationStrategy.OAUTH2);
+        runner.setProperty(IncrementalApiFetch.OAUTH2_ACCESS_TOKEN_PROVIDER, "oauth");
+
+        runner.run();
+
+        assertEquals(1, api.requests.size(), "the refused token is not sent a second time");
+        assertTrue(runner.isYieldCalled());
+        final List<String> errors = logLines(runner, true);
+        assertEquals(1, errors.size(), errors.toString());
+        assertTrue(errors.get(0).contains("same access token") && errors.get(0).contains("disable and enable the OAuth2 Access Token Provider"),
+                errors.get(0));
+        assertFalse(errors.get(0).contains("cached-token"), "the token itself is never logged");
+        assertEquals(Map.of(), state(runner));
+    }
+
+    @Test
+    void case10StaticCredentialsRefusedSayWhatToChange() throws Exception {
+        final FakeRecordApi api = new FakeRecordApi(FakeRecordApi.Paging.NONE);
+        api.requiredAuthorization = "Bearer right";
+        final TestRunner runner = runner(start(api), IncrementalApiFetch.PaginationStrategy.NONE);
+        runner.setProperty(IncrementalApiFetch.AUTHENTICATION_STRATEGY, IncrementalApiFetch.AuthenticationStrategy.BEARER);
+        runner.setProperty(IncrementalApiFetch.BEARER_TOKEN, "wrong");
+        runner.run();
+        assertEquals(1, api.requests.size());
+        assertTrue(logLines(runner, true).stream().anyMatch(line -> line.contains("HTTP 401") && line.contains("Update the credentials (Bearer Token)")),
+                logLines(runner, true).toString());
+    }
+
+    /** Like NiFi's standard provider: hands out its cached token until it expires. */
+    private static final class CachedTokenProvider extends AbstractControllerService implements OAuth2AccessTokenProvider {
+        @Override
+        public AccessToken getAccessDetails() {
+            return new AccessToken("cached-token", null, "Bearer", 3600, null);
+        }
+    }
+
+    static String minutesAfterT0(final int minutes) {
+        return Instant.parse(T0).plus(minutes, ChronoUnit.MINUTES).toString();
+    }
+
+    static JsonNode json(final String text) throws IOException {
+        return MAPPER.readTree(text);
+    }
+}
