@@ -5,6 +5,7 @@ import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.ObjectMapper;
 
 import java.time.Duration;
+import java.time.Instant;
 import java.util.HashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -32,6 +33,8 @@ public final class FetchState {
     public static final String RUN_NEXT_NUMBER = "run.next.number";
     public static final String RUN_POSITIONS = "run.positions";
     public static final String RUN_LAST_FINGERPRINT = "run.last.fingerprint";
+    /** No request before this instant (ISO-8601): a rate limit longer than one trigger may wait, honoured by every node. */
+    public static final String NOT_BEFORE = "not.before";
 
     private static final TypeReference<Map<String, List<String>>> GROUPS = new TypeReference<>() {
     };
@@ -39,6 +42,7 @@ public final class FetchState {
     private Watermark watermark;
     private final TrackedKeys trackedKeys;
     private Run run;
+    private Instant notBefore;
 
     public FetchState(final Watermark watermark, final TrackedKeys trackedKeys, final Run run) {
         this.watermark = watermark;
@@ -70,7 +74,10 @@ public final class FetchState {
                     parse(map.get(RUN_ADVANCE_TO), timestamp), parse(map.get(RUN_MAX), timestamp),
                     Long.parseLong(map.getOrDefault(RUN_PAGES, "0")), next, positions, fingerprint == null ? 0 : Long.parseLong(fingerprint));
         }
-        return new FetchState(watermark, tracked, run);
+        final FetchState state = new FetchState(watermark, tracked, run);
+        final String notBefore = map.get(NOT_BEFORE);
+        state.notBefore = notBefore == null || notBefore.isEmpty() ? null : Instant.parse(notBefore);
+        return state;
     }
 
     public Map<String, String> toMap(final ObjectMapper mapper) {
@@ -82,6 +89,9 @@ public final class FetchState {
             map.put(TRACKED_KEYS, mapper.writeValueAsString(trackedKeys.toGroups()));
         } catch (final JsonProcessingException e) {
             throw new IllegalStateException("Tracked keys could not be written", e);
+        }
+        if (notBefore != null) {
+            map.put(NOT_BEFORE, notBefore.toString());
         }
         if (run != null) {
             map.put(RUN_ID, run.id());
@@ -131,6 +141,15 @@ public final class FetchState {
 
     public Run run() {
         return run;
+    }
+
+    /** When the API may be called again, or null when it may be called now. */
+    public Instant notBefore() {
+        return notBefore;
+    }
+
+    public void setNotBefore(final Instant notBefore) {
+        this.notBefore = notBefore;
     }
 
     public void setRun(final Run run) {

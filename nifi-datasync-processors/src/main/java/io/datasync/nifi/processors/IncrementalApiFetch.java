@@ -632,6 +632,9 @@ public class IncrementalApiFetch extends AbstractProcessor {
     /** How the processor waits for backoffs and rate limits; tests record the waits instead of sleeping. */
     volatile PageFetcher.Sleeper sleeper = Thread::sleep;
 
+    /** The time rate-limit pauses are measured against; tests move it forward. */
+    volatile Clock clock = Clock.systemUTC();
+
     @Override
     protected List<PropertyDescriptor> getSupportedPropertyDescriptors() {
         return PROPERTY_DESCRIPTORS;
@@ -689,7 +692,7 @@ public class IncrementalApiFetch extends AbstractProcessor {
 
     @OnScheduled
     public void onScheduled(final ProcessContext context) {
-        settings = new Settings(context, getLogger(), sleeper);
+        settings = new Settings(context, getLogger(), sleeper, clock);
     }
 
     @OnStopped
@@ -715,6 +718,15 @@ public class IncrementalApiFetch extends AbstractProcessor {
             getLogger().error("Stored state could not be read; nothing fetched: {}", e.toString());
             context.yield();
             return;
+        }
+        final Instant notBefore = state.notBefore();
+        if (notBefore != null) {
+            if (clock.instant().isBefore(notBefore)) {
+                getLogger().debug("Rate limit pause: no request before {}", notBefore);
+                context.yield();
+                return;
+            }
+            state.setNotBefore(null);
         }
         if (state.run() == null) {
             committed = null;
@@ -766,8 +778,15 @@ public class IncrementalApiFetch extends AbstractProcessor {
         }
 
         if (outcome instanceof PageFetcher.RateLimited limited) {
-            getLogger().warn("Rate limited by {} (HTTP {}), asked to wait {} s, longer than allowed within a trigger; run {} resumes at page {} later",
-                    shownUrl, limited.status(), limited.requestedWait().toSeconds(), run.id(), run.pages() + 1);
+            final Instant until = clock.instant().plus(limited.requestedWait());
+            final boolean askedTooLong = limited.requestedWait().compareTo(config.maxRateLimitWait) > 0;
+            getLogger().warn("Rate limited by {} (HTTP {}): {}; no request to this API before {} from any node, then run {} resumes at page {}",
+                    shownUrl, limited.status(), askedTooLong
+                            ? "asked to wait " + limited.requestedWait().toSeconds() + " s, longer than Maximum Rate Limit Wait ("
+                            + config.maxRateLimitWait.toSeconds() + " s)"
+                            : "still limited after " + (config.maxRetries + 1) + " waits (Maximum Retries " + config.maxRetries + ")",
+                    until, run.id(), run.pages() + 1);
+            pauseUntil(session, state, until, config);
             return PageStep.STOP_AND_YIELD;
         }
         if (outcome instanceof PageFetcher.Refused refused) {
@@ -859,6 +878,11 @@ public class IncrementalApiFetch extends AbstractProcessor {
         getLogger().debug("Page {} of run {}: {} records, {} emitted, {} already emitted, {} below window, {} deferred by settle delay",
                 pageNumber, run.id(), page.records().size(), selection.emitted().size(), selection.duplicates(), selection.belowWindow(), selection.deferred());
 
+        final boolean pauseTooLong = step == PageStep.CONTINUE && success.pauseBeforeNext().compareTo(config.maxRateLimitWait) > 0;
+        if (pauseTooLong) {
+            // Stored with the page, so that the next trigger on any node waits too.
+            state.setNotBefore(clock.instant().plus(success.pauseBeforeNext()));
+        }
         final AtomicReference<Throwable> commitFailure = new AtomicReference<>();
         final Map<String, String> staged = state.toMap(MAPPER);
         try {
@@ -880,9 +904,10 @@ public class IncrementalApiFetch extends AbstractProcessor {
             return step;
         }
         if (step == PageStep.CONTINUE && !success.pauseBeforeNext().isZero()) {
-            if (success.pauseBeforeNext().compareTo(config.maxRateLimitWait) > 0) {
-                getLogger().info("Request budget of {} used up for {} s; run {} resumes at page {} later",
-                        shownUrl, success.pauseBeforeNext().toSeconds(), run.id(), pageNumber + 1);
+            if (pauseTooLong) {
+                getLogger().info("Request budget of {} used up (X-RateLimit-Remaining 0) for {} s, longer than Maximum Rate Limit Wait ({} s); "
+                                + "no request before {} from any node, then run {} resumes at page {}",
+                        shownUrl, success.pauseBeforeNext().toSeconds(), config.maxRateLimitWait.toSeconds(), state.notBefore(), run.id(), pageNumber + 1);
                 return PageStep.STOP_AND_YIELD;
             }
             try {
@@ -893,6 +918,23 @@ public class IncrementalApiFetch extends AbstractProcessor {
             }
         }
         return step;
+    }
+
+    /**
+     * Stores "no request before" with the state as it is (nothing else changes), so that a wait longer than one trigger
+     * survives the trigger, a restart and a primary-node change.
+     */
+    private void pauseUntil(final ProcessSession session, final FetchState state, final Instant until, final Settings config) {
+        committed = null;
+        state.setNotBefore(until);
+        final Map<String, String> staged = state.toMap(MAPPER);
+        try {
+            session.setState(staged, Scope.CLUSTER);
+        } catch (final IOException e) {
+            getLogger().warn("The rate-limit pause could not be stored; the next trigger may call the API early: {}", e.toString());
+            return;
+        }
+        session.commitAsync(() -> committed = new CommittedState(staged, state, config.watermarkFormat.isTimestamp(), config.maxTrackedKeys));
     }
 
     private void emit(final ProcessSession session, final RecordSelector.Selection selection, final String shownUrl,
@@ -997,6 +1039,7 @@ public class IncrementalApiFetch extends AbstractProcessor {
         private final Duration maxRateLimitWait;
         private final int maxTrackedKeys;
         private final int maxPagesPerTrigger;
+        private final int maxRetries;
         private final String endpointUrl;
         private final String bodyTemplate;
         private final String watermarkParameter;
@@ -1013,7 +1056,7 @@ public class IncrementalApiFetch extends AbstractProcessor {
         private final boolean cursorFromLastRecord;
         private final JsonPointer cursorPointer;
 
-        Settings(final ProcessContext context, final ComponentLog logger, final PageFetcher.Sleeper sleeper) {
+        Settings(final ProcessContext context, final ComponentLog logger, final PageFetcher.Sleeper sleeper, final Clock clock) {
             final WatermarkType watermarkType = context.getProperty(WATERMARK_TYPE).asAllowableValue(WatermarkType.class);
             watermarkFormat = watermarkType.format();
             parameterFormat = watermarkFormat.isTimestamp()
@@ -1028,6 +1071,7 @@ public class IncrementalApiFetch extends AbstractProcessor {
             maxRateLimitWait = period(context, MAX_RATE_LIMIT_WAIT);
             maxTrackedKeys = context.getProperty(MAX_TRACKED_KEYS).asInteger();
             maxPagesPerTrigger = context.getProperty(MAX_PAGES_PER_TRIGGER).asInteger();
+            maxRetries = context.getProperty(MAX_RETRIES).asInteger();
             endpointUrl = context.getProperty(ENDPOINT_URL).evaluateAttributeExpressions().getValue();
             final HttpMethod method = context.getProperty(HTTP_METHOD).asAllowableValue(HttpMethod.class);
             bodyTemplate = method == HttpMethod.POST ? context.getProperty(REQUEST_BODY_TEMPLATE).evaluateAttributeExpressions().getValue() : null;
@@ -1185,7 +1229,7 @@ public class IncrementalApiFetch extends AbstractProcessor {
             final ResponseSizeLimit sizeLimit = new ResponseSizeLimit(context.getProperty(MAX_RESPONSE_SIZE).asDataSize(DataUnit.B).longValue());
             final PageFetcher.Settings fetchSettings = new PageFetcher.Settings(period(context, READ_TIMEOUT), context.getProperty(MAX_RETRIES).asInteger(),
                     maxRateLimitWait, sizeLimit, originPolicy);
-            fetcher = new PageFetcher(httpClient, fetchSettings, backoff, rateLimiter, sleeper, Clock.systemUTC());
+            fetcher = new PageFetcher(httpClient, fetchSettings, backoff, rateLimiter, sleeper, clock);
         }
 
         PageFetcher.PageRequest buildRequest(final FetchState.Run run) {

@@ -21,8 +21,10 @@ import org.junit.jupiter.api.Test;
 
 import java.io.IOException;
 import java.net.InetAddress;
+import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.time.ZoneOffset;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -345,6 +347,75 @@ class IncrementalApiFetchHostileApiTest {
         }
         assertEmittedExactlyOnce(ids("e", 250));
         logLines(runner, false).forEach(line -> assertFalse(line.contains(SECRET), line));
+    }
+
+    // ---- case 4: rate limits survive triggers ----
+
+    @Test
+    void case4RetryAfterLongerThanTheMaximumWaitIsHonouredByTheNextTriggerOnAnyNode() throws IOException {
+        final FakeRecordApi api = new FakeRecordApi(FakeRecordApi.Paging.OFFSET);
+        api.addMany(250, "q", T0);
+        final MockWebServer server = start(api);
+        final TestRunner primary = runner(server, IncrementalApiFetch.PaginationStrategy.OFFSET);
+        final Clock start = Clock.fixed(Instant.parse("2026-12-01T12:00:00Z"), ZoneOffset.UTC);
+        ((IncrementalApiFetch) primary.getProcessor()).clock = start;
+        primary.setProperty(IncrementalApiFetch.MAX_PAGES_PER_TRIGGER, "1");
+        primary.run();
+        assertEquals(100, drain(primary).size());
+
+        api.enqueueFirst(new MockResponse().setResponseCode(429).setHeader("Retry-After", "900"));
+        primary.run();
+        final int requestsSoFar = api.requests.size();
+        assertEquals("2026-12-01T12:15:00Z", state(primary).get(FetchState.NOT_BEFORE));
+        final List<String> warnings = logLines(primary, false);
+        assertTrue(warnings.stream().anyMatch(line -> line.contains("asked to wait 900 s, longer than Maximum Rate Limit Wait (60 s)")),
+                warnings.toString());
+
+        // The same processor at the next trigger, and another node that becomes primary with the cluster state: no request.
+        primary.run();
+        final TestRunner otherNode = runner(server, IncrementalApiFetch.PaginationStrategy.OFFSET);
+        ((IncrementalApiFetch) otherNode.getProcessor()).clock = Clock.offset(start, Duration.ofSeconds(899));
+        otherNode.setProperty(IncrementalApiFetch.MAX_PAGES_PER_TRIGGER, "5");
+        otherNode.getStateManager().setState(state(primary), Scope.CLUSTER);
+        otherNode.run();
+        assertEquals(requestsSoFar, api.requests.size(), "nobody calls the API before the time it asked for");
+        assertTrue(otherNode.isYieldCalled());
+
+        ((IncrementalApiFetch) otherNode.getProcessor()).clock = Clock.offset(start, Duration.ofSeconds(900));
+        otherNode.run();
+        drain(otherNode);
+        assertEmittedExactlyOnce(ids("q", 250));
+        assertFalse(state(otherNode).containsKey(FetchState.NOT_BEFORE));
+    }
+
+    @Test
+    void case4AnExhaustedBudgetLongerThanTheMaximumWaitIsStoredWithThePage() throws IOException {
+        final FakeRecordApi api = new FakeRecordApi(FakeRecordApi.Paging.OFFSET);
+        final Set<String> all = new HashSet<>();
+        final StringBuilder firstPage = new StringBuilder("{\"data\":[");
+        for (int i = 0; i < 150; i++) {
+            final String id = String.format("b%03d", i);
+            api.add(id, T0);
+            all.add(id);
+            if (i < 100) {
+                firstPage.append(i == 0 ? "" : ",").append("{\"id\":\"").append(id).append("\",\"updated_at\":\"").append(T0).append("\"}");
+            }
+        }
+        final MockWebServer server = start(api);
+        final TestRunner runner = runner(server, IncrementalApiFetch.PaginationStrategy.OFFSET);
+        final Clock start = Clock.fixed(Instant.parse("2026-12-01T12:00:00Z"), ZoneOffset.UTC);
+        ((IncrementalApiFetch) runner.getProcessor()).clock = start;
+        api.enqueueFirst(page(firstPage + "]}").setHeader("X-RateLimit-Remaining", "0").setHeader("Retry-After", "3600"));
+        runner.run();
+        assertEquals(100, drain(runner).size());
+        assertEquals("2026-12-01T13:00:00Z", state(runner).get(FetchState.NOT_BEFORE));
+        final int requests = api.requests.size();
+        runner.run();
+        assertEquals(requests, api.requests.size());
+        ((IncrementalApiFetch) runner.getProcessor()).clock = Clock.offset(start, Duration.ofHours(1));
+        runner.run();
+        drain(runner);
+        assertEmittedExactlyOnce(all);
     }
 
     // ---- case 10: honest 401 handling ----

@@ -381,10 +381,13 @@ class IncrementalApiFetchTest {
         runner.run();
         assertTrue(runner.isYieldCalled());
         assertEquals(0, drain(runner).size());
-        assertEquals(afterFirstPage, runner.getStateManager().getState(Scope.CLUSTER).toMap(), "a rate limit loses no progress");
+        final Map<String, String> afterLimit = new java.util.HashMap<>(runner.getStateManager().getState(Scope.CLUSTER).toMap());
+        assertNotNull(afterLimit.remove(FetchState.NOT_BEFORE), "the wait is stored so that the next trigger honours it");
+        assertEquals(afterFirstPage, afterLimit, "a rate limit loses no progress");
         assertTrue(sleeps.isEmpty(), "a 600 s wait is not slept through");
         assertTrue(runner.getLogger().getErrorMessages().isEmpty(), "a rate limit is not a failure");
 
+        ((IncrementalApiFetch) runner.getProcessor()).clock = java.time.Clock.offset(java.time.Clock.systemUTC(), Duration.ofSeconds(601));
         runner.run();
         runner.run();
         drain(runner);
