@@ -33,6 +33,17 @@ public final class RecordSelector {
      */
     public Selection select(final List<JsonNode> records, final Watermark lower, final Watermark upper, final TrackedKeys tracked)
             throws MalformedPageException {
+        return select(records, lower, upper, tracked, false);
+    }
+
+    /**
+     * @param setAsideInvalid true to set records without a readable watermark or key aside ({@link Selection#invalid()}) and
+     *                        select among the rest; false to refuse the page
+     * @throws MalformedPageException when a record has no readable watermark or key and invalid records are not set aside
+     */
+    public Selection select(final List<JsonNode> records, final Watermark lower, final Watermark upper, final TrackedKeys tracked,
+                            final boolean setAsideInvalid) throws MalformedPageException {
+        final List<Invalid> invalid = new ArrayList<>();
         final List<JsonNode> emitted = new ArrayList<>();
         final List<TrackedKeys.Entry> newEntries = new ArrayList<>();
         final Set<TrackedKeys.Entry> seenOnPage = HashSet.newHashSet(records.size());
@@ -44,13 +55,29 @@ public final class RecordSelector {
         long fingerprint = 1125899906842597L;
         for (int index = 0; index < records.size(); index++) {
             final JsonNode record = records.get(index);
-            final Watermark watermark;
-            try {
-                watermark = watermarkFormat.parse(record.at(watermarkPointer));
-            } catch (final IllegalArgumentException e) {
-                throw new MalformedPageException("Record " + index + " of the page has no readable watermark: " + e.getMessage());
+            final String key = keyOrNull(record.at(keyPointer));
+            final String problem;
+            Watermark watermark = null;
+            if (key == null) {
+                problem = "has no scalar record key";
+            } else {
+                String unreadable = null;
+                try {
+                    watermark = watermarkFormat.parse(record.at(watermarkPointer));
+                } catch (final IllegalArgumentException e) {
+                    // The message says what was expected, never the value itself.
+                    unreadable = "has no readable watermark: " + e.getMessage();
+                }
+                problem = unreadable;
             }
-            final String key = keyOf(record.at(keyPointer), index);
+            if (problem != null) {
+                final String reason = "Record " + index + " of the page" + (key == null ? "" : " (key '" + key + "')") + " " + problem;
+                if (!setAsideInvalid) {
+                    throw new MalformedPageException(reason);
+                }
+                invalid.add(new Invalid(record, key, reason));
+                continue;
+            }
             fingerprint = 31 * (31 * fingerprint + watermark.hashCode()) + key.hashCode();
 
             if (lower != null && watermark.compareTo(lower) < 0) {
@@ -69,14 +96,24 @@ public final class RecordSelector {
                 }
             }
         }
-        return new Selection(emitted, newEntries, min, max, belowWindow, deferred, duplicates, records.isEmpty() ? 0 : fingerprint);
+        return new Selection(emitted, newEntries, min, max, belowWindow, deferred, duplicates, records.isEmpty() ? 0 : fingerprint, invalid);
     }
 
-    private static String keyOf(final JsonNode node, final int index) throws MalformedPageException {
+    private static String keyOrNull(final JsonNode node) {
         if (node == null || node.isMissingNode() || node.isNull() || node.isContainerNode()) {
-            throw new MalformedPageException("Record " + index + " of the page has no scalar record key");
+            return null;
         }
         return node.asText();
+    }
+
+    /**
+     * A record set aside.
+     *
+     * @param record the record as received
+     * @param key its key, null when it has none
+     * @param reason what is wrong, naming the record's position and key but no value
+     */
+    public record Invalid(JsonNode record, String key, String reason) {
     }
 
     /**
@@ -90,8 +127,9 @@ public final class RecordSelector {
      * @param deferred records newer than the settle bound (left for a later run)
      * @param duplicates records whose version was already emitted
      * @param contentFingerprint hash of every record's watermark and key, 0 for an empty page
+     * @param invalid records set aside for having no readable watermark or key
      */
     public record Selection(List<JsonNode> emitted, List<TrackedKeys.Entry> newEntries, Watermark minWatermark, Watermark maxWatermark,
-                            int belowWindow, int deferred, int duplicates, long contentFingerprint) {
+                            int belowWindow, int deferred, int duplicates, long contentFingerprint, List<Invalid> invalid) {
     }
 }

@@ -119,7 +119,9 @@ import java.util.concurrent.atomic.AtomicReference;
         @WritesAttribute(attribute = IncrementalApiFetch.PAGE_NUMBER, description = "Number of the page within its run, from 1"),
         @WritesAttribute(attribute = IncrementalApiFetch.RUN_ID, description = "Identifier shared by all FlowFiles of one run"),
         @WritesAttribute(attribute = IncrementalApiFetch.HTTP_STATUS, description = "HTTP status of the response"),
-        @WritesAttribute(attribute = IncrementalApiFetch.SOURCE_URL, description = "URL of the request, with credentials redacted")
+        @WritesAttribute(attribute = IncrementalApiFetch.SOURCE_URL, description = "URL of the request, with credentials redacted"),
+        @WritesAttribute(attribute = IncrementalApiFetch.INVALID_KEY, description = "On 'failure': the key of the record, when it has one"),
+        @WritesAttribute(attribute = IncrementalApiFetch.INVALID_REASON, description = "On 'failure': why the record could not be used")
 })
 @SeeAlso(classNames = {"org.apache.nifi.processors.standard.InvokeHTTP"})
 @UseCase(
@@ -347,6 +349,17 @@ public class IncrementalApiFetch extends AbstractProcessor {
             .required(true)
             .defaultValue("10000")
             .addValidator(StandardValidators.POSITIVE_INTEGER_VALIDATOR)
+            .build();
+
+    public static final PropertyDescriptor INVALID_RECORD_HANDLING = new PropertyDescriptor.Builder()
+            .name("Invalid Record Handling")
+            .description("What happens to a record without a readable watermark or key. Stop Run refuses the whole page (nothing emitted, "
+                    + "state not advanced, error bulletin naming the record's key) until the API or the configuration is fixed. Route to "
+                    + "Failure sends the record as received to the 'failure' relationship, with its key and the reason in attributes, and "
+                    + "goes on with the rest; it does not count towards the watermark.")
+            .required(true)
+            .allowableValues(InvalidRecordHandling.class)
+            .defaultValue(InvalidRecordHandling.STOP)
             .build();
 
     public static final PropertyDescriptor PAGINATION_STRATEGY = new PropertyDescriptor.Builder()
@@ -603,13 +616,25 @@ public class IncrementalApiFetch extends AbstractProcessor {
             ENDPOINT_URL, HTTP_METHOD, REQUEST_BODY_TEMPLATE, RECORDS_POINTER, RECORD_KEY_POINTER, WATERMARK_POINTER, WATERMARK_TYPE,
             WATERMARK_PARAMETER, WATERMARK_PARAMETER_FORMAT, INITIAL_WATERMARK, LOOKBACK_WINDOW, SETTLE_DELAY, MAX_RUN_SPAN,
             UPPER_BOUND_PARAMETER, MAX_TRACKED_KEYS,
-            PAGINATION_STRATEGY, PAGE_SIZE_PARAMETER, PAGE_SIZE, NEXT_URL_POINTER, CURSOR_SOURCE, CURSOR_POINTER, CURSOR_PARAMETER,
+            INVALID_RECORD_HANDLING, PAGINATION_STRATEGY, PAGE_SIZE_PARAMETER, PAGE_SIZE, NEXT_URL_POINTER, CURSOR_SOURCE, CURSOR_POINTER, CURSOR_PARAMETER,
             PAGE_PARAMETER, FIRST_PAGE_NUMBER, OFFSET_PARAMETER, MAX_PAGES_PER_TRIGGER, AUTHENTICATION_STRATEGY, API_KEY_NAME, API_KEY,
             USERNAME, PASSWORD, BEARER_TOKEN, OAUTH2_ACCESS_TOKEN_PROVIDER, ALLOWED_ORIGINS,
             MAX_RESPONSE_SIZE, SSL_CONTEXT_SERVICE, PROXY_CONFIGURATION_SERVICE,
             CONNECT_TIMEOUT, READ_TIMEOUT, REQUEST_RATE_LIMIT, MAX_RATE_LIMIT_WAIT, MAX_RETRIES, INITIAL_RETRY_BACKOFF, MAX_RETRY_BACKOFF);
 
+    public static final Relationship REL_FAILURE = new Relationship.Builder()
+            .name("failure")
+            .description("With Invalid Record Handling 'Route to Failure': one FlowFile per record without a readable watermark or key, "
+                    + "holding the record as received, with fetch.invalid.key and fetch.invalid.reason.")
+            .build();
+
     private static final Set<Relationship> RELATIONSHIPS = Set.of(REL_SUCCESS);
+    private static final Set<Relationship> RELATIONSHIPS_WITH_FAILURE = Set.of(REL_SUCCESS, REL_FAILURE);
+
+    static final String INVALID_KEY = "fetch.invalid.key";
+    static final String INVALID_REASON = "fetch.invalid.reason";
+
+    private volatile Set<Relationship> relationships = RELATIONSHIPS;
 
     private volatile Settings settings;
 
@@ -642,7 +667,15 @@ public class IncrementalApiFetch extends AbstractProcessor {
 
     @Override
     public Set<Relationship> getRelationships() {
-        return RELATIONSHIPS;
+        return relationships;
+    }
+
+    @Override
+    public void onPropertyModified(final PropertyDescriptor descriptor, final String oldValue, final String newValue) {
+        if (descriptor.equals(INVALID_RECORD_HANDLING)) {
+            // 'failure' exists only when records go there, so that flows which stop on bad records need no extra connection.
+            relationships = InvalidRecordHandling.ROUTE_TO_FAILURE.getValue().equals(newValue) ? RELATIONSHIPS_WITH_FAILURE : RELATIONSHIPS;
+        }
     }
 
     @Override
@@ -811,10 +844,11 @@ public class IncrementalApiFetch extends AbstractProcessor {
         final RecordSelector.Selection selection;
         try {
             page = config.parser.parse(success.body());
-            selection = config.selector.select(page.records(), run.lower(), run.upper(), state.trackedKeys());
+            selection = config.selector.select(page.records(), run.lower(), run.upper(), state.trackedKeys(), config.routeInvalid);
         } catch (final MalformedPageException e) {
-            getLogger().error("Malformed page from {}: {}; run {} stopped at page {}, state not advanced",
-                    shownUrl, e.getMessage(), run.id(), run.pages() + 1);
+            getLogger().error("Malformed page from {}: {}; run {} stopped at page {}, state not advanced{}",
+                    shownUrl, e.getMessage(), run.id(), run.pages() + 1, config.routeInvalid ? ""
+                            : ". To deliver the other records and route such records to 'failure', set Invalid Record Handling to Route to Failure");
             return PageStep.STOP_AND_YIELD;
         }
 
@@ -874,6 +908,9 @@ public class IncrementalApiFetch extends AbstractProcessor {
 
         if (!selection.emitted().isEmpty()) {
             emit(session, selection, shownUrl, success, run.id(), pageNumber);
+        }
+        if (!selection.invalid().isEmpty()) {
+            routeInvalid(session, selection.invalid(), shownUrl, success, run.id(), pageNumber);
         }
         getLogger().debug("Page {} of run {}: {} records, {} emitted, {} already emitted, {} below window, {} deferred by settle delay",
                 pageNumber, run.id(), page.records().size(), selection.emitted().size(), selection.duplicates(), selection.belowWindow(), selection.deferred());
@@ -961,6 +998,28 @@ public class IncrementalApiFetch extends AbstractProcessor {
         flowFile = session.putAllAttributes(flowFile, attributes);
         session.getProvenanceReporter().receive(flowFile, shownUrl, success.elapsedMillis());
         session.transfer(flowFile, REL_SUCCESS);
+    }
+
+    private void routeInvalid(final ProcessSession session, final List<RecordSelector.Invalid> invalid, final String shownUrl,
+                              final PageFetcher.Success success, final String runId, final long pageNumber) {
+        for (final RecordSelector.Invalid record : invalid) {
+            FlowFile flowFile = session.create();
+            flowFile = session.write(flowFile, out -> MAPPER.writeValue(out, record.record()));
+            final Map<String, String> attributes = new HashMap<>();
+            attributes.put(CoreAttributes.MIME_TYPE.key(), "application/json");
+            if (record.key() != null) {
+                attributes.put(INVALID_KEY, record.key());
+            }
+            attributes.put(INVALID_REASON, record.reason());
+            attributes.put(PAGE_NUMBER, Long.toString(pageNumber));
+            attributes.put(RUN_ID, runId);
+            attributes.put(SOURCE_URL, shownUrl);
+            flowFile = session.putAllAttributes(flowFile, attributes);
+            session.getProvenanceReporter().receive(flowFile, shownUrl, success.elapsedMillis());
+            session.transfer(flowFile, REL_FAILURE);
+        }
+        getLogger().warn("Page {} of run {} from {}: {} records without a readable watermark or key routed to failure; the first: {}",
+                pageNumber, runId, shownUrl, invalid.size(), invalid.get(0).reason());
     }
 
     private static FetchState.Run startRun(final Settings config, final Watermark stored) {
@@ -1054,6 +1113,7 @@ public class IncrementalApiFetch extends AbstractProcessor {
         private final OriginPolicy originPolicy;
         private final String unauthorizedAdvice;
         private final boolean cursorFromLastRecord;
+        private final boolean routeInvalid;
         private final JsonPointer cursorPointer;
 
         Settings(final ProcessContext context, final ComponentLog logger, final PageFetcher.Sleeper sleeper, final Clock clock) {
@@ -1072,6 +1132,7 @@ public class IncrementalApiFetch extends AbstractProcessor {
             maxTrackedKeys = context.getProperty(MAX_TRACKED_KEYS).asInteger();
             maxPagesPerTrigger = context.getProperty(MAX_PAGES_PER_TRIGGER).asInteger();
             maxRetries = context.getProperty(MAX_RETRIES).asInteger();
+            routeInvalid = context.getProperty(INVALID_RECORD_HANDLING).asAllowableValue(InvalidRecordHandling.class) == InvalidRecordHandling.ROUTE_TO_FAILURE;
             endpointUrl = context.getProperty(ENDPOINT_URL).evaluateAttributeExpressions().getValue();
             final HttpMethod method = context.getProperty(HTTP_METHOD).asAllowableValue(HttpMethod.class);
             bodyTemplate = method == HttpMethod.POST ? context.getProperty(REQUEST_BODY_TEMPLATE).evaluateAttributeExpressions().getValue() : null;
@@ -1344,7 +1405,8 @@ public class IncrementalApiFetch extends AbstractProcessor {
     }
 
     public enum WatermarkType implements DescribedValue {
-        ISO_8601("ISO 8601 Timestamp", "Text such as 2024-05-01T10:15:30.123+02:00 (an offset or Z is required).", WatermarkFormat.ISO_8601),
+        ISO_8601("ISO 8601 Timestamp", "Text such as 2024-05-01T10:15:30.123+02:00 (an offset or Z is required; a space instead of the T "
+                + "and offsets such as +0200 or +02 are accepted too).", WatermarkFormat.ISO_8601),
         EPOCH_SECONDS("Epoch Seconds", "Seconds since 1970-01-01T00:00:00Z, as a number or numeric text (fractions allowed).", WatermarkFormat.EPOCH_SECONDS),
         EPOCH_MILLIS("Epoch Milliseconds", "Milliseconds since 1970-01-01T00:00:00Z, as a number or numeric text.", WatermarkFormat.EPOCH_MILLIS),
         NUMERIC_ID("Numeric ID", "A whole number that grows with each change, such as an auto-increment id or a change sequence.", WatermarkFormat.NUMBER);
@@ -1427,6 +1489,34 @@ public class IncrementalApiFetch extends AbstractProcessor {
         private final String description;
 
         PaginationStrategy(final String displayName, final String description) {
+            this.displayName = displayName;
+            this.description = description;
+        }
+
+        @Override
+        public String getValue() {
+            return name();
+        }
+
+        @Override
+        public String getDisplayName() {
+            return displayName;
+        }
+
+        @Override
+        public String getDescription() {
+            return description;
+        }
+    }
+
+    public enum InvalidRecordHandling implements DescribedValue {
+        STOP("Stop Run", "Refuse the page: nothing emitted, state not advanced, an error bulletin names the record."),
+        ROUTE_TO_FAILURE("Route to Failure", "Send the record as received to 'failure' with its key and the reason, and go on.");
+
+        private final String displayName;
+        private final String description;
+
+        InvalidRecordHandling(final String displayName, final String description) {
             this.displayName = displayName;
             this.description = description;
         }

@@ -349,6 +349,75 @@ class IncrementalApiFetchHostileApiTest {
         logLines(runner, false).forEach(line -> assertFalse(line.contains(SECRET), line));
     }
 
+    // ---- case 3: one bad record does not stop the feed ----
+
+    @Test
+    void case3SpaceSeparatedTimestampsAndColonlessOffsetsAreReadable() throws IOException {
+        final FakeRecordApi api = new FakeRecordApi(FakeRecordApi.Paging.NONE);
+        api.enqueueFirst(page("{\"data\":[{\"id\":\"a\",\"updated_at\":\"2026-12-01 19:36:33Z\"},"
+                + "{\"id\":\"b\",\"updated_at\":\"2026-12-01T21:36:34+0200\"},{\"id\":\"c\",\"updated_at\":\"2026-12-01 21:36:35.5+02\"}]}"));
+        final TestRunner runner = runner(start(api), IncrementalApiFetch.PaginationStrategy.NONE);
+        runner.run();
+        drain(runner);
+        assertEmittedExactlyOnce(Set.of("a", "b", "c"));
+        assertEquals("2026-12-01T19:36:35.500Z", state(runner).get(FetchState.WATERMARK));
+    }
+
+    @Test
+    void case3StopRunNamesTheRecordsKeyAndEmitsNothing() throws IOException {
+        final FakeRecordApi api = new FakeRecordApi(FakeRecordApi.Paging.NONE);
+        api.enqueueFirst(page("{\"data\":[{\"id\":\"ok-1\",\"updated_at\":\"" + T0 + "\"},"
+                + "{\"id\":\"cust-4711\",\"updated_at\":\"last tuesday\"}]}"));
+        final TestRunner runner = runner(start(api), IncrementalApiFetch.PaginationStrategy.NONE);
+        runner.run();
+        assertEquals(List.of(), drain(runner));
+        final List<String> errors = logLines(runner, true);
+        assertEquals(1, errors.size());
+        assertTrue(errors.get(0).contains("Record 1 of the page (key 'cust-4711') has no readable watermark"), errors.get(0));
+        assertTrue(errors.get(0).contains("Route to Failure"), errors.get(0));
+        assertFalse(errors.get(0).contains("last tuesday"), "the value itself is not quoted");
+        assertEquals(Set.of(IncrementalApiFetch.REL_SUCCESS), runner.getProcessor().getRelationships(), "no failure relationship to connect");
+        assertEquals(Map.of(), state(runner));
+    }
+
+    @Test
+    void case3RouteToFailureSendsTheRawRecordWithItsKeyAndReasonAndGoesOn() throws IOException {
+        final FakeRecordApi api = new FakeRecordApi(FakeRecordApi.Paging.OFFSET);
+        api.addMany(100, "g", T0);
+        final StringBuilder first = new StringBuilder("{\"data\":[");
+        final List<String> sorted = new ArrayList<>(ids("g", 100));
+        sorted.sort(null);
+        for (int i = 0; i < 50; i++) {
+            first.append("{\"id\":\"").append(sorted.get(i)).append("\",\"updated_at\":\"").append(T0).append("\"},");
+        }
+        first.append("{\"id\":\"bad-1\",\"updated_at\":\"last tuesday\",\"email\":\"x@example.com\"},");
+        first.append("{\"updated_at\":\"").append(T0).append("\",\"name\":\"no key\"}]}");
+        api.enqueueFirst(page(first.toString()));
+        final TestRunner runner = runner(start(api), IncrementalApiFetch.PaginationStrategy.OFFSET);
+        runner.setProperty(IncrementalApiFetch.PAGE_SIZE, "52");
+        runner.setProperty(IncrementalApiFetch.INVALID_RECORD_HANDLING, IncrementalApiFetch.InvalidRecordHandling.ROUTE_TO_FAILURE);
+        assertTrue(runner.getProcessor().getRelationships().contains(IncrementalApiFetch.REL_FAILURE));
+
+        runner.run();
+
+        final List<MockFlowFile> failed = runner.getFlowFilesForRelationship(IncrementalApiFetch.REL_FAILURE);
+        assertEquals(2, failed.size());
+        failed.get(0).assertAttributeEquals(IncrementalApiFetch.INVALID_KEY, "bad-1");
+        assertTrue(failed.get(0).getAttribute(IncrementalApiFetch.INVALID_REASON).contains("(key 'bad-1') has no readable watermark"));
+        assertEquals(json("{\"id\":\"bad-1\",\"updated_at\":\"last tuesday\",\"email\":\"x@example.com\"}"),
+                json(failed.get(0).getContent()), "the record as received");
+        failed.get(1).assertAttributeNotExists(IncrementalApiFetch.INVALID_KEY);
+        assertTrue(failed.get(1).getAttribute(IncrementalApiFetch.INVALID_REASON).contains("has no scalar record key"));
+        drain(runner);
+        // The offset moved by the 52 records of the scripted page, so the fake API's record 52 onwards follow; 50-51 are
+        // the scripted page's stand-ins. Every real record that the API served is emitted once.
+        final Set<String> expected = new HashSet<>(sorted.subList(0, 50));
+        expected.addAll(sorted.subList(52, 100));
+        assertEmittedExactlyOnce(expected);
+        assertEquals(T0, state(runner).get(FetchState.WATERMARK), "the run completed past the bad records");
+        assertTrue(logLines(runner, false).stream().noneMatch(line -> line.contains("x@example.com")));
+    }
+
     // ---- case 4: rate limits survive triggers ----
 
     @Test
@@ -471,5 +540,9 @@ class IncrementalApiFetchHostileApiTest {
 
     static JsonNode json(final String text) throws IOException {
         return MAPPER.readTree(text);
+    }
+
+    static JsonNode json(final byte[] bytes) throws IOException {
+        return MAPPER.readTree(bytes);
     }
 }
