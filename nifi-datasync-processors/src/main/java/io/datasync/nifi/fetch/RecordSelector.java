@@ -53,6 +53,10 @@ public final class RecordSelector {
         int deferred = 0;
         int duplicates = 0;
         long fingerprint = 1125899906842597L;
+        Watermark first = null;
+        Watermark last = null;
+        String lastKey = null;
+        boolean ascending = true;
         for (int index = 0; index < records.size(); index++) {
             final JsonNode record = records.get(index);
             final String key = keyOrNull(record.at(keyPointer));
@@ -79,6 +83,13 @@ public final class RecordSelector {
                 continue;
             }
             fingerprint = 31 * (31 * fingerprint + watermark.hashCode()) + key.hashCode();
+            if (first == null) {
+                first = watermark;
+            } else if (watermark.compareTo(last) < 0) {
+                ascending = false;
+            }
+            last = watermark;
+            lastKey = key;
 
             if (lower != null && watermark.compareTo(lower) < 0) {
                 belowWindow++;
@@ -96,7 +107,21 @@ public final class RecordSelector {
                 }
             }
         }
-        return new Selection(emitted, newEntries, min, max, belowWindow, deferred, duplicates, records.isEmpty() ? 0 : fingerprint, invalid);
+        return new Selection(emitted, newEntries, min, max, belowWindow, deferred, duplicates, records.isEmpty() ? 0 : fingerprint, invalid,
+                new Order(first, last, lastKey, ascending));
+    }
+
+    /** Whether the record is the given version (watermark and key); false when either is unreadable. */
+    public boolean isVersion(final JsonNode record, final Watermark watermark, final String key) {
+        final String recordKey = keyOrNull(record.at(keyPointer));
+        if (recordKey == null || !recordKey.equals(key)) {
+            return false;
+        }
+        try {
+            return watermarkFormat.parse(record.at(watermarkPointer)).equals(watermark);
+        } catch (final IllegalArgumentException e) {
+            return false;
+        }
     }
 
     private static String keyOrNull(final JsonNode node) {
@@ -128,8 +153,18 @@ public final class RecordSelector {
      * @param duplicates records whose version was already emitted
      * @param contentFingerprint hash of every record's watermark and key, 0 for an empty page
      * @param invalid records set aside for having no readable watermark or key
+     * @param order how the page's readable records were ordered
      */
     public record Selection(List<JsonNode> emitted, List<TrackedKeys.Entry> newEntries, Watermark minWatermark, Watermark maxWatermark,
-                            int belowWindow, int deferred, int duplicates, long contentFingerprint, List<Invalid> invalid) {
+                            int belowWindow, int deferred, int duplicates, long contentFingerprint, List<Invalid> invalid, Order order) {
+    }
+
+    /**
+     * @param first watermark of the page's first readable record, null when it has none
+     * @param last watermark of its last readable record
+     * @param lastKey key of its last readable record
+     * @param ascending whether the watermarks never go down within the page
+     */
+    public record Order(Watermark first, Watermark last, String lastKey, boolean ascending) {
     }
 }

@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.datasync.nifi.fetch.Backoff;
 import io.datasync.nifi.fetch.FetchState;
+import io.datasync.nifi.fetch.LoopGuard;
 import io.datasync.nifi.fetch.MalformedPageException;
 import io.datasync.nifi.fetch.OriginPolicy;
 import io.datasync.nifi.fetch.PageFetcher;
@@ -17,6 +18,7 @@ import io.datasync.nifi.fetch.RateLimiter;
 import io.datasync.nifi.fetch.RecordSelector;
 import io.datasync.nifi.fetch.RequestTemplates;
 import io.datasync.nifi.fetch.ResponseSizeLimit;
+import io.datasync.nifi.fetch.RunNavigator;
 import io.datasync.nifi.fetch.TrackedKeys;
 import io.datasync.nifi.fetch.UrlRedactor;
 import io.datasync.nifi.fetch.Watermark;
@@ -657,6 +659,14 @@ public class IncrementalApiFetch extends AbstractProcessor {
     /** How the processor waits for backoffs and rate limits; tests record the waits instead of sleeping. */
     volatile PageFetcher.Sleeper sleeper = Thread::sleep;
 
+    static final String HALT_ADVICE = "Nothing more is fetched until an operator acts: fix the API or the configuration (a Keyset Pagination "
+            + "Strategy with a Watermark Parameter recovers from shifting and looping pagination), then stop and start the processor, which "
+            + "restarts the run's pagination from its first page (versions emitted near the top of the window are suppressed; older ones of "
+            + "this run may be emitted again), or clear its state to start over from the Initial Watermark";
+
+    /** Set when the processor is started: the first trigger restarts a halted run (stopping and starting is the operator's retry). */
+    private volatile boolean releaseHalt;
+
     /** The time rate-limit pauses are measured against; tests move it forward. */
     volatile Clock clock = Clock.systemUTC();
 
@@ -720,11 +730,20 @@ public class IncrementalApiFetch extends AbstractProcessor {
                         .build());
             }
         }
+        if (strategy == PaginationStrategy.KEYSET && !context.getProperty(WATERMARK_PARAMETER).isSet()) {
+            final String template = method == HttpMethod.POST ? context.getProperty(REQUEST_BODY_TEMPLATE).getValue() : null;
+            if (template == null || !template.contains("{{watermark}}")) {
+                results.add(new ValidationResult.Builder().subject(PAGINATION_STRATEGY.getName()).valid(false)
+                        .explanation("Keyset pagination sends the last record's watermark with every request: set a Watermark Parameter, "
+                                + "or use POST with {{watermark}} in the Request Body Template").build());
+            }
+        }
         return results;
     }
 
     @OnScheduled
     public void onScheduled(final ProcessContext context) {
+        releaseHalt = true;
         settings = new Settings(context, getLogger(), sleeper, clock);
     }
 
@@ -761,6 +780,18 @@ public class IncrementalApiFetch extends AbstractProcessor {
             }
             state.setNotBefore(null);
         }
+        if (state.run() != null && state.run().halted() != null) {
+            if (!releaseHalt) {
+                getLogger().error("Run {} is halted: {}. {}", state.run().id(), state.run().halted(), HALT_ADVICE);
+                context.yield();
+                return;
+            }
+            committed = null;
+            getLogger().warn("Run {} was halted ({}); restarted by the operator, its pagination starts again from its first page",
+                    state.run().id(), state.run().halted());
+            state.setRun(state.run().restarted(config.paginator.first()));
+        }
+        releaseHalt = false;
         if (state.run() == null) {
             committed = null;
             state.setRun(startRun(config, state.watermark()));
@@ -791,8 +822,7 @@ public class IncrementalApiFetch extends AbstractProcessor {
             getLogger().error("The stored position of run {} is not a usable URL ({}); the run starts its pagination again from its first page",
                     run.id(), config.redactor.scrub(e.getMessage()));
             committed = null;
-            state.setRun(new FetchState.Run(run.id(), run.lower(), run.upper(), run.advanceTo(), run.max(), run.pages(), config.paginator.first(),
-                    new LinkedHashSet<>(), 0));
+            state.setRun(run.restarted(config.paginator.first()));
             return PageStep.CONTINUE;
         }
         final String shownUrl = config.redactor.redact(request.uri().toString());
@@ -842,9 +872,19 @@ public class IncrementalApiFetch extends AbstractProcessor {
 
         final PageParser.ParsedPage page;
         final RecordSelector.Selection selection;
+        boolean overlapMoved = false;
         try {
             page = config.parser.parse(success.body());
-            selection = config.selector.select(page.records(), run.lower(), run.upper(), state.trackedKeys(), config.routeInvalid);
+            List<JsonNode> records = page.records();
+            if (config.navigator.expectsOverlap(run)) {
+                // The page was asked to start with the previous page's last record: it is dropped if it is still there.
+                if (!records.isEmpty() && config.selector.isVersion(records.get(0), run.tail().lastWatermark(), run.tail().lastKey())) {
+                    records = records.subList(1, records.size());
+                } else {
+                    overlapMoved = true;
+                }
+            }
+            selection = config.selector.select(records, run.lower(), run.upper(), state.trackedKeys(), config.routeInvalid);
         } catch (final MalformedPageException e) {
             getLogger().error("Malformed page from {}: {}; run {} stopped at page {}, state not advanced{}",
                     shownUrl, e.getMessage(), run.id(), run.pages() + 1, config.routeInvalid ? ""
@@ -866,50 +906,67 @@ public class IncrementalApiFetch extends AbstractProcessor {
                 return PageStep.STOP_AND_YIELD;
             }
         }
-        final Optional<PagePosition> next = proposed.map(config::storable);
+        final RunNavigator.Decision decision = config.navigator.decide(run, selection, page.records().size(), overlapMoved,
+                proposed.map(config::storable), config.paginator.first());
+        final boolean emitPage = switch (decision) {
+            case RunNavigator.Resume resume -> resume.emitPage();
+            case RunNavigator.Halt halt -> halt.emitPage();
+            default -> true;
+        };
 
-        final Set<String> positions = new LinkedHashSet<>(run.positions());
-        if (config.paginator.serverDriven()) {
-            positions.add(run.next().fingerprint());
-        }
-        final boolean positionLoop = next.isPresent() && config.paginator.serverDriven() && positions.contains(next.get().fingerprint());
-        final boolean contentLoop = selection.contentFingerprint() != 0 && selection.contentFingerprint() == run.lastFingerprint();
-
-        final Watermark runMax = Watermark.max(run.max(), selection.maxWatermark());
+        final Watermark runMax = emitPage ? Watermark.max(run.max(), selection.maxWatermark()) : run.max();
         // From here the object differs from what is stored until this page commits.
         committed = null;
-        try {
-            state.trackedKeys().addAll(selection.newEntries(), runMax == null ? null : runMax.lookbackFrom(config.lookback));
-        } catch (final TrackedKeys.LimitExceededException e) {
-            getLogger().error("Page {} of run {} from {} would raise the tracked record keys to {}, above Maximum Tracked Keys ({}); "
-                            + "the page is not emitted and state is not advanced. Raise Maximum Tracked Keys or shorten the Lookback Window.",
-                    run.pages() + 1, run.id(), shownUrl, e.getRequired(), e.getMaximum());
-            return PageStep.STOP_AND_YIELD;
+        if (emitPage) {
+            try {
+                state.trackedKeys().addAll(selection.newEntries(), runMax == null ? null : runMax.lookbackFrom(config.lookback));
+            } catch (final TrackedKeys.LimitExceededException e) {
+                getLogger().error("Page {} of run {} from {} would raise the tracked record keys to {}, above Maximum Tracked Keys ({}); "
+                                + "the page is not emitted and state is not advanced. Raise Maximum Tracked Keys or shorten the Lookback Window.",
+                        run.pages() + 1, run.id(), shownUrl, e.getRequired(), e.getMaximum());
+                return PageStep.STOP_AND_YIELD;
+            }
         }
 
         final long pageNumber = run.pages() + 1;
         final long fingerprint = selection.contentFingerprint() != 0 ? selection.contentFingerprint() : run.lastFingerprint();
+        final LoopGuard guard = config.paginator.serverDriven() ? run.loopGuard().after(run.next().fingerprint()) : run.loopGuard();
         final PageStep step;
-        if (positionLoop || contentLoop) {
-            // Keep what this run emitted (tracked keys, max) and start its pagination over: nothing is repeated,
-            // and the watermark does not advance past records the loop may have hidden.
-            getLogger().error("Pagination loop detected at page {} of run {} from {} ({}); the run restarts from its first page at the next trigger",
-                    pageNumber, run.id(), shownUrl, positionLoop ? "a next page already fetched in this run" : "the same records as the previous page");
-            state.setRun(new FetchState.Run(run.id(), run.lower(), run.upper(), run.advanceTo(), runMax, pageNumber, config.paginator.first(), new LinkedHashSet<>(), 0));
-            step = PageStep.STOP_AND_YIELD;
-        } else if (next.isPresent()) {
-            state.setRun(new FetchState.Run(run.id(), run.lower(), run.upper(), run.advanceTo(), runMax, pageNumber, next.get(), positions, fingerprint));
-            step = PageStep.CONTINUE;
-        } else {
-            state.setRun(new FetchState.Run(run.id(), run.lower(), run.upper(), run.advanceTo(), runMax, pageNumber, run.next(), positions, fingerprint));
-            state.completeRun(config.lookback);
-            step = PageStep.RUN_COMPLETE;
+        switch (decision) {
+            case RunNavigator.Continue next -> {
+                if (next.warning() != null) {
+                    getLogger().warn("Page {} of run {} from {}: {}", pageNumber, run.id(), shownUrl, next.warning());
+                }
+                state.setRun(run.advanced(runMax, pageNumber, next.next(), guard, fingerprint, next.tail()));
+                step = PageStep.CONTINUE;
+            }
+            case RunNavigator.Advance advance -> {
+                state.setRun(run.advanced(runMax, pageNumber, config.paginator.first(), guard, fingerprint, advance.tail()).withLower(advance.lower()));
+                step = PageStep.CONTINUE;
+            }
+            case RunNavigator.Complete complete -> {
+                state.setRun(run.advanced(runMax, pageNumber, run.next(), guard, fingerprint, complete.tail()));
+                state.completeRun(config.lookback);
+                step = PageStep.RUN_COMPLETE;
+            }
+            case RunNavigator.Resume resume -> {
+                // Nothing is lost: every record below the safe watermark was seen, and the versions at it are tracked.
+                getLogger().warn("Page {} of run {} from {}: {}; the run resumes as a fresh query from its last safe watermark {}{}",
+                        pageNumber, run.id(), shownUrl, resume.reason(), resume.safe(), resume.emitPage() ? "" : " (this page is not emitted)");
+                state.setRun(run.resumedFrom(resume.safe(), config.paginator.first(), pageNumber, runMax, resume.tail()));
+                step = PageStep.CONTINUE;
+            }
+            case RunNavigator.Halt halt -> {
+                getLogger().error("Run {} halted at page {} from {}: {}. {}", run.id(), pageNumber, shownUrl, halt.reason(), HALT_ADVICE);
+                state.setRun(run.halted(halt.reason(), pageNumber, runMax, halt.tail()));
+                step = PageStep.STOP_AND_YIELD;
+            }
         }
 
-        if (!selection.emitted().isEmpty()) {
+        if (emitPage && !selection.emitted().isEmpty()) {
             emit(session, selection, shownUrl, success, run.id(), pageNumber);
         }
-        if (!selection.invalid().isEmpty()) {
+        if (emitPage && !selection.invalid().isEmpty()) {
             routeInvalid(session, selection.invalid(), shownUrl, success, run.id(), pageNumber);
         }
         getLogger().debug("Page {} of run {}: {} records, {} emitted, {} already emitted, {} below window, {} deferred by settle delay",
@@ -1026,7 +1083,8 @@ public class IncrementalApiFetch extends AbstractProcessor {
         final Watermark base = stored != null ? stored : config.initialWatermark;
         final Watermark lower = base == null ? null : base.lookbackFrom(config.lookback);
         if (!config.watermarkFormat.isTimestamp()) {
-            return new FetchState.Run(UUID.randomUUID().toString(), lower, null, null, null, 0, config.paginator.first(), new LinkedHashSet<>(), 0);
+            return new FetchState.Run(UUID.randomUUID().toString(), lower, null, null, null, 0, config.paginator.first(), LoopGuard.empty(), 0,
+                    FetchState.Tail.START, null, null);
         }
         final Instant now = Instant.now();
         final Instant settled = now.minus(config.settleDelay);
@@ -1041,7 +1099,8 @@ public class IncrementalApiFetch extends AbstractProcessor {
                 advanceTo = upper;
             }
         }
-        return new FetchState.Run(UUID.randomUUID().toString(), lower, upper, advanceTo, null, 0, config.paginator.first(), new LinkedHashSet<>(), 0);
+        return new FetchState.Run(UUID.randomUUID().toString(), lower, upper, advanceTo, null, 0, config.paginator.first(), LoopGuard.empty(), 0,
+                FetchState.Tail.START, null, null);
     }
 
     private static String lastRecordValue(final List<JsonNode> records, final JsonPointer pointer) {
@@ -1114,6 +1173,7 @@ public class IncrementalApiFetch extends AbstractProcessor {
         private final String unauthorizedAdvice;
         private final boolean cursorFromLastRecord;
         private final boolean routeInvalid;
+        private final RunNavigator navigator;
         private final JsonPointer cursorPointer;
 
         Settings(final ProcessContext context, final ComponentLog logger, final PageFetcher.Sleeper sleeper, final Clock clock) {
@@ -1145,7 +1205,7 @@ public class IncrementalApiFetch extends AbstractProcessor {
             JsonPointer lastRecordPointer = null;
             boolean fromLastRecord = false;
             paginator = switch (strategy) {
-                case NONE -> Paginators.none();
+                case NONE, KEYSET -> Paginators.none();
                 case LINK_HEADER -> Paginators.linkHeader();
                 case NEXT_URL -> {
                     capturePointer = context.getProperty(NEXT_URL_POINTER).getValue();
@@ -1164,6 +1224,14 @@ public class IncrementalApiFetch extends AbstractProcessor {
                 case PAGE_NUMBER -> Paginators.pageNumber(context.getProperty(PAGE_PARAMETER).getValue(), context.getProperty(FIRST_PAGE_NUMBER).asLong());
                 case OFFSET -> Paginators.offset(context.getProperty(OFFSET_PARAMETER).getValue());
             };
+            final boolean watermarkSendable = watermarkParameter != null || (bodyTemplate != null && bodyTemplate.contains("{{watermark}}"));
+            final RunNavigator.Kind kind = switch (strategy) {
+                case KEYSET -> RunNavigator.Kind.KEYSET;
+                case OFFSET -> RunNavigator.Kind.OFFSET_WITH_OVERLAP;
+                case LINK_HEADER, NEXT_URL, CURSOR -> RunNavigator.Kind.SERVER_DRIVEN;
+                case NONE, PAGE_NUMBER -> RunNavigator.Kind.COUNTED;
+            };
+            navigator = new RunNavigator(kind, watermarkSendable, pageSize);
             cursorFromLastRecord = fromLastRecord;
             cursorPointer = lastRecordPointer;
             final String recordsPointer = context.getProperty(RECORDS_POINTER).getValue();
@@ -1479,6 +1547,9 @@ public class IncrementalApiFetch extends AbstractProcessor {
 
     public enum PaginationStrategy implements DescribedValue {
         NONE("None", "One request returns all records."),
+        KEYSET("Keyset", "Every page is a fresh query from the last record's watermark (Watermark Parameter or {{watermark}}); the API must "
+                + "return records sorted by the watermark, ascending. Cannot skip records when the list changes during a run and is not "
+                + "limited by result caps (e.g. HubSpot search's 10,000)."),
         LINK_HEADER("Link Header", "Follow the RFC 8288 Link header with rel=\"next\" (Shopify, GitHub)."),
         NEXT_URL("Next URL Pointer", "Follow a next-page URL found at a JSON Pointer in the body."),
         CURSOR("Cursor", "Send back a cursor token from the body or the last record as a parameter or in the POST body (HubSpot, Stripe)."),
