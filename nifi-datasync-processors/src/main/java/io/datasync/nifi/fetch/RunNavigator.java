@@ -89,6 +89,10 @@ public final class RunNavigator {
                 yield fresh <= 0 ? new Complete(after) : new Continue(PagePosition.ofNumber(run.next().number() + rawCount - 1), after, null);
             }
             case SERVER_DRIVEN -> {
+                if (before.ordered() && !inOrder && selection.emitted().isEmpty() && selection.duplicates() > 0) {
+                    // An API that kept watermark order went back to records already emitted: a cycle, caught at its first repeat.
+                    yield resume(run, before, before.lastWatermark(), false, "a pagination loop: the page went back to records already emitted", after);
+                }
                 if (proposed.isEmpty()) {
                     yield new Complete(after);
                 }

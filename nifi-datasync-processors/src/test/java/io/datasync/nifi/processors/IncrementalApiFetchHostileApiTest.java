@@ -53,6 +53,7 @@ class IncrementalApiFetchHostileApiTest {
     private final List<MockWebServer> servers = new ArrayList<>();
     private final List<Duration> sleeps = new CopyOnWriteArrayList<>();
     private final List<String> emitted = new ArrayList<>();
+    private final List<String> emittedVersions = new ArrayList<>();
 
     @AfterEach
     void stopServers() throws IOException {
@@ -122,7 +123,10 @@ class IncrementalApiFetchHostileApiTest {
     private List<String> drain(final TestRunner runner) throws IOException {
         final List<String> ids = new ArrayList<>();
         for (final MockFlowFile flowFile : runner.getFlowFilesForRelationship(IncrementalApiFetch.REL_SUCCESS)) {
-            MAPPER.readTree(flowFile.getContent()).forEach(record -> ids.add(record.get("id").asText()));
+            MAPPER.readTree(flowFile.getContent()).forEach(record -> {
+                ids.add(record.get("id").asText());
+                emittedVersions.add(record.get("id").asText() + "@" + canonical(record.get("updated_at").asText()));
+            });
         }
         runner.clearTransferState();
         emitted.addAll(ids);
@@ -132,6 +136,25 @@ class IncrementalApiFetchHostileApiTest {
     private void assertEmittedExactlyOnce(final Set<String> expected) {
         assertEquals(expected.size(), emitted.size(), "records emitted (a duplicate would exceed the expected count): " + emitted);
         assertEquals(expected, new HashSet<>(emitted));
+    }
+
+    /** Against the server's own table: every record's current version emitted, and no version emitted twice. */
+    private void assertTableEmittedWithoutDuplicates(final FakeRecordApi api) {
+        final Set<String> distinct = new HashSet<>(emittedVersions);
+        assertEquals(distinct.size(), emittedVersions.size(), "a version was emitted twice");
+        api.table().forEach((id, updatedAt) -> assertTrue(distinct.contains(id + "@" + canonical(updatedAt)), "lost: " + id + "@" + updatedAt));
+    }
+
+    private static String canonical(final String timestamp) {
+        try {
+            return Instant.parse(timestamp).toString();
+        } catch (final java.time.DateTimeException e) {
+            return timestamp;
+        }
+    }
+
+    private static String padded(final int i) {
+        return String.format("r%04d", i);
     }
 
     private static Set<String> ids(final String prefix, final int count) {
@@ -170,6 +193,132 @@ class IncrementalApiFetchHostileApiTest {
             body.append(i == 0 ? "" : ",").append("{\"id\":\"").append(prefix).append(i).append("\",\"updated_at\":\"").append(T0).append("\"}");
         }
         return body.append("]").toString();
+    }
+
+    // ---- case 1: an update during a run loses nothing ----
+
+    @Test
+    void case1UpdateDuringAnOffsetPagedRunIsCaughtByTheOverlapCheck() throws IOException {
+        final FakeRecordApi api = new FakeRecordApi(FakeRecordApi.Paging.OFFSET);
+        for (int i = 0; i < 250; i++) {
+            api.add(padded(i), minutesAfterT0(i));
+        }
+        final TestRunner runner = runner(start(api), IncrementalApiFetch.PaginationStrategy.OFFSET);
+        runner.setProperty(IncrementalApiFetch.MAX_PAGES_PER_TRIGGER, "1");
+        runner.run();
+        assertEquals(100, drain(runner).size());
+
+        // An early record changes: every later record shifts back by one, and r0100 crosses the page boundary.
+        api.update(padded(10), minutesAfterT0(1000));
+        for (int trigger = 0; trigger < 8; trigger++) {
+            runner.run();
+            drain(runner);
+        }
+        assertTrue(emitted.contains(padded(100)), "the record that crossed the page boundary");
+        assertTableEmittedWithoutDuplicates(api);
+        assertEquals(minutesAfterT0(1000), state(runner).get(FetchState.WATERMARK));
+        assertTrue(logLines(runner, false).stream().anyMatch(line -> line.contains("shifted") && line.contains("last safe watermark")),
+                logLines(runner, false).toString());
+    }
+
+    @Test
+    void case1KeysetPaginationCannotSkipAndGetsPastAResultCap() throws IOException {
+        final FakeRecordApi api = new FakeRecordApi(FakeRecordApi.Paging.KEYSET);
+        api.resultCap = 100;
+        for (int i = 0; i < 450; i++) {
+            // Ties: three records per minute, so pages end inside a tie group.
+            api.add(padded(i), minutesAfterT0(i / 3));
+        }
+        final TestRunner runner = runner(start(api), IncrementalApiFetch.PaginationStrategy.KEYSET);
+        runner.setProperty(IncrementalApiFetch.PAGE_SIZE, "40");
+        runner.setProperty(IncrementalApiFetch.MAX_PAGES_PER_TRIGGER, "2");
+        runner.assertValid();
+
+        for (int trigger = 0; trigger < 20; trigger++) {
+            runner.run();
+            drain(runner);
+            if (trigger == 2) {
+                api.update(padded(5), minutesAfterT0(400));
+                api.update(padded(300), minutesAfterT0(401));
+            }
+        }
+        assertTableEmittedWithoutDuplicates(api);
+        assertEquals(minutesAfterT0(401), state(runner).get(FetchState.WATERMARK));
+        assertTrue(api.requests.stream().noneMatch(request -> request.getRequestUrl().queryParameter("offset") != null));
+        assertTrue(logLines(runner, true).isEmpty(), logLines(runner, true).toString());
+    }
+
+    @Test
+    void case1KeysetHaltsWhenATieGroupIsLargerThanAPage() throws IOException {
+        final FakeRecordApi api = new FakeRecordApi(FakeRecordApi.Paging.KEYSET);
+        api.addMany(30, "t", T0);
+        final TestRunner runner = runner(start(api), IncrementalApiFetch.PaginationStrategy.KEYSET);
+        runner.setProperty(IncrementalApiFetch.PAGE_SIZE, "10");
+        runner.run();
+        assertEquals(10, drain(runner).size());
+        assertTrue(logLines(runner, true).stream().anyMatch(line -> line.contains("raise Page Size")), logLines(runner, true).toString());
+        runner.setProperty(IncrementalApiFetch.PAGE_SIZE, "50");
+        runner.run();
+        drain(runner);
+        assertEmittedExactlyOnce(ids("t", 30));
+    }
+
+    @Test
+    void keysetNeedsAWayToSendTheWatermark() throws IOException {
+        final TestRunner runner = runner(start(new FakeRecordApi(FakeRecordApi.Paging.KEYSET)), IncrementalApiFetch.PaginationStrategy.KEYSET);
+        runner.assertValid();
+        runner.removeProperty(IncrementalApiFetch.WATERMARK_PARAMETER);
+        runner.assertNotValid();
+    }
+
+    // ---- case 2: a looping cursor is escaped, and a restart during the loop repeats nothing ----
+
+    @Test
+    void case2LoopingCursorIsEscapedAndAKillDuringTheLoopRepeatsNothing() throws IOException {
+        final FakeRecordApi api = new FakeRecordApi(FakeRecordApi.Paging.CURSOR_BACK_TO_PAGE_2_AFTER_5);
+        for (int i = 0; i < 5000; i++) {
+            api.add(padded(i), Instant.parse(T0).plusSeconds(i).toString());
+        }
+        final MockWebServer server = start(api);
+        Map<String, String> saved = Map.of();
+        for (int trigger = 0; trigger < 200 && !saved.containsKey(FetchState.WATERMARK); trigger++) {
+            // A new processor instance for every trigger: what a kill -9 and restart leaves is only the cluster state.
+            final TestRunner runner = runner(server, IncrementalApiFetch.PaginationStrategy.CURSOR);
+            runner.setProperty(IncrementalApiFetch.CURSOR_POINTER, "/next_cursor");
+            runner.setProperty(IncrementalApiFetch.CURSOR_PARAMETER, "after");
+            runner.setProperty(IncrementalApiFetch.MAX_PAGES_PER_TRIGGER, "3");
+            runner.getStateManager().setState(saved, Scope.CLUSTER);
+            runner.run();
+            drain(runner);
+            saved = state(runner);
+        }
+        assertEquals(Instant.parse(T0).plusSeconds(4999).toString(), saved.get(FetchState.WATERMARK), "the run escaped every loop and completed");
+        assertTableEmittedWithoutDuplicates(api);
+        assertEmittedExactlyOnce(new HashSet<>(api.table().keySet()));
+    }
+
+    // ---- case 8: loop-detection state is bounded ----
+
+    @Test
+    void case8LoopDetectionStateStaysSmallOverALongBackfill() throws IOException {
+        final FakeRecordApi api = new FakeRecordApi(FakeRecordApi.Paging.CURSOR);
+        for (int i = 0; i < 200; i++) {
+            api.add(padded(i), Instant.parse(T0).plusSeconds(i).toString());
+        }
+        final TestRunner runner = runner(start(api), IncrementalApiFetch.PaginationStrategy.CURSOR);
+        runner.setProperty(IncrementalApiFetch.CURSOR_POINTER, "/next_cursor");
+        runner.setProperty(IncrementalApiFetch.CURSOR_PARAMETER, "after");
+        runner.setProperty(IncrementalApiFetch.PAGE_SIZE, "1");
+        runner.setProperty(IncrementalApiFetch.MAX_PAGES_PER_TRIGGER, "20");
+        int largest = 0;
+        for (int trigger = 0; trigger < 11; trigger++) {
+            runner.run(1, false, trigger == 0);
+            final String positions = state(runner).getOrDefault(FetchState.RUN_POSITIONS, "");
+            largest = Math.max(largest, positions.isEmpty() ? 0 : positions.split(",").length);
+        }
+        drain(runner);
+        assertEmittedExactlyOnce(new HashSet<>(api.table().keySet()));
+        assertTrue(largest <= io.datasync.nifi.fetch.LoopGuard.RECENT, "positions stored: " + largest);
     }
 
     // ---- case 5: credentials never reach another origin ----

@@ -489,7 +489,7 @@ class IncrementalApiFetchTest {
         runner.removeProperty(IncrementalApiFetch.WATERMARK_PARAMETER);
         runner.setProperty(IncrementalApiFetch.PAGE_SIZE, "1");
 
-        runner.run();
+        runner.run(1, false, true);
         assertEquals(List.of("l0", "l1", "l2"), drain(runner));
         assertTrue(runner.isYieldCalled());
         assertTrue(logLines(runner).stream().anyMatch(line -> line.contains("pagination loop") && line.contains("halted")), logLines(runner).toString());
@@ -499,8 +499,9 @@ class IncrementalApiFetchTest {
         assertTrue(requests <= 4);
 
         // Later triggers of the running processor send nothing until an operator acts.
-        runner.run(3, true, false);
+        runner.run(3, false, false);
         assertEquals(requests, api.requests.size());
+        assertTrue(logLines(runner).stream().anyMatch(line -> line.contains("is halted")), logLines(runner).toString());
         assertEquals(List.of(), drain(runner));
 
         // runner.run() stops and starts the processor: the operator's retry. The same instance keeps the run's lower versions in memory.
