@@ -75,7 +75,7 @@ public final class RecordSelector {
                 problem = unreadable;
             }
             if (problem != null) {
-                final String reason = "Record " + index + " of the page" + (key == null ? "" : " (key '" + key + "')") + " " + problem;
+                final String reason = "Record " + index + " of the page" + (key == null ? "" : " (key " + shownKey(key) + ")") + " " + problem;
                 if (!setAsideInvalid) {
                     throw new MalformedPageException(reason);
                 }
@@ -122,6 +122,17 @@ public final class RecordSelector {
         } catch (final IllegalArgumentException e) {
             return false;
         }
+    }
+
+    /**
+     * The key as it goes into messages (bulletins, logs): ids as they are; a key that looks like personal data (an email
+     * address) or is unusually long as a short hash, so that a Record Key Pointer at /email does not put addresses in logs.
+     */
+    static String shownKey(final String key) {
+        if (key.indexOf('@') < 0 && key.length() <= 64) {
+            return "'" + key + "'";
+        }
+        return String.format("hash %08x", key.hashCode());
     }
 
     private static String keyOrNull(final JsonNode node) {

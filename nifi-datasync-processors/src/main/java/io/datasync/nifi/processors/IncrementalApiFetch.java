@@ -93,9 +93,11 @@ import java.util.concurrent.atomic.AtomicReference;
         + "Each run asks for records from the stored watermark inclusive and suppresses the record versions already emitted at the "
         + "boundary, so records that share a watermark value are neither lost nor repeated across pages and runs; an optional lookback "
         + "window and settle delay catch rows committed late. The new watermark is the largest seen in the completed run, so the API "
-        + "need not sort. Follows Link headers, next URLs, cursors, page numbers or offsets; waits out rate limits; retries transient "
-        + "failures. Emits one FlowFile (a JSON array) per page and commits each page together with the state that describes it, so "
-        + "a stop, failure or restart resumes without loss or repetition.")
+        + "need not sort. Pages by keyset (a fresh query from the last record's watermark), Link headers, next URLs, cursors, page "
+        + "numbers or offsets (checked by one record of overlap); escapes pagination loops and shifted lists from the last safe "
+        + "watermark; follows links and redirects only within the Endpoint URL's origin; waits out rate limits, across triggers and "
+        + "nodes; retries transient failures. Emits one FlowFile (a JSON array) per page and commits each page together with the state "
+        + "that describes it, so a stop, failure or restart resumes without loss or repetition.")
 @InputRequirement(InputRequirement.Requirement.INPUT_FORBIDDEN)
 @PrimaryNodeOnly
 @TriggerSerially
@@ -141,15 +143,16 @@ import java.util.concurrent.atomic.AtomicReference;
                 """
 )
 @UseCase(
-        description = "Pull contacts modified since the last run from a HubSpot-style search API (POST body, 'after' cursor).",
-        keywords = {"hubspot", "search", "cursor", "post"},
+        description = "Pull contacts modified since the last run from a HubSpot-style search API (POST body), with keyset pagination "
+                + "that cannot skip a contact changed during the run and is not stopped by the 10,000-result cap.",
+        keywords = {"hubspot", "search", "keyset", "post"},
         configuration = """
                 Set "Endpoint URL" to https://api.hubapi.com/crm/v3/objects/contacts/search and "HTTP Method" to POST.
-                Set "Request Body Template" to a search body whose filter uses {{watermark}}, whose "limit" is {{pageSize}} and whose \
-                "after" is {{cursor}}.
+                Set "Request Body Template" to a search body whose filter is lastmodifieddate GTE {{watermark}}, which sorts by \
+                lastmodifieddate ASCENDING, whose "limit" is {{pageSize}}, and which sends no "after".
                 Set "Records Pointer" to /results, "Record Key Pointer" to /id, "Watermark Pointer" to /updatedAt, "Watermark Type" to \
                 "ISO 8601 Timestamp" and "Watermark Parameter Format" to "Epoch Milliseconds".
-                Set "Pagination Strategy" to "Cursor", "Cursor Pointer" to /paging/next/after and leave "Cursor Parameter" empty.
+                Set "Pagination Strategy" to "Keyset".
                 Set "Authentication Strategy" to "Bearer Token" (private app token) or "OAuth2" with an OAuth2 Access Token Provider.
                 Set "Request Rate Limit" to 4.
                 """

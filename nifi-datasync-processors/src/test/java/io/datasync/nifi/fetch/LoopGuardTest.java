@@ -24,7 +24,7 @@ class LoopGuardTest {
         return step < mu ? "p" + step : "c" + ((step - mu) % lambda);
     }
 
-    @Property(tries = 600)
+    @Property(tries = 300)
     void detectsEveryCycleWithinItsBoundAndNeverAFreshPosition(@ForAll @IntRange(min = 0, max = 1000) final int mu,
                                                                @ForAll @IntRange(min = 1, max = 1000) final int lambda) {
         final Set<String> oracle = new HashSet<>();

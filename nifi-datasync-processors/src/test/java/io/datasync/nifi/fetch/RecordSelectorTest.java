@@ -76,4 +76,20 @@ class RecordSelectorTest {
         assertNotEquals(first, second);
         assertEquals(0, selector.select(List.of(), null, null, new TrackedKeys(10)).contentFingerprint());
     }
+
+    @org.junit.jupiter.api.Test
+    void invalidRecordsAreSetAsideNamingTheirKeyButNeverAnEmailAddress() throws Exception {
+        final RecordSelector.Selection selection = selector.select(records("""
+                [{"id":"c-1","updated":"2024-01-01T00:00:00Z"},
+                 {"id":"c-2","updated":"soon"},
+                 {"id":"ann@example.com","updated":"later"},
+                 {"updated":"2024-01-01T00:00:00Z"}]"""), null, null, new TrackedKeys(10), true);
+        assertEquals(1, selection.emitted().size());
+        assertEquals(3, selection.invalid().size());
+        assertEquals("c-2", selection.invalid().get(0).key());
+        org.junit.jupiter.api.Assertions.assertTrue(selection.invalid().get(0).reason().startsWith("Record 1 of the page (key 'c-2') has no readable watermark"));
+        org.junit.jupiter.api.Assertions.assertFalse(selection.invalid().get(1).reason().contains("ann@example.com"), selection.invalid().get(1).reason());
+        org.junit.jupiter.api.Assertions.assertTrue(selection.invalid().get(2).reason().contains("has no scalar record key"));
+        assertThrows(MalformedPageException.class, () -> selector.select(records("[{\"id\":\"c-2\",\"updated\":\"soon\"}]"), null, null, new TrackedKeys(10)));
+    }
 }

@@ -302,7 +302,7 @@ class IncrementalApiFetchHostileApiTest {
     @Test
     void case8LoopDetectionStateStaysSmallOverALongBackfill() throws IOException {
         final FakeRecordApi api = new FakeRecordApi(FakeRecordApi.Paging.CURSOR);
-        for (int i = 0; i < 200; i++) {
+        for (int i = 0; i < 100; i++) {
             api.add(padded(i), Instant.parse(T0).plusSeconds(i).toString());
         }
         final TestRunner runner = runner(start(api), IncrementalApiFetch.PaginationStrategy.CURSOR);
@@ -311,7 +311,7 @@ class IncrementalApiFetchHostileApiTest {
         runner.setProperty(IncrementalApiFetch.PAGE_SIZE, "1");
         runner.setProperty(IncrementalApiFetch.MAX_PAGES_PER_TRIGGER, "20");
         int largest = 0;
-        for (int trigger = 0; trigger < 11; trigger++) {
+        for (int trigger = 0; trigger < 6; trigger++) {
             runner.run(1, false, trigger == 0);
             final String positions = state(runner).getOrDefault(FetchState.RUN_POSITIONS, "");
             largest = Math.max(largest, positions.isEmpty() ? 0 : positions.split(",").length);
