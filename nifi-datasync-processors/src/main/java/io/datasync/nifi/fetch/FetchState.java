@@ -80,7 +80,7 @@ public final class FetchState {
         }
         final FetchState state = new FetchState(watermark, tracked, run);
         final String notBefore = map.get(NOT_BEFORE);
-        state.notBefore = notBefore == null || notBefore.isEmpty() ? null : Instant.parse(notBefore);
+        state.notBefore = parseInstantOrNull(notBefore);
         return state;
     }
 
@@ -178,6 +178,18 @@ public final class FetchState {
     private static void putIfPresent(final Map<String, String> map, final String key, final Watermark value) {
         if (value != null) {
             map.put(key, value.canonical());
+        }
+    }
+
+    /** A pause that cannot be read is no pause: the worst outcome is one early request, never a feed stuck on its state. */
+    private static Instant parseInstantOrNull(final String text) {
+        if (text == null || text.isEmpty()) {
+            return null;
+        }
+        try {
+            return Instant.parse(text);
+        } catch (final java.time.DateTimeException e) {
+            return null;
         }
     }
 

@@ -77,9 +77,9 @@ class TimestampsTest {
         assertEquals(1_000L, Timestamps.toEpochMillisOr("1000", -1L));
     }
 
-    @org.junit.jupiter.api.Test
+    @Test
     void offsetsWithoutAColonAreRead() {
-        org.junit.jupiter.api.Assertions.assertEquals(Timestamps.toEpochMillis("2026-12-01T17:36:33Z"), Timestamps.toEpochMillis("2026-12-01T19:36:33+0200"));
-        org.junit.jupiter.api.Assertions.assertEquals(Timestamps.toEpochMillis("2026-12-01T17:36:33Z"), Timestamps.toEpochMillis("2026-12-01 12:36:33.000-0500"));
+        assertEquals(Timestamps.toEpochMillis("2026-12-01T17:36:33Z"), Timestamps.toEpochMillis("2026-12-01T19:36:33+0200"));
+        assertEquals(Timestamps.toEpochMillis("2026-12-01T17:36:33Z"), Timestamps.toEpochMillis("2026-12-01 12:36:33.000-0500"));
     }
 }

@@ -8,8 +8,10 @@ import java.util.ArrayList;
 import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 class RecordSelectorTest {
 
@@ -77,7 +79,7 @@ class RecordSelectorTest {
         assertEquals(0, selector.select(List.of(), null, null, new TrackedKeys(10)).contentFingerprint());
     }
 
-    @org.junit.jupiter.api.Test
+    @Test
     void invalidRecordsAreSetAsideNamingTheirKeyButNeverAnEmailAddress() throws Exception {
         final RecordSelector.Selection selection = selector.select(records("""
                 [{"id":"c-1","updated":"2024-01-01T00:00:00Z"},
@@ -87,9 +89,9 @@ class RecordSelectorTest {
         assertEquals(1, selection.emitted().size());
         assertEquals(3, selection.invalid().size());
         assertEquals("c-2", selection.invalid().get(0).key());
-        org.junit.jupiter.api.Assertions.assertTrue(selection.invalid().get(0).reason().startsWith("Record 1 of the page (key 'c-2') has no readable watermark"));
-        org.junit.jupiter.api.Assertions.assertFalse(selection.invalid().get(1).reason().contains("ann@example.com"), selection.invalid().get(1).reason());
-        org.junit.jupiter.api.Assertions.assertTrue(selection.invalid().get(2).reason().contains("has no scalar record key"));
+        assertTrue(selection.invalid().get(0).reason().startsWith("Record 1 of the page (key 'c-2') has no readable watermark"));
+        assertFalse(selection.invalid().get(1).reason().contains("ann@example.com"), selection.invalid().get(1).reason());
+        assertTrue(selection.invalid().get(2).reason().contains("has no scalar record key"));
         assertThrows(MalformedPageException.class, () -> selector.select(records("[{\"id\":\"c-2\",\"updated\":\"soon\"}]"), null, null, new TrackedKeys(10)));
     }
 }
