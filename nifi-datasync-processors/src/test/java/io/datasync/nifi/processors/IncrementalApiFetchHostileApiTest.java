@@ -264,6 +264,61 @@ class IncrementalApiFetchHostileApiTest {
     }
 
     @Test
+    void keysetThroughAPostSearchBodyMovesTheWatermarkInTheBody() throws Exception {
+        final List<String> bodies = new CopyOnWriteArrayList<>();
+        final List<String[]> table = new ArrayList<>();
+        for (int i = 0; i < 25; i++) {
+            table.add(new String[] {padded(i), Instant.parse(T0).plusSeconds(i / 2).toString()});
+        }
+        final MockWebServer server = start(new okhttp3.mockwebserver.Dispatcher() {
+            @Override
+            public MockResponse dispatch(final RecordedRequest request) {
+                try {
+                    final String body = request.getBody().readUtf8();
+                    bodies.add(body);
+                    final JsonNode search = json(body);
+                    final Instant from = Instant.parse(search.at("/filter/gte").asText());
+                    final StringBuilder page = new StringBuilder("{\"results\":[");
+                    int count = 0;
+                    for (final String[] row : table) {
+                        if (!Instant.parse(row[1]).isBefore(from) && count < search.get("limit").asInt()) {
+                            page.append(count++ == 0 ? "" : ",").append("{\"id\":\"").append(row[0]).append("\",\"updatedAt\":\"")
+                                    .append(row[1]).append("\"}");
+                        }
+                    }
+                    return page(page.append("]}").toString());
+                } catch (final IOException e) {
+                    return new MockResponse().setResponseCode(400);
+                }
+            }
+        });
+        final TestRunner runner = runner(server, IncrementalApiFetch.PaginationStrategy.KEYSET);
+        runner.removeProperty(IncrementalApiFetch.WATERMARK_PARAMETER);
+        runner.setProperty(IncrementalApiFetch.HTTP_METHOD, IncrementalApiFetch.HttpMethod.POST);
+        runner.setProperty(IncrementalApiFetch.REQUEST_BODY_TEMPLATE, "{\"filter\":{\"gte\":{{watermark}}},\"sort\":\"asc\",\"limit\":{{pageSize}}}");
+        runner.setProperty(IncrementalApiFetch.RECORDS_POINTER, "/results");
+        runner.setProperty(IncrementalApiFetch.WATERMARK_POINTER, "/updatedAt");
+        runner.setProperty(IncrementalApiFetch.INITIAL_WATERMARK, "2000-01-01T00:00:00Z");
+        runner.setProperty(IncrementalApiFetch.PAGE_SIZE, "7");
+        runner.assertValid();
+
+        runner.run();
+
+        final Set<String> all = new HashSet<>();
+        table.forEach(row -> all.add(row[0]));
+        final List<String> ids = new ArrayList<>();
+        for (final MockFlowFile flowFile : runner.getFlowFilesForRelationship(IncrementalApiFetch.REL_SUCCESS)) {
+            json(flowFile.toByteArray()).forEach(record -> ids.add(record.get("id").asText()));
+        }
+        assertEquals(all.size(), ids.size(), ids.toString());
+        assertEquals(all, new HashSet<>(ids));
+        assertEquals("\"2000-01-01T00:00:00Z\"", json(bodies.get(0)).at("/filter/gte").toString());
+        assertEquals(Instant.parse(T0).plusSeconds(3).toString(), json(bodies.get(1)).at("/filter/gte").asText(),
+                "the second query starts at the first page's last watermark");
+        assertEquals(Instant.parse(T0).plusSeconds(12).toString(), state(runner).get(FetchState.WATERMARK));
+    }
+
+    @Test
     void keysetNeedsAWayToSendTheWatermark() throws IOException {
         final TestRunner runner = runner(start(new FakeRecordApi(FakeRecordApi.Paging.KEYSET)), IncrementalApiFetch.PaginationStrategy.KEYSET);
         runner.assertValid();
