@@ -369,7 +369,9 @@ public class IncrementalApiFetch extends AbstractProcessor {
     public static final PropertyDescriptor PAGINATION_STRATEGY = new PropertyDescriptor.Builder()
             .name("Pagination Strategy")
             .description("How the API hands out the next page. A run ends on an empty page or when there is no next page; a short page "
-                    + "alone never ends it.")
+                    + "alone never ends it. For APIs whose list can change during a run, Keyset cannot skip a record and Offset checks each "
+                    + "page by one record of overlap; a pagination loop or a shifted list resumes from the last safe watermark, or halts "
+                    + "the run with a bulletin when none is known (see the usage documentation).")
             .required(true)
             .allowableValues(PaginationStrategy.class)
             .defaultValue(PaginationStrategy.LINK_HEADER)
@@ -445,7 +447,7 @@ public class IncrementalApiFetch extends AbstractProcessor {
 
     public static final PropertyDescriptor OFFSET_PARAMETER = new PropertyDescriptor.Builder()
             .name("Offset Parameter")
-            .description("Query parameter carrying the offset of the first record of a page; it advances by the records each page returned.")
+            .description("Query parameter carrying the offset of the first record of a page; it advances by the records each page returned, less one (the overlap record).")
             .required(true)
             .defaultValue("offset")
             .addValidator(StandardValidators.NON_BLANK_VALIDATOR)
@@ -581,7 +583,8 @@ public class IncrementalApiFetch extends AbstractProcessor {
     public static final PropertyDescriptor MAX_RATE_LIMIT_WAIT = new PropertyDescriptor.Builder()
             .name("Maximum Rate Limit Wait")
             .description("Longest wait honoured within a trigger when a 429 or 503 asks to retry later (Retry-After, RateLimit-Reset, "
-                    + "X-RateLimit-Reset). A longer wait yields the processor; the run resumes from its saved position later.")
+                    + "X-RateLimit-Reset). A longer wait is stored in cluster state as \"not before\": no node calls the API before then, and the run "
+                    + "resumes from its saved position.")
             .required(true)
             .defaultValue("60 sec")
             .addValidator(StandardValidators.TIME_PERIOD_VALIDATOR)
@@ -1556,7 +1559,8 @@ public class IncrementalApiFetch extends AbstractProcessor {
         NEXT_URL("Next URL Pointer", "Follow a next-page URL found at a JSON Pointer in the body."),
         CURSOR("Cursor", "Send back a cursor token from the body or the last record as a parameter or in the POST body (HubSpot, Stripe)."),
         PAGE_NUMBER("Page Number", "Count page numbers up from the First Page Number until a page is empty."),
-        OFFSET("Offset", "Advance an offset by the records each page returned until a page is empty.");
+        OFFSET("Offset", "Advance an offset by the records each page returned, less one: each page starts with the previous page's last "
+                + "record, which shows whether the list shifted; until a page brings nothing new.");
 
         private final String displayName;
         private final String description;
@@ -1644,7 +1648,7 @@ public class IncrementalApiFetch extends AbstractProcessor {
         API_KEY_QUERY("API Key in Query Parameter", "The API key in the query parameter named by API Key Name (redacted wherever shown)."),
         BASIC("HTTP Basic", "User name and password."),
         BEARER("Bearer Token", "A static token: Authorization: Bearer <token>."),
-        OAUTH2("OAuth2", "Tokens from an OAuth2 Access Token Provider; refreshed and retried once on 401.");
+        OAUTH2("OAuth2", "Tokens from an OAuth2 Access Token Provider; on 401 retried once, only if the provider hands out a different token.");
 
         private final String displayName;
         private final String description;
