@@ -35,6 +35,8 @@ import java.util.stream.Collectors;
  *   <li>{@code GET /contacts?updated_since=ISO-8601&limit=N[&page=P]}: contacts with {@code updated_at >= updated_since},
  *       ordered by (updated_at, id), page P (from 1) of size N. When more follow, a {@code Link: <...>; rel="next"}
  *       header gives the next page's URL.</li>
+ *   <li>{@code GET /contacts?updated_since=ISO-8601&limit=N&offset=O}: the same order, from the O-th contact (from 0), no Link
+ *       header: offset pagination, which shifts when a contact before the offset changes.</li>
  *   <li>{@code GET /contacts?cursor=C&limit=N}: keyset pagination: contacts strictly after the (updated_at, id)
  *       encoded in the opaque cursor (omit it to start at the beginning; {@code updated_since} may be combined
  *       on the first call). The body's {@code next_cursor} (and the Link header) continue it; null at the end.</li>
@@ -54,8 +56,21 @@ public final class SampleCrmApi implements AutoCloseable {
 
     public static final String API_KEY_HEADER = "X-Api-Key";
 
-    /** When to misbehave. */
-    public record Faults(Set<Integer> tooManyRequestsAt, int retryAfterSeconds, Set<Integer> serverErrorAt, Duration lateCommitDelay) {
+    /**
+     * When to misbehave.
+     *
+     * @param changeAtRequest before answering this request (1-based), an early contact changes ({@link SampleData#changeDuringSync()}):
+     *                        its row leaves its place and the new version goes to the end; 0 for never
+     * @param repeatPageAtRequest this request is answered with the previous successful page again, as a looping server does; 0 for never
+     */
+    public record Faults(Set<Integer> tooManyRequestsAt, int retryAfterSeconds, Set<Integer> serverErrorAt, Duration lateCommitDelay,
+                         int changeAtRequest, int repeatPageAtRequest) {
+
+        public Faults(final Set<Integer> tooManyRequestsAt, final int retryAfterSeconds, final Set<Integer> serverErrorAt,
+                      final Duration lateCommitDelay) {
+            this(tooManyRequestsAt, retryAfterSeconds, serverErrorAt, lateCommitDelay, 0, 0);
+        }
+
         public static Faults none() {
             return new Faults(Set.of(), 1, Set.of(), Duration.ZERO);
         }
@@ -71,7 +86,10 @@ public final class SampleCrmApi implements AutoCloseable {
     }
 
     private final HttpServer server;
+    private final SampleData data;
     private final List<SampleData.SourceRecord> records;
+    private volatile String lastPageBody;
+    private volatile SampleData.Change change;
     private final SampleData.SourceRecord lateRecord;
     private final String apiKey;
     private final Faults faults;
@@ -85,7 +103,9 @@ public final class SampleCrmApi implements AutoCloseable {
     private volatile Instant outageStartedAt;
 
     private SampleCrmApi(final SampleData data, final String apiKey, final Faults faults) throws IOException {
-        this.records = data.crmRecords();
+        this.data = data;
+        // A copy: the API's rows change (changeAtRequest) while its threads read them.
+        this.records = new CopyOnWriteArrayList<>(data.crmRecords());
         this.lateRecord = data.lateRecord();
         this.apiKey = apiKey;
         this.faults = faults;
@@ -147,6 +167,11 @@ public final class SampleCrmApi implements AutoCloseable {
         return now.isBefore(outageStartedAt.plus(outageLength));
     }
 
+    /** The change made during the sync, null before it. */
+    public SampleData.Change change() {
+        return change;
+    }
+
     public boolean lateRecordVisible() {
         return !Instant.now().isBefore(startedAt.plus(faults.lateCommitDelay()));
     }
@@ -169,7 +194,14 @@ public final class SampleCrmApi implements AutoCloseable {
                 status = respond(exchange, 429, "{\"error\":\"rate limit exceeded\"}");
             } else if (faults.serverErrorAt().contains(number)) {
                 status = respond(exchange, 500, "{\"error\":\"internal error\"}");
+            } else if (number == faults.repeatPageAtRequest() && lastPageBody != null) {
+                status = respond(exchange, 200, lastPageBody);
             } else {
+                if (number == faults.changeAtRequest() && change == null) {
+                    change = data.changeDuringSync();
+                    records.remove(change.replaced());
+                    records.add(change.newVersion());
+                }
                 final Map<String, String> query = parseQuery(exchange.getRequestURI().getRawQuery());
                 final Page page = page(query);
                 count = page.records().size();
@@ -184,7 +216,8 @@ public final class SampleCrmApi implements AutoCloseable {
                 if (page.nextUrl() != null) {
                     exchange.getResponseHeaders().add("Link", "<" + baseUrl() + page.nextUrl() + ">; rel=\"next\"");
                 }
-                status = respond(exchange, 200, body.toString());
+                lastPageBody = body.toString();
+                status = respond(exchange, 200, lastPageBody);
             }
         } catch (final IllegalArgumentException e) {
             status = respond(exchange, 400, mapper.createObjectNode().put("error", e.getMessage()).toString());
@@ -226,6 +259,14 @@ public final class SampleCrmApi implements AutoCloseable {
                 nextUrl = "/contacts?cursor=" + nextCursor + "&limit=" + limit;
             }
             return new Page(pageRecords, nextUrl, nextCursor);
+        }
+        if (query.containsKey("offset")) {
+            final int offset = parseInt(query.get("offset"), "offset");
+            if (offset < 0) {
+                throw new IllegalArgumentException("offset starts at 0");
+            }
+            final int from = Math.min(offset, visible.size());
+            return new Page(visible.subList(from, Math.min(from + limit, visible.size())), null, null);
         }
         final int pageNumber = parseInt(query.getOrDefault("page", "1"), "page");
         if (pageNumber < 1) {

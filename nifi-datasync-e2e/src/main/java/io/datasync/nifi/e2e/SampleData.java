@@ -199,6 +199,31 @@ public final class SampleData {
         return Collections.unmodifiableList(crmRecords);
     }
 
+    /** A CRM contact changed while a sync runs: the row it replaces and its new version. */
+    public record Change(SourceRecord replaced, SourceRecord newVersion) {
+    }
+
+    /**
+     * Changes the second CRM row (an early one, so every later row moves back by one in an API that pages by offset): its
+     * contact moves city, with a timestamp newer than every CRM row so far. The truth gains the new version; the replaced
+     * row stays part of it, since a sync has already delivered it when the change happens.
+     */
+    public Change changeDuringSync() {
+        final SourceRecord replaced = crmRecords.get(1);
+        final Instant latest = crmRecords.stream().map(SourceRecord::updatedAt).max(Comparator.naturalOrder()).orElseThrow();
+        String[] city = CITIES[0];
+        for (final String[] candidate : CITIES) {
+            if (!candidate[0].equals(replaced.city())) {
+                city = candidate;
+                break;
+            }
+        }
+        final SourceRecord newVersion = new SourceRecord(SOURCE_CRM, replaced.sourceId(), replaced.email(), null, null, null, city[0], city[1],
+                null, null, null, latest.plus(Duration.ofMinutes(1)), replaced.trueSubjectKey());
+        crmRecords.add(newVersion);
+        return new Change(replaced, newVersion);
+    }
+
     /** The CRM record the API shows only after its commit delay. */
     public SourceRecord lateRecord() {
         return lateRecord;

@@ -122,6 +122,62 @@ class CrmApiSyncTemplateE2ETest {
         TemplateAssertions.assertNoEmailsInLogs(nifi, data);
     }
 
+    @Test
+    @Order(4)
+    void offsetPagesChangedMidRunAndAKillDuringADetectedLoopEndEqualToTheTruth() {
+        // Its own copy of the sample: the change made during the sync becomes part of this copy's truth.
+        final SampleData changing = SampleData.generate(42L, 40);
+        final PostgresPeer postgres = PostgresPeer.start(nifi.runDir().resolve("postgres-crm-api-sync-hostile"));
+        peers.add(postgres);
+        postgres.loadConsent(changing.consentRows());
+        // Request 1 is the first page; before request 2 an early contact changes, so every later row moves back by one;
+        // request 5 is answered with the previous page again, like a server whose pagination loops.
+        final SampleCrmApi crm = SampleCrmApi.start(changing, API_KEY, new SampleCrmApi.Faults(Set.of(), 1, Set.of(), Duration.ZERO, 2, 5));
+        peers.add(crm);
+        final Map<String, String> values = TemplateImport.localParameters(nifi, postgres, null, crm, API_KEY, NiFiInstance.freePort());
+        values.put("identity.cache.dir", nifi.runDir().resolve("identity-cache-crm-api-sync-hostile").toString());
+        values.put("crm.max.pages.per.trigger", "1");
+        // No lookback: a row skipped by the shift would not be found by a later run either, so only the fetch itself can save it.
+        values.put("crm.lookback", "0 sec");
+        final String groupId = TemplateImport.importAndConfigure(client, client.rootGroupId(), template(), "crm-api-sync-hostile", values);
+        // The same flow, paging the API's offset endpoint one page a trigger.
+        client.updateProcessorConfig(TemplateImport.processorId(client, groupId, "Fetch CRM contacts"), Map.of("schedulingPeriod", "1 sec",
+                "properties", Map.of("Pagination Strategy", "OFFSET", "Offset Parameter", "offset")));
+        assertEquals(Map.of(), client.validationErrors(groupId));
+        client.startProcessGroup(groupId);
+
+        // kill -9 once the request after the looping page arrives: the loop was detected and committed (one page a
+        // trigger), and the run is in the middle of resuming from its last safe watermark.
+        NiFiRestClient.waitUntil(RUN_TIMEOUT, () -> crm.requests().stream().anyMatch(r -> r.number() == 6), "the request after the looping page");
+        nifi.crash();
+        E2eMetrics.record(NAME, "hostileRequestsAtCrash", Integer.toString(crm.requests().size()));
+        nifi.start();
+        client = new NiFiRestClient(nifi.apiUrl());
+
+        TemplateAssertions.awaitProfiles(postgres, TemplateAssertions.expectedProfiles(changing, SOURCES), RUN_TIMEOUT, client);
+        client.waitUntilQuiet(groupId, 3, Duration.ofSeconds(2), Duration.ofSeconds(120));
+        assertTrue(crm.change() != null, "the contact changed during the sync");
+        TemplateAssertions.assertDatabaseMatchesTruth(postgres, changing, SOURCES);
+        TemplateAssertions.assertNothingQueued(client, groupId);
+        // The fetch started again from a watermark after the shift: a later request pages from offset 0 with another lower bound.
+        final String firstSince = since(crm.requests().getFirst().pathAndQuery());
+        assertTrue(crm.requests().stream().filter(r -> r.number() > 2 && r.status() == 200)
+                        .anyMatch(r -> r.pathAndQuery().contains("offset=0") && !since(r.pathAndQuery()).equals(firstSince)),
+                crm.requests().toString());
+        TemplateAssertions.assertNoEmailsInLogs(nifi, changing);
+        client.stopProcessGroup(groupId, Duration.ofSeconds(60));
+        client.disableControllerServices(groupId, Duration.ofSeconds(60));
+    }
+
+    private static String since(final String pathAndQuery) {
+        final int start = pathAndQuery.indexOf("updated_since=");
+        if (start < 0) {
+            return "";
+        }
+        final int end = pathAndQuery.indexOf('&', start);
+        return end < 0 ? pathAndQuery.substring(start) : pathAndQuery.substring(start, end);
+    }
+
     /** A fresh database and CRM API, the committed template imported and pointed at them, started. */
     private static Run startRun(final String groupName) {
         final PostgresPeer postgres = PostgresPeer.start(nifi.runDir().resolve("postgres-" + groupName));

@@ -188,7 +188,7 @@ public final class Timestamps {
             if (text.length() == 10) {
                 return LocalDate.parse(text, ISO_DATE).atStartOfDay(ZoneOffset.UTC).toInstant().toEpochMilli();
             }
-            final String isoText = text.length() > 10 && text.charAt(10) == ' ' ? text.substring(0, 10) + 'T' + text.substring(11) : text;
+            final String isoText = withColonInOffset(text.length() > 10 && text.charAt(10) == ' ' ? text.substring(0, 10) + 'T' + text.substring(11) : text);
             if (hasOffset(isoText)) {
                 return OffsetDateTime.parse(isoText, ISO_OFFSET_DATE_TIME).toInstant().toEpochMilli();
             }
@@ -314,6 +314,15 @@ public final class Timestamps {
             }
         }
         return true;
+    }
+
+    /** {@code ...+0200} becomes {@code ...+02:00}: ISO-8601's basic offset form, which the extended-form parser rejects. */
+    private static String withColonInOffset(final String text) {
+        final int sign = text.length() - 5;
+        if (sign > 16 && (text.charAt(sign) == '+' || text.charAt(sign) == '-') && isDigits(text.substring(sign + 1))) {
+            return text.substring(0, sign + 3) + ':' + text.substring(sign + 3);
+        }
+        return text;
     }
 
     private static boolean hasOffset(final String text) {

@@ -8,8 +8,10 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -19,10 +21,14 @@ import java.util.function.Function;
 /**
  * Sends one page request and sees it through transient trouble: waits for the request budget,
  * retries 5xx, 408, timeouts and broken connections with backoff, honours the wait a 429 or 503
- * asks for, and refreshes credentials once on 401. Returns what happened; it never throws for an
- * HTTP problem.
+ * asks for, and asks for fresh credentials once on 401 (only resending when they differ). Follows
+ * redirects itself, and only to origins the {@link OriginPolicy} allows, so credentials never reach
+ * another origin. Reads at most the {@link ResponseSizeLimit}. Returns what happened; it never throws
+ * for an HTTP problem.
  */
 public final class PageFetcher {
+
+    private static final Set<Integer> REDIRECTS = Set.of(301, 302, 303, 307, 308);
 
     private final HttpClient client;
     private final Settings settings;
@@ -44,10 +50,15 @@ public final class PageFetcher {
         this.clock = clock;
     }
 
-    public Outcome fetch(final PageRequest request, final Authorizer authorizer, final Listener listener) throws InterruptedException {
+    /** Redirects followed for one request at most, as browsers and the JDK client do. */
+    static final int MAX_REDIRECTS = 5;
+
+    public Outcome fetch(final PageRequest original, final Authorizer authorizer, final Listener listener) throws InterruptedException {
         int failures = 0;
         int rateLimitedResponses = 0;
+        int redirects = 0;
         boolean refreshed = false;
+        PageRequest request = original;
         while (true) {
             if (rateLimiter != null) {
                 final long waitNanos = rateLimiter.reserve();
@@ -59,6 +70,10 @@ public final class PageFetcher {
             final HttpResponse<byte[]> response;
             try {
                 response = send(build(request, authorizer, refreshed));
+            } catch (final Authorizer.NoFreshCredentialsException e) {
+                return new Failed("HTTP 401: " + e.getMessage(), 401);
+            } catch (final ResponseSizeLimit.TooLargeException e) {
+                return new Failed(e.getMessage(), 0);
             } catch (final TransientException e) {
                 failures++;
                 if (failures > settings.maxRetries()) {
@@ -71,6 +86,23 @@ public final class PageFetcher {
             }
             final int status = response.statusCode();
             final Function<String, Optional<String>> header = name -> response.headers().firstValue(name);
+            if (REDIRECTS.contains(status)) {
+                final Optional<String> location = header.apply("Location");
+                if (location.isEmpty()) {
+                    return new Failed("HTTP " + status + " without a Location header", status);
+                }
+                if (++redirects > MAX_REDIRECTS) {
+                    return new Failed("more than " + MAX_REDIRECTS + " redirects", status);
+                }
+                final OriginPolicy.Verdict verdict = settings.originPolicy().check(request.uri(), location.get());
+                if (!verdict.isAllowed()) {
+                    return new Refused("HTTP " + status + " redirect refused: " + verdict.reason(), verdict.origin());
+                }
+                // 303, and 301/302 after a POST, become a GET as in browsers; 307 and 308 keep the method and body.
+                final boolean keepBody = status == 307 || status == 308;
+                request = new PageRequest(verdict.uri(), request.headers(), keepBody ? request.body() : null);
+                continue;
+            }
             if (status >= 200 && status < 300) {
                 final long elapsedMillis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started);
                 final Duration pause = RateLimitHeaders.budgetExhausted(header)
@@ -78,6 +110,7 @@ public final class PageFetcher {
                 return new Success(status, response.body(), response.headers(), response.uri(), elapsedMillis, pause);
             }
             if (status == 401 && authorizer.refreshable() && !refreshed) {
+                // The retry only goes out if the authorizer has different credentials to offer (see build).
                 refreshed = true;
                 listener.refreshingCredentials();
                 continue;
@@ -122,7 +155,7 @@ public final class PageFetcher {
     }
 
     private HttpResponse<byte[]> send(final HttpRequest request) throws InterruptedException, TransientException {
-        final CompletableFuture<HttpResponse<byte[]>> future = client.sendAsync(request, HttpResponse.BodyHandlers.ofByteArray());
+        final CompletableFuture<HttpResponse<byte[]>> future = client.sendAsync(request, settings.sizeLimit().handler());
         try {
             // The request timeout only covers the wait for headers; this bounds the body as well.
             return future.get(settings.readTimeout().toMillis(), TimeUnit.MILLISECONDS);
@@ -131,6 +164,11 @@ public final class PageFetcher {
             throw new TransientException("read timed out after " + settings.readTimeout().toMillis() + " ms");
         } catch (final ExecutionException e) {
             final Throwable cause = e.getCause();
+            for (Throwable link = cause; link != null; link = link.getCause()) {
+                if (link instanceof ResponseSizeLimit.TooLargeException tooLarge) {
+                    throw tooLarge;
+                }
+            }
             if (cause instanceof IOException) {
                 throw new TransientException(describe(cause));
             }
@@ -156,11 +194,19 @@ public final class PageFetcher {
     public interface Authorizer {
         /**
          * @param refresh true when the previous attempt was refused with 401 and fresh credentials are wanted
+         * @throws NoFreshCredentialsException when fresh credentials are wanted but only the refused ones are available
          */
         void authorize(HttpRequest.Builder builder, boolean refresh);
 
         /** Whether fresh credentials can be obtained (OAuth2), making a retry after 401 worthwhile. */
         boolean refreshable();
+
+        /** Thrown by {@link #authorize} when a retry would only resend the credentials just refused. */
+        final class NoFreshCredentialsException extends RuntimeException {
+            public NoFreshCredentialsException(final String message) {
+                super(message);
+            }
+        }
     }
 
     /** Told about waits, for logging. */
@@ -176,8 +222,16 @@ public final class PageFetcher {
      * @param readTimeout limit for one whole exchange
      * @param maxRetries retries after a transient failure; also bounds rate-limited responses per request
      * @param maxRateLimitWait longest wait honoured inside a trigger
+     * @param sizeLimit largest response body read
+     * @param originPolicy where redirects may lead
      */
-    public record Settings(Duration readTimeout, int maxRetries, Duration maxRateLimitWait) {
+    public record Settings(Duration readTimeout, int maxRetries, Duration maxRateLimitWait, ResponseSizeLimit sizeLimit,
+                           OriginPolicy originPolicy) {
+
+        /** No size limit beyond 1 GB; redirects only within the given endpoint's origin. */
+        public Settings(final Duration readTimeout, final int maxRetries, final Duration maxRateLimitWait, final String endpoint) {
+            this(readTimeout, maxRetries, maxRateLimitWait, new ResponseSizeLimit(1L << 30), new OriginPolicy(endpoint, List.of()));
+        }
     }
 
     /** A request; a null body means GET, otherwise a JSON POST. */
@@ -185,7 +239,15 @@ public final class PageFetcher {
     }
 
     /** What a fetch came to. */
-    public sealed interface Outcome permits Success, RateLimited, Failed {
+    public sealed interface Outcome permits Success, RateLimited, Failed, Refused {
+    }
+
+    /**
+     * A redirect led somewhere the origin policy forbids; nothing was sent there.
+     *
+     * @param origin the refused origin, null when the target has none
+     */
+    public record Refused(String reason, String origin) implements Outcome {
     }
 
     /**

@@ -1,5 +1,7 @@
 package io.datasync.nifi.fetch;
 
+import java.net.URI;
+import java.net.URISyntaxException;
 import java.util.Map;
 import java.util.Optional;
 
@@ -156,7 +158,16 @@ public final class Paginators {
             return nextTarget(page)
                     .map(String::trim)
                     .filter(target -> !target.isEmpty())
-                    .map(target -> PagePosition.ofUrl(page.requestUri().resolve(target).toString()));
+                    .map(target -> PagePosition.ofUrl(resolve(page.requestUri(), target)));
+        }
+
+        /** The target resolved against the request, or as sent when it is not a valid URI (the origin policy then refuses it). */
+        private static String resolve(final URI base, final String target) {
+            try {
+                return base.resolve(new URI(target)).toString();
+            } catch (final URISyntaxException | IllegalArgumentException e) {
+                return target;
+            }
         }
 
         @Override

@@ -72,7 +72,7 @@ public enum WatermarkFormat {
         try {
             return switch (this) {
                 // Instant.parse takes any offset (Z, +02:00) like OffsetDateTime.parse, at about two thirds of its cost.
-                case ISO_8601 -> Watermark.ofInstant(Instant.parse(trimmed));
+                case ISO_8601 -> Watermark.ofInstant(Instant.parse(normalizeIso(trimmed)));
                 case EPOCH_SECONDS -> fromSeconds(new BigDecimal(trimmed));
                 case EPOCH_MILLIS -> Watermark.ofInstant(Instant.ofEpochMilli(Long.parseLong(trimmed)));
                 case NUMBER -> Watermark.ofNumber(Long.parseLong(trimmed));
@@ -113,6 +113,40 @@ public enum WatermarkFormat {
     public String formatJson(final Watermark watermark) {
         final String text = format(watermark);
         return this == ISO_8601 ? "\"" + text + "\"" : text;
+    }
+
+    /**
+     * The usual variants of ISO-8601 that APIs send, in the form {@link Instant#parse} reads: a space instead of the
+     * {@code T} (SQL style, {@code 2026-12-01 19:36:33Z}) and an offset without a colon or minutes ({@code +0200}, {@code +02}).
+     * A text without any offset stays unreadable: its instant is unknown.
+     */
+    static String normalizeIso(final String text) {
+        String result = text;
+        if (result.length() > 10 && result.charAt(10) == ' ') {
+            result = result.substring(0, 10) + 'T' + result.substring(11).trim();
+        }
+        final int length = result.length();
+        // Offset as +HHMM or +HH at the end of the time part (which starts after yyyy-MM-ddT).
+        if (length > 16) {
+            if (isSignedDigits(result, length - 5, 4)) {
+                result = result.substring(0, length - 2) + ':' + result.substring(length - 2);
+            } else if (isSignedDigits(result, length - 3, 2) && result.charAt(length - 6) != '+' && result.charAt(length - 6) != '-') {
+                result = result + ":00";
+            }
+        }
+        return result;
+    }
+
+    private static boolean isSignedDigits(final String text, final int signAt, final int digits) {
+        if (signAt <= 16 || (text.charAt(signAt) != '+' && text.charAt(signAt) != '-')) {
+            return false;
+        }
+        for (int i = signAt + 1; i <= signAt + digits; i++) {
+            if (!Character.isDigit(text.charAt(i))) {
+                return false;
+            }
+        }
+        return true;
     }
 
     private static Watermark fromSeconds(final BigDecimal seconds) {

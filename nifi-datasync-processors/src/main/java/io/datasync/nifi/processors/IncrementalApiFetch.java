@@ -6,7 +6,9 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.datasync.nifi.fetch.Backoff;
 import io.datasync.nifi.fetch.FetchState;
+import io.datasync.nifi.fetch.LoopGuard;
 import io.datasync.nifi.fetch.MalformedPageException;
+import io.datasync.nifi.fetch.OriginPolicy;
 import io.datasync.nifi.fetch.PageFetcher;
 import io.datasync.nifi.fetch.PageParser;
 import io.datasync.nifi.fetch.PagePosition;
@@ -15,6 +17,8 @@ import io.datasync.nifi.fetch.Paginators;
 import io.datasync.nifi.fetch.RateLimiter;
 import io.datasync.nifi.fetch.RecordSelector;
 import io.datasync.nifi.fetch.RequestTemplates;
+import io.datasync.nifi.fetch.ResponseSizeLimit;
+import io.datasync.nifi.fetch.RunNavigator;
 import io.datasync.nifi.fetch.TrackedKeys;
 import io.datasync.nifi.fetch.UrlRedactor;
 import io.datasync.nifi.fetch.Watermark;
@@ -48,6 +52,7 @@ import org.apache.nifi.logging.ComponentLog;
 import org.apache.nifi.oauth2.OAuth2AccessTokenProvider;
 import org.apache.nifi.processor.AbstractProcessor;
 import org.apache.nifi.processor.ProcessContext;
+import org.apache.nifi.processor.DataUnit;
 import org.apache.nifi.processor.ProcessSession;
 import org.apache.nifi.processor.Relationship;
 import org.apache.nifi.processor.exception.ProcessException;
@@ -74,7 +79,6 @@ import java.util.Base64;
 import java.util.Collection;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
-import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -88,9 +92,11 @@ import java.util.concurrent.atomic.AtomicReference;
         + "Each run asks for records from the stored watermark inclusive and suppresses the record versions already emitted at the "
         + "boundary, so records that share a watermark value are neither lost nor repeated across pages and runs; an optional lookback "
         + "window and settle delay catch rows committed late. The new watermark is the largest seen in the completed run, so the API "
-        + "need not sort. Follows Link headers, next URLs, cursors, page numbers or offsets; waits out rate limits; retries transient "
-        + "failures. Emits one FlowFile (a JSON array) per page and commits each page together with the state that describes it, so "
-        + "a stop, failure or restart resumes without loss or repetition.")
+        + "need not sort. Pages by keyset (a fresh query from the last record's watermark), Link headers, next URLs, cursors, page "
+        + "numbers or offsets (checked by one record of overlap); escapes pagination loops and shifted lists from the last safe "
+        + "watermark; follows links and redirects only within the Endpoint URL's origin; waits out rate limits, across triggers and "
+        + "nodes; retries transient failures. Emits one FlowFile (a JSON array) per page and commits each page together with the state "
+        + "that describes it, so a stop, failure or restart resumes without loss or repetition.")
 @InputRequirement(InputRequirement.Requirement.INPUT_FORBIDDEN)
 @PrimaryNodeOnly
 @TriggerSerially
@@ -116,7 +122,9 @@ import java.util.concurrent.atomic.AtomicReference;
         @WritesAttribute(attribute = IncrementalApiFetch.PAGE_NUMBER, description = "Number of the page within its run, from 1"),
         @WritesAttribute(attribute = IncrementalApiFetch.RUN_ID, description = "Identifier shared by all FlowFiles of one run"),
         @WritesAttribute(attribute = IncrementalApiFetch.HTTP_STATUS, description = "HTTP status of the response"),
-        @WritesAttribute(attribute = IncrementalApiFetch.SOURCE_URL, description = "URL of the request, with credentials redacted")
+        @WritesAttribute(attribute = IncrementalApiFetch.SOURCE_URL, description = "URL of the request, with credentials redacted"),
+        @WritesAttribute(attribute = IncrementalApiFetch.INVALID_KEY, description = "On 'failure': the key of the record, when it has one"),
+        @WritesAttribute(attribute = IncrementalApiFetch.INVALID_REASON, description = "On 'failure': why the record could not be used")
 })
 @SeeAlso(classNames = {"org.apache.nifi.processors.standard.InvokeHTTP"})
 @UseCase(
@@ -134,15 +142,16 @@ import java.util.concurrent.atomic.AtomicReference;
                 """
 )
 @UseCase(
-        description = "Pull contacts modified since the last run from a HubSpot-style search API (POST body, 'after' cursor).",
-        keywords = {"hubspot", "search", "cursor", "post"},
+        description = "Pull contacts modified since the last run from a HubSpot-style search API (POST body), with keyset pagination "
+                + "that cannot skip a contact changed during the run and is not stopped by the 10,000-result cap.",
+        keywords = {"hubspot", "search", "keyset", "post"},
         configuration = """
                 Set "Endpoint URL" to https://api.hubapi.com/crm/v3/objects/contacts/search and "HTTP Method" to POST.
-                Set "Request Body Template" to a search body whose filter uses {{watermark}}, whose "limit" is {{pageSize}} and whose \
-                "after" is {{cursor}}.
+                Set "Request Body Template" to a search body whose filter is lastmodifieddate GTE {{watermark}}, which sorts by \
+                lastmodifieddate ASCENDING, whose "limit" is {{pageSize}}, and which sends no "after".
                 Set "Records Pointer" to /results, "Record Key Pointer" to /id, "Watermark Pointer" to /updatedAt, "Watermark Type" to \
                 "ISO 8601 Timestamp" and "Watermark Parameter Format" to "Epoch Milliseconds".
-                Set "Pagination Strategy" to "Cursor", "Cursor Pointer" to /paging/next/after and leave "Cursor Parameter" empty.
+                Set "Pagination Strategy" to "Keyset".
                 Set "Authentication Strategy" to "Bearer Token" (private app token) or "OAuth2" with an OAuth2 Access Token Provider.
                 Set "Request Rate Limit" to 4.
                 """
@@ -196,6 +205,16 @@ public class IncrementalApiFetch extends AbstractProcessor {
             valid = false;
         }
         return new ValidationResult.Builder().subject(subject).input(input).valid(valid).explanation("must be a positive number").build();
+    };
+
+    static final Validator ALLOWED_ORIGINS_VALIDATOR = (subject, input, context) -> {
+        try {
+            OriginPolicy.parseAllowList(input);
+            return new ValidationResult.Builder().subject(subject).input(input).valid(true).build();
+        } catch (final IllegalArgumentException e) {
+            return new ValidationResult.Builder().subject(subject).input(input).valid(false)
+                    .explanation("each entry must be an origin such as https://api.example.com or http://host:8080 (" + e.getMessage() + ")").build();
+        }
     };
 
     public static final PropertyDescriptor ENDPOINT_URL = new PropertyDescriptor.Builder()
@@ -336,10 +355,23 @@ public class IncrementalApiFetch extends AbstractProcessor {
             .addValidator(StandardValidators.POSITIVE_INTEGER_VALIDATOR)
             .build();
 
+    public static final PropertyDescriptor INVALID_RECORD_HANDLING = new PropertyDescriptor.Builder()
+            .name("Invalid Record Handling")
+            .description("What happens to a record without a readable watermark or key. Stop Run refuses the whole page (nothing emitted, "
+                    + "state not advanced, error bulletin naming the record's key) until the API or the configuration is fixed. Route to "
+                    + "Failure sends the record as received to the 'failure' relationship, with its key and the reason in attributes, and "
+                    + "goes on with the rest; it does not count towards the watermark.")
+            .required(true)
+            .allowableValues(InvalidRecordHandling.class)
+            .defaultValue(InvalidRecordHandling.STOP)
+            .build();
+
     public static final PropertyDescriptor PAGINATION_STRATEGY = new PropertyDescriptor.Builder()
             .name("Pagination Strategy")
             .description("How the API hands out the next page. A run ends on an empty page or when there is no next page; a short page "
-                    + "alone never ends it.")
+                    + "alone never ends it. For APIs whose list can change during a run, Keyset cannot skip a record and Offset checks each "
+                    + "page by one record of overlap; a pagination loop or a shifted list resumes from the last safe watermark, or halts "
+                    + "the run with a bulletin when none is known (see the usage documentation).")
             .required(true)
             .allowableValues(PaginationStrategy.class)
             .defaultValue(PaginationStrategy.LINK_HEADER)
@@ -415,7 +447,7 @@ public class IncrementalApiFetch extends AbstractProcessor {
 
     public static final PropertyDescriptor OFFSET_PARAMETER = new PropertyDescriptor.Builder()
             .name("Offset Parameter")
-            .description("Query parameter carrying the offset of the first record of a page; it advances by the records each page returned.")
+            .description("Query parameter carrying the offset of the first record of a page; it advances by the records each page returned, less one (the overlap record).")
             .required(true)
             .defaultValue("offset")
             .addValidator(StandardValidators.NON_BLANK_VALIDATOR)
@@ -483,10 +515,32 @@ public class IncrementalApiFetch extends AbstractProcessor {
 
     public static final PropertyDescriptor OAUTH2_ACCESS_TOKEN_PROVIDER = new PropertyDescriptor.Builder()
             .name("OAuth2 Access Token Provider")
-            .description("Supplies access tokens; on a 401 the token is fetched again and the request retried once.")
+            .description("Supplies access tokens. On a 401 the provider is asked again and the request is retried once, but only if it "
+                    + "hands out a different token; a provider that returns its cached token again gets no retry: the run stops with an "
+                    + "error bulletin telling what to do (see the usage documentation).")
             .required(true)
             .identifiesControllerService(OAuth2AccessTokenProvider.class)
             .dependsOn(AUTHENTICATION_STRATEGY, AuthenticationStrategy.OAUTH2)
+            .build();
+
+    public static final PropertyDescriptor ALLOWED_ORIGINS = new PropertyDescriptor.Builder()
+            .name("Allowed Origins")
+            .description("Origins besides the Endpoint URL's own (scheme, host and port) that next-page links and redirects may lead to, "
+                    + "comma-separated, e.g. https://api2.example.com, https://cdn.example.com:8443. Credentials, API keys and header.* "
+                    + "values are sent to them too. A link or redirect to any other origin, or with a scheme other than http or https, "
+                    + "is refused: nothing is sent there, the run pauses with an error bulletin and state is not advanced.")
+            .required(false)
+            .addValidator(ALLOWED_ORIGINS_VALIDATOR)
+            .build();
+
+    public static final PropertyDescriptor MAX_RESPONSE_SIZE = new PropertyDescriptor.Builder()
+            .name("Maximum Response Size")
+            .description("Largest response body read. A body declared larger is refused before it is read; one that grows past it while "
+                    + "streaming is cut off there. Either way the run stops at that page with an error bulletin, state is not advanced, "
+                    + "and at most this much memory was used. Lower the Page Size if a page legitimately needs more.")
+            .required(true)
+            .defaultValue("32 MB")
+            .addValidator(StandardValidators.createDataSizeBoundsValidator(1, 1L << 30))
             .build();
 
     public static final PropertyDescriptor SSL_CONTEXT_SERVICE = new PropertyDescriptor.Builder()
@@ -529,7 +583,8 @@ public class IncrementalApiFetch extends AbstractProcessor {
     public static final PropertyDescriptor MAX_RATE_LIMIT_WAIT = new PropertyDescriptor.Builder()
             .name("Maximum Rate Limit Wait")
             .description("Longest wait honoured within a trigger when a 429 or 503 asks to retry later (Retry-After, RateLimit-Reset, "
-                    + "X-RateLimit-Reset). A longer wait yields the processor; the run resumes from its saved position later.")
+                    + "X-RateLimit-Reset). A longer wait is stored in cluster state as \"not before\": no node calls the API before then, and the run "
+                    + "resumes from its saved position.")
             .required(true)
             .defaultValue("60 sec")
             .addValidator(StandardValidators.TIME_PERIOD_VALIDATOR)
@@ -568,12 +623,25 @@ public class IncrementalApiFetch extends AbstractProcessor {
             ENDPOINT_URL, HTTP_METHOD, REQUEST_BODY_TEMPLATE, RECORDS_POINTER, RECORD_KEY_POINTER, WATERMARK_POINTER, WATERMARK_TYPE,
             WATERMARK_PARAMETER, WATERMARK_PARAMETER_FORMAT, INITIAL_WATERMARK, LOOKBACK_WINDOW, SETTLE_DELAY, MAX_RUN_SPAN,
             UPPER_BOUND_PARAMETER, MAX_TRACKED_KEYS,
-            PAGINATION_STRATEGY, PAGE_SIZE_PARAMETER, PAGE_SIZE, NEXT_URL_POINTER, CURSOR_SOURCE, CURSOR_POINTER, CURSOR_PARAMETER,
+            INVALID_RECORD_HANDLING, PAGINATION_STRATEGY, PAGE_SIZE_PARAMETER, PAGE_SIZE, NEXT_URL_POINTER, CURSOR_SOURCE, CURSOR_POINTER, CURSOR_PARAMETER,
             PAGE_PARAMETER, FIRST_PAGE_NUMBER, OFFSET_PARAMETER, MAX_PAGES_PER_TRIGGER, AUTHENTICATION_STRATEGY, API_KEY_NAME, API_KEY,
-            USERNAME, PASSWORD, BEARER_TOKEN, OAUTH2_ACCESS_TOKEN_PROVIDER, SSL_CONTEXT_SERVICE, PROXY_CONFIGURATION_SERVICE,
+            USERNAME, PASSWORD, BEARER_TOKEN, OAUTH2_ACCESS_TOKEN_PROVIDER, ALLOWED_ORIGINS,
+            MAX_RESPONSE_SIZE, SSL_CONTEXT_SERVICE, PROXY_CONFIGURATION_SERVICE,
             CONNECT_TIMEOUT, READ_TIMEOUT, REQUEST_RATE_LIMIT, MAX_RATE_LIMIT_WAIT, MAX_RETRIES, INITIAL_RETRY_BACKOFF, MAX_RETRY_BACKOFF);
 
+    public static final Relationship REL_FAILURE = new Relationship.Builder()
+            .name("failure")
+            .description("With Invalid Record Handling 'Route to Failure': one FlowFile per record without a readable watermark or key, "
+                    + "holding the record as received, with fetch.invalid.key and fetch.invalid.reason.")
+            .build();
+
     private static final Set<Relationship> RELATIONSHIPS = Set.of(REL_SUCCESS);
+    private static final Set<Relationship> RELATIONSHIPS_WITH_FAILURE = Set.of(REL_SUCCESS, REL_FAILURE);
+
+    static final String INVALID_KEY = "fetch.invalid.key";
+    static final String INVALID_REASON = "fetch.invalid.reason";
+
+    private volatile Set<Relationship> relationships = RELATIONSHIPS;
 
     private volatile Settings settings;
 
@@ -596,6 +664,17 @@ public class IncrementalApiFetch extends AbstractProcessor {
     /** How the processor waits for backoffs and rate limits; tests record the waits instead of sleeping. */
     volatile PageFetcher.Sleeper sleeper = Thread::sleep;
 
+    static final String HALT_ADVICE = "Nothing more is fetched until an operator acts: fix the API or the configuration (a Keyset Pagination "
+            + "Strategy with a Watermark Parameter recovers from shifting and looping pagination), then stop and start the processor, which "
+            + "restarts the run's pagination from its first page (versions emitted near the top of the window are suppressed; older ones of "
+            + "this run may be emitted again), or clear its state to start over from the Initial Watermark";
+
+    /** Set when the processor is started: the first trigger restarts a halted run (stopping and starting is the operator's retry). */
+    private volatile boolean releaseHalt;
+
+    /** The time rate-limit pauses are measured against; tests move it forward. */
+    volatile Clock clock = Clock.systemUTC();
+
     @Override
     protected List<PropertyDescriptor> getSupportedPropertyDescriptors() {
         return PROPERTY_DESCRIPTORS;
@@ -603,7 +682,15 @@ public class IncrementalApiFetch extends AbstractProcessor {
 
     @Override
     public Set<Relationship> getRelationships() {
-        return RELATIONSHIPS;
+        return relationships;
+    }
+
+    @Override
+    public void onPropertyModified(final PropertyDescriptor descriptor, final String oldValue, final String newValue) {
+        if (descriptor.equals(INVALID_RECORD_HANDLING)) {
+            // 'failure' exists only when records go there, so that flows which stop on bad records need no extra connection.
+            relationships = InvalidRecordHandling.ROUTE_TO_FAILURE.getValue().equals(newValue) ? RELATIONSHIPS_WITH_FAILURE : RELATIONSHIPS;
+        }
     }
 
     @Override
@@ -648,12 +735,21 @@ public class IncrementalApiFetch extends AbstractProcessor {
                         .build());
             }
         }
+        if (strategy == PaginationStrategy.KEYSET && !context.getProperty(WATERMARK_PARAMETER).isSet()) {
+            final String template = method == HttpMethod.POST ? context.getProperty(REQUEST_BODY_TEMPLATE).getValue() : null;
+            if (template == null || !template.contains("{{watermark}}")) {
+                results.add(new ValidationResult.Builder().subject(PAGINATION_STRATEGY.getName()).valid(false)
+                        .explanation("Keyset pagination sends the last record's watermark with every request: set a Watermark Parameter, "
+                                + "or use POST with {{watermark}} in the Request Body Template").build());
+            }
+        }
         return results;
     }
 
     @OnScheduled
     public void onScheduled(final ProcessContext context) {
-        settings = new Settings(context, getLogger(), sleeper);
+        releaseHalt = true;
+        settings = new Settings(context, getLogger(), sleeper, clock);
     }
 
     @OnStopped
@@ -680,6 +776,27 @@ public class IncrementalApiFetch extends AbstractProcessor {
             context.yield();
             return;
         }
+        final Instant notBefore = state.notBefore();
+        if (notBefore != null) {
+            if (clock.instant().isBefore(notBefore)) {
+                getLogger().debug("Rate limit pause: no request before {}", notBefore);
+                context.yield();
+                return;
+            }
+            state.setNotBefore(null);
+        }
+        if (state.run() != null && state.run().halted() != null) {
+            if (!releaseHalt) {
+                getLogger().error("Run {} is halted: {}. {}", state.run().id(), state.run().halted(), HALT_ADVICE);
+                context.yield();
+                return;
+            }
+            committed = null;
+            getLogger().warn("Run {} was halted ({}); restarted by the operator, its pagination starts again from its first page",
+                    state.run().id(), state.run().halted());
+            state.setRun(state.run().restarted(config.paginator.first()));
+        }
+        releaseHalt = false;
         if (state.run() == null) {
             committed = null;
             state.setRun(startRun(config, state.watermark()));
@@ -705,10 +822,13 @@ public class IncrementalApiFetch extends AbstractProcessor {
         try {
             request = config.buildRequest(run);
         } catch (final IllegalArgumentException e) {
-            // A next URL handed out by the API that is not a valid URI.
-            getLogger().error("Request for page {} of run {} is not a valid URL: {}; state not advanced",
-                    run.pages() + 1, run.id(), config.redactor.scrub(e.getMessage()));
-            return PageStep.STOP_AND_YIELD;
+            // Only a stored next URL can fail here (state written before links were checked, or Allowed Origins narrowed since):
+            // the run starts its pagination again instead of failing at every trigger; tracked pairs suppress what it emitted.
+            getLogger().error("The stored position of run {} is not a usable URL ({}); the run starts its pagination again from its first page",
+                    run.id(), config.redactor.scrub(e.getMessage()));
+            committed = null;
+            state.setRun(run.restarted(config.paginator.first()));
+            return PageStep.CONTINUE;
         }
         final String shownUrl = config.redactor.redact(request.uri().toString());
 
@@ -726,8 +846,26 @@ public class IncrementalApiFetch extends AbstractProcessor {
         }
 
         if (outcome instanceof PageFetcher.RateLimited limited) {
-            getLogger().warn("Rate limited by {} (HTTP {}), asked to wait {} s, longer than allowed within a trigger; run {} resumes at page {} later",
-                    shownUrl, limited.status(), limited.requestedWait().toSeconds(), run.id(), run.pages() + 1);
+            final Instant until = clock.instant().plus(limited.requestedWait());
+            final boolean askedTooLong = limited.requestedWait().compareTo(config.maxRateLimitWait) > 0;
+            getLogger().warn("Rate limited by {} (HTTP {}): {}; no request to this API before {} from any node, then run {} resumes at page {}",
+                    shownUrl, limited.status(), askedTooLong
+                            ? "asked to wait " + limited.requestedWait().toSeconds() + " s, longer than Maximum Rate Limit Wait ("
+                            + config.maxRateLimitWait.toSeconds() + " s)"
+                            : "still limited after " + (config.maxRetries + 1) + " waits (Maximum Retries " + config.maxRetries + ")",
+                    until, run.id(), run.pages() + 1);
+            pauseUntil(session, state, until, config);
+            return PageStep.STOP_AND_YIELD;
+        }
+        if (outcome instanceof PageFetcher.Refused refused) {
+            getLogger().error("Request for page {} of run {} to {} was redirected elsewhere and not followed: {}. Nothing was sent there; "
+                            + "state is not advanced. If that origin is trusted with the credentials, add it to Allowed Origins.",
+                    run.pages() + 1, run.id(), shownUrl, config.redactor.scrub(refused.reason()));
+            return PageStep.STOP_AND_YIELD;
+        }
+        if (outcome instanceof PageFetcher.Failed failed && failed.status() == 401) {
+            getLogger().error("The API refused the credentials for {} (HTTP 401): {}; run {} paused at page {}, state not advanced. {}",
+                    shownUrl, config.redactor.scrub(failed.reason()), run.id(), run.pages() + 1, config.unauthorizedAdvice);
             return PageStep.STOP_AND_YIELD;
         }
         if (outcome instanceof PageFetcher.Failed failed) {
@@ -739,64 +877,111 @@ public class IncrementalApiFetch extends AbstractProcessor {
 
         final PageParser.ParsedPage page;
         final RecordSelector.Selection selection;
+        boolean overlapMoved = false;
         try {
             page = config.parser.parse(success.body());
-            selection = config.selector.select(page.records(), run.lower(), run.upper(), state.trackedKeys());
+            List<JsonNode> records = page.records();
+            if (config.navigator.expectsOverlap(run)) {
+                // The page was asked to start with the previous page's last record: it is dropped if it is still there.
+                if (!records.isEmpty() && config.selector.isVersion(records.get(0), run.tail().lastWatermark(), run.tail().lastKey())) {
+                    records = records.subList(1, records.size());
+                } else {
+                    overlapMoved = true;
+                }
+            }
+            selection = config.selector.select(records, run.lower(), run.upper(), state.trackedKeys(), config.routeInvalid);
         } catch (final MalformedPageException e) {
-            getLogger().error("Malformed page from {}: {}; run {} stopped at page {}, state not advanced",
-                    shownUrl, e.getMessage(), run.id(), run.pages() + 1);
+            getLogger().error("Malformed page from {}: {}; run {} stopped at page {}, state not advanced{}",
+                    shownUrl, e.getMessage(), run.id(), run.pages() + 1, config.routeInvalid ? ""
+                            : ". To deliver the other records and route such records to 'failure', set Invalid Record Handling to Route to Failure");
             return PageStep.STOP_AND_YIELD;
         }
 
         final String captured = config.cursorFromLastRecord ? lastRecordValue(page.records(), config.cursorPointer) : page.captured();
         final Paginator.PageOutcome pageOutcome = new Paginator.PageOutcome(success.uri(), page.records().size(),
                 success.headers().allValues("Link"), captured);
-        final Optional<PagePosition> next = config.paginator.next(run.next(), pageOutcome).map(config::storable);
-
-        final Set<String> positions = new LinkedHashSet<>(run.positions());
-        if (config.paginator.serverDriven()) {
-            positions.add(run.next().fingerprint());
+        final Optional<PagePosition> proposed = config.paginator.next(run.next(), pageOutcome);
+        if (proposed.isPresent() && proposed.get().url() != null) {
+            final OriginPolicy.Verdict verdict = config.originPolicy.check(success.uri(), proposed.get().url());
+            if (!verdict.isAllowed()) {
+                getLogger().error("Page {} of run {} from {} links to a next page that is not followed: {}. Nothing was sent there; the page is "
+                                + "not emitted and state is not advanced, so the run stays at this page. If that origin is trusted with the "
+                                + "credentials, add it to Allowed Origins.",
+                        run.pages() + 1, run.id(), shownUrl, config.redactor.scrub(verdict.reason()));
+                return PageStep.STOP_AND_YIELD;
+            }
         }
-        final boolean positionLoop = next.isPresent() && config.paginator.serverDriven() && positions.contains(next.get().fingerprint());
-        final boolean contentLoop = selection.contentFingerprint() != 0 && selection.contentFingerprint() == run.lastFingerprint();
+        final RunNavigator.Decision decision = config.navigator.decide(run, selection, page.records().size(), overlapMoved,
+                proposed.map(config::storable), config.paginator.first());
+        final boolean emitPage = switch (decision) {
+            case RunNavigator.Resume resume -> resume.emitPage();
+            case RunNavigator.Halt halt -> halt.emitPage();
+            default -> true;
+        };
 
-        final Watermark runMax = Watermark.max(run.max(), selection.maxWatermark());
+        final Watermark runMax = emitPage ? Watermark.max(run.max(), selection.maxWatermark()) : run.max();
         // From here the object differs from what is stored until this page commits.
         committed = null;
-        try {
-            state.trackedKeys().addAll(selection.newEntries(), runMax == null ? null : runMax.lookbackFrom(config.lookback));
-        } catch (final TrackedKeys.LimitExceededException e) {
-            getLogger().error("Page {} of run {} from {} would raise the tracked record keys to {}, above Maximum Tracked Keys ({}); "
-                            + "the page is not emitted and state is not advanced. Raise Maximum Tracked Keys or shorten the Lookback Window.",
-                    run.pages() + 1, run.id(), shownUrl, e.getRequired(), e.getMaximum());
-            return PageStep.STOP_AND_YIELD;
+        if (emitPage) {
+            try {
+                state.trackedKeys().addAll(selection.newEntries(), runMax == null ? null : runMax.lookbackFrom(config.lookback));
+            } catch (final TrackedKeys.LimitExceededException e) {
+                getLogger().error("Page {} of run {} from {} would raise the tracked record keys to {}, above Maximum Tracked Keys ({}); "
+                                + "the page is not emitted and state is not advanced. Raise Maximum Tracked Keys or shorten the Lookback Window.",
+                        run.pages() + 1, run.id(), shownUrl, e.getRequired(), e.getMaximum());
+                return PageStep.STOP_AND_YIELD;
+            }
         }
 
         final long pageNumber = run.pages() + 1;
         final long fingerprint = selection.contentFingerprint() != 0 ? selection.contentFingerprint() : run.lastFingerprint();
+        final LoopGuard guard = config.paginator.serverDriven() ? run.loopGuard().after(run.next().fingerprint()) : run.loopGuard();
         final PageStep step;
-        if (positionLoop || contentLoop) {
-            // Keep what this run emitted (tracked keys, max) and start its pagination over: nothing is repeated,
-            // and the watermark does not advance past records the loop may have hidden.
-            getLogger().error("Pagination loop detected at page {} of run {} from {} ({}); the run restarts from its first page at the next trigger",
-                    pageNumber, run.id(), shownUrl, positionLoop ? "a next page already fetched in this run" : "the same records as the previous page");
-            state.setRun(new FetchState.Run(run.id(), run.lower(), run.upper(), run.advanceTo(), runMax, pageNumber, config.paginator.first(), new LinkedHashSet<>(), 0));
-            step = PageStep.STOP_AND_YIELD;
-        } else if (next.isPresent()) {
-            state.setRun(new FetchState.Run(run.id(), run.lower(), run.upper(), run.advanceTo(), runMax, pageNumber, next.get(), positions, fingerprint));
-            step = PageStep.CONTINUE;
-        } else {
-            state.setRun(new FetchState.Run(run.id(), run.lower(), run.upper(), run.advanceTo(), runMax, pageNumber, run.next(), positions, fingerprint));
-            state.completeRun(config.lookback);
-            step = PageStep.RUN_COMPLETE;
+        switch (decision) {
+            case RunNavigator.Continue next -> {
+                if (next.warning() != null) {
+                    getLogger().warn("Page {} of run {} from {}: {}", pageNumber, run.id(), shownUrl, next.warning());
+                }
+                state.setRun(run.advanced(runMax, pageNumber, next.next(), guard, fingerprint, next.tail()));
+                step = PageStep.CONTINUE;
+            }
+            case RunNavigator.Advance advance -> {
+                state.setRun(run.advanced(runMax, pageNumber, config.paginator.first(), guard, fingerprint, advance.tail()).withLower(advance.lower()));
+                step = PageStep.CONTINUE;
+            }
+            case RunNavigator.Complete complete -> {
+                state.setRun(run.advanced(runMax, pageNumber, run.next(), guard, fingerprint, complete.tail()));
+                state.completeRun(config.lookback);
+                step = PageStep.RUN_COMPLETE;
+            }
+            case RunNavigator.Resume resume -> {
+                // Nothing is lost: every record below the safe watermark was seen, and the versions at it are tracked.
+                getLogger().warn("Page {} of run {} from {}: {}; the run resumes as a fresh query from its last safe watermark {}{}",
+                        pageNumber, run.id(), shownUrl, resume.reason(), resume.safe(), resume.emitPage() ? "" : " (this page is not emitted)");
+                state.setRun(run.resumedFrom(resume.safe(), config.paginator.first(), pageNumber, runMax, resume.tail()));
+                step = PageStep.CONTINUE;
+            }
+            case RunNavigator.Halt halt -> {
+                getLogger().error("Run {} halted at page {} from {}: {}. {}", run.id(), pageNumber, shownUrl, halt.reason(), HALT_ADVICE);
+                state.setRun(run.halted(halt.reason(), pageNumber, runMax, halt.tail()));
+                step = PageStep.STOP_AND_YIELD;
+            }
         }
 
-        if (!selection.emitted().isEmpty()) {
+        if (emitPage && !selection.emitted().isEmpty()) {
             emit(session, selection, shownUrl, success, run.id(), pageNumber);
+        }
+        if (emitPage && !selection.invalid().isEmpty()) {
+            routeInvalid(session, selection.invalid(), shownUrl, success, run.id(), pageNumber);
         }
         getLogger().debug("Page {} of run {}: {} records, {} emitted, {} already emitted, {} below window, {} deferred by settle delay",
                 pageNumber, run.id(), page.records().size(), selection.emitted().size(), selection.duplicates(), selection.belowWindow(), selection.deferred());
 
+        final boolean pauseTooLong = step == PageStep.CONTINUE && success.pauseBeforeNext().compareTo(config.maxRateLimitWait) > 0;
+        if (pauseTooLong) {
+            // Stored with the page, so that the next trigger on any node waits too.
+            state.setNotBefore(clock.instant().plus(success.pauseBeforeNext()));
+        }
         final AtomicReference<Throwable> commitFailure = new AtomicReference<>();
         final Map<String, String> staged = state.toMap(MAPPER);
         try {
@@ -818,9 +1003,10 @@ public class IncrementalApiFetch extends AbstractProcessor {
             return step;
         }
         if (step == PageStep.CONTINUE && !success.pauseBeforeNext().isZero()) {
-            if (success.pauseBeforeNext().compareTo(config.maxRateLimitWait) > 0) {
-                getLogger().info("Request budget of {} used up for {} s; run {} resumes at page {} later",
-                        shownUrl, success.pauseBeforeNext().toSeconds(), run.id(), pageNumber + 1);
+            if (pauseTooLong) {
+                getLogger().info("Request budget of {} used up (X-RateLimit-Remaining 0) for {} s, longer than Maximum Rate Limit Wait ({} s); "
+                                + "no request before {} from any node, then run {} resumes at page {}",
+                        shownUrl, success.pauseBeforeNext().toSeconds(), config.maxRateLimitWait.toSeconds(), state.notBefore(), run.id(), pageNumber + 1);
                 return PageStep.STOP_AND_YIELD;
             }
             try {
@@ -831,6 +1017,23 @@ public class IncrementalApiFetch extends AbstractProcessor {
             }
         }
         return step;
+    }
+
+    /**
+     * Stores "no request before" with the state as it is (nothing else changes), so that a wait longer than one trigger
+     * survives the trigger, a restart and a primary-node change.
+     */
+    private void pauseUntil(final ProcessSession session, final FetchState state, final Instant until, final Settings config) {
+        committed = null;
+        state.setNotBefore(until);
+        final Map<String, String> staged = state.toMap(MAPPER);
+        try {
+            session.setState(staged, Scope.CLUSTER);
+        } catch (final IOException e) {
+            getLogger().warn("The rate-limit pause could not be stored; the next trigger may call the API early: {}", e.toString());
+            return;
+        }
+        session.commitAsync(() -> committed = new CommittedState(staged, state, config.watermarkFormat.isTimestamp(), config.maxTrackedKeys));
     }
 
     private void emit(final ProcessSession session, final RecordSelector.Selection selection, final String shownUrl,
@@ -859,11 +1062,34 @@ public class IncrementalApiFetch extends AbstractProcessor {
         session.transfer(flowFile, REL_SUCCESS);
     }
 
+    private void routeInvalid(final ProcessSession session, final List<RecordSelector.Invalid> invalid, final String shownUrl,
+                              final PageFetcher.Success success, final String runId, final long pageNumber) {
+        for (final RecordSelector.Invalid record : invalid) {
+            FlowFile flowFile = session.create();
+            flowFile = session.write(flowFile, out -> MAPPER.writeValue(out, record.record()));
+            final Map<String, String> attributes = new HashMap<>();
+            attributes.put(CoreAttributes.MIME_TYPE.key(), "application/json");
+            if (record.key() != null) {
+                attributes.put(INVALID_KEY, record.key());
+            }
+            attributes.put(INVALID_REASON, record.reason());
+            attributes.put(PAGE_NUMBER, Long.toString(pageNumber));
+            attributes.put(RUN_ID, runId);
+            attributes.put(SOURCE_URL, shownUrl);
+            flowFile = session.putAllAttributes(flowFile, attributes);
+            session.getProvenanceReporter().receive(flowFile, shownUrl, success.elapsedMillis());
+            session.transfer(flowFile, REL_FAILURE);
+        }
+        getLogger().warn("Page {} of run {} from {}: {} records without a readable watermark or key routed to failure; the first: {}",
+                pageNumber, runId, shownUrl, invalid.size(), invalid.get(0).reason());
+    }
+
     private static FetchState.Run startRun(final Settings config, final Watermark stored) {
         final Watermark base = stored != null ? stored : config.initialWatermark;
         final Watermark lower = base == null ? null : base.lookbackFrom(config.lookback);
         if (!config.watermarkFormat.isTimestamp()) {
-            return new FetchState.Run(UUID.randomUUID().toString(), lower, null, null, null, 0, config.paginator.first(), new LinkedHashSet<>(), 0);
+            return new FetchState.Run(UUID.randomUUID().toString(), lower, null, null, null, 0, config.paginator.first(), LoopGuard.empty(), 0,
+                    FetchState.Tail.START, null, null);
         }
         final Instant now = Instant.now();
         final Instant settled = now.minus(config.settleDelay);
@@ -878,7 +1104,8 @@ public class IncrementalApiFetch extends AbstractProcessor {
                 advanceTo = upper;
             }
         }
-        return new FetchState.Run(UUID.randomUUID().toString(), lower, upper, advanceTo, null, 0, config.paginator.first(), new LinkedHashSet<>(), 0);
+        return new FetchState.Run(UUID.randomUUID().toString(), lower, upper, advanceTo, null, 0, config.paginator.first(), LoopGuard.empty(), 0,
+                FetchState.Tail.START, null, null);
     }
 
     private static String lastRecordValue(final List<JsonNode> records, final JsonPointer pointer) {
@@ -911,7 +1138,7 @@ public class IncrementalApiFetch extends AbstractProcessor {
 
         @Override
         public void refreshingCredentials() {
-            getLogger().info("Request to {} refused with HTTP 401; fetching a fresh access token and retrying once", shownUrl);
+            getLogger().info("Request to {} refused with HTTP 401; asking the OAuth2 Access Token Provider for a different token", shownUrl);
         }
     }
 
@@ -935,6 +1162,7 @@ public class IncrementalApiFetch extends AbstractProcessor {
         private final Duration maxRateLimitWait;
         private final int maxTrackedKeys;
         private final int maxPagesPerTrigger;
+        private final int maxRetries;
         private final String endpointUrl;
         private final String bodyTemplate;
         private final String watermarkParameter;
@@ -944,10 +1172,16 @@ public class IncrementalApiFetch extends AbstractProcessor {
         private final Map<String, String> headers = new LinkedHashMap<>();
         private final String apiKeyQueryName;
         private final String apiKeyQueryValue;
+        /** Sensitive query parameters (API key, sensitive query.*): stripped from stored next URLs, added again to each request. */
+        private final Map<String, String> secretQueryParameters = new LinkedHashMap<>();
+        private final OriginPolicy originPolicy;
+        private final String unauthorizedAdvice;
         private final boolean cursorFromLastRecord;
+        private final boolean routeInvalid;
+        private final RunNavigator navigator;
         private final JsonPointer cursorPointer;
 
-        Settings(final ProcessContext context, final ComponentLog logger, final PageFetcher.Sleeper sleeper) {
+        Settings(final ProcessContext context, final ComponentLog logger, final PageFetcher.Sleeper sleeper, final Clock clock) {
             final WatermarkType watermarkType = context.getProperty(WATERMARK_TYPE).asAllowableValue(WatermarkType.class);
             watermarkFormat = watermarkType.format();
             parameterFormat = watermarkFormat.isTimestamp()
@@ -962,6 +1196,8 @@ public class IncrementalApiFetch extends AbstractProcessor {
             maxRateLimitWait = period(context, MAX_RATE_LIMIT_WAIT);
             maxTrackedKeys = context.getProperty(MAX_TRACKED_KEYS).asInteger();
             maxPagesPerTrigger = context.getProperty(MAX_PAGES_PER_TRIGGER).asInteger();
+            maxRetries = context.getProperty(MAX_RETRIES).asInteger();
+            routeInvalid = context.getProperty(INVALID_RECORD_HANDLING).asAllowableValue(InvalidRecordHandling.class) == InvalidRecordHandling.ROUTE_TO_FAILURE;
             endpointUrl = context.getProperty(ENDPOINT_URL).evaluateAttributeExpressions().getValue();
             final HttpMethod method = context.getProperty(HTTP_METHOD).asAllowableValue(HttpMethod.class);
             bodyTemplate = method == HttpMethod.POST ? context.getProperty(REQUEST_BODY_TEMPLATE).evaluateAttributeExpressions().getValue() : null;
@@ -974,7 +1210,7 @@ public class IncrementalApiFetch extends AbstractProcessor {
             JsonPointer lastRecordPointer = null;
             boolean fromLastRecord = false;
             paginator = switch (strategy) {
-                case NONE -> Paginators.none();
+                case NONE, KEYSET -> Paginators.none();
                 case LINK_HEADER -> Paginators.linkHeader();
                 case NEXT_URL -> {
                     capturePointer = context.getProperty(NEXT_URL_POINTER).getValue();
@@ -993,6 +1229,14 @@ public class IncrementalApiFetch extends AbstractProcessor {
                 case PAGE_NUMBER -> Paginators.pageNumber(context.getProperty(PAGE_PARAMETER).getValue(), context.getProperty(FIRST_PAGE_NUMBER).asLong());
                 case OFFSET -> Paginators.offset(context.getProperty(OFFSET_PARAMETER).getValue());
             };
+            final boolean watermarkSendable = watermarkParameter != null || (bodyTemplate != null && bodyTemplate.contains("{{watermark}}"));
+            final RunNavigator.Kind kind = switch (strategy) {
+                case KEYSET -> RunNavigator.Kind.KEYSET;
+                case OFFSET -> RunNavigator.Kind.OFFSET_WITH_OVERLAP;
+                case LINK_HEADER, NEXT_URL, CURSOR -> RunNavigator.Kind.SERVER_DRIVEN;
+                case NONE, PAGE_NUMBER -> RunNavigator.Kind.COUNTED;
+            };
+            navigator = new RunNavigator(kind, watermarkSendable, pageSize);
             cursorFromLastRecord = fromLastRecord;
             cursorPointer = lastRecordPointer;
             final String recordsPointer = context.getProperty(RECORDS_POINTER).getValue();
@@ -1012,6 +1256,7 @@ public class IncrementalApiFetch extends AbstractProcessor {
                     queryParameters.put(name.substring(QUERY_PREFIX.length()), value);
                     if (descriptor.isSensitive()) {
                         sensitiveNames.add(name.substring(QUERY_PREFIX.length()));
+                        secretQueryParameters.put(name.substring(QUERY_PREFIX.length()), value);
                     }
                 } else if (name.startsWith(HEADER_PREFIX)) {
                     headers.put(name.substring(HEADER_PREFIX.length()), value);
@@ -1054,9 +1299,18 @@ public class IncrementalApiFetch extends AbstractProcessor {
                 case OAUTH2 -> {
                     final OAuth2AccessTokenProvider provider = context.getProperty(OAUTH2_ACCESS_TOKEN_PROVIDER).asControllerService(OAuth2AccessTokenProvider.class);
                     authorizer = new PageFetcher.Authorizer() {
+                        private volatile String lastSent;
+
                         @Override
                         public void authorize(final HttpRequest.Builder builder, final boolean refresh) {
-                            builder.header("Authorization", "Bearer " + provider.getAccessDetails().getAccessToken());
+                            final String token = provider.getAccessDetails().getAccessToken();
+                            if (refresh && token != null && token.equals(lastSent)) {
+                                // NiFi's provider API has no refresh call: it hands out its cached token until that expires.
+                                throw new NoFreshCredentialsException("the OAuth2 Access Token Provider returned the same access token that was "
+                                        + "refused, so the request was not repeated");
+                            }
+                            lastSent = token;
+                            builder.header("Authorization", "Bearer " + token);
                         }
 
                         @Override
@@ -1069,11 +1323,22 @@ public class IncrementalApiFetch extends AbstractProcessor {
             }
             apiKeyQueryName = keyQueryName;
             apiKeyQueryValue = keyQueryValue;
+            if (keyQueryName != null) {
+                secretQueryParameters.put(keyQueryName, keyQueryValue);
+            }
+            unauthorizedAdvice = switch (authentication) {
+                case OAUTH2 -> "The token was revoked or lacks the scopes needed, or the provider keeps a cached token the API no longer "
+                        + "accepts: check the client's grants and scopes, then disable and enable the OAuth2 Access Token Provider so that "
+                        + "it fetches a new token.";
+                case NONE -> "The API requires credentials: set an Authentication Strategy.";
+                default -> "Update the credentials (" + authentication.getDisplayName() + ") in the processor's properties or parameter context.";
+            };
             redactor = new UrlRedactor(sensitiveNames, secrets);
 
             final HttpClient.Builder clientBuilder = HttpClient.newBuilder()
                     .version(HttpClient.Version.HTTP_1_1)
-                    .followRedirects(HttpClient.Redirect.NORMAL)
+                    // Redirects are followed by PageFetcher under the origin policy, never by the client.
+                    .followRedirects(HttpClient.Redirect.NEVER)
                     .connectTimeout(period(context, CONNECT_TIMEOUT));
             final SSLContextService sslContextService = context.getProperty(SSL_CONTEXT_SERVICE).asControllerService(SSLContextService.class);
             if (sslContextService != null) {
@@ -1094,8 +1359,11 @@ public class IncrementalApiFetch extends AbstractProcessor {
             final RateLimiter rateLimiter = rate == null ? null : new RateLimiter(Double.parseDouble(rate), System::nanoTime);
             final SecureRandom random = new SecureRandom();
             final Backoff backoff = new Backoff(period(context, INITIAL_RETRY_BACKOFF), period(context, MAX_RETRY_BACKOFF), random::nextDouble);
-            final PageFetcher.Settings fetchSettings = new PageFetcher.Settings(period(context, READ_TIMEOUT), context.getProperty(MAX_RETRIES).asInteger(), maxRateLimitWait);
-            fetcher = new PageFetcher(httpClient, fetchSettings, backoff, rateLimiter, sleeper, Clock.systemUTC());
+            originPolicy = new OriginPolicy(endpointUrl, OriginPolicy.parseAllowList(context.getProperty(ALLOWED_ORIGINS).getValue()));
+            final ResponseSizeLimit sizeLimit = new ResponseSizeLimit(context.getProperty(MAX_RESPONSE_SIZE).asDataSize(DataUnit.B).longValue());
+            final PageFetcher.Settings fetchSettings = new PageFetcher.Settings(period(context, READ_TIMEOUT), context.getProperty(MAX_RETRIES).asInteger(),
+                    maxRateLimitWait, sizeLimit, originPolicy);
+            fetcher = new PageFetcher(httpClient, fetchSettings, backoff, rateLimiter, sleeper, clock);
         }
 
         PageFetcher.PageRequest buildRequest(final FetchState.Run run) {
@@ -1103,6 +1371,14 @@ public class IncrementalApiFetch extends AbstractProcessor {
             String url;
             if (position.url() != null) {
                 url = position.url();
+                if (!originPolicy.check(URI.create(url)).isAllowed()) {
+                    throw new IllegalArgumentException("the stored next URL leads outside the allowed origins");
+                }
+                final Map<String, String> secrets = new LinkedHashMap<>(secretQueryParameters);
+                if (apiKeyQueryName != null) {
+                    secrets.remove(apiKeyQueryName);
+                }
+                url = RequestTemplates.withParameters(url, secrets);
             } else {
                 final Map<String, String> parameters = new LinkedHashMap<>(queryParameters);
                 if (watermarkParameter != null && run.lower() != null) {
@@ -1140,12 +1416,16 @@ public class IncrementalApiFetch extends AbstractProcessor {
             return Watermark.ofInstant(upper.toInstant().plusSeconds(1));
         }
 
-        /** Next URLs are kept in state without the API key; it is added again to each request. */
+        /** Next URLs are kept in state without the API key and sensitive query.* values; they are added again to each request. */
         PagePosition storable(final PagePosition position) {
-            if (apiKeyQueryName == null || position.url() == null) {
+            if (secretQueryParameters.isEmpty() || position.url() == null) {
                 return position;
             }
-            return PagePosition.ofUrl(RequestTemplates.withoutParameter(position.url(), apiKeyQueryName));
+            String url = position.url();
+            for (final String name : secretQueryParameters.keySet()) {
+                url = RequestTemplates.withoutParameter(url, name);
+            }
+            return PagePosition.ofUrl(url);
         }
 
         private static PageFetcher.Authorizer staticAuthorizer(final String headerName, final String headerValue) {
@@ -1198,7 +1478,8 @@ public class IncrementalApiFetch extends AbstractProcessor {
     }
 
     public enum WatermarkType implements DescribedValue {
-        ISO_8601("ISO 8601 Timestamp", "Text such as 2024-05-01T10:15:30.123+02:00 (an offset or Z is required).", WatermarkFormat.ISO_8601),
+        ISO_8601("ISO 8601 Timestamp", "Text such as 2024-05-01T10:15:30.123+02:00 (an offset or Z is required; a space instead of the T "
+                + "and offsets such as +0200 or +02 are accepted too).", WatermarkFormat.ISO_8601),
         EPOCH_SECONDS("Epoch Seconds", "Seconds since 1970-01-01T00:00:00Z, as a number or numeric text (fractions allowed).", WatermarkFormat.EPOCH_SECONDS),
         EPOCH_MILLIS("Epoch Milliseconds", "Milliseconds since 1970-01-01T00:00:00Z, as a number or numeric text.", WatermarkFormat.EPOCH_MILLIS),
         NUMERIC_ID("Numeric ID", "A whole number that grows with each change, such as an auto-increment id or a change sequence.", WatermarkFormat.NUMBER);
@@ -1271,16 +1552,48 @@ public class IncrementalApiFetch extends AbstractProcessor {
 
     public enum PaginationStrategy implements DescribedValue {
         NONE("None", "One request returns all records."),
+        KEYSET("Keyset", "Every page is a fresh query from the last record's watermark (Watermark Parameter or {{watermark}}); the API must "
+                + "return records sorted by the watermark, ascending. Cannot skip records when the list changes during a run and is not "
+                + "limited by result caps (e.g. HubSpot search's 10,000)."),
         LINK_HEADER("Link Header", "Follow the RFC 8288 Link header with rel=\"next\" (Shopify, GitHub)."),
         NEXT_URL("Next URL Pointer", "Follow a next-page URL found at a JSON Pointer in the body."),
         CURSOR("Cursor", "Send back a cursor token from the body or the last record as a parameter or in the POST body (HubSpot, Stripe)."),
         PAGE_NUMBER("Page Number", "Count page numbers up from the First Page Number until a page is empty."),
-        OFFSET("Offset", "Advance an offset by the records each page returned until a page is empty.");
+        OFFSET("Offset", "Advance an offset by the records each page returned, less one: each page starts with the previous page's last "
+                + "record, which shows whether the list shifted; until a page brings nothing new.");
 
         private final String displayName;
         private final String description;
 
         PaginationStrategy(final String displayName, final String description) {
+            this.displayName = displayName;
+            this.description = description;
+        }
+
+        @Override
+        public String getValue() {
+            return name();
+        }
+
+        @Override
+        public String getDisplayName() {
+            return displayName;
+        }
+
+        @Override
+        public String getDescription() {
+            return description;
+        }
+    }
+
+    public enum InvalidRecordHandling implements DescribedValue {
+        STOP("Stop Run", "Refuse the page: nothing emitted, state not advanced, an error bulletin names the record."),
+        ROUTE_TO_FAILURE("Route to Failure", "Send the record as received to 'failure' with its key and the reason, and go on.");
+
+        private final String displayName;
+        private final String description;
+
+        InvalidRecordHandling(final String displayName, final String description) {
             this.displayName = displayName;
             this.description = description;
         }
@@ -1335,7 +1648,7 @@ public class IncrementalApiFetch extends AbstractProcessor {
         API_KEY_QUERY("API Key in Query Parameter", "The API key in the query parameter named by API Key Name (redacted wherever shown)."),
         BASIC("HTTP Basic", "User name and password."),
         BEARER("Bearer Token", "A static token: Authorization: Bearer <token>."),
-        OAUTH2("OAuth2", "Tokens from an OAuth2 Access Token Provider; refreshed and retried once on 401.");
+        OAUTH2("OAuth2", "Tokens from an OAuth2 Access Token Provider; on 401 retried once, only if the provider hands out a different token.");
 
         private final String displayName;
         private final String description;

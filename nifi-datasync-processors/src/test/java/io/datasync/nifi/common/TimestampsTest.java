@@ -106,4 +106,10 @@ class TimestampsTest {
         assertThrows(IllegalArgumentException.class, () -> Timestamps.toEpochMillis(Long.MAX_VALUE, Timestamps.EpochUnit.SECONDS));
         assertThrows(IllegalArgumentException.class, () -> Timestamps.toEpochMillis(Double.NaN, Timestamps.EpochUnit.AUTO));
     }
+
+    @Test
+    void offsetsWithoutAColonAreRead() {
+        assertEquals(Timestamps.toEpochMillis("2026-12-01T17:36:33Z"), Timestamps.toEpochMillis("2026-12-01T19:36:33+0200"));
+        assertEquals(Timestamps.toEpochMillis("2026-12-01T17:36:33Z"), Timestamps.toEpochMillis("2026-12-01 12:36:33.000-0500"));
+    }
 }

@@ -4,6 +4,8 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import org.junit.jupiter.api.Test;
 
 import java.time.Duration;
+import java.time.Instant;
+import java.util.HashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
@@ -71,5 +73,21 @@ class FetchStateTest {
                         PagePosition.start(), Set.of(), 0));
         state.completeRun(Duration.ZERO);
         assertEquals(at("2024-01-02T00:00:00Z"), state.watermark());
+    }
+
+    @Test
+    void newRunFieldsAndThePauseRoundTripAndAnUnreadablePauseIsIgnored() {
+        final ObjectMapper mapper = new ObjectMapper();
+        final Watermark at = WatermarkFormat.ISO_8601.parse("2024-01-01T00:00:00Z");
+        final FetchState state = new FetchState(null, new TrackedKeys(10), new FetchState.Run("r", at, null, null, at, 4, PagePosition.ofNumber(39),
+                LoopGuard.empty().after("a").after("b"), 7, new FetchState.Tail(at, "k9", false), at, "looping"));
+        state.setNotBefore(Instant.parse("2026-12-01T12:00:00Z"));
+        final Map<String, String> map = state.toMap(mapper);
+        final FetchState read = FetchState.fromMap(map, true, 10, mapper);
+        assertEquals(state.run(), read.run());
+        assertEquals(state.notBefore(), read.notBefore());
+        final Map<String, String> damaged = new HashMap<>(map);
+        damaged.put(FetchState.NOT_BEFORE, "soon");
+        assertNull(FetchState.fromMap(damaged, true, 10, mapper).notBefore());
     }
 }

@@ -41,7 +41,7 @@ class PageFetcherTest {
     }
 
     private PageFetcher fetcher(final int maxRetries, final Duration maxRateLimitWait) {
-        return new PageFetcher(client, new PageFetcher.Settings(Duration.ofSeconds(2), maxRetries, maxRateLimitWait),
+        return new PageFetcher(client, new PageFetcher.Settings(Duration.ofSeconds(2), maxRetries, maxRateLimitWait, server.url("/").toString()),
                 new Backoff(Duration.ofMillis(8), Duration.ofMillis(64), () -> 0.0), null, sleeps::add, Clock.systemUTC());
     }
 
@@ -142,5 +142,46 @@ class PageFetcherTest {
         assertEquals(401, failed.status());
         assertEquals(List.of(false, true), refreshFlags);
         assertEquals(List.of("refresh"), events);
+    }
+
+    private PageFetcher.Outcome post(final PageFetcher fetcher) throws InterruptedException {
+        final PageFetcher.PageRequest request = new PageFetcher.PageRequest(server.url("/search").uri(), Map.of(), "{\"q\":1}");
+        return fetcher.fetch(request, none(), new PageFetcher.Listener() {
+            @Override
+            public void retrying(final String reason, final int attempt, final Duration delay) {
+            }
+
+            @Override
+            public void rateLimited(final int status, final Duration wait) {
+            }
+
+            @Override
+            public void refreshingCredentials() {
+            }
+        });
+    }
+
+    @Test
+    void redirectsKeepOrDropThePostBodyAsBrowsersDo() throws Exception {
+        server.enqueue(new MockResponse().setResponseCode(307).setHeader("Location", "/search2"));
+        server.enqueue(new MockResponse().setResponseCode(303).setHeader("Location", "/results?id=7"));
+        server.enqueue(new MockResponse().setBody("[]"));
+        final PageFetcher.Success success = assertInstanceOf(PageFetcher.Success.class, post(fetcher(0, Duration.ofSeconds(1))));
+        assertEquals(server.url("/results?id=7").uri(), success.uri(), "relative links then resolve against the final URI");
+        server.takeRequest();
+        final okhttp3.mockwebserver.RecordedRequest kept = server.takeRequest();
+        assertEquals("POST", kept.getMethod());
+        assertEquals("{\"q\":1}", kept.getBody().readUtf8());
+        final okhttp3.mockwebserver.RecordedRequest changed = server.takeRequest();
+        assertEquals("GET", changed.getMethod());
+        assertEquals(0, changed.getBodySize());
+    }
+
+    @Test
+    void aRedirectToAnotherPortIsRefusedAndNotSent() throws Exception {
+        server.enqueue(new MockResponse().setResponseCode(302).setHeader("Location", "http://127.0.0.1:1/elsewhere"));
+        final PageFetcher.Refused refused = assertInstanceOf(PageFetcher.Refused.class, fetch(fetcher(3, Duration.ofSeconds(1)), none()));
+        assertEquals("http://127.0.0.1:1", refused.origin());
+        assertEquals(1, server.getRequestCount());
     }
 }

@@ -8,8 +8,10 @@ import java.util.ArrayList;
 import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 class RecordSelectorTest {
 
@@ -75,5 +77,21 @@ class RecordSelectorTest {
         final long second = selector.select(records("[{\"id\":2,\"updated\":\"2024-01-01T00:00:00Z\"}]"), null, null, new TrackedKeys(10)).contentFingerprint();
         assertNotEquals(first, second);
         assertEquals(0, selector.select(List.of(), null, null, new TrackedKeys(10)).contentFingerprint());
+    }
+
+    @Test
+    void invalidRecordsAreSetAsideNamingTheirKeyButNeverAnEmailAddress() throws Exception {
+        final RecordSelector.Selection selection = selector.select(records("""
+                [{"id":"c-1","updated":"2024-01-01T00:00:00Z"},
+                 {"id":"c-2","updated":"soon"},
+                 {"id":"ann@example.com","updated":"later"},
+                 {"updated":"2024-01-01T00:00:00Z"}]"""), null, null, new TrackedKeys(10), true);
+        assertEquals(1, selection.emitted().size());
+        assertEquals(3, selection.invalid().size());
+        assertEquals("c-2", selection.invalid().get(0).key());
+        assertTrue(selection.invalid().get(0).reason().startsWith("Record 1 of the page (key 'c-2') has no readable watermark"));
+        assertFalse(selection.invalid().get(1).reason().contains("ann@example.com"), selection.invalid().get(1).reason());
+        assertTrue(selection.invalid().get(2).reason().contains("has no scalar record key"));
+        assertThrows(MalformedPageException.class, () -> selector.select(records("[{\"id\":\"c-2\",\"updated\":\"soon\"}]"), null, null, new TrackedKeys(10)));
     }
 }

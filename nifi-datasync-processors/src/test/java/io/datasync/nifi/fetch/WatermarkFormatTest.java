@@ -7,6 +7,7 @@ import org.junit.jupiter.api.Test;
 import java.math.BigDecimal;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -70,5 +71,18 @@ class WatermarkFormatTest {
         assertEquals(watermark, Watermark.parseCanonical(watermark.canonical(), true));
         assertEquals("2024-05-01T07:15:30.000000001Z", watermark.minus(Duration.ofHours(1)).canonical());
         assertEquals(Watermark.ofNumber(9), Watermark.parseCanonical("9", false));
+    }
+
+    @Test
+    void isoVariantsThatApisSendAreRead() {
+        final Watermark expected = WatermarkFormat.ISO_8601.parse("2026-12-01T17:36:33Z");
+        for (final String text : List.of("2026-12-01 17:36:33Z", "2026-12-01T19:36:33+0200", "2026-12-01T19:36:33+02",
+                "2026-12-01 19:36:33+02:00", "2026-12-01T12:36:33-0500", "2026-12-01T17:36:33.000Z")) {
+            assertEquals(expected, WatermarkFormat.ISO_8601.parse(text), text);
+        }
+        for (final String text : List.of("2026-12-01 17:36:33", "2026-12-01T17:36:33", "2026-12-01", "2026-12-01T17:36:33+2",
+                "2026-12-01T17:36:33+02000", "2026-13-01T17:36:33Z", "last tuesday")) {
+            assertThrows(IllegalArgumentException.class, () -> WatermarkFormat.ISO_8601.parse(text), text);
+        }
     }
 }

@@ -23,7 +23,7 @@ import java.util.concurrent.CopyOnWriteArrayList;
  */
 final class FakeRecordApi extends Dispatcher {
 
-    enum Paging { NONE, LINK, NEXT_URL, CURSOR, PAGE, OFFSET, STARTING_AFTER, LOOPING_CURSOR }
+    enum Paging { NONE, LINK, NEXT_URL, CURSOR, PAGE, OFFSET, STARTING_AFTER, LOOPING_CURSOR, KEYSET, CURSOR_BACK_TO_PAGE_2_AFTER_5 }
 
     private static final ObjectMapper MAPPER = new ObjectMapper();
 
@@ -33,6 +33,8 @@ final class FakeRecordApi extends Dispatcher {
     private final Paging paging;
     volatile boolean newestFirst;
     volatile String requiredAuthorization;
+    /** Like HubSpot search's 10,000: a request reaching past this many matching records is refused with 400; 0 for none. */
+    volatile int resultCap;
 
     FakeRecordApi(final Paging paging) {
         this.paging = paging;
@@ -50,6 +52,27 @@ final class FakeRecordApi extends Dispatcher {
         for (int i = 0; i < count; i++) {
             add(prefix + i, updatedAt);
         }
+    }
+
+    /** A new version of a record: its watermark changes, and it moves in the sorted list. */
+    void update(final String id, final String updatedAt) {
+        for (final ObjectNode record : records) {
+            if (record.get("id").asText().equals(id)) {
+                records.remove(record);
+                final ObjectNode updated = record.deepCopy();
+                updated.put("updated_at", updatedAt);
+                records.add(updated);
+                return;
+            }
+        }
+        throw new IllegalArgumentException("no record " + id);
+    }
+
+    /** The table as it is now: id to its current watermark. */
+    java.util.Map<String, String> table() {
+        final java.util.Map<String, String> table = new java.util.HashMap<>();
+        records.forEach(record -> table.put(record.get("id").asText(), record.get("updated_at").asText()));
+        return table;
     }
 
     void enqueueFirst(final MockResponse response) {
@@ -85,10 +108,10 @@ final class FakeRecordApi extends Dispatcher {
         matching.sort(order);
 
         final int start = switch (paging) {
-            case NONE -> 0;
+            case NONE, KEYSET -> 0;
             case OFFSET -> intParameter(url, "offset", 0);
             case PAGE -> (intParameter(url, "page", 1) - 1) * limit;
-            case CURSOR, LOOPING_CURSOR -> url.queryParameter("after") == null ? 0 : Integer.parseInt(url.queryParameter("after").substring(1));
+            case CURSOR, LOOPING_CURSOR, CURSOR_BACK_TO_PAGE_2_AFTER_5 -> url.queryParameter("after") == null ? 0 : Integer.parseInt(url.queryParameter("after").substring(1));
             case LINK, NEXT_URL -> intParameter(url, "page_info", 0);
             case STARTING_AFTER -> {
                 final String after = url.queryParameter("starting_after");
@@ -102,6 +125,9 @@ final class FakeRecordApi extends Dispatcher {
                 yield index;
             }
         };
+        if (resultCap > 0 && start + limit > resultCap) {
+            return new MockResponse().setResponseCode(400).setBody("{\"message\":\"results past " + resultCap + " cannot be paged\"}");
+        }
         final int end = paging == Paging.NONE ? matching.size() : Math.min(matching.size(), start + limit);
         final ArrayNode data = MAPPER.createArrayNode();
         for (int i = Math.min(start, end); i < end; i++) {
@@ -112,7 +138,10 @@ final class FakeRecordApi extends Dispatcher {
         body.set("data", data);
         final MockResponse response = new MockResponse().setHeader("Content-Type", "application/json");
         final String nextUrl = url.newBuilder().setQueryParameter("page_info", Integer.toString(end)).build().toString();
-        if (paging == Paging.LOOPING_CURSOR) {
+        if (paging == Paging.CURSOR_BACK_TO_PAGE_2_AFTER_5 && more) {
+            // The fifth page of every query hands out the cursor of its second page again.
+            body.put("next_cursor", start == 4 * limit ? "c" + limit : "c" + end);
+        } else if (paging == Paging.LOOPING_CURSOR) {
             // after=null -> c1, c1 -> c2, c2 -> c1 again: a cursor cycle.
             body.put("next_cursor", start == 2 ? "c1" : "c" + (start + 1));
         } else if (more) {

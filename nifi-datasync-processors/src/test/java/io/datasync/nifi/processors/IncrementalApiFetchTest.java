@@ -381,10 +381,13 @@ class IncrementalApiFetchTest {
         runner.run();
         assertTrue(runner.isYieldCalled());
         assertEquals(0, drain(runner).size());
-        assertEquals(afterFirstPage, runner.getStateManager().getState(Scope.CLUSTER).toMap(), "a rate limit loses no progress");
+        final Map<String, String> afterLimit = new java.util.HashMap<>(runner.getStateManager().getState(Scope.CLUSTER).toMap());
+        assertNotNull(afterLimit.remove(FetchState.NOT_BEFORE), "the wait is stored so that the next trigger honours it");
+        assertEquals(afterFirstPage, afterLimit, "a rate limit loses no progress");
         assertTrue(sleeps.isEmpty(), "a 600 s wait is not slept through");
         assertTrue(runner.getLogger().getErrorMessages().isEmpty(), "a rate limit is not a failure");
 
+        ((IncrementalApiFetch) runner.getProcessor()).clock = java.time.Clock.offset(java.time.Clock.systemUTC(), Duration.ofSeconds(601));
         runner.run();
         runner.run();
         drain(runner);
@@ -455,7 +458,7 @@ class IncrementalApiFetchTest {
     }
 
     @Test
-    void loopingCursorStopsWithAnErrorAndNeverRepeatsRecords() throws IOException {
+    void loopingCursorResumesFromTheLastSafeWatermarkAndFetchesEverythingOnce() throws IOException {
         final FakeRecordApi api = new FakeRecordApi(FakeRecordApi.Paging.LOOPING_CURSOR);
         for (int i = 0; i < 5; i++) {
             api.add("l" + i, minutesAfterT0(i));
@@ -464,17 +467,47 @@ class IncrementalApiFetchTest {
         runner.setProperty(IncrementalApiFetch.PAGE_SIZE, "1");
 
         runner.run();
-        assertEquals(List.of("l0", "l1", "l2"), drain(runner));
-        assertTrue(runner.isYieldCalled());
-        assertTrue(logLines(runner).stream().anyMatch(line -> line.contains("Pagination loop")));
-        assertNull(state(runner, FetchState.WATERMARK), "a looping run never completes");
-        assertTrue(api.requests.size() <= 4);
+        assertEquals(List.of("l0", "l1", "l2", "l3", "l4"), drain(runner));
+        assertTrue(logLines(runner).stream().anyMatch(line -> line.contains("pagination loop") && line.contains("resumes as a fresh query")),
+                logLines(runner).toString());
+        assertEquals(minutesAfterT0(4), state(runner, FetchState.WATERMARK), "the run escaped the loop and completed");
+        assertTrue(api.requests.size() <= 12, "requests: " + api.requests.size());
         final JsonNode stored = MAPPER.readTree(state(runner, FetchState.TRACKED_KEYS));
         assertEquals(1, stored.size(), "only the top of the window is stored: " + stored);
 
-        // runner.run() stops and starts the processor; the same instance keeps the run's lower versions in memory.
+        runner.run();
+        assertEquals(List.of(), drain(runner), "the next run repeats nothing");
+    }
+
+    @Test
+    void loopingCursorWithoutAWatermarkParameterHaltsAndRepeatsNothing() throws IOException {
+        final FakeRecordApi api = new FakeRecordApi(FakeRecordApi.Paging.LOOPING_CURSOR);
+        for (int i = 0; i < 5; i++) {
+            api.add("l" + i, minutesAfterT0(i));
+        }
+        final TestRunner runner = runner(start(api), FakeRecordApi.Paging.LOOPING_CURSOR);
+        runner.removeProperty(IncrementalApiFetch.WATERMARK_PARAMETER);
+        runner.setProperty(IncrementalApiFetch.PAGE_SIZE, "1");
+
+        runner.run(1, false, true);
+        assertEquals(List.of("l0", "l1", "l2"), drain(runner));
+        assertTrue(runner.isYieldCalled());
+        assertTrue(logLines(runner).stream().anyMatch(line -> line.contains("pagination loop") && line.contains("halted")), logLines(runner).toString());
+        assertNull(state(runner, FetchState.WATERMARK), "a looping run never completes");
+        assertNotNull(state(runner, FetchState.RUN_HALTED));
+        final int requests = api.requests.size();
+        assertTrue(requests <= 4);
+
+        // Later triggers of the running processor send nothing until an operator acts.
+        runner.run(3, false, false);
+        assertEquals(requests, api.requests.size());
+        assertTrue(logLines(runner).stream().anyMatch(line -> line.contains("is halted")), logLines(runner).toString());
+        assertEquals(List.of(), drain(runner));
+
+        // runner.run() stops and starts the processor: the operator's retry. The same instance keeps the run's lower versions in memory.
         runner.run();
         assertEquals(List.of(), drain(runner), "restarting the run repeats nothing");
+        assertNotNull(state(runner, FetchState.RUN_HALTED), "and it halts again at the loop");
     }
 
     @Test
@@ -492,7 +525,7 @@ class IncrementalApiFetchTest {
         assertEquals(0, drain(runner).size());
         assertTrue(runner.isYieldCalled());
         assertTrue(logLines(runner).stream().anyMatch(line -> line.contains("Malformed page")));
-        assertEquals("100", state(runner, FetchState.RUN_NEXT_NUMBER));
+        assertEquals("99", state(runner, FetchState.RUN_NEXT_NUMBER), "the next page starts with the last record again (overlap check)");
 
         runner.setProperty(IncrementalApiFetch.MAX_PAGES_PER_TRIGGER, "5");
         runner.run();
@@ -637,7 +670,7 @@ class IncrementalApiFetchTest {
         assertEquals(100, drain(runner).size());
         assertTrue(runner.isYieldCalled());
         assertTrue(logLines(runner).stream().anyMatch(line -> line.contains("Maximum Tracked Keys")));
-        assertEquals("100", state(runner, FetchState.RUN_NEXT_NUMBER), "state still describes exactly the emitted page");
+        assertEquals("99", state(runner, FetchState.RUN_NEXT_NUMBER), "state still describes exactly the emitted page (the next one starts with its last record)");
     }
 
     @Test
