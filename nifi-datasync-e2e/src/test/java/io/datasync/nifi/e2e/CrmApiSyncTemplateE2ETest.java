@@ -120,6 +120,9 @@ class CrmApiSyncTemplateE2ETest {
         TemplateAssertions.assertDatabaseMatchesTruth(run.postgres, data, SOURCES);
         TemplateAssertions.assertNothingQueued(client, run.groupId);
         TemplateAssertions.assertNoEmailsInLogs(nifi, data);
+        // Its identity cache server would otherwise hold its port through the next test's kill -9 and restart.
+        client.stopProcessGroup(run.groupId, Duration.ofSeconds(60));
+        client.disableControllerServices(run.groupId, Duration.ofSeconds(60));
     }
 
     @Test
