@@ -15,8 +15,11 @@ import java.util.Set;
  *     <li>a pattern with {@code *} standing for any run of characters ({@code noreply@*},
  *     {@code *@example.com}), matched against the same two forms;</li>
  *     <li>{@value #REPEATED_DIGITS}: a value with at least 6 digits and no letters whose digits, apart
- *     from a prefix of at most 3 (a country code or trunk prefix), are one digit repeated
- *     ({@code 000000000}, {@code +1 555 555 5555});</li>
+ *     from a dialling prefix, are one digit repeated ({@code 000000000}, {@code +1 555 555 5555}). The
+ *     prefix may be one leading digit (a trunk {@code 0} or the North American {@code 1}) or, for an
+ *     international form, the country code: up to 3 digits after a leading {@code +} or {@code 00}.
+ *     Only the prefix is skipped, never the start of a national number, so a real number such as
+ *     {@code (415) 234-5678} or {@code (11) 91234-5678} is not a placeholder;</li>
  *     <li>{@value #SEQUENTIAL_DIGITS}: the same, with the digits one ascending or descending run
  *     ({@code 0123456789}, {@code +44 9876 543210}).</li>
  * </ul>
@@ -28,7 +31,7 @@ public final class BlockedValues {
     public static final String SEQUENTIAL_DIGITS = "{sequential-digits}";
 
     private static final int MIN_PLACEHOLDER_DIGITS = 6;
-    private static final int MAX_PREFIX_DIGITS = 3;
+    private static final int MAX_COUNTRY_CODE_DIGITS = 3;
 
     public static final List<String> DEFAULTS = List.of(
             "noreply@*", "no-reply@*", "donotreply@*", "do-not-reply@*", "no.reply@*",
@@ -103,7 +106,8 @@ public final class BlockedValues {
         if (digits.length() < MIN_PLACEHOLDER_DIGITS) {
             return false;
         }
-        for (int prefix = 0; prefix <= MAX_PREFIX_DIGITS && digits.length() - prefix >= MIN_PLACEHOLDER_DIGITS; prefix++) {
+        final int maxPrefix = maxPrefixDigits(value, digits);
+        for (int prefix = 0; prefix <= maxPrefix && digits.length() - prefix >= MIN_PLACEHOLDER_DIGITS; prefix++) {
             if (repeatedDigits && isRun(digits, prefix, 0)) {
                 return true;
             }
@@ -112,6 +116,20 @@ public final class BlockedValues {
             }
         }
         return false;
+    }
+
+    /**
+     * How many leading digits may be a dialling prefix rather than part of the number: the country code
+     * of an international form ({@code +CC} or {@code 00CC}), otherwise one trunk or NANP digit.
+     */
+    private static int maxPrefixDigits(final String value, final CharSequence digits) {
+        if (value.startsWith("+")) {
+            return MAX_COUNTRY_CODE_DIGITS;
+        }
+        if (digits.length() > 2 && digits.charAt(0) == '0' && digits.charAt(1) == '0') {
+            return 2 + MAX_COUNTRY_CODE_DIGITS;
+        }
+        return 1;
     }
 
     /**

@@ -12,8 +12,10 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 
 /**
  * BlockedValues' digit placeholders against a reference written from the rule's words: at least six
- * digits, no letters, and after dropping at most three leading digits, what remains is one digit
- * repeated, or each digit one more (or one less) than the previous, 9 -> 0 and 0 -> 9 continuing a run.
+ * digits, no letters, and after dropping a dialling prefix (one leading digit; or, in an international
+ * form, a leading {@code +} or {@code 00} and up to three country-code digits), what remains is one
+ * digit repeated, or each digit one more (or one less) than the previous, 9 -> 0 and 0 -> 9 continuing a
+ * run.
  */
 class BlockedValuesProperties {
 
@@ -54,7 +56,9 @@ class BlockedValuesProperties {
         if (digits.length() < 6) {
             return false;
         }
-        for (int drop = 0; drop <= 3 && digits.length() - drop >= 6; drop++) {
+        final String trimmed = value.trim();
+        final int longestPrefix = trimmed.startsWith("+") ? 3 : digits.startsWith("00") ? 5 : 1;
+        for (int drop = 0; drop <= longestPrefix && digits.length() - drop >= 6; drop++) {
             final String rest = digits.substring(drop);
             if (rest.chars().distinct().count() == 1) {
                 return true;

@@ -37,6 +37,24 @@ class BlockedValuesTest {
     }
 
     @Test
+    void realNumbersWhoseSubscriberDigitsFormARunStillLink() {
+        // only a dialling prefix is skipped before the run, never an area code (seen: 415 and 11 were
+        // taken for a prefix, so these real numbers were blocked and their people never linked by phone)
+        assertFalse(defaults.isBlocked("(415) 234-5678", "+14152345678"));
+        assertFalse(defaults.isBlocked("(11) 91234-5678", "+5511912345678"));
+        assertFalse(defaults.isBlocked("+1 415 234 5678", "+14152345678"));
+    }
+
+    @Test
+    void placeholderNumbersBehindADiallingPrefixAreBlocked() {
+        assertTrue(defaults.isBlocked("+1 555 555 5555", "+15555555555"));
+        assertTrue(defaults.isBlocked("+44 9876 543210", "+449876543210"));
+        assertTrue(defaults.isBlocked("0044 1111 111111", "+441111111111"));
+        assertTrue(defaults.isBlocked("07777 777777", "+447777777777"));
+        assertTrue(defaults.isBlocked("0123456789", "0123456789"));
+    }
+
+    @Test
     void configuredListReplacesDefaults() {
         final BlockedValues blocked = BlockedValues.parse(" noreply@shop.example , unknown ");
         assertTrue(blocked.isBlocked("NoReply@Shop.example", "noreply@shop.example"));
