@@ -36,11 +36,21 @@ public final class BatchedKeyReader {
     private final String table;
     private final String keyColumn;
     private final int chunkSize;
+    private final int timeoutSeconds;
 
     public BatchedKeyReader(final String table, final String keyColumn, final int chunkSize) {
+        this(table, keyColumn, chunkSize, 0);
+    }
+
+    /** @param timeoutSeconds the longest a query may run before the driver cancels it; 0 for no limit */
+    public BatchedKeyReader(final String table, final String keyColumn, final int chunkSize, final int timeoutSeconds) {
         if (chunkSize < 1) {
             throw new IllegalArgumentException("Chunk size must be at least 1");
         }
+        if (timeoutSeconds < 0) {
+            throw new IllegalArgumentException("Timeout must not be negative");
+        }
+        this.timeoutSeconds = timeoutSeconds;
         this.table = SqlIdentifiers.requireTable(table);
         this.keyColumn = SqlIdentifiers.requireColumn(keyColumn);
         this.chunkSize = chunkSize;
@@ -72,6 +82,7 @@ public final class BatchedKeyReader {
         for (int start = 0; start < all.size(); start += chunkSize) {
             final List<String> chunk = all.subList(start, Math.min(all.size(), start + chunkSize));
             try (PreparedStatement statement = connection.prepareStatement(sql(chunk.size()))) {
+                statement.setQueryTimeout(timeoutSeconds);
                 for (int i = 0; i < chunk.size(); i++) {
                     statement.setString(i + 1, chunk.get(i));
                 }

@@ -47,10 +47,12 @@ import java.util.Arrays;
 import java.util.Collection;
 import java.util.List;
 import java.util.Set;
+import java.util.concurrent.TimeUnit;
 
 @Tags({"consent", "gdpr", "ccpa", "privacy", "record", "filter", "anonymize", "tcf", "gpc", "suppression"})
 @CapabilityDescription("Decides for every subject (all its records in a FlowFile get one decision) whether it may be used for the configured "
-        + "purposes, from consent held in the records, in a consent store reached through a Record Lookup Service, and in consent signals carried "
+        + "purposes, from consent held in the records, in a consent store (a Record Lookup Service, one lookup per subject, or a database table "
+        + "or view read through a Database Connection Pooling Service, one query per batch of subjects), and in consent signals carried "
         + "by the records (IAB TCF v2.2 TC string, IAB US Privacy string, Global Privacy Control). The newest grant or denial wins; pending or "
         + "unknown values never hide one; on equal timestamps, and against undated denials, the denial wins. Missing consent is handled by a jurisdiction policy and fails closed by default. Allowed records go to 'success'; "
         + "the others are routed to 'excluded', dropped, or anonymised and routed to 'anonymized', each with a reason code. Optionally one small "
@@ -478,6 +480,16 @@ public class ConsentFilter extends AbstractProcessor {
             .dependsOn(LOOKUP_SERVICE)
             .build();
 
+    static final PropertyDescriptor STORE_QUERY_TIMEOUT = new PropertyDescriptor.Builder()
+            .name("Store Query Timeout")
+            .description("The longest one consent store query may run before it is cancelled and the FlowFile goes to 'retry' (at most 1 hour; "
+                    + "0 sec: no limit). Whole seconds.")
+            .required(true)
+            .defaultValue("30 sec")
+            .addValidator(StandardValidators.createTimePeriodValidator(0, TimeUnit.SECONDS, 1, TimeUnit.HOURS))
+            .dependsOn(CONSENT_STORE_TYPE, ConsentStoreType.DATABASE)
+            .build();
+
     static final PropertyDescriptor STORE_STATUS_FIELD = new PropertyDescriptor.Builder()
             .name("Store Status Field")
             .description("Field of the looked-up record (column of the consent table, with the Database store type) holding the subject's overall "
@@ -741,7 +753,7 @@ public class ConsentFilter extends AbstractProcessor {
             RECORD_READER, RECORD_WRITER, PURPOSES, SUBJECT_KEY_PATH, CONSENT_STATUS_PATH, CONSENT_TIMESTAMP_PATH, EPOCH_UNIT,
             GRANT_VALUES, DENIAL_VALUES, WITHDRAWAL_VALUES, NO_DECISION_VALUES,
             CONSENT_STORE_TYPE, LOOKUP_SERVICE, LOOKUP_KEY_COORDINATE, DBCP_SERVICE, CONSENT_TABLE, SUBJECT_KEY_COLUMN, STORE_BATCH_SIZE,
-            STORE_STATUS_FIELD, STORE_TIMESTAMP_FIELD, STORE_PURPOSES_FIELD,
+            STORE_QUERY_TIMEOUT, STORE_STATUS_FIELD, STORE_TIMESTAMP_FIELD, STORE_PURPOSES_FIELD,
             TC_STRING_PATH, TCF_PURPOSE_MAPPING, TCF_VENDOR_ID, US_PRIVACY_PATH, GPC_PATH, GPC_SCOPE, US_PRIVACY_SCOPE, SIGNAL_OVERRIDE,
             MALFORMED_SIGNAL_HANDLING,
             JURISDICTION_PATH, OPT_IN_JURISDICTIONS, OPT_OUT_JURISDICTIONS, DEFAULT_POLICY, MAX_CONSENT_AGE,

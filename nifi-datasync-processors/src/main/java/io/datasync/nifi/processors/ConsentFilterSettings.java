@@ -39,6 +39,7 @@ import static io.datasync.nifi.processors.ConsentFilter.CONSENT_STORE_TYPE;
 import static io.datasync.nifi.processors.ConsentFilter.CONSENT_TABLE;
 import static io.datasync.nifi.processors.ConsentFilter.DBCP_SERVICE;
 import static io.datasync.nifi.processors.ConsentFilter.STORE_BATCH_SIZE;
+import static io.datasync.nifi.processors.ConsentFilter.STORE_QUERY_TIMEOUT;
 import static io.datasync.nifi.processors.ConsentFilter.SUBJECT_KEY_COLUMN;
 import static io.datasync.nifi.processors.ConsentFilter.EPOCH_UNIT;
 import static io.datasync.nifi.processors.ConsentFilter.GPC_SCOPE;
@@ -146,7 +147,8 @@ final class ConsentFilterSettings {
         lookupService = database ? null : context.getProperty(LOOKUP_SERVICE).asControllerService(RecordLookupService.class);
         dbcpService = database ? context.getProperty(DBCP_SERVICE).asControllerService(DBCPService.class) : null;
         storeReader = database ? new BatchedKeyReader(context.getProperty(CONSENT_TABLE).getValue(),
-                context.getProperty(SUBJECT_KEY_COLUMN).getValue(), context.getProperty(STORE_BATCH_SIZE).asInteger()) : null;
+                context.getProperty(SUBJECT_KEY_COLUMN).getValue(), context.getProperty(STORE_BATCH_SIZE).asInteger(),
+                Math.toIntExact(context.getProperty(STORE_QUERY_TIMEOUT).asTimePeriod(TimeUnit.SECONDS))) : null;
         lookupCoordinate = context.getProperty(LOOKUP_KEY_COORDINATE).getValue();
         storeStatusField = context.getProperty(STORE_STATUS_FIELD).getValue();
         storeTimestampField = context.getProperty(STORE_TIMESTAMP_FIELD).getValue();

@@ -244,6 +244,22 @@ class ConsentFilterDatabaseStoreTest {
     }
 
     @Test
+    void queryOverTheTimeoutIsCancelledAndFailsClosedToRetry() throws Exception {
+        database.upsertConsent("s@example.com", "email_marketing", "GRANTED", NOW.minus(Duration.ofDays(3)));
+        database.upsertConsent("s@example.com", "personalisation", "GRANTED", NOW.minus(Duration.ofDays(3)));
+        database.execute("CREATE OR REPLACE VIEW slow_consent AS SELECT c.* FROM consent_lookup c, pg_sleep(5)");
+        final TestRunner runner = runner(true, 10);
+        runner.setProperty(ConsentFilter.CONSENT_TABLE, "slow_consent");
+        runner.setProperty(ConsentFilter.STORE_QUERY_TIMEOUT, "1 sec");
+        runner.enqueue(json(List.of(record(1, "s@example.com", null, null, null))));
+        final long started = System.nanoTime();
+        runner.run();
+        final Duration took = Duration.ofNanos(System.nanoTime() - started);
+        runner.assertAllFlowFilesTransferred(ConsentFilter.REL_RETRY, 1);
+        assertTrue(took.compareTo(Duration.ofSeconds(4)) < 0, "cancelled after " + took);
+    }
+
+    @Test
     void tableWithSeveralRowsPerSubjectGoesToFailure() throws Exception {
         database.upsertConsent("t@example.com", "email_marketing", "GRANTED", NOW.minus(Duration.ofDays(3)));
         database.upsertConsent("t@example.com", "personalisation", "GRANTED", NOW.minus(Duration.ofDays(3)));
@@ -282,6 +298,13 @@ class ConsentFilterDatabaseStoreTest {
         }
         runner.setProperty(ConsentFilter.STORE_BATCH_SIZE, "0");
         runner.assertNotValid();
+        runner.setProperty(ConsentFilter.STORE_BATCH_SIZE, "10001");
+        runner.assertNotValid();
+        runner.setProperty(ConsentFilter.STORE_BATCH_SIZE, "10");
+        runner.setProperty(ConsentFilter.STORE_QUERY_TIMEOUT, "2 hours");
+        runner.assertNotValid();
+        runner.setProperty(ConsentFilter.STORE_QUERY_TIMEOUT, "0 sec");
+        runner.assertValid();
         runner.setProperty(ConsentFilter.STORE_BATCH_SIZE, "10");
         runner.removeProperty(ConsentFilter.SUBJECT_KEY_PATH);
         runner.assertNotValid();
