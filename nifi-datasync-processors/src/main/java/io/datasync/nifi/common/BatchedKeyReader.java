@@ -19,8 +19,15 @@ import java.util.Map;
  */
 public final class BatchedKeyReader {
 
-    /** One row, its values by column label in lower case (so unquoted names match whatever case the database reports). */
-    public record Row(Map<String, Object> values) {
+    /** A column of the result, as the driver describes it ({@link java.sql.Types} code, precision and scale). */
+    public record Column(String label, int sqlType, int precision, int scale) {
+    }
+
+    /**
+     * One row: its values by column label in lower case (so unquoted names match whatever case the database reports),
+     * and the columns of its result in order.
+     */
+    public record Row(Map<String, Object> values, List<Column> columns) {
         public Object get(final String column) {
             return values.get(column.toLowerCase(Locale.ROOT));
         }
@@ -90,16 +97,20 @@ public final class BatchedKeyReader {
                     final ResultSetMetaData metaData = resultSet.getMetaData();
                     final int columns = metaData.getColumnCount();
                     final String[] labels = new String[columns];
+                    final List<Column> described = new ArrayList<>(columns);
                     for (int column = 1; column <= columns; column++) {
                         labels[column - 1] = metaData.getColumnLabel(column).toLowerCase(Locale.ROOT);
+                        described.add(new Column(metaData.getColumnLabel(column), metaData.getColumnType(column),
+                                metaData.getPrecision(column), metaData.getScale(column)));
                     }
+                    final List<Column> resultColumns = List.copyOf(described);
                     while (resultSet.next()) {
                         final Map<String, Object> values = new HashMap<>();
                         for (int column = 1; column <= columns; column++) {
                             values.put(labels[column - 1], resultSet.getObject(column));
                         }
                         final Object key = values.get(lowerKeyColumn);
-                        if (key != null && rows.put(key.toString(), new Row(values)) != null) {
+                        if (key != null && rows.put(key.toString(), new Row(values, resultColumns)) != null) {
                             throw new AmbiguousKeyException(table);
                         }
                     }
