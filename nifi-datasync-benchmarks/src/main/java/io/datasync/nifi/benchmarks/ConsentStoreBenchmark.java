@@ -118,7 +118,139 @@ final class ConsentStoreBenchmark {
                     Stats.rate(Stats.min(perSubjectRates)) + " - " + Stats.rate(Stats.max(perSubjectRates)));
             md.table("contestant", "against", "ratio (wall, median of rounds)", "range");
             md.row(BATCHED, PER_SUBJECT, Stats.ratio(Stats.median(ratios)), Stats.ratio(Stats.min(ratios)) + " - " + Stats.ratio(Stats.max(ratios)));
+            profileSection(md, connection, pool);
             return md.toString();
+        }
+    }
+
+    static final String PROFILE_BATCHED = "ProfileMerge (database store, batched)";
+    static final String PROFILE_PER_CUSTOMER = "ProfileMerge (lookup service, one query per customer)";
+
+    /** ProfileMerge's stored profiles read both ways from the same table; both must write the same golden profiles. */
+    private void profileSection(final Markdown md, final Connection connection, final Pool pool) throws Exception {
+        final int records = mode == Mode.FULL ? 20_000 : 5_000;
+        final int storedCustomers = 200_000;
+        try (Statement statement = connection.createStatement()) {
+            statement.execute("CREATE TABLE profiles (customer_id TEXT PRIMARY KEY, email TEXT, first_name TEXT, city TEXT, "
+                    + "lifetime_value DOUBLE PRECISION, updated_at TEXT)");
+            statement.execute("INSERT INTO profiles SELECT 'c' || n, 'stored' || n || '@example.com', 'Stored', "
+                    + "CASE WHEN n % 3 = 0 THEN 'Berlin' ELSE 'Paris' END, n % 1000, '2024-01-01T00:00:00Z' "
+                    + "FROM generate_series(1, " + storedCustomers + ") AS n");
+            statement.execute("ANALYZE profiles");
+        }
+        final Random random = new Random(23);
+        final StringBuilder json = new StringBuilder("[");
+        final String[] sources = {"crm", "web", "shop"};
+        for (int i = 0; i < records; i++) {
+            final int customer = 1 + random.nextInt(storedCustomers + storedCustomers / 10);
+            json.append(i == 0 ? "" : ",").append("{\"customer_id\":\"c").append(customer).append("\",\"source\":\"")
+                    .append(sources[random.nextInt(3)]).append("\",\"updated_at\":\"2024-0").append(1 + random.nextInt(9))
+                    .append("-01T00:00:00Z\",\"email\":\"new").append(customer).append("@example.com\",\"city\":\"Lyon\",\"lifetime_value\":")
+                    .append(random.nextInt(2000)).append(".5}");
+        }
+        final byte[] input = json.append(']').toString().getBytes(StandardCharsets.UTF_8);
+        final TestRunner batched = profileRunner(true, pool);
+        final TestRunner perCustomer = profileRunner(false, pool);
+        final List<Double> batchedRates = new ArrayList<>();
+        final List<Double> perCustomerRates = new ArrayList<>();
+        final List<Double> ratios = new ArrayList<>();
+        for (int round = 0; round < mode.warmupRounds() + mode.measuredRounds(); round++) {
+            final boolean batchedFirst = round % 2 == 0;
+            final Measured first = measure(batchedFirst ? batched : perCustomer, input, List.of("success"));
+            final Measured second = measure(batchedFirst ? perCustomer : batched, input, List.of("success"));
+            final Measured b = batchedFirst ? first : second;
+            final Measured p = batchedFirst ? second : first;
+            if (!b.decisions().equals(p.decisions())) {
+                throw new IllegalStateException("The two stored profile paths merged differently");
+            }
+            if (round >= mode.warmupRounds()) {
+                batchedRates.add(records * 1e9 / b.nanos());
+                perCustomerRates.add(records * 1e9 / p.nanos());
+                ratios.add((double) p.nanos() / b.nanos());
+            }
+        }
+        md.heading("Stored profiles: batched database read against one lookup per customer");
+        md.paragraph(records + " records per FlowFile, a profiles table of " + storedCustomers + " customers (text and double precision "
+                + "columns, primary key on customer_id), Concurrent Lookups 1 on the lookup side, one pooled connection; both wrote "
+                + "byte-identical golden profiles in every round.");
+        md.table("contestant", "records/s (median)", "range");
+        md.row(PROFILE_BATCHED, Stats.rate(Stats.median(batchedRates)), Stats.rate(Stats.min(batchedRates)) + " - " + Stats.rate(Stats.max(batchedRates)));
+        md.row(PROFILE_PER_CUSTOMER, Stats.rate(Stats.median(perCustomerRates)),
+                Stats.rate(Stats.min(perCustomerRates)) + " - " + Stats.rate(Stats.max(perCustomerRates)));
+        md.table("contestant", "against", "ratio (wall, median of rounds)", "range");
+        md.row(PROFILE_BATCHED, PROFILE_PER_CUSTOMER, Stats.ratio(Stats.median(ratios)), Stats.ratio(Stats.min(ratios)) + " - " + Stats.ratio(Stats.max(ratios)));
+    }
+
+    private static TestRunner profileRunner(final boolean batched, final Pool pool) throws Exception {
+        final TestRunner runner = org.apache.nifi.util.TestRunners.newTestRunner(io.datasync.nifi.processors.ProfileMerge.class);
+        final org.apache.nifi.json.JsonTreeReader reader = new org.apache.nifi.json.JsonTreeReader();
+        runner.addControllerService("json-reader", reader);
+        runner.enableControllerService(reader);
+        final org.apache.nifi.json.JsonRecordSetWriter writer = new org.apache.nifi.json.JsonRecordSetWriter();
+        runner.addControllerService("json-writer", writer);
+        runner.enableControllerService(writer);
+        runner.setProperty("Record Reader", "json-reader");
+        runner.setProperty("Record Writer", "json-writer");
+        runner.setProperty("Customer Key Record Path", "/customer_id");
+        runner.setProperty("first_name", "source_priority:crm,web,shop");
+        runner.setProperty("city", "latest");
+        runner.setProperty("lifetime_value", "max");
+        runner.addControllerService("pool", pool);
+        runner.enableControllerService(pool);
+        if (batched) {
+            runner.setProperty("Stored Profile Store Type", "DATABASE");
+            runner.setProperty("Stored Profile Connection Pool", "pool");
+            runner.setProperty("Stored Profile Table Name", "profiles");
+        } else {
+            final PerCustomerLookup lookup = new PerCustomerLookup(pool);
+            runner.addControllerService("lookup", lookup);
+            runner.enableControllerService(lookup);
+            runner.setProperty("Stored Profile Lookup Service", "lookup");
+        }
+        runner.assertValid();
+        return runner;
+    }
+
+    /** One {@code SELECT * FROM profiles WHERE customer_id = ?} per customer, typed from the columns (text, double). */
+    static final class PerCustomerLookup extends AbstractControllerService implements org.apache.nifi.lookup.LookupService<Record> {
+        private final Pool pool;
+
+        PerCustomerLookup(final Pool pool) {
+            this.pool = pool;
+        }
+
+        @Override
+        public Optional<Record> lookup(final Map<String, Object> coordinates) throws LookupFailureException {
+            try (Connection connection = pool.getConnection();
+                 PreparedStatement statement = connection.prepareStatement("SELECT * FROM profiles WHERE customer_id = ?")) {
+                statement.setString(1, String.valueOf(coordinates.get("key")));
+                try (ResultSet resultSet = statement.executeQuery()) {
+                    if (!resultSet.next()) {
+                        return Optional.empty();
+                    }
+                    final ResultSetMetaData metaData = resultSet.getMetaData();
+                    final List<RecordField> fields = new ArrayList<>();
+                    final Map<String, Object> values = new LinkedHashMap<>();
+                    for (int column = 1; column <= metaData.getColumnCount(); column++) {
+                        fields.add(new RecordField(metaData.getColumnLabel(column), metaData.getColumnType(column) == java.sql.Types.DOUBLE
+                                ? RecordFieldType.DOUBLE.getDataType() : RecordFieldType.STRING.getDataType(), true));
+                        values.put(metaData.getColumnLabel(column), resultSet.getObject(column));
+                    }
+                    return Optional.of(new MapRecord(new SimpleRecordSchema(fields), values));
+                }
+            } catch (final SQLException e) {
+                throw new LookupFailureException("lookup failed", e);
+            }
+        }
+
+        @Override
+        public Class<?> getValueType() {
+            return Record.class;
+        }
+
+        @Override
+        public Set<String> getRequiredKeys() {
+            return Set.of("key");
         }
     }
 
@@ -126,15 +258,19 @@ final class ConsentStoreBenchmark {
     }
 
     private static Measured measure(final TestRunner runner, final byte[] input) {
+        return measure(runner, input, List.of("success", "excluded"));
+    }
+
+    private static Measured measure(final TestRunner runner, final byte[] input, final List<String> outputs) {
         runner.enqueue(input);
         final long start = System.nanoTime();
         runner.run();
         final long nanos = System.nanoTime() - start;
         if (!runner.getFlowFilesForRelationship("retry").isEmpty() || !runner.getFlowFilesForRelationship("failure").isEmpty()) {
-            throw new IllegalStateException("ConsentFilter routed to retry or failure");
+            throw new IllegalStateException("The processor routed to retry or failure");
         }
         final Map<String, String> decisions = new HashMap<>();
-        for (final String relationship : List.of("success", "excluded")) {
+        for (final String relationship : outputs) {
             for (final MockFlowFile flowFile : runner.getFlowFilesForRelationship(relationship)) {
                 decisions.put(relationship, flowFile.getAttribute("record.count"));
                 decisions.put(relationship + ".content", Integer.toHexString(java.util.Arrays.hashCode(flowFile.toByteArray())));
