@@ -75,7 +75,8 @@ import org.apache.nifi.serialization.record.util.DataTypeUtils;
 
 @Tags({"record", "merge", "golden record", "survivorship", "profile", "customer", "mdm", "consent", "lineage", "datasync"})
 @CapabilityDescription("Folds all records of one customer (grouped by a customer-key RecordPath) and, optionally, the customer's "
-        + "stored profile from a LookupService into one golden profile per customer. Each field survives by its own rule "
+        + "stored profile (from a LookupService, or read in batches from a database table through a DBCPService) into one golden "
+        + "profile per customer. Each field survives by its own rule "
         + "(latest, latest_non_empty, source_priority, first_non_empty, max, min, union, consent), set per field as a dynamic "
         + "property, or by the Default Rule. The result does not depend on the order of the input records: ties are broken by "
         + "timestamp, then the Tie-Break Source Order, then a canonical comparison of the values, then the source name. "
