@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs the nifi-datasync benchmark suite (not part of the test command).
 #
-#   ./bench.sh [quick|full] [part ...]       parts: throughput scaling http state (default: all four)
+#   ./bench.sh [quick|full] [part ...]       parts: throughput scaling http state store (default: all five)
 #   ./bench.sh profile "CONTESTANT NAME" [seconds] [quick|full]   (IncrementalApiFetch: profiles the http part)
 #   ./bench.sh e2e [--rounds 3 --warmup 1 --files 20 --records-per-file 1000 ...]
 #       end to end in a real NiFi 2.3.0: the ftp-batch-ingest template against a stock-only flow, FTP to PostgreSQL
@@ -111,7 +111,7 @@ esac
 shift || true
 parts=("$@")
 if [ ${#parts[@]} -eq 0 ]; then
-    parts=(throughput http state scaling)
+    parts=(throughput http state scaling store)
 fi
 
 build

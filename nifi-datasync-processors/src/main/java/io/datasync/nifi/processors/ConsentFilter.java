@@ -1,5 +1,7 @@
 package io.datasync.nifi.processors;
 
+import io.datasync.nifi.common.BatchedKeyReader;
+import io.datasync.nifi.common.SqlIdentifiers;
 import io.datasync.nifi.common.Timestamps;
 import io.datasync.nifi.consent.Anonymizer;
 import io.datasync.nifi.consent.EvidenceReader;
@@ -20,6 +22,7 @@ import org.apache.nifi.components.PropertyDescriptor;
 import org.apache.nifi.components.ValidationContext;
 import org.apache.nifi.components.ValidationResult;
 import org.apache.nifi.components.Validator;
+import org.apache.nifi.dbcp.DBCPService;
 import org.apache.nifi.flowfile.FlowFile;
 import org.apache.nifi.lookup.RecordLookupService;
 import org.apache.nifi.migration.PropertyConfiguration;
@@ -44,10 +47,12 @@ import java.util.Arrays;
 import java.util.Collection;
 import java.util.List;
 import java.util.Set;
+import java.util.concurrent.TimeUnit;
 
 @Tags({"consent", "gdpr", "ccpa", "privacy", "record", "filter", "anonymize", "tcf", "gpc", "suppression"})
 @CapabilityDescription("Decides for every subject (all its records in a FlowFile get one decision) whether it may be used for the configured "
-        + "purposes, from consent held in the records, in a consent store reached through a Record Lookup Service, and in consent signals carried "
+        + "purposes, from consent held in the records, in a consent store (a Record Lookup Service, one lookup per subject, or a database table "
+        + "or view read through a Database Connection Pooling Service, one query per batch of subjects), and in consent signals carried "
         + "by the records (IAB TCF v2.2 TC string, IAB US Privacy string, Global Privacy Control). The newest grant or denial wins; pending or "
         + "unknown values never hide one; on equal timestamps, and against undated denials, the denial wins. Missing consent is handled by a jurisdiction policy and fails closed by default. Allowed records go to 'success'; "
         + "the others are routed to 'excluded', dropped, or anonymised and routed to 'anonymized', each with a reason code. Optionally one small "
@@ -315,6 +320,36 @@ public class ConsentFilter extends AbstractProcessor {
         }
     }
 
+    enum ConsentStoreType implements DescribedValue {
+        LOOKUP_SERVICE("Lookup Service", "The consent store is read through the Consent Lookup Service, one lookup per subject: for stores that "
+                + "are not databases (CSV, REST, ...), or no store at all when that property is empty."),
+        DATABASE("Database", "The consent store is a table or view read through a Database Connection Pooling Service: the rows of all "
+                + "subjects of a FlowFile in one parameterised query per Store Batch Size subjects, before any record is written.");
+
+        private final String displayName;
+        private final String description;
+
+        ConsentStoreType(final String displayName, final String description) {
+            this.displayName = displayName;
+            this.description = description;
+        }
+
+        @Override
+        public String getValue() {
+            return name();
+        }
+
+        @Override
+        public String getDisplayName() {
+            return displayName;
+        }
+
+        @Override
+        public String getDescription() {
+            return description;
+        }
+    }
+
     static final PropertyDescriptor RECORD_READER = new PropertyDescriptor.Builder()
             .name("Record Reader")
             .description("Reads the incoming records.")
@@ -381,12 +416,59 @@ public class ConsentFilter extends AbstractProcessor {
     static final PropertyDescriptor WITHDRAWAL_VALUES = ConsentValueLists.WITHDRAWAL_VALUES;
     static final PropertyDescriptor NO_DECISION_VALUES = ConsentValueLists.NO_DECISION_VALUES;
 
+    static final PropertyDescriptor CONSENT_STORE_TYPE = new PropertyDescriptor.Builder()
+            .name("Consent Store Type")
+            .description("How the consent store is read: through a Record Lookup Service (one lookup per subject), or from a database table or "
+                    + "view through a Database Connection Pooling Service (one query per Store Batch Size subjects).")
+            .required(true)
+            .allowableValues(ConsentStoreType.class)
+            .defaultValue(ConsentStoreType.LOOKUP_SERVICE)
+            .build();
+
     static final PropertyDescriptor LOOKUP_SERVICE = new PropertyDescriptor.Builder()
             .name("Consent Lookup Service")
             .description("Record Lookup Service holding the consent store, queried with the subject key, e.g. a DatabaseRecordLookupService on "
                     + "the consent table. A lookup failure sends the FlowFile to 'retry'.")
             .identifiesControllerService(RecordLookupService.class)
             .required(false)
+            .dependsOn(CONSENT_STORE_TYPE, ConsentStoreType.LOOKUP_SERVICE)
+            .build();
+
+    static final PropertyDescriptor DBCP_SERVICE = new PropertyDescriptor.Builder()
+            .name("Database Connection Pooling Service")
+            .description("The connection pool of the database holding the consent table or view. A connection or query failure sends the "
+                    + "FlowFile to 'retry', whole; nothing of it is emitted.")
+            .identifiesControllerService(DBCPService.class)
+            .required(true)
+            .dependsOn(CONSENT_STORE_TYPE, ConsentStoreType.DATABASE)
+            .build();
+
+    static final PropertyDescriptor CONSENT_TABLE = new PropertyDescriptor.Builder()
+            .name("Consent Table Name")
+            .description("Table or view (optionally schema.name) with one row per subject: the subject key column and the Store Status, "
+                    + "Store Timestamp and Store Purposes columns (any may be absent), e.g. the consent_lookup view. A plain SQL identifier; "
+                    + "give the subject key column an index (a view must let the key condition reach the indexed table).")
+            .required(true)
+            .addValidator(new SqlIdentifierValidator(true))
+            .dependsOn(CONSENT_STORE_TYPE, ConsentStoreType.DATABASE)
+            .build();
+
+    static final PropertyDescriptor SUBJECT_KEY_COLUMN = new PropertyDescriptor.Builder()
+            .name("Subject Key Column")
+            .description("Column of the consent table or view compared with the subject keys.")
+            .required(true)
+            .defaultValue("subject_key")
+            .addValidator(new SqlIdentifierValidator(false))
+            .dependsOn(CONSENT_STORE_TYPE, ConsentStoreType.DATABASE)
+            .build();
+
+    static final PropertyDescriptor STORE_BATCH_SIZE = new PropertyDescriptor.Builder()
+            .name("Store Batch Size")
+            .description("How many subjects one query asks for (the size of its IN list of parameters).")
+            .required(true)
+            .defaultValue("500")
+            .addValidator(StandardValidators.createLongValidator(1, 10_000, true))
+            .dependsOn(CONSENT_STORE_TYPE, ConsentStoreType.DATABASE)
             .build();
 
     static final PropertyDescriptor LOOKUP_KEY_COORDINATE = new PropertyDescriptor.Builder()
@@ -398,32 +480,40 @@ public class ConsentFilter extends AbstractProcessor {
             .dependsOn(LOOKUP_SERVICE)
             .build();
 
+    static final PropertyDescriptor STORE_QUERY_TIMEOUT = new PropertyDescriptor.Builder()
+            .name("Store Query Timeout")
+            .description("The longest one consent store query may run before it is cancelled and the FlowFile goes to 'retry' (at most 1 hour; "
+                    + "0 sec: no limit). Whole seconds.")
+            .required(true)
+            .defaultValue("30 sec")
+            .addValidator(StandardValidators.createTimePeriodValidator(0, TimeUnit.SECONDS, 1, TimeUnit.HOURS))
+            .dependsOn(CONSENT_STORE_TYPE, ConsentStoreType.DATABASE)
+            .build();
+
     static final PropertyDescriptor STORE_STATUS_FIELD = new PropertyDescriptor.Builder()
             .name("Store Status Field")
-            .description("Field of the looked-up record holding the subject's overall consent status.")
+            .description("Field of the looked-up record (column of the consent table, with the Database store type) holding the subject's overall "
+                    + "consent status.")
             .required(true)
             .defaultValue("status")
             .addValidator(StandardValidators.NON_BLANK_VALIDATOR)
-            .dependsOn(LOOKUP_SERVICE)
             .build();
 
     static final PropertyDescriptor STORE_TIMESTAMP_FIELD = new PropertyDescriptor.Builder()
             .name("Store Timestamp Field")
-            .description("Field of the looked-up record holding when its consent was last changed.")
+            .description("Field of the looked-up record (column, with the Database store type) holding when its consent was last changed.")
             .required(true)
             .defaultValue("updated_at")
             .addValidator(StandardValidators.NON_BLANK_VALIDATOR)
-            .dependsOn(LOOKUP_SERVICE)
             .build();
 
     static final PropertyDescriptor STORE_PURPOSES_FIELD = new PropertyDescriptor.Builder()
             .name("Store Purposes Field")
-            .description("Field of the looked-up record holding per-purpose consent: a JSON object or map keyed by purpose (values are statuses, or "
+            .description("Field of the looked-up record (column, with the Database store type) holding per-purpose consent: a JSON object or map keyed by purpose (values are statuses, or "
                     + "objects with their own status and timestamp fields), or a list of granted purposes. May be absent from the record.")
             .required(true)
             .defaultValue("purposes")
             .addValidator(StandardValidators.NON_BLANK_VALIDATOR)
-            .dependsOn(LOOKUP_SERVICE)
             .build();
 
     static final PropertyDescriptor TC_STRING_PATH = new PropertyDescriptor.Builder()
@@ -662,7 +752,8 @@ public class ConsentFilter extends AbstractProcessor {
     private static final List<PropertyDescriptor> PROPERTY_DESCRIPTORS = List.of(
             RECORD_READER, RECORD_WRITER, PURPOSES, SUBJECT_KEY_PATH, CONSENT_STATUS_PATH, CONSENT_TIMESTAMP_PATH, EPOCH_UNIT,
             GRANT_VALUES, DENIAL_VALUES, WITHDRAWAL_VALUES, NO_DECISION_VALUES,
-            LOOKUP_SERVICE, LOOKUP_KEY_COORDINATE, STORE_STATUS_FIELD, STORE_TIMESTAMP_FIELD, STORE_PURPOSES_FIELD,
+            CONSENT_STORE_TYPE, LOOKUP_SERVICE, LOOKUP_KEY_COORDINATE, DBCP_SERVICE, CONSENT_TABLE, SUBJECT_KEY_COLUMN, STORE_BATCH_SIZE,
+            STORE_QUERY_TIMEOUT, STORE_STATUS_FIELD, STORE_TIMESTAMP_FIELD, STORE_PURPOSES_FIELD,
             TC_STRING_PATH, TCF_PURPOSE_MAPPING, TCF_VENDOR_ID, US_PRIVACY_PATH, GPC_PATH, GPC_SCOPE, US_PRIVACY_SCOPE, SIGNAL_OVERRIDE,
             MALFORMED_SIGNAL_HANDLING,
             JURISDICTION_PATH, OPT_IN_JURISDICTIONS, OPT_OUT_JURISDICTIONS, DEFAULT_POLICY, MAX_CONSENT_AGE,
@@ -698,9 +789,24 @@ public class ConsentFilter extends AbstractProcessor {
         final List<ValidationResult> results = new ArrayList<>();
         ConsentValueLists.validate(context).ifPresent(results::add);
         final boolean hasSubjectKey = context.getProperty(SUBJECT_KEY_PATH).isSet();
-        if (context.getProperty(LOOKUP_SERVICE).isSet() && !hasSubjectKey) {
+        final boolean database = context.getProperty(CONSENT_STORE_TYPE).asAllowableValue(ConsentStoreType.class) == ConsentStoreType.DATABASE;
+        if (!database && context.getProperty(LOOKUP_SERVICE).isSet() && !hasSubjectKey) {
             results.add(new ValidationResult.Builder().subject(SUBJECT_KEY_PATH.getName()).valid(false)
                     .explanation("the Consent Lookup Service is queried with the subject key, so the Subject Key Record Path is required").build());
+        }
+        if (database) {
+            if (!hasSubjectKey) {
+                results.add(new ValidationResult.Builder().subject(SUBJECT_KEY_PATH.getName()).valid(false)
+                        .explanation("the consent table is queried with the subject keys, so the Subject Key Record Path is required").build());
+            }
+            // the store fields name columns here, so they must be identifiers as well
+            for (final PropertyDescriptor column : List.of(STORE_STATUS_FIELD, STORE_TIMESTAMP_FIELD, STORE_PURPOSES_FIELD)) {
+                final String problem = SqlIdentifiers.checkColumn(context.getProperty(column).getValue());
+                if (problem != null) {
+                    results.add(new ValidationResult.Builder().subject(column.getName()).valid(false)
+                            .explanation("with the Database store type it names a column, which " + problem).build());
+                }
+            }
         }
         if (context.getProperty(TC_STRING_PATH).isSet() && context.getProperty(TCF_PURPOSE_MAPPING).isSet() && context.getProperty(PURPOSES).isSet()) {
             try {
@@ -743,6 +849,13 @@ public class ConsentFilter extends AbstractProcessor {
             original = session.penalize(original);
             session.transfer(original, REL_RETRY);
             return;
+        } catch (final BatchedKeyReader.AmbiguousKeyException e) {
+            run.discardOutputs();
+            getLogger().error("Cannot apply consent to {}: {}; routing to failure", original, e.getMessage());
+            original = session.putAttribute(original, ATTR_ERROR, e.getMessage());
+            original = session.penalize(original);
+            session.transfer(original, REL_FAILURE);
+            return;
         } catch (final EvidenceReader.MalformedSignalException e) {
             run.discardOutputs();
             getLogger().error("Cannot apply consent to {}: {}; routing to failure", original, e.getMessage());
@@ -761,6 +874,21 @@ public class ConsentFilter extends AbstractProcessor {
             return;
         }
         run.complete();
+    }
+
+    /** Validates a table (optionally schema-qualified) or column name as a plain SQL identifier, never echoing a bad one. */
+    private static final class SqlIdentifierValidator implements Validator {
+        private final boolean table;
+
+        SqlIdentifierValidator(final boolean table) {
+            this.table = table;
+        }
+
+        @Override
+        public ValidationResult validate(final String subject, final String input, final ValidationContext context) {
+            final String problem = table ? SqlIdentifiers.checkTable(input) : SqlIdentifiers.checkColumn(input);
+            return new ValidationResult.Builder().subject(subject).valid(problem == null).explanation(problem).build();
+        }
     }
 
     /** Validates the TCF purpose mapping syntax. */

@@ -1,5 +1,6 @@
 package io.datasync.nifi.processors;
 
+import io.datasync.nifi.common.BatchedKeyReader;
 import io.datasync.nifi.consent.Anonymizer;
 import io.datasync.nifi.consent.ConsentDecision;
 import io.datasync.nifi.consent.ConsentWarning;
@@ -10,6 +11,8 @@ import io.datasync.nifi.processors.ConsentFilter.DisallowedAction;
 import io.datasync.nifi.processors.common.PiiSafeErrors;
 import java.io.IOException;
 import java.io.InputStream;
+import java.sql.Connection;
+import java.sql.SQLException;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.EnumSet;
@@ -20,6 +23,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.function.Function;
 import org.apache.nifi.flowfile.FlowFile;
 import org.apache.nifi.flowfile.attributes.CoreAttributes;
 import org.apache.nifi.logging.ComponentLog;
@@ -75,6 +79,8 @@ final class ConsentFilterRun {
     private final int[] reasonCounts = new int[ReasonCode.values().length];
     private final int[] warningCounts = new int[ConsentWarning.values().length];
     private final Anonymizer anonymizer;
+    /** The database store's rows of this FlowFile's subjects, read before the records are decided; null without that store. */
+    private Map<String, BatchedKeyReader.Row> storedRows;
     private int droppedCount;
     private long recordIndex;
     private RecordSchema outputSchema;
@@ -93,8 +99,13 @@ final class ConsentFilterRun {
     }
 
     void process() throws IOException, MalformedRecordException, SchemaNotFoundException, ConsentLookupFailure {
-        if (settings.subjectKeyPath != null && (settings.recordCarriesConsent || settings.jurisdictionPath != null)) {
+        final boolean fullFirstPass = settings.subjectKeyPath != null && (settings.recordCarriesConsent || settings.jurisdictionPath != null);
+        if (fullFirstPass) {
             collectSubjects();
+        }
+        if (settings.storeReader != null) {
+            // the database store is read for all subjects before any record is decided or written
+            readStore(fullFirstPass ? subjects.keySet() : collectKeys());
         }
         try (InputStream in = session.read(original);
              RecordReader reader = settings.readerFactory.createRecordReader(original, in, logger)) {
@@ -168,6 +179,38 @@ final class ConsentFilterRun {
         }
     }
 
+    /** First pass without evidence to collect: only the subject keys, for the database store. */
+    private Set<String> collectKeys() throws IOException, MalformedRecordException, SchemaNotFoundException {
+        final Set<String> keys = new HashSet<>();
+        try (InputStream in = session.read(original);
+             RecordReader reader = settings.readerFactory.createRecordReader(original, in, logger)) {
+            Record record;
+            while ((record = reader.nextRecord()) != null) {
+                final String subjectKey = subjectKey(record);
+                if (subjectKey != null) {
+                    keys.add(subjectKey);
+                }
+            }
+        }
+        return keys;
+    }
+
+    /** Reads the stored rows of all these subjects, one query per chunk; any failure fails the whole FlowFile (closed). */
+    private void readStore(final Set<String> keys) throws ConsentLookupFailure {
+        if (keys.isEmpty()) {
+            storedRows = Map.of();
+            return;
+        }
+        try (Connection connection = settings.dbcpService.getConnection(original.getAttributes())) {
+            storedRows = settings.storeReader.read(connection, keys);
+        } catch (final BatchedKeyReader.AmbiguousKeyException e) {
+            throw e;
+        } catch (final SQLException | RuntimeException e) {
+            // the pool's or driver's message can quote the keys, so only the type is reported (ConsentLookupFailure)
+            throw new ConsentLookupFailure(e);
+        }
+    }
+
     private Decided decide(final Record record, final String subjectKey) throws ConsentLookupFailure {
         if (subjectKey == null) {
             // a record without a subject key is its own subject
@@ -187,6 +230,11 @@ final class ConsentFilterRun {
         }
         if (settings.lookupService != null) {
             addStoreEvidence(subjectKey, subject);
+        } else if (storedRows != null) {
+            final BatchedKeyReader.Row row = storedRows.get(subjectKey);
+            if (row != null) {
+                addStoreRow(row::get, subject);
+            }
         }
         final Decided decided = evaluate(subject);
         decisions.put(subjectKey, decided);
@@ -221,10 +269,14 @@ final class ConsentFilterRun {
             throw new ConsentLookupFailure(e);
         }
         if (stored.isPresent()) {
-            final Record row = stored.get();
-            settings.evidenceReader.addStore(row.getValue(settings.storeStatusField), row.getValue(settings.storeTimestampField),
-                    row.getValue(settings.storePurposesField), now, subject);
+            addStoreRow(stored.get()::getValue, subject);
         }
+    }
+
+    /** The one mapping of a consent store row (looked up or read in a batch) to the subject's evidence. */
+    private void addStoreRow(final Function<String, Object> row, final SubjectEvidence subject) {
+        settings.evidenceReader.addStore(row.apply(settings.storeStatusField), row.apply(settings.storeTimestampField),
+                row.apply(settings.storePurposesField), now, subject);
     }
 
     /** The record's subject key; null without one, or when it is blank: records lacking a key are never pooled with each other. */

@@ -1,5 +1,6 @@
 package io.datasync.nifi.processors;
 
+import io.datasync.nifi.common.BatchedKeyReader;
 import io.datasync.nifi.consent.Anonymizer;
 import io.datasync.nifi.consent.ConsentEvaluator;
 import io.datasync.nifi.consent.JurisdictionPolicy;
@@ -8,12 +9,14 @@ import io.datasync.nifi.consent.EvidenceReader;
 import io.datasync.nifi.consent.SignalPolicy;
 import io.datasync.nifi.consent.TcfPurposeMapping;
 import io.datasync.nifi.processors.ConsentFilter.AnonymizationMethod;
+import io.datasync.nifi.processors.ConsentFilter.ConsentStoreType;
 import io.datasync.nifi.processors.ConsentFilter.DefaultPolicy;
 import io.datasync.nifi.processors.ConsentFilter.DisallowedAction;
 import io.datasync.nifi.processors.ConsentFilter.EpochUnitChoice;
 import io.datasync.nifi.processors.ConsentFilter.MalformedSignalChoice;
 import io.datasync.nifi.processors.ConsentFilter.SignalScope;
 import org.apache.nifi.components.PropertyDescriptor;
+import org.apache.nifi.dbcp.DBCPService;
 import org.apache.nifi.lookup.RecordLookupService;
 import org.apache.nifi.processor.ProcessContext;
 import org.apache.nifi.record.path.RecordPath;
@@ -32,6 +35,12 @@ import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
 
 import static io.datasync.nifi.processors.ConsentFilter.ADD_DECISION_FIELDS;
+import static io.datasync.nifi.processors.ConsentFilter.CONSENT_STORE_TYPE;
+import static io.datasync.nifi.processors.ConsentFilter.CONSENT_TABLE;
+import static io.datasync.nifi.processors.ConsentFilter.DBCP_SERVICE;
+import static io.datasync.nifi.processors.ConsentFilter.STORE_BATCH_SIZE;
+import static io.datasync.nifi.processors.ConsentFilter.STORE_QUERY_TIMEOUT;
+import static io.datasync.nifi.processors.ConsentFilter.SUBJECT_KEY_COLUMN;
 import static io.datasync.nifi.processors.ConsentFilter.EPOCH_UNIT;
 import static io.datasync.nifi.processors.ConsentFilter.GPC_SCOPE;
 import static io.datasync.nifi.processors.ConsentFilter.MALFORMED_SIGNAL_HANDLING;
@@ -89,6 +98,9 @@ final class ConsentFilterSettings {
     final JurisdictionPolicy jurisdictionPolicy;
     final JurisdictionPolicy.Regime defaultRegime;
     final RecordLookupService lookupService;
+    /** The database store (Consent Store Type Database), or null. */
+    final DBCPService dbcpService;
+    final BatchedKeyReader storeReader;
     final String lookupCoordinate;
     final String storeStatusField;
     final String storeTimestampField;
@@ -131,7 +143,12 @@ final class ConsentFilterSettings {
                 JurisdictionPolicy.parseList(jurisdictionPath == null ? null : context.getProperty(OPT_IN_JURISDICTIONS).getValue()),
                 JurisdictionPolicy.parseList(jurisdictionPath == null ? null : context.getProperty(OPT_OUT_JURISDICTIONS).getValue()),
                 defaultRegime);
-        lookupService = context.getProperty(LOOKUP_SERVICE).asControllerService(RecordLookupService.class);
+        final boolean database = context.getProperty(CONSENT_STORE_TYPE).asAllowableValue(ConsentStoreType.class) == ConsentStoreType.DATABASE;
+        lookupService = database ? null : context.getProperty(LOOKUP_SERVICE).asControllerService(RecordLookupService.class);
+        dbcpService = database ? context.getProperty(DBCP_SERVICE).asControllerService(DBCPService.class) : null;
+        storeReader = database ? new BatchedKeyReader(context.getProperty(CONSENT_TABLE).getValue(),
+                context.getProperty(SUBJECT_KEY_COLUMN).getValue(), context.getProperty(STORE_BATCH_SIZE).asInteger(),
+                Math.toIntExact(context.getProperty(STORE_QUERY_TIMEOUT).asTimePeriod(TimeUnit.SECONDS))) : null;
         lookupCoordinate = context.getProperty(LOOKUP_KEY_COORDINATE).getValue();
         storeStatusField = context.getProperty(STORE_STATUS_FIELD).getValue();
         storeTimestampField = context.getProperty(STORE_TIMESTAMP_FIELD).getValue();

@@ -12,11 +12,15 @@ import io.datasync.nifi.merge.SourceRecord;
 import io.datasync.nifi.merge.SurvivorshipRule;
 import io.datasync.nifi.merge.SurvivorshipRules;
 import io.datasync.nifi.merge.TieBreakOrder;
+import io.datasync.nifi.common.BatchedKeyReader;
+import io.datasync.nifi.common.SqlIdentifiers;
 import io.datasync.nifi.common.Timestamps;
 import io.datasync.nifi.processors.common.PiiSafeErrors;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.sql.Connection;
+import java.sql.SQLException;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashMap;
@@ -42,6 +46,7 @@ import org.apache.nifi.components.PropertyDescriptor;
 import org.apache.nifi.components.ValidationContext;
 import org.apache.nifi.components.ValidationResult;
 import org.apache.nifi.components.Validator;
+import org.apache.nifi.dbcp.DBCPService;
 import org.apache.nifi.expression.ExpressionLanguageScope;
 import org.apache.nifi.flowfile.FlowFile;
 import org.apache.nifi.lookup.LookupFailureException;
@@ -70,7 +75,8 @@ import org.apache.nifi.serialization.record.util.DataTypeUtils;
 
 @Tags({"record", "merge", "golden record", "survivorship", "profile", "customer", "mdm", "consent", "lineage", "datasync"})
 @CapabilityDescription("Folds all records of one customer (grouped by a customer-key RecordPath) and, optionally, the customer's "
-        + "stored profile from a LookupService into one golden profile per customer. Each field survives by its own rule "
+        + "stored profile (from a LookupService, or read in batches from a database table through a DBCPService) into one golden "
+        + "profile per customer. Each field survives by its own rule "
         + "(latest, latest_non_empty, source_priority, first_non_empty, max, min, union, consent), set per field as a dynamic "
         + "property, or by the Default Rule. The result does not depend on the order of the input records: ties are broken by "
         + "timestamp, then the Tie-Break Source Order, then a canonical comparison of the values, then the source name. "
@@ -241,6 +247,91 @@ public class ProfileMerge extends AbstractProcessor {
             .addValidator(StandardValidators.NON_BLANK_VALIDATOR)
             .build();
 
+    enum StoredProfileStoreType implements DescribedValue {
+        LOOKUP_SERVICE("Lookup Service", "Stored profiles are read through the Stored Profile Lookup Service, one lookup per customer (or not "
+                + "at all when that property is empty)."),
+        DATABASE("Database", "Stored profiles are read from a table or view through a Database Connection Pooling Service: the profiles "
+                + "of all customers of a FlowFile in one parameterised query per Stored Profile Batch Size customers.");
+
+        private final String displayName;
+        private final String description;
+
+        StoredProfileStoreType(final String displayName, final String description) {
+            this.displayName = displayName;
+            this.description = description;
+        }
+
+        @Override
+        public String getValue() {
+            return name();
+        }
+
+        @Override
+        public String getDisplayName() {
+            return displayName;
+        }
+
+        @Override
+        public String getDescription() {
+            return description;
+        }
+    }
+
+    static final PropertyDescriptor STORE_TYPE = new PropertyDescriptor.Builder()
+            .name("Stored Profile Store Type")
+            .description("How stored profiles are read: through a lookup service (one lookup per customer), or from a database table or view "
+                    + "(one query per Stored Profile Batch Size customers).")
+            .required(true)
+            .allowableValues(StoredProfileStoreType.class)
+            .defaultValue(StoredProfileStoreType.LOOKUP_SERVICE)
+            .build();
+
+    static final PropertyDescriptor DBCP_SERVICE = new PropertyDescriptor.Builder()
+            .name("Stored Profile Connection Pool")
+            .description("Database Connection Pooling Service of the database holding the stored profiles. A connection or query failure "
+                    + "sends the FlowFile to retry.")
+            .identifiesControllerService(DBCPService.class)
+            .required(true)
+            .dependsOn(STORE_TYPE, StoredProfileStoreType.DATABASE)
+            .build();
+
+    static final PropertyDescriptor STORED_TABLE = new PropertyDescriptor.Builder()
+            .name("Stored Profile Table Name")
+            .description("Table or view (optionally schema.name) with one row per customer, e.g. customer_profiles_lookup. A plain SQL "
+                    + "identifier. Its columns become the stored profile's fields, typed from their SQL types.")
+            .required(true)
+            .addValidator(new SqlIdentifierValidator(true))
+            .dependsOn(STORE_TYPE, StoredProfileStoreType.DATABASE)
+            .build();
+
+    static final PropertyDescriptor STORED_KEY_COLUMN = new PropertyDescriptor.Builder()
+            .name("Stored Profile Key Column")
+            .description("Column compared with the customer keys (bound as text parameters: make it text, casting in a view if needed).")
+            .required(true)
+            .defaultValue("customer_id")
+            .addValidator(new SqlIdentifierValidator(false))
+            .dependsOn(STORE_TYPE, StoredProfileStoreType.DATABASE)
+            .build();
+
+    static final PropertyDescriptor STORED_BATCH_SIZE = new PropertyDescriptor.Builder()
+            .name("Stored Profile Batch Size")
+            .description("How many customers one query asks for (the size of its IN list of parameters).")
+            .required(true)
+            .defaultValue("500")
+            .addValidator(StandardValidators.createLongValidator(1, 10_000, true))
+            .dependsOn(STORE_TYPE, StoredProfileStoreType.DATABASE)
+            .build();
+
+    static final PropertyDescriptor STORED_QUERY_TIMEOUT = new PropertyDescriptor.Builder()
+            .name("Stored Profile Query Timeout")
+            .description("The longest one stored profile query may run before it is cancelled and the FlowFile goes to retry (at most 1 hour; "
+                    + "0 sec: no limit). Whole seconds.")
+            .required(true)
+            .defaultValue("30 sec")
+            .addValidator(StandardValidators.createTimePeriodValidator(0, TimeUnit.SECONDS, 1, TimeUnit.HOURS))
+            .dependsOn(STORE_TYPE, StoredProfileStoreType.DATABASE)
+            .build();
+
     static final PropertyDescriptor LOOKUP_SERVICE = new PropertyDescriptor.Builder()
             .name("Stored Profile Lookup Service")
             .description("Optional LookupService returning the customer's current stored profile as a record (e.g. a "
@@ -248,6 +339,7 @@ public class ProfileMerge extends AbstractProcessor {
                     + "record, so the output is the complete profile. A lookup failure sends the FlowFile to retry.")
             .required(false)
             .identifiesControllerService(LookupService.class)
+                .dependsOn(STORE_TYPE, StoredProfileStoreType.LOOKUP_SERVICE)
             .build();
 
     static final PropertyDescriptor LOOKUP_KEY = new PropertyDescriptor.Builder()
@@ -278,7 +370,6 @@ public class ProfileMerge extends AbstractProcessor {
             .required(true)
             .defaultValue("stored_profile")
             .addValidator(StandardValidators.NON_BLANK_VALIDATOR)
-            .dependsOn(LOOKUP_SERVICE)
             .build();
 
     static final PropertyDescriptor STORED_TIMESTAMP_FIELD = new PropertyDescriptor.Builder()
@@ -288,7 +379,6 @@ public class ProfileMerge extends AbstractProcessor {
             .required(true)
             .defaultValue("updated_at")
             .addValidator(StandardValidators.NON_BLANK_VALIDATOR)
-            .dependsOn(LOOKUP_SERVICE)
             .build();
 
     static final PropertyDescriptor LINEAGE_FIELD = new PropertyDescriptor.Builder()
@@ -328,7 +418,8 @@ public class ProfileMerge extends AbstractProcessor {
 
     private static final List<PropertyDescriptor> PROPERTIES = List.of(
             RECORD_READER, RECORD_WRITER, CUSTOMER_KEY_PATH, SOURCE_FIELD, TIMESTAMP_FIELD, FIELD_TIMESTAMPS_FIELD,
-            DEFAULT_RULE, TIE_BREAK_SOURCES, LOOKUP_SERVICE, LOOKUP_KEY, CONCURRENT_LOOKUPS, STORED_SOURCE_NAME, STORED_TIMESTAMP_FIELD, LINEAGE_FIELD,
+            DEFAULT_RULE, TIE_BREAK_SOURCES, STORE_TYPE, LOOKUP_SERVICE, LOOKUP_KEY, CONCURRENT_LOOKUPS,
+            DBCP_SERVICE, STORED_TABLE, STORED_KEY_COLUMN, STORED_BATCH_SIZE, STORED_QUERY_TIMEOUT, STORED_SOURCE_NAME, STORED_TIMESTAMP_FIELD, LINEAGE_FIELD,
             WRONG_TYPE_VALUES, ConsentValueLists.GRANT_VALUES, ConsentValueLists.DENIAL_VALUES, ConsentValueLists.WITHDRAWAL_VALUES,
             ConsentValueLists.NO_DECISION_VALUES);
 
@@ -349,6 +440,8 @@ public class ProfileMerge extends AbstractProcessor {
             TieBreakOrder tieBreakOrder,
             ProfileMerger merger,
             LookupService<?> lookupService,
+            DBCPService dbcpService,
+            BatchedKeyReader storedReader,
             String lookupKey,
             ConcurrentLookups lookups,
             String storedSourceName,
@@ -390,7 +483,8 @@ public class ProfileMerge extends AbstractProcessor {
     protected Collection<ValidationResult> customValidate(final ValidationContext context) {
         final List<ValidationResult> results = new ArrayList<>();
         ConsentValueLists.validate(context).ifPresent(results::add);
-        final LookupService<?> lookupService = context.getProperty(LOOKUP_SERVICE).asControllerService(LookupService.class);
+        final boolean database = context.getProperty(STORE_TYPE).asAllowableValue(StoredProfileStoreType.class) == StoredProfileStoreType.DATABASE;
+        final LookupService<?> lookupService = database ? null : context.getProperty(LOOKUP_SERVICE).asControllerService(LookupService.class);
         if (lookupService != null) {
             if (!Record.class.isAssignableFrom(lookupService.getValueType())) {
                 results.add(new ValidationResult.Builder().subject(LOOKUP_SERVICE.getName()).valid(false)
@@ -421,7 +515,8 @@ public class ProfileMerge extends AbstractProcessor {
 
         final String keyPathText = context.getProperty(CUSTOMER_KEY_PATH).getValue();
         final String keyField = SIMPLE_FIELD_PATH.matcher(keyPathText).matches() ? keyPathText.substring(1) : null;
-        final LookupService<?> lookupService = context.getProperty(LOOKUP_SERVICE).asControllerService(LookupService.class);
+        final boolean database = context.getProperty(STORE_TYPE).asAllowableValue(StoredProfileStoreType.class) == StoredProfileStoreType.DATABASE;
+        final LookupService<?> lookupService = database ? null : context.getProperty(LOOKUP_SERVICE).asControllerService(LookupService.class);
 
         settings = new Settings(
                 context.getProperty(RECORD_READER).asControllerService(RecordReaderFactory.class),
@@ -435,6 +530,10 @@ public class ProfileMerge extends AbstractProcessor {
                 new TieBreakOrder(SurvivorshipRules.parseSourceList(context.getProperty(TIE_BREAK_SOURCES).getValue())),
                 new ProfileMerger(fieldRules, defaultRule),
                 lookupService,
+                database ? context.getProperty(DBCP_SERVICE).asControllerService(DBCPService.class) : null,
+                database ? new BatchedKeyReader(context.getProperty(STORED_TABLE).getValue(), context.getProperty(STORED_KEY_COLUMN).getValue(),
+                        context.getProperty(STORED_BATCH_SIZE).asInteger(),
+                        Math.toIntExact(context.getProperty(STORED_QUERY_TIMEOUT).asTimePeriod(TimeUnit.SECONDS))) : null,
                 context.getProperty(LOOKUP_KEY).getValue(),
                 lookupService == null ? null : new ConcurrentLookups(context.getProperty(CONCURRENT_LOOKUPS).asInteger(),
                         "ProfileMerge-lookup-" + getIdentifier()),
@@ -681,6 +780,9 @@ public class ProfileMerge extends AbstractProcessor {
 
     private Map<String, Record> lookUpStoredProfiles(final Settings config, final GroupedInput input, final FlowFile flowFile)
             throws LookupFailureException, UnmergeableInputException {
+        if (config.storedReader() != null) {
+            return readStoredProfiles(config, input, flowFile);
+        }
         if (config.lookupService() == null) {
             return Map.of();
         }
@@ -706,6 +808,52 @@ public class ProfileMerge extends AbstractProcessor {
             storedProfiles.put(entry.getKey(), storedRecord);
         }
         return storedProfiles;
+    }
+
+    /** The stored profiles of all customers of the FlowFile, one query per chunk; any database failure is a failed lookup (retry). */
+    private Map<String, Record> readStoredProfiles(final Settings config, final GroupedInput input, final FlowFile flowFile)
+            throws LookupFailureException, UnmergeableInputException {
+        // the key as the lookup path passes it (its text), and the customer it belongs to
+        final Map<String, String> customerByKey = new HashMap<>();
+        for (final String key : input.sortedKeys()) {
+            customerByKey.put(input.groups().get(key).rawKey.toString(), key);
+        }
+        final Map<String, BatchedKeyReader.Row> rows;
+        try (Connection connection = config.dbcpService().getConnection(flowFile.getAttributes())) {
+            rows = config.storedReader().read(connection, customerByKey.keySet());
+        } catch (final BatchedKeyReader.AmbiguousKeyException e) {
+            throw new UnmergeableInputException(e.getMessage());
+        } catch (final SQLException | RuntimeException e) {
+            throw new LookupFailureException(e);
+        }
+        final StoredRows converter = new StoredRows();
+        final Map<String, Record> storedProfiles = new HashMap<>();
+        for (final Map.Entry<String, BatchedKeyReader.Row> row : rows.entrySet()) {
+            final String customer = customerByKey.get(row.getKey());
+            if (customer != null) {
+                try {
+                    storedProfiles.put(customer, converter.toRecord(row.getValue()));
+                } catch (final StoredRows.UnsupportedColumnException e) {
+                    throw new UnmergeableInputException(e.getMessage());
+                }
+            }
+        }
+        return storedProfiles;
+    }
+
+    /** Validates a table (optionally schema-qualified) or column name as a plain SQL identifier, never echoing a bad one. */
+    private static final class SqlIdentifierValidator implements Validator {
+        private final boolean table;
+
+        SqlIdentifierValidator(final boolean table) {
+            this.table = table;
+        }
+
+        @Override
+        public ValidationResult validate(final String subject, final String input, final ValidationContext context) {
+            final String problem = table ? SqlIdentifiers.checkTable(input) : SqlIdentifiers.checkColumn(input);
+            return new ValidationResult.Builder().subject(subject).valid(problem == null).explanation(problem).build();
+        }
     }
 
     private MergeOutcome mergeAndWrite(final Settings config, final ProcessSession session, final FlowFile flowFile,
