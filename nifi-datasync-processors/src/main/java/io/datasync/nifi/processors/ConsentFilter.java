@@ -8,6 +8,7 @@ import io.datasync.nifi.consent.EvidenceReader;
 import io.datasync.nifi.consent.SignalPolicy;
 import io.datasync.nifi.consent.JurisdictionPolicy;
 import io.datasync.nifi.consent.TcfPurposeMapping;
+import io.datasync.nifi.processors.common.DatabaseStoreProperties;
 import io.datasync.nifi.processors.common.PiiSafeErrors;
 import org.apache.nifi.annotation.behavior.InputRequirement;
 import org.apache.nifi.annotation.behavior.WritesAttribute;
@@ -22,7 +23,6 @@ import org.apache.nifi.components.PropertyDescriptor;
 import org.apache.nifi.components.ValidationContext;
 import org.apache.nifi.components.ValidationResult;
 import org.apache.nifi.components.Validator;
-import org.apache.nifi.dbcp.DBCPService;
 import org.apache.nifi.flowfile.FlowFile;
 import org.apache.nifi.lookup.RecordLookupService;
 import org.apache.nifi.migration.PropertyConfiguration;
@@ -47,7 +47,6 @@ import java.util.Arrays;
 import java.util.Collection;
 import java.util.List;
 import java.util.Set;
-import java.util.concurrent.TimeUnit;
 
 @Tags({"consent", "gdpr", "ccpa", "privacy", "record", "filter", "anonymize", "tcf", "gpc", "suppression"})
 @CapabilityDescription("Decides for every subject (all its records in a FlowFile get one decision) whether it may be used for the configured "
@@ -425,6 +424,8 @@ public class ConsentFilter extends AbstractProcessor {
             .defaultValue(ConsentStoreType.LOOKUP_SERVICE)
             .build();
 
+    private static final DatabaseStoreProperties DATABASE_STORE = new DatabaseStoreProperties(CONSENT_STORE_TYPE, ConsentStoreType.DATABASE);
+
     static final PropertyDescriptor LOOKUP_SERVICE = new PropertyDescriptor.Builder()
             .name("Consent Lookup Service")
             .description("Record Lookup Service holding the consent store, queried with the subject key, e.g. a DatabaseRecordLookupService on "
@@ -434,42 +435,20 @@ public class ConsentFilter extends AbstractProcessor {
             .dependsOn(CONSENT_STORE_TYPE, ConsentStoreType.LOOKUP_SERVICE)
             .build();
 
-    static final PropertyDescriptor DBCP_SERVICE = new PropertyDescriptor.Builder()
-            .name("Database Connection Pooling Service")
-            .description("The connection pool of the database holding the consent table or view. A connection or query failure sends the "
-                    + "FlowFile to 'retry', whole; nothing of it is emitted.")
-            .identifiesControllerService(DBCPService.class)
-            .required(true)
-            .dependsOn(CONSENT_STORE_TYPE, ConsentStoreType.DATABASE)
-            .build();
+    static final PropertyDescriptor DBCP_SERVICE = DATABASE_STORE.connectionPool("Database Connection Pooling Service",
+            "The connection pool of the database holding the consent table or view. A connection or query failure sends the "
+                    + "FlowFile to 'retry', whole; nothing of it is emitted.");
 
-    static final PropertyDescriptor CONSENT_TABLE = new PropertyDescriptor.Builder()
-            .name("Consent Table Name")
-            .description("Table or view (optionally schema.name) with one row per subject: the subject key column and the Store Status, "
+    static final PropertyDescriptor CONSENT_TABLE = DATABASE_STORE.tableName("Consent Table Name",
+            "Table or view (optionally schema.name) with one row per subject: the subject key column and the Store Status, "
                     + "Store Timestamp and Store Purposes columns (any may be absent), e.g. the consent_lookup view. A plain SQL identifier; "
-                    + "give the subject key column an index (a view must let the key condition reach the indexed table).")
-            .required(true)
-            .addValidator(new SqlIdentifierValidator(true))
-            .dependsOn(CONSENT_STORE_TYPE, ConsentStoreType.DATABASE)
-            .build();
+                    + "give the subject key column an index (a view must let the key condition reach the indexed table).");
 
-    static final PropertyDescriptor SUBJECT_KEY_COLUMN = new PropertyDescriptor.Builder()
-            .name("Subject Key Column")
-            .description("Column of the consent table or view compared with the subject keys.")
-            .required(true)
-            .defaultValue("subject_key")
-            .addValidator(new SqlIdentifierValidator(false))
-            .dependsOn(CONSENT_STORE_TYPE, ConsentStoreType.DATABASE)
-            .build();
+    static final PropertyDescriptor SUBJECT_KEY_COLUMN = DATABASE_STORE.keyColumn("Subject Key Column",
+            "Column of the consent table or view compared with the subject keys.", "subject_key");
 
-    static final PropertyDescriptor STORE_BATCH_SIZE = new PropertyDescriptor.Builder()
-            .name("Store Batch Size")
-            .description("How many subjects one query asks for (the size of its IN list of parameters).")
-            .required(true)
-            .defaultValue("500")
-            .addValidator(StandardValidators.createLongValidator(1, 10_000, true))
-            .dependsOn(CONSENT_STORE_TYPE, ConsentStoreType.DATABASE)
-            .build();
+    static final PropertyDescriptor STORE_BATCH_SIZE = DATABASE_STORE.batchSize("Store Batch Size",
+            "How many subjects one query asks for (the size of its IN list of parameters).");
 
     static final PropertyDescriptor LOOKUP_KEY_COORDINATE = new PropertyDescriptor.Builder()
             .name("Lookup Key Coordinate")
@@ -480,15 +459,9 @@ public class ConsentFilter extends AbstractProcessor {
             .dependsOn(LOOKUP_SERVICE)
             .build();
 
-    static final PropertyDescriptor STORE_QUERY_TIMEOUT = new PropertyDescriptor.Builder()
-            .name("Store Query Timeout")
-            .description("The longest one consent store query may run before it is cancelled and the FlowFile goes to 'retry' (at most 1 hour; "
-                    + "0 sec: no limit). Whole seconds.")
-            .required(true)
-            .defaultValue("30 sec")
-            .addValidator(StandardValidators.createTimePeriodValidator(0, TimeUnit.SECONDS, 1, TimeUnit.HOURS))
-            .dependsOn(CONSENT_STORE_TYPE, ConsentStoreType.DATABASE)
-            .build();
+    static final PropertyDescriptor STORE_QUERY_TIMEOUT = DATABASE_STORE.queryTimeout("Store Query Timeout",
+            "The longest one consent store query may run before it is cancelled and the FlowFile goes to 'retry' (at most 1 hour; "
+                    + "0 sec: no limit). Whole seconds.");
 
     static final PropertyDescriptor STORE_STATUS_FIELD = new PropertyDescriptor.Builder()
             .name("Store Status Field")
@@ -874,21 +847,6 @@ public class ConsentFilter extends AbstractProcessor {
             return;
         }
         run.complete();
-    }
-
-    /** Validates a table (optionally schema-qualified) or column name as a plain SQL identifier, never echoing a bad one. */
-    private static final class SqlIdentifierValidator implements Validator {
-        private final boolean table;
-
-        SqlIdentifierValidator(final boolean table) {
-            this.table = table;
-        }
-
-        @Override
-        public ValidationResult validate(final String subject, final String input, final ValidationContext context) {
-            final String problem = table ? SqlIdentifiers.checkTable(input) : SqlIdentifiers.checkColumn(input);
-            return new ValidationResult.Builder().subject(subject).valid(problem == null).explanation(problem).build();
-        }
     }
 
     /** Validates the TCF purpose mapping syntax. */

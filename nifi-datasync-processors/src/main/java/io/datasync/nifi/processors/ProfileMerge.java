@@ -13,8 +13,8 @@ import io.datasync.nifi.merge.SurvivorshipRule;
 import io.datasync.nifi.merge.SurvivorshipRules;
 import io.datasync.nifi.merge.TieBreakOrder;
 import io.datasync.nifi.common.BatchedKeyReader;
-import io.datasync.nifi.common.SqlIdentifiers;
 import io.datasync.nifi.common.Timestamps;
+import io.datasync.nifi.processors.common.DatabaseStoreProperties;
 import io.datasync.nifi.processors.common.PiiSafeErrors;
 import java.io.IOException;
 import java.io.InputStream;
@@ -286,51 +286,25 @@ public class ProfileMerge extends AbstractProcessor {
             .defaultValue(StoredProfileStoreType.LOOKUP_SERVICE)
             .build();
 
-    static final PropertyDescriptor DBCP_SERVICE = new PropertyDescriptor.Builder()
-            .name("Stored Profile Connection Pool")
-            .description("Database Connection Pooling Service of the database holding the stored profiles. A connection or query failure "
-                    + "sends the FlowFile to retry.")
-            .identifiesControllerService(DBCPService.class)
-            .required(true)
-            .dependsOn(STORE_TYPE, StoredProfileStoreType.DATABASE)
-            .build();
+    private static final DatabaseStoreProperties DATABASE_STORE = new DatabaseStoreProperties(STORE_TYPE, StoredProfileStoreType.DATABASE);
 
-    static final PropertyDescriptor STORED_TABLE = new PropertyDescriptor.Builder()
-            .name("Stored Profile Table Name")
-            .description("Table or view (optionally schema.name) with one row per customer, e.g. customer_profiles_lookup. A plain SQL "
-                    + "identifier. Its columns become the stored profile's fields, typed from their SQL types.")
-            .required(true)
-            .addValidator(new SqlIdentifierValidator(true))
-            .dependsOn(STORE_TYPE, StoredProfileStoreType.DATABASE)
-            .build();
+    static final PropertyDescriptor DBCP_SERVICE = DATABASE_STORE.connectionPool("Stored Profile Connection Pool",
+            "Database Connection Pooling Service of the database holding the stored profiles. A connection or query failure "
+                    + "sends the FlowFile to retry.");
 
-    static final PropertyDescriptor STORED_KEY_COLUMN = new PropertyDescriptor.Builder()
-            .name("Stored Profile Key Column")
-            .description("Column compared with the customer keys (bound as text parameters: make it text, casting in a view if needed).")
-            .required(true)
-            .defaultValue("customer_id")
-            .addValidator(new SqlIdentifierValidator(false))
-            .dependsOn(STORE_TYPE, StoredProfileStoreType.DATABASE)
-            .build();
+    static final PropertyDescriptor STORED_TABLE = DATABASE_STORE.tableName("Stored Profile Table Name",
+            "Table or view (optionally schema.name) with one row per customer, e.g. customer_profiles_lookup. A plain SQL "
+                    + "identifier. Its columns become the stored profile's fields, typed from their SQL types.");
 
-    static final PropertyDescriptor STORED_BATCH_SIZE = new PropertyDescriptor.Builder()
-            .name("Stored Profile Batch Size")
-            .description("How many customers one query asks for (the size of its IN list of parameters).")
-            .required(true)
-            .defaultValue("500")
-            .addValidator(StandardValidators.createLongValidator(1, 10_000, true))
-            .dependsOn(STORE_TYPE, StoredProfileStoreType.DATABASE)
-            .build();
+    static final PropertyDescriptor STORED_KEY_COLUMN = DATABASE_STORE.keyColumn("Stored Profile Key Column",
+            "Column compared with the customer keys (bound as text parameters: make it text, casting in a view if needed).", "customer_id");
 
-    static final PropertyDescriptor STORED_QUERY_TIMEOUT = new PropertyDescriptor.Builder()
-            .name("Stored Profile Query Timeout")
-            .description("The longest one stored profile query may run before it is cancelled and the FlowFile goes to retry (at most 1 hour; "
-                    + "0 sec: no limit). Whole seconds.")
-            .required(true)
-            .defaultValue("30 sec")
-            .addValidator(StandardValidators.createTimePeriodValidator(0, TimeUnit.SECONDS, 1, TimeUnit.HOURS))
-            .dependsOn(STORE_TYPE, StoredProfileStoreType.DATABASE)
-            .build();
+    static final PropertyDescriptor STORED_BATCH_SIZE = DATABASE_STORE.batchSize("Stored Profile Batch Size",
+            "How many customers one query asks for (the size of its IN list of parameters).");
+
+    static final PropertyDescriptor STORED_QUERY_TIMEOUT = DATABASE_STORE.queryTimeout("Stored Profile Query Timeout",
+            "The longest one stored profile query may run before it is cancelled and the FlowFile goes to retry (at most 1 hour; "
+                    + "0 sec: no limit). Whole seconds.");
 
     static final PropertyDescriptor LOOKUP_SERVICE = new PropertyDescriptor.Builder()
             .name("Stored Profile Lookup Service")
@@ -839,21 +813,6 @@ public class ProfileMerge extends AbstractProcessor {
             }
         }
         return storedProfiles;
-    }
-
-    /** Validates a table (optionally schema-qualified) or column name as a plain SQL identifier, never echoing a bad one. */
-    private static final class SqlIdentifierValidator implements Validator {
-        private final boolean table;
-
-        SqlIdentifierValidator(final boolean table) {
-            this.table = table;
-        }
-
-        @Override
-        public ValidationResult validate(final String subject, final String input, final ValidationContext context) {
-            final String problem = table ? SqlIdentifiers.checkTable(input) : SqlIdentifiers.checkColumn(input);
-            return new ValidationResult.Builder().subject(subject).valid(problem == null).explanation(problem).build();
-        }
     }
 
     private MergeOutcome mergeAndWrite(final Settings config, final ProcessSession session, final FlowFile flowFile,
