@@ -6,8 +6,10 @@ import org.apache.nifi.controller.AbstractControllerService;
 import org.apache.nifi.dbcp.DBCPService;
 import org.apache.nifi.lookup.LookupFailureException;
 import org.apache.nifi.lookup.RecordLookupService;
+import org.apache.nifi.processor.Processor;
 import org.apache.nifi.processor.exception.ProcessException;
 import org.apache.nifi.serialization.SimpleRecordSchema;
+import org.apache.nifi.serialization.record.DataType;
 import org.apache.nifi.serialization.record.MapRecord;
 import org.apache.nifi.serialization.record.Record;
 import org.apache.nifi.serialization.record.RecordField;
@@ -87,37 +89,15 @@ final class ConsentStoreBenchmark {
             final byte[] input = input(records, storedSubjects);
             final TestRunner batched = runner(true, pool);
             final TestRunner perSubject = runner(false, pool);
-            final List<Double> batchedRates = new ArrayList<>();
-            final List<Double> perSubjectRates = new ArrayList<>();
-            final List<Double> ratios = new ArrayList<>();
-            for (int round = 0; round < mode.warmupRounds() + mode.measuredRounds(); round++) {
-                // alternate which goes first, so neither always runs on a warmer database cache
-                final boolean batchedFirst = round % 2 == 0;
-                final Measured first = measure(batchedFirst ? batched : perSubject, input);
-                final Measured second = measure(batchedFirst ? perSubject : batched, input);
-                final Measured b = batchedFirst ? first : second;
-                final Measured p = batchedFirst ? second : first;
-                if (!b.decisions().equals(p.decisions())) {
-                    throw new IllegalStateException("The two consent store paths decided differently");
-                }
-                if (round >= mode.warmupRounds()) {
-                    batchedRates.add(records * 1e9 / b.nanos());
-                    perSubjectRates.add(records * 1e9 / p.nanos());
-                    ratios.add((double) p.nanos() / b.nanos());
-                }
-            }
+            final Comparison comparison = compare(batched, perSubject, input, records, List.of("success", "excluded"),
+                    "The two consent store paths decided differently");
             final Markdown md = new Markdown();
             md.heading("Consent store: batched database read against one lookup per subject");
             md.paragraph(records + " records per FlowFile (" + distinctSubjects(input) + " distinct subjects, some with two records), a store of "
                     + storedSubjects + " subjects x 2 purposes in the consent table behind the consent_lookup view, embedded PostgreSQL "
                     + "on 127.0.0.1, " + mode.warmupRounds() + " warm-up and " + mode.measuredRounds() + " measured rounds, order "
                     + "alternating; both contestants gave every record the same decision in every round.");
-            md.table("contestant", "records/s (median)", "range");
-            md.row(BATCHED, Stats.rate(Stats.median(batchedRates)), Stats.rate(Stats.min(batchedRates)) + " - " + Stats.rate(Stats.max(batchedRates)));
-            md.row(PER_SUBJECT, Stats.rate(Stats.median(perSubjectRates)),
-                    Stats.rate(Stats.min(perSubjectRates)) + " - " + Stats.rate(Stats.max(perSubjectRates)));
-            md.table("contestant", "against", "ratio (wall, median of rounds)", "range");
-            md.row(BATCHED, PER_SUBJECT, Stats.ratio(Stats.median(ratios)), Stats.ratio(Stats.min(ratios)) + " - " + Stats.ratio(Stats.max(ratios)));
+            tables(md, BATCHED, PER_SUBJECT, comparison);
             profileSection(md, connection, pool);
             return md.toString();
         }
@@ -151,58 +131,69 @@ final class ConsentStoreBenchmark {
         final byte[] input = json.append(']').toString().getBytes(StandardCharsets.UTF_8);
         final TestRunner batched = profileRunner(true, pool);
         final TestRunner perCustomer = profileRunner(false, pool);
-        final List<Double> batchedRates = new ArrayList<>();
-        final List<Double> perCustomerRates = new ArrayList<>();
-        final List<Double> ratios = new ArrayList<>();
-        for (int round = 0; round < mode.warmupRounds() + mode.measuredRounds(); round++) {
-            final boolean batchedFirst = round % 2 == 0;
-            final Measured first = measure(batchedFirst ? batched : perCustomer, input, List.of("success"));
-            final Measured second = measure(batchedFirst ? perCustomer : batched, input, List.of("success"));
-            final Measured b = batchedFirst ? first : second;
-            final Measured p = batchedFirst ? second : first;
-            if (!b.decisions().equals(p.decisions())) {
-                throw new IllegalStateException("The two stored profile paths merged differently");
-            }
-            if (round >= mode.warmupRounds()) {
-                batchedRates.add(records * 1e9 / b.nanos());
-                perCustomerRates.add(records * 1e9 / p.nanos());
-                ratios.add((double) p.nanos() / b.nanos());
-            }
-        }
+        final Comparison comparison = compare(batched, perCustomer, input, records, List.of("success"),
+                "The two stored profile paths merged differently");
         md.heading("Stored profiles: batched database read against one lookup per customer");
         md.paragraph(records + " records per FlowFile, a profiles table of " + storedCustomers + " customers (text and double precision "
                 + "columns, primary key on customer_id), Concurrent Lookups 1 on the lookup side, one pooled connection; both wrote "
                 + "byte-identical golden profiles in every round.");
+        tables(md, PROFILE_BATCHED, PROFILE_PER_CUSTOMER, comparison);
+    }
+
+    /** Records/s of both contestants and the wall-time ratio other / batched, one entry per measured round. */
+    private record Comparison(List<Double> batchedRates, List<Double> otherRates, List<Double> ratios) {
+    }
+
+    /**
+     * Runs both contestants on the same input each round, alternating which goes first (so neither always runs on a
+     * warmer database cache), and fails unless both wrote the same outputs.
+     */
+    private Comparison compare(final TestRunner batched, final TestRunner other, final byte[] input, final int records,
+            final List<String> outputs, final String mismatch) {
+        final Comparison comparison = new Comparison(new ArrayList<>(), new ArrayList<>(), new ArrayList<>());
+        for (int round = 0; round < mode.warmupRounds() + mode.measuredRounds(); round++) {
+            final boolean batchedFirst = round % 2 == 0;
+            final Measured first = measure(batchedFirst ? batched : other, input, outputs);
+            final Measured second = measure(batchedFirst ? other : batched, input, outputs);
+            final Measured b = batchedFirst ? first : second;
+            final Measured o = batchedFirst ? second : first;
+            if (!b.decisions().equals(o.decisions())) {
+                throw new IllegalStateException(mismatch);
+            }
+            if (round >= mode.warmupRounds()) {
+                comparison.batchedRates().add(records * 1e9 / b.nanos());
+                comparison.otherRates().add(records * 1e9 / o.nanos());
+                comparison.ratios().add((double) o.nanos() / b.nanos());
+            }
+        }
+        return comparison;
+    }
+
+    private static void tables(final Markdown md, final String batchedName, final String otherName, final Comparison comparison) {
         md.table("contestant", "records/s (median)", "range");
-        md.row(PROFILE_BATCHED, Stats.rate(Stats.median(batchedRates)), Stats.rate(Stats.min(batchedRates)) + " - " + Stats.rate(Stats.max(batchedRates)));
-        md.row(PROFILE_PER_CUSTOMER, Stats.rate(Stats.median(perCustomerRates)),
-                Stats.rate(Stats.min(perCustomerRates)) + " - " + Stats.rate(Stats.max(perCustomerRates)));
+        rateRow(md, batchedName, comparison.batchedRates());
+        rateRow(md, otherName, comparison.otherRates());
+        final List<Double> ratios = comparison.ratios();
         md.table("contestant", "against", "ratio (wall, median of rounds)", "range");
-        md.row(PROFILE_BATCHED, PROFILE_PER_CUSTOMER, Stats.ratio(Stats.median(ratios)), Stats.ratio(Stats.min(ratios)) + " - " + Stats.ratio(Stats.max(ratios)));
+        md.row(batchedName, otherName, Stats.ratio(Stats.median(ratios)), Stats.ratio(Stats.min(ratios)) + " - " + Stats.ratio(Stats.max(ratios)));
+    }
+
+    private static void rateRow(final Markdown md, final String contestant, final List<Double> rates) {
+        md.row(contestant, Stats.rate(Stats.median(rates)), Stats.rate(Stats.min(rates)) + " - " + Stats.rate(Stats.max(rates)));
     }
 
     private static TestRunner profileRunner(final boolean batched, final Pool pool) throws Exception {
-        final TestRunner runner = org.apache.nifi.util.TestRunners.newTestRunner(io.datasync.nifi.processors.ProfileMerge.class);
-        final org.apache.nifi.json.JsonTreeReader reader = new org.apache.nifi.json.JsonTreeReader();
-        runner.addControllerService("json-reader", reader);
-        runner.enableControllerService(reader);
-        final org.apache.nifi.json.JsonRecordSetWriter writer = new org.apache.nifi.json.JsonRecordSetWriter();
-        runner.addControllerService("json-writer", writer);
-        runner.enableControllerService(writer);
-        runner.setProperty("Record Reader", "json-reader");
-        runner.setProperty("Record Writer", "json-writer");
+        final TestRunner runner = jsonRunner(io.datasync.nifi.processors.ProfileMerge.class, pool);
         runner.setProperty("Customer Key Record Path", "/customer_id");
         runner.setProperty("first_name", "source_priority:crm,web,shop");
         runner.setProperty("city", "latest");
         runner.setProperty("lifetime_value", "max");
-        runner.addControllerService("pool", pool);
-        runner.enableControllerService(pool);
         if (batched) {
             runner.setProperty("Stored Profile Store Type", "DATABASE");
             runner.setProperty("Stored Profile Connection Pool", "pool");
             runner.setProperty("Stored Profile Table Name", "profiles");
         } else {
-            final PerCustomerLookup lookup = new PerCustomerLookup(pool);
+            final PerKeyLookup lookup = PerKeyLookup.profiles(pool);
             runner.addControllerService("lookup", lookup);
             runner.enableControllerService(lookup);
             runner.setProperty("Stored Profile Lookup Service", "lookup");
@@ -211,54 +202,7 @@ final class ConsentStoreBenchmark {
         return runner;
     }
 
-    /** One {@code SELECT * FROM profiles WHERE customer_id = ?} per customer, typed from the columns (text, double). */
-    static final class PerCustomerLookup extends AbstractControllerService implements org.apache.nifi.lookup.LookupService<Record> {
-        private final Pool pool;
-
-        PerCustomerLookup(final Pool pool) {
-            this.pool = pool;
-        }
-
-        @Override
-        public Optional<Record> lookup(final Map<String, Object> coordinates) throws LookupFailureException {
-            try (Connection connection = pool.getConnection();
-                 PreparedStatement statement = connection.prepareStatement("SELECT * FROM profiles WHERE customer_id = ?")) {
-                statement.setString(1, String.valueOf(coordinates.get("key")));
-                try (ResultSet resultSet = statement.executeQuery()) {
-                    if (!resultSet.next()) {
-                        return Optional.empty();
-                    }
-                    final ResultSetMetaData metaData = resultSet.getMetaData();
-                    final List<RecordField> fields = new ArrayList<>();
-                    final Map<String, Object> values = new LinkedHashMap<>();
-                    for (int column = 1; column <= metaData.getColumnCount(); column++) {
-                        fields.add(new RecordField(metaData.getColumnLabel(column), metaData.getColumnType(column) == java.sql.Types.DOUBLE
-                                ? RecordFieldType.DOUBLE.getDataType() : RecordFieldType.STRING.getDataType(), true));
-                        values.put(metaData.getColumnLabel(column), resultSet.getObject(column));
-                    }
-                    return Optional.of(new MapRecord(new SimpleRecordSchema(fields), values));
-                }
-            } catch (final SQLException e) {
-                throw new LookupFailureException("lookup failed", e);
-            }
-        }
-
-        @Override
-        public Class<?> getValueType() {
-            return Record.class;
-        }
-
-        @Override
-        public Set<String> getRequiredKeys() {
-            return Set.of("key");
-        }
-    }
-
     private record Measured(long nanos, Map<String, String> decisions) {
-    }
-
-    private static Measured measure(final TestRunner runner, final byte[] input) {
-        return measure(runner, input, List.of("success", "excluded"));
     }
 
     private static Measured measure(final TestRunner runner, final byte[] input, final List<String> outputs) {
@@ -304,7 +248,26 @@ final class ConsentStoreBenchmark {
     }
 
     private static TestRunner runner(final boolean batched, final Pool pool) throws Exception {
-        final TestRunner runner = org.apache.nifi.util.TestRunners.newTestRunner(ConsentFilter.class);
+        final TestRunner runner = jsonRunner(ConsentFilter.class, pool);
+        runner.setProperty("Purposes", "email_marketing");
+        runner.setProperty("Subject Key Record Path", "/email");
+        if (batched) {
+            runner.setProperty("Consent Store Type", "DATABASE");
+            runner.setProperty("Database Connection Pooling Service", "pool");
+            runner.setProperty("Consent Table Name", "consent_lookup");
+        } else {
+            final PerKeyLookup lookup = PerKeyLookup.consent(pool);
+            runner.addControllerService("lookup", lookup);
+            runner.enableControllerService(lookup);
+            runner.setProperty("Consent Lookup Service", "lookup");
+        }
+        runner.assertValid();
+        return runner;
+    }
+
+    /** A runner with a JSON reader and writer as its Record Reader and Record Writer, and the pool enabled as "pool". */
+    private static TestRunner jsonRunner(final Class<? extends Processor> processor, final Pool pool) throws Exception {
+        final TestRunner runner = org.apache.nifi.util.TestRunners.newTestRunner(processor);
         final org.apache.nifi.json.JsonTreeReader reader = new org.apache.nifi.json.JsonTreeReader();
         runner.addControllerService("json-reader", reader);
         runner.enableControllerService(reader);
@@ -313,21 +276,8 @@ final class ConsentStoreBenchmark {
         runner.enableControllerService(writer);
         runner.setProperty("Record Reader", "json-reader");
         runner.setProperty("Record Writer", "json-writer");
-        runner.setProperty("Purposes", "email_marketing");
-        runner.setProperty("Subject Key Record Path", "/email");
         runner.addControllerService("pool", pool);
         runner.enableControllerService(pool);
-        if (batched) {
-            runner.setProperty("Consent Store Type", "DATABASE");
-            runner.setProperty("Database Connection Pooling Service", "pool");
-            runner.setProperty("Consent Table Name", "consent_lookup");
-        } else {
-            final PerSubjectLookup lookup = new PerSubjectLookup(pool);
-            runner.addControllerService("lookup", lookup);
-            runner.enableControllerService(lookup);
-            runner.setProperty("Consent Lookup Service", "lookup");
-        }
-        runner.assertValid();
         return runner;
     }
 
@@ -355,18 +305,42 @@ final class ConsentStoreBenchmark {
         }
     }
 
-    /** What the stock DatabaseRecordLookupService does per key (without its cache, which would delay withdrawals). */
-    static final class PerSubjectLookup extends AbstractControllerService implements RecordLookupService {
-        private final Pool pool;
+    /**
+     * One query per key, as the stock DatabaseRecordLookupService runs it (without its cache, which would delay
+     * withdrawals): the first row found, each column typed by the given typing.
+     */
+    static final class PerKeyLookup extends AbstractControllerService implements RecordLookupService {
+        /** The record field type of one column of the row found. */
+        interface ColumnTyping {
+            DataType type(ResultSetMetaData metaData, int column, Object value) throws SQLException;
+        }
 
-        PerSubjectLookup(final Pool pool) {
+        private final Pool pool;
+        private final String query;
+        private final ColumnTyping typing;
+
+        PerKeyLookup(final Pool pool, final String query, final ColumnTyping typing) {
             this.pool = pool;
+            this.query = query;
+            this.typing = typing;
+        }
+
+        /** {@code SELECT * FROM consent_lookup WHERE subject_key = ?}, timestamps typed as such. */
+        static PerKeyLookup consent(final Pool pool) {
+            return new PerKeyLookup(pool, "SELECT * FROM consent_lookup WHERE subject_key = ?", (metaData, column, value) -> value instanceof Timestamp
+                    ? RecordFieldType.TIMESTAMP.getDataType() : RecordFieldType.STRING.getDataType());
+        }
+
+        /** {@code SELECT * FROM profiles WHERE customer_id = ?}, typed from the columns (text, double). */
+        static PerKeyLookup profiles(final Pool pool) {
+            return new PerKeyLookup(pool, "SELECT * FROM profiles WHERE customer_id = ?", (metaData, column, value) ->
+                    metaData.getColumnType(column) == java.sql.Types.DOUBLE ? RecordFieldType.DOUBLE.getDataType() : RecordFieldType.STRING.getDataType());
         }
 
         @Override
         public Optional<Record> lookup(final Map<String, Object> coordinates) throws LookupFailureException {
             try (Connection connection = pool.getConnection();
-                 PreparedStatement statement = connection.prepareStatement("SELECT * FROM consent_lookup WHERE subject_key = ?")) {
+                 PreparedStatement statement = connection.prepareStatement(query)) {
                 statement.setString(1, String.valueOf(coordinates.get("key")));
                 try (ResultSet resultSet = statement.executeQuery()) {
                     if (!resultSet.next()) {
@@ -377,8 +351,7 @@ final class ConsentStoreBenchmark {
                     final Map<String, Object> values = new LinkedHashMap<>();
                     for (int column = 1; column <= metaData.getColumnCount(); column++) {
                         final Object value = resultSet.getObject(column);
-                        fields.add(new RecordField(metaData.getColumnLabel(column), value instanceof Timestamp
-                                ? RecordFieldType.TIMESTAMP.getDataType() : RecordFieldType.STRING.getDataType()));
+                        fields.add(new RecordField(metaData.getColumnLabel(column), typing.type(metaData, column, value), true));
                         values.put(metaData.getColumnLabel(column), value);
                     }
                     return Optional.of(new MapRecord(new SimpleRecordSchema(fields), values));
