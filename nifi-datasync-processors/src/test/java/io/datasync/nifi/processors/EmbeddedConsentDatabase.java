@@ -7,6 +7,7 @@ import org.apache.nifi.lookup.LookupFailureException;
 import org.apache.nifi.lookup.RecordLookupService;
 import org.apache.nifi.processor.exception.ProcessException;
 import org.apache.nifi.serialization.SimpleRecordSchema;
+import org.apache.nifi.serialization.record.DataType;
 import org.apache.nifi.serialization.record.MapRecord;
 import org.apache.nifi.serialization.record.Record;
 import org.apache.nifi.serialization.record.RecordField;
@@ -187,13 +188,31 @@ final class EmbeddedConsentDatabase implements AutoCloseable {
         }
     }
 
-    /** One key per call, as the stock DatabaseRecordLookupService does: SELECT * FROM consent_lookup WHERE subject_key = ?. */
+    /** The record field type of one column of the row a {@link PerKeyLookup} found. */
+    interface ColumnTyping {
+        DataType type(ResultSetMetaData metaData, int column, Object value) throws SQLException;
+    }
+
+    /**
+     * One key per call, as the stock DatabaseRecordLookupService does: by default
+     * SELECT * FROM consent_lookup WHERE subject_key = ?, timestamps typed as such and everything else as text.
+     */
     static final class PerKeyLookup extends AbstractControllerService implements RecordLookupService {
         private final EmbeddedConsentDatabase database;
+        private final String query;
+        private final ColumnTyping typing;
         private final AtomicInteger lookups = new AtomicInteger();
 
         PerKeyLookup(final EmbeddedConsentDatabase database) {
+            this(database, "SELECT * FROM consent_lookup WHERE subject_key = ?", (metaData, column, value) -> value instanceof Timestamp
+                    ? RecordFieldType.TIMESTAMP.getDataType() : RecordFieldType.STRING.getDataType());
+        }
+
+        /** {@code query} has one parameter, the key; the first row found is the result, its columns typed by {@code typing}. */
+        PerKeyLookup(final EmbeddedConsentDatabase database, final String query, final ColumnTyping typing) {
             this.database = database;
+            this.query = query;
+            this.typing = typing;
         }
 
         int lookups() {
@@ -203,7 +222,7 @@ final class EmbeddedConsentDatabase implements AutoCloseable {
         @Override
         public Optional<Record> lookup(final Map<String, Object> coordinates) throws LookupFailureException {
             lookups.incrementAndGet();
-            try (PreparedStatement statement = database.shared().prepareStatement("SELECT * FROM consent_lookup WHERE subject_key = ?")) {
+            try (PreparedStatement statement = database.shared().prepareStatement(query)) {
                 statement.setString(1, String.valueOf(coordinates.get("key")));
                 try (ResultSet resultSet = statement.executeQuery()) {
                     if (!resultSet.next()) {
@@ -215,8 +234,7 @@ final class EmbeddedConsentDatabase implements AutoCloseable {
                     for (int column = 1; column <= metaData.getColumnCount(); column++) {
                         final Object value = resultSet.getObject(column);
                         final String name = metaData.getColumnLabel(column);
-                        fields.add(new RecordField(name, value instanceof Timestamp
-                                ? RecordFieldType.TIMESTAMP.getDataType() : RecordFieldType.STRING.getDataType()));
+                        fields.add(new RecordField(name, typing.type(metaData, column, value)));
                         values.put(name, value);
                     }
                     return Optional.of(new MapRecord(new SimpleRecordSchema(fields), values));

@@ -2,13 +2,6 @@ package io.datasync.nifi.processors;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import org.apache.nifi.controller.AbstractControllerService;
-import org.apache.nifi.lookup.LookupFailureException;
-import org.apache.nifi.lookup.LookupService;
-import org.apache.nifi.serialization.SimpleRecordSchema;
-import org.apache.nifi.serialization.record.MapRecord;
-import org.apache.nifi.serialization.record.Record;
-import org.apache.nifi.serialization.record.RecordField;
 import org.apache.nifi.serialization.record.RecordFieldType;
 import org.apache.nifi.util.MockFlowFile;
 import org.apache.nifi.util.TestRunner;
@@ -20,8 +13,6 @@ import org.junit.jupiter.api.Test;
 
 import java.io.IOException;
 import java.sql.PreparedStatement;
-import java.sql.ResultSet;
-import java.sql.ResultSetMetaData;
 import java.sql.SQLException;
 import java.sql.Types;
 import java.time.Instant;
@@ -29,12 +20,9 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.Random;
-import java.util.Set;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
@@ -91,7 +79,10 @@ class ProfileMergeDatabaseStoreTest {
             runner.setProperty(ProfileMerge.STORED_TABLE, "profiles");
             runner.setProperty(ProfileMerge.STORED_BATCH_SIZE, String.valueOf(batchSize));
         } else {
-            final PerKeyProfiles lookup = new PerKeyProfiles();
+            // typed from the columns as the stock DatabaseRecordLookupService's result set reader types text and double columns
+            final EmbeddedConsentDatabase.PerKeyLookup lookup = new EmbeddedConsentDatabase.PerKeyLookup(database,
+                    "SELECT * FROM profiles WHERE customer_id = ?", (metaData, column, value) -> metaData.getColumnType(column) == Types.DOUBLE
+                            ? RecordFieldType.DOUBLE.getDataType() : RecordFieldType.STRING.getDataType());
             runner.addControllerService("lookup", lookup);
             runner.enableControllerService(lookup);
             runner.setProperty(ProfileMerge.LOOKUP_SERVICE, "lookup");
@@ -206,40 +197,4 @@ class ProfileMergeDatabaseStoreTest {
         runner.assertNotValid();
     }
 
-    /** One key per call, typed from the columns as the stock DatabaseRecordLookupService's result set reader types text and double columns. */
-    static final class PerKeyProfiles extends AbstractControllerService implements LookupService<Record> {
-        @Override
-        public Optional<Record> lookup(final Map<String, Object> coordinates) throws LookupFailureException {
-            try (PreparedStatement statement = database.shared().prepareStatement("SELECT * FROM profiles WHERE customer_id = ?")) {
-                statement.setString(1, String.valueOf(coordinates.get("key")));
-                try (ResultSet resultSet = statement.executeQuery()) {
-                    if (!resultSet.next()) {
-                        return Optional.empty();
-                    }
-                    final ResultSetMetaData metaData = resultSet.getMetaData();
-                    final List<RecordField> fields = new ArrayList<>();
-                    final Map<String, Object> values = new LinkedHashMap<>();
-                    for (int column = 1; column <= metaData.getColumnCount(); column++) {
-                        final String name = metaData.getColumnName(column);
-                        fields.add(new RecordField(name, metaData.getColumnType(column) == Types.DOUBLE
-                                ? RecordFieldType.DOUBLE.getDataType() : RecordFieldType.STRING.getDataType(), true));
-                        values.put(name, resultSet.getObject(column));
-                    }
-                    return Optional.of(new MapRecord(new SimpleRecordSchema(fields), values));
-                }
-            } catch (final SQLException e) {
-                throw new LookupFailureException(e);
-            }
-        }
-
-        @Override
-        public Class<?> getValueType() {
-            return Record.class;
-        }
-
-        @Override
-        public Set<String> getRequiredKeys() {
-            return Set.of("key");
-        }
-    }
 }
