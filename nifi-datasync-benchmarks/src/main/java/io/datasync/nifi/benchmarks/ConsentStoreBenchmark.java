@@ -327,14 +327,16 @@ final class ConsentStoreBenchmark {
 
         /** {@code SELECT * FROM consent_lookup WHERE subject_key = ?}, timestamps typed as such. */
         static PerKeyLookup consent(final Pool pool) {
-            return new PerKeyLookup(pool, "SELECT * FROM consent_lookup WHERE subject_key = ?", (metaData, column, value) -> value instanceof Timestamp
-                    ? RecordFieldType.TIMESTAMP.getDataType() : RecordFieldType.STRING.getDataType());
+            return new PerKeyLookup(pool, "SELECT * FROM consent_lookup WHERE subject_key = ?",
+                    (metaData, column, value) -> value instanceof Timestamp
+                            ? RecordFieldType.TIMESTAMP.getDataType() : RecordFieldType.STRING.getDataType());
         }
 
         /** {@code SELECT * FROM profiles WHERE customer_id = ?}, typed from the columns (text, double). */
         static PerKeyLookup profiles(final Pool pool) {
-            return new PerKeyLookup(pool, "SELECT * FROM profiles WHERE customer_id = ?", (metaData, column, value) ->
-                    metaData.getColumnType(column) == java.sql.Types.DOUBLE ? RecordFieldType.DOUBLE.getDataType() : RecordFieldType.STRING.getDataType());
+            return new PerKeyLookup(pool, "SELECT * FROM profiles WHERE customer_id = ?",
+                    (metaData, column, value) -> metaData.getColumnType(column) == java.sql.Types.DOUBLE
+                            ? RecordFieldType.DOUBLE.getDataType() : RecordFieldType.STRING.getDataType());
         }
 
         @Override
