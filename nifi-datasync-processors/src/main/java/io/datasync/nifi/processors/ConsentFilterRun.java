@@ -23,6 +23,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.function.BiConsumer;
 import java.util.function.Function;
 import org.apache.nifi.flowfile.FlowFile;
 import org.apache.nifi.flowfile.attributes.CoreAttributes;
@@ -167,32 +168,28 @@ final class ConsentFilterRun {
      * decided once, from all of them.
      */
     private void collectSubjects() throws IOException, MalformedRecordException, SchemaNotFoundException {
-        try (InputStream in = session.read(original);
-             RecordReader reader = settings.readerFactory.createRecordReader(original, in, logger)) {
-            Record record;
-            while ((record = reader.nextRecord()) != null) {
-                final String subjectKey = subjectKey(record);
-                if (subjectKey != null) {
-                    addRecord(record, subjects.computeIfAbsent(subjectKey, key -> new SubjectEvidence()));
-                }
-            }
-        }
+        forEachKeyedRecord((subjectKey, record) -> addRecord(record, subjects.computeIfAbsent(subjectKey, key -> new SubjectEvidence())));
     }
 
     /** First pass without evidence to collect: only the subject keys, for the database store. */
     private Set<String> collectKeys() throws IOException, MalformedRecordException, SchemaNotFoundException {
         final Set<String> keys = new HashSet<>();
+        forEachKeyedRecord((subjectKey, record) -> keys.add(subjectKey));
+        return keys;
+    }
+
+    /** Reads the original FlowFile and hands each record that has a subject key, with the key, to {@code action}. */
+    private void forEachKeyedRecord(final BiConsumer<String, Record> action) throws IOException, MalformedRecordException, SchemaNotFoundException {
         try (InputStream in = session.read(original);
              RecordReader reader = settings.readerFactory.createRecordReader(original, in, logger)) {
             Record record;
             while ((record = reader.nextRecord()) != null) {
                 final String subjectKey = subjectKey(record);
                 if (subjectKey != null) {
-                    keys.add(subjectKey);
+                    action.accept(subjectKey, record);
                 }
             }
         }
-        return keys;
     }
 
     /** Reads the stored rows of all these subjects, one query per chunk; any failure fails the whole FlowFile (closed). */
