@@ -36,6 +36,12 @@ public final class ExportRealtimeTemplates {
 
     private static void write(final Path templatesDir, final Map<String, byte[]> definitions) throws IOException {
         for (final Map.Entry<String, byte[]> definition : definitions.entrySet()) {
+            // webhook.host defaults to 127.0.0.1 on purpose (listen on loopback until told otherwise), so only the bundle
+            // rule of TemplateBuilder.problems applies here; RealtimeTemplatesE2ETest checks secrets and addresses.
+            final java.util.List<String> problems = TemplateBuilder.bundleProblems(definition.getValue());
+            if (!problems.isEmpty()) {
+                throw new IllegalStateException(definition.getKey() + ": " + problems);
+            }
             final Path file = templatesDir.resolve(definition.getKey() + ".json");
             Files.write(file, definition.getValue());
             System.out.println("Wrote " + file);

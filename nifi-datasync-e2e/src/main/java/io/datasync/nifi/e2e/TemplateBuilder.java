@@ -68,9 +68,15 @@ public final class TemplateBuilder {
         }
     }
 
+    /** The only bundle of ours a template may name: the NAR users install. */
+    static final String OUR_BUNDLE = "nifi-datasync-nar";
+    static final String OUR_GROUP = "io.datasync.nifi";
+
     /**
-     * What must never be in a committed template: a value for a sensitive parameter, or anything of the machine it
-     * was built on (absolute local paths, loopback addresses and their ports).
+     * What must never be in a committed template: a value for a sensitive parameter, anything of the machine it
+     * was built on (absolute local paths, loopback addresses and their ports), or a component bound to a bundle of
+     * this project other than the NAR users install (the test harness's repackaged standard NAR, say): a user's NiFi
+     * does not have it.
      */
     public static List<String> problems(final byte[] definition) {
         final List<String> problems = new ArrayList<>();
@@ -87,10 +93,33 @@ public final class TemplateBuilder {
                 }
             }
         }
+        problems.addAll(bundleProblems(tree));
         final String text = new String(definition, java.nio.charset.StandardCharsets.UTF_8);
         for (final String local : List.of("127.0.0.1", "/work/", "/tmp/", "/home/", "/root/", "e2e-runs", "target/")) {
             if (text.contains(local)) {
                 problems.add("contains " + local);
+            }
+        }
+        return problems;
+    }
+
+    /** Components bound to a bundle of this project other than the NAR users install; empty when there are none. */
+    public static List<String> bundleProblems(final byte[] definition) {
+        try {
+            return bundleProblems(new ObjectMapper().readTree(definition));
+        } catch (final IOException e) {
+            return List.of("not JSON: " + e.getMessage());
+        }
+    }
+
+    private static List<String> bundleProblems(final JsonNode tree) {
+        final List<String> problems = new ArrayList<>();
+        for (final JsonNode bundle : tree.findValues("bundle")) {
+            if (OUR_GROUP.equals(bundle.path("group").asText()) && !OUR_BUNDLE.equals(bundle.path("artifact").asText())) {
+                final String problem = "names the bundle " + OUR_GROUP + ":" + bundle.path("artifact").asText();
+                if (!problems.contains(problem)) {
+                    problems.add(problem);
+                }
             }
         }
         return problems;
