@@ -11,6 +11,9 @@ import io.datasync.nifi.consent.TcfPurposeMapping;
 import io.datasync.nifi.processors.common.DatabaseStoreProperties;
 import io.datasync.nifi.processors.common.PiiSafeErrors;
 import org.apache.nifi.annotation.behavior.InputRequirement;
+import org.apache.nifi.annotation.behavior.SupportsBatching;
+import org.apache.nifi.annotation.behavior.SystemResource;
+import org.apache.nifi.annotation.behavior.SystemResourceConsideration;
 import org.apache.nifi.annotation.behavior.WritesAttribute;
 import org.apache.nifi.annotation.behavior.WritesAttributes;
 import org.apache.nifi.annotation.documentation.CapabilityDescription;
@@ -91,6 +94,11 @@ import java.util.Set;
                 and "Hash Key" to a secret of at least 32 random characters (a sensitive parameter).
                 Set "Write Suppression Records" to true and send 'suppression' to the suppression-list table.
                 """)
+// Batching is safe: the consent store is only read, and everything written (outputs, counts) is in the session.
+@SupportsBatching
+@SystemResourceConsideration(resource = SystemResource.MEMORY, description = "Holds, for the FlowFile being processed, the consent "
+        + "evidence and the decision of every distinct subject in it (and, with a database store, the stored row of each subject), "
+        + "so memory grows with the number of distinct subjects per FlowFile, per concurrent task; records themselves are streamed.")
 public class ConsentFilter extends AbstractProcessor {
 
     static final String ATTR_RECORD_COUNT = "record.count";

@@ -22,6 +22,8 @@ import io.datasync.nifi.processors.common.PiiSafeErrors;
 import org.apache.nifi.annotation.behavior.DynamicProperty;
 import org.apache.nifi.annotation.behavior.InputRequirement;
 import org.apache.nifi.annotation.behavior.InputRequirement.Requirement;
+import org.apache.nifi.annotation.behavior.SystemResource;
+import org.apache.nifi.annotation.behavior.SystemResourceConsideration;
 import org.apache.nifi.annotation.behavior.WritesAttribute;
 import org.apache.nifi.annotation.behavior.WritesAttributes;
 import org.apache.nifi.annotation.documentation.CapabilityDescription;
@@ -149,6 +151,14 @@ import java.util.concurrent.TimeUnit;
                 Set "Output Mode" to "Route" and connect "unique" and "duplicate".
                 """
 )
+// Not @SupportsBatching: with a Distributed Map Cache Client, identity claims, merges and link counts are written to
+// the cache before the session commits and are not undone by a rollback. Batching would defer the commit of whole
+// batches of FlowFiles whose identity writes are already in the cache; a rolled-back FlowFile then sees its own
+// earlier writes as known identities and its 'merges' records are not written again.
+@SystemResourceConsideration(resource = SystemResource.MEMORY, description = "Holds the identity graph of a FlowFile (a hash per match "
+        + "key of every record) and, for FlowFiles of at most Records Held in Memory records whose estimated size fits in one eighth "
+        + "of the heap, the parsed records themselves: memory grows with the record count per FlowFile, per concurrent task. "
+        + "Larger FlowFiles are read twice instead of being held.")
 public class CustomerDedup extends AbstractProcessor {
 
     static final String RECORD_COUNT_IN = "dedup.record.count";

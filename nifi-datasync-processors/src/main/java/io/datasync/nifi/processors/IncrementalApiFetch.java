@@ -29,11 +29,15 @@ import org.apache.nifi.annotation.behavior.InputRequirement;
 import org.apache.nifi.annotation.behavior.PrimaryNodeOnly;
 import org.apache.nifi.annotation.behavior.Stateful;
 import org.apache.nifi.annotation.behavior.SupportsSensitiveDynamicProperties;
+import org.apache.nifi.annotation.behavior.SystemResource;
+import org.apache.nifi.annotation.behavior.SystemResourceConsideration;
 import org.apache.nifi.annotation.behavior.TriggerSerially;
 import org.apache.nifi.annotation.behavior.WritesAttribute;
 import org.apache.nifi.annotation.behavior.WritesAttributes;
 import org.apache.nifi.annotation.configuration.DefaultSchedule;
 import org.apache.nifi.annotation.documentation.CapabilityDescription;
+import org.apache.nifi.annotation.documentation.MultiProcessorUseCase;
+import org.apache.nifi.annotation.documentation.ProcessorConfiguration;
 import org.apache.nifi.annotation.documentation.SeeAlso;
 import org.apache.nifi.annotation.documentation.Tags;
 import org.apache.nifi.annotation.documentation.UseCase;
@@ -166,6 +170,67 @@ import java.util.concurrent.atomic.AtomicReference;
                 Set "Authentication Strategy" to "Bearer Token" and "Bearer Token" to the secret key (a sensitive parameter).
                 """
 )
+@MultiProcessorUseCase(
+        description = "Keep a golden customer profile per customer from a CRM or shop API: fetch the changed customers, keep only those "
+                + "whose consent allows the purpose, link the records of the same person to one customer id, and merge them into one profile.",
+        keywords = {"customer", "pipeline", "consent", "deduplicate", "golden record", "incremental", "crm"},
+        configurations = {
+            @ProcessorConfiguration(
+                processorClass = IncrementalApiFetch.class,
+                configuration = """
+                        Set "Endpoint URL" to the customer collection of the API and "Authentication Strategy" to "Bearer Token" with \
+                        "Bearer Token" set to a sensitive parameter.
+                        Set "Records Pointer" to the array of customers (e.g. /customers), "Record Key Pointer" to /id, \
+                        "Watermark Pointer" to /updated_at, "Watermark Type" to "ISO 8601 Timestamp" and "Watermark Parameter" \
+                        to the changed-since parameter of the API (e.g. updated_at_min).
+                        Set "Pagination Strategy" to what the API offers ("Link Header", "Cursor" or "Keyset") and "Initial Watermark" \
+                        to the start of the backfill.
+                        Connect 'success' to ConsentFilter.
+                        """
+            ),
+            @ProcessorConfiguration(
+                processorClass = ConsentFilter.class,
+                configuration = """
+                        Set "Record Reader" to a JsonTreeReader and "Record Writer" to a JsonRecordSetWriter.
+                        Set "Purposes" to the purpose of the profiles (e.g. email_marketing) and "Subject Key Record Path" to \
+                        toLowerCase(trim(/email)).
+                        Set "Consent Lookup Service" to a lookup service on the consent table, and leave "Default Policy" at \
+                        "Require Consent" so that customers without consent are kept out.
+                        Connect 'success' to CustomerDedup, 'retry' back to ConsentFilter, and 'excluded' and 'failure' to review.
+                        """
+            ),
+            @ProcessorConfiguration(
+                processorClass = CustomerDedup.class,
+                configuration = """
+                        Set "Record Reader" and "Record Writer" to the same JSON services.
+                        Keep "Output Mode" at "Annotate" and "Customer ID Field" at customer_id.
+                        Set "Email Record Paths" to /email, "Phone Record Paths" to /phone and "Default Phone Region" to the \
+                        country of the customers (e.g. DE).
+                        Set "Distributed Map Cache Client" to a MapCacheClientService on one MapCacheServer and "Identity Hash Key" \
+                        to a sensitive parameter of at least 32 random characters, so ids stay stable across FlowFiles and nodes.
+                        Connect 'success' to ProfileMerge, 'merges' to wherever ids get re-pointed, and 'failure' back to \
+                        CustomerDedup through a retry.
+                        """
+            ),
+            @ProcessorConfiguration(
+                processorClass = ProfileMerge.class,
+                configuration = """
+                        Set "Record Reader" to a JsonTreeReader and "Record Writer" to a JsonRecordSetWriter.
+                        Set "Customer Key Record Path" to /customer_id, "Source Field" to source, "Record Timestamp Field" to \
+                        updated_at and "Default Rule" to latest_non_empty.
+                        Set "Stored Profile Lookup Service" to a lookup service on the profiles table.
+                        Connect 'success' to PutDatabaseRecord (UPSERT on customer_id), 'retry' back to ProfileMerge and 'failure' \
+                        to review.
+                        """
+            )
+        }
+)
+// Not @SupportsBatching: each page is committed with the state that describes it, several times within one trigger, and
+// the commit callback records what is now stored; that per-page commit is what lets a stop or failure resume without
+// loss or repetition. A source that runs serially on the primary node once a minute gains nothing from batching.
+@SystemResourceConsideration(resource = SystemResource.MEMORY, description = "Holds one response page at a time, its body "
+        + "(at most Maximum Response Size bytes) and its records as parsed trees, and the (watermark, record key) pairs tracked at the top of the window (at most Maximum "
+        + "Tracked Keys, also kept in state): memory grows with the Page Size and with the records sharing the newest watermarks.")
 public class IncrementalApiFetch extends AbstractProcessor {
 
     static final String MIME_TYPE = "mime.type";

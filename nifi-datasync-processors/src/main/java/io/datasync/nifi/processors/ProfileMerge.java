@@ -33,6 +33,9 @@ import java.util.concurrent.TimeUnit;
 import java.util.regex.Pattern;
 import org.apache.nifi.annotation.behavior.DynamicProperty;
 import org.apache.nifi.annotation.behavior.InputRequirement;
+import org.apache.nifi.annotation.behavior.SupportsBatching;
+import org.apache.nifi.annotation.behavior.SystemResource;
+import org.apache.nifi.annotation.behavior.SystemResourceConsideration;
 import org.apache.nifi.annotation.behavior.WritesAttribute;
 import org.apache.nifi.annotation.behavior.WritesAttributes;
 import org.apache.nifi.annotation.documentation.CapabilityDescription;
@@ -126,6 +129,13 @@ import org.apache.nifi.serialization.record.util.DataTypeUtils;
                 and send `failure` to an error-handling path.
                 """
 )
+// Batching is safe: stored profiles are only read (lookup service or database), and the golden profiles go out
+// through the session; nothing outside NiFi changes before the session commits.
+@SupportsBatching
+@SystemResourceConsideration(resource = SystemResource.MEMORY, description = "Reads the whole FlowFile and holds all of its records, "
+        + "grouped by customer key, together with the stored profile of every customer in it, before it writes one profile per "
+        + "customer: memory grows with the FlowFile's record count (and with Concurrent Lookups in flight), per concurrent task. "
+        + "Split or partition large inputs by customer key (e.g. PartitionRecord) before this processor.")
 public class ProfileMerge extends AbstractProcessor {
 
     static final String RECORD_COUNT = "record.count";

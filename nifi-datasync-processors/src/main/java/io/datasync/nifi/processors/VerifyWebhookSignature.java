@@ -17,6 +17,9 @@ import io.datasync.nifi.webhook.VerificationResult;
 import io.datasync.nifi.webhook.WebhookEventKeys;
 import io.datasync.nifi.webhook.WebhookVerifier;
 import org.apache.nifi.annotation.behavior.InputRequirement;
+import org.apache.nifi.annotation.behavior.ReadsAttribute;
+import org.apache.nifi.annotation.behavior.ReadsAttributes;
+import org.apache.nifi.annotation.behavior.SupportsBatching;
 import org.apache.nifi.annotation.behavior.WritesAttribute;
 import org.apache.nifi.annotation.behavior.WritesAttributes;
 import org.apache.nifi.annotation.documentation.CapabilityDescription;
@@ -72,6 +75,20 @@ import java.util.concurrent.atomic.AtomicReference;
         + "by the signed body's object id and updated_at. Each FlowFile gets "
         + "webhook.status.code (200, 401 or 503) for a HandleHttpResponse whose HTTP Status Code is ${webhook.status.code}.")
 @InputRequirement(InputRequirement.Requirement.INPUT_REQUIRED)
+// Batching is safe: the only write outside NiFi is the event-id claim in the Distributed Map Cache, and it carries the
+// FlowFile's uuid, so a FlowFile rolled back with its batch finds its own claim on the next attempt and is still the
+// first delivery (a duplicate only when another FlowFile made the claim).
+@SupportsBatching
+@ReadsAttributes({
+    @ReadsAttribute(attribute = "http.headers.*", description = "The request headers as HandleHttpRequest writes them: the signature "
+            + "header of the scheme (X-Shopify-Hmac-Sha256, Stripe-Signature, or the Signature Header Name), the timestamp header "
+            + "named by Timestamp Header Name (Generic scheme) when set, the event id header for deduplication (X-Shopify-Webhook-Id, or the Event ID Header "
+            + "Name), and X-Shopify-Topic for Shopify body deduplication. Names are matched case-insensitively."),
+    @ReadsAttribute(attribute = "<header name>", description = "The same headers under their plain names, as ListenHTTP writes the "
+            + "headers matched by its HTTP Headers to receive as Attributes (Regex); used when the http.headers. form is absent."),
+    @ReadsAttribute(attribute = "uuid", description = "Recorded as the claim of the event id in the Distributed Map Cache, so a "
+            + "FlowFile retried after a rollback is recognised as the first delivery.")
+})
 @WritesAttributes({
     @WritesAttribute(attribute = VerifyWebhookSignature.ATTR_STATUS_CODE, description = "HTTP status to answer the sender with: "
             + "200 for valid and duplicate requests, 401 for invalid ones, 503 when the deduplication cache failed (the sender retries)."),
