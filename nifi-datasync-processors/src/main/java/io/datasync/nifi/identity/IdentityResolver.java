@@ -65,6 +65,9 @@ public final class IdentityResolver {
 
     private final Map<String, String> currentIdCache = new HashMap<>();
     private final List<IdentityMerge> merges = new ArrayList<>();
+    /** Ids given to customers that nothing known identified: no id carried by a record, no key in the index. */
+    private final Set<String> newCustomerIds = new HashSet<>();
+    private static final String NEW_CUSTOMER = "new customer";
 
     /**
      * @param store the shared index, or null to resolve within the batch only
@@ -203,10 +206,20 @@ public final class IdentityResolver {
         return List.copyOf(merges);
     }
 
+    /**
+     * @return the number of customers the last {@link #resolve} calls created: customers whose clusters
+     *         carried no customer id and none of whose keys was in the index (or claimed concurrently)
+     */
+    public int newCustomerCount() {
+        return newCustomerIds.size();
+    }
+
     private String resolveWithinBatch(final Clusters clusters, final int cluster) {
         final Set<String> existing = clusters.existingIdsOf(cluster);
         if (existing.isEmpty()) {
-            return newIdOf(clusters, cluster);
+            final String id = newIdOf(clusters, cluster);
+            newCustomerIds.add(id);
+            return id;
         }
         final String survivor = SurvivingIdRule.choose(existing);
         for (final String id : existing) {
@@ -281,7 +294,7 @@ public final class IdentityResolver {
             if (previous == null) {
                 claimed.add(key);
                 storedValue.put(entry, proposal);
-                candidates.putIfAbsent(proposal, "new customer");
+                candidates.putIfAbsent(proposal, NEW_CUSTOMER);
             } else {
                 storedValue.put(entry, previous);
                 candidates.putIfAbsent(currentId(previous), "rule " + ruleName(clusters.ruleOf(key)) + ", assigned concurrently");
@@ -290,10 +303,15 @@ public final class IdentityResolver {
 
         if (candidates.isEmpty()) {
             // No usable key and no id: a customer of its own, nothing to index.
-            return newId != null || derivedIds ? currentId(newId != null ? newId : newIdOf(clusters, cluster)) : newIdOf(clusters, cluster);
+            final String id = newId != null || derivedIds ? currentId(newId != null ? newId : newIdOf(clusters, cluster)) : newIdOf(clusters, cluster);
+            newCustomerIds.add(id);
+            return id;
         }
 
         final String survivor = mergeInto(candidates);
+        if (candidates.size() == 1 && NEW_CUSTOMER.equals(candidates.get(survivor))) {
+            newCustomerIds.add(survivor);
+        }
         countLinks(keys, claimed);
         for (final Map.Entry<String, String> entry : storedValue.entrySet()) {
             if (!entry.getValue().equals(survivor)) {

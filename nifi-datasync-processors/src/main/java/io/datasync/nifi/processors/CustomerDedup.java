@@ -165,6 +165,16 @@ public class CustomerDedup extends AbstractProcessor {
     static final String CUSTOMER_COUNT = "dedup.customer.count";
     static final String DUPLICATE_COUNT = "dedup.duplicate.count";
     static final String MERGE_COUNT = "dedup.merge.count";
+
+    /** NiFi counters; names carry no record data. */
+    static final String COUNTER_RECORDS = "CustomerDedup records processed";
+    static final String COUNTER_NEW_CUSTOMERS = "CustomerDedup new customers";
+    static final String COUNTER_DUPLICATES_LINKED = "CustomerDedup duplicates linked";
+    static final String COUNTER_MERGES = "CustomerDedup merges";
+    static final String COUNTER_PLACEHOLDERS_BLOCKED = "CustomerDedup placeholder values blocked";
+    static final String COUNTER_OVER_LIMIT_KEYS = "CustomerDedup over-limit keys";
+    static final String COUNTER_OVERSIZED_KEYS = "CustomerDedup keys shared by too many records";
+    static final String COUNTER_SUSPECT_RECORDS = "CustomerDedup suspect records";
     static final String MERGED_IDS = "dedup.merged.ids";
     static final String SUSPECT_COUNT = "dedup.suspect.count";
     static final String OVER_LIMIT_KEY_COUNT = "dedup.overlimit.key.count";
@@ -796,6 +806,9 @@ public class CustomerDedup extends AbstractProcessor {
                 session.transfer(merged, REL_MERGES);
             }
 
+            adjustCounters(session, clusters, resolver.newCustomerCount(), merges.size(), firstPass.placeholdersBlocked(),
+                    overLimitKeys.size());
+
             getLogger().debug("{}: {}; {} keys shared by more than {} records ignored", flowFile, details,
                     clusters.oversizedKeyCount(), config.maxClusterSize());
         } catch (final CacheFailureException e) {
@@ -818,7 +831,7 @@ public class CustomerDedup extends AbstractProcessor {
     /**
      * What the first pass leaves: the clusters, and for small FlowFiles the parsed records and their schema.
      */
-    private record FirstPass(IdentityGraph graph, RecordSchema schema, List<Record> heldRecords) {
+    private record FirstPass(IdentityGraph graph, RecordSchema schema, List<Record> heldRecords, int placeholdersBlocked) {
     }
 
     /**
@@ -868,7 +881,7 @@ public class CustomerDedup extends AbstractProcessor {
                 }
             }
         }
-        return new FirstPass(graph, schema, held);
+        return new FirstPass(graph, schema, held, extraction.placeholdersBlocked());
     }
 
     private static Record nextRecord(final RecordReader reader, final int index) throws RecordReadException {
@@ -1083,6 +1096,40 @@ public class CustomerDedup extends AbstractProcessor {
             attributes.put(MERGED_IDS, ids.toString());
         }
         return attributes;
+    }
+
+    /**
+     * Counts, in the session that transfers the FlowFiles (a rollback takes them back too). Every record either
+     * creates a new customer or joins one that exists already (in the index, by the id it carries, or earlier in
+     * the FlowFile), so records processed = new customers + duplicates linked.
+     */
+    private static void adjustCounters(final ProcessSession session, final Clusters clusters, final int newCustomers, final int merges,
+                                       final int placeholdersBlocked, final int overLimitKeys) {
+        if (clusters.recordCount() == 0) {
+            return;
+        }
+        session.adjustCounter(COUNTER_RECORDS, clusters.recordCount(), false);
+        if (newCustomers > 0) {
+            session.adjustCounter(COUNTER_NEW_CUSTOMERS, newCustomers, false);
+        }
+        if (clusters.recordCount() > newCustomers) {
+            session.adjustCounter(COUNTER_DUPLICATES_LINKED, clusters.recordCount() - newCustomers, false);
+        }
+        if (merges > 0) {
+            session.adjustCounter(COUNTER_MERGES, merges, false);
+        }
+        if (placeholdersBlocked > 0) {
+            session.adjustCounter(COUNTER_PLACEHOLDERS_BLOCKED, placeholdersBlocked, false);
+        }
+        if (overLimitKeys > 0) {
+            session.adjustCounter(COUNTER_OVER_LIMIT_KEYS, overLimitKeys, false);
+        }
+        if (clusters.oversizedKeyCount() > 0) {
+            session.adjustCounter(COUNTER_OVERSIZED_KEYS, clusters.oversizedKeyCount(), false);
+        }
+        if (clusters.suspectCount() > 0) {
+            session.adjustCounter(COUNTER_SUSPECT_RECORDS, clusters.suspectCount(), false);
+        }
     }
 
     private void routeToFailure(final ProcessSession session, final FlowFile flowFile, final List<FlowFile> created, final String error) {

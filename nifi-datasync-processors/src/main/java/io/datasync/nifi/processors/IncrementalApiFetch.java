@@ -729,6 +729,15 @@ public class IncrementalApiFetch extends AbstractProcessor {
     /** How the processor waits for backoffs and rate limits; tests record the waits instead of sleeping. */
     volatile PageFetcher.Sleeper sleeper = Thread::sleep;
 
+    /** NiFi counters, adjusted in the session that commits the page they describe; names carry no record data. */
+    static final String COUNTER_PAGES = "IncrementalApiFetch pages fetched";
+    static final String COUNTER_RECORDS_EMITTED = "IncrementalApiFetch records emitted";
+    static final String COUNTER_RECORDS_FAILED = "IncrementalApiFetch records routed to failure";
+    static final String COUNTER_RATE_LIMIT_WAITS = "IncrementalApiFetch rate-limit waits";
+    static final String COUNTER_RATE_LIMIT_PAUSES = "IncrementalApiFetch rate-limit pauses";
+    static final String COUNTER_RUNS_COMPLETED = "IncrementalApiFetch runs completed";
+    static final String COUNTER_RUNS_HALTED = "IncrementalApiFetch runs halted";
+
     static final String HALT_ADVICE = "Nothing more is fetched until an operator acts: fix the API or the configuration (a Keyset Pagination "
             + "Strategy with a Watermark Parameter recovers from shifting and looping pagination), then stop and start the processor, which "
             + "restarts the run's pagination from its first page (versions emitted near the top of the window are suppressed; older ones of "
@@ -898,8 +907,9 @@ public class IncrementalApiFetch extends AbstractProcessor {
         final String shownUrl = config.redactor.redact(request.uri().toString());
 
         final PageFetcher.Outcome outcome;
+        final LoggingListener listener = new LoggingListener(shownUrl, config.redactor);
         try {
-            outcome = config.fetcher.fetch(request, config.authorizer, new LoggingListener(shownUrl, config.redactor));
+            outcome = config.fetcher.fetch(request, config.authorizer, listener);
         } catch (final InterruptedException e) {
             Thread.currentThread().interrupt();
             return PageStep.STOP_AND_YIELD;
@@ -908,6 +918,9 @@ public class IncrementalApiFetch extends AbstractProcessor {
             getLogger().error("No credentials for {}; run {} paused at page {}, state not advanced: {}",
                     shownUrl, run.id(), run.pages() + 1, config.redactor.scrub(e.getMessage()));
             return PageStep.STOP_AND_YIELD;
+        }
+        if (listener.rateLimitWaits > 0) {
+            session.adjustCounter(COUNTER_RATE_LIMIT_WAITS, listener.rateLimitWaits, false);
         }
 
         if (outcome instanceof PageFetcher.RateLimited limited) {
@@ -919,6 +932,7 @@ public class IncrementalApiFetch extends AbstractProcessor {
                             + config.maxRateLimitWait.toSeconds() + " s)"
                             : "still limited after " + (config.maxRetries + 1) + " waits (Maximum Retries " + config.maxRetries + ")",
                     until, run.id(), run.pages() + 1);
+            session.adjustCounter(COUNTER_RATE_LIMIT_PAUSES, 1, false);
             pauseUntil(session, state, until, config);
             return PageStep.STOP_AND_YIELD;
         }
@@ -1017,6 +1031,7 @@ public class IncrementalApiFetch extends AbstractProcessor {
             case RunNavigator.Complete complete -> {
                 state.setRun(run.advanced(runMax, pageNumber, run.next(), guard, fingerprint, complete.tail()));
                 state.completeRun(config.lookback);
+                session.adjustCounter(COUNTER_RUNS_COMPLETED, 1, false);
                 step = PageStep.RUN_COMPLETE;
             }
             case RunNavigator.Resume resume -> {
@@ -1029,6 +1044,7 @@ public class IncrementalApiFetch extends AbstractProcessor {
             case RunNavigator.Halt halt -> {
                 getLogger().error("Run {} halted at page {} from {}: {}. {}", run.id(), pageNumber, shownUrl, halt.reason(), HALT_ADVICE);
                 state.setRun(run.halted(halt.reason(), pageNumber, runMax, halt.tail()));
+                session.adjustCounter(COUNTER_RUNS_HALTED, 1, false);
                 step = PageStep.STOP_AND_YIELD;
             }
         }
@@ -1046,7 +1062,9 @@ public class IncrementalApiFetch extends AbstractProcessor {
         if (pauseTooLong) {
             // Stored with the page, so that the next trigger on any node waits too.
             state.setNotBefore(clock.instant().plus(success.pauseBeforeNext()));
+            session.adjustCounter(COUNTER_RATE_LIMIT_PAUSES, 1, false);
         }
+        session.adjustCounter(COUNTER_PAGES, 1, false);
         final AtomicReference<Throwable> commitFailure = new AtomicReference<>();
         final Map<String, String> staged = state.toMap(MAPPER);
         try {
@@ -1125,6 +1143,7 @@ public class IncrementalApiFetch extends AbstractProcessor {
         flowFile = session.putAllAttributes(flowFile, attributes);
         session.getProvenanceReporter().receive(flowFile, shownUrl, success.elapsedMillis());
         session.transfer(flowFile, REL_SUCCESS);
+        session.adjustCounter(COUNTER_RECORDS_EMITTED, selection.emitted().size(), false);
     }
 
     private void routeInvalid(final ProcessSession session, final List<RecordSelector.Invalid> invalid, final String shownUrl,
@@ -1145,6 +1164,7 @@ public class IncrementalApiFetch extends AbstractProcessor {
             session.getProvenanceReporter().receive(flowFile, shownUrl, success.elapsedMillis());
             session.transfer(flowFile, REL_FAILURE);
         }
+        session.adjustCounter(COUNTER_RECORDS_FAILED, invalid.size(), false);
         getLogger().warn("Page {} of run {} from {}: {} records without a readable watermark or key routed to failure; the first: {}",
                 pageNumber, runId, shownUrl, invalid.size(), invalid.get(0).reason());
     }
@@ -1185,6 +1205,8 @@ public class IncrementalApiFetch extends AbstractProcessor {
     private final class LoggingListener implements PageFetcher.Listener {
         private final String shownUrl;
         private final UrlRedactor redactor;
+        /** Waits the fetcher made within this request because the API asked it to. */
+        private int rateLimitWaits;
 
         private LoggingListener(final String shownUrl, final UrlRedactor redactor) {
             this.shownUrl = shownUrl;
@@ -1198,6 +1220,7 @@ public class IncrementalApiFetch extends AbstractProcessor {
 
         @Override
         public void rateLimited(final int status, final Duration wait) {
+            rateLimitWaits++;
             getLogger().info("Rate limited by {} (HTTP {}); waiting {} ms as asked", shownUrl, status, wait.toMillis());
         }
 

@@ -83,6 +83,7 @@ final class MatchRules {
         private final List<String> normalizedParts = new ArrayList<>(4);
         private Record regionRecord;
         private String region;
+        private int placeholdersBlocked;
 
         Extraction(final String namespace) {
             this(new KeyHasher(namespace));
@@ -94,6 +95,13 @@ final class MatchRules {
 
         KeyHasher hasher() {
             return hasher;
+        }
+
+        /**
+         * @return how many usable key values were dropped so far because they are Blocked Values (placeholders)
+         */
+        int placeholdersBlocked() {
+            return placeholdersBlocked;
         }
 
         void addKeys(final Record record, final int recordIndex, final IdentityGraph graph) {
@@ -158,6 +166,9 @@ final class MatchRules {
                         : ((PhoneNormalizer) part.normalizer()).normalize(raw, recordRegion);
             }
             if (blockedValues.isBlocked(raw, normalized)) {
+                if (normalized != null && !normalized.isEmpty() && !raw.isBlank()) {
+                    placeholdersBlocked++;
+                }
                 return null;
             }
             return normalized;

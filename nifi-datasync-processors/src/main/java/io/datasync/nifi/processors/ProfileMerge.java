@@ -149,6 +149,15 @@ public class ProfileMerge extends AbstractProcessor {
     static final String ERROR = "profilemerge.error";
     static final String WRONG_TYPE_VALUES_ATTRIBUTE = "profilemerge.wrong.type.values";
 
+    /** NiFi counters, adjusted in the session that transfers the FlowFile; names carry no record data. */
+    static final String COUNTER_RECORDS_IN = "ProfileMerge records in";
+    static final String COUNTER_PROFILES_WRITTEN = "ProfileMerge profiles written";
+    static final String COUNTER_STORED_PROFILES_MERGED = "ProfileMerge merges with a stored profile";
+    static final String COUNTER_CONFLICTS_RESOLVED = "ProfileMerge conflicts resolved";
+    static final String COUNTER_TYPE_CONFLICTS = "ProfileMerge type conflicts";
+    static final String COUNTER_WRONG_TYPE_VALUES_SKIPPED = "ProfileMerge wrong-type values skipped";
+    static final String COUNTER_ROUTED_PREFIX = "ProfileMerge FlowFiles routed to ";
+
     public enum WrongTypeHandling implements DescribedValue {
         SKIP("Skip and Count", "The value takes no part in the rule; the FlowFile's " + WRONG_TYPE_VALUES_ATTRIBUTE + " counts it."),
         FAIL("Route to Failure", "The FlowFile goes to failure, unchanged, naming the field.");
@@ -631,6 +640,12 @@ public class ProfileMerge extends AbstractProcessor {
                 + input.groups().size() + " profiles (" + storedProfiles + " with a stored profile); "
                 + outcome.conflictsResolved() + " conflicts resolved; " + resolution.conflictedFields().size() + " type conflicts", millis);
         session.transfer(flowFile, REL_SUCCESS);
+        adjustCounter(session, COUNTER_RECORDS_IN, input.recordCount());
+        adjustCounter(session, COUNTER_PROFILES_WRITTEN, input.groups().size());
+        adjustCounter(session, COUNTER_STORED_PROFILES_MERGED, storedProfiles);
+        adjustCounter(session, COUNTER_CONFLICTS_RESOLVED, outcome.conflictsResolved());
+        adjustCounter(session, COUNTER_TYPE_CONFLICTS, resolution.conflictedFields().size());
+        adjustCounter(session, COUNTER_WRONG_TYPE_VALUES_SKIPPED, outcome.wrongTypeValues());
         getLogger().debug("Merged {} records into {} profiles for {}", input.recordCount(), input.groups().size(), flowFile);
     }
 
@@ -918,5 +933,13 @@ public class ProfileMerge extends AbstractProcessor {
         FlowFile routed = session.putAttribute(flowFile, ERROR, error);
         routed = session.penalize(routed);
         session.transfer(routed, relationship);
+        session.adjustCounter(COUNTER_ROUTED_PREFIX + relationship.getName(), 1, false);
+    }
+
+    /** Only counts that happened: a counter that never moved stays out of the Counters table. */
+    private static void adjustCounter(final ProcessSession session, final String name, final int delta) {
+        if (delta > 0) {
+            session.adjustCounter(name, delta, false);
+        }
     }
 }

@@ -184,6 +184,11 @@ public class VerifyWebhookSignature extends AbstractProcessor {
     public static final String ATTR_DUPLICATE_OF = "webhook.duplicate.of";
 
     static final String DUPLICATE_OF_EVENT_ID = "event id";
+    /** NiFi counters; names carry no request data. */
+    static final String COUNTER_ACCEPTED = "VerifyWebhookSignature webhooks accepted";
+    static final String COUNTER_REJECTED_PREFIX = "VerifyWebhookSignature webhooks rejected ";
+    static final String COUNTER_DUPLICATES = "VerifyWebhookSignature duplicates";
+    static final String COUNTER_CACHE_FAILURES = "VerifyWebhookSignature cache failures";
     static final String DUPLICATE_OF_BODY = "body";
     static final String SHOPIFY_TOPIC_HEADER = "X-Shopify-Topic";
     static final String SHOPIFY_BODY_NAMESPACE = "SHOPIFY-BODY";
@@ -687,6 +692,7 @@ public class VerifyWebhookSignature extends AbstractProcessor {
             attributes.put(ATTR_STATUS_CODE, String.valueOf(STATUS_UNAUTHORIZED));
             flowFile = session.putAllAttributes(flowFile, attributes);
             getLogger().debug("{} is not an authentic webhook request: {}", flowFile, reason);
+            session.adjustCounter(COUNTER_REJECTED_PREFIX + reason.name(), 1, false);
             route(session, flowFile, REL_INVALID, reason.name());
             return;
         }
@@ -694,7 +700,7 @@ public class VerifyWebhookSignature extends AbstractProcessor {
         attributes.put(ATTR_SECRET_MATCHED, result.matchedSecretIndex() == 0 ? SECRET_CURRENT : SECRET_PREVIOUS);
         if (cache == null) {
             attributes.put(ATTR_STATUS_CODE, String.valueOf(STATUS_OK));
-            route(session, session.putAllAttributes(flowFile, attributes), REL_VALID, null);
+            accept(session, session.putAllAttributes(flowFile, attributes));
             return;
         }
 
@@ -712,7 +718,7 @@ public class VerifyWebhookSignature extends AbstractProcessor {
             // Authentic but without an id: passing it on risks a duplicate, rejecting it would lose an event.
             getLogger().warn("{} is authentic but has no event id at {}; passed on without a duplicate check", flowFile, eventIdLocation.location());
             attributes.put(ATTR_STATUS_CODE, String.valueOf(STATUS_OK));
-            route(session, session.putAllAttributes(flowFile, attributes), REL_VALID, null);
+            accept(session, session.putAllAttributes(flowFile, attributes));
             return;
         }
         eventId.ifPresent(id -> attributes.put(ATTR_EVENT_ID, id));
@@ -741,11 +747,12 @@ public class VerifyWebhookSignature extends AbstractProcessor {
 
         attributes.put(ATTR_STATUS_CODE, String.valueOf(STATUS_OK));
         if (duplicateOf == null) {
-            route(session, session.putAllAttributes(flowFile, attributes), REL_VALID, null);
+            accept(session, session.putAllAttributes(flowFile, attributes));
         } else {
             attributes.put(ATTR_DUPLICATE_OF, duplicateOf);
             flowFile = session.putAllAttributes(flowFile, attributes);
             getLogger().debug("{} is a redelivery: its {} was already accepted", flowFile, duplicateOf);
+            session.adjustCounter(COUNTER_DUPLICATES, 1, false);
             route(session, flowFile, REL_DUPLICATE, null);
         }
     }
@@ -780,7 +787,13 @@ public class VerifyWebhookSignature extends AbstractProcessor {
         getLogger().error("Could not check {} for a redelivery in the Distributed Map Cache ({}); routing to failure",
                 failed, PiiSafeErrors.describe(e), PiiSafeErrors.redacted(e));
         // Not penalized: the 503 must reach the sender now, not after the penalty.
+        session.adjustCounter(COUNTER_CACHE_FAILURES, 1, false);
         route(session, failed, REL_FAILURE, null);
+    }
+
+    private static void accept(final ProcessSession session, final FlowFile flowFile) {
+        session.adjustCounter(COUNTER_ACCEPTED, 1, false);
+        route(session, flowFile, REL_VALID, null);
     }
 
     private static void route(final ProcessSession session, final FlowFile flowFile, final Relationship relationship, final String details) {

@@ -130,6 +130,11 @@ class CustomerDedupIdentityTest {
         outputs.get(4).assertAttributeEquals(CustomerDedup.SUSPECT_COUNT, "1");
         outputs.get(0).assertAttributeEquals(CustomerDedup.OVER_LIMIT_KEY_COUNT, "0");
         assertTrue(runner.getLogger().getWarnMessages().stream().anyMatch(message -> message.getMsg().contains("will link nothing more")));
+        // Customers 5 and 6 each meet the shared number over its limit; 1, 5 and 6 are new customers, 2 to 4 join customer 1.
+        assertEquals(2L, runner.getCounterValue("CustomerDedup over-limit keys"));
+        assertEquals(6L, runner.getCounterValue("CustomerDedup records processed"));
+        assertEquals(3L, runner.getCounterValue("CustomerDedup new customers"));
+        assertEquals(3L, runner.getCounterValue("CustomerDedup duplicates linked"));
 
         final int entries = cache.size();
         final List<JsonNode> again = run(runner, "[{\"email\":\"person2@example.org\",\"phone\":\"" + office + "\"}]");

@@ -133,6 +133,32 @@ class CustomerDedupTest {
         final List<ProvenanceEventRecord> events = runner.getProvenanceEvents();
         assertTrue(events.stream().anyMatch(event -> event.getEventType() == ProvenanceEventType.CONTENT_MODIFIED
                 && event.getDetails().startsWith("5 records, 2 customers, 3 duplicates, 0 merges")), events.toString());
+        assertEquals(5L, runner.getCounterValue("CustomerDedup records processed"));
+        assertEquals(2L, runner.getCounterValue("CustomerDedup new customers"));
+        assertEquals(3L, runner.getCounterValue("CustomerDedup duplicates linked"));
+        assertNull(runner.getCounterValue("CustomerDedup merges"));
+        assertNull(runner.getCounterValue("CustomerDedup placeholder values blocked"));
+    }
+
+    @Test
+    void countersCountRecordsNewCustomersLinkedDuplicatesMergesAndBlockedPlaceholders() throws Exception {
+        emailAndPhoneRules("GB");
+        addCache(runner, new InMemoryMapCacheClient());
+        runSingle(json("{\"email\":\"jane@example.org\",\"phone\":null,\"row\":1}"));
+        runSingle(json("{\"email\":null,\"phone\":\"020 7946 0958\",\"row\":2}"));
+        runSingle(json(
+                "{\"email\":\"jane@example.org\",\"phone\":\"+44 20 7946 0958\",\"row\":3}",
+                "{\"email\":\"other@example.org\",\"phone\":null,\"row\":4}",
+                "{\"email\":\"test@example.com\",\"phone\":null,\"row\":5}",
+                "{\"email\":\"TEST@example.com\",\"phone\":null,\"row\":6}"));
+
+        // Row 3 joins the two known customers (and merges them); rows 4, 5 and 6 are new (5 and 6 carry only a placeholder).
+        assertEquals(6L, runner.getCounterValue("CustomerDedup records processed"));
+        assertEquals(5L, runner.getCounterValue("CustomerDedup new customers"));
+        assertEquals(1L, runner.getCounterValue("CustomerDedup duplicates linked"));
+        assertEquals(1L, runner.getCounterValue("CustomerDedup merges"));
+        assertEquals(2L, runner.getCounterValue("CustomerDedup placeholder values blocked"));
+        assertNull(runner.getCounterValue("CustomerDedup over-limit keys"));
     }
 
     @Test
@@ -271,6 +297,11 @@ class CustomerDedupTest {
                 records.stream().map(record -> record.get("dedup_suspect").asBoolean()).toList());
         out.assertAttributeEquals(CustomerDedup.SUSPECT_COUNT, "4");
         out.assertAttributeEquals(CustomerDedup.CUSTOMER_COUNT, "5");
+        assertEquals(1L, runner.getCounterValue("CustomerDedup keys shared by too many records"));
+        assertEquals(4L, runner.getCounterValue("CustomerDedup suspect records"));
+        assertEquals(7L, runner.getCounterValue("CustomerDedup records processed"));
+        assertEquals(5L, runner.getCounterValue("CustomerDedup new customers"));
+        assertEquals(2L, runner.getCounterValue("CustomerDedup duplicates linked"));
     }
 
     @Test

@@ -618,6 +618,9 @@ class IncrementalApiFetchHostileApiTest {
         assertEmittedExactlyOnce(ids("g", 100));
         assertEquals(T0, state(runner).get(FetchState.WATERMARK), "the run completed past the bad records");
         assertTrue(logLines(runner, false).stream().noneMatch(line -> line.contains("x@example.com")));
+        assertEquals(2L, runner.getCounterValue("IncrementalApiFetch records routed to failure"));
+        assertEquals(100L, runner.getCounterValue("IncrementalApiFetch records emitted"));
+        assertEquals(1L, runner.getCounterValue("IncrementalApiFetch runs completed"));
     }
 
     // ---- case 4: rate limits survive triggers ----

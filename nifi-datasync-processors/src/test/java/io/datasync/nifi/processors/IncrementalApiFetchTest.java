@@ -350,6 +350,13 @@ class IncrementalApiFetchTest {
         assertEquals(3, drain(runner).size());
         assertEquals(List.of(Duration.ofSeconds(7)), sleeps);
         assertFalse(runner.isYieldCalled());
+        assertEquals(1L, runner.getCounterValue("IncrementalApiFetch pages fetched"));
+        assertEquals(3L, runner.getCounterValue("IncrementalApiFetch records emitted"));
+        assertEquals(1L, runner.getCounterValue("IncrementalApiFetch rate-limit waits"));
+        assertEquals(1L, runner.getCounterValue("IncrementalApiFetch runs completed"));
+        assertNull(runner.getCounterValue("IncrementalApiFetch rate-limit pauses"));
+        assertNull(runner.getCounterValue("IncrementalApiFetch runs halted"));
+        assertNull(runner.getCounterValue("IncrementalApiFetch records routed to failure"));
     }
 
     @Test
@@ -386,12 +393,16 @@ class IncrementalApiFetchTest {
         assertEquals(afterFirstPage, afterLimit, "a rate limit loses no progress");
         assertTrue(sleeps.isEmpty(), "a 600 s wait is not slept through");
         assertTrue(runner.getLogger().getErrorMessages().isEmpty(), "a rate limit is not a failure");
+        assertEquals(1L, runner.getCounterValue("IncrementalApiFetch rate-limit pauses"));
+        assertNull(runner.getCounterValue("IncrementalApiFetch rate-limit waits"));
+        assertEquals(1L, runner.getCounterValue("IncrementalApiFetch pages fetched"), "the limited request is no page");
 
         ((IncrementalApiFetch) runner.getProcessor()).clock = java.time.Clock.offset(java.time.Clock.systemUTC(), Duration.ofSeconds(601));
         runner.run();
         runner.run();
         drain(runner);
         assertEmittedExactlyOnce(ids("p", 150));
+        assertEquals(150L, runner.getCounterValue("IncrementalApiFetch records emitted"));
     }
 
     @Test
@@ -508,6 +519,9 @@ class IncrementalApiFetchTest {
         runner.run();
         assertEquals(List.of(), drain(runner), "restarting the run repeats nothing");
         assertNotNull(state(runner, FetchState.RUN_HALTED), "and it halts again at the loop");
+        assertEquals(2L, runner.getCounterValue("IncrementalApiFetch runs halted"));
+        assertEquals(3L, runner.getCounterValue("IncrementalApiFetch records emitted"));
+        assertNull(runner.getCounterValue("IncrementalApiFetch runs completed"));
     }
 
     @Test

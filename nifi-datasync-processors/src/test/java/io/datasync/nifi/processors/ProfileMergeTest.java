@@ -1,6 +1,7 @@
 package io.datasync.nifi.processors;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -132,6 +133,12 @@ class ProfileMergeTest {
         assertEquals(ProvenanceEventType.CONTENT_MODIFIED, events.get(0).getEventType());
         assertTrue(events.get(0).getDetails().startsWith("Merged 4 records into 2 profiles (0 with a stored profile); 8 conflicts resolved"),
                 events.get(0).getDetails());
+        assertEquals(4L, runner.getCounterValue("ProfileMerge records in"));
+        assertEquals(2L, runner.getCounterValue("ProfileMerge profiles written"));
+        assertEquals(8L, runner.getCounterValue("ProfileMerge conflicts resolved"));
+        assertNull(runner.getCounterValue("ProfileMerge merges with a stored profile"));
+        assertNull(runner.getCounterValue("ProfileMerge type conflicts"));
+        assertNull(runner.getCounterValue("ProfileMerge wrong-type values skipped"));
     }
 
     @Test
@@ -273,6 +280,10 @@ class ProfileMergeTest {
         assertEquals("shop", lineage.get("email").get("source").asText());
         out.assertAttributeEquals(ProfileMerge.STORED_PROFILES, "1");
         assertEquals(1, lookupService.getLookups());
+        assertEquals(1L, runner.getCounterValue("ProfileMerge merges with a stored profile"));
+        assertEquals(1L, runner.getCounterValue("ProfileMerge type conflicts"));
+        assertEquals(1L, runner.getCounterValue("ProfileMerge records in"));
+        assertEquals(1L, runner.getCounterValue("ProfileMerge profiles written"));
         // updated_at is a TIMESTAMP in the table and text in the JSON input: reported, written as text.
         out.assertAttributeEquals(ProfileMerge.TYPE_CONFLICT_FIELDS, "updated_at");
         assertEquals("2024-05-03T08:30:00Z", ada.get("updated_at").asText());
@@ -334,10 +345,14 @@ class ProfileMergeTest {
         out.assertAttributeEquals(ProfileMerge.ERROR, "Stored profile lookup failed: LookupFailureException");
         assertTrue(out.isPenalized());
         assertTrue(runner.getProvenanceEvents().isEmpty());
+        assertEquals(1L, runner.getCounterValue("ProfileMerge FlowFiles routed to retry"));
+        assertNull(runner.getCounterValue("ProfileMerge records in"));
 
         lookupService.setDown(false);
         runner.clearTransferState();
         runOnce(input, ProfileMerge.REL_SUCCESS);
+        assertEquals(2L, runner.getCounterValue("ProfileMerge records in"));
+        assertEquals(1L, runner.getCounterValue("ProfileMerge FlowFiles routed to retry"));
     }
 
     @Test
@@ -504,6 +519,7 @@ class ProfileMergeTest {
         final MockFlowFile out = runOnce(array(text, number), ProfileMerge.REL_SUCCESS);
         out.assertAttributeEquals(ProfileMerge.TYPE_CONFLICTS, "1");
         out.assertAttributeEquals(ProfileMerge.TYPE_CONFLICT_FIELDS, "zip");
+        assertEquals(1L, runner.getCounterValue("ProfileMerge type conflicts"));
         final Map<String, JsonNode> profiles = profilesByKey(out);
         assertTrue(profiles.get("c2").get("zip").isTextual());
         assertEquals("7001", profiles.get("c2").get("zip").asText());

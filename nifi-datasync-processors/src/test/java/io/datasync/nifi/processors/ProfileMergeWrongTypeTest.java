@@ -9,6 +9,7 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -47,6 +48,7 @@ class ProfileMergeWrongTypeTest {
         assertEquals(3.0, Double.parseDouble(profiles.get(0).get("score").asText()), 0.0, "\"zzz\" does not win min either");
         assertEquals(12.25, Double.parseDouble(profiles.get(1).get("lifetime_value").asText()), 0.0, "numeric text competes by its value");
         out.assertAttributeEquals(ProfileMerge.WRONG_TYPE_VALUES_ATTRIBUTE, "2");
+        assertEquals(2L, runner.getCounterValue("ProfileMerge wrong-type values skipped"));
     }
 
     @Test
@@ -61,5 +63,8 @@ class ProfileMergeWrongTypeTest {
         assertTrue(error.contains("lifetime_value"), error);
         assertFalse(error.contains("abc") || error.contains("zzz"), "the value is never quoted: " + error);
         runner.getLogger().getErrorMessages().forEach(message -> assertFalse(message.getMsg().contains("abc"), message.getMsg()));
+        assertEquals(1L, runner.getCounterValue("ProfileMerge FlowFiles routed to failure"));
+        assertNull(runner.getCounterValue("ProfileMerge wrong-type values skipped"));
+        assertNull(runner.getCounterValue("ProfileMerge records in"));
     }
 }

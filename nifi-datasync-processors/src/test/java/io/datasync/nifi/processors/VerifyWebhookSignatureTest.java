@@ -29,6 +29,7 @@ import java.util.stream.Stream;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
 
 class VerifyWebhookSignatureTest {
 
@@ -295,6 +296,32 @@ class VerifyWebhookSignatureTest {
     }
 
     @Test
+    void countersCountAcceptedRejectedPerReasonAndDuplicates() throws InitializationException {
+        configureStripe(STRIPE_SECRET);
+        addCache();
+        final String otherEvent = STRIPE_BODY.replace("evt_1OabcD", "evt_2XyZ");
+        enqueue(STRIPE_BODY, handleHttpRequestHeaders("Stripe-Signature", TestSignatures.stripeHeader(STRIPE_SECRET, NOW - 100, STRIPE_BODY)));
+        enqueue(STRIPE_BODY, handleHttpRequestHeaders("Stripe-Signature", TestSignatures.stripeHeader(STRIPE_SECRET, NOW - 10, STRIPE_BODY)));
+        enqueue(otherEvent, handleHttpRequestHeaders("Stripe-Signature", TestSignatures.stripeHeader(STRIPE_SECRET, NOW, otherEvent)));
+        enqueue(STRIPE_BODY, handleHttpRequestHeaders("Stripe-Signature", TestSignatures.stripeHeader("whsec_guessed", NOW, STRIPE_BODY)));
+        enqueue(STRIPE_BODY, handleHttpRequestHeaders("Stripe-Signature", TestSignatures.stripeHeader("whsec_other", NOW, STRIPE_BODY)));
+        enqueue(STRIPE_BODY, handleHttpRequestHeaders("Stripe-Signature", TestSignatures.stripeHeader(STRIPE_SECRET, NOW - 360, STRIPE_BODY)));
+        enqueue(STRIPE_BODY, handleHttpRequestHeaders());
+        runner.run(7);
+
+        runner.assertTransferCount(VerifyWebhookSignature.REL_VALID, 2);
+        runner.assertTransferCount(VerifyWebhookSignature.REL_DUPLICATE, 1);
+        runner.assertTransferCount(VerifyWebhookSignature.REL_INVALID, 4);
+        assertEquals(2L, runner.getCounterValue("VerifyWebhookSignature webhooks accepted"));
+        assertEquals(1L, runner.getCounterValue("VerifyWebhookSignature duplicates"));
+        assertEquals(2L, runner.getCounterValue("VerifyWebhookSignature webhooks rejected BAD_SIGNATURE"));
+        assertEquals(1L, runner.getCounterValue("VerifyWebhookSignature webhooks rejected TIMESTAMP_OUTSIDE_TOLERANCE"));
+        assertEquals(1L, runner.getCounterValue("VerifyWebhookSignature webhooks rejected MISSING_SIGNATURE"));
+        assertNull(runner.getCounterValue("VerifyWebhookSignature webhooks rejected MALFORMED_SIGNATURE_HEADER"));
+        assertNull(runner.getCounterValue("VerifyWebhookSignature cache failures"));
+    }
+
+    @Test
     void shopifyRedeliveryIsDuplicateByWebhookIdHeader() throws InitializationException {
         configureShopify(SHOPIFY_SECRET);
         addCache();
@@ -419,6 +446,8 @@ class VerifyWebhookSignatureTest {
         assertNotNull(flowFile.getAttribute(VerifyWebhookSignature.ATTR_ERROR));
         flowFile.assertAttributeEquals(VerifyWebhookSignature.ATTR_ERROR, "IOException");
         assertEquals(1, runner.getLogger().getErrorMessages().size());
+        assertEquals(1L, runner.getCounterValue("VerifyWebhookSignature cache failures"));
+        assertNull(runner.getCounterValue("VerifyWebhookSignature webhooks accepted"));
 
         // Once the cache is back, the sender's retry is accepted: the failed attempt recorded nothing.
         cache.setDown(false);
