@@ -9,6 +9,8 @@ import io.datasync.nifi.consent.SignalPolicy;
 import io.datasync.nifi.consent.JurisdictionPolicy;
 import io.datasync.nifi.consent.TcfPurposeMapping;
 import io.datasync.nifi.processors.common.DatabaseStoreProperties;
+import io.datasync.nifi.processors.common.DescribedEnum;
+import io.datasync.nifi.processors.common.DescribedEnum.Described;
 import io.datasync.nifi.processors.common.PiiSafeErrors;
 import org.apache.nifi.annotation.behavior.InputRequirement;
 import org.apache.nifi.annotation.behavior.SupportsBatching;
@@ -21,7 +23,6 @@ import org.apache.nifi.annotation.documentation.SeeAlso;
 import org.apache.nifi.annotation.documentation.Tags;
 import org.apache.nifi.annotation.documentation.UseCase;
 import org.apache.nifi.annotation.lifecycle.OnScheduled;
-import org.apache.nifi.components.DescribedValue;
 import org.apache.nifi.components.PropertyDescriptor;
 import org.apache.nifi.components.ValidationContext;
 import org.apache.nifi.components.ValidationResult;
@@ -126,32 +127,20 @@ public class ConsentFilter extends AbstractProcessor {
     static final String DEFAULT_OPT_IN_JURISDICTIONS = "EU, EEA, AT, BE, BG, HR, CY, CZ, DK, EE, FI, FR, DE, GR, HU, IE, IT, LV, LT, LU, MT, NL, "
             + "PL, PT, RO, SK, SI, ES, SE, IS, LI, NO, GB, UK";
 
-    enum DefaultPolicy implements DescribedValue {
+    enum DefaultPolicy implements DescribedEnum {
         REQUIRE_CONSENT("Require Consent", "Outside the listed jurisdictions, and when the jurisdiction is unknown, a record needs a grant (fail closed)."),
         ALLOW_UNLESS_DENIED("Allow Unless Denied", "Outside the listed jurisdictions, and when the jurisdiction is unknown, a record is allowed unless "
                 + "denied, withdrawn or opted out.");
 
-        private final String displayName;
-        private final String description;
+        private final Described described;
 
         DefaultPolicy(final String displayName, final String description) {
-            this.displayName = displayName;
-            this.description = description;
+            this.described = new Described(displayName, description);
         }
 
         @Override
-        public String getValue() {
-            return name();
-        }
-
-        @Override
-        public String getDisplayName() {
-            return displayName;
-        }
-
-        @Override
-        public String getDescription() {
-            return description;
+        public Described described() {
+            return described;
         }
 
         JurisdictionPolicy.Regime regime() {
@@ -159,95 +148,59 @@ public class ConsentFilter extends AbstractProcessor {
         }
     }
 
-    enum DisallowedAction implements DescribedValue {
+    enum DisallowedAction implements DescribedEnum {
         ROUTE_TO_EXCLUDED("Route to excluded", "Records that may not be used are written, unchanged but with the decision fields, to 'excluded'."),
         DROP("Drop", "Records that may not be used are not written anywhere; they are counted in attributes, counters and provenance."),
         ANONYMIZE("Anonymize", "The configured fields of records that may not be used are anonymised and the records routed to 'anonymized'.");
 
-        private final String displayName;
-        private final String description;
+        private final Described described;
 
         DisallowedAction(final String displayName, final String description) {
-            this.displayName = displayName;
-            this.description = description;
+            this.described = new Described(displayName, description);
         }
 
         @Override
-        public String getValue() {
-            return name();
-        }
-
-        @Override
-        public String getDisplayName() {
-            return displayName;
-        }
-
-        @Override
-        public String getDescription() {
-            return description;
+        public Described described() {
+            return described;
         }
     }
 
-    enum AnonymizationMethod implements DescribedValue {
+    enum AnonymizationMethod implements DescribedEnum {
         HMAC_SHA256("HMAC-SHA256", "Replaces each value with the hex HMAC-SHA256 of its text under the Hash Key: equal values give equal tokens, "
                 + "which cannot be reversed or guessed without the key."),
         MASK("Mask", "Replaces each value with " + Anonymizer.MASK + "."),
         REMOVE("Remove", "Removes each value: top-level fields are left out of the output schema, nested ones are set to null.");
 
-        private final String displayName;
-        private final String description;
+        private final Described described;
 
         AnonymizationMethod(final String displayName, final String description) {
-            this.displayName = displayName;
-            this.description = description;
+            this.described = new Described(displayName, description);
         }
 
         @Override
-        public String getValue() {
-            return name();
-        }
-
-        @Override
-        public String getDisplayName() {
-            return displayName;
-        }
-
-        @Override
-        public String getDescription() {
-            return description;
+        public Described described() {
+            return described;
         }
     }
 
-    enum EpochUnitChoice implements DescribedValue {
+    enum EpochUnitChoice implements DescribedEnum {
         AUTO_DETECT("Auto-Detect", "A number whose absolute value is below 100,000,000,000 is epoch seconds (that many seconds reach the year "
                 + "5138), a larger one epoch milliseconds (as milliseconds that limit is March 1973, older than any consent data).",
                 Timestamps.EpochUnit.AUTO),
         SECONDS("Seconds", "Numbers are epoch seconds.", Timestamps.EpochUnit.SECONDS),
         MILLISECONDS("Milliseconds", "Numbers are epoch milliseconds.", Timestamps.EpochUnit.MILLISECONDS);
 
-        private final String displayName;
-        private final String description;
+        private final Described described;
         private final Timestamps.EpochUnit unit;
 
         EpochUnitChoice(final String displayName, final String description, final Timestamps.EpochUnit unit) {
-            this.displayName = displayName;
-            this.description = description;
+            this.described = new Described(displayName, description);
             this.unit = unit;
         }
 
         @Override
-        public String getValue() {
-            return name();
-        }
-
-        @Override
-        public String getDisplayName() {
-            return displayName;
-        }
-
-        @Override
-        public String getDescription() {
-            return description;
+        public Described described() {
+            return described;
         }
 
         Timestamps.EpochUnit unit() {
@@ -255,35 +208,23 @@ public class ConsentFilter extends AbstractProcessor {
         }
     }
 
-    enum SignalScope implements DescribedValue {
+    enum SignalScope implements DescribedEnum {
         OPT_OUT_JURISDICTIONS("Opt-Out Jurisdictions", "The signal counts only where the subject's regime is opt-out (the Opt-Out Jurisdictions, "
                 + "or the Default Policy Allow Unless Denied): there it is the legal opt-out (CCPA). Where use needs a grant (GDPR), the grant "
                 + "decides.", SignalPolicy.Scope.OPT_OUT_JURISDICTIONS),
         EVERYWHERE("Everywhere", "The signal counts in every jurisdiction.", SignalPolicy.Scope.EVERYWHERE);
 
-        private final String displayName;
-        private final String description;
+        private final Described described;
         private final SignalPolicy.Scope scope;
 
         SignalScope(final String displayName, final String description, final SignalPolicy.Scope scope) {
-            this.displayName = displayName;
-            this.description = description;
+            this.described = new Described(displayName, description);
             this.scope = scope;
         }
 
         @Override
-        public String getValue() {
-            return name();
-        }
-
-        @Override
-        public String getDisplayName() {
-            return displayName;
-        }
-
-        @Override
-        public String getDescription() {
-            return description;
+        public Described described() {
+            return described;
         }
 
         SignalPolicy.Scope scope() {
@@ -291,35 +232,23 @@ public class ConsentFilter extends AbstractProcessor {
         }
     }
 
-    enum MalformedSignalChoice implements DescribedValue {
+    enum MalformedSignalChoice implements DescribedEnum {
         DENY("Treat as Denial", "An unreadable TC or US Privacy string denies every purpose, with reason MALFORMED_TC_STRING or "
                 + "MALFORMED_US_PRIVACY, unless a grant dated after the record's consent timestamp exists.", EvidenceReader.MalformedSignalHandling.DENY),
         FAIL("Route to failure", "A FlowFile with an unreadable TC or US Privacy string goes to 'failure', whole, with consent.error saying "
                 + "which signal.", EvidenceReader.MalformedSignalHandling.FAIL);
 
-        private final String displayName;
-        private final String description;
+        private final Described described;
         private final EvidenceReader.MalformedSignalHandling handling;
 
         MalformedSignalChoice(final String displayName, final String description, final EvidenceReader.MalformedSignalHandling handling) {
-            this.displayName = displayName;
-            this.description = description;
+            this.described = new Described(displayName, description);
             this.handling = handling;
         }
 
         @Override
-        public String getValue() {
-            return name();
-        }
-
-        @Override
-        public String getDisplayName() {
-            return displayName;
-        }
-
-        @Override
-        public String getDescription() {
-            return description;
+        public Described described() {
+            return described;
         }
 
         EvidenceReader.MalformedSignalHandling handling() {
@@ -327,33 +256,21 @@ public class ConsentFilter extends AbstractProcessor {
         }
     }
 
-    enum ConsentStoreType implements DescribedValue {
+    enum ConsentStoreType implements DescribedEnum {
         LOOKUP_SERVICE("Lookup Service", "The consent store is read through the Consent Lookup Service, one lookup per subject: for stores that "
                 + "are not databases (CSV, REST, ...), or no store at all when that property is empty."),
         DATABASE("Database", "The consent store is a table or view read through a Database Connection Pooling Service: the rows of all "
                 + "subjects of a FlowFile in one parameterised query per Store Batch Size subjects, before any record is written.");
 
-        private final String displayName;
-        private final String description;
+        private final Described described;
 
         ConsentStoreType(final String displayName, final String description) {
-            this.displayName = displayName;
-            this.description = description;
+            this.described = new Described(displayName, description);
         }
 
         @Override
-        public String getValue() {
-            return name();
-        }
-
-        @Override
-        public String getDisplayName() {
-            return displayName;
-        }
-
-        @Override
-        public String getDescription() {
-            return description;
+        public Described described() {
+            return described;
         }
     }
 

@@ -18,6 +18,8 @@ import io.datasync.nifi.identity.PathListSplitter;
 import io.datasync.nifi.identity.PhoneNormalizer;
 import io.datasync.nifi.identity.SurvivorScores;
 import io.datasync.nifi.identity.TextNormalizer;
+import io.datasync.nifi.processors.common.DescribedEnum;
+import io.datasync.nifi.processors.common.DescribedEnum.Described;
 import io.datasync.nifi.processors.common.PiiSafeErrors;
 import org.apache.nifi.annotation.behavior.DynamicProperty;
 import org.apache.nifi.annotation.behavior.InputRequirement;
@@ -31,7 +33,6 @@ import org.apache.nifi.annotation.documentation.SeeAlso;
 import org.apache.nifi.annotation.documentation.Tags;
 import org.apache.nifi.annotation.documentation.UseCase;
 import org.apache.nifi.annotation.lifecycle.OnScheduled;
-import org.apache.nifi.components.DescribedValue;
 import org.apache.nifi.components.PropertyDescriptor;
 import org.apache.nifi.components.ValidationContext;
 import org.apache.nifi.components.ValidationResult;
@@ -190,90 +191,54 @@ public class CustomerDedup extends AbstractProcessor {
 
     private static final int MAX_MERGED_IDS_IN_ATTRIBUTE = 100;
 
-    public enum OutputMode implements DescribedValue {
+    public enum OutputMode implements DescribedEnum {
         ANNOTATE("Annotate", "Every record gets its customer id and duplicate flag; all records go to success."),
         ROUTE("Route", "The first record of each customer goes to unique, every later record of the same customer to duplicate."),
         COLLAPSE("Collapse", "Only one surviving record per customer goes to success, chosen by the Survivor Strategy.");
 
-        private final String displayName;
-        private final String description;
+        private final Described described;
 
         OutputMode(final String displayName, final String description) {
-            this.displayName = displayName;
-            this.description = description;
+            this.described = new Described(displayName, description);
         }
 
         @Override
-        public String getValue() {
-            return name();
-        }
-
-        @Override
-        public String getDisplayName() {
-            return displayName;
-        }
-
-        @Override
-        public String getDescription() {
-            return description;
+        public Described described() {
+            return described;
         }
     }
 
-    public enum SurvivorStrategy implements DescribedValue {
+    public enum SurvivorStrategy implements DescribedEnum {
         LATEST_TIMESTAMP("Latest Timestamp", "The record with the latest value at the Timestamp Record Path survives; records without one lose."),
         MOST_COMPLETE("Most Complete", "The record with the most filled (non-null, non-blank) top-level fields survives."),
         FIRST_SEEN("First Seen", "The customer's first record in the FlowFile survives.");
 
-        private final String displayName;
-        private final String description;
+        private final Described described;
 
         SurvivorStrategy(final String displayName, final String description) {
-            this.displayName = displayName;
-            this.description = description;
+            this.described = new Described(displayName, description);
         }
 
         @Override
-        public String getValue() {
-            return name();
-        }
-
-        @Override
-        public String getDisplayName() {
-            return displayName;
-        }
-
-        @Override
-        public String getDescription() {
-            return description;
+        public Described described() {
+            return described;
         }
     }
 
-    public enum PhoneAcceptance implements DescribedValue {
+    public enum PhoneAcceptance implements DescribedEnum {
         POSSIBLE("Possible Numbers", "Numbers of a length some number of their country has link, even when libphonenumber's metadata "
                 + "does not list their range as assigned (new ranges, stale metadata)."),
         VALID("Valid Numbers", "Only numbers in a range libphonenumber's metadata lists as assigned link.");
 
-        private final String displayName;
-        private final String description;
+        private final Described described;
 
         PhoneAcceptance(final String displayName, final String description) {
-            this.displayName = displayName;
-            this.description = description;
+            this.described = new Described(displayName, description);
         }
 
         @Override
-        public String getValue() {
-            return name();
-        }
-
-        @Override
-        public String getDisplayName() {
-            return displayName;
-        }
-
-        @Override
-        public String getDescription() {
-            return description;
+        public Described described() {
+            return described;
         }
     }
 

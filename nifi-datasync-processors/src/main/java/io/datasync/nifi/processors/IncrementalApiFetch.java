@@ -23,6 +23,8 @@ import io.datasync.nifi.fetch.TrackedKeys;
 import io.datasync.nifi.fetch.UrlRedactor;
 import io.datasync.nifi.fetch.Watermark;
 import io.datasync.nifi.fetch.WatermarkFormat;
+import io.datasync.nifi.processors.common.DescribedEnum;
+import io.datasync.nifi.processors.common.DescribedEnum.Described;
 import org.apache.nifi.annotation.behavior.DynamicProperties;
 import org.apache.nifi.annotation.behavior.DynamicProperty;
 import org.apache.nifi.annotation.behavior.InputRequirement;
@@ -43,7 +45,6 @@ import org.apache.nifi.annotation.documentation.Tags;
 import org.apache.nifi.annotation.documentation.UseCase;
 import org.apache.nifi.annotation.lifecycle.OnScheduled;
 import org.apache.nifi.annotation.lifecycle.OnStopped;
-import org.apache.nifi.components.DescribedValue;
 import org.apache.nifi.components.PropertyDescriptor;
 import org.apache.nifi.components.ValidationContext;
 import org.apache.nifi.components.ValidationResult;
@@ -1537,48 +1538,34 @@ public class IncrementalApiFetch extends AbstractProcessor {
         }
     }
 
-    public enum HttpMethod implements DescribedValue {
+    public enum HttpMethod implements DescribedEnum {
         GET("GET", "Parameters in the query string."),
         POST("POST", "A JSON body built from the Request Body Template.");
 
-        private final String displayName;
-        private final String description;
+        private final Described described;
 
         HttpMethod(final String displayName, final String description) {
-            this.displayName = displayName;
-            this.description = description;
+            this.described = new Described(displayName, description);
         }
 
         @Override
-        public String getValue() {
-            return name();
-        }
-
-        @Override
-        public String getDisplayName() {
-            return displayName;
-        }
-
-        @Override
-        public String getDescription() {
-            return description;
+        public Described described() {
+            return described;
         }
     }
 
-    public enum WatermarkType implements DescribedValue {
+    public enum WatermarkType implements DescribedEnum {
         ISO_8601("ISO 8601 Timestamp", "Text such as 2024-05-01T10:15:30.123+02:00 (an offset or Z is required; a space instead of the T "
                 + "and offsets such as +0200 or +02 are accepted too).", WatermarkFormat.ISO_8601),
         EPOCH_SECONDS("Epoch Seconds", "Seconds since 1970-01-01T00:00:00Z, as a number or numeric text (fractions allowed).", WatermarkFormat.EPOCH_SECONDS),
         EPOCH_MILLIS("Epoch Milliseconds", "Milliseconds since 1970-01-01T00:00:00Z, as a number or numeric text.", WatermarkFormat.EPOCH_MILLIS),
         NUMERIC_ID("Numeric ID", "A whole number that grows with each change, such as an auto-increment id or a change sequence.", WatermarkFormat.NUMBER);
 
-        private final String displayName;
-        private final String description;
+        private final Described described;
         private final WatermarkFormat format;
 
         WatermarkType(final String displayName, final String description, final WatermarkFormat format) {
-            this.displayName = displayName;
-            this.description = description;
+            this.described = new Described(displayName, description);
             this.format = format;
         }
 
@@ -1587,34 +1574,22 @@ public class IncrementalApiFetch extends AbstractProcessor {
         }
 
         @Override
-        public String getValue() {
-            return name();
-        }
-
-        @Override
-        public String getDisplayName() {
-            return displayName;
-        }
-
-        @Override
-        public String getDescription() {
-            return description;
+        public Described described() {
+            return described;
         }
     }
 
-    public enum ParameterFormat implements DescribedValue {
+    public enum ParameterFormat implements DescribedEnum {
         SAME_AS_RECORDS("Same As Records", "The Watermark Type's own form.", null),
         ISO_8601("ISO 8601", "UTC text such as 2024-05-01T08:15:30.123Z.", WatermarkFormat.ISO_8601),
         EPOCH_SECONDS("Epoch Seconds", "Whole seconds since the epoch.", WatermarkFormat.EPOCH_SECONDS),
         EPOCH_MILLIS("Epoch Milliseconds", "Whole milliseconds since the epoch.", WatermarkFormat.EPOCH_MILLIS);
 
-        private final String displayName;
-        private final String description;
+        private final Described described;
         private final WatermarkFormat format;
 
         ParameterFormat(final String displayName, final String description, final WatermarkFormat format) {
-            this.displayName = displayName;
-            this.description = description;
+            this.described = new Described(displayName, description);
             this.format = format;
         }
 
@@ -1623,22 +1598,12 @@ public class IncrementalApiFetch extends AbstractProcessor {
         }
 
         @Override
-        public String getValue() {
-            return name();
-        }
-
-        @Override
-        public String getDisplayName() {
-            return displayName;
-        }
-
-        @Override
-        public String getDescription() {
-            return description;
+        public Described described() {
+            return described;
         }
     }
 
-    public enum PaginationStrategy implements DescribedValue {
+    public enum PaginationStrategy implements DescribedEnum {
         NONE("None", "One request returns all records."),
         KEYSET("Keyset", "Every page is a fresh query from the last record's watermark (Watermark Parameter or {{watermark}}); the API must "
                 + "return records sorted by the watermark, ascending. Cannot skip records when the list changes during a run and is not "
@@ -1650,87 +1615,51 @@ public class IncrementalApiFetch extends AbstractProcessor {
         OFFSET("Offset", "Advance an offset by the records each page returned, less one: each page starts with the previous page's last "
                 + "record, which shows whether the list shifted; until a page brings nothing new.");
 
-        private final String displayName;
-        private final String description;
+        private final Described described;
 
         PaginationStrategy(final String displayName, final String description) {
-            this.displayName = displayName;
-            this.description = description;
+            this.described = new Described(displayName, description);
         }
 
         @Override
-        public String getValue() {
-            return name();
-        }
-
-        @Override
-        public String getDisplayName() {
-            return displayName;
-        }
-
-        @Override
-        public String getDescription() {
-            return description;
+        public Described described() {
+            return described;
         }
     }
 
-    public enum InvalidRecordHandling implements DescribedValue {
+    public enum InvalidRecordHandling implements DescribedEnum {
         STOP("Stop Run", "Refuse the page: nothing emitted, state not advanced, an error bulletin names the record."),
         ROUTE_TO_FAILURE("Route to Failure", "Send the record as received to 'failure' with its key and the reason, and go on.");
 
-        private final String displayName;
-        private final String description;
+        private final Described described;
 
         InvalidRecordHandling(final String displayName, final String description) {
-            this.displayName = displayName;
-            this.description = description;
+            this.described = new Described(displayName, description);
         }
 
         @Override
-        public String getValue() {
-            return name();
-        }
-
-        @Override
-        public String getDisplayName() {
-            return displayName;
-        }
-
-        @Override
-        public String getDescription() {
-            return description;
+        public Described described() {
+            return described;
         }
     }
 
-    public enum CursorSource implements DescribedValue {
+    public enum CursorSource implements DescribedEnum {
         RESPONSE_BODY("Response Body", "The Cursor Pointer points into the response body (e.g. /paging/next/after)."),
         LAST_RECORD("Last Record", "The Cursor Pointer points into the page's last record (e.g. /id for Stripe's starting_after).");
 
-        private final String displayName;
-        private final String description;
+        private final Described described;
 
         CursorSource(final String displayName, final String description) {
-            this.displayName = displayName;
-            this.description = description;
+            this.described = new Described(displayName, description);
         }
 
         @Override
-        public String getValue() {
-            return name();
-        }
-
-        @Override
-        public String getDisplayName() {
-            return displayName;
-        }
-
-        @Override
-        public String getDescription() {
-            return description;
+        public Described described() {
+            return described;
         }
     }
 
-    public enum AuthenticationStrategy implements DescribedValue {
+    public enum AuthenticationStrategy implements DescribedEnum {
         NONE("None", "No credentials."),
         API_KEY_HEADER("API Key in Header", "The API key in the header named by API Key Name."),
         API_KEY_QUERY("API Key in Query Parameter", "The API key in the query parameter named by API Key Name (redacted wherever shown)."),
@@ -1738,27 +1667,15 @@ public class IncrementalApiFetch extends AbstractProcessor {
         BEARER("Bearer Token", "A static token: Authorization: Bearer <token>."),
         OAUTH2("OAuth2", "Tokens from an OAuth2 Access Token Provider; on 401 retried once, only if the provider hands out a different token.");
 
-        private final String displayName;
-        private final String description;
+        private final Described described;
 
         AuthenticationStrategy(final String displayName, final String description) {
-            this.displayName = displayName;
-            this.description = description;
+            this.described = new Described(displayName, description);
         }
 
         @Override
-        public String getValue() {
-            return name();
-        }
-
-        @Override
-        public String getDisplayName() {
-            return displayName;
-        }
-
-        @Override
-        public String getDescription() {
-            return description;
+        public Described described() {
+            return described;
         }
     }
 }

@@ -1,13 +1,14 @@
 package io.datasync.nifi.processors;
 
 import io.datasync.nifi.merge.SurvivorshipRules;
-import org.apache.nifi.components.DescribedValue;
+import io.datasync.nifi.processors.common.DescribedEnum;
+import io.datasync.nifi.processors.common.DescribedEnum.Described;
 
 /**
  * The survivorship rules that need no argument, offered as choices for ProfileMerge's default rule.
  * ({@code source_priority} needs a list of sources and is set per field as a dynamic property.)
  */
-public enum MergeRule implements DescribedValue {
+public enum MergeRule implements DescribedEnum {
     LATEST(SurvivorshipRules.LATEST, "Latest",
             "The newest value wins (per-field timestamp if present, else record timestamp), even an explicit null."),
     LATEST_NON_EMPTY(SurvivorshipRules.LATEST_NON_EMPTY, "Latest Non-Empty",
@@ -21,27 +22,21 @@ public enum MergeRule implements DescribedValue {
             "The newest consent statement wins; on equal timestamps the more restrictive one (a withdrawal) wins.");
 
     private final String value;
-    private final String displayName;
-    private final String description;
+    private final Described described;
 
     MergeRule(final String value, final String displayName, final String description) {
         this.value = value;
-        this.displayName = displayName;
-        this.description = description;
+        this.described = new Described(displayName, description);
     }
 
+    /** The rule's own name in {@link SurvivorshipRules}, not the constant's name. */
     @Override
     public String getValue() {
         return value;
     }
 
     @Override
-    public String getDisplayName() {
-        return displayName;
-    }
-
-    @Override
-    public String getDescription() {
-        return description;
+    public Described described() {
+        return described;
     }
 }

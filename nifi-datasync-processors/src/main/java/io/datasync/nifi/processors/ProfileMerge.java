@@ -15,6 +15,8 @@ import io.datasync.nifi.merge.TieBreakOrder;
 import io.datasync.nifi.common.BatchedKeyReader;
 import io.datasync.nifi.common.Timestamps;
 import io.datasync.nifi.processors.common.DatabaseStoreProperties;
+import io.datasync.nifi.processors.common.DescribedEnum;
+import io.datasync.nifi.processors.common.DescribedEnum.Described;
 import io.datasync.nifi.processors.common.PiiSafeErrors;
 import java.io.IOException;
 import java.io.InputStream;
@@ -44,7 +46,6 @@ import org.apache.nifi.annotation.documentation.Tags;
 import org.apache.nifi.annotation.documentation.UseCase;
 import org.apache.nifi.annotation.lifecycle.OnScheduled;
 import org.apache.nifi.annotation.lifecycle.OnStopped;
-import org.apache.nifi.components.DescribedValue;
 import org.apache.nifi.components.PropertyDescriptor;
 import org.apache.nifi.components.ValidationContext;
 import org.apache.nifi.components.ValidationResult;
@@ -158,31 +159,19 @@ public class ProfileMerge extends AbstractProcessor {
     static final String COUNTER_WRONG_TYPE_VALUES_SKIPPED = "ProfileMerge wrong-type values skipped";
     static final String COUNTER_ROUTED_PREFIX = "ProfileMerge FlowFiles routed to ";
 
-    public enum WrongTypeHandling implements DescribedValue {
+    public enum WrongTypeHandling implements DescribedEnum {
         SKIP("Skip and Count", "The value takes no part in the rule; the FlowFile's " + WRONG_TYPE_VALUES_ATTRIBUTE + " counts it."),
         FAIL("Route to Failure", "The FlowFile goes to failure, unchanged, naming the field.");
 
-        private final String displayName;
-        private final String description;
+        private final Described described;
 
         WrongTypeHandling(final String displayName, final String description) {
-            this.displayName = displayName;
-            this.description = description;
+            this.described = new Described(displayName, description);
         }
 
         @Override
-        public String getValue() {
-            return name();
-        }
-
-        @Override
-        public String getDisplayName() {
-            return displayName;
-        }
-
-        @Override
-        public String getDescription() {
-            return description;
+        public Described described() {
+            return described;
         }
     }
 
@@ -266,33 +255,21 @@ public class ProfileMerge extends AbstractProcessor {
             .addValidator(StandardValidators.NON_BLANK_VALIDATOR)
             .build();
 
-    enum StoredProfileStoreType implements DescribedValue {
+    enum StoredProfileStoreType implements DescribedEnum {
         LOOKUP_SERVICE("Lookup Service", "Stored profiles are read through the Stored Profile Lookup Service, one lookup per customer (or not "
                 + "at all when that property is empty)."),
         DATABASE("Database", "Stored profiles are read from a table or view through a Database Connection Pooling Service: the profiles "
                 + "of all customers of a FlowFile in one parameterised query per Stored Profile Batch Size customers.");
 
-        private final String displayName;
-        private final String description;
+        private final Described described;
 
         StoredProfileStoreType(final String displayName, final String description) {
-            this.displayName = displayName;
-            this.description = description;
+            this.described = new Described(displayName, description);
         }
 
         @Override
-        public String getValue() {
-            return name();
-        }
-
-        @Override
-        public String getDisplayName() {
-            return displayName;
-        }
-
-        @Override
-        public String getDescription() {
-            return description;
+        public Described described() {
+            return described;
         }
     }
 

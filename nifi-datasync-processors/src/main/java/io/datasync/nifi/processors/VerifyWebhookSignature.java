@@ -1,6 +1,8 @@
 package io.datasync.nifi.processors;
 
 import com.fasterxml.jackson.core.JsonPointer;
+import io.datasync.nifi.processors.common.DescribedEnum;
+import io.datasync.nifi.processors.common.DescribedEnum.Described;
 import io.datasync.nifi.processors.common.PiiSafeErrors;
 import io.datasync.nifi.webhook.EventIdLocation;
 import io.datasync.nifi.webhook.GenericSignatureScheme;
@@ -29,7 +31,6 @@ import org.apache.nifi.annotation.documentation.SeeAlso;
 import org.apache.nifi.annotation.documentation.Tags;
 import org.apache.nifi.annotation.documentation.UseCase;
 import org.apache.nifi.annotation.lifecycle.OnScheduled;
-import org.apache.nifi.components.DescribedValue;
 import org.apache.nifi.components.PropertyDescriptor;
 import org.apache.nifi.components.ValidationContext;
 import org.apache.nifi.components.ValidationResult;
@@ -203,149 +204,91 @@ public class VerifyWebhookSignature extends AbstractProcessor {
     static final String SECRET_CURRENT = "current";
     static final String SECRET_PREVIOUS = "previous";
 
-    public enum Scheme implements DescribedValue {
+    public enum Scheme implements DescribedEnum {
         SHOPIFY("Shopify", "Base64 HMAC-SHA256 of the raw body in the X-Shopify-Hmac-Sha256 header; no timestamp. Event id: X-Shopify-Webhook-Id header."),
         STRIPE("Stripe", "Stripe-Signature header t=<unix seconds>,v1=<hex>[,v1=...], each v1 the hex HMAC-SHA256 of <t>.<body>. "
                 + "Event id: /id in the JSON body."),
         GENERIC("Generic", "An HMAC of the body (optionally of <timestamp><separator><body>) in a configured header, with a "
                 + "configured algorithm, encoding and prefix.");
 
-        private final String displayName;
-        private final String description;
+        private final Described described;
 
         Scheme(final String displayName, final String description) {
-            this.displayName = displayName;
-            this.description = description;
+            this.described = new Described(displayName, description);
         }
 
         @Override
-        public String getValue() {
-            return name();
-        }
-
-        @Override
-        public String getDisplayName() {
-            return displayName;
-        }
-
-        @Override
-        public String getDescription() {
-            return description;
+        public Described described() {
+            return described;
         }
     }
 
-    public enum Algorithm implements DescribedValue {
+    public enum Algorithm implements DescribedEnum {
         HMAC_SHA256("HMAC-SHA256", HmacAlgorithm.HMAC_SHA256),
         HMAC_SHA1("HMAC-SHA1", HmacAlgorithm.HMAC_SHA1);
 
-        private final String displayName;
+        private final Described described;
         private final HmacAlgorithm hmacAlgorithm;
 
         Algorithm(final String displayName, final HmacAlgorithm hmacAlgorithm) {
-            this.displayName = displayName;
+            this.described = new Described(displayName, displayName + " keyed with the secret's UTF-8 bytes");
             this.hmacAlgorithm = hmacAlgorithm;
         }
 
         @Override
-        public String getValue() {
-            return name();
-        }
-
-        @Override
-        public String getDisplayName() {
-            return displayName;
-        }
-
-        @Override
-        public String getDescription() {
-            return displayName + " keyed with the secret's UTF-8 bytes";
+        public Described described() {
+            return described;
         }
     }
 
-    public enum Encoding implements DescribedValue {
+    public enum Encoding implements DescribedEnum {
         HEX("Hex", "Hexadecimal digits, upper or lower case", SignatureEncoding.HEX),
         BASE64("Base64", "Standard Base64 with padding", SignatureEncoding.BASE64);
 
-        private final String displayName;
-        private final String description;
+        private final Described described;
         private final SignatureEncoding signatureEncoding;
 
         Encoding(final String displayName, final String description, final SignatureEncoding signatureEncoding) {
-            this.displayName = displayName;
-            this.description = description;
+            this.described = new Described(displayName, description);
             this.signatureEncoding = signatureEncoding;
         }
 
         @Override
-        public String getValue() {
-            return name();
-        }
-
-        @Override
-        public String getDisplayName() {
-            return displayName;
-        }
-
-        @Override
-        public String getDescription() {
-            return description;
+        public Described described() {
+            return described;
         }
     }
 
-    public enum SignedContent implements DescribedValue {
+    public enum SignedContent implements DescribedEnum {
         BODY("Body", "The HMAC covers the body only; the timestamp header is checked against the tolerance but is not signed."),
         TIMESTAMP_AND_BODY("Timestamp and Body", "The HMAC covers <timestamp><separator><body>, so the timestamp cannot be altered.");
 
-        private final String displayName;
-        private final String description;
+        private final Described described;
 
         SignedContent(final String displayName, final String description) {
-            this.displayName = displayName;
-            this.description = description;
+            this.described = new Described(displayName, description);
         }
 
         @Override
-        public String getValue() {
-            return name();
-        }
-
-        @Override
-        public String getDisplayName() {
-            return displayName;
-        }
-
-        @Override
-        public String getDescription() {
-            return description;
+        public Described described() {
+            return described;
         }
     }
 
-    public enum EventIdSource implements DescribedValue {
+    public enum EventIdSource implements DescribedEnum {
         SCHEME_DEFAULT("Scheme Default", "Shopify: the X-Shopify-Webhook-Id header; Stripe: /id in the JSON body. Not available for Generic."),
         HEADER("Header", "A request header named by Event ID Header Name."),
         JSON_POINTER("JSON Pointer", "A value in the JSON body found by Event ID JSON Pointer.");
 
-        private final String displayName;
-        private final String description;
+        private final Described described;
 
         EventIdSource(final String displayName, final String description) {
-            this.displayName = displayName;
-            this.description = description;
+            this.described = new Described(displayName, description);
         }
 
         @Override
-        public String getValue() {
-            return name();
-        }
-
-        @Override
-        public String getDisplayName() {
-            return displayName;
-        }
-
-        @Override
-        public String getDescription() {
-            return description;
+        public Described described() {
+            return described;
         }
     }
 
