@@ -100,7 +100,11 @@ public final class PageFetcher {
                 }
                 // 303, and 301/302 after a POST, become a GET as in browsers; 307 and 308 keep the method and body.
                 final boolean keepBody = status == 307 || status == 308;
-                request = new PageRequest(verdict.uri(), request.headers(), keepBody ? request.body() : null);
+                if (!keepBody && request.method() != null) {
+                    // A push (explicit method) must not turn into a GET whose answer would look like the push's result.
+                    return new Failed("HTTP " + status + " redirect would turn the " + request.method() + " into a GET; not followed", status);
+                }
+                request = new PageRequest(verdict.uri(), request.headers(), keepBody ? request.body() : null, request.method());
                 continue;
             }
             if (status >= 200 && status < 300) {
@@ -148,7 +152,7 @@ public final class PageFetcher {
             builder.GET();
         } else {
             builder.header("Content-Type", "application/json");
-            builder.POST(HttpRequest.BodyPublishers.ofString(request.body()));
+            builder.method(request.method() == null ? "POST" : request.method(), HttpRequest.BodyPublishers.ofString(request.body()));
         }
         authorizer.authorize(builder, refreshed);
         return builder.build();
@@ -234,8 +238,17 @@ public final class PageFetcher {
         }
     }
 
-    /** A request; a null body means GET, otherwise a JSON POST. */
-    public record PageRequest(URI uri, Map<String, String> headers, String body) {
+    /**
+     * A request; a null body means GET, otherwise a JSON body sent with the method.
+     *
+     * @param method POST, PUT or PATCH for a body; null for the default (GET without a body, POST with one), whose POST may
+     *               follow a 301, 302 or 303 as a GET. A request with an explicit method never changes it on a redirect.
+     */
+    public record PageRequest(URI uri, Map<String, String> headers, String body, String method) {
+
+        public PageRequest(final URI uri, final Map<String, String> headers, final String body) {
+            this(uri, headers, body, null);
+        }
     }
 
     /** What a fetch came to. */

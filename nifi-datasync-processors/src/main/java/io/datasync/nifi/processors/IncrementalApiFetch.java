@@ -4,6 +4,7 @@ import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.core.JsonPointer;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.datasync.nifi.fetch.Authorizers;
 import io.datasync.nifi.fetch.Backoff;
 import io.datasync.nifi.fetch.FetchState;
 import io.datasync.nifi.fetch.LoopGuard;
@@ -73,14 +74,11 @@ import java.net.Proxy;
 import java.net.ProxySelector;
 import java.net.URI;
 import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.nio.charset.StandardCharsets;
 import java.security.SecureRandom;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.Base64;
 import java.util.Collection;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
@@ -1359,54 +1357,34 @@ public class IncrementalApiFetch extends AbstractProcessor {
             String keyQueryName = null;
             String keyQueryValue = null;
             switch (authentication) {
-                case NONE -> authorizer = staticAuthorizer(null, null);
+                case NONE -> authorizer = Authorizers.none();
                 case API_KEY_HEADER -> {
                     final String key = context.getProperty(API_KEY).getValue();
                     secrets.add(key);
-                    authorizer = staticAuthorizer(context.getProperty(API_KEY_NAME).getValue(), key);
+                    authorizer = Authorizers.header(context.getProperty(API_KEY_NAME).getValue(), key);
                 }
                 case API_KEY_QUERY -> {
                     keyQueryName = context.getProperty(API_KEY_NAME).getValue();
                     keyQueryValue = context.getProperty(API_KEY).getValue();
                     secrets.add(keyQueryValue);
                     sensitiveNames.add(keyQueryName);
-                    authorizer = staticAuthorizer(null, null);
+                    authorizer = Authorizers.none();
                 }
                 case BASIC -> {
                     final String password = context.getProperty(PASSWORD).getValue();
+                    final String username = context.getProperty(USERNAME).getValue();
                     secrets.add(password);
-                    final String credentials = context.getProperty(USERNAME).getValue() + ":" + password;
-                    final String encoded = Base64.getEncoder().encodeToString(credentials.getBytes(StandardCharsets.UTF_8));
-                    secrets.add(encoded);
-                    authorizer = staticAuthorizer("Authorization", "Basic " + encoded);
+                    secrets.add(Authorizers.basicCredentials(username, password));
+                    authorizer = Authorizers.basic(username, password);
                 }
                 case BEARER -> {
                     final String token = context.getProperty(BEARER_TOKEN).getValue();
                     secrets.add(token);
-                    authorizer = staticAuthorizer("Authorization", "Bearer " + token);
+                    authorizer = Authorizers.bearer(token);
                 }
                 case OAUTH2 -> {
                     final OAuth2AccessTokenProvider provider = context.getProperty(OAUTH2_ACCESS_TOKEN_PROVIDER).asControllerService(OAuth2AccessTokenProvider.class);
-                    authorizer = new PageFetcher.Authorizer() {
-                        private volatile String lastSent;
-
-                        @Override
-                        public void authorize(final HttpRequest.Builder builder, final boolean refresh) {
-                            final String token = provider.getAccessDetails().getAccessToken();
-                            if (refresh && token != null && token.equals(lastSent)) {
-                                // NiFi's provider API has no refresh call: it hands out its cached token until that expires.
-                                throw new NoFreshCredentialsException("the OAuth2 Access Token Provider returned the same access token that was "
-                                        + "refused, so the request was not repeated");
-                            }
-                            lastSent = token;
-                            builder.header("Authorization", "Bearer " + token);
-                        }
-
-                        @Override
-                        public boolean refreshable() {
-                            return true;
-                        }
-                    };
+                    authorizer = Authorizers.refreshingBearer(() -> provider.getAccessDetails().getAccessToken());
                 }
                 default -> throw new IllegalStateException("Unknown authentication strategy " + authentication);
             }
@@ -1515,22 +1493,6 @@ public class IncrementalApiFetch extends AbstractProcessor {
                 url = RequestTemplates.withoutParameter(url, name);
             }
             return PagePosition.ofUrl(url);
-        }
-
-        private static PageFetcher.Authorizer staticAuthorizer(final String headerName, final String headerValue) {
-            return new PageFetcher.Authorizer() {
-                @Override
-                public void authorize(final HttpRequest.Builder builder, final boolean refresh) {
-                    if (headerName != null) {
-                        builder.header(headerName, headerValue);
-                    }
-                }
-
-                @Override
-                public boolean refreshable() {
-                    return false;
-                }
-            };
         }
 
         private static Duration period(final ProcessContext context, final PropertyDescriptor descriptor) {

@@ -53,7 +53,7 @@ class ProcessorAnnotationsTest {
     @Test
     void everyRegisteredProcessorIsCoveredByTheseDecisions() throws Exception {
         assertEquals(Set.of(IncrementalApiFetch.class, ConsentFilter.class, CustomerDedup.class, ProfileMerge.class,
-                VerifyWebhookSignature.class), registeredProcessors(),
+                VerifyWebhookSignature.class, PutApiRecord.class), registeredProcessors(),
                 "a new processor needs its own decision on @SupportsBatching, @SystemResourceConsideration and @ReadsAttributes");
     }
 
@@ -78,7 +78,7 @@ class ProcessorAnnotationsTest {
                 memory.add(type);
             }
         }
-        assertEquals(Set.of(IncrementalApiFetch.class, ConsentFilter.class, CustomerDedup.class, ProfileMerge.class), memory);
+        assertEquals(Set.of(IncrementalApiFetch.class, ConsentFilter.class, CustomerDedup.class, ProfileMerge.class, PutApiRecord.class), memory);
     }
 
     @Test

@@ -1,0 +1,834 @@
+package io.datasync.nifi.processors;
+
+import com.fasterxml.jackson.core.JsonPointer;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.datasync.nifi.fetch.Authorizers;
+import io.datasync.nifi.fetch.Backoff;
+import io.datasync.nifi.fetch.OriginPolicy;
+import io.datasync.nifi.fetch.PageFetcher;
+import io.datasync.nifi.fetch.RateLimiter;
+import io.datasync.nifi.fetch.RequestTemplates;
+import io.datasync.nifi.fetch.ResponseSizeLimit;
+import io.datasync.nifi.fetch.UrlRedactor;
+import io.datasync.nifi.processors.IncrementalApiFetch.AuthenticationStrategy;
+import io.datasync.nifi.processors.common.DescribedEnum;
+import io.datasync.nifi.processors.common.DescribedEnum.Described;
+import io.datasync.nifi.processors.common.PiiSafeErrors;
+import io.datasync.nifi.push.Batches;
+import io.datasync.nifi.push.IdempotencyKey;
+import io.datasync.nifi.push.ItemResults;
+import org.apache.nifi.annotation.behavior.InputRequirement;
+import org.apache.nifi.annotation.behavior.SystemResource;
+import org.apache.nifi.annotation.behavior.SystemResourceConsideration;
+import org.apache.nifi.annotation.behavior.WritesAttribute;
+import org.apache.nifi.annotation.behavior.WritesAttributes;
+import org.apache.nifi.annotation.documentation.CapabilityDescription;
+import org.apache.nifi.annotation.documentation.SeeAlso;
+import org.apache.nifi.annotation.documentation.Tags;
+import org.apache.nifi.annotation.documentation.UseCase;
+import org.apache.nifi.annotation.lifecycle.OnScheduled;
+import org.apache.nifi.annotation.lifecycle.OnStopped;
+import org.apache.nifi.components.PropertyDescriptor;
+import org.apache.nifi.components.ValidationResult;
+import org.apache.nifi.components.Validator;
+import org.apache.nifi.expression.ExpressionLanguageScope;
+import org.apache.nifi.flowfile.FlowFile;
+import org.apache.nifi.oauth2.OAuth2AccessTokenProvider;
+import org.apache.nifi.processor.AbstractProcessor;
+import org.apache.nifi.processor.DataUnit;
+import org.apache.nifi.processor.ProcessContext;
+import org.apache.nifi.processor.ProcessSession;
+import org.apache.nifi.processor.Relationship;
+import org.apache.nifi.processor.exception.ProcessException;
+import org.apache.nifi.processor.util.StandardValidators;
+import org.apache.nifi.proxy.ProxyConfiguration;
+import org.apache.nifi.proxy.ProxyConfigurationService;
+import org.apache.nifi.serialization.RecordReader;
+import org.apache.nifi.serialization.RecordReaderFactory;
+import org.apache.nifi.serialization.RecordSetWriter;
+import org.apache.nifi.serialization.RecordSetWriterFactory;
+import org.apache.nifi.serialization.WriteResult;
+import org.apache.nifi.serialization.record.Record;
+import org.apache.nifi.serialization.record.RecordSchema;
+import org.apache.nifi.ssl.SSLContextService;
+
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetSocketAddress;
+import java.net.Proxy;
+import java.net.ProxySelector;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.security.SecureRandom;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+
+@Tags({"http", "rest", "api", "put", "push", "bulk", "batch", "record", "esp", "email", "idempotent", "json"})
+@CapabilityDescription("Sends the records of a FlowFile to a REST endpoint in batches (a bulk upsert or a suppression list of an email "
+        + "service provider, a CRM import). Each batch is one JSON request built from the Request Body Template, with an idempotency key "
+        + "derived from the batch's content, so a batch sent again after a retry or a NiFi restart is recognised by the API and applied "
+        + "once. Reads the per-item results of the response: records the API rejected go to 'failure' with its reason, records that may "
+        + "succeed later to 'retry', the rest to 'success'. A response that does not say which records were accepted never lets a record "
+        + "pass as accepted. Shares IncrementalApiFetch's HTTP core: authentication strategies, same-origin redirects, request budget, "
+        + "429/Retry-After and RateLimit headers, retries with backoff, timeouts and a response size limit.")
+@InputRequirement(InputRequirement.Requirement.INPUT_REQUIRED)
+// Not @SupportsBatching: the batches reach the API before the session commits, and framework batching would widen the
+// window in which a crash makes NiFi send them again. The content-derived idempotency keys make such a re-send harmless for
+// APIs that honour them; the project's rule is still to batch only where no external write precedes the commit.
+@WritesAttributes({
+        @WritesAttribute(attribute = PutApiRecord.RECORD_COUNT, description = "Number of records in the FlowFile"),
+        @WritesAttribute(attribute = PutApiRecord.MIME_TYPE, description = "The Record Writer's MIME type"),
+        @WritesAttribute(attribute = PutApiRecord.STATUS_CODE, description = "HTTP status of the last response for the FlowFile's records, "
+                + "absent when none was sent"),
+        @WritesAttribute(attribute = PutApiRecord.REASON, description = "On 'failure' and 'retry': why; the API's own reason for items it rejected"),
+        @WritesAttribute(attribute = PutApiRecord.ERROR_CODE, description = "On 'failure' and 'retry': the API's error code for the items, when it gives one"),
+        @WritesAttribute(attribute = PutApiRecord.BATCHES, description = "Number of requests that carried the FlowFile's records")
+})
+@SeeAlso(classNames = {"io.datasync.nifi.processors.IncrementalApiFetch", "io.datasync.nifi.processors.ConsentFilter",
+        "org.apache.nifi.processors.standard.InvokeHTTP"})
+@UseCase(
+        description = "Upsert audience members into a Mailchimp-style list: batches of up to 500 members with per-member errors.",
+        keywords = {"mailchimp", "audience", "members", "batch subscribe"},
+        configuration = """
+                Set "Endpoint URL" to https://<dc>.api.mailchimp.com/3.0/lists/<list id> and "HTTP Method" to POST.
+                Set "Request Body Template" to {"members": {{records}}, "update_existing": true} and "Batch Size" to 500.
+                Set "Item Key Pointer" to /email_address, "Errors Pointer" to /errors, "Error Item Key Pointer" to /email_address, \
+                "Error Reason Pointer" to /error and "Error Code Pointer" to /error_code; keep "Key Matching" at "Ignore Case".
+                Set "Authentication Strategy" to "HTTP Basic" with any user name and the API key as password (a sensitive parameter).
+                Connect 'success' onward, 'retry' back to PutApiRecord and 'failure' to review.
+                """
+)
+@UseCase(
+        description = "Add unsubscribed addresses to an ESP's global suppression list.",
+        keywords = {"suppression", "unsubscribe", "sendgrid"},
+        configuration = """
+                Set "Endpoint URL" to the suppression endpoint, e.g. https://api.sendgrid.com/v3/asm/suppressions/global, and \
+                "Request Body Template" to the shape it expects; for a list of addresses write the records with a single email field.
+                Clear "Errors Pointer" when the endpoint answers all-or-nothing: a 2xx then accepts the whole batch.
+                """
+)
+@SystemResourceConsideration(resource = SystemResource.MEMORY, description = "Holds the records of one FlowFile (and their JSON form) "
+        + "while its batches are sent, and one response (at most Maximum Response Size): memory grows with the records per FlowFile, not "
+        + "with the Batch Size. Split large FlowFiles upstream, e.g. with QueryDatabaseTableRecord's Max Rows Per Flow File.")
+public class PutApiRecord extends AbstractProcessor {
+
+    static final String RECORD_COUNT = "record.count";
+    static final String MIME_TYPE = "mime.type";
+    static final String STATUS_CODE = "putapi.status.code";
+    static final String REASON = "putapi.reason";
+    static final String ERROR_CODE = "putapi.error.code";
+    static final String BATCHES = "putapi.batches";
+
+    static final String COUNTER_BATCHES = "PutApiRecord batches sent";
+    static final String COUNTER_ACCEPTED = "PutApiRecord records accepted";
+    static final String COUNTER_REJECTED = "PutApiRecord records rejected";
+    static final String COUNTER_RETRY = "PutApiRecord records to retry";
+    static final String COUNTER_RATE_LIMIT_WAITS = "PutApiRecord rate-limit waits";
+
+    private static final ObjectMapper MAPPER = new ObjectMapper();
+
+    static final Validator RETRYABLE_CODES_VALIDATOR = StandardValidators.NON_BLANK_VALIDATOR;
+
+    static final Validator OPTIONAL_POINTER_VALIDATOR = (subject, input, context) -> {
+        try {
+            JsonPointer.compile(input);
+            return new ValidationResult.Builder().subject(subject).input(input).valid(true).build();
+        } catch (final IllegalArgumentException e) {
+            return new ValidationResult.Builder().subject(subject).input(input).valid(false)
+                    .explanation("not a JSON Pointer (RFC 6901): it must start with '/'").build();
+        }
+    };
+
+    static final PropertyDescriptor RECORD_READER = new PropertyDescriptor.Builder()
+            .name("Record Reader")
+            .description("Reads the records to send.")
+            .identifiesControllerService(RecordReaderFactory.class)
+            .required(true)
+            .build();
+
+    static final PropertyDescriptor RECORD_WRITER = new PropertyDescriptor.Builder()
+            .name("Record Writer")
+            .description("Writes the records of 'success', 'failure' and 'retry' as they were read.")
+            .identifiesControllerService(RecordSetWriterFactory.class)
+            .required(true)
+            .build();
+
+    static final PropertyDescriptor ENDPOINT_URL = new PropertyDescriptor.Builder()
+            .name("Endpoint URL")
+            .description("URL the batches are sent to (the bulk endpoint). Redirects are followed only within its origin and Allowed Origins.")
+            .required(true)
+            .expressionLanguageSupported(ExpressionLanguageScope.ENVIRONMENT)
+            .addValidator(StandardValidators.URL_VALIDATOR)
+            .build();
+
+    static final PropertyDescriptor HTTP_METHOD = new PropertyDescriptor.Builder()
+            .name("HTTP Method")
+            .description("Method of the batch requests.")
+            .required(true)
+            .allowableValues(PushMethod.class)
+            .defaultValue(PushMethod.POST)
+            .build();
+
+    static final PropertyDescriptor REQUEST_BODY_TEMPLATE = new PropertyDescriptor.Builder()
+            .name("Request Body Template")
+            .description("JSON body of a batch request. {{records}} is replaced by the JSON array of the batch's records, {{count}} by their "
+                    + "number and {{idempotencyKey}} by the batch's key (as a JSON string); write them without quotes.")
+            .required(true)
+            .defaultValue("{{records}}")
+            .expressionLanguageSupported(ExpressionLanguageScope.ENVIRONMENT)
+            .addValidator(StandardValidators.NON_BLANK_VALIDATOR)
+            .build();
+
+    static final PropertyDescriptor BATCH_SIZE = new PropertyDescriptor.Builder()
+            .name("Batch Size")
+            .description("Most records in one request. Batches are consecutive records of one FlowFile, so the same FlowFile always gives the "
+                    + "same batches and the same idempotency keys.")
+            .required(true)
+            .defaultValue("100")
+            .addValidator(StandardValidators.createLongValidator(1, 100_000, true))
+            .build();
+
+    static final PropertyDescriptor IDEMPOTENCY_KEY_HEADER = new PropertyDescriptor.Builder()
+            .name("Idempotency Key Header")
+            .description("Header that carries each batch's idempotency key: the SHA-256 (hex) of the method, the URL and the batch's records "
+                    + "in canonical JSON. Leave empty for APIs that do not honour such a header (their upserts must then be idempotent themselves).")
+            .required(false)
+            .defaultValue("Idempotency-Key")
+            .addValidator(StandardValidators.NON_BLANK_VALIDATOR)
+            .build();
+
+    static final PropertyDescriptor ERRORS_POINTER = new PropertyDescriptor.Builder()
+            .name("Errors Pointer")
+            .description("JSON Pointer to the array of per-item errors in a 2xx response. Leave empty for an all-or-nothing endpoint, where a "
+                    + "2xx accepts the whole batch. When set, a response without that array, with an error that names no item or an item not "
+                    + "in the batch, accepts no record of the batch (see the usage documentation).")
+            .required(false)
+            .addValidator(OPTIONAL_POINTER_VALIDATOR)
+            .build();
+
+    static final PropertyDescriptor ITEM_KEY_POINTER = new PropertyDescriptor.Builder()
+            .name("Item Key Pointer")
+            .description("JSON Pointer, within a record as sent, to the key the API names items by in its errors (e.g. /email_address). A "
+                    + "record without a key there is not sent; it goes to 'failure'.")
+            .required(true)
+            .defaultValue("/email")
+            .addValidator(OPTIONAL_POINTER_VALIDATOR)
+            .dependsOn(ERRORS_POINTER)
+            .build();
+
+    static final PropertyDescriptor ERROR_ITEM_KEY_POINTER = new PropertyDescriptor.Builder()
+            .name("Error Item Key Pointer")
+            .description("JSON Pointer, within one error, to the key of the item it concerns.")
+            .required(true)
+            .defaultValue("/email")
+            .addValidator(OPTIONAL_POINTER_VALIDATOR)
+            .dependsOn(ERRORS_POINTER)
+            .build();
+
+    static final PropertyDescriptor ERROR_REASON_POINTER = new PropertyDescriptor.Builder()
+            .name("Error Reason Pointer")
+            .description("JSON Pointer, within one error, to its message; written to putapi.reason.")
+            .required(false)
+            .defaultValue("/error")
+            .addValidator(OPTIONAL_POINTER_VALIDATOR)
+            .dependsOn(ERRORS_POINTER)
+            .build();
+
+    static final PropertyDescriptor ERROR_CODE_POINTER = new PropertyDescriptor.Builder()
+            .name("Error Code Pointer")
+            .description("JSON Pointer, within one error, to its code; written to putapi.error.code and compared with Retryable Error Codes.")
+            .required(false)
+            .addValidator(OPTIONAL_POINTER_VALIDATOR)
+            .dependsOn(ERRORS_POINTER)
+            .build();
+
+    static final PropertyDescriptor RETRYABLE_ERROR_CODES = new PropertyDescriptor.Builder()
+            .name("Retryable Error Codes")
+            .description("Comma-separated error codes that mean the item may succeed later (e.g. a lock or a temporary limit); such items go to "
+                    + "'retry', all other rejected items to 'failure'.")
+            .required(false)
+            .addValidator(RETRYABLE_CODES_VALIDATOR)
+            .dependsOn(ERRORS_POINTER)
+            .build();
+
+    static final PropertyDescriptor KEY_MATCHING = new PropertyDescriptor.Builder()
+            .name("Key Matching")
+            .description("How the keys named in errors are matched to the records' keys (both trimmed).")
+            .required(true)
+            .allowableValues(KeyMatching.class)
+            .defaultValue(KeyMatching.IGNORE_CASE)
+            .dependsOn(ERRORS_POINTER)
+            .build();
+
+    static final PropertyDescriptor ALLOWED_ORIGINS = new PropertyDescriptor.Builder()
+            .name("Allowed Origins")
+            .description("Origins besides the Endpoint URL's own that redirects may lead to, comma-separated. Credentials and the records go "
+                    + "to them too. A redirect anywhere else is refused: nothing is sent there and the batch goes to 'failure'.")
+            .required(false)
+            .addValidator(IncrementalApiFetch.ALLOWED_ORIGINS_VALIDATOR)
+            .build();
+
+    static final PropertyDescriptor MAX_RESPONSE_SIZE = new PropertyDescriptor.Builder()
+            .name("Maximum Response Size")
+            .description("Largest response body read; a larger one is cut off and the batch goes to 'retry'.")
+            .required(true)
+            .defaultValue("8 MB")
+            .addValidator(StandardValidators.createDataSizeBoundsValidator(1, 1L << 30))
+            .build();
+
+    static final PropertyDescriptor MAX_RATE_LIMIT_WAIT = new PropertyDescriptor.Builder()
+            .name("Maximum Rate Limit Wait")
+            .description("Longest wait honoured within a trigger when a 429 or 503 asks to retry later (Retry-After, RateLimit-Reset, "
+                    + "X-RateLimit-Reset). When asked to wait longer, the batch and the rest of the FlowFile go to 'retry' (penalized) and the "
+                    + "processor yields.")
+            .required(true)
+            .defaultValue("60 sec")
+            .addValidator(StandardValidators.TIME_PERIOD_VALIDATOR)
+            .build();
+
+    static final PropertyDescriptor MAX_RETRIES = new PropertyDescriptor.Builder()
+            .name("Maximum Retries")
+            .description("Retries of a batch within a trigger after 5xx, 408, timeouts or broken connections, each with the same idempotency "
+                    + "key; then the batch and the rest of the FlowFile go to 'retry'.")
+            .required(true)
+            .defaultValue("3")
+            .addValidator(StandardValidators.NON_NEGATIVE_INTEGER_VALIDATOR)
+            .build();
+
+    static final Relationship REL_SUCCESS = new Relationship.Builder()
+            .name("success")
+            .description("Records the API accepted.")
+            .build();
+
+    static final Relationship REL_FAILURE = new Relationship.Builder()
+            .name("failure")
+            .description("Records the API rejected (one FlowFile per reason, in putapi.reason), records without an item key, and batches the "
+                    + "API refused as a whole (4xx) or answered with a response that does not say which records it accepted.")
+            .build();
+
+    static final Relationship REL_RETRY = new Relationship.Builder()
+            .name("retry")
+            .description("Records that may succeed when sent again: items with a retryable error code, and batches that met 5xx, timeouts, "
+                    + "rate limits, 401/403/404/409 or a cut-off response, together with the FlowFile's batches not sent after them. Penalized.")
+            .build();
+
+    private static final List<PropertyDescriptor> PROPERTY_DESCRIPTORS = List.of(
+            RECORD_READER, RECORD_WRITER, ENDPOINT_URL, HTTP_METHOD, REQUEST_BODY_TEMPLATE, BATCH_SIZE, IDEMPOTENCY_KEY_HEADER,
+            ERRORS_POINTER, ITEM_KEY_POINTER, ERROR_ITEM_KEY_POINTER, ERROR_REASON_POINTER, ERROR_CODE_POINTER, RETRYABLE_ERROR_CODES,
+            KEY_MATCHING,
+            IncrementalApiFetch.AUTHENTICATION_STRATEGY, IncrementalApiFetch.API_KEY_NAME, IncrementalApiFetch.API_KEY,
+            IncrementalApiFetch.USERNAME, IncrementalApiFetch.PASSWORD, IncrementalApiFetch.BEARER_TOKEN,
+            IncrementalApiFetch.OAUTH2_ACCESS_TOKEN_PROVIDER, ALLOWED_ORIGINS, MAX_RESPONSE_SIZE,
+            IncrementalApiFetch.SSL_CONTEXT_SERVICE, IncrementalApiFetch.PROXY_CONFIGURATION_SERVICE,
+            IncrementalApiFetch.CONNECT_TIMEOUT, IncrementalApiFetch.READ_TIMEOUT, IncrementalApiFetch.REQUEST_RATE_LIMIT,
+            MAX_RATE_LIMIT_WAIT, MAX_RETRIES, IncrementalApiFetch.INITIAL_RETRY_BACKOFF, IncrementalApiFetch.MAX_RETRY_BACKOFF);
+
+    private static final Set<Relationship> RELATIONSHIPS = Set.of(REL_SUCCESS, REL_FAILURE, REL_RETRY);
+
+    /** How the processor waits for backoffs and rate limits; tests record the waits instead of sleeping. */
+    volatile PageFetcher.Sleeper sleeper = Thread::sleep;
+
+    /** The time Retry-After dates are measured against. */
+    volatile Clock clock = Clock.systemUTC();
+
+    private volatile Settings settings;
+
+    @Override
+    protected List<PropertyDescriptor> getSupportedPropertyDescriptors() {
+        return PROPERTY_DESCRIPTORS;
+    }
+
+    @Override
+    public Set<Relationship> getRelationships() {
+        return RELATIONSHIPS;
+    }
+
+    @OnScheduled
+    public void onScheduled(final ProcessContext context) {
+        settings = new Settings(context, getLogger(), sleeper, clock);
+    }
+
+    @OnStopped
+    public void onStopped() {
+        final Settings current = settings;
+        settings = null;
+        if (current != null) {
+            current.httpClient.shutdownNow();
+        }
+    }
+
+    @Override
+    public void onTrigger(final ProcessContext context, final ProcessSession session) throws ProcessException {
+        final FlowFile original = session.get();
+        if (original == null) {
+            return;
+        }
+        final Settings config = settings;
+        final List<Record> records = new ArrayList<>();
+        final RecordSchema[] schema = new RecordSchema[1];
+        try (InputStream in = session.read(original);
+             RecordReader reader = config.readerFactory.createRecordReader(original, in, getLogger())) {
+            schema[0] = reader.getSchema();
+            Record record;
+            while ((record = reader.nextRecord()) != null) {
+                records.add(record);
+            }
+        } catch (final Exception e) {
+            getLogger().error("Cannot read the records of {} ({}); routing to failure", original, PiiSafeErrors.describe(e), PiiSafeErrors.redacted(e));
+            session.transfer(session.putAttribute(original, REASON, "records could not be read: " + PiiSafeErrors.describe(e)), REL_FAILURE);
+            return;
+        }
+
+        final Outputs outputs = new Outputs();
+        final List<ObjectNode> json = new ArrayList<>(records.size());
+        final List<Integer> sendable = new ArrayList<>(records.size());
+        for (int i = 0; i < records.size(); i++) {
+            final ObjectNode node = RecordJson.toJson(records.get(i));
+            json.add(node);
+            if (config.itemResults != null && itemKey(node, config) == null) {
+                outputs.add(Target.failure("the record has no item key at " + config.itemKeyPointer, null), records.get(i), false);
+            } else {
+                sendable.add(i);
+            }
+        }
+
+        boolean stopped = false;
+        String stopReason = null;
+        int lastStatus = 0;
+        int batches = 0;
+        long sendMillis = 0;
+        final LoggingListener listener = new LoggingListener(config.shownUrl);
+        for (final int[] range : Batches.ranges(sendable.size(), config.batchSize)) {
+            final List<Integer> batch = sendable.subList(range[0], range[1]);
+            if (stopped) {
+                for (final int index : batch) {
+                    outputs.add(Target.retry("not sent: " + stopReason, null), records.get(index), false);
+                }
+                continue;
+            }
+            final List<JsonNode> batchJson = new ArrayList<>(batch.size());
+            for (final int index : batch) {
+                batchJson.add(json.get(index));
+            }
+            final String key = IdempotencyKey.of(config.method.name(), config.endpointUrl, batchJson);
+            final PageFetcher.PageRequest request = config.request(batchJson, key);
+            final PageFetcher.Outcome outcome;
+            try {
+                outcome = config.fetcher.fetch(request, config.authorizer, listener);
+            } catch (final InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new ProcessException("Interrupted while sending a batch; the FlowFile stays queued");
+            } catch (final ProcessException e) {
+                // Token providers report a failure to obtain a token this way.
+                getLogger().error("No credentials for {} ({}); the records of {} go to retry", config.shownUrl, config.redactor.scrub(PiiSafeErrors.describe(e)), original);
+                stopped = true;
+                stopReason = "no credentials";
+                for (final int index : batch) {
+                    outputs.add(Target.retry(stopReason, null), records.get(index), false);
+                }
+                continue;
+            }
+            batches++;
+            session.adjustCounter(COUNTER_BATCHES, 1, false);
+            final BatchOutcome routed = route(outcome, batch, json, config);
+            lastStatus = routed.status();
+            sendMillis += routed.millis();
+            for (int i = 0; i < batch.size(); i++) {
+                outputs.add(routed.targets().get(i), records.get(batch.get(i)), routed.sent());
+            }
+            if (routed.stopReason() != null) {
+                stopped = true;
+                stopReason = routed.stopReason();
+                getLogger().warn("Sending to {} stopped at batch {} of {}: {}; the batch and the rest go to retry",
+                        config.shownUrl, batches, original, config.redactor.scrub(stopReason));
+            }
+        }
+        if (listener.rateLimitWaits > 0) {
+            session.adjustCounter(COUNTER_RATE_LIMIT_WAITS, listener.rateLimitWaits, false);
+        }
+
+        try {
+            outputs.write(session, original, schema[0], config, lastStatus, batches, sendMillis);
+        } catch (final Exception e) {
+            throw new ProcessException("Cannot write the results of " + original + ": " + PiiSafeErrors.describe(e), PiiSafeErrors.redacted(e));
+        }
+        session.remove(original);
+        if (stopped) {
+            context.yield();
+        }
+    }
+
+    private static String itemKey(final JsonNode record, final Settings config) {
+        final String key = ItemResults.scalar(record.at(config.itemKeyPointer));
+        return key == null || key.isBlank() ? null : key;
+    }
+
+    /** Where a record goes, and why. */
+    record Target(Relationship relationship, String reason, String code) {
+        static final Target SUCCESS = new Target(REL_SUCCESS, null, null);
+
+        static Target failure(final String reason, final String code) {
+            return new Target(REL_FAILURE, reason, code);
+        }
+
+        static Target retry(final String reason, final String code) {
+            return new Target(REL_RETRY, reason, code);
+        }
+    }
+
+    /**
+     * @param targets one per record of the batch
+     * @param sent whether the API received the batch (for the provenance SEND event)
+     * @param stopReason set when the remaining batches must not be sent now
+     */
+    private record BatchOutcome(List<Target> targets, boolean sent, int status, long millis, String stopReason) {
+    }
+
+    private BatchOutcome route(final PageFetcher.Outcome outcome, final List<Integer> batch, final List<ObjectNode> json, final Settings config) {
+        final int size = batch.size();
+        switch (outcome) {
+            case PageFetcher.RateLimited limited -> {
+                final String reason = "rate limited (HTTP " + limited.status() + "), asked to wait " + limited.requestedWait().toSeconds() + " s";
+                return new BatchOutcome(same(Target.retry(reason, null), size), false, limited.status(), 0, reason);
+            }
+            case PageFetcher.Refused refused -> {
+                getLogger().error("A batch to {} was redirected elsewhere and not followed: {}. Nothing was sent there. If that origin is trusted "
+                        + "with the credentials and records, add it to Allowed Origins.", config.shownUrl, config.redactor.scrub(refused.reason()));
+                return new BatchOutcome(same(Target.failure("redirect refused: " + config.redactor.scrub(refused.reason()), null), size),
+                        false, 0, 0, null);
+            }
+            case PageFetcher.Failed failed -> {
+                final int status = failed.status();
+                final String reason = config.redactor.scrub(failed.reason());
+                if (status == 0 || status >= 500 || status == 408 || status == 401 || status == 403 || status == 404 || status == 409) {
+                    if (status == 401 || status == 403 || status == 404) {
+                        getLogger().error("{} refused the batch ({}); check the Endpoint URL and the credentials. The records go to retry",
+                                config.shownUrl, reason);
+                    }
+                    return new BatchOutcome(same(Target.retry(reason, null), size), status != 0, status, 0, reason);
+                }
+                return new BatchOutcome(same(Target.failure("the API refused the whole batch: " + reason, null), size), true, status, 0, null);
+            }
+            case PageFetcher.Success success -> {
+                if (config.itemResults == null) {
+                    return new BatchOutcome(same(Target.SUCCESS, size), true, success.status(), success.elapsedMillis(),
+                            null);
+                }
+                final List<String> keys = new ArrayList<>(size);
+                for (final int index : batch) {
+                    keys.add(itemKey(json.get(index), config));
+                }
+                final ItemResults.Result result = ItemResults.read(success.body(), keys, config.itemResults, MAPPER);
+                if (result instanceof ItemResults.Unusable unusable) {
+                    getLogger().error("The response of {} to a batch does not say which records were accepted: {}; the batch goes to {}",
+                            config.shownUrl, unusable.reason(), unusable.retryable() ? "retry" : "failure");
+                    final String reason = "response unusable: " + unusable.reason();
+                    return new BatchOutcome(same(unusable.retryable() ? Target.retry(reason, null) : Target.failure(reason, null), size),
+                            true, success.status(), success.elapsedMillis(), unusable.retryable() ? reason : null);
+                }
+                final List<Target> targets = new ArrayList<>(size);
+                for (final ItemResults.Verdict verdict : ((ItemResults.PerItem) result).verdicts()) {
+                    targets.add(switch (verdict.disposition()) {
+                        case ACCEPTED -> Target.SUCCESS;
+                        case REJECTED -> Target.failure(verdict.reason(), verdict.code());
+                        case RETRY -> Target.retry(verdict.reason(), verdict.code());
+                    });
+                }
+                return new BatchOutcome(targets, true, success.status(), success.elapsedMillis(), null);
+            }
+        }
+    }
+
+    private static List<Target> same(final Target target, final int size) {
+        final List<Target> targets = new ArrayList<>(size);
+        for (int i = 0; i < size; i++) {
+            targets.add(target);
+        }
+        return targets;
+    }
+
+    /** The records of one FlowFile grouped by where they go; written at the end of the trigger. */
+    private final class Outputs {
+        private final Map<Target, List<Record>> groups = new LinkedHashMap<>();
+        private final Set<Target> sent = new LinkedHashSet<>();
+
+        void add(final Target target, final Record record, final boolean wasSent) {
+            groups.computeIfAbsent(target, t -> new ArrayList<>()).add(record);
+            if (wasSent) {
+                sent.add(target);
+            }
+        }
+
+        void write(final ProcessSession session, final FlowFile original, final RecordSchema readSchema, final Settings config,
+                   final int lastStatus, final int batches, final long sendMillis) throws Exception {
+            if (groups.isEmpty()) {
+                // An empty FlowFile: nothing to send, nothing lost.
+                FlowFile empty = session.create(original);
+                empty = session.putAttribute(empty, RECORD_COUNT, "0");
+                session.transfer(empty, REL_SUCCESS);
+                return;
+            }
+            for (final Map.Entry<Target, List<Record>> group : groups.entrySet()) {
+                final Target target = group.getKey();
+                final List<Record> records = group.getValue();
+                FlowFile child = session.create(original);
+                final Map<String, String> attributes = new HashMap<>();
+                final WriteResult[] result = new WriteResult[1];
+                final String[] mimeType = new String[1];
+                try (OutputStream out = session.write(child)) {
+                    final RecordSchema writeSchema = config.writerFactory.getSchema(original.getAttributes(), readSchema);
+                    try (RecordSetWriter writer = config.writerFactory.createWriter(getLogger(), writeSchema, out, original)) {
+                        writer.beginRecordSet();
+                        for (final Record record : records) {
+                            writer.write(record);
+                        }
+                        result[0] = writer.finishRecordSet();
+                        mimeType[0] = writer.getMimeType();
+                    }
+                }
+                attributes.putAll(result[0].getAttributes());
+                attributes.put(RECORD_COUNT, Integer.toString(result[0].getRecordCount()));
+                attributes.put(MIME_TYPE, mimeType[0]);
+                attributes.put(BATCHES, Integer.toString(batches));
+                if (lastStatus != 0) {
+                    attributes.put(STATUS_CODE, Integer.toString(lastStatus));
+                }
+                if (target.reason() != null) {
+                    attributes.put(REASON, target.reason());
+                }
+                if (target.code() != null) {
+                    attributes.put(ERROR_CODE, target.code());
+                }
+                child = session.putAllAttributes(child, attributes);
+                if (sent.contains(target)) {
+                    session.getProvenanceReporter().send(child, config.shownUrl, sendMillis);
+                }
+                if (target.relationship() == REL_SUCCESS) {
+                    session.adjustCounter(COUNTER_ACCEPTED, records.size(), false);
+                } else if (target.relationship() == REL_FAILURE) {
+                    session.adjustCounter(COUNTER_REJECTED, records.size(), false);
+                } else {
+                    session.adjustCounter(COUNTER_RETRY, records.size(), false);
+                    child = session.penalize(child);
+                }
+                session.transfer(child, target.relationship());
+            }
+        }
+    }
+
+    /** Counts rate-limit waits and logs retries without record data. */
+    private final class LoggingListener implements PageFetcher.Listener {
+        private final String shownUrl;
+        private int rateLimitWaits;
+
+        LoggingListener(final String shownUrl) {
+            this.shownUrl = shownUrl;
+        }
+
+        @Override
+        public void retrying(final String reason, final int attempt, final Duration delay) {
+            getLogger().warn("Batch to {} failed ({}); retry {} with the same idempotency key in {} ms", shownUrl, reason, attempt, delay.toMillis());
+        }
+
+        @Override
+        public void rateLimited(final int status, final Duration wait) {
+            rateLimitWaits++;
+            getLogger().info("Rate limited by {} (HTTP {}); waiting {} ms", shownUrl, status, wait.toMillis());
+        }
+
+        @Override
+        public void refreshingCredentials() {
+            getLogger().info("Credentials refused by {}; asking the token provider again", shownUrl);
+        }
+    }
+
+    /** What a trigger needs, built once per start. */
+    private static final class Settings {
+        private final RecordReaderFactory readerFactory;
+        private final RecordSetWriterFactory writerFactory;
+        private final HttpClient httpClient;
+        private final PageFetcher fetcher;
+        private final PageFetcher.Authorizer authorizer;
+        private final UrlRedactor redactor;
+        private final String endpointUrl;
+        private final String shownUrl;
+        private final PushMethod method;
+        private final String bodyTemplate;
+        private final int batchSize;
+        private final String idempotencyHeader;
+        private final JsonPointer itemKeyPointer;
+        private final ItemResults.Settings itemResults;
+        private final Map<String, String> queryParameters = new LinkedHashMap<>();
+
+        Settings(final ProcessContext context, final org.apache.nifi.logging.ComponentLog logger, final PageFetcher.Sleeper sleeper,
+                 final Clock clock) {
+            readerFactory = context.getProperty(RECORD_READER).asControllerService(RecordReaderFactory.class);
+            writerFactory = context.getProperty(RECORD_WRITER).asControllerService(RecordSetWriterFactory.class);
+            method = context.getProperty(HTTP_METHOD).asAllowableValue(PushMethod.class);
+            bodyTemplate = context.getProperty(REQUEST_BODY_TEMPLATE).evaluateAttributeExpressions().getValue();
+            batchSize = context.getProperty(BATCH_SIZE).asInteger();
+            idempotencyHeader = context.getProperty(IDEMPOTENCY_KEY_HEADER).getValue();
+            final String errorsPointer = context.getProperty(ERRORS_POINTER).getValue();
+            if (errorsPointer == null) {
+                itemKeyPointer = null;
+                itemResults = null;
+            } else {
+                itemKeyPointer = JsonPointer.compile(context.getProperty(ITEM_KEY_POINTER).getValue());
+                final String reasonPointer = context.getProperty(ERROR_REASON_POINTER).getValue();
+                final String codePointer = context.getProperty(ERROR_CODE_POINTER).getValue();
+                final String codes = context.getProperty(RETRYABLE_ERROR_CODES).getValue();
+                final Set<String> retryable = new LinkedHashSet<>();
+                if (codes != null) {
+                    Arrays.stream(codes.split(",")).map(String::trim).filter(code -> !code.isEmpty()).forEach(retryable::add);
+                }
+                itemResults = new ItemResults.Settings(JsonPointer.compile(errorsPointer),
+                        JsonPointer.compile(context.getProperty(ERROR_ITEM_KEY_POINTER).getValue()),
+                        reasonPointer == null ? null : JsonPointer.compile(reasonPointer),
+                        codePointer == null ? null : JsonPointer.compile(codePointer),
+                        Set.copyOf(retryable),
+                        context.getProperty(KEY_MATCHING).asAllowableValue(KeyMatching.class) == KeyMatching.IGNORE_CASE);
+            }
+
+            final List<String> secrets = new ArrayList<>();
+            final List<String> sensitiveNames = new ArrayList<>();
+            final AuthenticationStrategy authentication = context.getProperty(IncrementalApiFetch.AUTHENTICATION_STRATEGY)
+                    .asAllowableValue(AuthenticationStrategy.class);
+            String url = context.getProperty(ENDPOINT_URL).evaluateAttributeExpressions().getValue();
+            switch (authentication) {
+                case NONE -> authorizer = Authorizers.none();
+                case API_KEY_HEADER -> {
+                    final String key = context.getProperty(IncrementalApiFetch.API_KEY).getValue();
+                    secrets.add(key);
+                    authorizer = Authorizers.header(context.getProperty(IncrementalApiFetch.API_KEY_NAME).getValue(), key);
+                }
+                case API_KEY_QUERY -> {
+                    final String name = context.getProperty(IncrementalApiFetch.API_KEY_NAME).getValue();
+                    final String key = context.getProperty(IncrementalApiFetch.API_KEY).getValue();
+                    secrets.add(key);
+                    sensitiveNames.add(name);
+                    queryParameters.put(name, key);
+                    authorizer = Authorizers.none();
+                }
+                case BASIC -> {
+                    final String username = context.getProperty(IncrementalApiFetch.USERNAME).getValue();
+                    final String password = context.getProperty(IncrementalApiFetch.PASSWORD).getValue();
+                    secrets.add(password);
+                    secrets.add(Authorizers.basicCredentials(username, password));
+                    authorizer = Authorizers.basic(username, password);
+                }
+                case BEARER -> {
+                    final String token = context.getProperty(IncrementalApiFetch.BEARER_TOKEN).getValue();
+                    secrets.add(token);
+                    authorizer = Authorizers.bearer(token);
+                }
+                case OAUTH2 -> {
+                    final OAuth2AccessTokenProvider provider = context.getProperty(IncrementalApiFetch.OAUTH2_ACCESS_TOKEN_PROVIDER)
+                            .asControllerService(OAuth2AccessTokenProvider.class);
+                    authorizer = Authorizers.refreshingBearer(() -> provider.getAccessDetails().getAccessToken());
+                }
+                default -> throw new IllegalStateException("Unknown authentication strategy " + authentication);
+            }
+            endpointUrl = url;
+            redactor = new UrlRedactor(sensitiveNames, secrets);
+            shownUrl = redactor.redact(endpointUrl);
+
+            final HttpClient.Builder clientBuilder = HttpClient.newBuilder()
+                    .version(HttpClient.Version.HTTP_1_1)
+                    // Redirects are followed by PageFetcher under the origin policy, never by the client.
+                    .followRedirects(HttpClient.Redirect.NEVER)
+                    .connectTimeout(period(context, IncrementalApiFetch.CONNECT_TIMEOUT));
+            final SSLContextService sslContextService = context.getProperty(IncrementalApiFetch.SSL_CONTEXT_SERVICE).asControllerService(SSLContextService.class);
+            if (sslContextService != null) {
+                clientBuilder.sslContext(sslContextService.createContext());
+            }
+            final ProxyConfigurationService proxyService = context.getProperty(IncrementalApiFetch.PROXY_CONFIGURATION_SERVICE)
+                    .asControllerService(ProxyConfigurationService.class);
+            if (proxyService != null) {
+                final ProxyConfiguration proxy = proxyService.getConfiguration();
+                if (proxy.getProxyType() == Proxy.Type.HTTP) {
+                    clientBuilder.proxy(ProxySelector.of(new InetSocketAddress(proxy.getProxyServerHost(), proxy.getProxyServerPort())));
+                } else if (proxy.getProxyType() != Proxy.Type.DIRECT) {
+                    logger.warn("Proxy type {} is not supported; connecting directly", proxy.getProxyType());
+                }
+            }
+            httpClient = clientBuilder.build();
+
+            final String rate = context.getProperty(IncrementalApiFetch.REQUEST_RATE_LIMIT).getValue();
+            final RateLimiter rateLimiter = rate == null ? null : new RateLimiter(Double.parseDouble(rate), System::nanoTime);
+            final SecureRandom random = new SecureRandom();
+            final Backoff backoff = new Backoff(period(context, IncrementalApiFetch.INITIAL_RETRY_BACKOFF),
+                    period(context, IncrementalApiFetch.MAX_RETRY_BACKOFF), random::nextDouble);
+            final OriginPolicy originPolicy = new OriginPolicy(endpointUrl, OriginPolicy.parseAllowList(context.getProperty(ALLOWED_ORIGINS).getValue()));
+            final ResponseSizeLimit sizeLimit = new ResponseSizeLimit(context.getProperty(MAX_RESPONSE_SIZE).asDataSize(DataUnit.B).longValue());
+            final PageFetcher.Settings fetchSettings = new PageFetcher.Settings(period(context, IncrementalApiFetch.READ_TIMEOUT),
+                    context.getProperty(MAX_RETRIES).asInteger(), period(context, MAX_RATE_LIMIT_WAIT), sizeLimit, originPolicy);
+            fetcher = new PageFetcher(httpClient, fetchSettings, backoff, rateLimiter, sleeper, clock);
+        }
+
+        PageFetcher.PageRequest request(final List<JsonNode> batch, final String key) {
+            final ArrayNode array = JsonNodeFactory.instance.arrayNode();
+            batch.forEach(array::add);
+            final Map<String, String> values = new HashMap<>();
+            values.put("records", array.toString());
+            values.put("count", Integer.toString(batch.size()));
+            values.put("idempotencyKey", RequestTemplates.jsonString(key));
+            final String body = RequestTemplates.renderBody(bodyTemplate, values);
+            final Map<String, String> headers = new LinkedHashMap<>();
+            if (idempotencyHeader != null) {
+                headers.put(idempotencyHeader, key);
+            }
+            final String url = queryParameters.isEmpty() ? endpointUrl : RequestTemplates.withParameters(endpointUrl, queryParameters);
+            return new PageFetcher.PageRequest(URI.create(url), headers, body, method.name());
+        }
+
+        private static Duration period(final ProcessContext context, final PropertyDescriptor descriptor) {
+            return Duration.ofMillis(context.getProperty(descriptor).asTimePeriod(TimeUnit.MILLISECONDS));
+        }
+    }
+
+    public enum PushMethod implements DescribedEnum {
+        POST("POST", "Most bulk endpoints (Mailchimp batch subscribe, Klaviyo bulk jobs, suppression lists)."),
+        PUT("PUT", "Upsert endpoints that take PUT (SendGrid marketing contacts)."),
+        PATCH("PATCH", "Partial-update endpoints.");
+
+        private final Described described;
+
+        PushMethod(final String displayName, final String description) {
+            this.described = new Described(displayName, description);
+        }
+
+        @Override
+        public Described described() {
+            return described;
+        }
+    }
+
+    public enum KeyMatching implements DescribedEnum {
+        IGNORE_CASE("Ignore Case", "Keys match regardless of case, as e-mail addresses do at ESPs."),
+        EXACT("Exact", "Keys match only with the same case (ids).");
+
+        private final Described described;
+
+        KeyMatching(final String displayName, final String description) {
+            this.described = new Described(displayName, description);
+        }
+
+        @Override
+        public Described described() {
+            return described;
+        }
+    }
+}
