@@ -21,7 +21,9 @@ import io.datasync.nifi.processors.common.PiiSafeErrors;
 import io.datasync.nifi.push.Batches;
 import io.datasync.nifi.push.IdempotencyKey;
 import io.datasync.nifi.push.ItemResults;
+import org.apache.nifi.annotation.behavior.DynamicProperty;
 import org.apache.nifi.annotation.behavior.InputRequirement;
+import org.apache.nifi.annotation.behavior.SupportsSensitiveDynamicProperties;
 import org.apache.nifi.annotation.behavior.SystemResource;
 import org.apache.nifi.annotation.behavior.SystemResourceConsideration;
 import org.apache.nifi.annotation.behavior.WritesAttribute;
@@ -85,6 +87,9 @@ import java.util.concurrent.TimeUnit;
         + "pass as accepted. Shares IncrementalApiFetch's HTTP core: authentication strategies, same-origin redirects, request budget, "
         + "429/Retry-After and RateLimit headers, retries with backoff, timeouts and a response size limit.")
 @InputRequirement(InputRequirement.Requirement.INPUT_REQUIRED)
+@SupportsSensitiveDynamicProperties
+@DynamicProperty(name = "header.<header name>", value = "header value", description = "Adds the HTTP header <header name> to every request "
+        + "(e.g. header.revision for Klaviyo's API revision).", expressionLanguageScope = ExpressionLanguageScope.ENVIRONMENT)
 // Not @SupportsBatching: the batches reach the API before the session commits, and framework batching would widen the
 // window in which a crash makes NiFi send them again. The content-derived idempotency keys make such a re-send harmless for
 // APIs that honour them; the project's rule is still to batch only where no external write precedes the commit.
@@ -112,12 +117,13 @@ import java.util.concurrent.TimeUnit;
                 """
 )
 @UseCase(
-        description = "Add unsubscribed addresses to an ESP's global suppression list.",
+        description = "Add unsubscribed addresses to SendGrid's global suppression list, which takes a list of addresses.",
         keywords = {"suppression", "unsubscribe", "sendgrid"},
         configuration = """
-                Set "Endpoint URL" to the suppression endpoint, e.g. https://api.sendgrid.com/v3/asm/suppressions/global, and \
-                "Request Body Template" to the shape it expects; for a list of addresses write the records with a single email field.
-                Clear "Errors Pointer" when the endpoint answers all-or-nothing: a 2xx then accepts the whole batch.
+                Set "Endpoint URL" to https://api.sendgrid.com/v3/asm/suppressions/global and "Request Body Template" to \
+                {"recipient_emails": {{keys}}}, with "Item Key Pointer" set to the address field of the records (e.g. /email).
+                Clear "Errors Pointer": the endpoint answers all-or-nothing, so a 2xx accepts the whole batch.
+                Set "Authentication Strategy" to "Bearer Token" with the API key as token (a sensitive parameter).
                 """
 )
 @SystemResourceConsideration(resource = SystemResource.MEMORY, description = "Holds the records of one FlowFile (and their JSON form) "
@@ -131,6 +137,8 @@ public class PutApiRecord extends AbstractProcessor {
     static final String REASON = "putapi.reason";
     static final String ERROR_CODE = "putapi.error.code";
     static final String BATCHES = "putapi.batches";
+
+    static final String HEADER_PREFIX = "header.";
 
     static final String COUNTER_BATCHES = "PutApiRecord batches sent";
     static final String COUNTER_ACCEPTED = "PutApiRecord records accepted";
@@ -184,8 +192,9 @@ public class PutApiRecord extends AbstractProcessor {
 
     static final PropertyDescriptor REQUEST_BODY_TEMPLATE = new PropertyDescriptor.Builder()
             .name("Request Body Template")
-            .description("JSON body of a batch request. {{records}} is replaced by the JSON array of the batch's records, {{count}} by their "
-                    + "number and {{idempotencyKey}} by the batch's key (as a JSON string); write them without quotes.")
+            .description("JSON body of a batch request. {{records}} is replaced by the JSON array of the batch's records, {{keys}} by the "
+                    + "JSON array of their item keys (for endpoints that take a list of addresses), {{count}} by their number and "
+                    + "{{idempotencyKey}} by the batch's key (as a JSON string); write them without quotes.")
             .required(true)
             .defaultValue("{{records}}")
             .expressionLanguageSupported(ExpressionLanguageScope.ENVIRONMENT)
@@ -221,12 +230,12 @@ public class PutApiRecord extends AbstractProcessor {
 
     static final PropertyDescriptor ITEM_KEY_POINTER = new PropertyDescriptor.Builder()
             .name("Item Key Pointer")
-            .description("JSON Pointer, within a record as sent, to the key the API names items by in its errors (e.g. /email_address). A "
-                    + "record without a key there is not sent; it goes to 'failure'.")
+            .description("JSON Pointer, within a record as sent, to the key the API names items by (e.g. /email_address): matched with the "
+                    + "keys in the errors, and sent as {{keys}}. When the Errors Pointer is set or the template uses {{keys}}, a record without "
+                    + "a key there is not sent; it goes to 'failure'.")
             .required(true)
             .defaultValue("/email")
             .addValidator(OPTIONAL_POINTER_VALIDATOR)
-            .dependsOn(ERRORS_POINTER)
             .build();
 
     static final PropertyDescriptor ERROR_ITEM_KEY_POINTER = new PropertyDescriptor.Builder()
@@ -327,7 +336,7 @@ public class PutApiRecord extends AbstractProcessor {
 
     private static final List<PropertyDescriptor> PROPERTY_DESCRIPTORS = List.of(
             RECORD_READER, RECORD_WRITER, ENDPOINT_URL, HTTP_METHOD, REQUEST_BODY_TEMPLATE, BATCH_SIZE, IDEMPOTENCY_KEY_HEADER,
-            ERRORS_POINTER, ITEM_KEY_POINTER, ERROR_ITEM_KEY_POINTER, ERROR_REASON_POINTER, ERROR_CODE_POINTER, RETRYABLE_ERROR_CODES,
+            ITEM_KEY_POINTER, ERRORS_POINTER, ERROR_ITEM_KEY_POINTER, ERROR_REASON_POINTER, ERROR_CODE_POINTER, RETRYABLE_ERROR_CODES,
             KEY_MATCHING,
             IncrementalApiFetch.AUTHENTICATION_STRATEGY, IncrementalApiFetch.API_KEY_NAME, IncrementalApiFetch.API_KEY,
             IncrementalApiFetch.USERNAME, IncrementalApiFetch.PASSWORD, IncrementalApiFetch.BEARER_TOKEN,
@@ -354,6 +363,22 @@ public class PutApiRecord extends AbstractProcessor {
     @Override
     public Set<Relationship> getRelationships() {
         return RELATIONSHIPS;
+    }
+
+    @Override
+    protected PropertyDescriptor getSupportedDynamicPropertyDescriptor(final String propertyDescriptorName) {
+        final PropertyDescriptor.Builder builder = new PropertyDescriptor.Builder()
+                .name(propertyDescriptorName)
+                .required(false)
+                .dynamic(true)
+                .expressionLanguageSupported(ExpressionLanguageScope.ENVIRONMENT);
+        if (propertyDescriptorName.startsWith(HEADER_PREFIX) && propertyDescriptorName.length() > HEADER_PREFIX.length()) {
+            builder.addValidator(StandardValidators.NON_EMPTY_VALIDATOR);
+        } else {
+            builder.addValidator((subject, input, context) -> new ValidationResult.Builder().subject(subject).input(input).valid(false)
+                    .explanation("dynamic property names must start with '" + HEADER_PREFIX + "' (a request header)").build());
+        }
+        return builder.build();
     }
 
     @OnScheduled
@@ -398,7 +423,7 @@ public class PutApiRecord extends AbstractProcessor {
         for (int i = 0; i < records.size(); i++) {
             final ObjectNode node = RecordJson.toJson(records.get(i));
             json.add(node);
-            if (config.itemResults != null && itemKey(node, config) == null) {
+            if (config.keysRequired && itemKey(node, config) == null) {
                 outputs.add(Target.failure("the record has no item key at " + config.itemKeyPointer, null), records.get(i), false);
             } else {
                 sendable.add(i);
@@ -670,8 +695,10 @@ public class PutApiRecord extends AbstractProcessor {
         private final int batchSize;
         private final String idempotencyHeader;
         private final JsonPointer itemKeyPointer;
+        private final boolean keysRequired;
         private final ItemResults.Settings itemResults;
         private final Map<String, String> queryParameters = new LinkedHashMap<>();
+        private final Map<String, String> extraHeaders = new LinkedHashMap<>();
 
         Settings(final ProcessContext context, final org.apache.nifi.logging.ComponentLog logger, final PageFetcher.Sleeper sleeper,
                  final Clock clock) {
@@ -682,11 +709,11 @@ public class PutApiRecord extends AbstractProcessor {
             batchSize = context.getProperty(BATCH_SIZE).asInteger();
             idempotencyHeader = context.getProperty(IDEMPOTENCY_KEY_HEADER).getValue();
             final String errorsPointer = context.getProperty(ERRORS_POINTER).getValue();
+            itemKeyPointer = JsonPointer.compile(context.getProperty(ITEM_KEY_POINTER).getValue());
+            keysRequired = errorsPointer != null || bodyTemplate.contains("{{keys}}");
             if (errorsPointer == null) {
-                itemKeyPointer = null;
                 itemResults = null;
             } else {
-                itemKeyPointer = JsonPointer.compile(context.getProperty(ITEM_KEY_POINTER).getValue());
                 final String reasonPointer = context.getProperty(ERROR_REASON_POINTER).getValue();
                 final String codePointer = context.getProperty(ERROR_CODE_POINTER).getValue();
                 final String codes = context.getProperty(RETRYABLE_ERROR_CODES).getValue();
@@ -704,6 +731,16 @@ public class PutApiRecord extends AbstractProcessor {
 
             final List<String> secrets = new ArrayList<>();
             final List<String> sensitiveNames = new ArrayList<>();
+            for (final Map.Entry<PropertyDescriptor, String> property : context.getProperties().entrySet()) {
+                final PropertyDescriptor descriptor = property.getKey();
+                if (descriptor.isDynamic() && property.getValue() != null && descriptor.getName().startsWith(HEADER_PREFIX)) {
+                    final String value = context.getProperty(descriptor).evaluateAttributeExpressions().getValue();
+                    extraHeaders.put(descriptor.getName().substring(HEADER_PREFIX.length()), value);
+                    if (descriptor.isSensitive()) {
+                        secrets.add(value);
+                    }
+                }
+            }
             final AuthenticationStrategy authentication = context.getProperty(IncrementalApiFetch.AUTHENTICATION_STRATEGY)
                     .asAllowableValue(AuthenticationStrategy.class);
             String url = context.getProperty(ENDPOINT_URL).evaluateAttributeExpressions().getValue();
@@ -780,9 +817,14 @@ public class PutApiRecord extends AbstractProcessor {
 
         PageFetcher.PageRequest request(final List<JsonNode> batch, final String key) {
             final ArrayNode array = JsonNodeFactory.instance.arrayNode();
-            batch.forEach(array::add);
+            final ArrayNode keys = JsonNodeFactory.instance.arrayNode();
+            for (final JsonNode record : batch) {
+                array.add(record);
+                keys.add(itemKey(record, this));
+            }
             final Map<String, String> values = new HashMap<>();
             values.put("records", array.toString());
+            values.put("keys", keys.toString());
             values.put("count", Integer.toString(batch.size()));
             values.put("idempotencyKey", RequestTemplates.jsonString(key));
             final String body = RequestTemplates.renderBody(bodyTemplate, values);
@@ -790,6 +832,7 @@ public class PutApiRecord extends AbstractProcessor {
             if (idempotencyHeader != null) {
                 headers.put(idempotencyHeader, key);
             }
+            headers.putAll(extraHeaders);
             final String url = queryParameters.isEmpty() ? endpointUrl : RequestTemplates.withParameters(endpointUrl, queryParameters);
             return new PageFetcher.PageRequest(URI.create(url), headers, body, method.name());
         }

@@ -548,4 +548,28 @@ class PutApiRecordTest {
         assertTrue(runner.getFlowFilesForRelationship(PutApiRecord.REL_FAILURE).get(0).getAttribute(PutApiRecord.REASON).startsWith("records could not be read"));
         assertEquals(0, esp.requests.size());
     }
+
+    @Test
+    void keysPlaceholderSendsTheItemKeysAndHeaderPropertiesAreSent() throws Exception {
+        final TestRunner runner = runner();
+        runner.removeProperty(PutApiRecord.ERRORS_POINTER);
+        runner.setProperty(PutApiRecord.REQUEST_BODY_TEMPLATE, "{\"recipient_emails\": {{keys}}, \"n\": {{count}}}");
+        runner.setProperty("header.revision", "2025-01-15");
+        esp.scripted.add(FakeEsp.json("{}"));
+        runner.enqueue("[{\"email\":\"a@x.org\"},{\"name\":\"no key\"},{\"email\":\"b@x.org\"}]");
+        runner.run();
+        final JsonNode body = MAPPER.readTree(esp.requests.get(0).getBody().clone().readUtf8());
+        assertEquals("[\"a@x.org\",\"b@x.org\"]", body.get("recipient_emails").toString());
+        assertEquals(2, body.get("n").asInt());
+        assertEquals("2025-01-15", esp.requests.get(0).getHeader("revision"));
+        assertEquals(1, runner.getFlowFilesForRelationship(PutApiRecord.REL_FAILURE).size(), "the record without a key is not sent");
+        assertEquals(List.of("a@x.org", "b@x.org"), emails(runner.getFlowFilesForRelationship(PutApiRecord.REL_SUCCESS).get(0)));
+    }
+
+    @Test
+    void onlyHeaderDynamicPropertiesAreValid() throws Exception {
+        final TestRunner runner = runner();
+        runner.setProperty("query.x", "1");
+        runner.assertNotValid();
+    }
 }
