@@ -1,0 +1,235 @@
+package io.datasync.nifi.e2e;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * Builds the {@value #ESP_AUDIENCE_SYNC} template through the REST API, the last mile from the golden profiles to the
+ * email service provider:
+ * <pre>
+ * QueryDatabaseTableRecord (profiles changed since the last run, primary node)
+ *   -> ConsentFilter (campaign purposes, against the consent store; fail closed)
+ *        success  -> QueryRecord (member shape)      -> PutApiRecord (bulk member upsert)
+ *        excluded -> QueryRecord (unsubscribe shape) -> PutApiRecord (suppression endpoint)
+ * QueryDatabaseTableRecord (new suppression rows, primary node) -> QueryRecord (suppression shape) -> the same suppression push
+ * </pre>
+ * Every table, column, URL and credential is a parameter; the API key is a sensitive parameter. Profiles are read by
+ * their key and change column only (customer id, updated at), so the flow does not depend on how identifiers are stored.
+ * <p>
+ * Usage: {@code EspFlows [templatesDir]} with system property {@value NiFiInstance#HOME_PROPERTY}: writes
+ * {@code esp-audience-sync.json}.
+ */
+public final class EspFlows {
+
+    public static final String ESP_AUDIENCE_SYNC = "esp-audience-sync";
+    public static final Set<String> SENSITIVE_PARAMETERS = Set.of("db.password", "esp.api.key");
+
+    public static final String READ_PROFILES = "Read changed profiles";
+    public static final String CONSENT_GATE = "Consent gate for campaign purposes";
+    public static final String UPSERT_MEMBERS = "Upsert members at ESP";
+    public static final String SUPPRESS = "Suppress at ESP";
+    public static final String READ_SUPPRESSIONS = "Read new suppression rows";
+
+    private EspFlows() {
+    }
+
+    /** Template defaults: the sample ESP's API shape on a neutral host; no secrets, nothing of this machine. */
+    public static Map<String, String> defaultParameters() {
+        final Map<String, String> values = new LinkedHashMap<>();
+        values.put("db.url", "jdbc:postgresql://db.example.internal:5432/datasync?" + DatasyncChain.PRIVACY_SAFE_JDBC_OPTIONS);
+        values.put("db.driver.location", "drivers/postgresql.jar");
+        values.put("db.user", "datasync");
+        values.put("db.password", "");
+        values.put("db.profiles.table", "customer_profiles");
+        values.put("db.profiles.columns", "customer_id, email, first_name, last_name, updated_at");
+        values.put("db.profiles.updated.column", "updated_at");
+        values.put("db.consent.lookup.table", "consent_lookup");
+        values.put("db.suppression.table", "suppression");
+        values.put("db.suppression.columns", "subject_key, reason, decided_at");
+        values.put("db.suppression.updated.column", "decided_at");
+        values.put("consent.purposes", "email_marketing");
+        values.put("esp.members.url", "https://esp.example.com/v1/audience/members");
+        values.put("esp.members.body", "{\"members\": {{records}}}");
+        values.put("esp.member.query", "SELECT LOWER(TRIM(email)) AS email_address, 'subscribed' AS status, first_name, last_name "
+                + "FROM FLOWFILE WHERE email IS NOT NULL");
+        values.put("esp.suppression.url", "https://esp.example.com/v1/suppressions");
+        values.put("esp.suppression.body", "{\"suppressions\": {{records}}}");
+        values.put("esp.unsubscribe.query", "SELECT LOWER(TRIM(email)) AS email_address, 'no_consent' AS reason FROM FLOWFILE "
+                + "WHERE email IS NOT NULL");
+        values.put("esp.suppression.query", "SELECT LOWER(TRIM(subject_key)) AS email_address, reason FROM FLOWFILE");
+        values.put("esp.batch.size", "500");
+        values.put("esp.api.key.header", "X-Api-Key");
+        values.put("esp.api.key", "");
+        values.put("esp.idempotency.header", "Idempotency-Key");
+        values.put("esp.errors.pointer", "/errors");
+        values.put("esp.error.key.pointer", "/email_address");
+        values.put("esp.error.reason.pointer", "/error");
+        values.put("esp.error.code.pointer", "/error_code");
+        values.put("esp.request.rate", "10");
+        values.put("db.max.rows", "1000");
+        return values;
+    }
+
+    /** Builds the flow in a new child group; returns the group id. */
+    public static String build(final NiFiRestClient client, final String parentGroupId, final Map<String, String> parameters) {
+        final String groupId = client.createProcessGroup(parentGroupId, ESP_AUDIENCE_SYNC);
+        client.bindParameterContext(groupId, client.createParameterContext(ESP_AUDIENCE_SYNC, parameters, SENSITIVE_PARAMETERS));
+
+        final String reader = client.createControllerService(groupId, "org.apache.nifi.json.JsonTreeReader", "JSON reader", Map.of(
+                "schema-access-strategy", "infer-schema"));
+        final String writer = client.createControllerService(groupId, "org.apache.nifi.json.JsonRecordSetWriter", "JSON writer", Map.of());
+        final String dbcp = client.createControllerService(groupId, "org.apache.nifi.dbcp.DBCPConnectionPool", "PostgreSQL", Map.of(
+                "Database Connection URL", "#{db.url}",
+                "Database Driver Class Name", "org.postgresql.Driver",
+                "database-driver-locations", "#{db.driver.location}",
+                "Database User", "#{db.user}",
+                "Password", "#{db.password}",
+                "Max Total Connections", "4"));
+        final String consentLookup = client.createControllerService(groupId, "org.apache.nifi.lookup.db.DatabaseRecordLookupService",
+                "Consent lookup", Map.of(
+                        "dbrecord-lookup-dbcp-service", dbcp,
+                        "dbrecord-lookup-table-name", "#{db.consent.lookup.table}",
+                        "dbrecord-lookup-key-column", "subject_key",
+                        // A cache would keep serving a grant after its withdrawal.
+                        "dbrecord-lookup-cache-size", "0"));
+        final String failures = client.createFunnel(groupId);
+
+        final String readProfiles = queryTable(client, groupId, READ_PROFILES, dbcp, writer, "#{db.profiles.table}", "#{db.profiles.columns}",
+                "#{db.profiles.updated.column}");
+        final String gate = client.createProcessor(groupId, "io.datasync.nifi.processors.ConsentFilter", CONSENT_GATE, Map.of(
+                "Record Reader", reader,
+                "Record Writer", writer,
+                "Purposes", "#{consent.purposes}",
+                "Subject Key Record Path", "toLowerCase(trim(/email))",
+                "Consent Lookup Service", consentLookup,
+                "Default Policy", "REQUIRE_CONSENT",
+                "Disallowed Record Action", "ROUTE_TO_EXCLUDED"), null, Set.of("anonymized", "suppression"));
+        final String memberShape = shape(client, groupId, "Shape members", reader, writer, "members", "#{esp.member.query}");
+        final String unsubscribeShape = shape(client, groupId, "Shape unsubscribes", reader, writer, "unsubscribes", "#{esp.unsubscribe.query}");
+        final String upsert = push(client, groupId, UPSERT_MEMBERS, reader, writer, "#{esp.members.url}", "#{esp.members.body}");
+        final String suppress = push(client, groupId, SUPPRESS, reader, writer, "#{esp.suppression.url}", "#{esp.suppression.body}");
+        final String readSuppressions = queryTable(client, groupId, READ_SUPPRESSIONS, dbcp, writer, "#{db.suppression.table}",
+                "#{db.suppression.columns}", "#{db.suppression.updated.column}");
+        final String suppressionShape = shape(client, groupId, "Shape suppressions", reader, writer, "suppressions", "#{esp.suppression.query}");
+
+        client.connect(groupId, readProfiles, gate, Set.of("success"));
+        client.connect(groupId, gate, memberShape, Set.of("success"));
+        client.connect(groupId, gate, unsubscribeShape, Set.of("excluded"));
+        client.connect(groupId, gate, gate, Set.of("retry"));
+        client.connect(groupId, memberShape, upsert, Set.of("members"));
+        client.connect(groupId, unsubscribeShape, suppress, Set.of("unsubscribes"));
+        client.connect(groupId, readSuppressions, suppressionShape, Set.of("success"));
+        client.connect(groupId, suppressionShape, suppress, Set.of("suppressions"));
+        for (final String pushId : List.of(upsert, suppress)) {
+            client.connect(groupId, pushId, pushId, Set.of("retry"));
+            client.connect(groupId, pushId, "PROCESSOR", failures, "FUNNEL", Set.of("failure"));
+        }
+        for (final String id : List.of(gate, memberShape, unsubscribeShape, suppressionShape)) {
+            client.connect(groupId, id, "PROCESSOR", failures, "FUNNEL", Set.of("failure"));
+        }
+        return groupId;
+    }
+
+    private static String queryTable(final NiFiRestClient client, final String groupId, final String name, final String dbcp, final String writer,
+                                     final String table, final String columns, final String maxValueColumn) {
+        final String id = client.createProcessor(groupId, "org.apache.nifi.processors.standard.QueryDatabaseTableRecord", name, Map.of(
+                "Database Connection Pooling Service", dbcp,
+                "db-fetch-db-type", "PostgreSQL",
+                "Table Name", table,
+                "Columns to Return", columns,
+                "Maximum-value Columns", maxValueColumn,
+                "qdbt-max-rows", "#{db.max.rows}",
+                "qdbtr-record-writer", writer), "5 sec", Set.of());
+        // A source that keeps its position in state: one node reads, as NiFi's own docs advise for QueryDatabaseTable.
+        client.updateProcessorConfig(id, Map.of("executionNode", "PRIMARY"));
+        return id;
+    }
+
+    private static String shape(final NiFiRestClient client, final String groupId, final String name, final String reader, final String writer,
+                                final String relationship, final String query) {
+        return client.createProcessor(groupId, "org.apache.nifi.processors.standard.QueryRecord", name, Map.of(
+                "record-reader", reader,
+                "record-writer", writer,
+                "include-zero-record-flowfiles", "false"), Map.of(relationship, query), null, Set.of("original"));
+    }
+
+    private static String push(final NiFiRestClient client, final String groupId, final String name, final String reader, final String writer,
+                               final String url, final String body) {
+        final Map<String, String> properties = new LinkedHashMap<>();
+        properties.put("Record Reader", reader);
+        properties.put("Record Writer", writer);
+        properties.put("Endpoint URL", url);
+        properties.put("HTTP Method", "POST");
+        properties.put("Request Body Template", body);
+        properties.put("Batch Size", "#{esp.batch.size}");
+        properties.put("Idempotency Key Header", "#{esp.idempotency.header}");
+        properties.put("Errors Pointer", "#{esp.errors.pointer}");
+        properties.put("Item Key Pointer", "/email_address");
+        properties.put("Error Item Key Pointer", "#{esp.error.key.pointer}");
+        properties.put("Error Reason Pointer", "#{esp.error.reason.pointer}");
+        properties.put("Error Code Pointer", "#{esp.error.code.pointer}");
+        properties.put("Authentication Strategy", "API_KEY_HEADER");
+        properties.put("API Key Name", "#{esp.api.key.header}");
+        properties.put("API Key", "#{esp.api.key}");
+        properties.put("Request Rate Limit", "#{esp.request.rate}");
+        properties.put("Initial Retry Backoff", "500 ms");
+        properties.put("Maximum Retry Backoff", "10 sec");
+        final String id = client.createProcessor(groupId, "io.datasync.nifi.processors.PutApiRecord", name, properties, null, Set.of("success"));
+        // Records sent back through 'retry' wait this long before the next attempt.
+        client.updateProcessorConfig(id, Map.of("penaltyDuration", "5 sec"));
+        return id;
+    }
+
+    /** Canvas positions (x, y) by processor name, so the imported flow reads top to bottom. */
+    private static final Map<String, double[]> LAYOUT = Map.ofEntries(
+            Map.entry(READ_PROFILES, new double[] {0, 0}), Map.entry(CONSENT_GATE, new double[] {0, 250}),
+            Map.entry("Shape members", new double[] {-400, 500}), Map.entry(UPSERT_MEMBERS, new double[] {-400, 750}),
+            Map.entry("Shape unsubscribes", new double[] {400, 500}), Map.entry(SUPPRESS, new double[] {400, 750}),
+            Map.entry(READ_SUPPRESSIONS, new double[] {900, 0}), Map.entry("Shape suppressions", new double[] {900, 250}),
+            Map.entry("funnel", new double[] {0, 1000}));
+
+    /** Builds the template with neutral defaults and returns its flow definition, laid out and pretty-printed. */
+    public static byte[] export(final NiFiRestClient client) {
+        final String groupId = build(client, client.rootGroupId(), defaultParameters());
+        try {
+            final JsonNode definition = client.mapper().readTree(client.downloadFlowDefinition(groupId));
+            final JsonNode contents = definition.path("flowContents");
+            contents.path("processors").forEach(processor -> place(processor, LAYOUT.get(processor.path("name").asText())));
+            contents.path("funnels").forEach(funnel -> place(funnel, LAYOUT.get("funnel")));
+            return (client.mapper().writerWithDefaultPrettyPrinter().writeValueAsString(definition) + "\n").getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        } catch (final IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    private static void place(final JsonNode component, final double[] position) {
+        if (position != null) {
+            ((ObjectNode) component.path("position")).put("x", position[0]).put("y", position[1]);
+        }
+    }
+
+    public static void main(final String[] args) throws IOException {
+        final Path templates = Path.of(args.length > 0 ? args[0] : "templates");
+        try (NiFiInstance nifi = NiFiInstance.create("export-esp")) {
+            nifi.start();
+            final byte[] definition = export(new NiFiRestClient(nifi.apiUrl()));
+            final List<String> problems = TemplateBuilder.problems(definition);
+            if (!problems.isEmpty()) {
+                throw new IllegalStateException(ESP_AUDIENCE_SYNC + ": " + problems);
+            }
+            Files.createDirectories(templates);
+            Files.write(templates.resolve(ESP_AUDIENCE_SYNC + ".json"), definition);
+            System.out.println("Wrote " + templates.resolve(ESP_AUDIENCE_SYNC + ".json"));
+        }
+        System.exit(0);
+    }
+}
