@@ -104,7 +104,7 @@ public final class EspFlows {
         final String failures = client.createFunnel(groupId);
 
         final String readProfiles = queryTable(client, groupId, READ_PROFILES, dbcp, writer, "#{db.profiles.table}", "#{db.profiles.columns}",
-                "#{db.profiles.updated.column}");
+                "#{db.profiles.updated.column}", "5 sec");
         final String gate = client.createProcessor(groupId, "io.datasync.nifi.processors.ConsentFilter", CONSENT_GATE, Map.of(
                 "Record Reader", reader,
                 "Record Writer", writer,
@@ -117,8 +117,10 @@ public final class EspFlows {
         final String unsubscribeShape = shape(client, groupId, "Shape unsubscribes", reader, writer, "unsubscribes", "#{esp.unsubscribe.query}");
         final String upsert = push(client, groupId, UPSERT_MEMBERS, reader, writer, "#{esp.members.url}", "#{esp.members.body}");
         final String suppress = push(client, groupId, SUPPRESS, reader, writer, "#{esp.suppression.url}", "#{esp.suppression.body}");
+        // Polled every second: a withdrawal's suppression row should reach the ESP within seconds, and the query on the
+        // indexed decided_at column finds nothing most of the time.
         final String readSuppressions = queryTable(client, groupId, READ_SUPPRESSIONS, dbcp, writer, "#{db.suppression.table}",
-                "#{db.suppression.columns}", "#{db.suppression.updated.column}");
+                "#{db.suppression.columns}", "#{db.suppression.updated.column}", "1 sec");
         final String suppressionShape = shape(client, groupId, "Shape suppressions", reader, writer, "suppressions", "#{esp.suppression.query}");
 
         client.connect(groupId, readProfiles, gate, Set.of("success"));
@@ -140,7 +142,7 @@ public final class EspFlows {
     }
 
     private static String queryTable(final NiFiRestClient client, final String groupId, final String name, final String dbcp, final String writer,
-                                     final String table, final String columns, final String maxValueColumn) {
+                                     final String table, final String columns, final String maxValueColumn, final String period) {
         final String id = client.createProcessor(groupId, "org.apache.nifi.processors.standard.QueryDatabaseTableRecord", name, Map.of(
                 "Database Connection Pooling Service", dbcp,
                 "db-fetch-db-type", "PostgreSQL",
@@ -148,7 +150,7 @@ public final class EspFlows {
                 "Columns to Return", columns,
                 "Maximum-value Columns", maxValueColumn,
                 "qdbt-max-rows", "#{db.max.rows}",
-                "qdbtr-record-writer", writer), "5 sec", Set.of());
+                "qdbtr-record-writer", writer), period, Set.of());
         // A source that keeps its position in state: one node reads, as NiFi's own docs advise for QueryDatabaseTable.
         client.updateProcessorConfig(id, Map.of("executionNode", "PRIMARY"));
         return id;
