@@ -302,8 +302,78 @@ class EspAudienceSyncE2ETest {
         assertEquals(expected, esp.subscribed(), "the withdrawn subjects are no longer subscribed at the ESP");
     }
 
+    /**
+     * The whole propagation path: a signed withdrawal webhook into the committed consent-sync template (consent row,
+     * then suppression row), picked up by esp-audience-sync's suppression reader and pushed to the ESP. The clock runs
+     * from sending the webhook to the ESP receiving the suppression.
+     */
     @Test
     @Order(5)
+    void aWithdrawalWebhookReachesTheEspSuppressionWithinSeconds() throws IOException {
+        final String secret = "consent-secret-" + java.util.UUID.randomUUID();
+        final String consentGroup = client.uploadFlowDefinition(client.rootGroupId(), RealtimeFlows.CONSENT_SYNC,
+                Files.readAllBytes(template().resolveSibling(RealtimeFlows.CONSENT_SYNC + ".json")));
+        final int port = NiFiInstance.freePort();
+        final Map<String, String> parameters = new LinkedHashMap<>(localParameters());
+        parameters.keySet().removeIf(name -> name.startsWith("esp.") || name.equals("db.max.rows"));
+        parameters.put("webhook.port", Integer.toString(port));
+        parameters.put("webhook.secret", secret);
+        client.setParameters(consentGroup, parameters, RealtimeFlows.SENSITIVE_PARAMETERS);
+        client.enableControllerServices(consentGroup, Duration.ofSeconds(60));
+        assertEquals(Map.of(), client.validationErrors(consentGroup));
+        client.startProcessGroup(consentGroup);
+        NiFiRestClient.waitUntil(Duration.ofSeconds(60), () -> postWebhook(port, "{}", null) == 401, "the consent webhook listener");
+
+        final List<String> withdrawing = CONSENTED.stream().skip(8).limit(6).toList();
+        final List<Long> latencies = new java.util.ArrayList<>();
+        final long checkFrom = System.nanoTime();
+        for (final String email : withdrawing) {
+            final String body = client.mapper().writeValueAsString(new java.util.TreeMap<>(Map.of("email", email, "purpose", "email_marketing",
+                    "status", "WITHDRAWN", "updated_at", Instant.now().truncatedTo(java.time.temporal.ChronoUnit.SECONDS).toString(),
+                    "source", "preference_centre")));
+            final long sent = System.nanoTime();
+            assertEquals(200, postWebhook(port, body, RealtimeTemplatesE2ETest.shopifySignature(secret, body)));
+            NiFiRestClient.waitUntil(Duration.ofSeconds(60), () -> {
+                NiFiInstance.sleep(10);
+                return esp.suppressions().contains(email);
+            }, "the withdrawal webhook's suppression at the ESP");
+            latencies.add((System.nanoTime() - sent) / 1_000_000);
+        }
+        latencies.sort(null);
+        E2eMetrics.record(NAME, "withdrawalWebhookToEspMillis.all", latencies.toString());
+        E2eMetrics.record(NAME, "withdrawalWebhookToEspMillis.median", Long.toString(latencies.get(latencies.size() / 2)));
+        client.waitUntilQuiet(group, 3, Duration.ofSeconds(2), Duration.ofSeconds(90));
+        for (final SampleEspApi.Request request : esp.requests()) {
+            if (request.receivedNanos() > checkFrom && request.path().endsWith("/members")) {
+                request.emails().forEach(email -> assertFalse(withdrawing.contains(email), "a withdrawn subject was upserted"));
+            }
+        }
+        withdrawing.forEach(email -> assertFalse(esp.subscribed().contains(email), "still subscribed at the ESP after withdrawing"));
+        client.stopProcessGroup(consentGroup, Duration.ofSeconds(60));
+    }
+
+    private static int postWebhook(final int port, final String body, final String signature) {
+        final java.net.http.HttpRequest.Builder request = java.net.http.HttpRequest.newBuilder(
+                        java.net.URI.create("http://127.0.0.1:" + port + "/webhooks/consent"))
+                .timeout(Duration.ofSeconds(30))
+                .header("Content-Type", "application/json")
+                .header("X-Shopify-Webhook-Id", java.util.UUID.randomUUID().toString())
+                .POST(java.net.http.HttpRequest.BodyPublishers.ofString(body));
+        if (signature != null) {
+            request.header("X-Shopify-Hmac-Sha256", signature);
+        }
+        try (java.net.http.HttpClient http = java.net.http.HttpClient.newHttpClient()) {
+            return http.send(request.build(), java.net.http.HttpResponse.BodyHandlers.discarding()).statusCode();
+        } catch (final IOException e) {
+            return -1;
+        } catch (final InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
+    }
+
+    @Test
+    @Order(6)
     void logsCarryNoEmailsOrApiKey() {
         assertEquals(List.of(), nifi.grepLogs(API_KEY), "the API key is in NiFi's logs");
         for (final String email : List.of("person3@example.org", "person11@example.org", "person13@example.org")) {
@@ -318,7 +388,7 @@ class EspAudienceSyncE2ETest {
      * clock runs from starting the group to the ESP holding every record.
      */
     @Test
-    @Order(6)
+    @Order(7)
     void bulkPushAgainstOneRequestPerRecord() {
         final int rows = 2000;
         final StringBuilder sql = new StringBuilder("CREATE TABLE esp_bench (email VARCHAR(320), first_name VARCHAR(100), last_name VARCHAR(100));\n");
