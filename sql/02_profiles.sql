@@ -23,7 +23,10 @@ CREATE TABLE customer_profiles (
     source_ids        TEXT,
     updated_at        TIMESTAMP WITH TIME ZONE NOT NULL,
     -- ProfileMerge's lineage: per field, the source and time of the surviving value
-    merge_lineage     TEXT
+    merge_lineage     TEXT,
+    -- the customer ids folded into this profile ('|'-joined sorted set). A write that brings new ones (ProfileMerge's
+    -- Retired Customer Key Field) retires their rows in the same statement: see the trigger below.
+    retired_customer_ids  TEXT
 );
 CREATE INDEX customer_profiles_subject_key_idx ON customer_profiles (subject_key);
 
@@ -47,7 +50,15 @@ $$;
 -- Lists are stored as sorted sets and only grow: an update unions them with the stored ones, whatever order
 -- updates arrive in; except the anonymising update (subject key replaced by the customer id), whose empty lists
 -- stand (source ids point back at the person in another system).
+-- A merge: an INSERT (PutDatabaseRecord's UPSERT is INSERT ... ON CONFLICT DO UPDATE, whose BEFORE INSERT trigger
+-- fires first) naming retired_customer_ids takes over the lists and retired ids of those rows and deletes them, in
+-- the statement that writes the survivor: one transaction, so a customer is never stored split nor lost half-way.
 CREATE FUNCTION customer_profiles_union_lists() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE
+    retired TEXT[];
+    retired_tags TEXT;
+    retired_sources TEXT;
+    retired_before TEXT;
 BEGIN
     IF TG_OP = 'UPDATE' AND NEW.subject_key = NEW.customer_id THEN
         RETURN NEW;
@@ -55,12 +66,30 @@ BEGIN
     IF TG_OP = 'UPDATE' THEN
         NEW.tags := union_joined(OLD.tags, NEW.tags);
         NEW.source_ids := union_joined(OLD.source_ids, NEW.source_ids);
-    ELSE
-        NEW.tags := union_joined(NULL, NEW.tags);
-        NEW.source_ids := union_joined(NULL, NEW.source_ids);
+        NEW.retired_customer_ids := union_joined(OLD.retired_customer_ids, NEW.retired_customer_ids);
+        RETURN NEW;
+    END IF;
+    NEW.tags := union_joined(NULL, NEW.tags);
+    NEW.source_ids := union_joined(NULL, NEW.source_ids);
+    NEW.retired_customer_ids := union_joined(NULL, NEW.retired_customer_ids);
+    IF NEW.retired_customer_ids IS NOT NULL THEN
+        retired := array_remove(string_to_array(NEW.retired_customer_ids, '|'), NEW.customer_id);
+        SELECT string_agg(tags, '|'), string_agg(source_ids, '|'), string_agg(retired_customer_ids, '|')
+            INTO retired_tags, retired_sources, retired_before
+            FROM customer_profiles WHERE customer_id = ANY (retired);
+        NEW.tags := union_joined(NEW.tags, retired_tags);
+        NEW.source_ids := union_joined(NEW.source_ids, retired_sources);
+        NEW.retired_customer_ids := union_joined(NEW.retired_customer_ids, retired_before);
+        DELETE FROM customer_profiles WHERE customer_id = ANY (retired);
     END IF;
     RETURN NEW;
 END
 $$;
 CREATE TRIGGER customer_profiles_union_lists BEFORE INSERT OR UPDATE ON customer_profiles
     FOR EACH ROW EXECUTE FUNCTION customer_profiles_union_lists();
+
+-- The profiles of customers whose ids were merged away: none, once every merge has been written (an audit query).
+CREATE VIEW customer_profiles_retired_but_stored AS
+    SELECT survivor.customer_id AS surviving_customer_id, retired.customer_id AS retired_customer_id
+    FROM customer_profiles survivor
+    JOIN customer_profiles retired ON retired.customer_id = ANY (string_to_array(survivor.retired_customer_ids, '|'));
