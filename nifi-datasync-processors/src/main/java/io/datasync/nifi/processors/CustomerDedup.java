@@ -96,7 +96,8 @@ import java.util.concurrent.TimeUnit;
         + "blocked placeholder values and a maximum cluster size (within a FlowFile and, through the cache, across FlowFiles) "
         + "keep bad data from linking strangers. New customers get ids derived from their keys (or, without a key, from the "
         + "record's source id or content), so the same data gets the same ids on every run. With a Distributed "
-        + "Map Cache Client, HMAC-SHA256 hashes of the keys under the Identity Hash Key (never the raw values) map to customer "
+        + "Map Cache Client, or with Identity Store Type Database (a table whose primary key is the key hash, through a "
+        + "Database Connection Pooling Service), HMAC-SHA256 hashes of the keys under the Identity Hash Key (never the raw values) map to customer "
         + "ids across FlowFiles and cluster nodes, claimed with atomic put-if-absent; when a FlowFile links two known ids, the "
         + "lexicographically smallest survives and the merge is reported. Records are annotated (to success), routed (to unique and duplicate, "
         + "which replace success when Output Mode is Route), or collapsed to one surviving record per customer (to success).")
