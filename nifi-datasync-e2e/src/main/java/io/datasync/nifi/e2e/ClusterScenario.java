@@ -200,6 +200,8 @@ public final class ClusterScenario {
         values.put("crm.max.pages.per.trigger", Integer.toString(PAGES_PER_TRIGGER));
         // Never bound (the server stays disabled); a free port anyway, so nothing else on 127.0.0.1 could be meant.
         values.put("identity.cache.server.port", Integer.toString(NiFiInstance.freePort()));
+        // This scenario exercises the cache store (a third NiFi serves it); the templates default to the database store.
+        values.put("identity.store.type", "DISTRIBUTED_MAP_CACHE");
         final Path template = TemplateImport.templatesDir().resolve(TemplateFlows.CRM_API_SYNC + ".json");
         final String group = TemplateImport.upload(client, client.rootGroupId(), template, TemplateFlows.CRM_API_SYNC);
         note("imported " + template + " as group " + group);
@@ -342,9 +344,8 @@ public final class ClusterScenario {
                 && linkIn.size() == 2 && linkIn.values().stream().allMatch(in -> in >= 1);
         check("identity: the probe ran on both nodes at once (one FlowFile out per node, Link identities received on both)",
                 bothNodes, "probe out by node " + probeOut + ", Link identities in by node " + linkIn);
-        // customer_profiles is keyed by customer_id with subject_key UNIQUE: a record that got a second id could not be
-        // written under this profile (its upsert would fail and be parked), so all four record ids in the one row's
-        // source_ids means all four records carried that row's id.
+        // customer_profiles is keyed by customer_id only: a record that got a second id would be a second row for this
+        // subject, so one row holding all four record ids in its source_ids means all four records carried that row's id.
         check("identity: 4 records of one new customer from 2 nodes got one customer id (all 4 in that id's profile, nothing parked)",
                 profiles.size() == 1 && sourceIds.size() == 4 && client.groupStatus(flow.groupId).path("flowFilesQueued").asInt() == 0,
                 profiles.size() + " profile rows, " + sourceIds.size() + " probe record ids in its source_ids");

@@ -98,7 +98,8 @@ public final class DatasyncChain {
               {"name": "consent_email", "type": ["null", "boolean"]},
               {"name": "source_ids", "type": ["null", {"type": "array", "items": "string"}]},
               {"name": "updated_at", "type": ["null", "string"]},
-              {"name": "merge_lineage", "type": ["null", "string"]}
+              {"name": "merge_lineage", "type": ["null", "string"]},
+              {"name": "retired_customer_ids", "type": ["null", "string"]}
             ]}""";
 
     /** The ids of the shared services and of the chain's entry point. */
@@ -120,9 +121,15 @@ public final class DatasyncChain {
         values.put("db.profiles.lookup.table", "customer_profiles_lookup");
         values.put("db.suppression.table", "suppression");
         values.put("db.consent.lookup.table", "consent_lookup");
+        // CustomerDedup's identity index (sql/01_identity.sql): identifier hash (primary key) to customer id.
+        values.put("db.identity.table", "customer_identity");
         values.put("consent.purposes", "email_marketing");
         values.put("phone.region", "GB");
         values.put("identity.namespace", "datasync");
+        // Where CustomerDedup keeps the identity index: DATABASE (the db.identity.table table, through the profile
+        // database's pool: nothing else to run, one index for every node) or DISTRIBUTED_MAP_CACHE (the identity.cache.*
+        // MapCacheServer below).
+        values.put("identity.store.type", "DATABASE");
         // Keys the identity hashes in the cache (HMAC-SHA256); see CustomerDedup's "Identity Hash Key".
         values.put("identity.hash.key", null);
         values.put("identity.cache.host", "localhost");
@@ -256,11 +263,16 @@ public final class DatasyncChain {
         dedup.put("Phone Region Record Path", "/country");
         dedup.put("Normalised Phone Field", "phone");
         dedup.put("Unnormalised Phone Field", "phone_as_written");
+        dedup.put("Identity Store Type", "#{identity.store.type}");
+        dedup.put("Identity Connection Pool", services.get("dbcp"));
+        dedup.put("Identity Table Name", "#{db.identity.table}");
         dedup.put("Distributed Map Cache Client", services.get("cacheClient"));
         dedup.put("Identity Namespace", "#{identity.namespace}");
         dedup.put("Identity Hash Key", "#{identity.hash.key}");
+        // The source record's id is an identifier too: an edited CRM contact stays its customer whatever its e-mail became,
+        // and a record whose only e-mail and phone are placeholders still has a key (its own), never a shared one.
         final String customerDedup = client.createProcessor(groupId, "io.datasync.nifi.processors.CustomerDedup", "Link identities", dedup,
-                Map.of("email", "/subject_key", "phone", "/phone"), null, Set.of("merges", "unique", "duplicate"));
+                Map.of("email", "/subject_key", "phone", "/phone", "source_id", "/source_ids"), null, Set.of("unique", "duplicate"));
         client.moveComponent("processors", customerDedup, x, y + 250);
         client.connect(groupId, consentFilter, customerDedup, Set.of("success"));
         // Its failure is mostly the identity cache being unreachable (a server restart): retried with a penalty, so the
@@ -292,6 +304,22 @@ public final class DatasyncChain {
         final String failed = client.createOutputPort(mergeGroup, "failed");
         client.moveComponent("input-ports", in, 0, 0);
         client.moveComponent("output-ports", failed, 700, 700);
+        // CustomerDedup's merges (old id -> surviving id) become fold instructions for ProfileMerge: the survivor in
+        // customer_id, the old id in retired_customer_ids. They join the records in one funnel, so both enter the
+        // one-FlowFile-at-a-time group in the order CustomerDedup emitted them (a merge after the records it links).
+        final String fold = client.createProcessor(groupId, UPDATE_RECORD, "Fold merged customers", Map.of(
+                "Record Reader", reader,
+                "Record Writer", writer,
+                "Replacement Value Strategy", "record-path-value"), Map.of(
+                "/customer_id", "/surviving_customer_id",
+                "/retired_customer_ids", "/old_customer_id"), null, Set.of());
+        client.moveComponent("processors", fold, x + 450, y + 500);
+        client.connect(groupId, customerDedup, fold, Set.of("merges"));
+        client.connect(groupId, fold, "PROCESSOR", parked, "FUNNEL", Set.of("failure"));
+        final String identified = client.createFunnel(groupId);
+        client.moveComponent("funnels", identified, x + 150, y + 450);
+        client.connect(groupId, customerDedup, "PROCESSOR", identified, "FUNNEL", Set.of("success"));
+        client.connect(groupId, fold, "PROCESSOR", identified, "FUNNEL", Set.of("success"));
         String partition = null;
         if (partitionByCustomer) {
             // Nulls left out: ProfileMerge's reader infers types per FlowFile, and a bucket may hold only records
@@ -306,13 +334,13 @@ public final class DatasyncChain {
             partition = client.createProcessor(groupId, PARTITION_RECORD, "Partition by customer bucket", partitionProperties,
                     Map.of(CUSTOMER_BUCKET_ATTRIBUTE, CUSTOMER_BUCKET_PATH), null, Set.of("original"));
             client.moveComponent("processors", partition, x, y + 500);
-            client.connect(groupId, customerDedup, partition, Set.of("success"));
+            client.connect(groupId, identified, "FUNNEL", partition, "PROCESSOR", Set.of());
             client.connect(groupId, partition, "PROCESSOR", parked, "FUNNEL", Set.of("failure"));
             final String intoMerge = client.connectAcrossGroups(groupId, partition, groupId, "PROCESSOR", in, mergeGroup, "INPUT_PORT",
                     Set.of("success"));
             new ClusterFlowSupport(client).setLoadBalance(intoMerge, "PARTITION_BY_ATTRIBUTE", CUSTOMER_BUCKET_ATTRIBUTE);
         } else {
-            client.connectAcrossGroups(groupId, customerDedup, groupId, "PROCESSOR", in, mergeGroup, "INPUT_PORT", Set.of("success"));
+            client.connectAcrossGroups(groupId, identified, groupId, "FUNNEL", in, mergeGroup, "INPUT_PORT", Set.of());
         }
         client.connectAcrossGroups(groupId, failed, mergeGroup, "OUTPUT_PORT", parked, groupId, "FUNNEL", Set.of());
 
@@ -328,6 +356,9 @@ public final class DatasyncChain {
         // those waits is what shortens it. Four connections of the pool (Max Total Connections) are for these.
         merge.put("Concurrent Lookups", "4");
         merge.put("Lineage Field", "merge_lineage");
+        // A fold instruction reads the merged-away customer's stored profile too and writes the survivor's profile with
+        // the old id here; the table's trigger then deletes the old row in the same statement (sql/02_profiles.sql).
+        merge.put("Retired Customer Key Field", "retired_customer_ids");
         final String profileMerge = client.createProcessor(mergeGroup, "io.datasync.nifi.processors.ProfileMerge", "Merge profiles", merge,
                 Map.of("tags", "union", "source_ids", "union", "last_order_at", "max", "updated_at", "max"), null, Set.of());
         client.moveComponent("processors", profileMerge, 0, 200);

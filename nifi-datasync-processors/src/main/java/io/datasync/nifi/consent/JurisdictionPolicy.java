@@ -1,6 +1,5 @@
 package io.datasync.nifi.consent;
 
-import java.util.Locale;
 import java.util.Set;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
@@ -42,7 +41,8 @@ public final class JurisdictionPolicy {
         if (jurisdiction == null || jurisdiction.isBlank()) {
             return defaultRegime;
         }
-        final String code = jurisdiction.trim().toUpperCase(Locale.ROOT).replace('_', '-');
+        // Feeds write Germany, de, US_CA: compared in canonical form (JurisdictionCodes), as the listed codes are.
+        final String code = JurisdictionCodes.canonical(jurisdiction);
         final Regime exact = listed(code);
         if (exact != null) {
             return exact;
@@ -65,6 +65,6 @@ public final class JurisdictionPolicy {
     }
 
     private static Set<String> normalise(final Set<String> codes) {
-        return codes.stream().map(code -> code.trim().toUpperCase(Locale.ROOT).replace('_', '-')).collect(Collectors.toUnmodifiableSet());
+        return codes.stream().map(JurisdictionCodes::canonical).filter(java.util.Objects::nonNull).collect(Collectors.toUnmodifiableSet());
     }
 }

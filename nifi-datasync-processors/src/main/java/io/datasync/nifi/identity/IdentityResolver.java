@@ -378,6 +378,7 @@ public final class IdentityResolver {
                 for (final String id : candidates.keySet()) {
                     if (!id.equals(survivor)) {
                         currentIdCache.put(id, survivor);
+                        store.repoint(id, survivor);
                     }
                 }
                 return survivor;

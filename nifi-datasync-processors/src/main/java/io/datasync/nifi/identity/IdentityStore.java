@@ -24,4 +24,12 @@ public interface IdentityStore {
     String getAndPutIfAbsent(String key, String value) throws IOException;
 
     void put(String key, String value) throws IOException;
+
+    /**
+     * Called once {@code oldId} has been merged into {@code survivingId} (its merge entry written): a store that can
+     * find the identifier entries by value re-points them at the survivor, so every identifier of the customer names
+     * its current id. Stores that cannot (a map cache) do nothing: readers follow the merge entry instead.
+     */
+    default void repoint(final String oldId, final String survivingId) throws IOException {
+    }
 }

@@ -10,6 +10,7 @@ import io.datasync.nifi.identity.IdentityGraph;
 import io.datasync.nifi.identity.IdentityMerge;
 import io.datasync.nifi.identity.IdentityResolver;
 import io.datasync.nifi.identity.IdentityStore;
+import io.datasync.nifi.identity.JdbcIdentityStore;
 import io.datasync.nifi.identity.KeyHash;
 import io.datasync.nifi.identity.KeyHasher;
 import io.datasync.nifi.identity.NoneNormalizer;
@@ -18,6 +19,7 @@ import io.datasync.nifi.identity.PathListSplitter;
 import io.datasync.nifi.identity.PhoneNormalizer;
 import io.datasync.nifi.identity.SurvivorScores;
 import io.datasync.nifi.identity.TextNormalizer;
+import io.datasync.nifi.processors.common.DatabaseStoreProperties;
 import io.datasync.nifi.processors.common.DescribedEnum;
 import io.datasync.nifi.processors.common.DescribedEnum.Described;
 import io.datasync.nifi.processors.common.PiiSafeErrors;
@@ -37,6 +39,7 @@ import org.apache.nifi.components.PropertyDescriptor;
 import org.apache.nifi.components.ValidationContext;
 import org.apache.nifi.components.ValidationResult;
 import org.apache.nifi.components.Validator;
+import org.apache.nifi.dbcp.DBCPService;
 import org.apache.nifi.distributed.cache.client.DistributedMapCacheClient;
 import org.apache.nifi.expression.ExpressionLanguageScope;
 import org.apache.nifi.flowfile.FlowFile;
@@ -69,6 +72,8 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
+import java.sql.Connection;
+import java.sql.SQLException;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashMap;
@@ -91,7 +96,8 @@ import java.util.concurrent.TimeUnit;
         + "blocked placeholder values and a maximum cluster size (within a FlowFile and, through the cache, across FlowFiles) "
         + "keep bad data from linking strangers. New customers get ids derived from their keys (or, without a key, from the "
         + "record's source id or content), so the same data gets the same ids on every run. With a Distributed "
-        + "Map Cache Client, HMAC-SHA256 hashes of the keys under the Identity Hash Key (never the raw values) map to customer "
+        + "Map Cache Client, or with Identity Store Type Database (a table whose primary key is the key hash, through a "
+        + "Database Connection Pooling Service), HMAC-SHA256 hashes of the keys under the Identity Hash Key (never the raw values) map to customer "
         + "ids across FlowFiles and cluster nodes, claimed with atomic put-if-absent; when a FlowFile links two known ids, the "
         + "lexicographically smallest survives and the merge is reported. Records are annotated (to success), routed (to unique and duplicate, "
         + "which replace success when Output Mode is Route), or collapsed to one surviving record per customer (to success).")
@@ -216,6 +222,25 @@ public class CustomerDedup extends AbstractProcessor {
         private final Described described;
 
         SurvivorStrategy(final String displayName, final String description) {
+            this.described = new Described(displayName, description);
+        }
+
+        @Override
+        public Described described() {
+            return described;
+        }
+    }
+
+    public enum IdentityStoreType implements DescribedEnum {
+        DISTRIBUTED_MAP_CACHE("Distributed Map Cache", "The identity index is kept in the Distributed Map Cache Client's server (or, "
+                + "without a client, customers are resolved within each FlowFile only)."),
+        DATABASE("Database", "The identity index is a database table reached through the Identity Connection Pool: one row per "
+                + "identifier hash (its primary key) naming the customer id, claimed with INSERT ... ON CONFLICT DO NOTHING and read "
+                + "back, so every node of a cluster agrees on one id without a cache server. PostgreSQL (or SQLite) syntax.");
+
+        private final Described described;
+
+        IdentityStoreType(final String displayName, final String description) {
             this.described = new Described(displayName, description);
         }
 
@@ -452,13 +477,40 @@ public class CustomerDedup extends AbstractProcessor {
             .required(true)
             .build();
 
+    static final PropertyDescriptor IDENTITY_STORE_TYPE = new PropertyDescriptor.Builder()
+            .name("Identity Store Type")
+            .description("Where the identity index shared across FlowFiles and cluster nodes (key hashes to customer ids) is kept: "
+                    + "a Distributed Map Cache, or a database table.")
+            .allowableValues(IdentityStoreType.class)
+            .defaultValue(IdentityStoreType.DISTRIBUTED_MAP_CACHE)
+            .required(true)
+            .build();
+
     static final PropertyDescriptor MAP_CACHE_CLIENT = new PropertyDescriptor.Builder()
             .name("Distributed Map Cache Client")
             .description("Optional identity index shared across FlowFiles and cluster nodes: key hashes to customer ids. Without it, "
                     + "customers are resolved within each FlowFile only and new ids are not stable across FlowFiles.")
             .identifiesControllerService(DistributedMapCacheClient.class)
             .required(false)
+            .dependsOn(IDENTITY_STORE_TYPE, IdentityStoreType.DISTRIBUTED_MAP_CACHE)
             .build();
+
+    private static final DatabaseStoreProperties DATABASE_STORE = new DatabaseStoreProperties(IDENTITY_STORE_TYPE, IdentityStoreType.DATABASE);
+
+    static final PropertyDescriptor IDENTITY_DBCP_SERVICE = DATABASE_STORE.connectionPool("Identity Connection Pool",
+            "Database Connection Pooling Service of the database holding the identity table. A connection or statement failure "
+                    + "routes the FlowFile to failure, unchanged, like a cache failure.");
+
+    static final PropertyDescriptor IDENTITY_TABLE = DATABASE_STORE.tableName("Identity Table Name",
+            "Table (optionally schema.name) with the columns " + JdbcIdentityStore.KEY_COLUMN + " (text, the primary key) and "
+                    + JdbcIdentityStore.VALUE_COLUMN + " (text): see the additional details for its DDL. A plain SQL identifier.");
+
+    static final PropertyDescriptor IDENTITY_BATCH_SIZE = DATABASE_STORE.batchSize("Identity Batch Size",
+            "How many keys one read of the identity table asks for (the size of its IN list of parameters).");
+
+    static final PropertyDescriptor IDENTITY_QUERY_TIMEOUT = DATABASE_STORE.queryTimeout("Identity Query Timeout",
+            "The longest one statement on the identity table may run before it is cancelled and the FlowFile goes to failure "
+                    + "(at most 1 hour; 0 sec: no limit). Whole seconds.");
 
     static final PropertyDescriptor IDENTITY_NAMESPACE = new PropertyDescriptor.Builder()
             .name("Identity Namespace")
@@ -467,7 +519,6 @@ public class CustomerDedup extends AbstractProcessor {
             .addValidator(StandardValidators.NON_BLANK_VALIDATOR)
             .defaultValue("customer")
             .required(true)
-            .dependsOn(MAP_CACHE_CLIENT)
             .build();
 
     static final PropertyDescriptor IDENTITY_HASH_KEY = new PropertyDescriptor.Builder()
@@ -512,7 +563,8 @@ public class CustomerDedup extends AbstractProcessor {
             RECORD_READER, RECORD_WRITER, OUTPUT_MODE, SURVIVOR_STRATEGY, TIMESTAMP_RECORD_PATH,
             EMAIL_RECORD_PATHS, GMAIL_RULES, PHONE_RECORD_PATHS, DEFAULT_PHONE_REGION, PHONE_REGION_RECORD_PATH, PHONE_ACCEPTANCE,
             TEXT_RECORD_PATHS, REMOVE_ACCENTS, BLOCKED_VALUES, MAX_CLUSTER_SIZE, EXISTING_ID_RECORD_PATH, RECORD_ID_RECORD_PATHS,
-            CUSTOMER_ID_FIELD, DUPLICATE_FLAG_FIELD, SUSPECT_FLAG_FIELD, NORMALIZED_PHONE_FIELD, UNNORMALIZED_PHONE_FIELD, RECORDS_HELD_IN_MEMORY, MAP_CACHE_CLIENT, IDENTITY_NAMESPACE,
+            CUSTOMER_ID_FIELD, DUPLICATE_FLAG_FIELD, SUSPECT_FLAG_FIELD, NORMALIZED_PHONE_FIELD, UNNORMALIZED_PHONE_FIELD, RECORDS_HELD_IN_MEMORY, IDENTITY_STORE_TYPE, MAP_CACHE_CLIENT,
+            IDENTITY_DBCP_SERVICE, IDENTITY_TABLE, IDENTITY_BATCH_SIZE, IDENTITY_QUERY_TIMEOUT, IDENTITY_NAMESPACE,
             IDENTITY_HASH_KEY);
 
     static final Set<Relationship> SINGLE_OUTPUT_RELATIONSHIPS = Set.of(REL_SUCCESS, REL_MERGES, REL_FAILURE);
@@ -687,7 +739,8 @@ public class CustomerDedup extends AbstractProcessor {
                 Set.of(customerIdField.getFieldName(), duplicateField.getFieldName(), suspectField.getFieldName()));
 
         final String hashKey = context.getProperty(IDENTITY_HASH_KEY).getValue();
-        if (hashKey == null && context.getProperty(MAP_CACHE_CLIENT).isSet()) {
+        final IdentityStoreType storeType = context.getProperty(IDENTITY_STORE_TYPE).asAllowableValue(IdentityStoreType.class);
+        if (hashKey == null && (storeType == IdentityStoreType.DATABASE || context.getProperty(MAP_CACHE_CLIENT).isSet())) {
             getLogger().warn("No Identity Hash Key is set: the identity cache holds plain SHA-256 hashes, which whoever can read the "
                     + "cache can match against guessed e-mail addresses and phone numbers");
         }
@@ -711,11 +764,30 @@ public class CustomerDedup extends AbstractProcessor {
         final Configuration config = configuration;
         final RecordReaderFactory readerFactory = context.getProperty(RECORD_READER).asControllerService(RecordReaderFactory.class);
         final RecordSetWriterFactory writerFactory = context.getProperty(RECORD_WRITER).asControllerService(RecordSetWriterFactory.class);
-        final DistributedMapCacheClient cacheClient = context.getProperty(MAP_CACHE_CLIENT).asControllerService(DistributedMapCacheClient.class);
-        final IdentityStore store = cacheClient == null ? null : new DistributedMapCacheIdentityStore(cacheClient);
+        final boolean databaseStore = context.getProperty(IDENTITY_STORE_TYPE).asAllowableValue(IdentityStoreType.class) == IdentityStoreType.DATABASE;
+        final DistributedMapCacheClient cacheClient = databaseStore ? null
+                : context.getProperty(MAP_CACHE_CLIENT).asControllerService(DistributedMapCacheClient.class);
 
         final List<FlowFile> created = new ArrayList<>();
+        Connection identityConnection = null;
         try {
+            final IdentityStore store;
+            if (databaseStore) {
+                try {
+                    identityConnection = context.getProperty(IDENTITY_DBCP_SERVICE).asControllerService(DBCPService.class)
+                            .getConnection(flowFile.getAttributes());
+                    store = new JdbcIdentityStore(identityConnection, context.getProperty(IDENTITY_TABLE).getValue(),
+                            context.getProperty(IDENTITY_BATCH_SIZE).asInteger(),
+                            context.getProperty(IDENTITY_QUERY_TIMEOUT).asTimePeriod(TimeUnit.SECONDS).intValue());
+                } catch (final ProcessException e) {
+                    throw new CacheFailureException(new IOException("No connection to the identity database ("
+                            + PiiSafeErrors.describe(e) + ")", e));
+                } catch (final IOException e) {
+                    throw new CacheFailureException(e);
+                }
+            } else {
+                store = cacheClient == null ? null : new DistributedMapCacheIdentityStore(cacheClient);
+            }
             final KeyHasher hasher = config.newHasher();
             final FirstPass firstPass = readKeys(session, flowFile, readerFactory, config, hasher);
             final CustomerIds customerIds = new CustomerIds(hasher);
@@ -778,8 +850,9 @@ public class CustomerDedup extends AbstractProcessor {
                     clusters.oversizedKeyCount(), config.maxClusterSize());
         } catch (final CacheFailureException e) {
             final String reason = PiiSafeErrors.describe(e.getCause());
-            getLogger().error("Routing {} to failure: the identity cache failed ({})", flowFile, reason, PiiSafeErrors.redacted(e.getCause()));
-            routeToFailure(session, flowFile, created, "Identity cache failed: " + reason);
+            final String what = databaseStore ? "identity store" : "identity cache";
+            getLogger().error("Routing {} to failure: the {} failed ({})", flowFile, what, reason, PiiSafeErrors.redacted(e.getCause()));
+            routeToFailure(session, flowFile, created, (databaseStore ? "Identity store failed: " : "Identity cache failed: ") + reason);
         } catch (final RecordReadException e) {
             final String reason = PiiSafeErrors.describe(e.getCause(), e.recordIndex(), null);
             getLogger().error("Routing {} to failure: records could not be read ({})", flowFile, reason, PiiSafeErrors.redacted(e.getCause()));
@@ -790,6 +863,14 @@ public class CustomerDedup extends AbstractProcessor {
             final String reason = PiiSafeErrors.describe(e);
             getLogger().error("Routing {} to failure: records could not be read or written ({})", flowFile, reason, PiiSafeErrors.redacted(e));
             routeToFailure(session, flowFile, created, "Records could not be processed: " + reason);
+        } finally {
+            if (identityConnection != null) {
+                try {
+                    identityConnection.close();
+                } catch (final SQLException e) {
+                    getLogger().debug("Closing the identity database connection failed ({})", e.getClass().getSimpleName());
+                }
+            }
         }
     }
 

@@ -26,11 +26,14 @@ import java.sql.SQLException;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.TreeMap;
+import java.util.TreeSet;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Pattern;
 import org.apache.nifi.annotation.behavior.DynamicProperty;
@@ -70,10 +73,13 @@ import org.apache.nifi.serialization.RecordReader;
 import org.apache.nifi.serialization.RecordReaderFactory;
 import org.apache.nifi.serialization.RecordSetWriter;
 import org.apache.nifi.serialization.RecordSetWriterFactory;
+import org.apache.nifi.serialization.SimpleRecordSchema;
 import org.apache.nifi.serialization.WriteResult;
 import org.apache.nifi.serialization.record.DataType;
 import org.apache.nifi.serialization.record.MapRecord;
 import org.apache.nifi.serialization.record.Record;
+import org.apache.nifi.serialization.record.RecordField;
+import org.apache.nifi.serialization.record.RecordFieldType;
 import org.apache.nifi.serialization.record.RecordSchema;
 import org.apache.nifi.serialization.record.util.DataTypeUtils;
 
@@ -361,6 +367,18 @@ public class ProfileMerge extends AbstractProcessor {
             .addValidator(StandardValidators.NON_BLANK_VALIDATOR)
             .build();
 
+    static final PropertyDescriptor RETIRED_KEY_FIELD = new PropertyDescriptor.Builder()
+            .name("Retired Customer Key Field")
+            .description("Optional top-level field that folds stored profiles into another customer's: a record with a value here "
+                    + "(a customer key that was merged into the record's customer, such as CustomerDedup's old_customer_id) is an "
+                    + "instruction, not data: the stored profile under that key is read like the customer's own and its values compete "
+                    + "in the merge (by their lineage, when it has one); the record's other fields are not merged. The output profile "
+                    + "carries the folded keys in this field, '|'-joined and sorted, so the database write can retire their rows in the "
+                    + "same transaction. A customer whose instructions find no stored profile at all is not written.")
+            .required(false)
+            .addValidator(StandardValidators.NON_BLANK_VALIDATOR)
+            .build();
+
     static final PropertyDescriptor WRONG_TYPE_VALUES = new PropertyDescriptor.Builder()
             .name("Wrong-Type Values")
             .description("What happens to a value of the wrong type for a max or min rule: text that is not a number in a field "
@@ -390,7 +408,7 @@ public class ProfileMerge extends AbstractProcessor {
             RECORD_READER, RECORD_WRITER, CUSTOMER_KEY_PATH, SOURCE_FIELD, TIMESTAMP_FIELD, FIELD_TIMESTAMPS_FIELD,
             DEFAULT_RULE, TIE_BREAK_SOURCES, STORE_TYPE, LOOKUP_SERVICE, LOOKUP_KEY, CONCURRENT_LOOKUPS,
             DBCP_SERVICE, STORED_TABLE, STORED_KEY_COLUMN, STORED_BATCH_SIZE, STORED_QUERY_TIMEOUT, STORED_SOURCE_NAME, STORED_TIMESTAMP_FIELD, LINEAGE_FIELD,
-            WRONG_TYPE_VALUES, ConsentValueLists.GRANT_VALUES, ConsentValueLists.DENIAL_VALUES, ConsentValueLists.WITHDRAWAL_VALUES,
+            RETIRED_KEY_FIELD, WRONG_TYPE_VALUES, ConsentValueLists.GRANT_VALUES, ConsentValueLists.DENIAL_VALUES, ConsentValueLists.WITHDRAWAL_VALUES,
             ConsentValueLists.NO_DECISION_VALUES);
 
     private static final Set<Relationship> RELATIONSHIPS = Set.of(REL_SUCCESS, REL_FAILURE, REL_RETRY);
@@ -417,6 +435,7 @@ public class ProfileMerge extends AbstractProcessor {
             String storedSourceName,
             String storedTimestampField,
             String lineageField,
+            String retiredKeyField,
             WrongTypeHandling wrongTypeHandling) {
     }
 
@@ -510,6 +529,7 @@ public class ProfileMerge extends AbstractProcessor {
                 context.getProperty(STORED_SOURCE_NAME).getValue(),
                 context.getProperty(STORED_TIMESTAMP_FIELD).getValue(),
                 context.getProperty(LINEAGE_FIELD).getValue(),
+                context.getProperty(RETIRED_KEY_FIELD).isSet() ? context.getProperty(RETIRED_KEY_FIELD).getValue().trim() : null,
                 context.getProperty(WRONG_TYPE_VALUES).asAllowableValue(WrongTypeHandling.class));
     }
 
@@ -562,10 +582,21 @@ public class ProfileMerge extends AbstractProcessor {
             distinctStoredSchemas.add(stored.getSchema());
         }
         schemas.addAll(distinctStoredSchemas);
-        final Set<String> metadataFields = config.fieldTimestampsField() == null ? Set.of() : Set.of(config.fieldTimestampsField());
-        final ProfileSchemaResolver.Resolution resolution;
+        final Set<String> metadataFields = new HashSet<>();
+        if (config.fieldTimestampsField() != null) {
+            metadataFields.add(config.fieldTimestampsField());
+        }
+        if (config.retiredKeyField() != null) {
+            metadataFields.add(config.retiredKeyField());
+        }
+        ProfileSchemaResolver.Resolution resolution;
         try {
             resolution = ProfileSchemaResolver.resolve(schemas, metadataFields, config.lineageField(), field -> config.merger().ruleFor(field).producesArray());
+            if (input.folds()) {
+                final List<RecordField> fields = new ArrayList<>(resolution.schema().getFields());
+                fields.add(new RecordField(config.retiredKeyField(), RecordFieldType.STRING.getDataType(), true));
+                resolution = new ProfileSchemaResolver.Resolution(new SimpleRecordSchema(fields), resolution.mergeFields(), resolution.conflictedFields());
+            }
         } catch (final ProfileSchemaResolver.IrreconcilableTypesException e) {
             rejectUnmergeable(session, flowFile, e.getMessage());
             return;
@@ -630,6 +661,8 @@ public class ProfileMerge extends AbstractProcessor {
     private static final class CustomerGroup {
         private Object rawKey;
         private final List<SourceRecord> records = new ArrayList<>(4);
+        /** Keys of customers merged into this one, whose stored profiles are folded in (Retired Customer Key Field). */
+        private final Set<String> retiredKeys = new TreeSet<>();
     }
 
     private record GroupedInput(RecordSchema schema, Map<String, CustomerGroup> groups, int recordCount) {
@@ -638,6 +671,31 @@ public class ProfileMerge extends AbstractProcessor {
         List<String> sortedKeys() {
             final List<String> keys = new ArrayList<>(groups.keySet());
             keys.sort(null);
+            return keys;
+        }
+
+        /** Whether any customer folds a retired customer's stored profile in. */
+        boolean folds() {
+            for (final CustomerGroup group : groups.values()) {
+                if (!group.retiredKeys.isEmpty()) {
+                    return true;
+                }
+            }
+            return false;
+        }
+
+        /**
+         * Every key whose stored profile is read, in sorted order, to the key as passed to the lookup: the customers'
+         * own keys and the retired keys folded into them.
+         */
+        Map<String, Object> lookupKeys() {
+            final Map<String, Object> keys = new TreeMap<>();
+            for (final Map.Entry<String, CustomerGroup> group : groups.entrySet()) {
+                keys.put(group.getKey(), group.getValue().rawKey);
+                for (final String retired : group.getValue().retiredKeys) {
+                    keys.putIfAbsent(retired, retired);
+                }
+            }
             return keys;
         }
     }
@@ -661,14 +719,21 @@ public class ProfileMerge extends AbstractProcessor {
                     keyless++;
                     continue;
                 }
-                final SourceRecord sourceRecord = toSourceRecord(record, config.sourceField(), config.timestampField(),
-                        config.fieldTimestampsField(), config.tieBreakOrder(), null, recordCount);
+                final String retiredKey = retiredKeyOf(config, record);
                 final CustomerGroup group = groups.computeIfAbsent(rawKey.toString().trim(), ignored -> new CustomerGroup());
                 // Keys of one group may differ in type (42 and "42"); keep a canonical one so the lookup is order-independent.
                 if (group.rawKey == null || CanonicalValueComparator.INSTANCE.compare(rawKey, group.rawKey) < 0) {
                     group.rawKey = rawKey;
                 }
-                group.records.add(sourceRecord);
+                if (retiredKey != null) {
+                    // A fold instruction, not data: a key merged into itself folds nothing.
+                    if (!retiredKey.equals(rawKey.toString().trim())) {
+                        group.retiredKeys.add(retiredKey);
+                    }
+                    continue;
+                }
+                group.records.add(toSourceRecord(record, config.sourceField(), config.timestampField(),
+                        config.fieldTimestampsField(), config.tieBreakOrder(), null, recordCount));
             }
             if (keyless > 0) {
                 throw new UnmergeableInputException(keyless + " of " + recordCount + " records have no value at Customer Key Record Path "
@@ -676,6 +741,22 @@ public class ProfileMerge extends AbstractProcessor {
             }
             return new GroupedInput(schema, groups, recordCount);
         }
+    }
+
+    /** The retired customer key a record carries (trimmed), or null when it carries none or the field is not configured. */
+    private static String retiredKeyOf(final Settings config, final Record record) throws UnmergeableInputException {
+        if (config.retiredKeyField() == null) {
+            return null;
+        }
+        final Object value = record.getValue(config.retiredKeyField());
+        if (value == null) {
+            return null;
+        }
+        if (value instanceof Record || value instanceof Object[] || value instanceof Map<?, ?>) {
+            throw new UnmergeableInputException("A record's '" + config.retiredKeyField() + "' is not a single customer key");
+        }
+        final String key = value.toString().trim();
+        return key.isEmpty() ? null : key;
     }
 
     private static Object keyOf(final Settings config, final Record record) {
@@ -763,11 +844,12 @@ public class ProfileMerge extends AbstractProcessor {
             return Map.of();
         }
         final Map<String, String> attributes = flowFile.getAttributes();
-        final List<String> keys = input.sortedKeys();
+        final Map<String, Object> lookupKeys = input.lookupKeys();
+        final List<String> keys = new ArrayList<>(lookupKeys.keySet());
         final Map<String, Object> found;
         try {
             found = config.lookups().lookUpAll(keys, key -> config.lookupService().lookup(
-                    Map.of(config.lookupKey(), input.groups().get(key).rawKey), attributes).map(Object.class::cast));
+                    Map.of(config.lookupKey(), lookupKeys.get(key)), attributes).map(Object.class::cast));
         } catch (final ConcurrentLookups.LookupException e) {
             // A service that throws rather than reporting a LookupFailureException is still a failed lookup.
             throw e.getCause() instanceof LookupFailureException failure ? failure : new LookupFailureException(e.getCause());
@@ -791,8 +873,8 @@ public class ProfileMerge extends AbstractProcessor {
             throws LookupFailureException, UnmergeableInputException {
         // the key as the lookup path passes it (its text), and the customer it belongs to
         final Map<String, String> customerByKey = new HashMap<>();
-        for (final String key : input.sortedKeys()) {
-            customerByKey.put(input.groups().get(key).rawKey.toString(), key);
+        for (final Map.Entry<String, Object> key : input.lookupKeys().entrySet()) {
+            customerByKey.put(key.getValue().toString(), key.getKey());
         }
         final Map<String, BatchedKeyReader.Row> rows;
         try (Connection connection = config.dbcpService().getConnection(flowFile.getAttributes())) {
@@ -828,10 +910,23 @@ public class ProfileMerge extends AbstractProcessor {
         // Records of a FlowFile share few distinct timestamps: format each once for lineage.
         final Map<Long, String> isoTimestamps = new HashMap<>();
         for (final String key : keys) {
-            final List<SourceRecord> records = input.groups().get(key).records;
+            final CustomerGroup group = input.groups().get(key);
+            final List<SourceRecord> records = group.records;
             final Record stored = storedProfiles.get(key);
             if (stored != null) {
                 records.addAll(storedSourceRecords(config, stored));
+            }
+            final List<String> folded = new ArrayList<>();
+            for (final String retired : group.retiredKeys) {
+                final Record retiredProfile = storedProfiles.get(retired);
+                if (retiredProfile != null) {
+                    records.addAll(storedSourceRecords(config, retiredProfile));
+                    folded.add(retired);
+                }
+            }
+            if (records.isEmpty()) {
+                // Only fold instructions, and no stored profile under any of the keys: nothing to write.
+                continue;
             }
             final MergedProfile merged = config.merger().merge(records, resolution.mergeFields());
             conflictsResolved += merged.conflictsResolved();
@@ -840,7 +935,15 @@ public class ProfileMerge extends AbstractProcessor {
                 throw new UnmergeableInputException("Field(s) " + merged.wrongTypeFields() + " hold a value of the wrong type for their "
                         + "max or min rule");
             }
-            profiles.add(toRecord(merged, resolution, config.lineageField(), isoTimestamps));
+            final Record profile = toRecord(merged, resolution, config.lineageField(), isoTimestamps);
+            if (!group.retiredKeys.isEmpty()) {
+                // The folded profiles carry their own keys: the profile keeps the customer's.
+                if (config.keyField() != null) {
+                    profile.setValue(config.keyField(), group.rawKey);
+                }
+                profile.setValue(config.retiredKeyField(), folded.isEmpty() ? null : String.join("|", folded));
+            }
+            profiles.add(profile);
         }
 
         final WriteResult[] writeResult = new WriteResult[1];
