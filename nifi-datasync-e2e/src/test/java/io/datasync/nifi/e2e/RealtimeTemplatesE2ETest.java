@@ -129,7 +129,7 @@ class RealtimeTemplatesE2ETest {
             definition.path("flowContents").path("controllerServices").forEach(service -> serviceTypes.add(service.path("type").asText()));
             final List<String> expectedTypes = new ArrayList<>(List.of("org.apache.nifi.dbcp.DBCPConnectionPool",
                     "org.apache.nifi.http.StandardHttpContextMap", "org.apache.nifi.json.JsonRecordSetWriter", "org.apache.nifi.json.JsonTreeReader",
-                    "org.apache.nifi.json.JsonTreeReader"));
+                    "org.apache.nifi.json.JsonTreeReader", "org.apache.nifi.ssl.StandardRestrictedSSLContextService"));
             if (RealtimeFlows.WEBHOOK_REALTIME.equals(flow)) {
                 expectedTypes.add("org.apache.nifi.lookup.db.DatabaseRecordLookupService");
                 expectedTypes.add("org.apache.nifi.lookup.db.DatabaseRecordLookupService");

@@ -176,6 +176,10 @@ class SecuredNiFiE2ETest {
         assertTrue(seen.contains("CN=admin Add Generate"), "the administrator's new processor is recorded: " + seen);
         assertTrue(seen.contains("CN=admin Add read /provenance"), "the administrator's policy change is recorded: " + seen);
         assertFalse(seen.stream().anyMatch(entry -> entry.startsWith("CN=steward")), "the steward changed nothing: " + seen);
+        // nifi-user.log: each authentication, and each refusal with the user's identity and what was refused.
+        assertFalse(nifi.grepLogs("Authentication Success [CN=operator]").isEmpty(), "the operator's logins are logged");
+        assertTrue(nifi.grepLogs("identity[CN=operator]").stream().anyMatch(line -> line.contains("Unable to view the provenance data")),
+                "the operator's refused provenance content is logged");
     }
 
     private static int queued(final NiFiRestClient client) {
