@@ -132,6 +132,21 @@ class SecuredNiFiE2ETest {
         assertFalse(operator.counters() == null);
         assertTrue(operator.bulletins() != null);
         assertEquals(groupId, operator.processGroup(groupId).path("id").asText(), "the operator sees the group");
+        // Operating is not modifying: the operator cannot reconfigure a component.
+        assertEquals(403, status(() -> {
+            operator.updateProcessorConfig(generateId, Map.of("schedulingPeriod", "2 sec"));
+            return null;
+        }), "operator: change a processor's configuration");
+        // The steward cannot start anything: NiFi answers a group-wide start with 200 but starts only the components
+        // the user may operate, here none (the request itself appears in the flow history).
+        steward.startProcessGroup(groupId);
+        NiFiInstance.sleep(2000);
+        assertEquals("STOPPED", admin.get("/processors/" + generateId).path("component").path("state").asText(),
+                "a group start by the steward starts nothing");
+        assertEquals(403, status(() -> {
+            steward.setProcessorRunStatus(generateId, "RUNNING", Duration.ofSeconds(10));
+            return null;
+        }), "steward: start one processor");
     }
 
     @Test
@@ -175,7 +190,8 @@ class SecuredNiFiE2ETest {
         assertTrue(seen.contains("CN=operator Stop secured-roles"), "the operator's stop is recorded: " + seen);
         assertTrue(seen.contains("CN=admin Add Generate"), "the administrator's new processor is recorded: " + seen);
         assertTrue(seen.contains("CN=admin Add read /provenance"), "the administrator's policy change is recorded: " + seen);
-        assertFalse(seen.stream().anyMatch(entry -> entry.startsWith("CN=steward")), "the steward changed nothing: " + seen);
+        assertFalse(seen.stream().anyMatch(entry -> entry.startsWith("CN=steward") && !entry.startsWith("CN=steward Start ")),
+                "the steward changed nothing (its group start, which started nothing, is the only entry): " + seen);
         // nifi-user.log: each authentication, and each refusal with the user's identity and what was refused.
         assertFalse(nifi.grepLogs("Authentication Success [CN=operator]").isEmpty(), "the operator's logins are logged");
         assertTrue(nifi.grepLogs("identity[CN=operator]").stream().anyMatch(line -> line.contains("Unable to view the provenance data")),
