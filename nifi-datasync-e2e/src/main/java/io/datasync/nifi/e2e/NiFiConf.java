@@ -26,6 +26,72 @@ final class NiFiConf {
     private NiFiConf() {
     }
 
+    /** The authorizer of a secured instance: the managed authorizer over NiFi's file-based users, groups and policies. */
+    static final String MANAGED_AUTHORIZER = "managed-authorizer";
+
+    /**
+     * authorizers.xml of a secured instance: users, groups and policies in files under conf/ (NiFi's
+     * FileUserGroupProvider and FileAccessPolicyProvider), managed through the REST API afterwards. The initial
+     * administrator gets NiFi's administrator policies at the first start; every other user and policy is added by
+     * an administrator (see {@link SecurityPolicies}).
+     */
+    static String securedAuthorizersXml(final Path confDir, final String adminIdentity) {
+        return """
+                <?xml version="1.0" encoding="UTF-8" standalone="yes"?>
+                <!-- Written by the nifi-datasync e2e harness: file-based users, groups and policies. -->
+                <authorizers>
+                    <userGroupProvider>
+                        <identifier>file-user-group-provider</identifier>
+                        <class>org.apache.nifi.authorization.FileUserGroupProvider</class>
+                        <property name="Users File">%1$s/users.xml</property>
+                        <property name="Initial User Identity 1">%2$s</property>
+                    </userGroupProvider>
+                    <accessPolicyProvider>
+                        <identifier>file-access-policy-provider</identifier>
+                        <class>org.apache.nifi.authorization.FileAccessPolicyProvider</class>
+                        <property name="User Group Provider">file-user-group-provider</property>
+                        <property name="Authorizations File">%1$s/authorizations.xml</property>
+                        <property name="Initial Admin Identity">%2$s</property>
+                    </accessPolicyProvider>
+                    <authorizer>
+                        <identifier>%3$s</identifier>
+                        <class>org.apache.nifi.authorization.StandardManagedAuthorizer</class>
+                        <property name="Access Policy Provider">file-access-policy-provider</property>
+                    </authorizer>
+                </authorizers>
+                """.formatted(confDir, xmlEscape(adminIdentity), MANAGED_AUTHORIZER);
+    }
+
+    /**
+     * nifi.properties entries that turn the harness NiFi into a secured one: HTTPS only on 127.0.0.1, the keystore and
+     * truststore of the run's test CA, client certificates as the way users authenticate, and the managed authorizer.
+     */
+    static java.util.Map<String, String> securedProperties(final int httpsPort, final TestPki pki) {
+        final java.util.Map<String, String> properties = new java.util.LinkedHashMap<>();
+        properties.put("nifi.web.http.host", "");
+        properties.put("nifi.web.http.port", "");
+        properties.put("nifi.web.https.host", "127.0.0.1");
+        properties.put("nifi.web.https.port", Integer.toString(httpsPort));
+        // Clients connect to the IP address, which TLS does not send as server name.
+        properties.put("nifi.web.https.sni.required", "false");
+        properties.put("nifi.web.https.sni.host.check", "false");
+        properties.put("nifi.security.keystore", pki.server().keystore().toString());
+        properties.put("nifi.security.keystoreType", "PKCS12");
+        properties.put("nifi.security.keystorePasswd", pki.server().password());
+        properties.put("nifi.security.keyPasswd", pki.server().password());
+        properties.put("nifi.security.truststore", pki.truststore().toString());
+        properties.put("nifi.security.truststoreType", "PKCS12");
+        properties.put("nifi.security.truststorePasswd", pki.password());
+        properties.put("nifi.security.user.authorizer", MANAGED_AUTHORIZER);
+        properties.put("nifi.security.allow.anonymous.authentication", "false");
+        properties.put("nifi.ui.banner.text", "nifi-datasync secured test NiFi (HTTPS, client certificates, 127.0.0.1 only)");
+        return properties;
+    }
+
+    private static String xmlEscape(final String text) {
+        return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("\"", "&quot;");
+    }
+
     static String nifiProperties(final Path runDir, final Path home, final int httpPort, final String sensitivePropsKey) {
         final String run = runDir.toString();
         return """

@@ -57,6 +57,10 @@ public final class NiFiInstance implements AutoCloseable {
     /** ZooKeeper connect string of the cluster state provider; empty for a standalone instance. */
     private String zooKeeperConnectString = "";
 
+    /** The run's test CA when this instance is secured (HTTPS, client certificates, managed authorizer), else null. */
+    private TestPki pki;
+    private TestPki.Identity admin;
+
     private int httpPort;
     private int managementPort;
     private Process process;
@@ -114,6 +118,39 @@ public final class NiFiInstance implements AutoCloseable {
     public synchronized NiFiInstance withZooKeeperConnectString(final String connectString) {
         this.zooKeeperConnectString = connectString;
         return this;
+    }
+
+    /**
+     * Secures this instance: HTTPS only, with the server certificate of {@code pki}; users authenticate with client
+     * certificates issued by it; file-based users, groups and policies, {@code CN=<adminName>} the initial
+     * administrator. Applied at every {@link #start()}.
+     */
+    public synchronized NiFiInstance secured(final TestPki testPki, final String adminName) {
+        this.pki = testPki;
+        this.admin = testPki.client(adminName);
+        return this;
+    }
+
+    public synchronized boolean isSecured() {
+        return pki != null;
+    }
+
+    /** The client certificate of the initial administrator of a secured instance. */
+    public synchronized TestPki.Identity admin() {
+        return admin;
+    }
+
+    /** A REST client: plain for an unsecured instance, as the administrator for a secured one. */
+    public NiFiRestClient restClient() {
+        return pki == null ? new NiFiRestClient(apiUrl()) : restClient(admin);
+    }
+
+    /** A REST client of a secured instance that authenticates as {@code user}. */
+    public NiFiRestClient restClient(final TestPki.Identity user) {
+        if (pki == null) {
+            throw new IllegalStateException("Not a secured instance");
+        }
+        return new NiFiRestClient(apiUrl(), pki.sslContext(user));
     }
 
     /** The HTTP port, chosen now if not yet chosen, so cluster settings can name it before the first start. */
@@ -238,7 +275,7 @@ public final class NiFiInstance implements AutoCloseable {
     }
 
     public String baseUrl() {
-        return "http://127.0.0.1:" + httpPort;
+        return (pki == null ? "http://" : "https://") + "127.0.0.1:" + httpPort;
     }
 
     public String apiUrl() {
@@ -322,7 +359,11 @@ public final class NiFiInstance implements AutoCloseable {
     }
 
     private void waitForApi() {
-        final HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
+        final HttpClient.Builder builder = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2));
+        if (pki != null) {
+            builder.sslContext(pki.sslContext(admin));
+        }
+        final HttpClient client = builder.build();
         final long deadline = System.nanoTime() + startTimeout.toNanos();
         final HttpRequest request = HttpRequest.newBuilder(URI.create(apiUrl() + "/flow/process-groups/root"))
                 .timeout(Duration.ofSeconds(5)).GET().build();
@@ -347,20 +388,24 @@ public final class NiFiInstance implements AutoCloseable {
     }
 
     private void writeConf() throws IOException {
-        write("nifi.properties", applyOverrides(NiFiConf.nifiProperties(runDir, home, httpPort, sensitivePropsKey)));
+        String properties = NiFiConf.nifiProperties(runDir, home, httpPort, sensitivePropsKey);
+        if (pki != null) {
+            properties = applyOverrides(properties, NiFiConf.securedProperties(httpPort, pki));
+        }
+        write("nifi.properties", applyOverrides(properties, propertyOverrides));
         write("bootstrap.conf", NiFiConf.bootstrapConf(home, confDir, logDir));
-        write("authorizers.xml", NiFiConf.AUTHORIZERS_XML);
+        write("authorizers.xml", pki == null ? NiFiConf.AUTHORIZERS_XML : NiFiConf.securedAuthorizersXml(confDir, admin.distinguishedName()));
         write("login-identity-providers.xml", NiFiConf.LOGIN_IDENTITY_PROVIDERS_XML);
         write("state-management.xml", NiFiConf.stateManagementXml(runDir)
                 .replace("<property name=\"Connect String\"></property>", "<property name=\"Connect String\">" + zooKeeperConnectString + "</property>"));
         write("logback.xml", NiFiConf.logbackXml(logDir));
     }
 
-    private String applyOverrides(final String properties) {
-        if (propertyOverrides.isEmpty()) {
+    private static String applyOverrides(final String properties, final Map<String, String> overrides) {
+        if (overrides.isEmpty()) {
             return properties;
         }
-        final Map<String, String> remaining = new LinkedHashMap<>(propertyOverrides);
+        final Map<String, String> remaining = new LinkedHashMap<>(overrides);
         final StringBuilder out = new StringBuilder();
         for (final String line : properties.split("\n", -1)) {
             final int equals = line.indexOf('=');

@@ -43,6 +43,12 @@ public final class NiFiRestClient {
         this.http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
     }
 
+    /** A client of a secured NiFi: {@code sslContext} trusts NiFi's certificate and presents the user's client certificate. */
+    public NiFiRestClient(final String apiUrl, final javax.net.ssl.SSLContext sslContext) {
+        this.apiUrl = apiUrl.endsWith("/") ? apiUrl.substring(0, apiUrl.length() - 1) : apiUrl;
+        this.http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).sslContext(sslContext).build();
+    }
+
     public ObjectMapper mapper() {
         return mapper;
     }
@@ -206,6 +212,25 @@ public final class NiFiRestClient {
         component.set("properties", mapper.valueToTree(properties));
         final String id = post("/process-groups/" + groupId + "/controller-services", body).path("id").asText();
         requireKnownProperties(name + " (" + type + ")", controllerServiceDescriptors(id), properties.keySet());
+        return id;
+    }
+
+    /**
+     * Creates a controller service with dynamic properties too (a connection pool's driver properties):
+     * {@code properties} must be the service's own descriptors, {@code dynamicProperties} are set as given.
+     */
+    public String createControllerService(final String groupId, final String type, final String name, final Map<String, String> properties,
+                                          final Map<String, String> dynamicProperties) {
+        final String id = createControllerService(groupId, type, name, properties);
+        if (!dynamicProperties.isEmpty()) {
+            final JsonNode current = get("/controller-services/" + id);
+            final ObjectNode body = mapper.createObjectNode();
+            body.set("revision", current.path("revision"));
+            final ObjectNode component = body.putObject("component");
+            component.put("id", id);
+            component.set("properties", mapper.valueToTree(dynamicProperties));
+            put("/controller-services/" + id, body);
+        }
         return id;
     }
 
@@ -688,7 +713,8 @@ public final class NiFiRestClient {
         try {
             final HttpResponse<String> response = http.send(built, HttpResponse.BodyHandlers.ofString(StandardCharsets.UTF_8));
             if (response.statusCode() / 100 != 2) {
-                throw new NiFiApiException(built.method() + " " + built.uri() + " -> " + response.statusCode() + ": " + abbreviate(response.body()));
+                throw new NiFiApiException(built.method() + " " + built.uri() + " -> " + response.statusCode() + ": " + abbreviate(response.body()),
+                        response.statusCode());
             }
             return response;
         } catch (final IOException e) {
@@ -709,8 +735,20 @@ public final class NiFiRestClient {
 
     /** A REST call NiFi answered with an error, or a NiFi-side failure reported through the API. */
     public static final class NiFiApiException extends RuntimeException {
+        private final int statusCode;
+
         public NiFiApiException(final String message) {
+            this(message, -1);
+        }
+
+        public NiFiApiException(final String message, final int statusCode) {
             super(message);
+            this.statusCode = statusCode;
+        }
+
+        /** The HTTP status NiFi answered, or -1 when the failure was not an HTTP error status. */
+        public int statusCode() {
+            return statusCode;
         }
     }
 }

@@ -94,6 +94,8 @@ public final class PostgresPeer implements AutoCloseable {
 
     private final Path dataDir;
     private final int port;
+    /** Server settings that turn TLS on (certificate and key files), empty for a plain server. */
+    private final Map<String, String> tlsSettings = new LinkedHashMap<>();
     /** The running server; null while {@link #stop() stopped}. */
     private volatile EmbeddedPostgres postgres;
 
@@ -116,6 +118,60 @@ public final class PostgresPeer implements AutoCloseable {
         }
         peer.execute(TEST_ONLY_SCHEMA);
         return peer;
+    }
+
+    /**
+     * Starts PostgreSQL with TLS on, presenting the server certificate of {@code pki} (CN=localhost, IP SAN 127.0.0.1),
+     * and refusing every TCP connection without TLS ({@code hostnossl ... reject} in pg_hba.conf): a client that asks
+     * for {@code sslmode=verify-full} with the test CA as {@code sslrootcert} gets in, a plain one does not.
+     */
+    public static PostgresPeer startWithTls(final Path dataDir, final TestPki pki) {
+        deleteRecursively(dataDir);
+        final PostgresPeer peer = new PostgresPeer(dataDir, NiFiInstance.freePort());
+        final Path[] pem = pki.exportPem(pki.server(), dataDir.resolveSibling(dataDir.getFileName() + "-tls"));
+        peer.tlsSettings.put("ssl", "on");
+        peer.tlsSettings.put("ssl_cert_file", pem[0].toString());
+        peer.tlsSettings.put("ssl_key_file", pem[1].toString());
+        peer.tlsSettings.put("ssl_min_protocol_version", "TLSv1.2");
+        peer.startServer();
+        peer.requireTlsForTcp();
+        peer.execute(SCHEMA);
+        peer.execute(TEMPLATE_SCHEMA);
+        return peer;
+    }
+
+    /** Whether this server was started with TLS on. */
+    public boolean tlsEnabled() {
+        return !tlsSettings.isEmpty();
+    }
+
+    /**
+     * Client connections other than the caller's, by whether they use TLS: {@code true} -> count, {@code false} -> count.
+     * Read from pg_stat_ssl, the server's own view of each session.
+     */
+    public Map<Boolean, Long> clientConnectionsByTls() {
+        final Map<Boolean, Long> counts = new LinkedHashMap<>();
+        for (final Map<String, Object> row : query("SELECT s.ssl AS tls, count(*) AS n FROM pg_stat_ssl s JOIN pg_stat_activity a ON a.pid = s.pid "
+                + "WHERE a.backend_type = 'client backend' AND a.pid <> pg_backend_pid() AND a.client_addr IS NOT NULL GROUP BY s.ssl")) {
+            counts.put((Boolean) row.get("tls"), ((Number) row.get("n")).longValue());
+        }
+        return counts;
+    }
+
+    private void requireTlsForTcp() {
+        final Path hba = dataDir.resolve("pg_hba.conf");
+        try {
+            Files.writeString(hba, """
+                    # Written by the nifi-datasync e2e harness: TCP only with TLS; the Unix socket stays for the server's own tools.
+                    local     all all              trust
+                    hostssl   all all 127.0.0.1/32 trust
+                    hostnossl all all 127.0.0.1/32 reject
+                    hostnossl all all ::1/128      reject
+                    """);
+        } catch (final IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        query("SELECT pg_reload_conf()");
     }
 
     /**
@@ -148,12 +204,13 @@ public final class PostgresPeer implements AutoCloseable {
     /** Not cleaned by the library: the directory must survive a stop; {@link #start} wipes it before the first start. */
     private void startServer() {
         try {
-            postgres = EmbeddedPostgres.builder()
+            final EmbeddedPostgres.Builder builder = EmbeddedPostgres.builder()
                     .setPort(port)
                     .setServerConfig("listen_addresses", "127.0.0.1")
                     .setDataDirectory(dataDir)
-                    .setCleanDataDirectory(false)
-                    .start();
+                    .setCleanDataDirectory(false);
+            tlsSettings.forEach(builder::setServerConfig);
+            postgres = builder.start();
         } catch (final IOException e) {
             throw new UncheckedIOException("Could not start embedded PostgreSQL", e);
         }

@@ -22,7 +22,7 @@ public final class RealtimeFlows {
 
     public static final String WEBHOOK_REALTIME = "webhook-realtime";
     public static final String CONSENT_SYNC = "consent-sync";
-    public static final Set<String> SENSITIVE_PARAMETERS = Set.of("webhook.secret", "db.password");
+    public static final Set<String> SENSITIVE_PARAMETERS = Set.of("webhook.secret", "db.password", "webhook.tls.keystore.password");
 
     /** Processor names the tests address. */
     public static final String RECEIVE = "Receive webhook";
@@ -53,6 +53,13 @@ public final class RealtimeFlows {
         values.put("webhook.port", WEBHOOK_REALTIME.equals(flow) ? "8081" : "8082");
         values.put("webhook.path", WEBHOOK_REALTIME.equals(flow) ? "/webhooks/customers" : "/webhooks/consent");
         values.put("webhook.secret", "");
+        // Secure by default: the listener serves HTTPS only (Shopify and Stripe deliver to HTTPS endpoints only) and the
+        // database connection verifies the server's certificate and host name. docs/security.md: how to switch off.
+        values.put("webhook.tls.keystore", "/opt/nifi/conf/tls/webhook-keystore.p12");
+        values.put("webhook.tls.keystore.type", "PKCS12");
+        values.put("webhook.tls.keystore.password", "");
+        values.put("db.tls.mode", "verify-full");
+        values.put("db.tls.root.certificate", "/opt/nifi/conf/tls/db-root-ca.crt");
         values.put("db.url", "jdbc:postgresql://db.example.internal:5432/datasync?" + DatasyncChain.PRIVACY_SAFE_JDBC_OPTIONS);
         values.put("db.driver.location", "drivers/postgresql.jar");
         values.put("db.user", "datasync");
@@ -67,6 +74,20 @@ public final class RealtimeFlows {
             values.put("consent.purpose", "email_marketing");
         }
         values.put("profile.withdrawal.action", "ANONYMISE");
+        return values;
+    }
+
+    /**
+     * The TLS parameters of a local run: the listener presents the test CA's server certificate, the database
+     * connection verifies PostgreSQL's certificate against the test CA ({@code verify-full}).
+     */
+    public static Map<String, String> localTlsParameters(final TestPki pki) {
+        final Map<String, String> values = new LinkedHashMap<>();
+        values.put("webhook.tls.keystore", pki.server().keystore().toString());
+        values.put("webhook.tls.keystore.type", "PKCS12");
+        values.put("webhook.tls.keystore.password", pki.server().password());
+        values.put("db.tls.mode", "verify-full");
+        values.put("db.tls.root.certificate", pki.caCertificatePem().toString());
         return values;
     }
 
@@ -217,26 +238,38 @@ public final class RealtimeFlows {
                 "JSON reader for the database", Map.of(
                         "schema-access-strategy", "infer-schema",
                         "Timestamp Format", "yyyy-MM-dd'T'HH:mm:ssX"));
+        // sslmode and sslrootcert are dynamic properties: the pool passes them to the PostgreSQL driver as connection
+        // properties, so db.url stays a plain URL and TLS is one parameter to read in a review.
         final String dbcp = client.createControllerService(groupId, "org.apache.nifi.dbcp.DBCPConnectionPool", "PostgreSQL", Map.of(
                 "Database Connection URL", "#{db.url}",
                 "Database Driver Class Name", "org.postgresql.Driver",
                 "database-driver-locations", "#{db.driver.location}",
                 "Database User", "#{db.user}",
                 "Password", "#{db.password}",
-                "Max Total Connections", "8"));
+                "Max Total Connections", "8"), Map.of(
+                "sslmode", "#{db.tls.mode}",
+                "sslrootcert", "#{db.tls.root.certificate}"));
+        final String webhookTls = client.createControllerService(groupId, "org.apache.nifi.ssl.StandardRestrictedSSLContextService",
+                "Webhook TLS", Map.of(
+                        "Keystore Filename", "#{webhook.tls.keystore}",
+                        "Keystore Password", "#{webhook.tls.keystore.password}",
+                        "Keystore Type", "#{webhook.tls.keystore.type}",
+                        "SSL Protocol", "TLS"));
         final String contextMap = client.createControllerService(groupId, "org.apache.nifi.http.StandardHttpContextMap",
                 "HTTP context map", Map.of());
 
-        final String receive = client.createProcessor(groupId, "org.apache.nifi.processors.standard.HandleHttpRequest", RECEIVE, Map.of(
-                "Listening Port", "#{webhook.port}",
-                "Hostname", "#{webhook.host}",
-                "HTTP Context Map", contextMap,
-                "Allowed Paths", "#{webhook.path}",
-                "Allow GET", "false",
-                "Allow PUT", "false",
-                "Allow DELETE", "false",
-                "Allow HEAD", "false",
-                "Allow OPTIONS", "false"), null, Set.of());
+        final String receive = client.createProcessor(groupId, "org.apache.nifi.processors.standard.HandleHttpRequest", RECEIVE, Map.ofEntries(
+                Map.entry("Listening Port", "#{webhook.port}"),
+                Map.entry("Hostname", "#{webhook.host}"),
+                Map.entry("SSL Context Service", webhookTls),
+                Map.entry("Client Authentication", "No Authentication"),
+                Map.entry("HTTP Context Map", contextMap),
+                Map.entry("Allowed Paths", "#{webhook.path}"),
+                Map.entry("Allow GET", "false"),
+                Map.entry("Allow PUT", "false"),
+                Map.entry("Allow DELETE", "false"),
+                Map.entry("Allow HEAD", "false"),
+                Map.entry("Allow OPTIONS", "false")), null, Set.of());
         final String verify = client.createProcessor(groupId, "io.datasync.nifi.processors.VerifyWebhookSignature", VERIFY, Map.of(
                 "Signature Scheme", "SHOPIFY",
                 "Secret", "#{webhook.secret}"), null, Set.of());

@@ -1,15 +1,20 @@
 package io.datasync.nifi.e2e;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import org.junit.jupiter.api.Test;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.stream.Stream;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
@@ -37,6 +42,47 @@ class CommittedTemplatesTest {
             }
             // the stock processors and services name NiFi's own standard bundles
             assertTrue(new String(definition, StandardCharsets.UTF_8).contains("\"org.apache.nifi\""), file.getFileName().toString());
+        }
+    }
+
+    /** docs/security.md: the webhook listener serves HTTPS only and the database connection verifies the server. */
+    @Test
+    void realtimeTemplatesAreSecureByDefault() throws IOException {
+        final ObjectMapper mapper = new ObjectMapper();
+        for (final String name : List.of("webhook-realtime.json", "consent-sync.json")) {
+            final JsonNode definition = mapper.readTree(TEMPLATES.resolve(name).toFile());
+            final JsonNode contents = definition.path("flowContents");
+            final Map<String, JsonNode> services = new HashMap<>();
+            contents.path("controllerServices").forEach(service -> services.put(service.path("identifier").asText(), service));
+            final Map<String, JsonNode> parameters = new HashMap<>();
+            definition.path("parameterContexts").elements().next().path("parameters")
+                    .forEach(parameter -> parameters.put(parameter.path("name").asText(), parameter));
+
+            JsonNode receive = null;
+            for (final JsonNode processor : contents.path("processors")) {
+                if (processor.path("type").asText().endsWith(".HandleHttpRequest")) {
+                    receive = processor;
+                }
+            }
+            assertTrue(receive != null, name + ": a HandleHttpRequest");
+            final JsonNode tls = services.get(receive.path("properties").path("SSL Context Service").asText());
+            assertTrue(tls != null, name + ": HandleHttpRequest has an SSL Context Service");
+            assertEquals("org.apache.nifi.ssl.StandardRestrictedSSLContextService", tls.path("type").asText(), name);
+            assertEquals("#{webhook.tls.keystore}", tls.path("properties").path("Keystore Filename").asText(), name);
+            assertEquals("#{webhook.tls.keystore.password}", tls.path("properties").path("Keystore Password").asText(), name);
+            assertTrue(parameters.get("webhook.tls.keystore.password").path("sensitive").asBoolean(), name + ": keystore password sensitive");
+
+            int pools = 0;
+            for (final JsonNode service : services.values()) {
+                if (service.path("type").asText().endsWith(".DBCPConnectionPool")) {
+                    pools++;
+                    assertEquals("#{db.tls.mode}", service.path("properties").path("sslmode").asText(), name);
+                    assertEquals("#{db.tls.root.certificate}", service.path("properties").path("sslrootcert").asText(), name);
+                }
+            }
+            assertEquals(1, pools, name + ": one connection pool");
+            assertEquals("verify-full", parameters.get("db.tls.mode").path("value").asText(), name + ": database TLS verified by default");
+            assertFalse(parameters.get("db.url").path("value").asText().contains("sslmode"), name + ": sslmode set once, by db.tls.mode");
         }
     }
 

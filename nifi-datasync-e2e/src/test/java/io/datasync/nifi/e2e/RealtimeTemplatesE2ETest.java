@@ -62,13 +62,17 @@ class RealtimeTemplatesE2ETest {
     private static String consentGroup;
     private static int webhookPort;
     private static int consentPort;
-    private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+    /** HTTPS client trusting the run's test CA (the templates listen on HTTPS only). */
+    private static HttpClient http;
+    private static TestPki pki;
 
     @BeforeAll
     static void startEverything() throws IOException {
         classStart = System.nanoTime();
         nifi = NiFiInstance.create("realtime");
-        postgres = PostgresPeer.start(nifi.runDir().resolve("postgres-data"));
+        pki = TestPki.create(nifi.runDir().resolve("tls"));
+        http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).sslContext(pki.sslContext(null)).build();
+        postgres = PostgresPeer.startWithTls(nifi.runDir().resolve("postgres-data"), pki);
         nifi.start();
         client = new NiFiRestClient(nifi.apiUrl());
         E2eMetrics.recordNiFi(NAME, nifi, "firstStart");
@@ -125,7 +129,7 @@ class RealtimeTemplatesE2ETest {
             definition.path("flowContents").path("controllerServices").forEach(service -> serviceTypes.add(service.path("type").asText()));
             final List<String> expectedTypes = new ArrayList<>(List.of("org.apache.nifi.dbcp.DBCPConnectionPool",
                     "org.apache.nifi.http.StandardHttpContextMap", "org.apache.nifi.json.JsonRecordSetWriter", "org.apache.nifi.json.JsonTreeReader",
-                    "org.apache.nifi.json.JsonTreeReader"));
+                    "org.apache.nifi.json.JsonTreeReader", "org.apache.nifi.ssl.StandardRestrictedSSLContextService"));
             if (RealtimeFlows.WEBHOOK_REALTIME.equals(flow)) {
                 expectedTypes.add("org.apache.nifi.lookup.db.DatabaseRecordLookupService");
                 expectedTypes.add("org.apache.nifi.lookup.db.DatabaseRecordLookupService");
@@ -351,7 +355,7 @@ class RealtimeTemplatesE2ETest {
         }, "group " + groupId + " quiet");
     }
 
-    private static Path template(final String flow) {
+    static Path template(final String flow) {
         for (final Path candidate : List.of(Path.of("..", "templates", flow + ".json"), Path.of("templates", flow + ".json"))) {
             if (Files.isRegularFile(candidate)) {
                 return candidate;
@@ -368,6 +372,7 @@ class RealtimeTemplatesE2ETest {
         values.put("db.driver.location", nifi.driversDir().resolve("postgresql.jar").toString());
         values.put("db.user", PostgresPeer.USER);
         values.put("db.password", "not-needed-locally");
+        values.putAll(RealtimeFlows.localTlsParameters(pki));
         return values;
     }
 
@@ -430,7 +435,7 @@ class RealtimeTemplatesE2ETest {
     }
 
     private static int post(final int port, final String path, final String body, final String signature) {
-        final HttpRequest.Builder request = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path))
+        final HttpRequest.Builder request = HttpRequest.newBuilder(URI.create("https://127.0.0.1:" + port + path))
                 .timeout(Duration.ofSeconds(30))
                 .header("Content-Type", "application/json")
                 .header("X-Shopify-Webhook-Id", UUID.randomUUID().toString())
@@ -439,7 +444,7 @@ class RealtimeTemplatesE2ETest {
             request.header(SIGNATURE_HEADER, signature);
         }
         try {
-            return HTTP.send(request.build(), HttpResponse.BodyHandlers.discarding()).statusCode();
+            return http.send(request.build(), HttpResponse.BodyHandlers.discarding()).statusCode();
         } catch (final IOException e) {
             throw new UncheckedIOException("POST " + path + " failed", e);
         } catch (final InterruptedException e) {
