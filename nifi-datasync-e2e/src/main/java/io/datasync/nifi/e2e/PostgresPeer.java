@@ -109,15 +109,20 @@ public final class PostgresPeer implements AutoCloseable {
         deleteRecursively(dataDir);
         final PostgresPeer peer = new PostgresPeer(dataDir, NiFiInstance.freePort());
         peer.startServer();
+        peer.createSchema();
+        return peer;
+    }
+
+    /** Runs the DDL files of {@code sql/}, then the test-only tables. */
+    private void createSchema() {
         for (final Path file : schemaFiles()) {
             try {
-                peer.execute(Files.readString(file));
+                execute(Files.readString(file));
             } catch (final IOException e) {
                 throw new UncheckedIOException("Could not read " + file, e);
             }
         }
-        peer.execute(TEST_ONLY_SCHEMA);
-        return peer;
+        execute(TEST_ONLY_SCHEMA);
     }
 
     /**
@@ -135,8 +140,7 @@ public final class PostgresPeer implements AutoCloseable {
         peer.tlsSettings.put("ssl_min_protocol_version", "TLSv1.2");
         peer.startServer();
         peer.requireTlsForTcp();
-        peer.execute(SCHEMA);
-        peer.execute(TEMPLATE_SCHEMA);
+        peer.createSchema();
         return peer;
     }
 
