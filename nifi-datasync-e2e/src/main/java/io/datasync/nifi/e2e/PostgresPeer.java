@@ -96,11 +96,14 @@ public final class PostgresPeer implements AutoCloseable {
      *   <li>{@code customer_profiles.merge_lineage}: ProfileMerge's lineage (per field: the source and time of the
      *       surviving value), so later merges rank stored values by their own age, not by the row's updated_at.</li>
      *   <li>{@code consent_lookup}: the consent rows of one subject folded into one row, the shape ConsentFilter's
-     *       docs describe, for the stock DatabaseRecordLookupService (one row per key): {@code subject_key},
-     *       {@code updated_at} (newest decision) and {@code purposes} (JSON text: purpose to status and updated_at).</li>
+     *       docs describe (one row per key): {@code subject_key}, {@code updated_at} (newest decision) and
+     *       {@code purposes} (JSON text: purpose to status and updated_at). The templates' ConsentFilters read it with
+     *       {@code WHERE subject_key IN (...)}, which reaches the primary key index {@code consent_pkey} through the
+     *       GROUP BY (checked by {@code TemplateSchemaPlanTest}).</li>
      *   <li>{@code customer_profiles_lookup}: the stored profile as ProfileMerge takes it back, keyed by customer_id,
      *       in the types the JSON records carry: the amount as double precision, timestamps as ISO-8601 UTC text
-     *       (whole seconds), so stored and incoming values never conflict in type. Without the {@code |}-joined lists: NiFi
+     *       (whole seconds), so stored and incoming values never conflict in type. Read with {@code WHERE customer_id IN
+     *       (...)}: an index scan of {@code customer_profiles_pkey}. Without the {@code |}-joined lists: NiFi
      *       2.3.0's DatabaseRecordLookupService fails on array columns (ResultSetRecordSet needs a reader schema for
      *       them and gets none), and joined text would enter the {@code union} rule as one element.</li>
      *   <li>{@code customer_profiles.phone_as_written}: a phone CustomerDedup could not normalise (a placeholder, a
