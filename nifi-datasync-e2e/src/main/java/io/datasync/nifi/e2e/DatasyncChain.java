@@ -103,7 +103,7 @@ public final class DatasyncChain {
             ]}""";
 
     /** The ids of the shared services and of the chain's entry point. */
-    public record Ids(String jsonReader, String jsonWriter, String dbcp, String consentLookup, String profileLookup, String cacheServer,
+    public record Ids(String jsonReader, String jsonWriter, String dbcp, String cacheServer,
                       String cacheClient, String consentFilter, String customerDedup, String partitionByCustomer, String mergeGroup,
                       String profileMerge, String putProfiles, String putSuppression, String parkedFailures) {
     }
@@ -192,18 +192,6 @@ public final class DatasyncChain {
                 "Database User", "#{db.user}",
                 "Password", "#{db.password}",
                 "Max Total Connections", "12")));
-        ids.put("consentLookup", client.createControllerService(groupId, "org.apache.nifi.lookup.db.DatabaseRecordLookupService",
-                "Consent store", Map.of(
-                        "dbrecord-lookup-dbcp-service", ids.get("dbcp"),
-                        "dbrecord-lookup-table-name", "#{db.consent.lookup.table}",
-                        "dbrecord-lookup-key-column", "subject_key",
-                        "dbrecord-lookup-cache-size", "0")));
-        ids.put("profileLookup", client.createControllerService(groupId, "org.apache.nifi.lookup.db.DatabaseRecordLookupService",
-                "Stored profiles", Map.of(
-                        "dbrecord-lookup-dbcp-service", ids.get("dbcp"),
-                        "dbrecord-lookup-table-name", "#{db.profiles.lookup.table}",
-                        "dbrecord-lookup-key-column", "customer_id",
-                        "dbrecord-lookup-cache-size", "0")));
         ids.put("cacheServer", client.createControllerService(groupId, "org.apache.nifi.distributed.cache.server.map.MapCacheServer",
                 "Identity cache server", Map.of(
                         "Port", "#{identity.cache.server.port}",
@@ -234,7 +222,12 @@ public final class DatasyncChain {
         consent.put("Record Writer", writer);
         consent.put("Purposes", "#{consent.purposes}");
         consent.put("Subject Key Record Path", "/subject_key");
-        consent.put("Consent Lookup Service", services.get("consentLookup"));
+        // The consent rows of all subjects of a FlowFile in one query per Store Batch Size (500) subjects, through the
+        // pool; read afresh for every FlowFile (nothing cached), so a withdrawal counts from the next FlowFile on.
+        consent.put("Consent Store Type", "DATABASE");
+        consent.put("Database Connection Pooling Service", services.get("dbcp"));
+        consent.put("Consent Table Name", "#{db.consent.lookup.table}");
+        consent.put("Subject Key Column", "subject_key");
         // The record's country as written, ISO 3166-2 subdivisions (US-CA) included: matched against the processor's
         // Opt-In and Opt-Out Jurisdictions (a US-CA record matches a listed US); anything else gets the Default Policy.
         consent.put("Jurisdiction Record Path", "/country");
@@ -243,8 +236,8 @@ public final class DatasyncChain {
         consent.put("Write Suppression Records", "true");
         final String consentFilter = client.createProcessor(groupId, "io.datasync.nifi.processors.ConsentFilter", "Check consent", consent,
                 null, Set.of("excluded", "anonymized"));
-        // Two tasks: it spends most of its time waiting for consent-store round trips (one per subject, never cached),
-        // and it keeps no state between FlowFiles; the merge downstream does not depend on the order FlowFiles arrive in.
+        // Two tasks: one can parse and write records while the other waits for its consent query; it keeps no state
+        // between FlowFiles, and the merge downstream does not depend on the order FlowFiles arrive in.
         client.updateProcessorConfig(consentFilter, Map.of("concurrentlySchedulableTaskCount", 2));
         client.moveComponent("processors", consentFilter, x, y);
         client.connect(groupId, upstreamId, consentFilter, Set.of("success"));
@@ -351,10 +344,11 @@ public final class DatasyncChain {
         merge.put("Source Field", "source");
         merge.put("Record Timestamp Field", "updated_at");
         merge.put("Default Rule", "latest_non_empty");
-        merge.put("Stored Profile Lookup Service", services.get("profileLookup"));
-        // One stored-profile round trip per customer; the merge group takes one FlowFile at a time, so overlapping
-        // those waits is what shortens it. Four connections of the pool (Max Total Connections) are for these.
-        merge.put("Concurrent Lookups", "4");
+        // The stored profiles of all customers of a FlowFile in one query per Stored Profile Batch Size (500) customers.
+        merge.put("Stored Profile Store Type", "DATABASE");
+        merge.put("Stored Profile Connection Pool", services.get("dbcp"));
+        merge.put("Stored Profile Table Name", "#{db.profiles.lookup.table}");
+        merge.put("Stored Profile Key Column", "customer_id");
         merge.put("Lineage Field", "merge_lineage");
         // A fold instruction reads the merged-away customer's stored profile too and writes the survivor's profile with
         // the old id here; the table's trigger then deletes the old row in the same statement (sql/02_profiles.sql).
@@ -379,8 +373,7 @@ public final class DatasyncChain {
         client.connect(mergeGroup, joinLists, "PROCESSOR", failed, "OUTPUT_PORT", Set.of("failure"));
         final String putProfiles = putWithRetry(client, mergeGroup, "profiles", "#{db.profiles.table}", "customer_id", services,
                 joinLists, failed, "OUTPUT_PORT", 0, 700);
-        return new Ids(reader, writer, services.get("dbcp"), services.get("consentLookup"), services.get("profileLookup"),
-                services.get("cacheServer"), services.get("cacheClient"), consentFilter, customerDedup, partition, mergeGroup, profileMerge,
+        return new Ids(reader, writer, services.get("dbcp"), services.get("cacheServer"), services.get("cacheClient"), consentFilter, customerDedup, partition, mergeGroup, profileMerge,
                 putProfiles, putSuppression, parked);
     }
 

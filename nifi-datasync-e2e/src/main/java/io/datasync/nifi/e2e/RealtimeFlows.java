@@ -95,12 +95,7 @@ public final class RealtimeFlows {
     public static String buildWebhookRealtime(final NiFiRestClient client, final String parentGroupId, final Map<String, String> parameters) {
         final Common common = common(client, parentGroupId, WEBHOOK_REALTIME, parameters);
         final String groupId = common.groupId;
-        final String consentLookup = client.createControllerService(groupId, "org.apache.nifi.lookup.db.DatabaseRecordLookupService",
-                "Consent lookup", lookupProperties(common.dbcp, "#{db.consent.lookup.table}", "subject_key"));
-        final String profileLookup = client.createControllerService(groupId, "org.apache.nifi.lookup.db.DatabaseRecordLookupService",
-                "Stored profile lookup", lookupProperties(common.dbcp, "#{db.profiles.lookup.table}", "customer_id"));
-
-        final String consentBefore = consentFilter(client, common, consentLookup, "Check consent", "DROP");
+        final String consentBefore = consentFilter(client, common, "Check consent", "DROP");
         final String dedup = client.createProcessor(groupId, "io.datasync.nifi.processors.CustomerDedup", "Link identities", Map.of(
                 "Record Reader", common.reader,
                 "Record Writer", common.writer,
@@ -114,18 +109,25 @@ public final class RealtimeFlows {
                 "Replacement Value Strategy", "record-path-value"), Map.of(
                 "/customer_id", "/surviving_customer_id",
                 "/retired_customer_ids", "/old_customer_id"), null, Set.of());
-        final String merge = client.createProcessor(groupId, "io.datasync.nifi.processors.ProfileMerge", PROFILE_MERGE, Map.of(
-                "Record Reader", common.reader,
-                "Record Writer", common.writer,
-                "Customer Key Record Path", "/customer_id",
-                "Source Field", "source",
-                "Record Timestamp Field", "updated_at",
-                "Stored Profile Lookup Service", profileLookup,
-                "Lineage Field", "merge_lineage",
-                "Retired Customer Key Field", "retired_customer_ids"), null, Set.of());
-        final String consentBeforeWrite = consentFilter(client, common, consentLookup, "Re-check consent before write", "DROP");
+        // The stored profile read from the view through the pool, afresh for every FlowFile (no cache: a cached profile
+        // would outlive its anonymisation).
+        final Map<String, String> mergeProperties = new LinkedHashMap<>();
+        mergeProperties.put("Record Reader", common.reader);
+        mergeProperties.put("Record Writer", common.writer);
+        mergeProperties.put("Customer Key Record Path", "/customer_id");
+        mergeProperties.put("Source Field", "source");
+        mergeProperties.put("Record Timestamp Field", "updated_at");
+        mergeProperties.put("Stored Profile Store Type", "DATABASE");
+        mergeProperties.put("Stored Profile Connection Pool", common.dbcp);
+        mergeProperties.put("Stored Profile Table Name", "#{db.profiles.lookup.table}");
+        mergeProperties.put("Stored Profile Key Column", "customer_id");
+        mergeProperties.put("Lineage Field", "merge_lineage");
+        mergeProperties.put("Retired Customer Key Field", "retired_customer_ids");
+        final String merge = client.createProcessor(groupId, "io.datasync.nifi.processors.ProfileMerge", PROFILE_MERGE, mergeProperties,
+                null, Set.of());
+        final String consentBeforeWrite = consentFilter(client, common, "Re-check consent before write", "DROP");
         final String upsert = putDatabaseRecord(client, common, UPSERT_PROFILE, "UPSERT", "#{db.profiles.table}", "customer_id", Set.of());
-        final String consentAfterWrite = consentFilter(client, common, consentLookup, "Re-check consent after write", "ROUTE_TO_EXCLUDED");
+        final String consentAfterWrite = consentFilter(client, common, "Re-check consent after write", "ROUTE_TO_EXCLUDED");
 
         client.connect(groupId, common.updateKeys, consentBefore, Set.of("success"));
         client.connect(groupId, consentBefore, dedup, Set.of("success"));
@@ -293,23 +295,20 @@ public final class RealtimeFlows {
         return new Common(groupId, reader, writer, databaseReader, dbcp, failures, updateKeys);
     }
 
-    private static Map<String, String> lookupProperties(final String dbcp, final String table, final String keyColumn) {
-        return Map.of(
-                "dbrecord-lookup-dbcp-service", dbcp,
-                "dbrecord-lookup-table-name", table,
-                "dbrecord-lookup-key-column", keyColumn,
-                // A cache would keep serving a grant after its withdrawal, or a profile after its anonymisation.
-                "dbrecord-lookup-cache-size", "0");
-    }
-
-    private static String consentFilter(final NiFiRestClient client, final Common common, final String lookup, final String name,
-                                        final String disallowedAction) {
+    /**
+     * A ConsentFilter reading the consent view through the pool, one query per FlowFile (per 500 subjects), never cached:
+     * a withdrawal committed before a check starts is seen by it.
+     */
+    private static String consentFilter(final NiFiRestClient client, final Common common, final String name, final String disallowedAction) {
         final String id = client.createProcessor(common.groupId, "io.datasync.nifi.processors.ConsentFilter", name, Map.of(
                 "Record Reader", common.reader,
                 "Record Writer", common.writer,
                 "Purposes", "#{consent.purpose}",
                 "Subject Key Record Path", "/subject_key",
-                "Consent Lookup Service", lookup,
+                "Consent Store Type", "DATABASE",
+                "Database Connection Pooling Service", common.dbcp,
+                "Consent Table Name", "#{db.consent.lookup.table}",
+                "Subject Key Column", "subject_key",
                 "Default Policy", "REQUIRE_CONSENT",
                 "Disallowed Record Action", disallowedAction), null,
                 "DROP".equals(disallowedAction) ? Set.of("excluded", "anonymized", "suppression") : Set.of("success", "anonymized", "suppression"));

@@ -66,9 +66,11 @@ class FtpBatchIngestTemplateE2ETest {
         assertEquals(List.of(), TemplateBuilder.problems(definition));
         final String json = new String(definition, StandardCharsets.UTF_8);
         for (final String type : List.of("ListFTP", "FetchFTP", "CSVReader", "ConsentFilter", "CustomerDedup", "ProfileMerge", "PutDatabaseRecord",
-                "MonitorActivity", "RetryFlowFile", "MapCacheServer", "MapCacheClientService", "DatabaseRecordLookupService")) {
+                "MonitorActivity", "RetryFlowFile", "MapCacheServer", "MapCacheClientService", "DBCPConnectionPool")) {
             assertTrue(json.contains("." + type + "\""), type + " in the template");
         }
+        // Consent and stored profiles read in batches, one query per FlowFile, not one lookup per key.
+        assertEquals(2, TemplateAssertions.assertBatchedDatabaseStores(definition));
     }
 
     @Test

@@ -130,10 +130,8 @@ class RealtimeTemplatesE2ETest {
             final List<String> expectedTypes = new ArrayList<>(List.of("org.apache.nifi.dbcp.DBCPConnectionPool",
                     "org.apache.nifi.http.StandardHttpContextMap", "org.apache.nifi.json.JsonRecordSetWriter", "org.apache.nifi.json.JsonTreeReader",
                     "org.apache.nifi.json.JsonTreeReader", "org.apache.nifi.ssl.StandardRestrictedSSLContextService"));
-            if (RealtimeFlows.WEBHOOK_REALTIME.equals(flow)) {
-                expectedTypes.add("org.apache.nifi.lookup.db.DatabaseRecordLookupService");
-                expectedTypes.add("org.apache.nifi.lookup.db.DatabaseRecordLookupService");
-            }
+            // The webhook flow's three ConsentFilters and its ProfileMerge read the database in batches through the pool.
+            assertEquals(RealtimeFlows.WEBHOOK_REALTIME.equals(flow) ? 4 : 0, TemplateAssertions.assertBatchedDatabaseStores(json.getBytes(StandardCharsets.UTF_8)));
             serviceTypes.sort(null);
             expectedTypes.sort(null);
             assertEquals(expectedTypes, serviceTypes, flow + " holds its own services");

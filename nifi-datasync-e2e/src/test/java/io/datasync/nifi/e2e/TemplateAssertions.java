@@ -1,6 +1,9 @@
 package io.datasync.nifi.e2e;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+
+import java.io.IOException;
 
 import java.time.Duration;
 import java.util.ArrayList;
@@ -35,6 +38,47 @@ final class TemplateAssertions {
             }
             E2eMetrics.record(testName, "classSeconds", Long.toString(Duration.ofNanos(System.nanoTime() - classStartNanos).toSeconds()));
         }
+    }
+
+    /**
+     * Every ConsentFilter and ProfileMerge of a flow definition (nested groups included) reads its store from the
+     * database in batches (store type Database, through the group's DBCPConnectionPool, on the lookup view), and the
+     * flow holds no per-key DatabaseRecordLookupService any more. Returns how many such processors it found.
+     */
+    static int assertBatchedDatabaseStores(final byte[] definition) throws IOException {
+        final List<JsonNode> processors = new ArrayList<>();
+        collectProcessors(new ObjectMapper().readTree(definition).path("flowContents"), processors);
+        final List<String> services = new ArrayList<>();
+        collectServiceTypes(new ObjectMapper().readTree(definition).path("flowContents"), services);
+        assertTrue(services.stream().noneMatch(type -> type.endsWith(".DatabaseRecordLookupService")), "no per-key lookup service: " + services);
+        assertTrue(services.contains("org.apache.nifi.dbcp.DBCPConnectionPool"), "a connection pool: " + services);
+        int found = 0;
+        for (final JsonNode processor : processors) {
+            final String type = processor.path("type").asText();
+            final JsonNode properties = processor.path("properties");
+            if (type.endsWith(".ConsentFilter")) {
+                assertEquals("DATABASE", properties.path("Consent Store Type").asText(), processor.path("name").asText());
+                assertEquals("#{db.consent.lookup.table}", properties.path("Consent Table Name").asText(), processor.path("name").asText());
+                assertTrue(properties.path("Consent Lookup Service").isMissingNode() || properties.path("Consent Lookup Service").isNull());
+                found++;
+            } else if (type.endsWith(".ProfileMerge")) {
+                assertEquals("DATABASE", properties.path("Stored Profile Store Type").asText(), processor.path("name").asText());
+                assertEquals("#{db.profiles.lookup.table}", properties.path("Stored Profile Table Name").asText(), processor.path("name").asText());
+                assertTrue(properties.path("Stored Profile Lookup Service").isMissingNode() || properties.path("Stored Profile Lookup Service").isNull());
+                found++;
+            }
+        }
+        return found;
+    }
+
+    private static void collectProcessors(final JsonNode group, final List<JsonNode> into) {
+        group.path("processors").forEach(into::add);
+        group.path("processGroups").forEach(child -> collectProcessors(child, into));
+    }
+
+    private static void collectServiceTypes(final JsonNode group, final List<String> into) {
+        group.path("controllerServices").forEach(service -> into.add(service.path("type").asText()));
+        group.path("processGroups").forEach(child -> collectServiceTypes(child, into));
     }
 
     /** customer_profiles as comparable text, by subject key, without the random customer ids and the lineage. */

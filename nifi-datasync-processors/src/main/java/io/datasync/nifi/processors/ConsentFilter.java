@@ -8,6 +8,7 @@ import io.datasync.nifi.consent.EvidenceReader;
 import io.datasync.nifi.consent.SignalPolicy;
 import io.datasync.nifi.consent.JurisdictionPolicy;
 import io.datasync.nifi.consent.TcfPurposeMapping;
+import io.datasync.nifi.identity.HeldRecordsBudget;
 import io.datasync.nifi.processors.common.DatabaseStoreProperties;
 import io.datasync.nifi.processors.common.DescribedEnum;
 import io.datasync.nifi.processors.common.DescribedEnum.Described;
@@ -99,7 +100,10 @@ import java.util.Set;
 @SupportsBatching
 @SystemResourceConsideration(resource = SystemResource.MEMORY, description = "Holds, for the FlowFile being processed, the consent "
         + "evidence and the decision of every distinct subject in it (and, with a database store, the stored row of each subject), "
-        + "so memory grows with the number of distinct subjects per FlowFile, per concurrent task; records themselves are streamed.")
+        + "so memory grows with the number of distinct subjects per FlowFile, per concurrent task. When a first pass over the FlowFile "
+        + "is needed (a subject key with a database store, a jurisdiction or consent in the records), a FlowFile of at most Records Held "
+        + "in Memory records whose estimated parsed size fits in an eighth of the heap keeps its parsed records between the two passes; "
+        + "larger FlowFiles are streamed twice.")
 public class ConsentFilter extends AbstractProcessor {
 
     static final String ATTR_RECORD_COUNT = "record.count";
@@ -388,6 +392,19 @@ public class ConsentFilter extends AbstractProcessor {
             "The longest one consent store query may run before it is cancelled and the FlowFile goes to 'retry' (at most 1 hour; "
                     + "0 sec: no limit). Whole seconds.");
 
+    static final PropertyDescriptor RECORDS_HELD_IN_MEMORY = new PropertyDescriptor.Builder()
+            .name("Records Held in Memory")
+            .description("When the FlowFile must be read before its records are decided (a Subject Key Record Path with the Database store "
+                    + "type, a Jurisdiction Record Path, or consent in the records), a FlowFile with at most this many records is read "
+                    + "once: its parsed records are kept from that first pass and decided and written without parsing the content again. "
+                    + "Parsed records take roughly " + HeldRecordsBudget.HEAP_BYTES_PER_CONTENT_BYTE + " times the FlowFile's size in heap, "
+                    + "per concurrent task, so a FlowFile whose estimate exceeds one eighth of the JVM's maximum heap is read twice "
+                    + "whatever its record count. 0 always reads twice.")
+            .addValidator(StandardValidators.createLongValidator(0, Integer.MAX_VALUE, true))
+            .defaultValue("100000")
+            .required(true)
+            .build();
+
     static final PropertyDescriptor STORE_STATUS_FIELD = new PropertyDescriptor.Builder()
             .name("Store Status Field")
             .description("Field of the looked-up record (column of the consent table, with the Database store type) holding the subject's overall "
@@ -656,7 +673,7 @@ public class ConsentFilter extends AbstractProcessor {
             MALFORMED_SIGNAL_HANDLING,
             JURISDICTION_PATH, OPT_IN_JURISDICTIONS, OPT_OUT_JURISDICTIONS, DEFAULT_POLICY, MAX_CONSENT_AGE,
             DISALLOWED_ACTION, ANONYMIZED_FIELDS, ANONYMIZATION_METHOD, HASH_KEY,
-            ADD_DECISION_FIELDS, DECISION_FIELD, REASON_FIELD, WARNING_FIELD, WRITE_SUPPRESSION, SUPPRESSION_WRITER);
+            ADD_DECISION_FIELDS, DECISION_FIELD, REASON_FIELD, WARNING_FIELD, WRITE_SUPPRESSION, SUPPRESSION_WRITER, RECORDS_HELD_IN_MEMORY);
 
     private static final Set<Relationship> RELATIONSHIPS = Set.of(REL_SUCCESS, REL_EXCLUDED, REL_ANONYMIZED, REL_SUPPRESSION, REL_FAILURE, REL_RETRY);
 

@@ -82,6 +82,10 @@ final class ConsentFilterRun {
     private final Anonymizer anonymizer;
     /** The database store's rows of this FlowFile's subjects, read before the records are decided; null without that store. */
     private Map<String, BatchedKeyReader.Row> storedRows;
+    /** The records of the first pass, kept so they are not parsed again (null: not held, read the FlowFile again). */
+    private List<Record> heldRecords;
+    /** The schema the first pass read them with. */
+    private RecordSchema heldSchema;
     private int droppedCount;
     private long recordIndex;
     private RecordSchema outputSchema;
@@ -108,13 +112,23 @@ final class ConsentFilterRun {
             // the database store is read for all subjects before any record is decided or written
             readStore(fullFirstPass ? subjects.keySet() : collectKeys());
         }
-        try (InputStream in = session.read(original);
-             RecordReader reader = settings.readerFactory.createRecordReader(original, in, logger)) {
-            final RecordSchema readSchema = reader.getSchema();
-            outputSchema = settings.addDecisionFields ? withDecisionFields(readSchema) : readSchema;
-            Record record;
-            while ((record = reader.nextRecord()) != null) {
+        if (heldRecords != null) {
+            // the first pass kept every record: decide and write them without parsing the content again
+            final List<Record> records = heldRecords;
+            heldRecords = null;
+            outputSchema = settings.addDecisionFields ? withDecisionFields(heldSchema) : heldSchema;
+            for (final Record record : records) {
                 handle(record);
+            }
+        } else {
+            try (InputStream in = session.read(original);
+                 RecordReader reader = settings.readerFactory.createRecordReader(original, in, logger)) {
+                final RecordSchema readSchema = reader.getSchema();
+                outputSchema = settings.addDecisionFields ? withDecisionFields(readSchema) : readSchema;
+                Record record;
+                while ((record = reader.nextRecord()) != null) {
+                    handle(record);
+                }
             }
         }
         for (final ConsentOutput output : outputs()) {
@@ -178,18 +192,31 @@ final class ConsentFilterRun {
         return keys;
     }
 
-    /** Reads the original FlowFile and hands each record that has a subject key, with the key, to {@code action}. */
+    /**
+     * Reads the original FlowFile and hands each record that has a subject key, with the key, to {@code action}. Keeps
+     * every record (keyed or not) for the second pass while the FlowFile fits the held-records budget; past it, keeps
+     * none and the second pass reads the content again.
+     */
     private void forEachKeyedRecord(final BiConsumer<String, Record> action) throws IOException, MalformedRecordException, SchemaNotFoundException {
+        List<Record> held = settings.heldRecordsBudget.mayHold(original.getSize()) ? new ArrayList<>() : null;
         try (InputStream in = session.read(original);
              RecordReader reader = settings.readerFactory.createRecordReader(original, in, logger)) {
+            heldSchema = reader.getSchema();
             Record record;
             while ((record = reader.nextRecord()) != null) {
                 final String subjectKey = subjectKey(record);
                 if (subjectKey != null) {
                     action.accept(subjectKey, record);
                 }
+                if (held != null) {
+                    held = settings.heldRecordsBudget.mayHoldMore(held.size()) ? held : null;
+                    if (held != null) {
+                        held.add(record);
+                    }
+                }
             }
         }
+        heldRecords = held;
     }
 
     /** Reads the stored rows of all these subjects, one query per chunk; any failure fails the whole FlowFile (closed). */

@@ -8,6 +8,7 @@ import io.datasync.nifi.consent.ConsentVocabulary;
 import io.datasync.nifi.consent.EvidenceReader;
 import io.datasync.nifi.consent.SignalPolicy;
 import io.datasync.nifi.consent.TcfPurposeMapping;
+import io.datasync.nifi.identity.HeldRecordsBudget;
 import io.datasync.nifi.processors.ConsentFilter.AnonymizationMethod;
 import io.datasync.nifi.processors.ConsentFilter.ConsentStoreType;
 import io.datasync.nifi.processors.ConsentFilter.DefaultPolicy;
@@ -35,6 +36,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
 
 import static io.datasync.nifi.processors.ConsentFilter.ADD_DECISION_FIELDS;
+import static io.datasync.nifi.processors.ConsentFilter.RECORDS_HELD_IN_MEMORY;
 import static io.datasync.nifi.processors.ConsentFilter.CONSENT_STORE_TYPE;
 import static io.datasync.nifi.processors.ConsentFilter.CONSENT_TABLE;
 import static io.datasync.nifi.processors.ConsentFilter.DBCP_SERVICE;
@@ -119,6 +121,8 @@ final class ConsentFilterSettings {
     final RecordField warningRecordField;
     final boolean recordCarriesConsent;
     final boolean writeSuppression;
+    /** Whether a FlowFile's parsed records may be kept between the first pass and the decisions (Records Held in Memory). */
+    final HeldRecordsBudget heldRecordsBudget;
 
     ConsentFilterSettings(final ProcessContext context) {
         readerFactory = context.getProperty(RECORD_READER).asControllerService(RecordReaderFactory.class);
@@ -177,6 +181,7 @@ final class ConsentFilterSettings {
         writeSuppression = context.getProperty(WRITE_SUPPRESSION).asBoolean();
         final RecordSetWriterFactory suppressionWriter = context.getProperty(SUPPRESSION_WRITER).asControllerService(RecordSetWriterFactory.class);
         suppressionWriterFactory = suppressionWriter == null ? writerFactory : suppressionWriter;
+        heldRecordsBudget = new HeldRecordsBudget(context.getProperty(RECORDS_HELD_IN_MEMORY).asInteger(), Runtime.getRuntime().maxMemory() / 8);
         recordCarriesConsent = consentStatusPath != null || consentTimestampPath != null || gpcPath != null || usPrivacyPath != null
                 || tcStringPath != null;
     }

@@ -8,6 +8,7 @@ import io.datasync.nifi.consent.ConsentCases.Rec;
 import io.datasync.nifi.consent.ConsentCases.Scope;
 import io.datasync.nifi.consent.ConsentCases.Subject;
 import io.datasync.nifi.consent.ConsentOracle;
+import net.jqwik.api.Arbitraries;
 import net.jqwik.api.Arbitrary;
 import net.jqwik.api.ForAll;
 import net.jqwik.api.Property;
@@ -46,9 +47,20 @@ class ConsentFilterOraclePropertyTest {
         return ConsentCases.configs();
     }
 
+    /**
+     * Records Held in Memory: 0 reads the FlowFile twice; 5 starts holding the first pass's records and gives up
+     * past the fifth (then reads again); the default holds them all and never parses the content a second time.
+     */
+    @Provide
+    Arbitrary<String> heldRecordLimits() {
+        return Arbitraries.of("0", "5", ConsentFilter.RECORDS_HELD_IN_MEMORY.getDefaultValue());
+    }
+
     @Property(tries = 40)
-    void everySubjectGetsTheOraclesDecision(@ForAll("configs") final Config config, @ForAll("flowFiles") final List<Subject> subjects) throws Exception {
+    void everySubjectGetsTheOraclesDecision(@ForAll("configs") final Config config, @ForAll("flowFiles") final List<Subject> subjects,
+                                            @ForAll("heldRecordLimits") final String heldRecords) throws Exception {
         final TestRunner runner = TestRunners.newTestRunner(ConsentFilter.class);
+        runner.setProperty(ConsentFilter.RECORDS_HELD_IN_MEMORY, heldRecords);
         JsonRecordServices.configure(runner, ConsentFilter.RECORD_READER.getName(), ConsentFilter.RECORD_WRITER.getName());
         final InMemoryConsentLookupService store = new InMemoryConsentLookupService();
         runner.addControllerService("consent-store", store);
