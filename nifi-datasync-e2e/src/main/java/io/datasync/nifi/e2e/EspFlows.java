@@ -94,25 +94,25 @@ public final class EspFlows {
                 "Database User", "#{db.user}",
                 "Password", "#{db.password}",
                 "Max Total Connections", "4"));
-        final String consentLookup = client.createControllerService(groupId, "org.apache.nifi.lookup.db.DatabaseRecordLookupService",
-                "Consent lookup", Map.of(
-                        "dbrecord-lookup-dbcp-service", dbcp,
-                        "dbrecord-lookup-table-name", "#{db.consent.lookup.table}",
-                        "dbrecord-lookup-key-column", "subject_key",
-                        // A cache would keep serving a grant after its withdrawal.
-                        "dbrecord-lookup-cache-size", "0"));
         final String failures = client.createFunnel(groupId);
 
         final String readProfiles = queryTable(client, groupId, READ_PROFILES, dbcp, writer, "#{db.profiles.table}", "#{db.profiles.columns}",
                 "#{db.profiles.updated.column}", "5 sec");
-        final String gate = client.createProcessor(groupId, "io.datasync.nifi.processors.ConsentFilter", CONSENT_GATE, Map.of(
-                "Record Reader", reader,
-                "Record Writer", writer,
-                "Purposes", "#{consent.purposes}",
-                "Subject Key Record Path", "toLowerCase(trim(/email))",
-                "Consent Lookup Service", consentLookup,
-                "Default Policy", "REQUIRE_CONSENT",
-                "Disallowed Record Action", "ROUTE_TO_EXCLUDED"), null, Set.of("anonymized", "suppression"));
+        // The consent of a FlowFile's subjects in one query per 500 through the pool, never cached: a withdrawal counts
+        // from the next FlowFile on.
+        final Map<String, String> gateProperties = new LinkedHashMap<>();
+        gateProperties.put("Record Reader", reader);
+        gateProperties.put("Record Writer", writer);
+        gateProperties.put("Purposes", "#{consent.purposes}");
+        gateProperties.put("Subject Key Record Path", "toLowerCase(trim(/email))");
+        gateProperties.put("Consent Store Type", "DATABASE");
+        gateProperties.put("Database Connection Pooling Service", dbcp);
+        gateProperties.put("Consent Table Name", "#{db.consent.lookup.table}");
+        gateProperties.put("Subject Key Column", "subject_key");
+        gateProperties.put("Default Policy", "REQUIRE_CONSENT");
+        gateProperties.put("Disallowed Record Action", "ROUTE_TO_EXCLUDED");
+        final String gate = client.createProcessor(groupId, "io.datasync.nifi.processors.ConsentFilter", CONSENT_GATE, gateProperties,
+                null, Set.of("anonymized", "suppression"));
         final String memberShape = shape(client, groupId, "Shape members", reader, writer, "members", "#{esp.member.query}");
         final String unsubscribeShape = shape(client, groupId, "Shape unsubscribes", reader, writer, "unsubscribes", "#{esp.unsubscribe.query}");
         final String upsert = push(client, groupId, UPSERT_MEMBERS, reader, writer, "#{esp.members.url}", "#{esp.members.body}");
