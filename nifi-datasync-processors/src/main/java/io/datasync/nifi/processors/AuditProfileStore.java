@@ -447,6 +447,7 @@ public class AuditProfileStore extends AbstractProcessor {
         final List<IdentityMerge> merges = new ArrayList<>();
         final AuditReport report;
         long violationsWritten = 0;
+        final Map<String, String> violationAttributes = new HashMap<>();
         try (Connection connection = run.pool().getConnection()) {
             if (violations == null) {
                 report = audit.run(connection, new CollectMerges(merges, null));
@@ -458,11 +459,11 @@ public class AuditProfileStore extends AbstractProcessor {
                     report = audit.run(connection, new CollectMerges(merges, writer));
                     final WriteResult result = writer.finishRecordSet();
                     violationsWritten = result.getRecordCount();
-                    final Map<String, String> attributes = new HashMap<>(result.getAttributes());
-                    attributes.put("record.count", String.valueOf(result.getRecordCount()));
-                    attributes.put(CoreAttributes.MIME_TYPE.key(), writer.getMimeType());
-                    violations = session.putAllAttributes(violations, attributes);
+                    violationAttributes.putAll(result.getAttributes());
+                    violationAttributes.put("record.count", String.valueOf(result.getRecordCount()));
+                    violationAttributes.put(CoreAttributes.MIME_TYPE.key(), writer.getMimeType());
                 }
+                violations = session.putAllAttributes(violations, violationAttributes);
             }
         } catch (final SQLException | IOException | SchemaNotFoundException | ProcessException | UncheckedSqlException e) {
             if (violations != null) {
