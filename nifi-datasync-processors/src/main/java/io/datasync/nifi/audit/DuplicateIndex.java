@@ -70,8 +70,11 @@ public final class DuplicateIndex implements AutoCloseable {
     private final Connection connection;
     private final int timeoutSeconds;
     private final int maxClusterSize;
-    private final PreparedStatement insert;
-    private int pending;
+    /** Keys per INSERT statement: one multi-row statement is one round trip (3 parameters a row, far below drivers' limits). */
+    static final int ROWS_PER_INSERT = 500;
+
+    private final PreparedStatement fullInsert;
+    private final List<String[]> pending = new ArrayList<>();
 
     /**
      * Creates the temporary table on this connection.
@@ -91,27 +94,47 @@ public final class DuplicateIndex implements AutoCloseable {
             statement.execute("CREATE TEMPORARY TABLE " + SPILL_TABLE
                     + " (match_key CHAR(64) NOT NULL, rule VARCHAR(16) NOT NULL, customer_id VARCHAR(4000) NOT NULL)");
         }
-        this.insert = connection.prepareStatement("INSERT INTO " + SPILL_TABLE + " (match_key, rule, customer_id) VALUES (?, ?, ?)");
+        this.fullInsert = connection.prepareStatement(insertSql(ROWS_PER_INSERT));
     }
 
-    /** Adds the keys of one profile; written with the next {@link #flush()}. */
+    /** Adds the keys of one profile; written with the next {@link #flush()} (or sooner, once a statement's worth is pending). */
     public void add(final String customerId, final List<MatchKeys.MatchKey> keys) throws SQLException {
         for (final MatchKeys.MatchKey key : keys) {
-            insert.setString(1, key.hash());
-            insert.setString(2, key.rule());
-            insert.setString(3, customerId);
-            insert.addBatch();
-            pending++;
+            pending.add(new String[] {key.hash(), key.rule(), customerId});
+            if (pending.size() == ROWS_PER_INSERT) {
+                write(fullInsert, pending);
+                pending.clear();
+            }
         }
     }
 
-    /** Writes the keys added since the last flush (one batch per page keeps the driver's buffer small). */
+    /** Writes the keys added since the last flush. */
     public void flush() throws SQLException {
-        if (pending > 0) {
-            insert.setQueryTimeout(timeoutSeconds);
-            insert.executeBatch();
-            pending = 0;
+        if (!pending.isEmpty()) {
+            try (PreparedStatement insert = connection.prepareStatement(insertSql(pending.size()))) {
+                write(insert, pending);
+            }
+            pending.clear();
         }
+    }
+
+    private void write(final PreparedStatement insert, final List<String[]> rows) throws SQLException {
+        insert.setQueryTimeout(timeoutSeconds);
+        int parameter = 1;
+        for (final String[] row : rows) {
+            for (final String value : row) {
+                insert.setString(parameter++, value);
+            }
+        }
+        insert.executeUpdate();
+    }
+
+    private static String insertSql(final int rows) {
+        final StringBuilder sql = new StringBuilder("INSERT INTO ").append(SPILL_TABLE).append(" (match_key, rule, customer_id) VALUES ");
+        for (int i = 0; i < rows; i++) {
+            sql.append(i == 0 ? "(?, ?, ?)" : ", (?, ?, ?)");
+        }
+        return sql.toString();
     }
 
     /** Groups the keys written so far. */
@@ -178,7 +201,7 @@ public final class DuplicateIndex implements AutoCloseable {
     @Override
     public void close() throws SQLException {
         try {
-            insert.close();
+            fullInsert.close();
         } finally {
             try (Statement statement = connection.createStatement()) {
                 statement.execute("DROP TABLE IF EXISTS " + SPILL_TABLE);

@@ -88,7 +88,8 @@ public final class AuditDatabase implements AutoCloseable {
     }
 
     public void clear() throws SQLException {
-        execute("TRUNCATE customer_profiles, consent, suppression, sync_runs");
+        // DELETE, not TRUNCATE: for the few rows a test writes it is much faster
+        execute("DELETE FROM customer_profiles; DELETE FROM consent; DELETE FROM suppression; DELETE FROM sync_runs");
     }
 
     public void profile(final String id, final String subjectKey, final String email, final String phone) throws SQLException {

@@ -66,7 +66,7 @@ class ProfileAuditOracleProperties {
         return row.list().ofMinSize(0).ofMaxSize(24);
     }
 
-    @Property(tries = 60)
+    @Property(tries = 50)
     void theAuditFindsWhatTheOracleFinds(@ForAll("tables") final List<Row> rows, @ForAll("pageSizes") final int pageSize) throws SQLException {
         database.clear();
         final Map<String, String[]> stored = new TreeMap<>();

@@ -176,6 +176,20 @@ class ProfileAuditTest {
     }
 
     @Test
+    void keysSpanningSeveralInsertStatementsAreAllGrouped() throws SQLException {
+        // 1,300 profiles, each email twice and every profile with a phone: 2,600 keys, several full statements and a partial one
+        database.execute("""
+                INSERT INTO customer_profiles (customer_id, subject_key, email, phone, updated_at)
+                SELECT 'c' || lpad(g::text, 5, '0'), 'k' || g, 'p' || (g / 2) || '@example.org', '+49 30 ' || (20000000 + g * 7), now()
+                FROM generate_series(0, 1299) g""");
+        final Run run = run(Audits.audit(700));
+        assertEquals(1300, run.report().profilesScanned());
+        assertEquals(650, run.report().duplicates().groupCount());
+        assertEquals(650, run.merges().size());
+        assertEquals(new IdentityMerge("c00001", "c00000", "stored profiles linked by email"), run.merges().getFirst());
+    }
+
+    @Test
     void freshnessJudgesTheLastSuccessfulSyncAgainstEachSourcesSla() throws SQLException {
         final Instant now = Instant.now();
         database.syncRun("crm", now.minus(Duration.ofHours(5)), now.minus(Duration.ofHours(6)));
