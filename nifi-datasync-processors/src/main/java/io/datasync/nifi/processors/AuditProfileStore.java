@@ -9,6 +9,7 @@ import io.datasync.nifi.audit.FreshnessCheck;
 import io.datasync.nifi.audit.MatchKeys;
 import io.datasync.nifi.audit.ProfileAudit;
 import io.datasync.nifi.audit.ProfileColumns;
+import io.datasync.nifi.common.BatchedKeyReader;
 import io.datasync.nifi.common.Timestamps;
 import io.datasync.nifi.consent.ConsentEvaluator;
 import io.datasync.nifi.consent.EvidenceReader;
@@ -465,7 +466,8 @@ public class AuditProfileStore extends AbstractProcessor {
                 }
                 violations = session.putAllAttributes(violations, violationAttributes);
             }
-        } catch (final SQLException | IOException | SchemaNotFoundException | ProcessException | UncheckedSqlException e) {
+        } catch (final SQLException | IOException | SchemaNotFoundException | ProcessException | UncheckedSqlException
+                       | BatchedKeyReader.AmbiguousKeyException e) {
             if (violations != null) {
                 session.remove(violations);
             }
