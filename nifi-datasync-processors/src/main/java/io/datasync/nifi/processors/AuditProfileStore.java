@@ -26,6 +26,8 @@ import io.datasync.nifi.processors.common.PiiSafeErrors;
 import org.apache.nifi.annotation.behavior.DynamicProperty;
 import org.apache.nifi.annotation.behavior.InputRequirement;
 import org.apache.nifi.annotation.behavior.PrimaryNodeOnly;
+import org.apache.nifi.annotation.behavior.SystemResource;
+import org.apache.nifi.annotation.behavior.SystemResourceConsideration;
 import org.apache.nifi.annotation.behavior.TriggerSerially;
 import org.apache.nifi.annotation.behavior.WritesAttribute;
 import org.apache.nifi.annotation.behavior.WritesAttributes;
@@ -81,6 +83,9 @@ import java.util.stream.Collectors;
 
 @PrimaryNodeOnly
 @TriggerSerially
+@SystemResourceConsideration(resource = SystemResource.MEMORY, description = "One page of profiles (Page Size rows: id, subject key, "
+        + "email, phone) and its consent rows are held at a time, whatever the table size; beyond that, memory grows with the number of "
+        + "stored profiles that share a key (the duplicate groups) and, with Emit Repairs, with the number of merges.")
 @DefaultSchedule(strategy = SchedulingStrategy.TIMER_DRIVEN, period = "1 hour")
 @InputRequirement(InputRequirement.Requirement.INPUT_FORBIDDEN)
 @Tags({"audit", "data quality", "freshness", "duplicates", "consent", "gdpr", "database", "datasync"})
@@ -113,7 +118,7 @@ import java.util.stream.Collectors;
                 Keep the table and column names at their defaults or set them to yours; set "Purposes" as in ConsentFilter.
                 Set "Sync Runs Table Name" to the table the ingest flows append a row to after each successful sync, and add one
                 dynamic property per source, named as the source, whose value is its SLA (crm = 2 hours).
-                Connect "audit" to PutDatabaseRecord (INSERT into the audit table); leave Repair Mode at Report Only.
+                Connect 'audit' to PutDatabaseRecord (INSERT into the audit table); leave Repair Mode at Report Only.
                 Alert on the processor's bulletins (ERROR for consent, WARN for freshness and duplicates) or on the audit table.
                 """)
 public class AuditProfileStore extends AbstractProcessor {
