@@ -144,9 +144,11 @@ public final class DuplicateIndex implements AutoCloseable {
         final List<String> ids = new ArrayList<>();
         final UnionFind links = new UnionFind(64);
         final Map<Integer, TreeSet<String>> rulesOfElement = new HashMap<>();
-        final String shared = "SELECT match_key FROM " + SPILL_TABLE + " GROUP BY match_key HAVING COUNT(DISTINCT customer_id) BETWEEN 2 AND ?";
-        final String sql = "SELECT k.match_key, k.rule, k.customer_id FROM " + SPILL_TABLE + " k JOIN (" + shared
-                + ") d ON d.match_key = k.match_key ORDER BY k.match_key, k.customer_id";
+        // One sort, no join: a temporary table has no statistics, and with none the planner may nest a join of the table with
+        // its own groups (quadratic). Rows are counted, not distinct ids: ids are unique in the pages, and a key counted
+        // twice for one id can only yield a group of one id, which is dropped below.
+        final String sql = "SELECT match_key, rule, customer_id FROM (SELECT match_key, rule, customer_id, COUNT(*) OVER (PARTITION BY match_key)"
+                + " AS sharing FROM " + SPILL_TABLE + ") keys WHERE sharing BETWEEN 2 AND ? ORDER BY match_key, customer_id";
         try (PreparedStatement statement = connection.prepareStatement(sql)) {
             statement.setQueryTimeout(timeoutSeconds);
             statement.setInt(1, maxClusterSize);
@@ -178,6 +180,9 @@ public final class DuplicateIndex implements AutoCloseable {
         }
         final List<DuplicateGroup> groups = new ArrayList<>();
         for (final Map.Entry<Integer, TreeSet<String>> group : members.entrySet()) {
+            if (group.getValue().size() < 2) {
+                continue;
+            }
             groups.add(new DuplicateGroup(SurvivingIdRule.choose(group.getValue()), List.copyOf(group.getValue()),
                     List.copyOf(rules.get(group.getKey()))));
         }
@@ -187,7 +192,7 @@ public final class DuplicateIndex implements AutoCloseable {
 
     private long oversizedKeys() throws SQLException {
         try (PreparedStatement statement = connection.prepareStatement("SELECT COUNT(*) FROM (SELECT match_key FROM " + SPILL_TABLE
-                + " GROUP BY match_key HAVING COUNT(DISTINCT customer_id) > ?) oversized")) {
+                + " GROUP BY match_key HAVING COUNT(*) > ?) oversized")) {
             statement.setQueryTimeout(timeoutSeconds);
             statement.setInt(1, maxClusterSize);
             try (ResultSet rows = statement.executeQuery()) {
