@@ -26,7 +26,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class ArchitectureTest {
 
     /** The plain-Java rule packages, under io.datasync.nifi. */
-    private static final List<String> RULE_PACKAGES = List.of("consent", "fetch", "identity", "merge", "webhook", "common", "push");
+    private static final List<String> RULE_PACKAGES = List.of("consent", "fetch", "identity", "merge", "webhook", "common", "push", "audit");
 
     private static final Path SOURCE_ROOT = Path.of("src", "main", "java", "io", "datasync", "nifi");
 

@@ -11,7 +11,7 @@ import java.util.List;
  * Entry point of the benchmark suite (run by ./bench.sh, never by the test command).
  *
  * <pre>
- * BenchmarkMain --mode quick|full --part throughput|scaling|http|state|store [--out FILE]
+ * BenchmarkMain --mode quick|full --part throughput|scaling|http|state|store|audit [--out FILE]
  * BenchmarkMain --mode quick|full --part profile --contestant NAME [--seconds N]
  * </pre>
  * {@code --only "NAME;NAME"} limits the throughput and scaling parts to those record contestants
@@ -21,7 +21,7 @@ import java.util.List;
  */
 public final class BenchmarkMain {
 
-    private static final List<String> PARTS = List.of("throughput", "scaling", "http", "state", "profile", "store");
+    private static final List<String> PARTS = List.of("throughput", "scaling", "http", "state", "profile", "store", "audit");
 
     private BenchmarkMain() {
     }
@@ -56,6 +56,7 @@ public final class BenchmarkMain {
             case "http" -> new HttpFetchBenchmark(mode).run();
             case "state" -> new IdentityStateBenchmark(mode).run();
             case "store" -> new ConsentStoreBenchmark(mode).run();
+            case "audit" -> new AuditBenchmark(mode).run();
             case "profile" -> new ProfileRun(mode, contestant, seconds).run();
             default -> throw new IllegalStateException(part);
         };

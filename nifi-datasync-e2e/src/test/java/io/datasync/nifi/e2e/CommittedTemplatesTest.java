@@ -23,7 +23,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  */
 class CommittedTemplatesTest {
 
-    private static final List<String> BATCH_TEMPLATES = List.of("crm-api-sync.json", "ftp-batch-ingest.json", "esp-audience-sync.json");
+    private static final List<String> BATCH_TEMPLATES = List.of("crm-api-sync.json", "ftp-batch-ingest.json", "esp-audience-sync.json",
+            "sync-audit.json");
     private static final Path TEMPLATES = Path.of(System.getProperty("user.dir")).resolve("../templates").normalize();
 
     @Test
@@ -32,7 +33,7 @@ class CommittedTemplatesTest {
         try (Stream<Path> listing = Files.list(TEMPLATES)) {
             files = listing.filter(file -> file.toString().endsWith(".json")).sorted().toList();
         }
-        assertEquals(5, files.size(), "templates: " + files);
+        assertEquals(6, files.size(), "templates: " + files);
         for (final Path file : files) {
             final byte[] definition = Files.readAllBytes(file);
             assertEquals(List.of(), TemplateBuilder.bundleProblems(definition), file.getFileName().toString());

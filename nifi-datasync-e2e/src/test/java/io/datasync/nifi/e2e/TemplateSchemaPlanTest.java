@@ -13,7 +13,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * The database objects the harness creates for the templates ({@link PostgresPeer#TEMPLATE_SCHEMA}) answer the
+ * The database objects the harness creates for the templates (the files of {@code sql/}) answer the
  * templates' batched store queries through an index: ConsentFilter's and ProfileMerge's Database store types ask
  * {@code SELECT * FROM <view> WHERE <key> IN (?, ...)} for up to 500 keys a query (the form the processors' SQL
  * builder writes, spelled out here). On tables of 20,000 subjects and profiles, analysed, the plan of each must scan

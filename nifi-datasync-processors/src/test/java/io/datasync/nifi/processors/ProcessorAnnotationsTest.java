@@ -53,7 +53,7 @@ class ProcessorAnnotationsTest {
     @Test
     void everyRegisteredProcessorIsCoveredByTheseDecisions() throws Exception {
         assertEquals(Set.of(IncrementalApiFetch.class, ConsentFilter.class, CustomerDedup.class, ProfileMerge.class,
-                VerifyWebhookSignature.class, PutApiRecord.class), registeredProcessors(),
+                VerifyWebhookSignature.class, PutApiRecord.class, AuditProfileStore.class), registeredProcessors(),
                 "a new processor needs its own decision on @SupportsBatching, @SystemResourceConsideration and @ReadsAttributes");
     }
 
@@ -63,7 +63,7 @@ class ProcessorAnnotationsTest {
                 .filter(type -> type.isAnnotationPresent(SupportsBatching.class))
                 .collect(Collectors.toSet());
         // IncrementalApiFetch commits every page with its state itself; CustomerDedup writes identities to the
-        // cache before the commit, and a rollback would not undo them.
+        // cache before the commit, and a rollback would not undo them; AuditProfileStore runs once per schedule.
         assertEquals(Set.of(ConsentFilter.class, ProfileMerge.class, VerifyWebhookSignature.class), batching);
     }
 
@@ -78,7 +78,8 @@ class ProcessorAnnotationsTest {
                 memory.add(type);
             }
         }
-        assertEquals(Set.of(IncrementalApiFetch.class, ConsentFilter.class, CustomerDedup.class, ProfileMerge.class, PutApiRecord.class), memory);
+        assertEquals(Set.of(IncrementalApiFetch.class, ConsentFilter.class, CustomerDedup.class, ProfileMerge.class, PutApiRecord.class,
+                AuditProfileStore.class), memory);
     }
 
     @Test
