@@ -405,24 +405,32 @@ public final class CanvasLayout {
     /** Side nodes: on the row of the main node they hang off, in the columns right of the main ones. */
     private static int placeSideNodes(final List<Node> ordered, final int mainColumns) {
         int columns = mainColumns;
-        boolean placed = true;
-        while (placed) {
-            placed = false;
+        // Pass by pass, the side nodes whose anchor is placed, grouped by anchor (left to right), so that the helpers of
+        // one component sit together.
+        while (true) {
+            final List<Node> candidates = new ArrayList<>();
+            final Map<Node, Node> anchors = new HashMap<>();
             for (final Node node : ordered) {
-                if (!node.side || node.row >= 0) {
-                    continue;
+                if (node.side && node.row < 0) {
+                    node.in.stream().map(Edge::source).filter(s -> s.row >= 0 && !s.sink).findFirst().ifPresent(anchor -> {
+                        anchors.put(node, anchor);
+                        candidates.add(node);
+                    });
                 }
-                final Node anchor = node.in.stream().map(Edge::source).filter(s -> s.row >= 0 && !s.sink).findFirst().orElse(null);
-                if (anchor == null) {
-                    continue;
-                }
+            }
+            if (candidates.isEmpty()) {
+                break;
+            }
+            candidates.sort(Comparator.comparingInt((Node n) -> anchors.get(n).row).thenComparingInt(n -> anchors.get(n).column)
+                    .thenComparing(n -> n.name));
+            for (final Node node : candidates) {
+                final Node anchor = anchors.get(node);
                 node.row = anchor.row;
                 node.column = anchor.side ? Math.max(mainColumns, anchor.column + 1) : mainColumns;
                 while (occupied(ordered, node)) {
                     node.column++;
                 }
                 columns = Math.max(columns, node.column + 1);
-                placed = true;
             }
         }
         // Side nodes not reachable from a placed node (a cycle of side nodes only): a row of their own at the bottom.
