@@ -178,6 +178,23 @@ public final class PostgresPeer implements AutoCloseable {
                 FOR EACH ROW EXECUTE FUNCTION consent_keep_newest();
             """;
 
+    /**
+     * The exclusions audit trail the batch templates write (ConsentFilter's excluded records): who (the subject key),
+     * why (ConsentFilter's reason code, e.g. {@code WITHDRAWN}, {@code NO_CONSENT_RECORD}), for which purpose and when;
+     * no other personal data. Append-only; prune by {@code excluded_at} after your retention period. Kept apart from the
+     * other schema so that it can move to the sql/ files as it is.
+     */
+    public static final String EXCLUSIONS_SCHEMA = """
+            CREATE TABLE exclusions (
+                id           BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+                subject_key  VARCHAR(320) NOT NULL,
+                reason_code  VARCHAR(64)  NOT NULL,
+                purpose      VARCHAR(200) NOT NULL,
+                excluded_at  TIMESTAMP WITH TIME ZONE NOT NULL DEFAULT now()
+            );
+            CREATE INDEX exclusions_subject_key ON exclusions (subject_key, excluded_at DESC);
+            """;
+
     private final Path dataDir;
     private final int port;
     /** The running server; null while {@link #stop() stopped}. */
@@ -195,6 +212,7 @@ public final class PostgresPeer implements AutoCloseable {
         peer.startServer();
         peer.execute(SCHEMA);
         peer.execute(TEMPLATE_SCHEMA);
+        peer.execute(EXCLUSIONS_SCHEMA);
         return peer;
     }
 
