@@ -25,6 +25,8 @@ import java.util.stream.Stream;
 public final class Demo {
 
     private static final String CRM_API_KEY = "demo-crm-key";
+    /** Horizontal distance between the imported groups on the root canvas (a group is 384 wide). */
+    static final double GROUP_SPACING = 480;
 
     private Demo() {
     }
@@ -84,6 +86,7 @@ public final class Demo {
         crmValues.put("identity.cache.dir", nifi.runDir().resolve("identity-cache").toString());
         final String crmGroup = TemplateImport.importAndConfigure(client, rootId, templatesDir.resolve(TemplateFlows.CRM_API_SYNC + ".json"),
                 TemplateFlows.CRM_API_SYNC, crmValues);
+        client.moveComponent("process-groups", crmGroup, 0, 0);
         client.startProcessGroup(crmGroup);
         System.out.println("Running " + TemplateFlows.CRM_API_SYNC + " on the sample CRM API (429, 500, ties, a late record)...");
         waitFor(postgres, "customer_profiles", data.expectedProfiles(java.util.Set.of(SampleData.SOURCE_CRM)).size());
@@ -96,6 +99,8 @@ public final class Demo {
         ftpValues.put("identity.cache.dir", nifi.runDir().resolve("identity-cache-ftp").toString());
         final String ftpGroup = TemplateImport.importAndConfigure(client, rootId, templatesDir.resolve(TemplateFlows.FTP_BATCH_INGEST + ".json"),
                 TemplateFlows.FTP_BATCH_INGEST, ftpValues);
+        // Side by side on the root canvas, never one over the other.
+        client.moveComponent("process-groups", ftpGroup, GROUP_SPACING, 0);
         client.startProcessGroup(ftpGroup);
         System.out.println("Running " + TemplateFlows.FTP_BATCH_INGEST + " on the FTP drops...");
         try {
@@ -107,6 +112,8 @@ public final class Demo {
         final List<String> imported = List.of(TemplateFlows.CRM_API_SYNC, TemplateFlows.FTP_BATCH_INGEST);
         printSummary(nifi, postgres, ftp, crm, data, imported);
         printCounts(client, crm, data, postgres);
+        printExclusionExample(postgres);
+        printBulletins(client);
 
         if (exitAfterStart) {
             System.exit(0);
@@ -187,9 +194,8 @@ public final class Demo {
         System.out.println("Sample data:  " + data.customers().size() + " customers, " + data.crmRecords().size() + " CRM records, "
                 + data.ftpRecords().size() + " FTP rows, " + data.consentRows().size() + " consent rows");
         System.out.println("Flows:        " + String.join(", ", imported) + " (imported from templates/)");
-        System.out.println("Loaded:       staging_contacts=" + postgres.count("staging_contacts")
-                + ", customer_profiles=" + postgres.count("customer_profiles")
-                + ", suppression=" + postgres.count("suppression"));
+        System.out.println("Loaded:       customer_profiles=" + postgres.count("customer_profiles")
+                + ", suppression=" + postgres.count("suppression") + ", exclusions=" + postgres.count("exclusions"));
         System.out.println("Logs:         " + nifi.logDir());
         System.out.println("=====================================================");
     }
@@ -227,6 +233,41 @@ public final class Demo {
         System.out.println("Duplicates merged:      " + Math.max(0, allowed - profiles) + " of " + allowed + " allowed records folded into existing profiles");
         System.out.println("Profiles written:       " + profiles + " (expected from the sample truth: " + data.expectedProfiles().size() + ")");
         System.out.println("The local NiFi has NO LOGIN and listens on 127.0.0.1 only.");
+    }
+
+    /**
+     * "Why was this person not mailed?": the exclusions audit trail answers it with one query; shown for the first
+     * subject the run excluded (sample data, invented people).
+     */
+    static void printExclusionExample(final PostgresPeer postgres) {
+        final List<Map<String, Object>> first = postgres.query("SELECT subject_key FROM exclusions ORDER BY excluded_at, subject_key LIMIT 1");
+        System.out.println("Exclusions audit:       " + postgres.count("exclusions") + " rows (subject key, reason code, purpose, time)");
+        if (first.isEmpty()) {
+            return;
+        }
+        final String subject = String.valueOf(first.getFirst().get("subject_key"));
+        final String sql = "SELECT reason_code, purpose, excluded_at FROM exclusions WHERE subject_key = ? ORDER BY excluded_at DESC LIMIT 3";
+        System.out.println("Why was " + subject + " not mailed?");
+        System.out.println("  " + sql.replace("?", "'" + subject.replace("'", "''") + "'"));
+        for (final Map<String, Object> row : postgres.query(sql, subject)) {
+            System.out.println("  -> " + row.get("reason_code") + " for " + row.get("purpose") + " at " + row.get("excluded_at"));
+        }
+    }
+
+    /**
+     * The warning and error bulletins NiFi raised during the run (a normal demo run raises none), each with its source
+     * and message. Returns how many there were.
+     */
+    static int printBulletins(final NiFiRestClient client) {
+        final List<JsonNode> raised = client.bulletins().stream()
+                .filter(b -> "WARNING".equals(b.path("level").asText()) || "ERROR".equals(b.path("level").asText()))
+                .toList();
+        System.out.println("Bulletins:              " + raised.size() + " warnings or errors");
+        for (final JsonNode bulletin : raised) {
+            System.out.println("  " + bulletin.path("level").asText() + " " + bulletin.path("sourceName").asText() + ": "
+                    + bulletin.path("message").asText());
+        }
+        return raised.size();
     }
 
     private static void closeAll(final List<AutoCloseable> started) {
