@@ -123,6 +123,7 @@ public final class DatasyncChain {
         values.put("db.consent.lookup.table", "consent_lookup");
         // CustomerDedup's identity index (sql/01_identity.sql): identifier hash (primary key) to customer id.
         values.put("db.identity.table", "customer_identity");
+        values.put("db.exclusions.table", "exclusions");
         values.put("consent.purposes", "email_marketing");
         values.put("phone.region", "GB");
         values.put("identity.namespace", "datasync");
@@ -235,7 +236,7 @@ public final class DatasyncChain {
         consent.put("Disallowed Record Action", "ROUTE_TO_EXCLUDED");
         consent.put("Write Suppression Records", "true");
         final String consentFilter = client.createProcessor(groupId, "io.datasync.nifi.processors.ConsentFilter", "Check consent", consent,
-                null, Set.of("excluded", "anonymized"));
+                null, Set.of("anonymized"));
         // Two tasks: one can parse and write records while the other waits for its consent query; it keeps no state
         // between FlowFiles, and the merge downstream does not depend on the order FlowFiles arrive in.
         client.updateProcessorConfig(consentFilter, Map.of("concurrentlySchedulableTaskCount", 2));
@@ -246,7 +247,13 @@ public final class DatasyncChain {
 
         final Map<String, String> dedup = new LinkedHashMap<>();
         dedup.put("Record Reader", reader);
-        dedup.put("Record Writer", writer);
+        // The records for the merge leave out nulls: ProfileMerge's reader infers types per FlowFile, and a field that is
+        // null in every record of one (an FTP export without lifetime values) is inferred as text, which clashes with the
+        // stored profile's number (a "conflicting types" warning on every such drop). Left out, the stored value stands.
+        final String mergeInputWriter = client.createControllerService(groupId, JSON_WRITER, "JSON records out, nulls left out", Map.of(
+                "Timestamp Format", TIMESTAMP_FORMAT,
+                "suppress-nulls", "always-suppress"));
+        dedup.put("Record Writer", partitionByCustomer ? writer : mergeInputWriter);
         dedup.put("Output Mode", "ANNOTATE");
         dedup.put("Email Record Paths", "/subject_key");
         dedup.put("Phone Record Paths", "/phone");
@@ -288,6 +295,8 @@ public final class DatasyncChain {
         final String putSuppression = putWithRetry(client, groupId, "suppression", "#{db.suppression.table}", "subject_key", services,
                 suppressionReason, parked, "FUNNEL", x + 450, y + 250);
 
+        exclusionAudit(client, groupId, consentFilter, services, parked, x + 900, y);
+
         // The serialised merge-and-store group.
         final String mergeGroup = client.createProcessGroup(groupId, "Merge and store profiles");
         client.moveComponent("process-groups", mergeGroup, x, y + (partitionByCustomer ? 750 : 500));
@@ -315,15 +324,11 @@ public final class DatasyncChain {
         client.connect(groupId, fold, "PROCESSOR", identified, "FUNNEL", Set.of("success"));
         String partition = null;
         if (partitionByCustomer) {
-            // Nulls left out: ProfileMerge's reader infers types per FlowFile, and a bucket may hold only records
-            // without, say, lifetime_value; written as explicit nulls that field is inferred as text and clashes
-            // with the stored profile's number (seen in CrmApiSyncTemplateE2ETest: a "conflicting types" warning).
-            final String partitionWriter = client.createControllerService(groupId, JSON_WRITER, "JSON records out, nulls left out", Map.of(
-                    "Timestamp Format", TIMESTAMP_FORMAT,
-                    "suppress-nulls", "always-suppress"));
+            // Nulls left out here too (see mergeInputWriter): a bucket may hold only records without, say, lifetime_value
+            // (seen in CrmApiSyncTemplateE2ETest: a "conflicting types" warning).
             final Map<String, String> partitionProperties = new LinkedHashMap<>();
             partitionProperties.put("record-reader", reader);
-            partitionProperties.put("record-writer", partitionWriter);
+            partitionProperties.put("record-writer", mergeInputWriter);
             partition = client.createProcessor(groupId, PARTITION_RECORD, "Partition by customer bucket", partitionProperties,
                     Map.of(CUSTOMER_BUCKET_ATTRIBUTE, CUSTOMER_BUCKET_PATH), null, Set.of("original"));
             client.moveComponent("processors", partition, x, y + 500);
@@ -378,6 +383,35 @@ public final class DatasyncChain {
     }
 
     /**
+     * The exclusions audit trail: ConsentFilter's {@code excluded} records reduced to subject key, reason code and
+     * purpose (QueryRecord; no other field of the record leaves it) and inserted into {@code #{db.exclusions.table}},
+     * whose {@code excluded_at} the database sets. Records without a subject key have no one to answer for and are
+     * left out. So "why was this person not mailed?" is one query on that table, long after provenance expired.
+     */
+    static String exclusionAudit(final NiFiRestClient client, final String groupId, final String consentFilter,
+                                 final Map<String, String> services, final String parked, final double x, final double y) {
+        final Map<String, String> query = new LinkedHashMap<>();
+        query.put("record-reader", services.get("jsonReader"));
+        query.put("record-writer", services.get("jsonWriter"));
+        query.put("include-zero-record-flowfiles", "false");
+        final String auditRows = client.createProcessor(groupId, QUERY_RECORD, "Exclusion audit rows", query, Map.of(EXCLUSIONS_ROUTE,
+                "SELECT subject_key, consent_reason AS reason_code, '#{consent.purposes}' AS purpose FROM FLOWFILE"
+                        + " WHERE subject_key IS NOT NULL"), null, Set.of("original"));
+        client.moveComponent("processors", auditRows, x, y);
+        client.connect(groupId, consentFilter, auditRows, Set.of("excluded"));
+        client.connect(groupId, auditRows, "PROCESSOR", parked, "FUNNEL", Set.of("failure"));
+        final Map<String, String> extra = new LinkedHashMap<>();
+        extra.put("put-db-record-statement-type", "INSERT");
+        // id and excluded_at are the database's
+        extra.put("put-db-record-unmatched-column-behavior", "Ignore Unmatched Columns");
+        return putWithRetry(client, groupId, "exclusions", "#{db.exclusions.table}", null, services, auditRows, EXCLUSIONS_ROUTE, parked,
+                "FUNNEL", x, y + 250, extra);
+    }
+
+    static final String QUERY_RECORD = "org.apache.nifi.processors.standard.QueryRecord";
+    static final String EXCLUSIONS_ROUTE = "exclusions";
+
+    /**
      * A RetryFlowFile named {@code name} that takes {@code relationships} of {@code targetId} and sends them back to it,
      * penalised for {@code penalty}, up to {@code #{retry.max}} times, then to {@code parkedId}. {@code retryAttribute}
      * counts the attempts; each loop has its own, because RetryFlowFile fails a FlowFile whose counter another
@@ -414,14 +448,27 @@ public final class DatasyncChain {
                                final String updateKeys, final Map<String, String> services, final String upstreamId,
                                final String upstreamRelationship, final String parkedId, final String parkedType,
                                final double x, final double y) {
+        return putWithRetry(client, groupId, what, table, updateKeys, services, upstreamId, upstreamRelationship, parkedId, parkedType,
+                x, y, Map.of());
+    }
+
+    /** The same, with {@code overrides} of PutDatabaseRecord's properties (e.g. another statement type). */
+    static String putWithRetry(final NiFiRestClient client, final String groupId, final String what, final String table,
+                               final String updateKeys, final Map<String, String> services, final String upstreamId,
+                               final String upstreamRelationship, final String parkedId, final String parkedType,
+                               final double x, final double y, final Map<String, String> overrides) {
         final Map<String, String> put = new LinkedHashMap<>();
         put.put("put-db-record-record-reader", services.get("dbReader"));
         put.put("db-type", "PostgreSQL");
         put.put("put-db-record-statement-type", "UPSERT");
         put.put("put-db-record-dcbp-service", services.get("dbcp"));
         put.put("put-db-record-table-name", table);
-        put.put("put-db-record-update-keys", updateKeys);
-        final String putRecords = client.createProcessor(groupId, PUT_DATABASE_RECORD, "Upsert " + what, put, null, Set.of("success"));
+        if (updateKeys != null) {
+            put.put("put-db-record-update-keys", updateKeys);
+        }
+        put.putAll(overrides);
+        final String verb = "INSERT".equals(put.get("put-db-record-statement-type")) ? "Insert " : "Upsert ";
+        final String putRecords = client.createProcessor(groupId, PUT_DATABASE_RECORD, verb + what, put, null, Set.of("success"));
         client.moveComponent("processors", putRecords, x, y);
         client.connect(groupId, upstreamId, putRecords, Set.of(upstreamRelationship));
 

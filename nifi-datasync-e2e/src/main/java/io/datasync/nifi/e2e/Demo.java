@@ -7,6 +7,8 @@ import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -16,8 +18,9 @@ import java.util.stream.Stream;
 
 /**
  * The one-command demo ({@code ./demo.sh}): starts PostgreSQL, the FTP server and the sample CRM API with sample
- * data, a real NiFi with our NAR, imports the flows and runs them, prints where everything is, and keeps running
- * until Ctrl-C, which stops everything.
+ * data, a real NiFi with our NAR, imports the four templates side by side and runs them (the batch ones on the sample
+ * data, the webhook ones with {@link SampleWebhookSender}), prints what each did, and keeps running until Ctrl-C,
+ * which stops everything; a failure or {@link #START_TIMEOUT} stops everything too.
  * <p>
  * Arguments: {@code --templates DIR} (default {@code templates}), {@code --exit-after-start} (stop right after the
  * summary; for smoke checks). The NiFi install comes from system property {@value NiFiInstance#HOME_PROPERTY}.
@@ -25,6 +28,10 @@ import java.util.stream.Stream;
 public final class Demo {
 
     private static final String CRM_API_KEY = "demo-crm-key";
+    /** Horizontal distance between the imported groups on the root canvas (a group is 384 wide). */
+    static final double GROUP_SPACING = 480;
+    /** The longest the demo may take from start to its summary before it stops everything. */
+    static final Duration START_TIMEOUT = Duration.ofMinutes(20);
 
     private Demo() {
     }
@@ -59,6 +66,19 @@ public final class Demo {
             stopped.countDown();
         }, "demo-shutdown"));
 
+        // Bounded: if starting and running the flows takes longer than this, everything is stopped (the shutdown hook).
+        final Thread watchdog = new Thread(() -> {
+            try {
+                Thread.sleep(START_TIMEOUT.toMillis());
+                System.err.println("The demo did not get through its flows within " + START_TIMEOUT.toMinutes() + " minutes; stopping everything.");
+                System.exit(1);
+            } catch (final InterruptedException finished) {
+                Thread.currentThread().interrupt();
+            }
+        }, "demo-watchdog");
+        watchdog.setDaemon(true);
+        watchdog.start();
+
         final SampleData data = SampleData.generate(42L, 40);
         final NiFiInstance nifi = NiFiInstance.create("demo");
         System.out.println("Run directory (logs, repositories, peers' data): " + nifi.runDir());
@@ -84,6 +104,7 @@ public final class Demo {
         crmValues.put("identity.cache.dir", nifi.runDir().resolve("identity-cache").toString());
         final String crmGroup = TemplateImport.importAndConfigure(client, rootId, templatesDir.resolve(TemplateFlows.CRM_API_SYNC + ".json"),
                 TemplateFlows.CRM_API_SYNC, crmValues);
+        client.moveComponent("process-groups", crmGroup, 0, 0);
         client.startProcessGroup(crmGroup);
         System.out.println("Running " + TemplateFlows.CRM_API_SYNC + " on the sample CRM API (429, 500, ties, a late record)...");
         waitFor(postgres, "customer_profiles", data.expectedProfiles(java.util.Set.of(SampleData.SOURCE_CRM)).size());
@@ -96,6 +117,8 @@ public final class Demo {
         ftpValues.put("identity.cache.dir", nifi.runDir().resolve("identity-cache-ftp").toString());
         final String ftpGroup = TemplateImport.importAndConfigure(client, rootId, templatesDir.resolve(TemplateFlows.FTP_BATCH_INGEST + ".json"),
                 TemplateFlows.FTP_BATCH_INGEST, ftpValues);
+        // Side by side on the root canvas, never one over the other.
+        client.moveComponent("process-groups", ftpGroup, GROUP_SPACING, 0);
         client.startProcessGroup(ftpGroup);
         System.out.println("Running " + TemplateFlows.FTP_BATCH_INGEST + " on the FTP drops...");
         try {
@@ -104,10 +127,19 @@ public final class Demo {
         } catch (final IllegalStateException slow) {
             System.out.println("The FTP flow is still busy; watch it in the UI.");
         }
-        final List<String> imported = List.of(TemplateFlows.CRM_API_SYNC, TemplateFlows.FTP_BATCH_INGEST);
+        final List<String> imported = List.of(TemplateFlows.CRM_API_SYNC, TemplateFlows.FTP_BATCH_INGEST, RealtimeFlows.WEBHOOK_REALTIME,
+                RealtimeFlows.CONSENT_SYNC);
+        // What the batch flows did, counted before the webhook flows add their own profile and counters.
+        final List<String> batchReport = batchCounts(client, crm, data, postgres);
+        final List<String> realtimeReport = runRealtime(client, rootId, templatesDir, nifi, postgres);
         printSummary(nifi, postgres, ftp, crm, data, imported);
-        printCounts(client, crm, data, postgres);
+        batchReport.forEach(System.out::println);
+        realtimeReport.forEach(System.out::println);
+        printExclusionExample(postgres);
+        printBulletins(client);
+        System.out.println("The local NiFi has NO LOGIN and listens on 127.0.0.1 only.");
 
+        watchdog.interrupt();
         if (exitAfterStart) {
             System.exit(0);
         }
@@ -187,9 +219,8 @@ public final class Demo {
         System.out.println("Sample data:  " + data.customers().size() + " customers, " + data.crmRecords().size() + " CRM records, "
                 + data.ftpRecords().size() + " FTP rows, " + data.consentRows().size() + " consent rows");
         System.out.println("Flows:        " + String.join(", ", imported) + " (imported from templates/)");
-        System.out.println("Loaded:       staging_contacts=" + postgres.count("staging_contacts")
-                + ", customer_profiles=" + postgres.count("customer_profiles")
-                + ", suppression=" + postgres.count("suppression"));
+        System.out.println("Loaded:       customer_profiles=" + postgres.count("customer_profiles")
+                + ", suppression=" + postgres.count("suppression") + ", exclusions=" + postgres.count("exclusions"));
         System.out.println("Logs:         " + nifi.logDir());
         System.out.println("=====================================================");
     }
@@ -202,8 +233,8 @@ public final class Demo {
         }
     }
 
-    /** What the flows did, from the CRM API's request log, the FTP drops, NiFi's counters and the tables. */
-    static void printCounts(final NiFiRestClient client, final SampleCrmApi crm, final SampleData data, final PostgresPeer postgres) {
+    /** What the batch flows did, from the CRM API's request log, the FTP drops, NiFi's counters and the tables. */
+    static List<String> batchCounts(final NiFiRestClient client, final SampleCrmApi crm, final SampleData data, final PostgresPeer postgres) {
         final long fetched = crm.requests().stream().filter(r -> r.status() == 200).mapToLong(SampleCrmApi.RecordedRequest::recordCount).sum();
         long allowed = 0;
         long excluded = 0;
@@ -220,13 +251,158 @@ public final class Demo {
             }
         }
         final long profiles = postgres.count("customer_profiles");
-        System.out.println("Records fetched:        " + fetched + " from the CRM API (pages served " + crm.successfulPageCounts().size()
+        final List<String> lines = new ArrayList<>();
+        lines.add("Records fetched:        " + fetched + " from the CRM API (pages served " + crm.successfulPageCounts().size()
                 + " distinct), " + data.ftpRecords().size() + " from the FTP drops");
-        System.out.println("Excluded by consent:    " + excluded + " records (withdrawn or no consent); suppression rows: "
+        lines.add("Excluded by consent:    " + excluded + " records (withdrawn or no consent); suppression rows: "
                 + postgres.count("suppression"));
-        System.out.println("Duplicates merged:      " + Math.max(0, allowed - profiles) + " of " + allowed + " allowed records folded into existing profiles");
-        System.out.println("Profiles written:       " + profiles + " (expected from the sample truth: " + data.expectedProfiles().size() + ")");
-        System.out.println("The local NiFi has NO LOGIN and listens on 127.0.0.1 only.");
+        lines.add("Duplicates merged:      " + Math.max(0, allowed - profiles) + " of " + allowed + " allowed records folded into existing profiles");
+        lines.add("Profiles written:       " + profiles + " (expected from the sample truth: " + data.expectedProfiles().size() + ")");
+        return lines;
+    }
+
+    /** The demo subject of the real-time flows (invented; not in the generated sample data). */
+    static final String REALTIME_EMAIL = "ada.lovelace@example.org";
+
+    /**
+     * Imports webhook-realtime and consent-sync beside the batch groups and drives them with the sample sender: a
+     * consent grant through consent-sync, a signed customer event through webhook-realtime (a profile appears), the same
+     * event forged (refused) and replayed (recognised as a duplicate), then a withdrawal through consent-sync (the
+     * subject is suppressed and the stored profile anonymised). Returns the lines that say what each flow did.
+     */
+    static List<String> runRealtime(final NiFiRestClient client, final String rootId, final Path templatesDir, final NiFiInstance nifi,
+                                    final PostgresPeer postgres) {
+        final int webhookPort = NiFiInstance.freePort();
+        final int consentPort = NiFiInstance.freePort();
+        final String webhookSecret = "demo-webhook-secret";
+        final String consentSecret = "demo-consent-secret";
+        final String webhookGroup = uploadRealtime(client, rootId, templatesDir, RealtimeFlows.WEBHOOK_REALTIME, 2);
+        final String consentGroup = uploadRealtime(client, rootId, templatesDir, RealtimeFlows.CONSENT_SYNC, 3);
+        client.setParameters(webhookGroup, realtimeParameters(webhookPort, webhookSecret, nifi, postgres), RealtimeFlows.SENSITIVE_PARAMETERS);
+        client.setParameters(consentGroup, realtimeParameters(consentPort, consentSecret, nifi, postgres), RealtimeFlows.SENSITIVE_PARAMETERS);
+        for (final String group : List.of(webhookGroup, consentGroup)) {
+            client.enableControllerServices(group, Duration.ofSeconds(90));
+            client.startProcessGroup(group);
+        }
+        final SampleWebhookSender customers = new SampleWebhookSender(webhookPort, "/webhooks/customers", webhookSecret);
+        final SampleWebhookSender consents = new SampleWebhookSender(consentPort, "/webhooks/consent", consentSecret);
+        System.out.println("Running " + RealtimeFlows.WEBHOOK_REALTIME + " and " + RealtimeFlows.CONSENT_SYNC + " with the sample webhook sender...");
+        NiFiRestClient.waitUntil(Duration.ofSeconds(90), () -> customers.answers() && consents.answers(), "both webhook listeners answering");
+
+        final Instant now = Instant.now().truncatedTo(ChronoUnit.SECONDS);
+        final int granted = consents.send(consentEvent("GRANTED", now.minusSeconds(120))).status();
+        NiFiRestClient.waitUntil(Duration.ofSeconds(90), () -> "GRANTED".equals(consentStatus(postgres)), "the consent grant in the consent table");
+        final Map<String, String> customer = Map.of("source", "shop", "source_id", "s-100", "email", REALTIME_EMAIL, "first_name", "Ada",
+                "last_name", "Lovelace", "city", "London", "country", "GB", "updated_at", now.minusSeconds(60).toString());
+        final SampleWebhookSender.Sent accepted = customers.send(customer);
+        final Map<String, String> tampered = new LinkedHashMap<>(customer);
+        tampered.put("first_name", "Mallory");
+        final int forged = customers.sendForged(tampered);
+        final int replayed = customers.replay(accepted);
+        final String customerId = sha256Hex(REALTIME_EMAIL);
+        NiFiRestClient.waitUntil(Duration.ofSeconds(90), () -> !postgres.query(
+                "SELECT 1 FROM customer_profiles WHERE customer_id = ? AND first_name = 'Ada'", customerId).isEmpty(), "the webhook's profile");
+        final long profilesBefore = postgres.query("SELECT 1 FROM customer_profiles WHERE customer_id = ?", customerId).size();
+
+        final int withdrawn = consents.send(consentEvent("WITHDRAWN", now)).status();
+        NiFiRestClient.waitUntil(Duration.ofSeconds(90), () -> "WITHDRAWN".equals(consentStatus(postgres))
+                && !postgres.query("SELECT 1 FROM suppression WHERE subject_key = ?", REALTIME_EMAIL).isEmpty()
+                && !postgres.query("SELECT 1 FROM customer_profiles WHERE customer_id = ? AND email IS NULL AND first_name IS NULL",
+                customerId).isEmpty(), "the withdrawal to suppress the subject and anonymise the profile");
+        // Nothing left queued (HandleHttpRequest always holds a thread, so "quiet" is about queues only here).
+        for (final String group : List.of(webhookGroup, consentGroup)) {
+            NiFiRestClient.waitUntil(Duration.ofSeconds(60), () -> {
+                NiFiInstance.sleep(500);
+                return client.groupStatus(group).path("flowFilesQueued").asInt() == 0;
+            }, "nothing queued in " + group);
+        }
+
+        final List<String> report = new ArrayList<>();
+        report.add("webhook-realtime:       signed customer event -> HTTP " + accepted.status() + ", " + profilesBefore
+                + " profile written (customer id " + customerId.substring(0, 12) + "...); forged signature -> HTTP " + forged
+                + " (refused, nothing written); the same event replayed -> HTTP " + replayed + ", accepted again: this template has no"
+                + " redelivery cache (docs/realtime.md), and the replay is harmless, ProfileMerge ranks it by its own updated_at");
+        report.add("consent-sync:           GRANTED -> HTTP " + granted + " (consent row written, the profile could enter); WITHDRAWN -> HTTP "
+                + withdrawn + ": suppression row written, stored profile anonymised (e-mail, phone, names emptied), consent "
+                + consentStatus(postgres));
+        return report;
+    }
+
+    private static String uploadRealtime(final NiFiRestClient client, final String rootId, final Path templatesDir, final String name,
+                                         final int slot) {
+        try {
+            final String group = client.uploadFlowDefinition(rootId, name, Files.readAllBytes(templatesDir.resolve(name + ".json")));
+            client.moveComponent("process-groups", group, slot * GROUP_SPACING, 0);
+            return group;
+        } catch (final IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    private static Map<String, String> realtimeParameters(final int port, final String secret, final NiFiInstance nifi, final PostgresPeer postgres) {
+        final Map<String, String> values = new LinkedHashMap<>();
+        values.put("webhook.port", Integer.toString(port));
+        values.put("webhook.secret", secret);
+        values.put("db.url", postgres.jdbcUrl());
+        values.put("db.driver.location", nifi.driversDir().resolve("postgresql.jar").toString());
+        values.put("db.user", PostgresPeer.USER);
+        values.put("db.password", "not-needed-locally");
+        return values;
+    }
+
+    private static Map<String, String> consentEvent(final String status, final Instant at) {
+        return Map.of("email", REALTIME_EMAIL, "purpose", SampleData.PURPOSE, "status", status, "updated_at", at.toString(),
+                "source", "preference_centre");
+    }
+
+    private static String consentStatus(final PostgresPeer postgres) {
+        final List<Map<String, Object>> rows = postgres.query("SELECT status FROM consent WHERE subject_key = ? AND purpose = ?",
+                REALTIME_EMAIL, SampleData.PURPOSE);
+        return rows.isEmpty() ? null : String.valueOf(rows.getFirst().get("status"));
+    }
+
+    static String sha256Hex(final String text) {
+        try {
+            return java.util.HexFormat.of().formatHex(java.security.MessageDigest.getInstance("SHA-256")
+                    .digest(text.getBytes(java.nio.charset.StandardCharsets.UTF_8)));
+        } catch (final java.security.NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /**
+     * "Why was this person not mailed?": the exclusions audit trail answers it with one query; shown for the first
+     * subject the run excluded (sample data, invented people).
+     */
+    static void printExclusionExample(final PostgresPeer postgres) {
+        final List<Map<String, Object>> first = postgres.query("SELECT subject_key FROM exclusions ORDER BY excluded_at, subject_key LIMIT 1");
+        System.out.println("Exclusions audit:       " + postgres.count("exclusions") + " rows (subject key, reason code, purpose, time)");
+        if (first.isEmpty()) {
+            return;
+        }
+        final String subject = String.valueOf(first.getFirst().get("subject_key"));
+        final String sql = "SELECT reason_code, purpose, excluded_at FROM exclusions WHERE subject_key = ? ORDER BY excluded_at DESC LIMIT 3";
+        System.out.println("Why was " + subject + " not mailed?");
+        System.out.println("  " + sql.replace("?", "'" + subject.replace("'", "''") + "'"));
+        for (final Map<String, Object> row : postgres.query(sql, subject)) {
+            System.out.println("  -> " + row.get("reason_code") + " for " + row.get("purpose") + " at " + row.get("excluded_at"));
+        }
+    }
+
+    /**
+     * The warning and error bulletins NiFi raised during the run (a normal demo run raises none), each with its source
+     * and message. Returns how many there were.
+     */
+    static int printBulletins(final NiFiRestClient client) {
+        final List<JsonNode> raised = client.bulletins().stream()
+                .filter(b -> "WARNING".equals(b.path("level").asText()) || "ERROR".equals(b.path("level").asText()))
+                .toList();
+        System.out.println("Bulletins:              " + raised.size() + " warnings or errors");
+        for (final JsonNode bulletin : raised) {
+            System.out.println("  " + bulletin.path("level").asText() + " " + bulletin.path("sourceName").asText() + ": "
+                    + bulletin.path("message").asText());
+        }
+        return raised.size();
     }
 
     private static void closeAll(final List<AutoCloseable> started) {

@@ -43,7 +43,7 @@ public final class ExportRealtimeTemplates {
                 throw new IllegalStateException(definition.getKey() + ": " + problems);
             }
             final Path file = templatesDir.resolve(definition.getKey() + ".json");
-            Files.write(file, definition.getValue());
+            Files.writeString(file, CanvasLayout.pretty(CanvasLayout.layout(definition.getValue())));
             System.out.println("Wrote " + file);
         }
     }

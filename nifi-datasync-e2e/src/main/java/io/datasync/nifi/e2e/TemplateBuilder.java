@@ -2,7 +2,6 @@ package io.datasync.nifi.e2e;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.SerializationFeature;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -59,10 +58,10 @@ public final class TemplateBuilder {
             throw new IllegalStateException(name + ": " + problems);
         }
         try {
-            final ObjectMapper mapper = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
-            final JsonNode tree = mapper.readTree(definition);
+            // The builders place components roughly; the layout pass gives every template the same readable canvas.
+            final JsonNode tree = CanvasLayout.layout(definition);
             Files.createDirectories(templates);
-            Files.writeString(templates.resolve(name + ".json"), mapper.writeValueAsString(tree) + "\n");
+            Files.writeString(templates.resolve(name + ".json"), CanvasLayout.pretty(tree));
             System.out.println("Wrote " + templates.resolve(name + ".json"));
         } catch (final IOException e) {
             throw new UncheckedIOException(e);

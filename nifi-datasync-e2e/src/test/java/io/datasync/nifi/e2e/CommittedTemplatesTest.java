@@ -87,6 +87,29 @@ class CommittedTemplatesTest {
         }
     }
 
+    /** Our components in every template name the version this build makes (the root pom's), so imports bind to the NAR users install. */
+    @Test
+    void everyTemplateNamesThisReleaseOfOurBundle() throws IOException {
+        final String pom = Files.readString(TEMPLATES.resolveSibling("pom.xml"));
+        final java.util.regex.Matcher version = java.util.regex.Pattern
+                .compile("<artifactId>nifi-datasync</artifactId>\\s*<version>([^<]+)</version>").matcher(pom);
+        assertTrue(version.find(), "root pom version");
+        assertFalse(version.group(1).endsWith("-SNAPSHOT"), "a release version: " + version.group(1));
+        try (Stream<Path> listing = Files.list(TEMPLATES)) {
+            for (final Path file : listing.filter(f -> f.toString().endsWith(".json")).sorted().toList()) {
+                final com.fasterxml.jackson.databind.JsonNode tree = new com.fasterxml.jackson.databind.ObjectMapper().readTree(file.toFile());
+                int ours = 0;
+                for (final com.fasterxml.jackson.databind.JsonNode bundle : tree.findValues("bundle")) {
+                    if (TemplateBuilder.OUR_GROUP.equals(bundle.path("group").asText())) {
+                        ours++;
+                        assertEquals(version.group(1), bundle.path("version").asText(), file.getFileName().toString());
+                    }
+                }
+                assertTrue(ours > 0, file.getFileName() + " uses none of our processors");
+            }
+        }
+    }
+
     @Test
     void aTemplateNamingTheTestOnlyStandardNarIsRefused() {
         final String definition = """

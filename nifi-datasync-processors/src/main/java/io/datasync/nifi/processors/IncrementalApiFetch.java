@@ -734,6 +734,7 @@ public class IncrementalApiFetch extends AbstractProcessor {
     static final String COUNTER_RECORDS_FAILED = "IncrementalApiFetch records routed to failure";
     static final String COUNTER_RATE_LIMIT_WAITS = "IncrementalApiFetch rate-limit waits";
     static final String COUNTER_RATE_LIMIT_PAUSES = "IncrementalApiFetch rate-limit pauses";
+    static final String COUNTER_REQUESTS_RETRIED = "IncrementalApiFetch requests retried";
     static final String COUNTER_RUNS_COMPLETED = "IncrementalApiFetch runs completed";
     static final String COUNTER_RUNS_HALTED = "IncrementalApiFetch runs halted";
 
@@ -920,6 +921,9 @@ public class IncrementalApiFetch extends AbstractProcessor {
         }
         if (listener.rateLimitWaits > 0) {
             session.adjustCounter(COUNTER_RATE_LIMIT_WAITS, listener.rateLimitWaits, false);
+        }
+        if (listener.retries > 0) {
+            session.adjustCounter(COUNTER_REQUESTS_RETRIED, listener.retries, false);
         }
 
         if (outcome instanceof PageFetcher.RateLimited limited) {
@@ -1206,6 +1210,8 @@ public class IncrementalApiFetch extends AbstractProcessor {
         private final UrlRedactor redactor;
         /** Waits the fetcher made within this request because the API asked it to. */
         private int rateLimitWaits;
+        /** Requests retried within this request after a transient failure (5xx, 408, timeout, connection error). */
+        private int retries;
 
         private LoggingListener(final String shownUrl, final UrlRedactor redactor) {
             this.shownUrl = shownUrl;
@@ -1214,7 +1220,10 @@ public class IncrementalApiFetch extends AbstractProcessor {
 
         @Override
         public void retrying(final String reason, final int attempt, final Duration delay) {
-            getLogger().warn("Request to {} failed ({}); retry {} in {} ms", shownUrl, redactor.scrub(reason), attempt, delay.toMillis());
+            // INFO, not a warning bulletin: a retried request may well succeed (a flaky API makes a healthy flow show warnings
+            // otherwise); it is counted, and a page whose retries run out is an error bulletin.
+            retries++;
+            getLogger().info("Request to {} failed ({}); retry {} in {} ms", shownUrl, redactor.scrub(reason), attempt, delay.toMillis());
         }
 
         @Override

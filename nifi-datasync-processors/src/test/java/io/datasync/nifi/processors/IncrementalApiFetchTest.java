@@ -418,7 +418,10 @@ class IncrementalApiFetchTest {
         assertEquals(2, sleeps.size());
         assertTrue(sleeps.stream().allMatch(d -> d.toMillis() <= 4), sleeps.toString());
         assertEquals(3, api.requests.size());
-        assertEquals(2, runner.getLogger().getWarnMessages().size());
+        // Retries that succeed are counted and logged at INFO, never as warning bulletins on a healthy flow.
+        assertEquals(2L, runner.getCounterValue("IncrementalApiFetch requests retried"));
+        assertEquals(0, runner.getLogger().getWarnMessages().size());
+        assertEquals(2, runner.getLogger().getInfoMessages().stream().filter(m -> m.getMsg().contains("Request to ")).count());
     }
 
     @Test
