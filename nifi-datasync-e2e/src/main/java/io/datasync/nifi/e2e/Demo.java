@@ -82,7 +82,10 @@ public final class Demo {
         final SampleData data = SampleData.generate(42L, 40);
         final NiFiInstance nifi = NiFiInstance.create("demo");
         System.out.println("Run directory (logs, repositories, peers' data): " + nifi.runDir());
-        final PostgresPeer postgres = PostgresPeer.start(nifi.runDir().resolve("postgres-data"));
+        // Secure by default, as the webhook templates are: a test CA made for this run, PostgreSQL with TLS required (the
+        // batch templates' driver negotiates it, the webhook templates verify the server), webhooks over HTTPS.
+        final TestPki pki = TestPki.create(nifi.runDir().resolve("tls"));
+        final PostgresPeer postgres = PostgresPeer.startWithTls(nifi.runDir().resolve("postgres-data"), pki);
         started.addFirst(postgres);
         postgres.loadConsent(data.consentRows());
         final FtpPeer ftp = FtpPeer.start(nifi.runDir().resolve("ftp-home"), "datasync", "demo-ftp-password");
@@ -131,7 +134,7 @@ public final class Demo {
                 RealtimeFlows.CONSENT_SYNC);
         // What the batch flows did, counted before the webhook flows add their own profile and counters.
         final List<String> batchReport = batchCounts(client, crm, data, postgres);
-        final List<String> realtimeReport = runRealtime(client, rootId, templatesDir, nifi, postgres);
+        final List<String> realtimeReport = runRealtime(client, rootId, templatesDir, nifi, postgres, pki);
         printSummary(nifi, postgres, ftp, crm, data, imported);
         batchReport.forEach(System.out::println);
         realtimeReport.forEach(System.out::println);
@@ -271,21 +274,21 @@ public final class Demo {
      * subject is suppressed and the stored profile anonymised). Returns the lines that say what each flow did.
      */
     static List<String> runRealtime(final NiFiRestClient client, final String rootId, final Path templatesDir, final NiFiInstance nifi,
-                                    final PostgresPeer postgres) {
+                                    final PostgresPeer postgres, final TestPki pki) {
         final int webhookPort = NiFiInstance.freePort();
         final int consentPort = NiFiInstance.freePort();
         final String webhookSecret = "demo-webhook-secret";
         final String consentSecret = "demo-consent-secret";
         final String webhookGroup = uploadRealtime(client, rootId, templatesDir, RealtimeFlows.WEBHOOK_REALTIME, 2);
         final String consentGroup = uploadRealtime(client, rootId, templatesDir, RealtimeFlows.CONSENT_SYNC, 3);
-        client.setParameters(webhookGroup, realtimeParameters(webhookPort, webhookSecret, nifi, postgres), RealtimeFlows.SENSITIVE_PARAMETERS);
-        client.setParameters(consentGroup, realtimeParameters(consentPort, consentSecret, nifi, postgres), RealtimeFlows.SENSITIVE_PARAMETERS);
+        client.setParameters(webhookGroup, realtimeParameters(webhookPort, webhookSecret, nifi, postgres, pki), RealtimeFlows.SENSITIVE_PARAMETERS);
+        client.setParameters(consentGroup, realtimeParameters(consentPort, consentSecret, nifi, postgres, pki), RealtimeFlows.SENSITIVE_PARAMETERS);
         for (final String group : List.of(webhookGroup, consentGroup)) {
             client.enableControllerServices(group, Duration.ofSeconds(90));
             client.startProcessGroup(group);
         }
-        final SampleWebhookSender customers = new SampleWebhookSender(webhookPort, "/webhooks/customers", webhookSecret);
-        final SampleWebhookSender consents = new SampleWebhookSender(consentPort, "/webhooks/consent", consentSecret);
+        final SampleWebhookSender customers = new SampleWebhookSender(webhookPort, "/webhooks/customers", webhookSecret, pki.sslContext(null));
+        final SampleWebhookSender consents = new SampleWebhookSender(consentPort, "/webhooks/consent", consentSecret, pki.sslContext(null));
         System.out.println("Running " + RealtimeFlows.WEBHOOK_REALTIME + " and " + RealtimeFlows.CONSENT_SYNC + " with the sample webhook sender...");
         NiFiRestClient.waitUntil(Duration.ofSeconds(90), () -> customers.answers() && consents.answers(), "both webhook listeners answering");
 
@@ -339,8 +342,9 @@ public final class Demo {
         }
     }
 
-    private static Map<String, String> realtimeParameters(final int port, final String secret, final NiFiInstance nifi, final PostgresPeer postgres) {
-        final Map<String, String> values = new LinkedHashMap<>();
+    private static Map<String, String> realtimeParameters(final int port, final String secret, final NiFiInstance nifi, final PostgresPeer postgres,
+                                                          final TestPki pki) {
+        final Map<String, String> values = new LinkedHashMap<>(RealtimeFlows.localTlsParameters(pki));
         values.put("webhook.port", Integer.toString(port));
         values.put("webhook.secret", secret);
         values.put("db.url", postgres.jdbcUrl());

@@ -1,12 +1,5 @@
 package io.datasync.nifi.e2e;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.node.ObjectNode;
-
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -25,8 +18,7 @@ import java.util.Set;
  * Every table, column, URL and credential is a parameter; the API key is a sensitive parameter. Profiles are read by
  * their key and change column only (customer id, updated at), so the flow does not depend on how identifiers are stored.
  * <p>
- * Usage: {@code EspFlows [templatesDir]} with system property {@value NiFiInstance#HOME_PROPERTY}: writes
- * {@code esp-audience-sync.json}.
+ * {@link TemplateBuilder} writes {@code esp-audience-sync.json} from {@link #build}, laid out like every template.
  */
 public final class EspFlows {
 
@@ -189,49 +181,5 @@ public final class EspFlows {
         // Records sent back through 'retry' wait this long before the next attempt.
         client.updateProcessorConfig(id, Map.of("penaltyDuration", "5 sec"));
         return id;
-    }
-
-    /** Canvas positions (x, y) by processor name, so the imported flow reads top to bottom. */
-    private static final Map<String, double[]> LAYOUT = Map.ofEntries(
-            Map.entry(READ_PROFILES, new double[] {0, 0}), Map.entry(CONSENT_GATE, new double[] {0, 250}),
-            Map.entry("Shape members", new double[] {-400, 500}), Map.entry(UPSERT_MEMBERS, new double[] {-400, 750}),
-            Map.entry("Shape unsubscribes", new double[] {400, 500}), Map.entry(SUPPRESS, new double[] {400, 750}),
-            Map.entry(READ_SUPPRESSIONS, new double[] {900, 0}), Map.entry("Shape suppressions", new double[] {900, 250}),
-            Map.entry("funnel", new double[] {0, 1000}));
-
-    /** Builds the template with neutral defaults and returns its flow definition, laid out and pretty-printed. */
-    public static byte[] export(final NiFiRestClient client) {
-        final String groupId = build(client, client.rootGroupId(), defaultParameters());
-        try {
-            final JsonNode definition = client.mapper().readTree(client.downloadFlowDefinition(groupId));
-            final JsonNode contents = definition.path("flowContents");
-            contents.path("processors").forEach(processor -> place(processor, LAYOUT.get(processor.path("name").asText())));
-            contents.path("funnels").forEach(funnel -> place(funnel, LAYOUT.get("funnel")));
-            return (client.mapper().writerWithDefaultPrettyPrinter().writeValueAsString(definition) + "\n").getBytes(java.nio.charset.StandardCharsets.UTF_8);
-        } catch (final IOException e) {
-            throw new UncheckedIOException(e);
-        }
-    }
-
-    private static void place(final JsonNode component, final double[] position) {
-        if (position != null) {
-            ((ObjectNode) component.path("position")).put("x", position[0]).put("y", position[1]);
-        }
-    }
-
-    public static void main(final String[] args) throws IOException {
-        final Path templates = Path.of(args.length > 0 ? args[0] : "templates");
-        try (NiFiInstance nifi = NiFiInstance.create("export-esp")) {
-            nifi.start();
-            final byte[] definition = export(new NiFiRestClient(nifi.apiUrl()));
-            final List<String> problems = TemplateBuilder.problems(definition);
-            if (!problems.isEmpty()) {
-                throw new IllegalStateException(ESP_AUDIENCE_SYNC + ": " + problems);
-            }
-            Files.createDirectories(templates);
-            Files.write(templates.resolve(ESP_AUDIENCE_SYNC + ".json"), definition);
-            System.out.println("Wrote " + templates.resolve(ESP_AUDIENCE_SYNC + ".json"));
-        }
-        System.exit(0);
     }
 }

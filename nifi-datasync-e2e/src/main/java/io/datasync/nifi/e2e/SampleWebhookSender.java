@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 
 import javax.crypto.Mac;
 import javax.crypto.spec.SecretKeySpec;
+import javax.net.ssl.SSLContext;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.URI;
@@ -29,7 +30,7 @@ public final class SampleWebhookSender {
     static final String SIGNATURE_HEADER = "X-Shopify-Hmac-Sha256";
     static final String EVENT_ID_HEADER = "X-Shopify-Webhook-Id";
 
-    private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+    private final HttpClient http;
     private final ObjectMapper mapper = new ObjectMapper();
     private final URI endpoint;
     private final String secret;
@@ -38,9 +39,11 @@ public final class SampleWebhookSender {
     public record Sent(String eventId, String body, int status) {
     }
 
-    public SampleWebhookSender(final int port, final String path, final String secret) {
-        this.endpoint = URI.create("http://127.0.0.1:" + port + path);
+    /** A sender over HTTPS to a listener on 127.0.0.1 whose certificate {@code trust} verifies (the templates serve HTTPS only). */
+    public SampleWebhookSender(final int port, final String path, final String secret, final SSLContext trust) {
+        this.endpoint = URI.create("https://127.0.0.1:" + port + path);
         this.secret = secret;
+        this.http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).sslContext(trust).build();
     }
 
     /** A signed event with a new id; returns what was sent and the HTTP status of the answer. */

@@ -34,6 +34,7 @@ public final class TemplateBuilder {
         builders.put(TemplateFlows.CRM_API_SYNC, (c, r) -> TemplateFlows.buildCrmApiSync(c, r).groupId());
         builders.put(TemplateFlows.FTP_BATCH_INGEST, (c, r) -> TemplateFlows.buildFtpBatchIngest(c, r).groupId());
         builders.put(AuditFlows.SYNC_AUDIT, (c, r) -> AuditFlows.build(c, r, AuditFlows.defaultParameters()));
+        builders.put(EspFlows.ESP_AUDIENCE_SYNC, (c, r) -> EspFlows.build(c, r, EspFlows.defaultParameters()));
         final List<String> names = args.length > 1 ? List.of(args).subList(1, args.length) : List.copyOf(builders.keySet());
         for (final String name : names) {
             if (!builders.containsKey(name)) {
