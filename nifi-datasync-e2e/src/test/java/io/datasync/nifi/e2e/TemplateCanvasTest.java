@@ -149,7 +149,24 @@ class TemplateCanvasTest {
     @Test
     void theFailureFunnelSitsApartFromTheMainPath() throws IOException {
         final JsonNode contents = MAPPER.readTree(TEMPLATES.resolve("ftp-batch-ingest.json").toFile()).path("flowContents");
-        final double funnelX = contents.path("funnels").get(0).path("position").path("x").asDouble();
+        // The parked-failures funnel is the one failures flow into; other funnels (the merge input) sit on the main path.
+        final java.util.Set<String> failureTargets = new java.util.HashSet<>();
+        for (final JsonNode connection : contents.path("connections")) {
+            for (final JsonNode relationship : connection.path("selectedRelationships")) {
+                if ("failure".equals(relationship.asText())) {
+                    failureTargets.add(connection.path("destination").path("id").asText());
+                }
+            }
+        }
+        JsonNode parked = null;
+        for (final JsonNode funnel : contents.path("funnels")) {
+            if (failureTargets.contains(funnel.path("identifier").asText())) {
+                assertTrue(parked == null, "one funnel receives the failures");
+                parked = funnel;
+            }
+        }
+        assertTrue(parked != null, "a funnel receives the failures");
+        final double funnelX = parked.path("position").path("x").asDouble();
         for (final JsonNode processor : contents.path("processors")) {
             assertTrue(processor.path("position").path("x").asDouble() + 352 <= funnelX, processor.path("name").asText());
         }
