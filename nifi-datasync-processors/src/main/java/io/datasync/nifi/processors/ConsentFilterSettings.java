@@ -132,8 +132,8 @@ final class ConsentFilterSettings {
                 ? Duration.ofMillis(context.getProperty(MAX_CONSENT_AGE).asTimePeriod(TimeUnit.MILLISECONDS)) : null;
         final boolean overrides = context.getProperty(SIGNAL_OVERRIDE).asBoolean();
         evaluator = new ConsentEvaluator(purposes, maxAge,
-                new SignalPolicy(context.getProperty(GPC_SCOPE).asAllowableValue(SignalScope.class).scope(), overrides),
-                new SignalPolicy(context.getProperty(US_PRIVACY_SCOPE).asAllowableValue(SignalScope.class).scope(), overrides));
+                new SignalPolicy(signalScope(context, GPC_PATH, GPC_SCOPE), overrides),
+                new SignalPolicy(signalScope(context, US_PRIVACY_PATH, US_PRIVACY_SCOPE), overrides));
         subjectKeyPath = compile(context, SUBJECT_KEY_PATH);
         consentStatusPath = compile(context, CONSENT_STATUS_PATH);
         consentTimestampPath = compile(context, CONSENT_TIMESTAMP_PATH);
@@ -153,7 +153,7 @@ final class ConsentFilterSettings {
         storeReader = database ? new BatchedKeyReader(context.getProperty(CONSENT_TABLE).getValue(),
                 context.getProperty(SUBJECT_KEY_COLUMN).getValue(), context.getProperty(STORE_BATCH_SIZE).asInteger(),
                 Math.toIntExact(context.getProperty(STORE_QUERY_TIMEOUT).asTimePeriod(TimeUnit.SECONDS))) : null;
-        lookupCoordinate = context.getProperty(LOOKUP_KEY_COORDINATE).getValue();
+        lookupCoordinate = lookupService == null ? null : context.getProperty(LOOKUP_KEY_COORDINATE).getValue();
         storeStatusField = context.getProperty(STORE_STATUS_FIELD).getValue();
         storeTimestampField = context.getProperty(STORE_TIMESTAMP_FIELD).getValue();
         storePurposesField = context.getProperty(STORE_PURPOSES_FIELD).getValue();
@@ -172,18 +172,32 @@ final class ConsentFilterSettings {
         hashKey = anonymizationMethod == AnonymizationMethod.HMAC_SHA256
                 ? context.getProperty(HASH_KEY).getValue().getBytes(StandardCharsets.UTF_8) : null;
         addDecisionFields = context.getProperty(ADD_DECISION_FIELDS).asBoolean();
-        decisionField = context.getProperty(DECISION_FIELD).getValue();
-        reasonField = context.getProperty(REASON_FIELD).getValue();
-        decisionRecordField = new RecordField(decisionField, RecordFieldType.STRING.getDataType(), true);
-        reasonRecordField = new RecordField(reasonField, RecordFieldType.STRING.getDataType(), true);
-        warningField = context.getProperty(WARNING_FIELD).getValue();
-        warningRecordField = new RecordField(warningField, RecordFieldType.STRING.getDataType(), true);
+        // The field names depend on Add Decision Fields; without it no record carries them.
+        decisionField = addDecisionFields ? context.getProperty(DECISION_FIELD).getValue() : null;
+        reasonField = addDecisionFields ? context.getProperty(REASON_FIELD).getValue() : null;
+        decisionRecordField = addDecisionFields ? new RecordField(decisionField, RecordFieldType.STRING.getDataType(), true) : null;
+        reasonRecordField = addDecisionFields ? new RecordField(reasonField, RecordFieldType.STRING.getDataType(), true) : null;
+        warningField = addDecisionFields ? context.getProperty(WARNING_FIELD).getValue() : null;
+        warningRecordField = addDecisionFields ? new RecordField(warningField, RecordFieldType.STRING.getDataType(), true) : null;
         writeSuppression = context.getProperty(WRITE_SUPPRESSION).asBoolean();
-        final RecordSetWriterFactory suppressionWriter = context.getProperty(SUPPRESSION_WRITER).asControllerService(RecordSetWriterFactory.class);
+        final RecordSetWriterFactory suppressionWriter = writeSuppression
+                ? context.getProperty(SUPPRESSION_WRITER).asControllerService(RecordSetWriterFactory.class) : null;
         suppressionWriterFactory = suppressionWriter == null ? writerFactory : suppressionWriter;
         heldRecordsBudget = new HeldRecordsBudget(context.getProperty(RECORDS_HELD_IN_MEMORY).asInteger(), Runtime.getRuntime().maxMemory() / 8);
         recordCarriesConsent = consentStatusPath != null || consentTimestampPath != null || gpcPath != null || usPrivacyPath != null
                 || tcStringPath != null;
+    }
+
+    /**
+     * A signal's scope: the property when its signal path is set; otherwise the property's default (the UI hides the
+     * scope then, and a signal can reach the evaluator only from the record's path).
+     */
+    private static SignalPolicy.Scope signalScope(final ProcessContext context, final PropertyDescriptor signalPath,
+                                                  final PropertyDescriptor scope) {
+        final SignalScope chosen = context.getProperty(signalPath).isSet()
+                ? context.getProperty(scope).asAllowableValue(SignalScope.class)
+                : SignalScope.valueOf(scope.getDefaultValue());
+        return chosen.scope();
     }
 
     private static RecordValueReader compile(final ProcessContext context, final PropertyDescriptor descriptor) {

@@ -523,7 +523,7 @@ public class ProfileMerge extends AbstractProcessor {
                 database ? new BatchedKeyReader(context.getProperty(STORED_TABLE).getValue(), context.getProperty(STORED_KEY_COLUMN).getValue(),
                         context.getProperty(STORED_BATCH_SIZE).asInteger(),
                         Math.toIntExact(context.getProperty(STORED_QUERY_TIMEOUT).asTimePeriod(TimeUnit.SECONDS))) : null,
-                context.getProperty(LOOKUP_KEY).getValue(),
+                lookupService == null ? null : context.getProperty(LOOKUP_KEY).getValue(),
                 lookupService == null ? null : new ConcurrentLookups(context.getProperty(CONCURRENT_LOOKUPS).asInteger(),
                         "ProfileMerge-lookup-" + getIdentifier()),
                 context.getProperty(STORED_SOURCE_NAME).getValue(),

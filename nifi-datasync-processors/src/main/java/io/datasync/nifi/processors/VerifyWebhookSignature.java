@@ -555,8 +555,9 @@ public class VerifyWebhookSignature extends AbstractProcessor {
         if (context.getProperty(PREVIOUS_SECRET).isSet()) {
             secrets.add(context.getProperty(PREVIOUS_SECRET).getValue());
         }
-        // Shopify has no timestamp, so its tolerance is never consulted.
-        final Long toleranceMillis = context.getProperty(TIMESTAMP_TOLERANCE).asTimePeriod(TimeUnit.MILLISECONDS);
+        // Shopify has no timestamp, so its tolerance is never consulted (nor read: the property depends on the other schemes).
+        final Long toleranceMillis = scheme instanceof ShopifySignatureScheme
+                ? null : context.getProperty(TIMESTAMP_TOLERANCE).asTimePeriod(TimeUnit.MILLISECONDS);
         final Duration tolerance = toleranceMillis == null ? Duration.ZERO : Duration.ofMillis(toleranceMillis);
         verifier = new WebhookVerifier(scheme, secrets, tolerance, clock);
 
@@ -565,7 +566,7 @@ public class VerifyWebhookSignature extends AbstractProcessor {
         eventIdPointer = eventIdLocation != null && eventIdLocation.kind() == EventIdLocation.Kind.JSON_POINTER
                 ? JsonEventIds.compile(eventIdLocation.location())
                 : null;
-        final String hashKey = context.getProperty(EVENT_KEY_HASH_KEY).isSet()
+        final String hashKey = cache != null && context.getProperty(EVENT_KEY_HASH_KEY).isSet()
                 ? context.getProperty(EVENT_KEY_HASH_KEY).getValue()
                 : context.getProperty(SECRET).getValue();
         eventKeyHashKey = hashKey.getBytes(StandardCharsets.UTF_8);
