@@ -42,6 +42,8 @@ class EspAudienceSyncE2ETest {
 
     private static long classStart;
     private static PostgresPeer postgres;
+    /** The run's test CA: consent-sync serves HTTPS only and verifies PostgreSQL's certificate, as shipped. */
+    private static TestPki pki;
     private static NiFiInstance nifi;
     private static NiFiRestClient client;
     private static SampleEspApi esp;
@@ -55,7 +57,8 @@ class EspAudienceSyncE2ETest {
     static void startEverything() {
         classStart = System.nanoTime();
         nifi = NiFiInstance.create("esp-audience");
-        postgres = PostgresPeer.start(nifi.runDir().resolve("postgres-data"));
+        pki = TestPki.create(nifi.runDir().resolve("tls"));
+        postgres = PostgresPeer.startWithTls(nifi.runDir().resolve("postgres-data"), pki);
         // Request 2 and 9 throttled; 4 and 11 applied but answered 500, so their retries must be deduplicated by key.
         esp = SampleEspApi.start(API_KEY, Set.of(2, 9), Set.of(4, 11));
         seed();
@@ -318,6 +321,7 @@ class EspAudienceSyncE2ETest {
         parameters.keySet().removeIf(name -> name.startsWith("esp.") || name.equals("db.max.rows"));
         parameters.put("webhook.port", Integer.toString(port));
         parameters.put("webhook.secret", secret);
+        parameters.putAll(RealtimeFlows.localTlsParameters(pki));
         client.setParameters(consentGroup, parameters, RealtimeFlows.SENSITIVE_PARAMETERS);
         client.enableControllerServices(consentGroup, Duration.ofSeconds(60));
         assertEquals(Map.of(), client.validationErrors(consentGroup));
@@ -354,7 +358,7 @@ class EspAudienceSyncE2ETest {
 
     private static int postWebhook(final int port, final String body, final String signature) {
         final java.net.http.HttpRequest.Builder request = java.net.http.HttpRequest.newBuilder(
-                        java.net.URI.create("http://127.0.0.1:" + port + "/webhooks/consent"))
+                        java.net.URI.create("https://127.0.0.1:" + port + "/webhooks/consent"))
                 .timeout(Duration.ofSeconds(30))
                 .header("Content-Type", "application/json")
                 .header("X-Shopify-Webhook-Id", java.util.UUID.randomUUID().toString())
@@ -362,7 +366,7 @@ class EspAudienceSyncE2ETest {
         if (signature != null) {
             request.header("X-Shopify-Hmac-Sha256", signature);
         }
-        try (java.net.http.HttpClient http = java.net.http.HttpClient.newHttpClient()) {
+        try (java.net.http.HttpClient http = java.net.http.HttpClient.newBuilder().sslContext(pki.sslContext(null)).build()) {
             return http.send(request.build(), java.net.http.HttpResponse.BodyHandlers.discarding()).statusCode();
         } catch (final IOException e) {
             return -1;
