@@ -26,9 +26,25 @@ CREATE TABLE customer_profiles (
     merge_lineage     TEXT,
     -- the customer ids folded into this profile ('|'-joined sorted set). A write that brings new ones (ProfileMerge's
     -- Retired Customer Key Field) retires their rows in the same statement: see the trigger below.
-    retired_customer_ids  TEXT
+    retired_customer_ids  TEXT,
+    -- when the database wrote this row last (see datasync_stamp_recorded_at below); never taken from a record
+    recorded_at       TIMESTAMP WITH TIME ZONE NOT NULL DEFAULT clock_timestamp()
 );
 CREATE INDEX customer_profiles_subject_key_idx ON customer_profiles (subject_key);
+CREATE INDEX customer_profiles_recorded_at_idx ON customer_profiles (recorded_at);
+
+-- The change stamp of a row, set by the database on every insert and update, whatever time the record carries:
+-- readers that pick up changes (esp-audience-sync's QueryDatabaseTableRecord) keep their position on it. A position
+-- kept on a time the source wrote (updated_at, decided_at) skips every row that arrives late or in the same second
+-- as the last one read; this one only grows, to the microsecond. 03_consent.sql uses it too.
+CREATE FUNCTION datasync_stamp_recorded_at() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    NEW.recorded_at := clock_timestamp();
+    RETURN NEW;
+END
+$$;
+CREATE TRIGGER customer_profiles_stamp_recorded_at BEFORE INSERT OR UPDATE ON customer_profiles
+    FOR EACH ROW EXECUTE FUNCTION datasync_stamp_recorded_at();
 
 -- The stored profile as ProfileMerge reads it back, keyed by customer_id, in the types the JSON records carry (the
 -- amount as double precision, timestamps as ISO-8601 UTC text), without the '|'-joined lists: NiFi 2.3.0's

@@ -10,12 +10,18 @@ CREATE TABLE consent (
     PRIMARY KEY (subject_key, purpose)
 );
 
--- Subjects that must never be mailed, with the reason (consent_withdrawn, ...) and when that was decided.
+-- Subjects that must never be mailed, with the reason (consent_withdrawn, ...) and when that was decided;
+-- recorded_at is when the database wrote the row (the position esp-audience-sync reads new rows by; see
+-- datasync_stamp_recorded_at in 02_profiles.sql).
 CREATE TABLE suppression (
     subject_key  VARCHAR(320) PRIMARY KEY,
     reason       VARCHAR(64)  NOT NULL,
-    decided_at   TIMESTAMP WITH TIME ZONE NOT NULL
+    decided_at   TIMESTAMP WITH TIME ZONE NOT NULL,
+    recorded_at  TIMESTAMP WITH TIME ZONE NOT NULL DEFAULT clock_timestamp()
 );
+CREATE INDEX suppression_recorded_at_idx ON suppression (recorded_at);
+CREATE TRIGGER suppression_stamp_recorded_at BEFORE INSERT OR UPDATE ON suppression
+    FOR EACH ROW EXECUTE FUNCTION datasync_stamp_recorded_at();
 
 -- One subject's consent rows folded into one row, the shape ConsentFilter's documentation describes, for a
 -- one-row-per-key lookup: subject_key, updated_at (newest decision), purposes (JSON text: purpose -> status, updated_at).

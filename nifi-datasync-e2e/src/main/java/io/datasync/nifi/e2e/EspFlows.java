@@ -16,7 +16,7 @@ import java.util.Set;
  * QueryDatabaseTableRecord (new suppression rows, primary node) -> QueryRecord (suppression shape) -> the same suppression push
  * </pre>
  * Every table, column, URL and credential is a parameter; the API key is a sensitive parameter. Profiles are read by
- * their key and change column only (customer id, updated at), so the flow does not depend on how identifiers are stored.
+ * their key and the change stamp the database sets (customer id, recorded at), so the flow does not depend on how identifiers are stored.
  * <p>
  * {@link TemplateBuilder} writes {@code esp-audience-sync.json} from {@link #build}, laid out like every template.
  */
@@ -43,11 +43,16 @@ public final class EspFlows {
         values.put("db.password", "");
         values.put("db.profiles.table", "customer_profiles");
         values.put("db.profiles.columns", "customer_id, email, first_name, last_name, updated_at");
-        values.put("db.profiles.updated.column", "updated_at");
+        // Both readers keep their position on the change stamp the database sets (sql/02_profiles.sql), never on a time
+        // a source wrote: a late or same-second row is still read.
+        values.put("db.profiles.change.column", "recorded_at");
         values.put("db.consent.lookup.table", "consent_lookup");
         values.put("db.suppression.table", "suppression");
         values.put("db.suppression.columns", "subject_key, reason, decided_at");
-        values.put("db.suppression.updated.column", "decided_at");
+        values.put("db.suppression.change.column", "recorded_at");
+        // Rows stamped within this interval before a read wait for the next one: a write stamped before a read but
+        // committed after it would otherwise fall behind the position. Longer than any writer's transaction.
+        values.put("db.change.settle", "2 seconds");
         values.put("consent.purposes", "email_marketing");
         values.put("esp.members.url", "https://esp.example.com/v1/audience/members");
         values.put("esp.members.body", "{\"members\": {{records}}}");
@@ -89,7 +94,7 @@ public final class EspFlows {
         final String failures = client.createFunnel(groupId);
 
         final String readProfiles = queryTable(client, groupId, READ_PROFILES, dbcp, writer, "#{db.profiles.table}", "#{db.profiles.columns}",
-                "#{db.profiles.updated.column}", "5 sec");
+                "#{db.profiles.change.column}", "5 sec");
         // The consent of a FlowFile's subjects in one query per 500 through the pool, never cached: a withdrawal counts
         // from the next FlowFile on.
         final Map<String, String> gateProperties = new LinkedHashMap<>();
@@ -110,9 +115,9 @@ public final class EspFlows {
         final String upsert = push(client, groupId, UPSERT_MEMBERS, reader, writer, "#{esp.members.url}", "#{esp.members.body}");
         final String suppress = push(client, groupId, SUPPRESS, reader, writer, "#{esp.suppression.url}", "#{esp.suppression.body}");
         // Polled every second: a withdrawal's suppression row should reach the ESP within seconds, and the query on the
-        // indexed decided_at column finds nothing most of the time.
+        // indexed change stamp finds nothing most of the time.
         final String readSuppressions = queryTable(client, groupId, READ_SUPPRESSIONS, dbcp, writer, "#{db.suppression.table}",
-                "#{db.suppression.columns}", "#{db.suppression.updated.column}", "1 sec");
+                "#{db.suppression.columns}", "#{db.suppression.change.column}", "1 sec");
         final String suppressionShape = shape(client, groupId, "Shape suppressions", reader, writer, "suppressions", "#{esp.suppression.query}");
 
         client.connect(groupId, readProfiles, gate, Set.of("success"));
@@ -141,6 +146,7 @@ public final class EspFlows {
                 "Table Name", table,
                 "Columns to Return", columns,
                 "Maximum-value Columns", maxValueColumn,
+                "db-fetch-where-clause", maxValueColumn + " < CURRENT_TIMESTAMP - INTERVAL '#{db.change.settle}'",
                 "qdbt-max-rows", "#{db.max.rows}",
                 "qdbtr-record-writer", writer), period, Set.of());
         // A source that keeps its position in state: one node reads, as NiFi's own docs advise for QueryDatabaseTable.

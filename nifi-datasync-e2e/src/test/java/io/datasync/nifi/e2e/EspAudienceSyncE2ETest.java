@@ -376,8 +376,53 @@ class EspAudienceSyncE2ETest {
         }
     }
 
+    /**
+     * Regression (a CI run lost a withdrawal this way): the readers kept their position on the time a source wrote,
+     * so a suppression row decided in the same second as the last one read, or decided earlier and delivered late,
+     * and a profile update carrying an older updated_at were never read. They keep it on the database's own change
+     * stamp now; each of these reaches the ESP.
+     */
     @Test
     @Order(6)
+    void sameSecondAndLateRowsStillReachTheEsp() {
+        final List<String> subjects = CONSENTED.stream().skip(14).limit(4).toList();
+        final String first = subjects.get(0);
+        final String sameSecond = subjects.get(1);
+        final String decidedEarlier = subjects.get(2);
+        final String lateProfile = subjects.get(3);
+        final Instant second = Instant.now().truncatedTo(java.time.temporal.ChronoUnit.SECONDS);
+        final long checkFrom = System.nanoTime();
+        postgres.execute(withdrawal(first, second));
+        NiFiRestClient.waitUntil(Duration.ofSeconds(60), () -> {
+            NiFiInstance.sleep(10);
+            return esp.suppressions().contains(first);
+        }, "the first withdrawal at the ESP");
+        postgres.execute(withdrawal(sameSecond, second));
+        postgres.execute(withdrawal(decidedEarlier, second.minus(Duration.ofDays(1))));
+        postgres.execute("UPDATE customer_profiles SET first_name = 'Late', updated_at = '2026-10-01T00:00:00Z' WHERE subject_key = '"
+                + lateProfile + "';");
+        NiFiRestClient.waitUntil(Duration.ofSeconds(60), () -> {
+            NiFiInstance.sleep(50);
+            return esp.suppressions().containsAll(List.of(sameSecond, decidedEarlier));
+        }, "the same-second and the late withdrawal at the ESP");
+        NiFiRestClient.waitUntil(Duration.ofSeconds(60), () -> {
+            NiFiInstance.sleep(50);
+            return esp.requests().stream().anyMatch(r -> r.receivedNanos() > checkFrom && r.applied() && r.path().endsWith("/members")
+                    && r.emails().contains(lateProfile) && r.body().contains("\"Late\""));
+        }, "the profile update with an older updated_at at the ESP");
+        for (final String email : List.of(first, sameSecond, decidedEarlier)) {
+            assertFalse(esp.subscribed().contains(email), "still subscribed at the ESP after withdrawing");
+        }
+    }
+
+    private static String withdrawal(final String email, final Instant decided) {
+        return "UPDATE consent SET status = 'WITHDRAWN', updated_at = '" + decided + "' WHERE subject_key = '" + email
+                + "' AND purpose = 'email_marketing';\nINSERT INTO suppression (subject_key, reason, decided_at) VALUES ('" + email
+                + "', 'consent_withdrawn', '" + decided + "');";
+    }
+
+    @Test
+    @Order(7)
     void logsCarryNoEmailsOrApiKey() {
         assertEquals(List.of(), nifi.grepLogs(API_KEY), "the API key is in NiFi's logs");
         for (final String email : List.of("person3@example.org", "person11@example.org", "person13@example.org")) {
@@ -392,7 +437,7 @@ class EspAudienceSyncE2ETest {
      * clock runs from starting the group to the ESP holding every record.
      */
     @Test
-    @Order(7)
+    @Order(8)
     void bulkPushAgainstOneRequestPerRecord() {
         final int rows = 2000;
         final StringBuilder sql = new StringBuilder("CREATE TABLE esp_bench (email VARCHAR(320), first_name VARCHAR(100), last_name VARCHAR(100));\n");
