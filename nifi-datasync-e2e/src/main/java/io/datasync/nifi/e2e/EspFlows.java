@@ -42,13 +42,15 @@ public final class EspFlows {
         values.put("db.user", "datasync");
         values.put("db.password", "");
         values.put("db.profiles.table", "customer_profiles");
-        values.put("db.profiles.columns", "customer_id, email, first_name, last_name, updated_at");
+        // The change column must be among the columns read: QueryDatabaseTableRecord takes its new position from the rows
+        // it returns, and without the column it keeps none and reads the whole table on every run.
+        values.put("db.profiles.columns", "customer_id, email, first_name, last_name, updated_at, recorded_at");
         // Both readers keep their position on the change stamp the database sets (sql/02_profiles.sql), never on a time
         // a source wrote: a late or same-second row is still read.
         values.put("db.profiles.change.column", "recorded_at");
         values.put("db.consent.lookup.table", "consent_lookup");
         values.put("db.suppression.table", "suppression");
-        values.put("db.suppression.columns", "subject_key, reason, decided_at");
+        values.put("db.suppression.columns", "subject_key, reason, decided_at, recorded_at");
         values.put("db.suppression.change.column", "recorded_at");
         // Rows stamped within this interval before a read wait for the next one: a write stamped before a read but
         // committed after it would otherwise fall behind the position. Longer than any writer's transaction.

@@ -165,9 +165,18 @@ class EspAudienceSyncE2ETest {
         assertTrue(types.contains("org.apache.nifi.processors.standard.QueryDatabaseTableRecord"));
         assertTrue(types.contains("io.datasync.nifi.processors.ConsentFilter"));
         assertEquals(2, types.stream().filter("io.datasync.nifi.processors.PutApiRecord"::equals).count());
+        final Map<String, String> parameters = new HashMap<>();
+        definition.path("parameterContexts").forEach(context -> context.path("parameters").forEach(
+                parameter -> parameters.put(parameter.path("name").asText(), parameter.path("value").asText())));
         definition.path("flowContents").path("processors").forEach(p -> {
             if (p.path("type").asText().endsWith("QueryDatabaseTableRecord")) {
                 assertEquals("PRIMARY", p.path("executionNode").asText(), "sources run on the primary node");
+                // Without its change column among the columns read, the reader keeps no position (a regression seen).
+                final String changeColumn = resolve(p.path("properties").path("Maximum-value Columns").asText(), parameters);
+                final List<String> columns = java.util.Arrays.stream(resolve(p.path("properties").path("Columns to Return").asText(), parameters)
+                        .split(",")).map(String::trim).toList();
+                assertEquals("recorded_at", changeColumn, p.path("name").asText());
+                assertTrue(columns.contains(changeColumn), p.path("name").asText() + " reads its change column");
             }
         });
     }
@@ -206,6 +215,11 @@ class EspAudienceSyncE2ETest {
         E2eMetrics.record(NAME, "syncSeconds", Long.toString(Duration.ofNanos(System.nanoTime() - started).toSeconds()));
         client.waitUntilQuiet(group, 3, Duration.ofSeconds(2), Duration.ofSeconds(90));
 
+        // Nothing changed since: two more polls of the profile reader send nothing (a reader that keeps no position
+        // sends the whole table again on every poll).
+        final int requestsWhenQuiet = esp.requests().size();
+        NiFiInstance.sleep(12_000);
+        assertEquals(requestsWhenQuiet, esp.requests().size(), "requests without a change: " + summary(esp.requests()));
         assertEquals(CONSENTED, esp.subscribed(), "the audience is exactly the consented golden profiles");
         assertEquals(DENIED, esp.suppressions(), "every subject without consent, withdrawn or not, is suppressed");
         assertTrue(subscribedAtCrash < CONSENTED.size(), "the kill came in the middle of the push (" + subscribedAtCrash + ")");
@@ -237,7 +251,7 @@ class EspAudienceSyncE2ETest {
         }
         appliedPerKey.forEach((key, times) -> assertEquals(1, times, "batch " + key + " applied " + times + " times"));
         assertEquals(2, throttled, "both 429s were met");
-        assertEquals(2, lostAnswers, "both lost answers were met");
+        assertEquals(2, lostAnswers, "both lost answers were met: " + summary(requests));
         assertTrue(replayed >= 2, "the batches whose answer was lost were sent again and recognised by their key: " + replayed);
         // Each suppression source (a denied profile, a suppression row) reached the ESP; none was applied twice.
         final Map<String, Integer> suppressionApplications = new HashMap<>();
@@ -252,6 +266,16 @@ class EspAudienceSyncE2ETest {
         }
         E2eMetrics.record(NAME, "espRequests", Integer.toString(requests.size()));
         E2eMetrics.record(NAME, "replayedBatches", Integer.toString(replayed));
+    }
+
+    private static String resolve(final String value, final Map<String, String> parameters) {
+        return value.startsWith("#{") ? parameters.get(value.substring(2, value.length() - 1)) : value;
+    }
+
+    /** Request number, endpoint, status, applied and member count of each request: what went where, without addresses. */
+    private static String summary(final List<SampleEspApi.Request> requests) {
+        return requests.stream().map(r -> r.number() + ":" + r.path().substring(r.path().lastIndexOf('/') + 1) + ":" + r.status() + ":"
+                + (r.applied() ? "applied" : "not") + ":" + r.emails().size()).collect(java.util.stream.Collectors.joining(" "));
     }
 
     /** A withdrawn subject is suppressed twice over: as a denied profile and through its suppression row. */
@@ -297,7 +321,8 @@ class EspAudienceSyncE2ETest {
         client.waitUntilQuiet(group, 3, Duration.ofSeconds(2), Duration.ofSeconds(90));
         for (final SampleEspApi.Request request : esp.requests()) {
             if (request.receivedNanos() > checkFrom && request.path().endsWith("/members")) {
-                request.emails().forEach(email -> assertFalse(withdrawing.contains(email), "a withdrawn subject was upserted again"));
+                request.emails().forEach(email -> assertFalse(withdrawing.contains(email), "a withdrawn subject was upserted again: request "
+                        + request.number() + " of " + summary(esp.requests())));
             }
         }
         final Set<String> expected = new TreeSet<>(CONSENTED);
@@ -349,7 +374,8 @@ class EspAudienceSyncE2ETest {
         client.waitUntilQuiet(group, 3, Duration.ofSeconds(2), Duration.ofSeconds(90));
         for (final SampleEspApi.Request request : esp.requests()) {
             if (request.receivedNanos() > checkFrom && request.path().endsWith("/members")) {
-                request.emails().forEach(email -> assertFalse(withdrawing.contains(email), "a withdrawn subject was upserted"));
+                request.emails().forEach(email -> assertFalse(withdrawing.contains(email), "a withdrawn subject was upserted: request "
+                        + request.number() + " of " + summary(esp.requests())));
             }
         }
         withdrawing.forEach(email -> assertFalse(esp.subscribed().contains(email), "still subscribed at the ESP after withdrawing"));
