@@ -41,6 +41,7 @@ public final class EspFlows {
         values.put("db.driver.location", "drivers/postgresql.jar");
         values.put("db.user", "datasync");
         values.put("db.password", "");
+        PostgresPool.putTlsDefaults(values);
         values.put("db.profiles.table", "customer_profiles");
         // The change column must be among the columns read: QueryDatabaseTableRecord takes its new position from the rows
         // it returns, and without the column it keeps none and reads the whole table on every run.
@@ -86,13 +87,7 @@ public final class EspFlows {
         final String reader = client.createControllerService(groupId, "org.apache.nifi.json.JsonTreeReader", "JSON reader", Map.of(
                 "schema-access-strategy", "infer-schema"));
         final String writer = client.createControllerService(groupId, "org.apache.nifi.json.JsonRecordSetWriter", "JSON writer", Map.of());
-        final String dbcp = client.createControllerService(groupId, "org.apache.nifi.dbcp.DBCPConnectionPool", "PostgreSQL", Map.of(
-                "Database Connection URL", "#{db.url}",
-                "Database Driver Class Name", "org.postgresql.Driver",
-                "database-driver-locations", "#{db.driver.location}",
-                "Database User", "#{db.user}",
-                "Password", "#{db.password}",
-                "Max Total Connections", "4"));
+        final String dbcp = PostgresPool.create(client, groupId, "PostgreSQL", 4);
         final String failures = client.createFunnel(groupId);
 
         final String readProfiles = queryTable(client, groupId, READ_PROFILES, dbcp, writer, "#{db.profiles.table}", "#{db.profiles.columns}",

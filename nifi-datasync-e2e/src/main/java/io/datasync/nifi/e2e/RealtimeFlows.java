@@ -58,8 +58,7 @@ public final class RealtimeFlows {
         values.put("webhook.tls.keystore", "/opt/nifi/conf/tls/webhook-keystore.p12");
         values.put("webhook.tls.keystore.type", "PKCS12");
         values.put("webhook.tls.keystore.password", "");
-        values.put("db.tls.mode", "verify-full");
-        values.put("db.tls.root.certificate", "/opt/nifi/conf/tls/db-root-ca.crt");
+        PostgresPool.putTlsDefaults(values);
         values.put("db.url", "jdbc:postgresql://db.example.internal:5432/datasync?" + DatasyncChain.PRIVACY_SAFE_JDBC_OPTIONS);
         values.put("db.driver.location", "drivers/postgresql.jar");
         values.put("db.user", "datasync");
@@ -86,8 +85,7 @@ public final class RealtimeFlows {
         values.put("webhook.tls.keystore", pki.server().keystore().toString());
         values.put("webhook.tls.keystore.type", "PKCS12");
         values.put("webhook.tls.keystore.password", pki.server().password());
-        values.put("db.tls.mode", "verify-full");
-        values.put("db.tls.root.certificate", pki.caCertificatePem().toString());
+        values.putAll(PostgresPool.localTlsParameters(pki));
         return values;
     }
 
@@ -240,17 +238,7 @@ public final class RealtimeFlows {
                 "JSON reader for the database", Map.of(
                         "schema-access-strategy", "infer-schema",
                         "Timestamp Format", "yyyy-MM-dd'T'HH:mm:ssX"));
-        // sslmode and sslrootcert are dynamic properties: the pool passes them to the PostgreSQL driver as connection
-        // properties, so db.url stays a plain URL and TLS is one parameter to read in a review.
-        final String dbcp = client.createControllerService(groupId, "org.apache.nifi.dbcp.DBCPConnectionPool", "PostgreSQL", Map.of(
-                "Database Connection URL", "#{db.url}",
-                "Database Driver Class Name", "org.postgresql.Driver",
-                "database-driver-locations", "#{db.driver.location}",
-                "Database User", "#{db.user}",
-                "Password", "#{db.password}",
-                "Max Total Connections", "8"), Map.of(
-                "sslmode", "#{db.tls.mode}",
-                "sslrootcert", "#{db.tls.root.certificate}"));
+        final String dbcp = PostgresPool.create(client, groupId, "PostgreSQL", 8);
         final String webhookTls = client.createControllerService(groupId, "org.apache.nifi.ssl.StandardRestrictedSSLContextService",
                 "Webhook TLS", Map.of(
                         "Keystore Filename", "#{webhook.tls.keystore}",

@@ -135,6 +135,7 @@ class EspAudienceSyncE2ETest {
         values.put("db.driver.location", nifi.driversDir().resolve("postgresql.jar").toString());
         values.put("db.user", PostgresPeer.USER);
         values.put("db.password", "not-needed-locally");
+        values.putAll(PostgresPool.localTlsParameters(pki));
         values.put("esp.members.url", esp.baseUrl() + "/v1/audience/members");
         values.put("esp.suppression.url", esp.baseUrl() + "/v1/suppressions");
         values.put("esp.api.key", API_KEY);
