@@ -43,6 +43,8 @@ public final class RealtimeFlows {
             SELECT customer_id FROM FLOWFILE
             WHERE %s '#{profile.withdrawal.action}' = 'DELETE'""";
 
+    static final String EXCLUSION_AUDIT_ROWS = "Exclusion audit rows";
+
     private RealtimeFlows() {
     }
 
@@ -71,6 +73,7 @@ public final class RealtimeFlows {
             values.put("db.consent.lookup.table", "consent_lookup");
             values.put("db.profiles.lookup.table", "customer_profiles_lookup");
             values.put("consent.purpose", "email_marketing");
+            values.put("db.exclusions.table", "exclusions");
         }
         values.put("profile.withdrawal.action", "ANONYMISE");
         return values;
@@ -93,7 +96,7 @@ public final class RealtimeFlows {
     public static String buildWebhookRealtime(final NiFiRestClient client, final String parentGroupId, final Map<String, String> parameters) {
         final Common common = common(client, parentGroupId, WEBHOOK_REALTIME, parameters);
         final String groupId = common.groupId;
-        final String consentBefore = consentFilter(client, common, "Check consent", "DROP");
+        final String consentBefore = consentFilter(client, common, "Check consent", Set.of("anonymized", "suppression"));
         final String dedup = client.createProcessor(groupId, "io.datasync.nifi.processors.CustomerDedup", "Link identities", Map.of(
                 "Record Reader", common.reader,
                 "Record Writer", common.writer,
@@ -123,9 +126,9 @@ public final class RealtimeFlows {
         mergeProperties.put("Retired Customer Key Field", "retired_customer_ids");
         final String merge = client.createProcessor(groupId, "io.datasync.nifi.processors.ProfileMerge", PROFILE_MERGE, mergeProperties,
                 null, Set.of());
-        final String consentBeforeWrite = consentFilter(client, common, "Re-check consent before write", "DROP");
+        final String consentBeforeWrite = consentFilter(client, common, "Re-check consent before write", Set.of("anonymized", "suppression"));
         final String upsert = putDatabaseRecord(client, common, UPSERT_PROFILE, "UPSERT", "#{db.profiles.table}", "customer_id", Set.of());
-        final String consentAfterWrite = consentFilter(client, common, "Re-check consent after write", "ROUTE_TO_EXCLUDED");
+        final String consentAfterWrite = consentFilter(client, common, "Re-check consent after write", Set.of("success", "anonymized", "suppression"));
 
         client.connect(groupId, common.updateKeys, consentBefore, Set.of("success"));
         client.connect(groupId, consentBefore, dedup, Set.of("success"));
@@ -141,6 +144,22 @@ public final class RealtimeFlows {
         client.connect(groupId, merge, "PROCESSOR", common.failures, "FUNNEL", Set.of("failure"));
         client.connect(groupId, upsert, "PROCESSOR", common.failures, "FUNNEL", Set.of("failure", "retry"));
         withdrawalActions(client, common, consentAfterWrite, Set.of("excluded"), "");
+        // Why a webhook's person was not stored: one row per excluded record in the exclusions table (subject key,
+        // ConsentFilter's reason code, purpose; no other personal data), as the batch templates keep it.
+        final String auditRows = client.createProcessor(groupId, DatasyncChain.QUERY_RECORD, EXCLUSION_AUDIT_ROWS, Map.of(
+                "record-reader", common.reader,
+                "record-writer", common.writer,
+                "include-zero-record-flowfiles", "false"), Map.of(DatasyncChain.EXCLUSIONS_ROUTE,
+                "SELECT subject_key, consent_reason AS reason_code, '#{consent.purpose}' AS purpose FROM FLOWFILE WHERE subject_key IS NOT NULL"),
+                null, Set.of("original"));
+        client.connect(groupId, consentBefore, auditRows, Set.of("excluded"));
+        client.connect(groupId, consentBeforeWrite, auditRows, Set.of("excluded"));
+        client.connect(groupId, auditRows, "PROCESSOR", common.failures, "FUNNEL", Set.of("failure"));
+        // id and excluded_at are the database's
+        final String insertExclusions = putDatabaseRecord(client, common, "Insert exclusions", "INSERT", "#{db.exclusions.table}", null,
+                Set.of("success"));
+        client.connect(groupId, auditRows, insertExclusions, Set.of(DatasyncChain.EXCLUSIONS_ROUTE));
+        client.connect(groupId, insertExclusions, "PROCESSOR", common.failures, "FUNNEL", Set.of("failure", "retry"));
         return groupId;
     }
 
@@ -190,7 +209,8 @@ public final class RealtimeFlows {
             Map.entry(PROFILE_MERGE, new double[] {0, 1250}), Map.entry("Re-check consent before write", new double[] {0, 1500}),
             Map.entry(UPSERT_PROFILE, new double[] {0, 1750}), Map.entry("Re-check consent after write", new double[] {0, 2000}),
             Map.entry("Choose withdrawal action", new double[] {0, 2250}), Map.entry("Anonymise stored profile", new double[] {-400, 2500}),
-            Map.entry("Delete stored profile", new double[] {400, 2500}), Map.entry("funnel", new double[] {900, 1250}));
+            Map.entry("Delete stored profile", new double[] {400, 2500}), Map.entry(EXCLUSION_AUDIT_ROWS, new double[] {-600, 1000}),
+            Map.entry("Insert exclusions", new double[] {-600, 1250}), Map.entry("funnel", new double[] {900, 1250}));
     private static final Map<String, double[]> CONSENT_LAYOUT = Map.ofEntries(
             Map.entry(RECEIVE, new double[] {0, 0}), Map.entry(VERIFY, new double[] {0, 250}),
             Map.entry("Answer sender", new double[] {600, 250}), Map.entry("Add subject key and customer id", new double[] {0, 500}),
@@ -287,7 +307,8 @@ public final class RealtimeFlows {
      * A ConsentFilter reading the consent view through the pool, one query per FlowFile (per 500 subjects), never cached:
      * a withdrawal committed before a check starts is seen by it.
      */
-    private static String consentFilter(final NiFiRestClient client, final Common common, final String name, final String disallowedAction) {
+    /** A ConsentFilter routing disallowed records to {@code excluded}; {@code autoTerminated} are the relationships not followed. */
+    private static String consentFilter(final NiFiRestClient client, final Common common, final String name, final Set<String> autoTerminated) {
         final String id = client.createProcessor(common.groupId, "io.datasync.nifi.processors.ConsentFilter", name, Map.of(
                 "Record Reader", common.reader,
                 "Record Writer", common.writer,
@@ -298,8 +319,7 @@ public final class RealtimeFlows {
                 "Consent Table Name", "#{db.consent.lookup.table}",
                 "Subject Key Column", "subject_key",
                 "Default Policy", "REQUIRE_CONSENT",
-                "Disallowed Record Action", disallowedAction), null,
-                "DROP".equals(disallowedAction) ? Set.of("excluded", "anonymized", "suppression") : Set.of("success", "anonymized", "suppression"));
+                "Disallowed Record Action", "ROUTE_TO_EXCLUDED"), null, autoTerminated);
         client.connect(common.groupId, id, id, Set.of("retry"));
         client.connect(common.groupId, id, "PROCESSOR", common.failures, "FUNNEL", Set.of("failure"));
         return id;

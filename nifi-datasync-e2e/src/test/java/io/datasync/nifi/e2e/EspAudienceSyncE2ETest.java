@@ -62,8 +62,7 @@ class EspAudienceSyncE2ETest {
         // Request 2 and 9 throttled; 4 and 11 applied but answered 500, so their retries must be deduplicated by key.
         esp = SampleEspApi.start(API_KEY, Set.of(2, 9), Set.of(4, 11));
         seed();
-        nifi.start();
-        client = new NiFiRestClient(nifi.apiUrl());
+        client = SecuredStart.startAsAdministrator(nifi, pki);
     }
 
     @AfterAll
@@ -206,7 +205,7 @@ class EspAudienceSyncE2ETest {
         nifi.crash();
         E2eMetrics.record(NAME, "subscribedAtKill9", Integer.toString(subscribedAtCrash));
         nifi.start();
-        client = new NiFiRestClient(nifi.apiUrl());
+        client = nifi.restClient();
         E2eMetrics.recordNiFi(NAME, nifi, "restartAfterKill9");
 
         NiFiRestClient.waitUntil(SYNC_TIMEOUT, () -> {

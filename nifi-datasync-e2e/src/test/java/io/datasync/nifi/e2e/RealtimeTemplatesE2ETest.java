@@ -73,8 +73,8 @@ class RealtimeTemplatesE2ETest {
         pki = TestPki.create(nifi.runDir().resolve("tls"));
         http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).sslContext(pki.sslContext(null)).build();
         postgres = PostgresPeer.startWithTls(nifi.runDir().resolve("postgres-data"), pki);
-        nifi.start();
-        client = new NiFiRestClient(nifi.apiUrl());
+        client = SecuredStart.startAsAdministrator(nifi, pki);
+        assertTrue(nifi.apiUrl().startsWith("https://"), "the templates run on a secured NiFi");
         E2eMetrics.recordNiFi(NAME, nifi, "firstStart");
 
         final String root = client.rootGroupId();
@@ -176,6 +176,9 @@ class RealtimeTemplatesE2ETest {
 
         assertEquals("Cambridge", profile(ada).get("city"), "the late, older city lost");
         assertTrue(profiles("carol.noconsent@example.com").isEmpty(), "a subject without consent is not stored");
+        // ... and why is one query: an exclusions row with ConsentFilter's reason code and the purpose, nothing else of hers.
+        assertEquals(List.of(Map.of("reason_code", "NO_CONSENT_RECORD", "purpose", "email_marketing")), postgres.query(
+                "SELECT reason_code, purpose FROM exclusions WHERE subject_key = ?", "carol.noconsent@example.com"));
         assertEquals(2, postgres.count("customer_profiles"));
     }
 
@@ -224,6 +227,11 @@ class RealtimeTemplatesE2ETest {
         waitUntilQuiet(consentGroup, 2);
         assertNoProfileData(erin);
         assertTrue(isAnonymised(sha256Hex(erin)), "the stored profile stays anonymised");
+        // The queued updates were refused by the re-check before the write, each refused record recorded with its reason
+        // (one to three rows: ProfileMerge may fold the queued FlowFiles' records into one).
+        final long refusals = ((Number) postgres.query("SELECT count(*) AS n FROM exclusions WHERE subject_key = ? AND reason_code = 'WITHDRAWN'",
+                erin).get(0).get("n")).longValue();
+        assertTrue(refusals >= 1 && refusals <= 3, "exclusion rows of the refused updates: " + refusals);
     }
 
     private static void withdrawWhileQueued(final String erin, final String merge) {
