@@ -117,6 +117,7 @@ public final class DatasyncChain {
         values.put("db.driver.location", "./drivers/postgresql.jar");
         values.put("db.user", "datasync");
         values.put("db.password", null);
+        PostgresPool.putTlsDefaults(values);
         values.put("db.profiles.table", "customer_profiles");
         values.put("db.profiles.lookup.table", "customer_profiles_lookup");
         values.put("db.suppression.table", "suppression");
@@ -186,13 +187,7 @@ public final class DatasyncChain {
                 "schema-access-strategy", "schema-text-property",
                 "schema-text", PROFILE_SCHEMA,
                 "Timestamp Format", TIMESTAMP_FORMAT)));
-        ids.put("dbcp", client.createControllerService(groupId, "org.apache.nifi.dbcp.DBCPConnectionPool", "Profile database", Map.of(
-                "Database Connection URL", "#{db.url}",
-                "Database Driver Class Name", "org.postgresql.Driver",
-                "database-driver-locations", "#{db.driver.location}",
-                "Database User", "#{db.user}",
-                "Password", "#{db.password}",
-                "Max Total Connections", "12")));
+        ids.put("dbcp", PostgresPool.create(client, groupId, "Profile database", 12));
         ids.put("cacheServer", client.createControllerService(groupId, "org.apache.nifi.distributed.cache.server.map.MapCacheServer",
                 "Identity cache server", Map.of(
                         "Port", "#{identity.cache.server.port}",

@@ -96,6 +96,8 @@ public final class PostgresPeer implements AutoCloseable {
     private final int port;
     /** Server settings that turn TLS on (certificate and key files), empty for a plain server. */
     private final Map<String, String> tlsSettings = new LinkedHashMap<>();
+    /** The CA certificate clients verify this server with; null for a plain server. */
+    private Path caCertificate;
     /** The running server; null while {@link #stop() stopped}. */
     private volatile EmbeddedPostgres postgres;
 
@@ -138,6 +140,7 @@ public final class PostgresPeer implements AutoCloseable {
         peer.tlsSettings.put("ssl_cert_file", pem[0].toString());
         peer.tlsSettings.put("ssl_key_file", pem[1].toString());
         peer.tlsSettings.put("ssl_min_protocol_version", "TLSv1.2");
+        peer.caCertificate = pki.caCertificatePem();
         peer.startServer();
         peer.requireTlsForTcp();
         peer.createSchema();
@@ -147,6 +150,21 @@ public final class PostgresPeer implements AutoCloseable {
     /** Whether this server was started with TLS on. */
     public boolean tlsEnabled() {
         return !tlsSettings.isEmpty();
+    }
+
+    /**
+     * The templates' {@code db.tls.*} parameters for this server: {@code verify-full} against the test CA when TLS is
+     * on; {@code disable} for a plain server (the documented local-trial setting; the templates default to verify-full).
+     */
+    public Map<String, String> clientTlsParameters() {
+        final Map<String, String> values = new LinkedHashMap<>();
+        if (caCertificate == null) {
+            values.put("db.tls.mode", "disable");
+        } else {
+            values.put("db.tls.mode", "verify-full");
+            values.put("db.tls.root.certificate", caCertificate.toString());
+        }
+        return values;
     }
 
     /**

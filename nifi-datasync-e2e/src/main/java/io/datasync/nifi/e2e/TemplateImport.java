@@ -38,6 +38,7 @@ public final class TemplateImport {
         values.put("db.driver.location", nifi.driversDir().resolve("postgresql.jar").toString());
         values.put("db.user", PostgresPeer.USER);
         values.put("db.password", "not-needed-locally");
+        values.putAll(postgres.clientTlsParameters());
         values.put("identity.hash.key", "e2e-identity-hash-key-0123456789abcdef");
         values.put("identity.cache.host", "127.0.0.1");
         values.put("identity.cache.port", Integer.toString(identityCachePort));

@@ -46,6 +46,37 @@ class CommittedTemplatesTest {
         }
     }
 
+    /**
+     * docs/security.md: every template's database connection verifies the server's certificate and host name by
+     * default, through the two db.tls parameters and never through the URL.
+     */
+    @Test
+    void everyDatabasePoolVerifiesTheServerByDefault() throws IOException {
+        final ObjectMapper mapper = new ObjectMapper();
+        final List<Path> files;
+        try (Stream<Path> listing = Files.list(TEMPLATES)) {
+            files = listing.filter(file -> file.toString().endsWith(".json")).sorted().toList();
+        }
+        for (final Path file : files) {
+            final String name = file.getFileName().toString();
+            final JsonNode definition = mapper.readTree(file.toFile());
+            final Map<String, JsonNode> parameters = new HashMap<>();
+            definition.path("parameterContexts").forEach(context -> context.path("parameters")
+                    .forEach(parameter -> parameters.put(parameter.path("name").asText(), parameter)));
+            int pools = 0;
+            for (final JsonNode service : definition.path("flowContents").path("controllerServices")) {
+                if (service.path("type").asText().endsWith(".DBCPConnectionPool")) {
+                    pools++;
+                    assertEquals("#{db.tls.mode}", service.path("properties").path("sslmode").asText(), name);
+                    assertEquals("#{db.tls.root.certificate}", service.path("properties").path("sslrootcert").asText(), name);
+                }
+            }
+            assertTrue(pools > 0, name + ": a connection pool");
+            assertEquals("verify-full", parameters.get("db.tls.mode").path("value").asText(), name + ": database TLS verified by default");
+            assertFalse(parameters.get("db.url").path("value").asText().contains("ssl"), name + ": TLS set once, by db.tls.mode");
+        }
+    }
+
     /** docs/security.md: the webhook listener serves HTTPS only and the database connection verifies the server. */
     @Test
     void realtimeTemplatesAreSecureByDefault() throws IOException {

@@ -37,6 +37,8 @@ class CrmApiSyncTemplateE2ETest {
     private static SampleData data;
     private static NiFiInstance nifi;
     private static NiFiRestClient client;
+    /** The run's test CA: NiFi's HTTPS and client certificates, PostgreSQL's server certificate (TLS only). */
+    private static TestPki pki;
     private static final List<AutoCloseable> peers = new ArrayList<>();
     private static Map<String, String> uninterrupted;
     private static Map<String, String> uninterruptedSuppression;
@@ -46,8 +48,8 @@ class CrmApiSyncTemplateE2ETest {
         classStart = System.nanoTime();
         data = SampleData.generate(42L, 40);
         nifi = NiFiInstance.create("crm-api-sync");
-        nifi.start();
-        client = new NiFiRestClient(nifi.apiUrl());
+        pki = TestPki.create(nifi.runDir().resolve("tls"));
+        client = SecuredStart.startAsAdministrator(nifi, pki);
         E2eMetrics.recordNiFi(NAME, nifi, "firstStart");
     }
 
@@ -112,7 +114,7 @@ class CrmApiSyncTemplateE2ETest {
         E2eMetrics.record(NAME, "profilesAtCrash", before + " of " + uninterrupted.size());
         nifi.start();
         E2eMetrics.recordNiFi(NAME, nifi, "restartAfterCrash");
-        client = new NiFiRestClient(nifi.apiUrl());
+        client = nifi.restClient();
 
         TemplateAssertions.awaitProfiles(run.postgres, uninterrupted, RUN_TIMEOUT, client);
         NiFiRestClient.waitUntil(Duration.ofSeconds(60), run.crm::lateRecordVisible, "the late record to become visible");
@@ -132,7 +134,7 @@ class CrmApiSyncTemplateE2ETest {
     void offsetPagesChangedMidRunAndAKillDuringADetectedLoopEndEqualToTheTruth() {
         // Its own copy of the sample: the change made during the sync becomes part of this copy's truth.
         final SampleData changing = SampleData.generate(42L, 40);
-        final PostgresPeer postgres = PostgresPeer.start(nifi.runDir().resolve("postgres-crm-api-sync-hostile"));
+        final PostgresPeer postgres = PostgresPeer.startWithTls(nifi.runDir().resolve("postgres-crm-api-sync-hostile"), pki);
         peers.add(postgres);
         postgres.loadConsent(changing.consentRows());
         // Request 1 is the first page; before request 2 an early contact changes, so every later row moves back by one;
@@ -157,7 +159,7 @@ class CrmApiSyncTemplateE2ETest {
         nifi.crash();
         E2eMetrics.record(NAME, "hostileRequestsAtCrash", Integer.toString(crm.requests().size()));
         nifi.start();
-        client = new NiFiRestClient(nifi.apiUrl());
+        client = nifi.restClient();
 
         TemplateAssertions.awaitProfiles(postgres, TemplateAssertions.expectedProfiles(changing, SOURCES), RUN_TIMEOUT, client);
         client.waitUntilQuiet(groupId, 3, Duration.ofSeconds(2), Duration.ofSeconds(120));
@@ -185,7 +187,7 @@ class CrmApiSyncTemplateE2ETest {
 
     /** A fresh database and CRM API, the committed template imported and pointed at them, started. */
     private static Run startRun(final String groupName) {
-        final PostgresPeer postgres = PostgresPeer.start(nifi.runDir().resolve("postgres-" + groupName));
+        final PostgresPeer postgres = PostgresPeer.startWithTls(nifi.runDir().resolve("postgres-" + groupName), pki);
         peers.add(postgres);
         postgres.loadConsent(data.consentRows());
         final SampleCrmApi crm = SampleCrmApi.start(data, API_KEY, SampleCrmApi.Faults.typical());

@@ -39,6 +39,8 @@ class FtpBatchIngestTemplateE2ETest {
     private static Map<String, String> drops;
     private static NiFiInstance nifi;
     private static NiFiRestClient client;
+    /** The run's test CA: NiFi's HTTPS and client certificates, PostgreSQL's server certificate (TLS only). */
+    private static TestPki pki;
     private static final List<AutoCloseable> peers = new ArrayList<>();
     private static Map<String, String> uninterrupted;
     private static Map<String, String> uninterruptedSuppression;
@@ -49,8 +51,8 @@ class FtpBatchIngestTemplateE2ETest {
         data = SampleData.generate(42L, 40);
         drops = data.ftpCsvFiles(3);
         nifi = NiFiInstance.create("ftp-batch-ingest");
-        nifi.start();
-        client = new NiFiRestClient(nifi.apiUrl());
+        pki = TestPki.create(nifi.runDir().resolve("tls"));
+        client = SecuredStart.startAsAdministrator(nifi, pki);
         E2eMetrics.recordNiFi(NAME, nifi, "firstStart");
     }
 
@@ -114,7 +116,7 @@ class FtpBatchIngestTemplateE2ETest {
         E2eMetrics.record(NAME, "profilesAtCrash", before + " of " + uninterrupted.size());
         nifi.start();
         E2eMetrics.recordNiFi(NAME, nifi, "restartAfterCrash");
-        client = new NiFiRestClient(nifi.apiUrl());
+        client = nifi.restClient();
 
         TemplateAssertions.awaitProfiles(run.postgres, uninterrupted, RUN_TIMEOUT, client);
         client.waitUntilQuiet(run.groupId, 3, Duration.ofSeconds(2), Duration.ofSeconds(120));
@@ -127,7 +129,7 @@ class FtpBatchIngestTemplateE2ETest {
 
     /** A fresh database and FTP server with the drops, the committed template imported and pointed at them, started. */
     private static Run startRun(final String groupName) {
-        final PostgresPeer postgres = PostgresPeer.start(nifi.runDir().resolve("postgres-" + groupName));
+        final PostgresPeer postgres = PostgresPeer.startWithTls(nifi.runDir().resolve("postgres-" + groupName), pki);
         peers.add(postgres);
         postgres.loadConsent(data.consentRows());
         final FtpPeer ftp = FtpPeer.start(nifi.runDir().resolve("ftp-" + groupName), "datasync", "ftp-secret-" + System.nanoTime());

@@ -59,8 +59,7 @@ class RealDataFtpBatchIngestE2ETest {
     static void startNiFi() {
         classStart = System.nanoTime();
         nifi = NiFiInstance.create("real-data");
-        nifi.start();
-        client = new NiFiRestClient(nifi.apiUrl());
+        client = SecuredStart.startAsAdministrator(nifi);
     }
 
     @AfterAll

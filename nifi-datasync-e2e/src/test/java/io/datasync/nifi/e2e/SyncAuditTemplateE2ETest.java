@@ -53,8 +53,7 @@ class SyncAuditTemplateE2ETest {
         nifi = NiFiInstance.create("sync-audit");
         postgres = PostgresPeer.start(nifi.runDir().resolve("postgres-data"));
         seed();
-        nifi.start();
-        client = new NiFiRestClient(nifi.apiUrl());
+        client = SecuredStart.startAsAdministrator(nifi);
         groupId = client.uploadFlowDefinition(client.rootGroupId(), AuditFlows.SYNC_AUDIT,
                 Files.readAllBytes(TemplateImport.templatesDir().resolve(AuditFlows.SYNC_AUDIT + ".json")));
         final Map<String, String> values = new LinkedHashMap<>();
