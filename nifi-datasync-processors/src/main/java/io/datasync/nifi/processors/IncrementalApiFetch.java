@@ -4,8 +4,6 @@ import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.core.JsonPointer;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.datasync.nifi.fetch.Authorizers;
-import io.datasync.nifi.fetch.Backoff;
 import io.datasync.nifi.fetch.FetchState;
 import io.datasync.nifi.fetch.LoopGuard;
 import io.datasync.nifi.fetch.MalformedPageException;
@@ -15,7 +13,6 @@ import io.datasync.nifi.fetch.PageParser;
 import io.datasync.nifi.fetch.PagePosition;
 import io.datasync.nifi.fetch.Paginator;
 import io.datasync.nifi.fetch.Paginators;
-import io.datasync.nifi.fetch.RateLimiter;
 import io.datasync.nifi.fetch.RecordSelector;
 import io.datasync.nifi.fetch.RequestTemplates;
 import io.datasync.nifi.fetch.ResponseSizeLimit;
@@ -24,8 +21,7 @@ import io.datasync.nifi.fetch.TrackedKeys;
 import io.datasync.nifi.fetch.UrlRedactor;
 import io.datasync.nifi.fetch.Watermark;
 import io.datasync.nifi.fetch.WatermarkFormat;
-import io.datasync.nifi.processors.common.DescribedEnum;
-import io.datasync.nifi.processors.common.DescribedEnum.Described;
+import io.datasync.nifi.processors.http.HttpApiClients;
 import org.apache.nifi.annotation.behavior.DynamicProperties;
 import org.apache.nifi.annotation.behavior.DynamicProperty;
 import org.apache.nifi.annotation.behavior.InputRequirement;
@@ -49,32 +45,22 @@ import org.apache.nifi.annotation.lifecycle.OnStopped;
 import org.apache.nifi.components.PropertyDescriptor;
 import org.apache.nifi.components.ValidationContext;
 import org.apache.nifi.components.ValidationResult;
-import org.apache.nifi.components.Validator;
 import org.apache.nifi.components.state.Scope;
 import org.apache.nifi.expression.ExpressionLanguageScope;
 import org.apache.nifi.flowfile.FlowFile;
 import org.apache.nifi.flowfile.attributes.CoreAttributes;
 import org.apache.nifi.logging.ComponentLog;
-import org.apache.nifi.oauth2.OAuth2AccessTokenProvider;
-import org.apache.nifi.processor.AbstractProcessor;
 import org.apache.nifi.processor.ProcessContext;
 import org.apache.nifi.processor.DataUnit;
 import org.apache.nifi.processor.ProcessSession;
 import org.apache.nifi.processor.Relationship;
 import org.apache.nifi.processor.exception.ProcessException;
 import org.apache.nifi.processor.util.StandardValidators;
-import org.apache.nifi.proxy.ProxyConfiguration;
-import org.apache.nifi.proxy.ProxyConfigurationService;
 import org.apache.nifi.scheduling.SchedulingStrategy;
-import org.apache.nifi.ssl.SSLContextService;
 
 import java.io.IOException;
-import java.net.InetSocketAddress;
-import java.net.Proxy;
-import java.net.ProxySelector;
 import java.net.URI;
 import java.net.http.HttpClient;
-import java.security.SecureRandom;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -87,7 +73,6 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.UUID;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 
 @Tags({"http", "rest", "api", "incremental", "watermark", "pagination", "crm", "shop", "source", "json"})
@@ -230,7 +215,7 @@ import java.util.concurrent.atomic.AtomicReference;
 @SystemResourceConsideration(resource = SystemResource.MEMORY, description = "Holds one response page at a time, its body "
         + "(at most Maximum Response Size bytes) and its records as parsed trees, and the (watermark, record key) pairs tracked at the top of the window (at most Maximum "
         + "Tracked Keys, also kept in state): memory grows with the Page Size and with the records sharing the newest watermarks.")
-public class IncrementalApiFetch extends AbstractProcessor {
+public class IncrementalApiFetch extends IncrementalApiFetchProperties {
 
     static final String MIME_TYPE = "mime.type";
     static final String RECORD_COUNT = "record.count";
@@ -249,455 +234,6 @@ public class IncrementalApiFetch extends AbstractProcessor {
     static {
         MAPPER.getFactory().disable(JsonGenerator.Feature.AUTO_CLOSE_TARGET);
     }
-
-    static final Validator JSON_POINTER_VALIDATOR = (subject, input, context) -> {
-        try {
-            JsonPointer.compile(input);
-            return new ValidationResult.Builder().subject(subject).input(input).valid(true).build();
-        } catch (final IllegalArgumentException e) {
-            return new ValidationResult.Builder().subject(subject).input(input).valid(false)
-                    .explanation("not a JSON Pointer (RFC 6901): it must be empty or start with '/'").build();
-        }
-    };
-
-    static final Validator POSITIVE_DECIMAL_VALIDATOR = (subject, input, context) -> {
-        boolean valid;
-        try {
-            final double value = Double.parseDouble(input);
-            valid = value > 0 && !Double.isInfinite(value);
-        } catch (final NumberFormatException e) {
-            valid = false;
-        }
-        return new ValidationResult.Builder().subject(subject).input(input).valid(valid).explanation("must be a positive number").build();
-    };
-
-    static final Validator ALLOWED_ORIGINS_VALIDATOR = (subject, input, context) -> {
-        try {
-            OriginPolicy.parseAllowList(input);
-            return new ValidationResult.Builder().subject(subject).input(input).valid(true).build();
-        } catch (final IllegalArgumentException e) {
-            return new ValidationResult.Builder().subject(subject).input(input).valid(false)
-                    .explanation("each entry must be an origin such as https://api.example.com or http://host:8080 (" + e.getMessage() + ")").build();
-        }
-    };
-
-    public static final PropertyDescriptor ENDPOINT_URL = new PropertyDescriptor.Builder()
-            .name("Endpoint URL")
-            .description("URL of the collection to pull, without the watermark, paging or credential parameters (those are added).")
-            .required(true)
-            .expressionLanguageSupported(ExpressionLanguageScope.ENVIRONMENT)
-            .addValidator(StandardValidators.URL_VALIDATOR)
-            .build();
-
-    public static final PropertyDescriptor HTTP_METHOD = new PropertyDescriptor.Builder()
-            .name("HTTP Method")
-            .description("GET for list endpoints; POST for search endpoints that take a JSON body.")
-            .required(true)
-            .allowableValues(HttpMethod.class)
-            .defaultValue(HttpMethod.GET)
-            .build();
-
-    public static final PropertyDescriptor REQUEST_BODY_TEMPLATE = new PropertyDescriptor.Builder()
-            .name("Request Body Template")
-            .description("JSON body sent with POST. The placeholders {{watermark}}, {{upperBound}}, {{cursor}}, {{page}}, {{offset}} and {{pageSize}} "
-                    + "are replaced by JSON values (a quoted text or a number, or null when not applicable), so write them without quotes.")
-            .required(true)
-            .expressionLanguageSupported(ExpressionLanguageScope.ENVIRONMENT)
-            .addValidator(StandardValidators.NON_BLANK_VALIDATOR)
-            .dependsOn(HTTP_METHOD, HttpMethod.POST)
-            .build();
-
-    public static final PropertyDescriptor RECORDS_POINTER = new PropertyDescriptor.Builder()
-            .name("Records Pointer")
-            .description("JSON Pointer to the array of records in the response body. Leave empty when the body is the array.")
-            .required(false)
-            .addValidator(JSON_POINTER_VALIDATOR)
-            .build();
-
-    public static final PropertyDescriptor RECORD_KEY_POINTER = new PropertyDescriptor.Builder()
-            .name("Record Key Pointer")
-            .description("JSON Pointer, within a record, to the record's unique id. Together with the watermark it identifies a record "
-                    + "version already emitted.")
-            .required(true)
-            .defaultValue("/id")
-            .addValidator(JSON_POINTER_VALIDATOR)
-            .build();
-
-    public static final PropertyDescriptor WATERMARK_POINTER = new PropertyDescriptor.Builder()
-            .name("Watermark Pointer")
-            .description("JSON Pointer, within a record, to the field that grows when the record changes (last-modified time or id).")
-            .required(true)
-            .defaultValue("/updated_at")
-            .addValidator(JSON_POINTER_VALIDATOR)
-            .build();
-
-    public static final PropertyDescriptor WATERMARK_TYPE = new PropertyDescriptor.Builder()
-            .name("Watermark Type")
-            .description("How records carry the watermark.")
-            .required(true)
-            .allowableValues(WatermarkType.class)
-            .defaultValue(WatermarkType.ISO_8601)
-            .build();
-
-    public static final PropertyDescriptor WATERMARK_PARAMETER = new PropertyDescriptor.Builder()
-            .name("Watermark Parameter")
-            .description("Query parameter that asks for records with a watermark at or above a value, e.g. updated_at_min. "
-                    + "Leave empty when the watermark goes in the request body ({{watermark}}).")
-            .required(false)
-            .addValidator(StandardValidators.NON_BLANK_VALIDATOR)
-            .build();
-
-    public static final PropertyDescriptor WATERMARK_PARAMETER_FORMAT = new PropertyDescriptor.Builder()
-            .name("Watermark Parameter Format")
-            .description("How the watermark is written in the request (parameter or {{watermark}}). Values are rounded down to this "
-                    + "format's precision, so the inclusive lower bound never skips a record.")
-            .required(true)
-            .allowableValues(ParameterFormat.class)
-            .defaultValue(ParameterFormat.SAME_AS_RECORDS)
-            .dependsOn(WATERMARK_TYPE, WatermarkType.ISO_8601, WatermarkType.EPOCH_SECONDS, WatermarkType.EPOCH_MILLIS)
-            .build();
-
-    public static final PropertyDescriptor INITIAL_WATERMARK = new PropertyDescriptor.Builder()
-            .name("Initial Watermark")
-            .description("Where the first run starts (backfill start), in the Watermark Type's form; timestamps may also be given as "
-                    + "ISO-8601. Leave empty to fetch everything on the first run.")
-            .required(false)
-            .expressionLanguageSupported(ExpressionLanguageScope.ENVIRONMENT)
-            .addValidator(StandardValidators.NON_BLANK_VALIDATOR)
-            .build();
-
-    public static final PropertyDescriptor LOOKBACK_WINDOW = new PropertyDescriptor.Builder()
-            .name("Lookback Window")
-            .description("Each run re-reads this much time below the stored watermark, to catch records committed late with an older "
-                    + "timestamp. Versions already emitted inside the window are suppressed, which costs one tracked key each.")
-            .required(true)
-            .defaultValue("0 sec")
-            .addValidator(StandardValidators.TIME_PERIOD_VALIDATOR)
-            .dependsOn(WATERMARK_TYPE, WatermarkType.ISO_8601, WatermarkType.EPOCH_SECONDS, WatermarkType.EPOCH_MILLIS)
-            .build();
-
-    public static final PropertyDescriptor SETTLE_DELAY = new PropertyDescriptor.Builder()
-            .name("Settle Delay")
-            .description("Records newer than the run's start minus this delay are left for a later run, so that the watermark never "
-                    + "passes rows that open transactions may still commit.")
-            .required(true)
-            .defaultValue("0 sec")
-            .addValidator(StandardValidators.TIME_PERIOD_VALIDATOR)
-            .dependsOn(WATERMARK_TYPE, WatermarkType.ISO_8601, WatermarkType.EPOCH_SECONDS, WatermarkType.EPOCH_MILLIS)
-            .build();
-
-    public static final PropertyDescriptor MAX_RUN_SPAN = new PropertyDescriptor.Builder()
-            .name("Maximum Run Span")
-            .description("Limits one run to this much time above the stored watermark, so that a backfill proceeds in slices that each "
-                    + "complete (and commit their watermark) on their own and keep few keys tracked. A slice that ends before now minus the "
-                    + "Settle Delay moves the watermark to its end even when it held no records. Needs a starting point (stored watermark or "
-                    + "Initial Watermark). Leave empty for runs up to the present.")
-            .required(false)
-            .addValidator(StandardValidators.TIME_PERIOD_VALIDATOR)
-            .dependsOn(WATERMARK_TYPE, WatermarkType.ISO_8601, WatermarkType.EPOCH_SECONDS, WatermarkType.EPOCH_MILLIS)
-            .build();
-
-    public static final PropertyDescriptor UPPER_BOUND_PARAMETER = new PropertyDescriptor.Builder()
-            .name("Upper Bound Parameter")
-            .description("Query parameter that asks for records with a watermark below a value (e.g. updated_at_max). The value sent is one second above the run's bound, so it works "
-                    + "whether the API treats it as inclusive or exclusive. A run's upper bound is the end of its slice (Maximum Run Span) or "
-                    + "else its start time minus the Settle Delay; records above it are left for a later run.")
-            .required(false)
-            .addValidator(StandardValidators.NON_BLANK_VALIDATOR)
-            .dependsOn(WATERMARK_TYPE, WatermarkType.ISO_8601, WatermarkType.EPOCH_SECONDS, WatermarkType.EPOCH_MILLIS)
-            .build();
-
-    public static final PropertyDescriptor MAX_TRACKED_KEYS = new PropertyDescriptor.Builder()
-            .name("Maximum Tracked Keys")
-            .description("Upper bound on the (watermark, key) pairs held in state: the versions emitted at or above the largest watermark "
-                    + "seen so far minus the Lookback Window, which a later run may return again. It bounds the records that share the top "
-                    + "of the window (one timestamp, or the lookback span), not the records of a run. A page that would exceed it is not "
-                    + "emitted: the run stops with an error bulletin and state unchanged, rather than risk duplicates or loss. Keep it well "
-                    + "below the state provider's size limit (about 1 MB in ZooKeeper).")
-            .required(true)
-            .defaultValue("10000")
-            .addValidator(StandardValidators.POSITIVE_INTEGER_VALIDATOR)
-            .build();
-
-    public static final PropertyDescriptor INVALID_RECORD_HANDLING = new PropertyDescriptor.Builder()
-            .name("Invalid Record Handling")
-            .description("What happens to a record without a readable watermark or key. Stop Run refuses the whole page (nothing emitted, "
-                    + "state not advanced, error bulletin naming the record's key) until the API or the configuration is fixed. Route to "
-                    + "Failure sends the record as received to the 'failure' relationship, with its key and the reason in attributes, and "
-                    + "goes on with the rest; it does not count towards the watermark.")
-            .required(true)
-            .allowableValues(InvalidRecordHandling.class)
-            .defaultValue(InvalidRecordHandling.STOP)
-            .build();
-
-    public static final PropertyDescriptor PAGINATION_STRATEGY = new PropertyDescriptor.Builder()
-            .name("Pagination Strategy")
-            .description("How the API hands out the next page. A run ends on an empty page or when there is no next page; a short page "
-                    + "alone never ends it. For APIs whose list can change during a run, Keyset cannot skip a record and Offset checks each "
-                    + "page by one record of overlap; a pagination loop or a shifted list resumes from the last safe watermark, or halts "
-                    + "the run with a bulletin when none is known (see the usage documentation).")
-            .required(true)
-            .allowableValues(PaginationStrategy.class)
-            .defaultValue(PaginationStrategy.LINK_HEADER)
-            .build();
-
-    public static final PropertyDescriptor PAGE_SIZE_PARAMETER = new PropertyDescriptor.Builder()
-            .name("Page Size Parameter")
-            .description("Query parameter carrying the page size (limit, per_page, ...). Leave empty to use the API's default or the body.")
-            .required(false)
-            .addValidator(StandardValidators.NON_BLANK_VALIDATOR)
-            .build();
-
-    public static final PropertyDescriptor PAGE_SIZE = new PropertyDescriptor.Builder()
-            .name("Page Size")
-            .description("Records asked for per page (Page Size Parameter and {{pageSize}}).")
-            .required(true)
-            .defaultValue("100")
-            .addValidator(StandardValidators.POSITIVE_INTEGER_VALIDATOR)
-            .build();
-
-    public static final PropertyDescriptor NEXT_URL_POINTER = new PropertyDescriptor.Builder()
-            .name("Next URL Pointer")
-            .description("JSON Pointer, in the response body, to the URL of the next page; absent, null or empty ends the run.")
-            .required(true)
-            .addValidator(JSON_POINTER_VALIDATOR)
-            .dependsOn(PAGINATION_STRATEGY, PaginationStrategy.NEXT_URL)
-            .build();
-
-    public static final PropertyDescriptor CURSOR_SOURCE = new PropertyDescriptor.Builder()
-            .name("Cursor Source")
-            .description("Where the cursor for the next page is read.")
-            .required(true)
-            .allowableValues(CursorSource.class)
-            .defaultValue(CursorSource.RESPONSE_BODY)
-            .dependsOn(PAGINATION_STRATEGY, PaginationStrategy.CURSOR)
-            .build();
-
-    public static final PropertyDescriptor CURSOR_POINTER = new PropertyDescriptor.Builder()
-            .name("Cursor Pointer")
-            .description("JSON Pointer to the cursor: in the response body, or in the page's last record (Cursor Source). Absent, null or "
-                    + "empty ends the run.")
-            .required(true)
-            .addValidator(JSON_POINTER_VALIDATOR)
-            .dependsOn(PAGINATION_STRATEGY, PaginationStrategy.CURSOR)
-            .build();
-
-    public static final PropertyDescriptor CURSOR_PARAMETER = new PropertyDescriptor.Builder()
-            .name("Cursor Parameter")
-            .description("Query parameter that sends the cursor back (after, starting_after, cursor, ...). Leave empty when the cursor goes "
-                    + "in the POST body ({{cursor}}).")
-            .required(false)
-            .addValidator(StandardValidators.NON_BLANK_VALIDATOR)
-            .dependsOn(PAGINATION_STRATEGY, PaginationStrategy.CURSOR)
-            .build();
-
-    public static final PropertyDescriptor PAGE_PARAMETER = new PropertyDescriptor.Builder()
-            .name("Page Parameter")
-            .description("Query parameter carrying the page number.")
-            .required(true)
-            .defaultValue("page")
-            .addValidator(StandardValidators.NON_BLANK_VALIDATOR)
-            .dependsOn(PAGINATION_STRATEGY, PaginationStrategy.PAGE_NUMBER)
-            .build();
-
-    public static final PropertyDescriptor FIRST_PAGE_NUMBER = new PropertyDescriptor.Builder()
-            .name("First Page Number")
-            .description("Number of the first page (0 or 1 for most APIs).")
-            .required(true)
-            .defaultValue("1")
-            .addValidator(StandardValidators.NON_NEGATIVE_INTEGER_VALIDATOR)
-            .dependsOn(PAGINATION_STRATEGY, PaginationStrategy.PAGE_NUMBER)
-            .build();
-
-    public static final PropertyDescriptor OFFSET_PARAMETER = new PropertyDescriptor.Builder()
-            .name("Offset Parameter")
-            .description("Query parameter carrying the offset of the first record of a page; it advances by the records each page returned, less one (the overlap record).")
-            .required(true)
-            .defaultValue("offset")
-            .addValidator(StandardValidators.NON_BLANK_VALIDATOR)
-            .dependsOn(PAGINATION_STRATEGY, PaginationStrategy.OFFSET)
-            .build();
-
-    public static final PropertyDescriptor MAX_PAGES_PER_TRIGGER = new PropertyDescriptor.Builder()
-            .name("Maximum Pages Per Trigger")
-            .description("Pages fetched in one trigger; an unfinished run continues from its saved position at the next trigger.")
-            .required(true)
-            .defaultValue("100")
-            .addValidator(StandardValidators.POSITIVE_INTEGER_VALIDATOR)
-            .build();
-
-    public static final PropertyDescriptor AUTHENTICATION_STRATEGY = new PropertyDescriptor.Builder()
-            .name("Authentication Strategy")
-            .description("How requests are authenticated.")
-            .required(true)
-            .allowableValues(AuthenticationStrategy.class)
-            .defaultValue(AuthenticationStrategy.NONE)
-            .build();
-
-    public static final PropertyDescriptor API_KEY_NAME = new PropertyDescriptor.Builder()
-            .name("API Key Name")
-            .description("Name of the header or query parameter that carries the API key. Its value is redacted wherever the URL is shown.")
-            .required(true)
-            .addValidator(StandardValidators.NON_BLANK_VALIDATOR)
-            .dependsOn(AUTHENTICATION_STRATEGY, AuthenticationStrategy.API_KEY_HEADER, AuthenticationStrategy.API_KEY_QUERY)
-            .build();
-
-    public static final PropertyDescriptor API_KEY = new PropertyDescriptor.Builder()
-            .name("API Key")
-            .description("The API key.")
-            .required(true)
-            .sensitive(true)
-            .addValidator(StandardValidators.NON_EMPTY_VALIDATOR)
-            .dependsOn(AUTHENTICATION_STRATEGY, AuthenticationStrategy.API_KEY_HEADER, AuthenticationStrategy.API_KEY_QUERY)
-            .build();
-
-    public static final PropertyDescriptor USERNAME = new PropertyDescriptor.Builder()
-            .name("Username")
-            .description("User name for HTTP Basic authentication.")
-            .required(true)
-            .addValidator(StandardValidators.NON_EMPTY_VALIDATOR)
-            .dependsOn(AUTHENTICATION_STRATEGY, AuthenticationStrategy.BASIC)
-            .build();
-
-    public static final PropertyDescriptor PASSWORD = new PropertyDescriptor.Builder()
-            .name("Password")
-            .description("Password for HTTP Basic authentication.")
-            .required(true)
-            .sensitive(true)
-            .addValidator(StandardValidators.NON_EMPTY_VALIDATOR)
-            .dependsOn(AUTHENTICATION_STRATEGY, AuthenticationStrategy.BASIC)
-            .build();
-
-    public static final PropertyDescriptor BEARER_TOKEN = new PropertyDescriptor.Builder()
-            .name("Bearer Token")
-            .description("Static token sent as 'Authorization: Bearer <token>'.")
-            .required(true)
-            .sensitive(true)
-            .addValidator(StandardValidators.NON_EMPTY_VALIDATOR)
-            .dependsOn(AUTHENTICATION_STRATEGY, AuthenticationStrategy.BEARER)
-            .build();
-
-    public static final PropertyDescriptor OAUTH2_ACCESS_TOKEN_PROVIDER = new PropertyDescriptor.Builder()
-            .name("OAuth2 Access Token Provider")
-            .description("Supplies access tokens. On a 401 the provider is asked again and the request is retried once, but only if it "
-                    + "hands out a different token; a provider that returns its cached token again gets no retry: the run stops with an "
-                    + "error bulletin telling what to do (see the usage documentation).")
-            .required(true)
-            .identifiesControllerService(OAuth2AccessTokenProvider.class)
-            .dependsOn(AUTHENTICATION_STRATEGY, AuthenticationStrategy.OAUTH2)
-            .build();
-
-    public static final PropertyDescriptor ALLOWED_ORIGINS = new PropertyDescriptor.Builder()
-            .name("Allowed Origins")
-            .description("Origins besides the Endpoint URL's own (scheme, host and port) that next-page links and redirects may lead to, "
-                    + "comma-separated, e.g. https://api2.example.com, https://cdn.example.com:8443. Credentials, API keys and header.* "
-                    + "values are sent to them too. A link or redirect to any other origin, or with a scheme other than http or https, "
-                    + "is refused: nothing is sent there, the run pauses with an error bulletin and state is not advanced.")
-            .required(false)
-            .addValidator(ALLOWED_ORIGINS_VALIDATOR)
-            .build();
-
-    public static final PropertyDescriptor MAX_RESPONSE_SIZE = new PropertyDescriptor.Builder()
-            .name("Maximum Response Size")
-            .description("Largest response body read. A body declared larger is refused before it is read; one that grows past it while "
-                    + "streaming is cut off there. Either way the run stops at that page with an error bulletin, state is not advanced, "
-                    + "and at most this much memory was used. Lower the Page Size if a page legitimately needs more.")
-            .required(true)
-            .defaultValue("32 MB")
-            .addValidator(StandardValidators.createDataSizeBoundsValidator(1, 1L << 30))
-            .build();
-
-    public static final PropertyDescriptor SSL_CONTEXT_SERVICE = new PropertyDescriptor.Builder()
-            .name("SSL Context Service")
-            .description("TLS trust (and client key) for HTTPS endpoints; the JVM's default trust store is used when not set.")
-            .required(false)
-            .identifiesControllerService(SSLContextService.class)
-            .build();
-
-    public static final PropertyDescriptor PROXY_CONFIGURATION_SERVICE = new PropertyDescriptor.Builder()
-            .name("Proxy Configuration Service")
-            .description("HTTP proxy to send requests through (proxy user names and passwords are not supported).")
-            .required(false)
-            .identifiesControllerService(ProxyConfigurationService.class)
-            .build();
-
-    public static final PropertyDescriptor CONNECT_TIMEOUT = new PropertyDescriptor.Builder()
-            .name("Connect Timeout")
-            .description("Longest wait for a connection to the server.")
-            .required(true)
-            .defaultValue("10 sec")
-            .addValidator(StandardValidators.TIME_PERIOD_VALIDATOR)
-            .build();
-
-    public static final PropertyDescriptor READ_TIMEOUT = new PropertyDescriptor.Builder()
-            .name("Read Timeout")
-            .description("Longest wait for a whole response once the request is sent; a timeout is retried like a 5xx.")
-            .required(true)
-            .defaultValue("30 sec")
-            .addValidator(StandardValidators.TIME_PERIOD_VALIDATOR)
-            .build();
-
-    public static final PropertyDescriptor REQUEST_RATE_LIMIT = new PropertyDescriptor.Builder()
-            .name("Request Rate Limit")
-            .description("Steady request budget in requests per second (e.g. 2 or 0.5). Leave empty for no limit.")
-            .required(false)
-            .addValidator(POSITIVE_DECIMAL_VALIDATOR)
-            .build();
-
-    public static final PropertyDescriptor MAX_RATE_LIMIT_WAIT = new PropertyDescriptor.Builder()
-            .name("Maximum Rate Limit Wait")
-            .description("Longest wait honoured within a trigger when a 429 or 503 asks to retry later (Retry-After, RateLimit-Reset, "
-                    + "X-RateLimit-Reset). A longer wait is stored in cluster state as \"not before\": no node calls the API before then, and the run "
-                    + "resumes from its saved position.")
-            .required(true)
-            .defaultValue("60 sec")
-            .addValidator(StandardValidators.TIME_PERIOD_VALIDATOR)
-            .build();
-
-    public static final PropertyDescriptor MAX_RETRIES = new PropertyDescriptor.Builder()
-            .name("Maximum Retries")
-            .description("Retries of a request after 5xx, 408, timeouts or broken connections before the run stops (state not advanced).")
-            .required(true)
-            .defaultValue("3")
-            .addValidator(StandardValidators.NON_NEGATIVE_INTEGER_VALIDATOR)
-            .build();
-
-    public static final PropertyDescriptor INITIAL_RETRY_BACKOFF = new PropertyDescriptor.Builder()
-            .name("Initial Retry Backoff")
-            .description("Wait before the first retry; it doubles with each retry, with random jitter.")
-            .required(true)
-            .defaultValue("1 sec")
-            .addValidator(StandardValidators.TIME_PERIOD_VALIDATOR)
-            .build();
-
-    public static final PropertyDescriptor MAX_RETRY_BACKOFF = new PropertyDescriptor.Builder()
-            .name("Maximum Retry Backoff")
-            .description("Longest wait between retries.")
-            .required(true)
-            .defaultValue("30 sec")
-            .addValidator(StandardValidators.TIME_PERIOD_VALIDATOR)
-            .build();
-
-    public static final Relationship REL_SUCCESS = new Relationship.Builder()
-            .name("success")
-            .description("One FlowFile per page: a JSON array of the records not emitted before.")
-            .build();
-
-    private static final List<PropertyDescriptor> PROPERTY_DESCRIPTORS = List.of(
-            ENDPOINT_URL, HTTP_METHOD, REQUEST_BODY_TEMPLATE, RECORDS_POINTER, RECORD_KEY_POINTER, WATERMARK_POINTER, WATERMARK_TYPE,
-            WATERMARK_PARAMETER, WATERMARK_PARAMETER_FORMAT, INITIAL_WATERMARK, LOOKBACK_WINDOW, SETTLE_DELAY, MAX_RUN_SPAN,
-            UPPER_BOUND_PARAMETER, MAX_TRACKED_KEYS,
-            INVALID_RECORD_HANDLING, PAGINATION_STRATEGY, PAGE_SIZE_PARAMETER, PAGE_SIZE, NEXT_URL_POINTER, CURSOR_SOURCE, CURSOR_POINTER, CURSOR_PARAMETER,
-            PAGE_PARAMETER, FIRST_PAGE_NUMBER, OFFSET_PARAMETER, MAX_PAGES_PER_TRIGGER, AUTHENTICATION_STRATEGY, API_KEY_NAME, API_KEY,
-            USERNAME, PASSWORD, BEARER_TOKEN, OAUTH2_ACCESS_TOKEN_PROVIDER, ALLOWED_ORIGINS,
-            MAX_RESPONSE_SIZE, SSL_CONTEXT_SERVICE, PROXY_CONFIGURATION_SERVICE,
-            CONNECT_TIMEOUT, READ_TIMEOUT, REQUEST_RATE_LIMIT, MAX_RATE_LIMIT_WAIT, MAX_RETRIES, INITIAL_RETRY_BACKOFF, MAX_RETRY_BACKOFF);
-
-    public static final Relationship REL_FAILURE = new Relationship.Builder()
-            .name("failure")
-            .description("With Invalid Record Handling 'Route to Failure': one FlowFile per record without a readable watermark or key, "
-                    + "holding the record as received, with fetch.invalid.key and fetch.invalid.reason.")
-            .build();
 
     private static final Set<Relationship> RELATIONSHIPS = Set.of(REL_SUCCESS);
     private static final Set<Relationship> RELATIONSHIPS_WITH_FAILURE = Set.of(REL_SUCCESS, REL_FAILURE);
@@ -1285,11 +821,11 @@ public class IncrementalApiFetch extends AbstractProcessor {
                     : WatermarkFormat.NUMBER;
             final String initial = context.getProperty(INITIAL_WATERMARK).evaluateAttributeExpressions().getValue();
             initialWatermark = initial == null || initial.isBlank() ? null : watermarkFormat.parseLenient(initial);
-            lookback = watermarkFormat.isTimestamp() ? period(context, LOOKBACK_WINDOW) : Duration.ZERO;
-            settleDelay = watermarkFormat.isTimestamp() ? period(context, SETTLE_DELAY) : Duration.ZERO;
-            maxRunSpan = watermarkFormat.isTimestamp() && context.getProperty(MAX_RUN_SPAN).isSet() ? period(context, MAX_RUN_SPAN) : null;
+            lookback = watermarkFormat.isTimestamp() ? HttpApiClients.period(context, LOOKBACK_WINDOW) : Duration.ZERO;
+            settleDelay = watermarkFormat.isTimestamp() ? HttpApiClients.period(context, SETTLE_DELAY) : Duration.ZERO;
+            maxRunSpan = watermarkFormat.isTimestamp() && context.getProperty(MAX_RUN_SPAN).isSet() ? HttpApiClients.period(context, MAX_RUN_SPAN) : null;
             upperBoundParameter = watermarkFormat.isTimestamp() ? context.getProperty(UPPER_BOUND_PARAMETER).getValue() : null;
-            maxRateLimitWait = period(context, MAX_RATE_LIMIT_WAIT);
+            maxRateLimitWait = HttpApiClients.period(context, MAX_RATE_LIMIT_WAIT);
             maxTrackedKeys = context.getProperty(MAX_TRACKED_KEYS).asInteger();
             maxPagesPerTrigger = context.getProperty(MAX_PAGES_PER_TRIGGER).asInteger();
             maxRetries = context.getProperty(MAX_RETRIES).asInteger();
@@ -1362,84 +898,32 @@ public class IncrementalApiFetch extends AbstractProcessor {
                 }
             }
 
-            final AuthenticationStrategy authentication = context.getProperty(AUTHENTICATION_STRATEGY).asAllowableValue(AuthenticationStrategy.class);
-            String keyQueryName = null;
-            String keyQueryValue = null;
-            switch (authentication) {
-                case NONE -> authorizer = Authorizers.none();
-                case API_KEY_HEADER -> {
-                    final String key = context.getProperty(API_KEY).getValue();
-                    secrets.add(key);
-                    authorizer = Authorizers.header(context.getProperty(API_KEY_NAME).getValue(), key);
-                }
-                case API_KEY_QUERY -> {
-                    keyQueryName = context.getProperty(API_KEY_NAME).getValue();
-                    keyQueryValue = context.getProperty(API_KEY).getValue();
-                    secrets.add(keyQueryValue);
-                    sensitiveNames.add(keyQueryName);
-                    authorizer = Authorizers.none();
-                }
-                case BASIC -> {
-                    final String password = context.getProperty(PASSWORD).getValue();
-                    final String username = context.getProperty(USERNAME).getValue();
-                    secrets.add(password);
-                    secrets.add(Authorizers.basicCredentials(username, password));
-                    authorizer = Authorizers.basic(username, password);
-                }
-                case BEARER -> {
-                    final String token = context.getProperty(BEARER_TOKEN).getValue();
-                    secrets.add(token);
-                    authorizer = Authorizers.bearer(token);
-                }
-                case OAUTH2 -> {
-                    final OAuth2AccessTokenProvider provider = context.getProperty(OAUTH2_ACCESS_TOKEN_PROVIDER).asControllerService(OAuth2AccessTokenProvider.class);
-                    authorizer = Authorizers.refreshingBearer(() -> provider.getAccessDetails().getAccessToken());
-                }
-                default -> throw new IllegalStateException("Unknown authentication strategy " + authentication);
+            final HttpApiClients.Authentication authentication = HttpApiClients.authentication(context);
+            authorizer = authentication.authorizer();
+            secrets.addAll(authentication.secrets());
+            final String keyQueryName = authentication.keyQueryName();
+            final String keyQueryValue = authentication.keyQueryValue();
+            if (keyQueryName != null) {
+                sensitiveNames.add(keyQueryName);
             }
             apiKeyQueryName = keyQueryName;
             apiKeyQueryValue = keyQueryValue;
             if (keyQueryName != null) {
                 secretQueryParameters.put(keyQueryName, keyQueryValue);
             }
-            unauthorizedAdvice = switch (authentication) {
+            unauthorizedAdvice = switch (authentication.strategy()) {
                 case OAUTH2 -> "The token was revoked or lacks the scopes needed, or the provider keeps a cached token the API no longer "
                         + "accepts: check the client's grants and scopes, then disable and enable the OAuth2 Access Token Provider so that "
                         + "it fetches a new token.";
                 case NONE -> "The API requires credentials: set an Authentication Strategy.";
-                default -> "Update the credentials (" + authentication.getDisplayName() + ") in the processor's properties or parameter context.";
+                default -> "Update the credentials (" + authentication.strategy().getDisplayName() + ") in the processor's properties or parameter context.";
             };
             redactor = new UrlRedactor(sensitiveNames, secrets);
 
-            final HttpClient.Builder clientBuilder = HttpClient.newBuilder()
-                    .version(HttpClient.Version.HTTP_1_1)
-                    // Redirects are followed by PageFetcher under the origin policy, never by the client.
-                    .followRedirects(HttpClient.Redirect.NEVER)
-                    .connectTimeout(period(context, CONNECT_TIMEOUT));
-            final SSLContextService sslContextService = context.getProperty(SSL_CONTEXT_SERVICE).asControllerService(SSLContextService.class);
-            if (sslContextService != null) {
-                clientBuilder.sslContext(sslContextService.createContext());
-            }
-            final ProxyConfigurationService proxyService = context.getProperty(PROXY_CONFIGURATION_SERVICE).asControllerService(ProxyConfigurationService.class);
-            if (proxyService != null) {
-                final ProxyConfiguration proxy = proxyService.getConfiguration();
-                if (proxy.getProxyType() == Proxy.Type.HTTP) {
-                    clientBuilder.proxy(ProxySelector.of(new InetSocketAddress(proxy.getProxyServerHost(), proxy.getProxyServerPort())));
-                } else if (proxy.getProxyType() != Proxy.Type.DIRECT) {
-                    logger.warn("Proxy type {} is not supported; connecting directly", proxy.getProxyType());
-                }
-            }
-            httpClient = clientBuilder.build();
-
-            final String rate = context.getProperty(REQUEST_RATE_LIMIT).getValue();
-            final RateLimiter rateLimiter = rate == null ? null : new RateLimiter(Double.parseDouble(rate), System::nanoTime);
-            final SecureRandom random = new SecureRandom();
-            final Backoff backoff = new Backoff(period(context, INITIAL_RETRY_BACKOFF), period(context, MAX_RETRY_BACKOFF), random::nextDouble);
+            httpClient = HttpApiClients.httpClient(context, logger);
             originPolicy = new OriginPolicy(endpointUrl, OriginPolicy.parseAllowList(context.getProperty(ALLOWED_ORIGINS).getValue()));
             final ResponseSizeLimit sizeLimit = new ResponseSizeLimit(context.getProperty(MAX_RESPONSE_SIZE).asDataSize(DataUnit.B).longValue());
-            final PageFetcher.Settings fetchSettings = new PageFetcher.Settings(period(context, READ_TIMEOUT), context.getProperty(MAX_RETRIES).asInteger(),
-                    maxRateLimitWait, sizeLimit, originPolicy);
-            fetcher = new PageFetcher(httpClient, fetchSettings, backoff, rateLimiter, sleeper, clock);
+            fetcher = HttpApiClients.fetcher(context, httpClient, maxRetries, maxRateLimitWait, sizeLimit, originPolicy, sleeper, clock);
         }
 
         PageFetcher.PageRequest buildRequest(final FetchState.Run run) {
@@ -1503,150 +987,6 @@ public class IncrementalApiFetch extends AbstractProcessor {
             }
             return PagePosition.ofUrl(url);
         }
-
-        private static Duration period(final ProcessContext context, final PropertyDescriptor descriptor) {
-            return Duration.ofMillis(context.getProperty(descriptor).asTimePeriod(TimeUnit.MILLISECONDS));
-        }
     }
 
-    public enum HttpMethod implements DescribedEnum {
-        GET("GET", "Parameters in the query string."),
-        POST("POST", "A JSON body built from the Request Body Template.");
-
-        private final Described described;
-
-        HttpMethod(final String displayName, final String description) {
-            this.described = new Described(displayName, description);
-        }
-
-        @Override
-        public Described described() {
-            return described;
-        }
-    }
-
-    public enum WatermarkType implements DescribedEnum {
-        ISO_8601("ISO 8601 Timestamp", "Text such as 2024-05-01T10:15:30.123+02:00 (an offset or Z is required; a space instead of the T "
-                + "and offsets such as +0200 or +02 are accepted too).", WatermarkFormat.ISO_8601),
-        EPOCH_SECONDS("Epoch Seconds", "Seconds since 1970-01-01T00:00:00Z, as a number or numeric text (fractions allowed).", WatermarkFormat.EPOCH_SECONDS),
-        EPOCH_MILLIS("Epoch Milliseconds", "Milliseconds since 1970-01-01T00:00:00Z, as a number or numeric text.", WatermarkFormat.EPOCH_MILLIS),
-        NUMERIC_ID("Numeric ID", "A whole number that grows with each change, such as an auto-increment id or a change sequence.", WatermarkFormat.NUMBER);
-
-        private final Described described;
-        private final WatermarkFormat format;
-
-        WatermarkType(final String displayName, final String description, final WatermarkFormat format) {
-            this.described = new Described(displayName, description);
-            this.format = format;
-        }
-
-        WatermarkFormat format() {
-            return format;
-        }
-
-        @Override
-        public Described described() {
-            return described;
-        }
-    }
-
-    public enum ParameterFormat implements DescribedEnum {
-        SAME_AS_RECORDS("Same As Records", "The Watermark Type's own form.", null),
-        ISO_8601("ISO 8601", "UTC text such as 2024-05-01T08:15:30.123Z.", WatermarkFormat.ISO_8601),
-        EPOCH_SECONDS("Epoch Seconds", "Whole seconds since the epoch.", WatermarkFormat.EPOCH_SECONDS),
-        EPOCH_MILLIS("Epoch Milliseconds", "Whole milliseconds since the epoch.", WatermarkFormat.EPOCH_MILLIS);
-
-        private final Described described;
-        private final WatermarkFormat format;
-
-        ParameterFormat(final String displayName, final String description, final WatermarkFormat format) {
-            this.described = new Described(displayName, description);
-            this.format = format;
-        }
-
-        WatermarkFormat resolve(final WatermarkFormat recordFormat) {
-            return format == null ? recordFormat : format;
-        }
-
-        @Override
-        public Described described() {
-            return described;
-        }
-    }
-
-    public enum PaginationStrategy implements DescribedEnum {
-        NONE("None", "One request returns all records."),
-        KEYSET("Keyset", "Every page is a fresh query from the last record's watermark (Watermark Parameter or {{watermark}}); the API must "
-                + "return records sorted by the watermark, ascending. Cannot skip records when the list changes during a run and is not "
-                + "limited by result caps (e.g. HubSpot search's 10,000)."),
-        LINK_HEADER("Link Header", "Follow the RFC 8288 Link header with rel=\"next\" (Shopify, GitHub)."),
-        NEXT_URL("Next URL Pointer", "Follow a next-page URL found at a JSON Pointer in the body."),
-        CURSOR("Cursor", "Send back a cursor token from the body or the last record as a parameter or in the POST body (HubSpot, Stripe)."),
-        PAGE_NUMBER("Page Number", "Count page numbers up from the First Page Number until a page is empty."),
-        OFFSET("Offset", "Advance an offset by the records each page returned, less one: each page starts with the previous page's last "
-                + "record, which shows whether the list shifted; until a page brings nothing new.");
-
-        private final Described described;
-
-        PaginationStrategy(final String displayName, final String description) {
-            this.described = new Described(displayName, description);
-        }
-
-        @Override
-        public Described described() {
-            return described;
-        }
-    }
-
-    public enum InvalidRecordHandling implements DescribedEnum {
-        STOP("Stop Run", "Refuse the page: nothing emitted, state not advanced, an error bulletin names the record."),
-        ROUTE_TO_FAILURE("Route to Failure", "Send the record as received to 'failure' with its key and the reason, and go on.");
-
-        private final Described described;
-
-        InvalidRecordHandling(final String displayName, final String description) {
-            this.described = new Described(displayName, description);
-        }
-
-        @Override
-        public Described described() {
-            return described;
-        }
-    }
-
-    public enum CursorSource implements DescribedEnum {
-        RESPONSE_BODY("Response Body", "The Cursor Pointer points into the response body (e.g. /paging/next/after)."),
-        LAST_RECORD("Last Record", "The Cursor Pointer points into the page's last record (e.g. /id for Stripe's starting_after).");
-
-        private final Described described;
-
-        CursorSource(final String displayName, final String description) {
-            this.described = new Described(displayName, description);
-        }
-
-        @Override
-        public Described described() {
-            return described;
-        }
-    }
-
-    public enum AuthenticationStrategy implements DescribedEnum {
-        NONE("None", "No credentials."),
-        API_KEY_HEADER("API Key in Header", "The API key in the header named by API Key Name."),
-        API_KEY_QUERY("API Key in Query Parameter", "The API key in the query parameter named by API Key Name (redacted wherever shown)."),
-        BASIC("HTTP Basic", "User name and password."),
-        BEARER("Bearer Token", "A static token: Authorization: Bearer <token>."),
-        OAUTH2("OAuth2", "Tokens from an OAuth2 Access Token Provider; on 401 retried once, only if the provider hands out a different token.");
-
-        private final Described described;
-
-        AuthenticationStrategy(final String displayName, final String description) {
-            this.described = new Described(displayName, description);
-        }
-
-        @Override
-        public Described described() {
-            return described;
-        }
-    }
 }

@@ -6,18 +6,16 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.datasync.nifi.fetch.Authorizers;
-import io.datasync.nifi.fetch.Backoff;
 import io.datasync.nifi.fetch.OriginPolicy;
 import io.datasync.nifi.fetch.PageFetcher;
-import io.datasync.nifi.fetch.RateLimiter;
 import io.datasync.nifi.fetch.RequestTemplates;
 import io.datasync.nifi.fetch.ResponseSizeLimit;
 import io.datasync.nifi.fetch.UrlRedactor;
-import io.datasync.nifi.processors.IncrementalApiFetch.AuthenticationStrategy;
 import io.datasync.nifi.processors.common.DescribedEnum;
 import io.datasync.nifi.processors.common.DescribedEnum.Described;
 import io.datasync.nifi.processors.common.PiiSafeErrors;
+import io.datasync.nifi.processors.http.AbstractHttpApiProcessor;
+import io.datasync.nifi.processors.http.HttpApiClients;
 import io.datasync.nifi.push.Batches;
 import io.datasync.nifi.push.IdempotencyKey;
 import io.datasync.nifi.push.ItemResults;
@@ -39,16 +37,12 @@ import org.apache.nifi.components.ValidationResult;
 import org.apache.nifi.components.Validator;
 import org.apache.nifi.expression.ExpressionLanguageScope;
 import org.apache.nifi.flowfile.FlowFile;
-import org.apache.nifi.oauth2.OAuth2AccessTokenProvider;
-import org.apache.nifi.processor.AbstractProcessor;
 import org.apache.nifi.processor.DataUnit;
 import org.apache.nifi.processor.ProcessContext;
 import org.apache.nifi.processor.ProcessSession;
 import org.apache.nifi.processor.Relationship;
 import org.apache.nifi.processor.exception.ProcessException;
 import org.apache.nifi.processor.util.StandardValidators;
-import org.apache.nifi.proxy.ProxyConfiguration;
-import org.apache.nifi.proxy.ProxyConfigurationService;
 import org.apache.nifi.serialization.RecordReader;
 import org.apache.nifi.serialization.RecordReaderFactory;
 import org.apache.nifi.serialization.RecordSetWriter;
@@ -56,16 +50,11 @@ import org.apache.nifi.serialization.RecordSetWriterFactory;
 import org.apache.nifi.serialization.WriteResult;
 import org.apache.nifi.serialization.record.Record;
 import org.apache.nifi.serialization.record.RecordSchema;
-import org.apache.nifi.ssl.SSLContextService;
 
 import java.io.InputStream;
 import java.io.OutputStream;
-import java.net.InetSocketAddress;
-import java.net.Proxy;
-import java.net.ProxySelector;
 import java.net.URI;
 import java.net.http.HttpClient;
-import java.security.SecureRandom;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -76,7 +65,6 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.concurrent.TimeUnit;
 
 @Tags({"http", "rest", "api", "put", "push", "bulk", "batch", "record", "esp", "email", "idempotent", "json"})
 @CapabilityDescription("Sends the records of a FlowFile to a REST endpoint in batches (a bulk upsert or a suppression list of an email "
@@ -129,7 +117,7 @@ import java.util.concurrent.TimeUnit;
 @SystemResourceConsideration(resource = SystemResource.MEMORY, description = "Holds the records of one FlowFile (and their JSON form) "
         + "while its batches are sent, and one response (at most Maximum Response Size): memory grows with the records per FlowFile, not "
         + "with the Batch Size. Split large FlowFiles upstream, e.g. with QueryDatabaseTableRecord's Max Rows Per Flow File.")
-public class PutApiRecord extends AbstractProcessor {
+public class PutApiRecord extends AbstractHttpApiProcessor {
 
     static final String RECORD_COUNT = "record.count";
     static final String MIME_TYPE = "mime.type";
@@ -287,7 +275,7 @@ public class PutApiRecord extends AbstractProcessor {
             .description("Origins besides the Endpoint URL's own that redirects may lead to, comma-separated. Credentials and the records go "
                     + "to them too. A redirect anywhere else is refused: nothing is sent there and the batch goes to 'failure'.")
             .required(false)
-            .addValidator(IncrementalApiFetch.ALLOWED_ORIGINS_VALIDATOR)
+            .addValidator(ALLOWED_ORIGINS_VALIDATOR)
             .build();
 
     static final PropertyDescriptor MAX_RESPONSE_SIZE = new PropertyDescriptor.Builder()
@@ -338,12 +326,9 @@ public class PutApiRecord extends AbstractProcessor {
             RECORD_READER, RECORD_WRITER, ENDPOINT_URL, HTTP_METHOD, REQUEST_BODY_TEMPLATE, BATCH_SIZE, IDEMPOTENCY_KEY_HEADER,
             ITEM_KEY_POINTER, ERRORS_POINTER, ERROR_ITEM_KEY_POINTER, ERROR_REASON_POINTER, ERROR_CODE_POINTER, RETRYABLE_ERROR_CODES,
             KEY_MATCHING,
-            IncrementalApiFetch.AUTHENTICATION_STRATEGY, IncrementalApiFetch.API_KEY_NAME, IncrementalApiFetch.API_KEY,
-            IncrementalApiFetch.USERNAME, IncrementalApiFetch.PASSWORD, IncrementalApiFetch.BEARER_TOKEN,
-            IncrementalApiFetch.OAUTH2_ACCESS_TOKEN_PROVIDER, ALLOWED_ORIGINS, MAX_RESPONSE_SIZE,
-            IncrementalApiFetch.SSL_CONTEXT_SERVICE, IncrementalApiFetch.PROXY_CONFIGURATION_SERVICE,
-            IncrementalApiFetch.CONNECT_TIMEOUT, IncrementalApiFetch.READ_TIMEOUT, IncrementalApiFetch.REQUEST_RATE_LIMIT,
-            MAX_RATE_LIMIT_WAIT, MAX_RETRIES, IncrementalApiFetch.INITIAL_RETRY_BACKOFF, IncrementalApiFetch.MAX_RETRY_BACKOFF);
+            AUTHENTICATION_STRATEGY, API_KEY_NAME, API_KEY, USERNAME, PASSWORD, BEARER_TOKEN, OAUTH2_ACCESS_TOKEN_PROVIDER,
+            ALLOWED_ORIGINS, MAX_RESPONSE_SIZE, SSL_CONTEXT_SERVICE, PROXY_CONFIGURATION_SERVICE, CONNECT_TIMEOUT, READ_TIMEOUT,
+            REQUEST_RATE_LIMIT, MAX_RATE_LIMIT_WAIT, MAX_RETRIES, INITIAL_RETRY_BACKOFF, MAX_RETRY_BACKOFF);
 
     private static final Set<Relationship> RELATIONSHIPS = Set.of(REL_SUCCESS, REL_FAILURE, REL_RETRY);
 
@@ -741,78 +726,22 @@ public class PutApiRecord extends AbstractProcessor {
                     }
                 }
             }
-            final AuthenticationStrategy authentication = context.getProperty(IncrementalApiFetch.AUTHENTICATION_STRATEGY)
-                    .asAllowableValue(AuthenticationStrategy.class);
-            String url = context.getProperty(ENDPOINT_URL).evaluateAttributeExpressions().getValue();
-            switch (authentication) {
-                case NONE -> authorizer = Authorizers.none();
-                case API_KEY_HEADER -> {
-                    final String key = context.getProperty(IncrementalApiFetch.API_KEY).getValue();
-                    secrets.add(key);
-                    authorizer = Authorizers.header(context.getProperty(IncrementalApiFetch.API_KEY_NAME).getValue(), key);
-                }
-                case API_KEY_QUERY -> {
-                    final String name = context.getProperty(IncrementalApiFetch.API_KEY_NAME).getValue();
-                    final String key = context.getProperty(IncrementalApiFetch.API_KEY).getValue();
-                    secrets.add(key);
-                    sensitiveNames.add(name);
-                    queryParameters.put(name, key);
-                    authorizer = Authorizers.none();
-                }
-                case BASIC -> {
-                    final String username = context.getProperty(IncrementalApiFetch.USERNAME).getValue();
-                    final String password = context.getProperty(IncrementalApiFetch.PASSWORD).getValue();
-                    secrets.add(password);
-                    secrets.add(Authorizers.basicCredentials(username, password));
-                    authorizer = Authorizers.basic(username, password);
-                }
-                case BEARER -> {
-                    final String token = context.getProperty(IncrementalApiFetch.BEARER_TOKEN).getValue();
-                    secrets.add(token);
-                    authorizer = Authorizers.bearer(token);
-                }
-                case OAUTH2 -> {
-                    final OAuth2AccessTokenProvider provider = context.getProperty(IncrementalApiFetch.OAUTH2_ACCESS_TOKEN_PROVIDER)
-                            .asControllerService(OAuth2AccessTokenProvider.class);
-                    authorizer = Authorizers.refreshingBearer(() -> provider.getAccessDetails().getAccessToken());
-                }
-                default -> throw new IllegalStateException("Unknown authentication strategy " + authentication);
+            final HttpApiClients.Authentication authentication = HttpApiClients.authentication(context);
+            authorizer = authentication.authorizer();
+            secrets.addAll(authentication.secrets());
+            if (authentication.keyQueryName() != null) {
+                sensitiveNames.add(authentication.keyQueryName());
+                queryParameters.put(authentication.keyQueryName(), authentication.keyQueryValue());
             }
-            endpointUrl = url;
+            endpointUrl = context.getProperty(ENDPOINT_URL).evaluateAttributeExpressions().getValue();
             redactor = new UrlRedactor(sensitiveNames, secrets);
             shownUrl = redactor.redact(endpointUrl);
 
-            final HttpClient.Builder clientBuilder = HttpClient.newBuilder()
-                    .version(HttpClient.Version.HTTP_1_1)
-                    // Redirects are followed by PageFetcher under the origin policy, never by the client.
-                    .followRedirects(HttpClient.Redirect.NEVER)
-                    .connectTimeout(period(context, IncrementalApiFetch.CONNECT_TIMEOUT));
-            final SSLContextService sslContextService = context.getProperty(IncrementalApiFetch.SSL_CONTEXT_SERVICE).asControllerService(SSLContextService.class);
-            if (sslContextService != null) {
-                clientBuilder.sslContext(sslContextService.createContext());
-            }
-            final ProxyConfigurationService proxyService = context.getProperty(IncrementalApiFetch.PROXY_CONFIGURATION_SERVICE)
-                    .asControllerService(ProxyConfigurationService.class);
-            if (proxyService != null) {
-                final ProxyConfiguration proxy = proxyService.getConfiguration();
-                if (proxy.getProxyType() == Proxy.Type.HTTP) {
-                    clientBuilder.proxy(ProxySelector.of(new InetSocketAddress(proxy.getProxyServerHost(), proxy.getProxyServerPort())));
-                } else if (proxy.getProxyType() != Proxy.Type.DIRECT) {
-                    logger.warn("Proxy type {} is not supported; connecting directly", proxy.getProxyType());
-                }
-            }
-            httpClient = clientBuilder.build();
-
-            final String rate = context.getProperty(IncrementalApiFetch.REQUEST_RATE_LIMIT).getValue();
-            final RateLimiter rateLimiter = rate == null ? null : new RateLimiter(Double.parseDouble(rate), System::nanoTime);
-            final SecureRandom random = new SecureRandom();
-            final Backoff backoff = new Backoff(period(context, IncrementalApiFetch.INITIAL_RETRY_BACKOFF),
-                    period(context, IncrementalApiFetch.MAX_RETRY_BACKOFF), random::nextDouble);
+            httpClient = HttpApiClients.httpClient(context, logger);
             final OriginPolicy originPolicy = new OriginPolicy(endpointUrl, OriginPolicy.parseAllowList(context.getProperty(ALLOWED_ORIGINS).getValue()));
             final ResponseSizeLimit sizeLimit = new ResponseSizeLimit(context.getProperty(MAX_RESPONSE_SIZE).asDataSize(DataUnit.B).longValue());
-            final PageFetcher.Settings fetchSettings = new PageFetcher.Settings(period(context, IncrementalApiFetch.READ_TIMEOUT),
-                    context.getProperty(MAX_RETRIES).asInteger(), period(context, MAX_RATE_LIMIT_WAIT), sizeLimit, originPolicy);
-            fetcher = new PageFetcher(httpClient, fetchSettings, backoff, rateLimiter, sleeper, clock);
+            fetcher = HttpApiClients.fetcher(context, httpClient, context.getProperty(MAX_RETRIES).asInteger(),
+                    HttpApiClients.period(context, MAX_RATE_LIMIT_WAIT), sizeLimit, originPolicy, sleeper, clock);
         }
 
         PageFetcher.PageRequest request(final List<JsonNode> batch, final String key) {
@@ -835,10 +764,6 @@ public class PutApiRecord extends AbstractProcessor {
             headers.putAll(extraHeaders);
             final String url = queryParameters.isEmpty() ? endpointUrl : RequestTemplates.withParameters(endpointUrl, queryParameters);
             return new PageFetcher.PageRequest(URI.create(url), headers, body, method.name());
-        }
-
-        private static Duration period(final ProcessContext context, final PropertyDescriptor descriptor) {
-            return Duration.ofMillis(context.getProperty(descriptor).asTimePeriod(TimeUnit.MILLISECONDS));
         }
     }
 
