@@ -12,16 +12,11 @@ import io.datasync.nifi.fetch.PageFetcher;
 import io.datasync.nifi.fetch.PageParser;
 import io.datasync.nifi.fetch.PagePosition;
 import io.datasync.nifi.fetch.Paginator;
-import io.datasync.nifi.fetch.Paginators;
 import io.datasync.nifi.fetch.RecordSelector;
-import io.datasync.nifi.fetch.RequestTemplates;
-import io.datasync.nifi.fetch.ResponseSizeLimit;
 import io.datasync.nifi.fetch.RunNavigator;
 import io.datasync.nifi.fetch.TrackedKeys;
 import io.datasync.nifi.fetch.UrlRedactor;
 import io.datasync.nifi.fetch.Watermark;
-import io.datasync.nifi.fetch.WatermarkFormat;
-import io.datasync.nifi.processors.http.HttpApiClients;
 import org.apache.nifi.annotation.behavior.DynamicProperties;
 import org.apache.nifi.annotation.behavior.DynamicProperty;
 import org.apache.nifi.annotation.behavior.InputRequirement;
@@ -49,9 +44,7 @@ import org.apache.nifi.components.state.Scope;
 import org.apache.nifi.expression.ExpressionLanguageScope;
 import org.apache.nifi.flowfile.FlowFile;
 import org.apache.nifi.flowfile.attributes.CoreAttributes;
-import org.apache.nifi.logging.ComponentLog;
 import org.apache.nifi.processor.ProcessContext;
-import org.apache.nifi.processor.DataUnit;
 import org.apache.nifi.processor.ProcessSession;
 import org.apache.nifi.processor.Relationship;
 import org.apache.nifi.processor.exception.ProcessException;
@@ -59,20 +52,16 @@ import org.apache.nifi.processor.util.StandardValidators;
 import org.apache.nifi.scheduling.SchedulingStrategy;
 
 import java.io.IOException;
-import java.net.URI;
-import java.net.http.HttpClient;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashMap;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
-import java.util.UUID;
 import java.util.concurrent.atomic.AtomicReference;
 
 @Tags({"http", "rest", "api", "incremental", "watermark", "pagination", "crm", "shop", "source", "json"})
@@ -243,7 +232,7 @@ public class IncrementalApiFetch extends IncrementalApiFetchProperties {
 
     private volatile Set<Relationship> relationships = RELATIONSHIPS;
 
-    private volatile Settings settings;
+    private volatile IncrementalApiFetchSettings settings;
 
     /**
      * The state this instance last committed, with the map it wrote. While the stored map is still that
@@ -256,7 +245,7 @@ public class IncrementalApiFetch extends IncrementalApiFetchProperties {
     private record CommittedState(Map<String, String> stored, FetchState state, boolean timestampWatermark, int maxTrackedKeys) {
 
         /** Kept across a stop and start of the processor, unless the settings it was read with changed. */
-        boolean continues(final Map<String, String> current, final Settings config) {
+        boolean continues(final Map<String, String> current, final IncrementalApiFetchSettings config) {
             return timestampWatermark == config.watermarkFormat.isTimestamp() && maxTrackedKeys == config.maxTrackedKeys && stored.equals(current);
         }
     }
@@ -359,12 +348,12 @@ public class IncrementalApiFetch extends IncrementalApiFetchProperties {
     @OnScheduled
     public void onScheduled(final ProcessContext context) {
         releaseHalt = true;
-        settings = new Settings(context, getLogger(), sleeper, clock);
+        settings = new IncrementalApiFetchSettings(context, getLogger(), sleeper, clock, MAPPER);
     }
 
     @OnStopped
     public void onStopped() {
-        final Settings current = settings;
+        final IncrementalApiFetchSettings current = settings;
         settings = null;
         if (current != null) {
             current.httpClient.shutdownNow();
@@ -373,7 +362,7 @@ public class IncrementalApiFetch extends IncrementalApiFetchProperties {
 
     @Override
     public void onTrigger(final ProcessContext context, final ProcessSession session) throws ProcessException {
-        final Settings config = settings;
+        final IncrementalApiFetchSettings config = settings;
         final FetchState state;
         try {
             final Map<String, String> stored = session.getState(Scope.CLUSTER).toMap();
@@ -409,7 +398,7 @@ public class IncrementalApiFetch extends IncrementalApiFetchProperties {
         releaseHalt = false;
         if (state.run() == null) {
             committed = null;
-            state.setRun(startRun(config, state.watermark()));
+            state.setRun(config.planner.start(state.watermark(), config.paginator.first(), Instant.now()));
             getLogger().debug("Run {} starts from lower bound {}", state.run().id(), state.run().lower());
         }
 
@@ -426,11 +415,11 @@ public class IncrementalApiFetch extends IncrementalApiFetchProperties {
 
     private enum PageStep { CONTINUE, RUN_COMPLETE, STOP_AND_YIELD }
 
-    private PageStep fetchPage(final ProcessContext context, final ProcessSession session, final Settings config, final FetchState state) {
+    private PageStep fetchPage(final ProcessContext context, final ProcessSession session, final IncrementalApiFetchSettings config, final FetchState state) {
         final FetchState.Run run = state.run();
         final PageFetcher.PageRequest request;
         try {
-            request = config.buildRequest(run);
+            request = config.requests.build(run);
         } catch (final IllegalArgumentException e) {
             // Only a stored next URL can fail here (state written before links were checked, or Allowed Origins narrowed since):
             // the run starts its pagination again instead of failing at every trigger; tracked pairs suppress what it emitted.
@@ -530,7 +519,7 @@ public class IncrementalApiFetch extends IncrementalApiFetchProperties {
             }
         }
         final RunNavigator.Decision decision = config.navigator.decide(run, selection, page.records().size(), overlapMoved,
-                proposed.map(config::storable), config.paginator.first());
+                proposed.map(config.requests::storable), config.paginator.first());
         final boolean emitPage = switch (decision) {
             case RunNavigator.Resume resume -> resume.emitPage();
             case RunNavigator.Halt halt -> halt.emitPage();
@@ -645,7 +634,7 @@ public class IncrementalApiFetch extends IncrementalApiFetchProperties {
      * Stores "no request before" with the state as it is (nothing else changes), so that a wait longer than one trigger
      * survives the trigger, a restart and a primary-node change.
      */
-    private void pauseUntil(final ProcessSession session, final FetchState state, final Instant until, final Settings config) {
+    private void pauseUntil(final ProcessSession session, final FetchState state, final Instant until, final IncrementalApiFetchSettings config) {
         committed = null;
         state.setNotBefore(until);
         final Map<String, String> staged = state.toMap(MAPPER);
@@ -708,30 +697,6 @@ public class IncrementalApiFetch extends IncrementalApiFetchProperties {
                 pageNumber, runId, shownUrl, invalid.size(), invalid.get(0).reason());
     }
 
-    private static FetchState.Run startRun(final Settings config, final Watermark stored) {
-        final Watermark base = stored != null ? stored : config.initialWatermark;
-        final Watermark lower = base == null ? null : base.lookbackFrom(config.lookback);
-        if (!config.watermarkFormat.isTimestamp()) {
-            return new FetchState.Run(UUID.randomUUID().toString(), lower, null, null, null, 0, config.paginator.first(), LoopGuard.empty(), 0,
-                    FetchState.Tail.START, null, null);
-        }
-        final Instant now = Instant.now();
-        final Instant settled = now.minus(config.settleDelay);
-        // Records stamped after the run started are left for the next run, so every run has a fixed upper bound.
-        Watermark upper = Watermark.ofInstant(settled);
-        Watermark advanceTo = null;
-        if (config.maxRunSpan != null && base != null) {
-            // A slice that ends before the settled present is complete once fetched, so the watermark may move to its end.
-            final Instant sliceEnd = base.toInstant().plus(config.maxRunSpan);
-            if (sliceEnd.isBefore(settled)) {
-                upper = Watermark.ofInstant(sliceEnd);
-                advanceTo = upper;
-            }
-        }
-        return new FetchState.Run(UUID.randomUUID().toString(), lower, upper, advanceTo, null, 0, config.paginator.first(), LoopGuard.empty(), 0,
-                FetchState.Tail.START, null, null);
-    }
-
     private static String lastRecordValue(final List<JsonNode> records, final JsonPointer pointer) {
         if (records.isEmpty()) {
             return null;
@@ -773,220 +738,4 @@ public class IncrementalApiFetch extends IncrementalApiFetchProperties {
             getLogger().info("Request to {} refused with HTTP 401; asking the OAuth2 Access Token Provider for a different token", shownUrl);
         }
     }
-
-    /** Everything derived from the configuration, built once per scheduling. */
-    private static final class Settings {
-        private final HttpClient httpClient;
-        private final PageFetcher fetcher;
-        private final PageFetcher.Authorizer authorizer;
-        private final UrlRedactor redactor;
-        private final Paginator paginator;
-        private final PaginationStrategy strategy;
-        private final PageParser parser;
-        private final RecordSelector selector;
-        private final WatermarkFormat watermarkFormat;
-        private final WatermarkFormat parameterFormat;
-        private final Watermark initialWatermark;
-        private final Duration lookback;
-        private final Duration settleDelay;
-        private final Duration maxRunSpan;
-        private final String upperBoundParameter;
-        private final Duration maxRateLimitWait;
-        private final int maxTrackedKeys;
-        private final int maxPagesPerTrigger;
-        private final int maxRetries;
-        private final String endpointUrl;
-        private final String bodyTemplate;
-        private final String watermarkParameter;
-        private final String pageSizeParameter;
-        private final int pageSize;
-        private final Map<String, String> queryParameters = new LinkedHashMap<>();
-        private final Map<String, String> headers = new LinkedHashMap<>();
-        private final String apiKeyQueryName;
-        private final String apiKeyQueryValue;
-        /** Sensitive query parameters (API key, sensitive query.*): stripped from stored next URLs, added again to each request. */
-        private final Map<String, String> secretQueryParameters = new LinkedHashMap<>();
-        private final OriginPolicy originPolicy;
-        private final String unauthorizedAdvice;
-        private final boolean cursorFromLastRecord;
-        private final boolean routeInvalid;
-        private final RunNavigator navigator;
-        private final JsonPointer cursorPointer;
-
-        Settings(final ProcessContext context, final ComponentLog logger, final PageFetcher.Sleeper sleeper, final Clock clock) {
-            final WatermarkType watermarkType = context.getProperty(WATERMARK_TYPE).asAllowableValue(WatermarkType.class);
-            watermarkFormat = watermarkType.format();
-            parameterFormat = watermarkFormat.isTimestamp()
-                    ? context.getProperty(WATERMARK_PARAMETER_FORMAT).asAllowableValue(ParameterFormat.class).resolve(watermarkFormat)
-                    : WatermarkFormat.NUMBER;
-            final String initial = context.getProperty(INITIAL_WATERMARK).evaluateAttributeExpressions().getValue();
-            initialWatermark = initial == null || initial.isBlank() ? null : watermarkFormat.parseLenient(initial);
-            lookback = watermarkFormat.isTimestamp() ? HttpApiClients.period(context, LOOKBACK_WINDOW) : Duration.ZERO;
-            settleDelay = watermarkFormat.isTimestamp() ? HttpApiClients.period(context, SETTLE_DELAY) : Duration.ZERO;
-            maxRunSpan = watermarkFormat.isTimestamp() && context.getProperty(MAX_RUN_SPAN).isSet() ? HttpApiClients.period(context, MAX_RUN_SPAN) : null;
-            upperBoundParameter = watermarkFormat.isTimestamp() ? context.getProperty(UPPER_BOUND_PARAMETER).getValue() : null;
-            maxRateLimitWait = HttpApiClients.period(context, MAX_RATE_LIMIT_WAIT);
-            maxTrackedKeys = context.getProperty(MAX_TRACKED_KEYS).asInteger();
-            maxPagesPerTrigger = context.getProperty(MAX_PAGES_PER_TRIGGER).asInteger();
-            maxRetries = context.getProperty(MAX_RETRIES).asInteger();
-            routeInvalid = context.getProperty(INVALID_RECORD_HANDLING).asAllowableValue(InvalidRecordHandling.class) == InvalidRecordHandling.ROUTE_TO_FAILURE;
-            endpointUrl = context.getProperty(ENDPOINT_URL).evaluateAttributeExpressions().getValue();
-            final HttpMethod method = context.getProperty(HTTP_METHOD).asAllowableValue(HttpMethod.class);
-            bodyTemplate = method == HttpMethod.POST ? context.getProperty(REQUEST_BODY_TEMPLATE).evaluateAttributeExpressions().getValue() : null;
-            watermarkParameter = context.getProperty(WATERMARK_PARAMETER).getValue();
-            pageSizeParameter = context.getProperty(PAGE_SIZE_PARAMETER).getValue();
-            pageSize = context.getProperty(PAGE_SIZE).asInteger();
-
-            strategy = context.getProperty(PAGINATION_STRATEGY).asAllowableValue(PaginationStrategy.class);
-            String capturePointer = null;
-            JsonPointer lastRecordPointer = null;
-            boolean fromLastRecord = false;
-            paginator = switch (strategy) {
-                case NONE, KEYSET -> Paginators.none();
-                case LINK_HEADER -> Paginators.linkHeader();
-                case NEXT_URL -> {
-                    capturePointer = context.getProperty(NEXT_URL_POINTER).getValue();
-                    yield Paginators.nextUrl();
-                }
-                case CURSOR -> {
-                    final String pointer = context.getProperty(CURSOR_POINTER).getValue();
-                    fromLastRecord = context.getProperty(CURSOR_SOURCE).asAllowableValue(CursorSource.class) == CursorSource.LAST_RECORD;
-                    if (fromLastRecord) {
-                        lastRecordPointer = JsonPointer.compile(pointer);
-                    } else {
-                        capturePointer = pointer;
-                    }
-                    yield Paginators.cursor(context.getProperty(CURSOR_PARAMETER).getValue());
-                }
-                case PAGE_NUMBER -> Paginators.pageNumber(context.getProperty(PAGE_PARAMETER).getValue(), context.getProperty(FIRST_PAGE_NUMBER).asLong());
-                case OFFSET -> Paginators.offset(context.getProperty(OFFSET_PARAMETER).getValue());
-            };
-            final boolean watermarkSendable = watermarkParameter != null || (bodyTemplate != null && bodyTemplate.contains("{{watermark}}"));
-            final RunNavigator.Kind kind = switch (strategy) {
-                case KEYSET -> RunNavigator.Kind.KEYSET;
-                case OFFSET -> RunNavigator.Kind.OFFSET_WITH_OVERLAP;
-                case LINK_HEADER, NEXT_URL, CURSOR -> RunNavigator.Kind.SERVER_DRIVEN;
-                case NONE, PAGE_NUMBER -> RunNavigator.Kind.COUNTED;
-            };
-            navigator = new RunNavigator(kind, watermarkSendable, pageSize);
-            cursorFromLastRecord = fromLastRecord;
-            cursorPointer = lastRecordPointer;
-            final String recordsPointer = context.getProperty(RECORDS_POINTER).getValue();
-            parser = new PageParser(MAPPER, recordsPointer == null ? "" : recordsPointer, capturePointer);
-            selector = new RecordSelector(context.getProperty(WATERMARK_POINTER).getValue(), context.getProperty(RECORD_KEY_POINTER).getValue(), watermarkFormat);
-
-            final List<String> secrets = new ArrayList<>();
-            final List<String> sensitiveNames = new ArrayList<>();
-            for (final Map.Entry<PropertyDescriptor, String> property : context.getProperties().entrySet()) {
-                final PropertyDescriptor descriptor = property.getKey();
-                if (!descriptor.isDynamic() || property.getValue() == null) {
-                    continue;
-                }
-                final String value = context.getProperty(descriptor).evaluateAttributeExpressions().getValue();
-                final String name = descriptor.getName();
-                if (name.startsWith(QUERY_PREFIX)) {
-                    queryParameters.put(name.substring(QUERY_PREFIX.length()), value);
-                    if (descriptor.isSensitive()) {
-                        sensitiveNames.add(name.substring(QUERY_PREFIX.length()));
-                        secretQueryParameters.put(name.substring(QUERY_PREFIX.length()), value);
-                    }
-                } else if (name.startsWith(HEADER_PREFIX)) {
-                    headers.put(name.substring(HEADER_PREFIX.length()), value);
-                }
-                if (descriptor.isSensitive()) {
-                    secrets.add(value);
-                }
-            }
-
-            final HttpApiClients.Authentication authentication = HttpApiClients.authentication(context);
-            authorizer = authentication.authorizer();
-            secrets.addAll(authentication.secrets());
-            final String keyQueryName = authentication.keyQueryName();
-            final String keyQueryValue = authentication.keyQueryValue();
-            if (keyQueryName != null) {
-                sensitiveNames.add(keyQueryName);
-            }
-            apiKeyQueryName = keyQueryName;
-            apiKeyQueryValue = keyQueryValue;
-            if (keyQueryName != null) {
-                secretQueryParameters.put(keyQueryName, keyQueryValue);
-            }
-            unauthorizedAdvice = switch (authentication.strategy()) {
-                case OAUTH2 -> "The token was revoked or lacks the scopes needed, or the provider keeps a cached token the API no longer "
-                        + "accepts: check the client's grants and scopes, then disable and enable the OAuth2 Access Token Provider so that "
-                        + "it fetches a new token.";
-                case NONE -> "The API requires credentials: set an Authentication Strategy.";
-                default -> "Update the credentials (" + authentication.strategy().getDisplayName() + ") in the processor's properties or parameter context.";
-            };
-            redactor = new UrlRedactor(sensitiveNames, secrets);
-
-            httpClient = HttpApiClients.httpClient(context, logger);
-            originPolicy = new OriginPolicy(endpointUrl, OriginPolicy.parseAllowList(context.getProperty(ALLOWED_ORIGINS).getValue()));
-            final ResponseSizeLimit sizeLimit = new ResponseSizeLimit(context.getProperty(MAX_RESPONSE_SIZE).asDataSize(DataUnit.B).longValue());
-            fetcher = HttpApiClients.fetcher(context, httpClient, maxRetries, maxRateLimitWait, sizeLimit, originPolicy, sleeper, clock);
-        }
-
-        PageFetcher.PageRequest buildRequest(final FetchState.Run run) {
-            final PagePosition position = run.next();
-            String url;
-            if (position.url() != null) {
-                url = position.url();
-                if (!originPolicy.check(URI.create(url)).isAllowed()) {
-                    throw new IllegalArgumentException("the stored next URL leads outside the allowed origins");
-                }
-                final Map<String, String> secrets = new LinkedHashMap<>(secretQueryParameters);
-                if (apiKeyQueryName != null) {
-                    secrets.remove(apiKeyQueryName);
-                }
-                url = RequestTemplates.withParameters(url, secrets);
-            } else {
-                final Map<String, String> parameters = new LinkedHashMap<>(queryParameters);
-                if (watermarkParameter != null && run.lower() != null) {
-                    parameters.put(watermarkParameter, parameterFormat.format(run.lower()));
-                }
-                if (upperBoundParameter != null && run.upper() != null) {
-                    parameters.put(upperBoundParameter, parameterFormat.format(upperBoundSent(run.upper())));
-                }
-                if (pageSizeParameter != null) {
-                    parameters.put(pageSizeParameter, Integer.toString(pageSize));
-                }
-                parameters.putAll(paginator.parameters(position));
-                url = RequestTemplates.withParameters(endpointUrl, parameters);
-            }
-            if (apiKeyQueryName != null) {
-                url = RequestTemplates.withParameters(url, Map.of(apiKeyQueryName, apiKeyQueryValue));
-            }
-            String body = null;
-            if (bodyTemplate != null) {
-                final Map<String, String> values = new HashMap<>();
-                values.put("watermark", run.lower() == null ? "null" : parameterFormat.formatJson(run.lower()));
-                values.put("cursor", RequestTemplates.jsonString(position.cursor()));
-                final String number = position.number() == null ? "null" : Long.toString(position.number());
-                values.put("page", strategy == PaginationStrategy.PAGE_NUMBER ? number : "null");
-                values.put("offset", strategy == PaginationStrategy.OFFSET ? number : "null");
-                values.put("pageSize", Integer.toString(pageSize));
-                values.put("upperBound", run.upper() == null ? "null" : parameterFormat.formatJson(upperBoundSent(run.upper())));
-                body = RequestTemplates.renderBody(bodyTemplate, values);
-            }
-            return new PageFetcher.PageRequest(URI.create(url), headers, body);
-        }
-
-        /** One second above the bound: after rounding down it is still above it, so inclusive and exclusive APIs both return the bound. */
-        private static Watermark upperBoundSent(final Watermark upper) {
-            return Watermark.ofInstant(upper.toInstant().plusSeconds(1));
-        }
-
-        /** Next URLs are kept in state without the API key and sensitive query.* values; they are added again to each request. */
-        PagePosition storable(final PagePosition position) {
-            if (secretQueryParameters.isEmpty() || position.url() == null) {
-                return position;
-            }
-            String url = position.url();
-            for (final String name : secretQueryParameters.keySet()) {
-                url = RequestTemplates.withoutParameter(url, name);
-            }
-            return PagePosition.ofUrl(url);
-        }
-    }
-
 }
