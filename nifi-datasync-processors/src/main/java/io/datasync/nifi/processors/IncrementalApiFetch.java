@@ -1,22 +1,13 @@
 package io.datasync.nifi.processors;
 
 import com.fasterxml.jackson.core.JsonGenerator;
-import com.fasterxml.jackson.core.JsonPointer;
-import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.datasync.nifi.fetch.FetchState;
-import io.datasync.nifi.fetch.LoopGuard;
-import io.datasync.nifi.fetch.MalformedPageException;
-import io.datasync.nifi.fetch.OriginPolicy;
 import io.datasync.nifi.fetch.PageFetcher;
-import io.datasync.nifi.fetch.PageParser;
-import io.datasync.nifi.fetch.PagePosition;
-import io.datasync.nifi.fetch.Paginator;
+import io.datasync.nifi.fetch.PageProgress;
 import io.datasync.nifi.fetch.RecordSelector;
 import io.datasync.nifi.fetch.RunNavigator;
 import io.datasync.nifi.fetch.TrackedKeys;
-import io.datasync.nifi.fetch.UrlRedactor;
-import io.datasync.nifi.fetch.Watermark;
 import org.apache.nifi.annotation.behavior.DynamicProperties;
 import org.apache.nifi.annotation.behavior.DynamicProperty;
 import org.apache.nifi.annotation.behavior.InputRequirement;
@@ -42,27 +33,18 @@ import org.apache.nifi.components.ValidationContext;
 import org.apache.nifi.components.ValidationResult;
 import org.apache.nifi.components.state.Scope;
 import org.apache.nifi.expression.ExpressionLanguageScope;
-import org.apache.nifi.flowfile.FlowFile;
-import org.apache.nifi.flowfile.attributes.CoreAttributes;
 import org.apache.nifi.processor.ProcessContext;
 import org.apache.nifi.processor.ProcessSession;
 import org.apache.nifi.processor.Relationship;
 import org.apache.nifi.processor.exception.ProcessException;
-import org.apache.nifi.processor.util.StandardValidators;
 import org.apache.nifi.scheduling.SchedulingStrategy;
 
 import java.io.IOException;
 import java.time.Clock;
-import java.time.Duration;
 import java.time.Instant;
-import java.util.ArrayList;
 import java.util.Collection;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
-import java.util.Optional;
 import java.util.Set;
-import java.util.concurrent.atomic.AtomicReference;
 
 @Tags({"http", "rest", "api", "incremental", "watermark", "pagination", "crm", "shop", "source", "json"})
 @CapabilityDescription("Pulls records that changed since the last run from a paginated JSON REST API (CRM, shop, marketing tools). "
@@ -206,62 +188,21 @@ import java.util.concurrent.atomic.AtomicReference;
         + "Tracked Keys, also kept in state): memory grows with the Page Size and with the records sharing the newest watermarks.")
 public class IncrementalApiFetch extends IncrementalApiFetchProperties {
 
-    static final String MIME_TYPE = "mime.type";
-    static final String RECORD_COUNT = "record.count";
-    static final String WATERMARK_MIN = "fetch.watermark.min";
-    static final String WATERMARK_MAX = "fetch.watermark.max";
-    static final String PAGE_NUMBER = "fetch.page.number";
-    static final String RUN_ID = "fetch.run.id";
-    static final String HTTP_STATUS = "http.status.code";
-    static final String SOURCE_URL = "fetch.source.url";
-
-    static final String QUERY_PREFIX = "query.";
-    static final String HEADER_PREFIX = "header.";
-
     private static final ObjectMapper MAPPER = new ObjectMapper();
 
     static {
         MAPPER.getFactory().disable(JsonGenerator.Feature.AUTO_CLOSE_TARGET);
     }
 
-    private static final Set<Relationship> RELATIONSHIPS = Set.of(REL_SUCCESS);
-    private static final Set<Relationship> RELATIONSHIPS_WITH_FAILURE = Set.of(REL_SUCCESS, REL_FAILURE);
-
-    static final String INVALID_KEY = "fetch.invalid.key";
-    static final String INVALID_REASON = "fetch.invalid.reason";
-
     private volatile Set<Relationship> relationships = RELATIONSHIPS;
 
     private volatile IncrementalApiFetchSettings settings;
 
-    /**
-     * The state this instance last committed, with the map it wrote. While the stored map is still that
-     * map, the next trigger continues with this object instead of parsing state again, and keeps the
-     * run's pairs that are remembered in memory only (see TrackedKeys). Cleared before the object is
-     * changed and set again once the page that changed it has committed.
-     */
-    private volatile CommittedState committed;
-
-    private record CommittedState(Map<String, String> stored, FetchState state, boolean timestampWatermark, int maxTrackedKeys) {
-
-        /** Kept across a stop and start of the processor, unless the settings it was read with changed. */
-        boolean continues(final Map<String, String> current, final IncrementalApiFetchSettings config) {
-            return timestampWatermark == config.watermarkFormat.isTimestamp() && maxTrackedKeys == config.maxTrackedKeys && stored.equals(current);
-        }
-    }
+    /** The cluster state, with the FetchState this instance last committed kept in memory. */
+    private final IncrementalApiFetchStateStore store = new IncrementalApiFetchStateStore(MAPPER);
 
     /** How the processor waits for backoffs and rate limits; tests record the waits instead of sleeping. */
     volatile PageFetcher.Sleeper sleeper = Thread::sleep;
-
-    /** NiFi counters, adjusted in the session that commits the page they describe; names carry no record data. */
-    static final String COUNTER_PAGES = "IncrementalApiFetch pages fetched";
-    static final String COUNTER_RECORDS_EMITTED = "IncrementalApiFetch records emitted";
-    static final String COUNTER_RECORDS_FAILED = "IncrementalApiFetch records routed to failure";
-    static final String COUNTER_RATE_LIMIT_WAITS = "IncrementalApiFetch rate-limit waits";
-    static final String COUNTER_RATE_LIMIT_PAUSES = "IncrementalApiFetch rate-limit pauses";
-    static final String COUNTER_REQUESTS_RETRIED = "IncrementalApiFetch requests retried";
-    static final String COUNTER_RUNS_COMPLETED = "IncrementalApiFetch runs completed";
-    static final String COUNTER_RUNS_HALTED = "IncrementalApiFetch runs halted";
 
     static final String HALT_ADVICE = "Nothing more is fetched until an operator acts: fix the API or the configuration (a Keyset Pagination "
             + "Strategy with a Watermark Parameter recovers from shifting and looping pagination), then stop and start the processor, which "
@@ -294,55 +235,12 @@ public class IncrementalApiFetch extends IncrementalApiFetchProperties {
 
     @Override
     protected PropertyDescriptor getSupportedDynamicPropertyDescriptor(final String propertyDescriptorName) {
-        final boolean known = (propertyDescriptorName.startsWith(QUERY_PREFIX) && propertyDescriptorName.length() > QUERY_PREFIX.length())
-                || (propertyDescriptorName.startsWith(HEADER_PREFIX) && propertyDescriptorName.length() > HEADER_PREFIX.length());
-        final PropertyDescriptor.Builder builder = new PropertyDescriptor.Builder()
-                .name(propertyDescriptorName)
-                .required(false)
-                .dynamic(true)
-                .expressionLanguageSupported(ExpressionLanguageScope.ENVIRONMENT);
-        if (known) {
-            builder.addValidator(StandardValidators.NON_EMPTY_VALIDATOR);
-        } else {
-            builder.addValidator((subject, input, context) -> new ValidationResult.Builder().subject(subject).input(input).valid(false)
-                    .explanation("dynamic property names must start with '" + QUERY_PREFIX + "' (query parameter) or '" + HEADER_PREFIX
-                            + "' (header)").build());
-        }
-        return builder.build();
+        return IncrementalApiFetchValidation.dynamicProperty(propertyDescriptorName);
     }
 
     @Override
     protected Collection<ValidationResult> customValidate(final ValidationContext context) {
-        final List<ValidationResult> results = new ArrayList<>();
-        final WatermarkType watermarkType = context.getProperty(WATERMARK_TYPE).asAllowableValue(WatermarkType.class);
-        final String initial = context.getProperty(INITIAL_WATERMARK).evaluateAttributeExpressions().getValue();
-        if (initial != null && !initial.isBlank()) {
-            try {
-                watermarkType.format().parseLenient(initial);
-            } catch (final IllegalArgumentException e) {
-                results.add(new ValidationResult.Builder().subject(INITIAL_WATERMARK.getName()).input(initial).valid(false)
-                        .explanation("not a valid " + watermarkType.getDisplayName() + " watermark").build());
-            }
-        }
-        final HttpMethod method = context.getProperty(HTTP_METHOD).asAllowableValue(HttpMethod.class);
-        final PaginationStrategy strategy = context.getProperty(PAGINATION_STRATEGY).asAllowableValue(PaginationStrategy.class);
-        if (strategy == PaginationStrategy.CURSOR && !context.getProperty(CURSOR_PARAMETER).isSet()) {
-            final String template = method == HttpMethod.POST ? context.getProperty(REQUEST_BODY_TEMPLATE).getValue() : null;
-            if (template == null || !template.contains("{{cursor}}")) {
-                results.add(new ValidationResult.Builder().subject(CURSOR_PARAMETER.getName()).valid(false)
-                        .explanation("the cursor must be sent back: set a Cursor Parameter, or use POST with {{cursor}} in the Request Body Template")
-                        .build());
-            }
-        }
-        if (strategy == PaginationStrategy.KEYSET && !context.getProperty(WATERMARK_PARAMETER).isSet()) {
-            final String template = method == HttpMethod.POST ? context.getProperty(REQUEST_BODY_TEMPLATE).getValue() : null;
-            if (template == null || !template.contains("{{watermark}}")) {
-                results.add(new ValidationResult.Builder().subject(PAGINATION_STRATEGY.getName()).valid(false)
-                        .explanation("Keyset pagination sends the last record's watermark with every request: set a Watermark Parameter, "
-                                + "or use POST with {{watermark}} in the Request Body Template").build());
-            }
-        }
-        return results;
+        return IncrementalApiFetchValidation.validate(context);
     }
 
     @OnScheduled
@@ -365,11 +263,7 @@ public class IncrementalApiFetch extends IncrementalApiFetchProperties {
         final IncrementalApiFetchSettings config = settings;
         final FetchState state;
         try {
-            final Map<String, String> stored = session.getState(Scope.CLUSTER).toMap();
-            final CommittedState last = committed;
-            state = last != null && last.continues(stored, config)
-                    ? last.state()
-                    : FetchState.fromMap(stored, config.watermarkFormat.isTimestamp(), config.maxTrackedKeys, MAPPER);
+            state = store.read(session, config);
         } catch (final IOException | RuntimeException e) {
             getLogger().error("Stored state could not be read; nothing fetched: {}", e.toString());
             context.yield();
@@ -390,14 +284,14 @@ public class IncrementalApiFetch extends IncrementalApiFetchProperties {
                 context.yield();
                 return;
             }
-            committed = null;
+            store.changing();
             getLogger().warn("Run {} was halted ({}); restarted by the operator, its pagination starts again from its first page",
                     state.run().id(), state.run().halted());
             state.setRun(state.run().restarted(config.paginator.first()));
         }
         releaseHalt = false;
         if (state.run() == null) {
-            committed = null;
+            store.changing();
             state.setRun(config.planner.start(state.watermark(), config.paginator.first(), Instant.now()));
             getLogger().debug("Run {} starts from lower bound {}", state.run().id(), state.run().lower());
         }
@@ -425,14 +319,14 @@ public class IncrementalApiFetch extends IncrementalApiFetchProperties {
             // the run starts its pagination again instead of failing at every trigger; tracked pairs suppress what it emitted.
             getLogger().error("The stored position of run {} is not a usable URL ({}); the run starts its pagination again from its first page",
                     run.id(), config.redactor.scrub(e.getMessage()));
-            committed = null;
+            store.changing();
             state.setRun(run.restarted(config.paginator.first()));
             return PageStep.CONTINUE;
         }
         final String shownUrl = config.redactor.redact(request.uri().toString());
 
         final PageFetcher.Outcome outcome;
-        final LoggingListener listener = new LoggingListener(shownUrl, config.redactor);
+        final IncrementalApiFetchListener listener = new IncrementalApiFetchListener(getLogger(), shownUrl, config.redactor);
         try {
             outcome = config.fetcher.fetch(request, config.authorizer, listener);
         } catch (final InterruptedException e) {
@@ -444,12 +338,7 @@ public class IncrementalApiFetch extends IncrementalApiFetchProperties {
                     shownUrl, run.id(), run.pages() + 1, config.redactor.scrub(e.getMessage()));
             return PageStep.STOP_AND_YIELD;
         }
-        if (listener.rateLimitWaits > 0) {
-            session.adjustCounter(COUNTER_RATE_LIMIT_WAITS, listener.rateLimitWaits, false);
-        }
-        if (listener.retries > 0) {
-            session.adjustCounter(COUNTER_REQUESTS_RETRIED, listener.retries, false);
-        }
+        listener.adjustCounters(session);
 
         if (outcome instanceof PageFetcher.RateLimited limited) {
             final Instant until = clock.instant().plus(limited.requestedWait());
@@ -461,7 +350,11 @@ public class IncrementalApiFetch extends IncrementalApiFetchProperties {
                             : "still limited after " + (config.maxRetries + 1) + " waits (Maximum Retries " + config.maxRetries + ")",
                     until, run.id(), run.pages() + 1);
             session.adjustCounter(COUNTER_RATE_LIMIT_PAUSES, 1, false);
-            pauseUntil(session, state, until, config);
+            try {
+                store.pauseUntil(session, state, until, config);
+            } catch (final IOException e) {
+                getLogger().warn("The rate-limit pause could not be stored; the next trigger may call the API early: {}", e.toString());
+            }
             return PageStep.STOP_AND_YIELD;
         }
         if (outcome instanceof PageFetcher.Refused refused) {
@@ -482,56 +375,28 @@ public class IncrementalApiFetch extends IncrementalApiFetchProperties {
         }
         final PageFetcher.Success success = (PageFetcher.Success) outcome;
 
-        final PageParser.ParsedPage page;
-        final RecordSelector.Selection selection;
-        boolean overlapMoved = false;
-        try {
-            page = config.parser.parse(success.body());
-            List<JsonNode> records = page.records();
-            if (config.navigator.expectsOverlap(run)) {
-                // The page was asked to start with the previous page's last record: it is dropped if it is still there.
-                if (!records.isEmpty() && config.selector.isVersion(records.get(0), run.tail().lastWatermark(), run.tail().lastKey())) {
-                    records = records.subList(1, records.size());
-                } else {
-                    overlapMoved = true;
-                }
-            }
-            selection = config.selector.select(records, run.lower(), run.upper(), state.trackedKeys(), config.routeInvalid);
-        } catch (final MalformedPageException e) {
+        final PageProgress.Examined examined = config.progress.examine(state, success.body(), success.uri(), success.headers().allValues("Link"));
+        if (examined instanceof PageProgress.Malformed malformed) {
             getLogger().error("Malformed page from {}: {}; run {} stopped at page {}, state not advanced{}",
-                    shownUrl, e.getMessage(), run.id(), run.pages() + 1, config.routeInvalid ? ""
+                    shownUrl, malformed.message(), run.id(), run.pages() + 1, config.routeInvalid ? ""
                             : ". To deliver the other records and route such records to 'failure', set Invalid Record Handling to Route to Failure");
             return PageStep.STOP_AND_YIELD;
         }
-
-        final String captured = config.cursorFromLastRecord ? lastRecordValue(page.records(), config.cursorPointer) : page.captured();
-        final Paginator.PageOutcome pageOutcome = new Paginator.PageOutcome(success.uri(), page.records().size(),
-                success.headers().allValues("Link"), captured);
-        final Optional<PagePosition> proposed = config.paginator.next(run.next(), pageOutcome);
-        if (proposed.isPresent() && proposed.get().url() != null) {
-            final OriginPolicy.Verdict verdict = config.originPolicy.check(success.uri(), proposed.get().url());
-            if (!verdict.isAllowed()) {
-                getLogger().error("Page {} of run {} from {} links to a next page that is not followed: {}. Nothing was sent there; the page is "
-                                + "not emitted and state is not advanced, so the run stays at this page. If that origin is trusted with the "
-                                + "credentials, add it to Allowed Origins.",
-                        run.pages() + 1, run.id(), shownUrl, config.redactor.scrub(verdict.reason()));
-                return PageStep.STOP_AND_YIELD;
-            }
+        if (examined instanceof PageProgress.LinkRefused refused) {
+            getLogger().error("Page {} of run {} from {} links to a next page that is not followed: {}. Nothing was sent there; the page is "
+                            + "not emitted and state is not advanced, so the run stays at this page. If that origin is trusted with the "
+                            + "credentials, add it to Allowed Origins.",
+                    run.pages() + 1, run.id(), shownUrl, config.redactor.scrub(refused.reason()));
+            return PageStep.STOP_AND_YIELD;
         }
-        final RunNavigator.Decision decision = config.navigator.decide(run, selection, page.records().size(), overlapMoved,
-                proposed.map(config.requests::storable), config.paginator.first());
-        final boolean emitPage = switch (decision) {
-            case RunNavigator.Resume resume -> resume.emitPage();
-            case RunNavigator.Halt halt -> halt.emitPage();
-            default -> true;
-        };
-
-        final Watermark runMax = emitPage ? Watermark.max(run.max(), selection.maxWatermark()) : run.max();
+        final PageProgress.Planned plan = (PageProgress.Planned) examined;
+        final RecordSelector.Selection selection = plan.selection();
+        final boolean emitPage = plan.emitPage();
         // From here the object differs from what is stored until this page commits.
-        committed = null;
+        store.changing();
         if (emitPage) {
             try {
-                state.trackedKeys().addAll(selection.newEntries(), runMax == null ? null : runMax.lookbackFrom(config.lookback));
+                config.progress.track(state, plan);
             } catch (final TrackedKeys.LimitExceededException e) {
                 getLogger().error("Page {} of run {} from {} would raise the tracked record keys to {}, above Maximum Tracked Keys ({}); "
                                 + "the page is not emitted and state is not advanced. Raise Maximum Tracked Keys or shorten the Lookback Window.",
@@ -541,50 +406,39 @@ public class IncrementalApiFetch extends IncrementalApiFetchProperties {
         }
 
         final long pageNumber = run.pages() + 1;
-        final long fingerprint = selection.contentFingerprint() != 0 ? selection.contentFingerprint() : run.lastFingerprint();
-        final LoopGuard guard = config.paginator.serverDriven() ? run.loopGuard().after(run.next().fingerprint()) : run.loopGuard();
-        final PageStep step;
-        switch (decision) {
+        config.progress.advance(state, plan);
+        final PageStep step = switch (plan.decision()) {
             case RunNavigator.Continue next -> {
                 if (next.warning() != null) {
                     getLogger().warn("Page {} of run {} from {}: {}", pageNumber, run.id(), shownUrl, next.warning());
                 }
-                state.setRun(run.advanced(runMax, pageNumber, next.next(), guard, fingerprint, next.tail()));
-                step = PageStep.CONTINUE;
+                yield PageStep.CONTINUE;
             }
-            case RunNavigator.Advance advance -> {
-                state.setRun(run.advanced(runMax, pageNumber, config.paginator.first(), guard, fingerprint, advance.tail()).withLower(advance.lower()));
-                step = PageStep.CONTINUE;
-            }
+            case RunNavigator.Advance advance -> PageStep.CONTINUE;
             case RunNavigator.Complete complete -> {
-                state.setRun(run.advanced(runMax, pageNumber, run.next(), guard, fingerprint, complete.tail()));
-                state.completeRun(config.lookback);
                 session.adjustCounter(COUNTER_RUNS_COMPLETED, 1, false);
-                step = PageStep.RUN_COMPLETE;
+                yield PageStep.RUN_COMPLETE;
             }
             case RunNavigator.Resume resume -> {
-                // Nothing is lost: every record below the safe watermark was seen, and the versions at it are tracked.
                 getLogger().warn("Page {} of run {} from {}: {}; the run resumes as a fresh query from its last safe watermark {}{}",
                         pageNumber, run.id(), shownUrl, resume.reason(), resume.safe(), resume.emitPage() ? "" : " (this page is not emitted)");
-                state.setRun(run.resumedFrom(resume.safe(), config.paginator.first(), pageNumber, runMax, resume.tail()));
-                step = PageStep.CONTINUE;
+                yield PageStep.CONTINUE;
             }
             case RunNavigator.Halt halt -> {
                 getLogger().error("Run {} halted at page {} from {}: {}. {}", run.id(), pageNumber, shownUrl, halt.reason(), HALT_ADVICE);
-                state.setRun(run.halted(halt.reason(), pageNumber, runMax, halt.tail()));
                 session.adjustCounter(COUNTER_RUNS_HALTED, 1, false);
-                step = PageStep.STOP_AND_YIELD;
+                yield PageStep.STOP_AND_YIELD;
             }
-        }
+        };
 
         if (emitPage && !selection.emitted().isEmpty()) {
-            emit(session, selection, shownUrl, success, run.id(), pageNumber);
+            IncrementalApiFetchOutput.emit(MAPPER, session, selection, shownUrl, success, run.id(), pageNumber);
         }
         if (emitPage && !selection.invalid().isEmpty()) {
-            routeInvalid(session, selection.invalid(), shownUrl, success, run.id(), pageNumber);
+            IncrementalApiFetchOutput.routeInvalid(getLogger(), MAPPER, session, selection.invalid(), shownUrl, success, run.id(), pageNumber);
         }
         getLogger().debug("Page {} of run {}: {} records, {} emitted, {} already emitted, {} below window, {} deferred by settle delay",
-                pageNumber, run.id(), page.records().size(), selection.emitted().size(), selection.duplicates(), selection.belowWindow(), selection.deferred());
+                pageNumber, run.id(), plan.page().records().size(), selection.emitted().size(), selection.duplicates(), selection.belowWindow(), selection.deferred());
 
         final boolean pauseTooLong = step == PageStep.CONTINUE && success.pauseBeforeNext().compareTo(config.maxRateLimitWait) > 0;
         if (pauseTooLong) {
@@ -593,18 +447,15 @@ public class IncrementalApiFetch extends IncrementalApiFetchProperties {
             session.adjustCounter(COUNTER_RATE_LIMIT_PAUSES, 1, false);
         }
         session.adjustCounter(COUNTER_PAGES, 1, false);
-        final AtomicReference<Throwable> commitFailure = new AtomicReference<>();
-        final Map<String, String> staged = state.toMap(MAPPER);
+        final Throwable commitFailure;
         try {
-            session.setState(staged, Scope.CLUSTER);
+            commitFailure = store.commit(session, state, config);
         } catch (final IOException e) {
             throw new ProcessException("State could not be staged with page " + pageNumber, e);
         }
-        session.commitAsync(() -> committed = new CommittedState(staged, state, config.watermarkFormat.isTimestamp(), config.maxTrackedKeys),
-                commitFailure::set);
-        if (commitFailure.get() != null) {
+        if (commitFailure != null) {
             // The page and its state were rolled back together; stop, the next trigger re-reads the stored state.
-            getLogger().error("Committing page {} of run {} failed; it will be fetched again: {}", pageNumber, run.id(), commitFailure.get().toString());
+            getLogger().error("Committing page {} of run {} failed; it will be fetched again: {}", pageNumber, run.id(), commitFailure.toString());
             return PageStep.STOP_AND_YIELD;
         }
 
@@ -628,114 +479,5 @@ public class IncrementalApiFetch extends IncrementalApiFetchProperties {
             }
         }
         return step;
-    }
-
-    /**
-     * Stores "no request before" with the state as it is (nothing else changes), so that a wait longer than one trigger
-     * survives the trigger, a restart and a primary-node change.
-     */
-    private void pauseUntil(final ProcessSession session, final FetchState state, final Instant until, final IncrementalApiFetchSettings config) {
-        committed = null;
-        state.setNotBefore(until);
-        final Map<String, String> staged = state.toMap(MAPPER);
-        try {
-            session.setState(staged, Scope.CLUSTER);
-        } catch (final IOException e) {
-            getLogger().warn("The rate-limit pause could not be stored; the next trigger may call the API early: {}", e.toString());
-            return;
-        }
-        session.commitAsync(() -> committed = new CommittedState(staged, state, config.watermarkFormat.isTimestamp(), config.maxTrackedKeys));
-    }
-
-    private void emit(final ProcessSession session, final RecordSelector.Selection selection, final String shownUrl,
-                      final PageFetcher.Success success, final String runId, final long pageNumber) {
-        FlowFile flowFile = session.create();
-        flowFile = session.write(flowFile, out -> {
-            try (JsonGenerator generator = MAPPER.createGenerator(out)) {
-                generator.writeStartArray();
-                for (final JsonNode record : selection.emitted()) {
-                    MAPPER.writeTree(generator, record);
-                }
-                generator.writeEndArray();
-            }
-        });
-        final Map<String, String> attributes = new HashMap<>();
-        attributes.put(CoreAttributes.MIME_TYPE.key(), "application/json");
-        attributes.put(RECORD_COUNT, Integer.toString(selection.emitted().size()));
-        attributes.put(WATERMARK_MIN, selection.minWatermark().canonical());
-        attributes.put(WATERMARK_MAX, selection.maxWatermark().canonical());
-        attributes.put(PAGE_NUMBER, Long.toString(pageNumber));
-        attributes.put(RUN_ID, runId);
-        attributes.put(HTTP_STATUS, Integer.toString(success.status()));
-        attributes.put(SOURCE_URL, shownUrl);
-        flowFile = session.putAllAttributes(flowFile, attributes);
-        session.getProvenanceReporter().receive(flowFile, shownUrl, success.elapsedMillis());
-        session.transfer(flowFile, REL_SUCCESS);
-        session.adjustCounter(COUNTER_RECORDS_EMITTED, selection.emitted().size(), false);
-    }
-
-    private void routeInvalid(final ProcessSession session, final List<RecordSelector.Invalid> invalid, final String shownUrl,
-                              final PageFetcher.Success success, final String runId, final long pageNumber) {
-        for (final RecordSelector.Invalid record : invalid) {
-            FlowFile flowFile = session.create();
-            flowFile = session.write(flowFile, out -> MAPPER.writeValue(out, record.record()));
-            final Map<String, String> attributes = new HashMap<>();
-            attributes.put(CoreAttributes.MIME_TYPE.key(), "application/json");
-            if (record.key() != null) {
-                attributes.put(INVALID_KEY, record.key());
-            }
-            attributes.put(INVALID_REASON, record.reason());
-            attributes.put(PAGE_NUMBER, Long.toString(pageNumber));
-            attributes.put(RUN_ID, runId);
-            attributes.put(SOURCE_URL, shownUrl);
-            flowFile = session.putAllAttributes(flowFile, attributes);
-            session.getProvenanceReporter().receive(flowFile, shownUrl, success.elapsedMillis());
-            session.transfer(flowFile, REL_FAILURE);
-        }
-        session.adjustCounter(COUNTER_RECORDS_FAILED, invalid.size(), false);
-        getLogger().warn("Page {} of run {} from {}: {} records without a readable watermark or key routed to failure; the first: {}",
-                pageNumber, runId, shownUrl, invalid.size(), invalid.get(0).reason());
-    }
-
-    private static String lastRecordValue(final List<JsonNode> records, final JsonPointer pointer) {
-        if (records.isEmpty()) {
-            return null;
-        }
-        final JsonNode value = records.get(records.size() - 1).at(pointer);
-        return value.isValueNode() && !value.isNull() ? value.asText() : null;
-    }
-
-    /** Logs waits and retries of one request, with the URL already redacted. */
-    private final class LoggingListener implements PageFetcher.Listener {
-        private final String shownUrl;
-        private final UrlRedactor redactor;
-        /** Waits the fetcher made within this request because the API asked it to. */
-        private int rateLimitWaits;
-        /** Requests retried within this request after a transient failure (5xx, 408, timeout, connection error). */
-        private int retries;
-
-        private LoggingListener(final String shownUrl, final UrlRedactor redactor) {
-            this.shownUrl = shownUrl;
-            this.redactor = redactor;
-        }
-
-        @Override
-        public void retrying(final String reason, final int attempt, final Duration delay) {
-            // INFO, not a warning bulletin: a retried request may well succeed (a flaky API makes a healthy flow show warnings
-            // otherwise); it is counted, and a page whose retries run out is an error bulletin.
-            retries++;
-            getLogger().info("Request to {} failed ({}); retry {} in {} ms", shownUrl, redactor.scrub(reason), attempt, delay.toMillis());
-        }
-
-        @Override
-        public void rateLimited(final int status, final Duration wait) {
-            rateLimitWaits++;
-            getLogger().info("Rate limited by {} (HTTP {}); waiting {} ms as asked", shownUrl, status, wait.toMillis());
-        }
-
-        @Override
-        public void refreshingCredentials() {
-            getLogger().info("Request to {} refused with HTTP 401; asking the OAuth2 Access Token Provider for a different token", shownUrl);
-        }
     }
 }

@@ -13,6 +13,7 @@ import org.apache.nifi.processor.Relationship;
 import org.apache.nifi.processor.util.StandardValidators;
 
 import java.util.List;
+import java.util.Set;
 
 /**
  * What {@link IncrementalApiFetch} offers in the UI: its property descriptors, their allowable values and its
@@ -21,6 +22,32 @@ import java.util.List;
  * {@link AbstractHttpApiProcessor}.
  */
 public abstract class IncrementalApiFetchProperties extends AbstractHttpApiProcessor {
+
+    /** Attributes written on the FlowFiles. */
+    static final String MIME_TYPE = "mime.type";
+    static final String RECORD_COUNT = "record.count";
+    static final String WATERMARK_MIN = "fetch.watermark.min";
+    static final String WATERMARK_MAX = "fetch.watermark.max";
+    static final String PAGE_NUMBER = "fetch.page.number";
+    static final String RUN_ID = "fetch.run.id";
+    static final String HTTP_STATUS = "http.status.code";
+    static final String SOURCE_URL = "fetch.source.url";
+
+    static final String QUERY_PREFIX = "query.";
+    static final String HEADER_PREFIX = "header.";
+
+    static final String INVALID_KEY = "fetch.invalid.key";
+    static final String INVALID_REASON = "fetch.invalid.reason";
+
+    /** NiFi counters, adjusted in the session that commits the page they describe; names carry no record data. */
+    static final String COUNTER_PAGES = "IncrementalApiFetch pages fetched";
+    static final String COUNTER_RECORDS_EMITTED = "IncrementalApiFetch records emitted";
+    static final String COUNTER_RECORDS_FAILED = "IncrementalApiFetch records routed to failure";
+    static final String COUNTER_RATE_LIMIT_WAITS = "IncrementalApiFetch rate-limit waits";
+    static final String COUNTER_RATE_LIMIT_PAUSES = "IncrementalApiFetch rate-limit pauses";
+    static final String COUNTER_REQUESTS_RETRIED = "IncrementalApiFetch requests retried";
+    static final String COUNTER_RUNS_COMPLETED = "IncrementalApiFetch runs completed";
+    static final String COUNTER_RUNS_HALTED = "IncrementalApiFetch runs halted";
 
     static final Validator JSON_POINTER_VALIDATOR = (subject, input, context) -> {
         try {
@@ -31,7 +58,6 @@ public abstract class IncrementalApiFetchProperties extends AbstractHttpApiProce
                     .explanation("not a JSON Pointer (RFC 6901): it must be empty or start with '/'").build();
         }
     };
-
 
     public static final PropertyDescriptor ENDPOINT_URL = new PropertyDescriptor.Builder()
             .name("Endpoint URL")
@@ -339,6 +365,10 @@ public abstract class IncrementalApiFetchProperties extends AbstractHttpApiProce
             .description("With Invalid Record Handling 'Route to Failure': one FlowFile per record without a readable watermark or key, "
                     + "holding the record as received, with fetch.invalid.key and fetch.invalid.reason.")
             .build();
+
+    /** 'failure' exists only with Invalid Record Handling 'Route to Failure'. */
+    static final Set<Relationship> RELATIONSHIPS = Set.of(REL_SUCCESS);
+    static final Set<Relationship> RELATIONSHIPS_WITH_FAILURE = Set.of(REL_SUCCESS, REL_FAILURE);
 
 
     public enum HttpMethod implements DescribedEnum {

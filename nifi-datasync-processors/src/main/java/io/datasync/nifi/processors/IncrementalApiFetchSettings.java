@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.datasync.nifi.fetch.OriginPolicy;
 import io.datasync.nifi.fetch.PageFetcher;
 import io.datasync.nifi.fetch.PageParser;
+import io.datasync.nifi.fetch.PageProgress;
 import io.datasync.nifi.fetch.Paginator;
 import io.datasync.nifi.fetch.Paginators;
 import io.datasync.nifi.fetch.RecordSelector;
@@ -35,14 +36,13 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
-import static io.datasync.nifi.processors.IncrementalApiFetch.HEADER_PREFIX;
-import static io.datasync.nifi.processors.IncrementalApiFetch.QUERY_PREFIX;
 import static io.datasync.nifi.processors.IncrementalApiFetchProperties.ALLOWED_ORIGINS;
 import static io.datasync.nifi.processors.IncrementalApiFetchProperties.CURSOR_PARAMETER;
 import static io.datasync.nifi.processors.IncrementalApiFetchProperties.CURSOR_POINTER;
 import static io.datasync.nifi.processors.IncrementalApiFetchProperties.CURSOR_SOURCE;
 import static io.datasync.nifi.processors.IncrementalApiFetchProperties.ENDPOINT_URL;
 import static io.datasync.nifi.processors.IncrementalApiFetchProperties.FIRST_PAGE_NUMBER;
+import static io.datasync.nifi.processors.IncrementalApiFetchProperties.HEADER_PREFIX;
 import static io.datasync.nifi.processors.IncrementalApiFetchProperties.HTTP_METHOD;
 import static io.datasync.nifi.processors.IncrementalApiFetchProperties.INITIAL_WATERMARK;
 import static io.datasync.nifi.processors.IncrementalApiFetchProperties.INVALID_RECORD_HANDLING;
@@ -59,6 +59,7 @@ import static io.datasync.nifi.processors.IncrementalApiFetchProperties.PAGE_PAR
 import static io.datasync.nifi.processors.IncrementalApiFetchProperties.PAGE_SIZE;
 import static io.datasync.nifi.processors.IncrementalApiFetchProperties.PAGE_SIZE_PARAMETER;
 import static io.datasync.nifi.processors.IncrementalApiFetchProperties.PAGINATION_STRATEGY;
+import static io.datasync.nifi.processors.IncrementalApiFetchProperties.QUERY_PREFIX;
 import static io.datasync.nifi.processors.IncrementalApiFetchProperties.RECORDS_POINTER;
 import static io.datasync.nifi.processors.IncrementalApiFetchProperties.RECORD_KEY_POINTER;
 import static io.datasync.nifi.processors.IncrementalApiFetchProperties.REQUEST_BODY_TEMPLATE;
@@ -80,12 +81,9 @@ final class IncrementalApiFetchSettings {
     final PageFetcher.Authorizer authorizer;
     final UrlRedactor redactor;
     final Paginator paginator;
-    final PageParser parser;
-    final RecordSelector selector;
     final RequestBuilder requests;
     final RunPlanner planner;
-    final RunNavigator navigator;
-    final OriginPolicy originPolicy;
+    final PageProgress progress;
     final WatermarkFormat watermarkFormat;
     final Duration lookback;
     final Duration maxRateLimitWait;
@@ -94,9 +92,6 @@ final class IncrementalApiFetchSettings {
     final int maxRetries;
     final String unauthorizedAdvice;
     final boolean routeInvalid;
-    /** The Cursor Pointer when the cursor is read from the page's last record, else null. */
-    final JsonPointer cursorPointer;
-    final boolean cursorFromLastRecord;
 
     IncrementalApiFetchSettings(final ProcessContext context, final ComponentLog logger, final PageFetcher.Sleeper sleeper, final Clock clock,
                                 final ObjectMapper mapper) {
@@ -126,7 +121,6 @@ final class IncrementalApiFetchSettings {
         final PaginationStrategy strategy = context.getProperty(PAGINATION_STRATEGY).asAllowableValue(PaginationStrategy.class);
         String capturePointer = null;
         JsonPointer lastRecordPointer = null;
-        boolean fromLastRecord = false;
         paginator = switch (strategy) {
             case NONE, KEYSET -> Paginators.none();
             case LINK_HEADER -> Paginators.linkHeader();
@@ -136,7 +130,7 @@ final class IncrementalApiFetchSettings {
             }
             case CURSOR -> {
                 final String pointer = context.getProperty(CURSOR_POINTER).getValue();
-                fromLastRecord = context.getProperty(CURSOR_SOURCE).asAllowableValue(CursorSource.class) == CursorSource.LAST_RECORD;
+                final boolean fromLastRecord = context.getProperty(CURSOR_SOURCE).asAllowableValue(CursorSource.class) == CursorSource.LAST_RECORD;
                 if (fromLastRecord) {
                     lastRecordPointer = JsonPointer.compile(pointer);
                 } else {
@@ -154,12 +148,10 @@ final class IncrementalApiFetchSettings {
             case LINK_HEADER, NEXT_URL, CURSOR -> RunNavigator.Kind.SERVER_DRIVEN;
             case NONE, PAGE_NUMBER -> RunNavigator.Kind.COUNTED;
         };
-        navigator = new RunNavigator(kind, watermarkSendable, pageSize);
-        cursorFromLastRecord = fromLastRecord;
-        cursorPointer = lastRecordPointer;
+        final RunNavigator navigator = new RunNavigator(kind, watermarkSendable, pageSize);
         final String recordsPointer = context.getProperty(RECORDS_POINTER).getValue();
-        parser = new PageParser(mapper, recordsPointer == null ? "" : recordsPointer, capturePointer);
-        selector = new RecordSelector(context.getProperty(WATERMARK_POINTER).getValue(), context.getProperty(RECORD_KEY_POINTER).getValue(), watermarkFormat);
+        final PageParser parser = new PageParser(mapper, recordsPointer == null ? "" : recordsPointer, capturePointer);
+        final RecordSelector selector = new RecordSelector(context.getProperty(WATERMARK_POINTER).getValue(), context.getProperty(RECORD_KEY_POINTER).getValue(), watermarkFormat);
 
         final Map<String, String> queryParameters = new LinkedHashMap<>();
         final Map<String, String> headers = new LinkedHashMap<>();
@@ -209,7 +201,7 @@ final class IncrementalApiFetchSettings {
         redactor = new UrlRedactor(sensitiveNames, secrets);
 
         httpClient = HttpApiClients.httpClient(context, logger);
-        originPolicy = new OriginPolicy(endpointUrl, OriginPolicy.parseAllowList(context.getProperty(ALLOWED_ORIGINS).getValue()));
+        final OriginPolicy originPolicy = new OriginPolicy(endpointUrl, OriginPolicy.parseAllowList(context.getProperty(ALLOWED_ORIGINS).getValue()));
         final ResponseSizeLimit sizeLimit = new ResponseSizeLimit(context.getProperty(MAX_RESPONSE_SIZE).asDataSize(DataUnit.B).longValue());
         planner = new RunPlanner(initialWatermark, lookback, watermarkFormat.isTimestamp(), settleDelay, maxRunSpan);
         final String numberPlaceholder = switch (strategy) {
@@ -219,6 +211,8 @@ final class IncrementalApiFetchSettings {
         };
         requests = new RequestBuilder(endpointUrl, bodyTemplate, headers, queryParameters, secretQueryParameters, keyQueryName, keyQueryValue,
                 originPolicy, paginator, parameterFormat, watermarkParameter, upperBoundParameter, pageSizeParameter, pageSize, numberPlaceholder);
+        progress = new PageProgress(parser, selector, navigator, paginator, originPolicy, requests::storable, lastRecordPointer, routeInvalid,
+                lookback);
         fetcher = HttpApiClients.fetcher(context, httpClient, maxRetries, maxRateLimitWait, sizeLimit, originPolicy, sleeper, clock);
     }
 }
