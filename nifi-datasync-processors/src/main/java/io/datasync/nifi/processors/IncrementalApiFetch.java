@@ -186,7 +186,7 @@ import java.util.Set;
 @SystemResourceConsideration(resource = SystemResource.MEMORY, description = "Holds one response page at a time, its body "
         + "(at most Maximum Response Size bytes) and its records as parsed trees, and the (watermark, record key) pairs tracked at the top of the window (at most Maximum "
         + "Tracked Keys, also kept in state): memory grows with the Page Size and with the records sharing the newest watermarks.")
-public class IncrementalApiFetch extends IncrementalApiFetchProperties {
+public class IncrementalApiFetch extends IncrementalApiFetchDescriptors {
 
     private static final ObjectMapper MAPPER = new ObjectMapper();
 

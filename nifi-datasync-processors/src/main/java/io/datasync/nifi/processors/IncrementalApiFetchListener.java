@@ -7,8 +7,8 @@ import org.apache.nifi.processor.ProcessSession;
 
 import java.time.Duration;
 
-import static io.datasync.nifi.processors.IncrementalApiFetchProperties.COUNTER_RATE_LIMIT_WAITS;
-import static io.datasync.nifi.processors.IncrementalApiFetchProperties.COUNTER_REQUESTS_RETRIED;
+import static io.datasync.nifi.processors.IncrementalApiFetchDescriptors.COUNTER_RATE_LIMIT_WAITS;
+import static io.datasync.nifi.processors.IncrementalApiFetchDescriptors.COUNTER_REQUESTS_RETRIED;
 
 /** Logs and counts the waits and retries of one request of IncrementalApiFetch, with the URL already redacted. */
 final class IncrementalApiFetchListener implements PageFetcher.Listener {

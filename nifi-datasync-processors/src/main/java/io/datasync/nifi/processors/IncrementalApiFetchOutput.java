@@ -14,19 +14,19 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 
-import static io.datasync.nifi.processors.IncrementalApiFetchProperties.COUNTER_RECORDS_EMITTED;
-import static io.datasync.nifi.processors.IncrementalApiFetchProperties.COUNTER_RECORDS_FAILED;
-import static io.datasync.nifi.processors.IncrementalApiFetchProperties.HTTP_STATUS;
-import static io.datasync.nifi.processors.IncrementalApiFetchProperties.INVALID_KEY;
-import static io.datasync.nifi.processors.IncrementalApiFetchProperties.INVALID_REASON;
-import static io.datasync.nifi.processors.IncrementalApiFetchProperties.PAGE_NUMBER;
-import static io.datasync.nifi.processors.IncrementalApiFetchProperties.RECORD_COUNT;
-import static io.datasync.nifi.processors.IncrementalApiFetchProperties.REL_FAILURE;
-import static io.datasync.nifi.processors.IncrementalApiFetchProperties.REL_SUCCESS;
-import static io.datasync.nifi.processors.IncrementalApiFetchProperties.RUN_ID;
-import static io.datasync.nifi.processors.IncrementalApiFetchProperties.SOURCE_URL;
-import static io.datasync.nifi.processors.IncrementalApiFetchProperties.WATERMARK_MAX;
-import static io.datasync.nifi.processors.IncrementalApiFetchProperties.WATERMARK_MIN;
+import static io.datasync.nifi.processors.IncrementalApiFetchDescriptors.COUNTER_RECORDS_EMITTED;
+import static io.datasync.nifi.processors.IncrementalApiFetchDescriptors.COUNTER_RECORDS_FAILED;
+import static io.datasync.nifi.processors.IncrementalApiFetchDescriptors.HTTP_STATUS;
+import static io.datasync.nifi.processors.IncrementalApiFetchDescriptors.INVALID_KEY;
+import static io.datasync.nifi.processors.IncrementalApiFetchDescriptors.INVALID_REASON;
+import static io.datasync.nifi.processors.IncrementalApiFetchDescriptors.PAGE_NUMBER;
+import static io.datasync.nifi.processors.IncrementalApiFetchDescriptors.RECORD_COUNT;
+import static io.datasync.nifi.processors.IncrementalApiFetchDescriptors.REL_FAILURE;
+import static io.datasync.nifi.processors.IncrementalApiFetchDescriptors.REL_SUCCESS;
+import static io.datasync.nifi.processors.IncrementalApiFetchDescriptors.RUN_ID;
+import static io.datasync.nifi.processors.IncrementalApiFetchDescriptors.SOURCE_URL;
+import static io.datasync.nifi.processors.IncrementalApiFetchDescriptors.WATERMARK_MAX;
+import static io.datasync.nifi.processors.IncrementalApiFetchDescriptors.WATERMARK_MIN;
 
 /**
  * Turns a page's selection into FlowFiles: one JSON array of the emitted records on 'success', and one FlowFile

@@ -1,8 +1,8 @@
 package io.datasync.nifi.processors;
 
-import io.datasync.nifi.processors.IncrementalApiFetchProperties.HttpMethod;
-import io.datasync.nifi.processors.IncrementalApiFetchProperties.PaginationStrategy;
-import io.datasync.nifi.processors.IncrementalApiFetchProperties.WatermarkType;
+import io.datasync.nifi.processors.IncrementalApiFetchDescriptors.HttpMethod;
+import io.datasync.nifi.processors.IncrementalApiFetchDescriptors.PaginationStrategy;
+import io.datasync.nifi.processors.IncrementalApiFetchDescriptors.WatermarkType;
 import org.apache.nifi.components.PropertyDescriptor;
 import org.apache.nifi.components.ValidationContext;
 import org.apache.nifi.components.ValidationResult;
@@ -13,15 +13,15 @@ import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
 
-import static io.datasync.nifi.processors.IncrementalApiFetchProperties.CURSOR_PARAMETER;
-import static io.datasync.nifi.processors.IncrementalApiFetchProperties.HEADER_PREFIX;
-import static io.datasync.nifi.processors.IncrementalApiFetchProperties.HTTP_METHOD;
-import static io.datasync.nifi.processors.IncrementalApiFetchProperties.INITIAL_WATERMARK;
-import static io.datasync.nifi.processors.IncrementalApiFetchProperties.PAGINATION_STRATEGY;
-import static io.datasync.nifi.processors.IncrementalApiFetchProperties.QUERY_PREFIX;
-import static io.datasync.nifi.processors.IncrementalApiFetchProperties.REQUEST_BODY_TEMPLATE;
-import static io.datasync.nifi.processors.IncrementalApiFetchProperties.WATERMARK_PARAMETER;
-import static io.datasync.nifi.processors.IncrementalApiFetchProperties.WATERMARK_TYPE;
+import static io.datasync.nifi.processors.IncrementalApiFetchDescriptors.CURSOR_PARAMETER;
+import static io.datasync.nifi.processors.IncrementalApiFetchDescriptors.HEADER_PREFIX;
+import static io.datasync.nifi.processors.IncrementalApiFetchDescriptors.HTTP_METHOD;
+import static io.datasync.nifi.processors.IncrementalApiFetchDescriptors.INITIAL_WATERMARK;
+import static io.datasync.nifi.processors.IncrementalApiFetchDescriptors.PAGINATION_STRATEGY;
+import static io.datasync.nifi.processors.IncrementalApiFetchDescriptors.QUERY_PREFIX;
+import static io.datasync.nifi.processors.IncrementalApiFetchDescriptors.REQUEST_BODY_TEMPLATE;
+import static io.datasync.nifi.processors.IncrementalApiFetchDescriptors.WATERMARK_PARAMETER;
+import static io.datasync.nifi.processors.IncrementalApiFetchDescriptors.WATERMARK_TYPE;
 
 /** The validation of IncrementalApiFetch that a single property's validator cannot do. */
 final class IncrementalApiFetchValidation {

@@ -99,7 +99,7 @@ import java.util.Set;
 @SystemResourceConsideration(resource = SystemResource.MEMORY, description = "Holds the records of one FlowFile (and their JSON form) "
         + "while its batches are sent, and one response (at most Maximum Response Size): memory grows with the records per FlowFile, not "
         + "with the Batch Size. Split large FlowFiles upstream, e.g. with QueryDatabaseTableRecord's Max Rows Per Flow File.")
-public class PutApiRecord extends PutApiRecordProperties {
+public class PutApiRecord extends PutApiRecordDescriptors {
 
 
     private static final ObjectMapper MAPPER = new ObjectMapper();

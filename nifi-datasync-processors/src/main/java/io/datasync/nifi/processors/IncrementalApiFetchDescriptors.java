@@ -21,7 +21,7 @@ import java.util.Set;
  * plain-Java classes of {@code io.datasync.nifi.fetch}; the HTTP properties it shares with PutApiRecord come from
  * {@link AbstractHttpApiProcessor}.
  */
-public abstract class IncrementalApiFetchProperties extends AbstractHttpApiProcessor {
+public abstract class IncrementalApiFetchDescriptors extends AbstractHttpApiProcessor {
 
     /** Attributes written on the FlowFiles. */
     static final String MIME_TYPE = "mime.type";

@@ -21,7 +21,7 @@ import java.util.Set;
  * allowable values and its relationships; the HTTP properties it shares with IncrementalApiFetch come from
  * {@link AbstractHttpApiProcessor}.
  */
-public abstract class PutApiRecordProperties extends AbstractHttpApiProcessor {
+public abstract class PutApiRecordDescriptors extends AbstractHttpApiProcessor {
 
     static final String RECORD_COUNT = "record.count";
     static final String MIME_TYPE = "mime.type";
