@@ -1,31 +1,13 @@
 package io.datasync.nifi.processors;
 
 import com.fasterxml.jackson.core.JsonGenerator;
-import com.fasterxml.jackson.core.JsonPointer;
-import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.datasync.nifi.fetch.Authorizers;
-import io.datasync.nifi.fetch.Backoff;
 import io.datasync.nifi.fetch.FetchState;
-import io.datasync.nifi.fetch.LoopGuard;
-import io.datasync.nifi.fetch.MalformedPageException;
-import io.datasync.nifi.fetch.OriginPolicy;
 import io.datasync.nifi.fetch.PageFetcher;
-import io.datasync.nifi.fetch.PageParser;
-import io.datasync.nifi.fetch.PagePosition;
-import io.datasync.nifi.fetch.Paginator;
-import io.datasync.nifi.fetch.Paginators;
-import io.datasync.nifi.fetch.RateLimiter;
+import io.datasync.nifi.fetch.PageProgress;
 import io.datasync.nifi.fetch.RecordSelector;
-import io.datasync.nifi.fetch.RequestTemplates;
-import io.datasync.nifi.fetch.ResponseSizeLimit;
 import io.datasync.nifi.fetch.RunNavigator;
 import io.datasync.nifi.fetch.TrackedKeys;
-import io.datasync.nifi.fetch.UrlRedactor;
-import io.datasync.nifi.fetch.Watermark;
-import io.datasync.nifi.fetch.WatermarkFormat;
-import io.datasync.nifi.processors.common.DescribedEnum;
-import io.datasync.nifi.processors.common.DescribedEnum.Described;
 import org.apache.nifi.annotation.behavior.DynamicProperties;
 import org.apache.nifi.annotation.behavior.DynamicProperty;
 import org.apache.nifi.annotation.behavior.InputRequirement;
@@ -49,46 +31,20 @@ import org.apache.nifi.annotation.lifecycle.OnStopped;
 import org.apache.nifi.components.PropertyDescriptor;
 import org.apache.nifi.components.ValidationContext;
 import org.apache.nifi.components.ValidationResult;
-import org.apache.nifi.components.Validator;
 import org.apache.nifi.components.state.Scope;
 import org.apache.nifi.expression.ExpressionLanguageScope;
-import org.apache.nifi.flowfile.FlowFile;
-import org.apache.nifi.flowfile.attributes.CoreAttributes;
-import org.apache.nifi.logging.ComponentLog;
-import org.apache.nifi.oauth2.OAuth2AccessTokenProvider;
-import org.apache.nifi.processor.AbstractProcessor;
 import org.apache.nifi.processor.ProcessContext;
-import org.apache.nifi.processor.DataUnit;
 import org.apache.nifi.processor.ProcessSession;
 import org.apache.nifi.processor.Relationship;
 import org.apache.nifi.processor.exception.ProcessException;
-import org.apache.nifi.processor.util.StandardValidators;
-import org.apache.nifi.proxy.ProxyConfiguration;
-import org.apache.nifi.proxy.ProxyConfigurationService;
 import org.apache.nifi.scheduling.SchedulingStrategy;
-import org.apache.nifi.ssl.SSLContextService;
 
 import java.io.IOException;
-import java.net.InetSocketAddress;
-import java.net.Proxy;
-import java.net.ProxySelector;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.security.SecureRandom;
 import java.time.Clock;
-import java.time.Duration;
 import java.time.Instant;
-import java.util.ArrayList;
 import java.util.Collection;
-import java.util.HashMap;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
-import java.util.Optional;
 import java.util.Set;
-import java.util.UUID;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicReference;
 
 @Tags({"http", "rest", "api", "incremental", "watermark", "pagination", "crm", "shop", "source", "json"})
 @CapabilityDescription("Pulls records that changed since the last run from a paginated JSON REST API (CRM, shop, marketing tools). "
@@ -230,19 +186,7 @@ import java.util.concurrent.atomic.AtomicReference;
 @SystemResourceConsideration(resource = SystemResource.MEMORY, description = "Holds one response page at a time, its body "
         + "(at most Maximum Response Size bytes) and its records as parsed trees, and the (watermark, record key) pairs tracked at the top of the window (at most Maximum "
         + "Tracked Keys, also kept in state): memory grows with the Page Size and with the records sharing the newest watermarks.")
-public class IncrementalApiFetch extends AbstractProcessor {
-
-    static final String MIME_TYPE = "mime.type";
-    static final String RECORD_COUNT = "record.count";
-    static final String WATERMARK_MIN = "fetch.watermark.min";
-    static final String WATERMARK_MAX = "fetch.watermark.max";
-    static final String PAGE_NUMBER = "fetch.page.number";
-    static final String RUN_ID = "fetch.run.id";
-    static final String HTTP_STATUS = "http.status.code";
-    static final String SOURCE_URL = "fetch.source.url";
-
-    static final String QUERY_PREFIX = "query.";
-    static final String HEADER_PREFIX = "header.";
+public class IncrementalApiFetch extends IncrementalApiFetchDescriptors {
 
     private static final ObjectMapper MAPPER = new ObjectMapper();
 
@@ -250,493 +194,15 @@ public class IncrementalApiFetch extends AbstractProcessor {
         MAPPER.getFactory().disable(JsonGenerator.Feature.AUTO_CLOSE_TARGET);
     }
 
-    static final Validator JSON_POINTER_VALIDATOR = (subject, input, context) -> {
-        try {
-            JsonPointer.compile(input);
-            return new ValidationResult.Builder().subject(subject).input(input).valid(true).build();
-        } catch (final IllegalArgumentException e) {
-            return new ValidationResult.Builder().subject(subject).input(input).valid(false)
-                    .explanation("not a JSON Pointer (RFC 6901): it must be empty or start with '/'").build();
-        }
-    };
-
-    static final Validator POSITIVE_DECIMAL_VALIDATOR = (subject, input, context) -> {
-        boolean valid;
-        try {
-            final double value = Double.parseDouble(input);
-            valid = value > 0 && !Double.isInfinite(value);
-        } catch (final NumberFormatException e) {
-            valid = false;
-        }
-        return new ValidationResult.Builder().subject(subject).input(input).valid(valid).explanation("must be a positive number").build();
-    };
-
-    static final Validator ALLOWED_ORIGINS_VALIDATOR = (subject, input, context) -> {
-        try {
-            OriginPolicy.parseAllowList(input);
-            return new ValidationResult.Builder().subject(subject).input(input).valid(true).build();
-        } catch (final IllegalArgumentException e) {
-            return new ValidationResult.Builder().subject(subject).input(input).valid(false)
-                    .explanation("each entry must be an origin such as https://api.example.com or http://host:8080 (" + e.getMessage() + ")").build();
-        }
-    };
-
-    public static final PropertyDescriptor ENDPOINT_URL = new PropertyDescriptor.Builder()
-            .name("Endpoint URL")
-            .description("URL of the collection to pull, without the watermark, paging or credential parameters (those are added).")
-            .required(true)
-            .expressionLanguageSupported(ExpressionLanguageScope.ENVIRONMENT)
-            .addValidator(StandardValidators.URL_VALIDATOR)
-            .build();
-
-    public static final PropertyDescriptor HTTP_METHOD = new PropertyDescriptor.Builder()
-            .name("HTTP Method")
-            .description("GET for list endpoints; POST for search endpoints that take a JSON body.")
-            .required(true)
-            .allowableValues(HttpMethod.class)
-            .defaultValue(HttpMethod.GET)
-            .build();
-
-    public static final PropertyDescriptor REQUEST_BODY_TEMPLATE = new PropertyDescriptor.Builder()
-            .name("Request Body Template")
-            .description("JSON body sent with POST. The placeholders {{watermark}}, {{upperBound}}, {{cursor}}, {{page}}, {{offset}} and {{pageSize}} "
-                    + "are replaced by JSON values (a quoted text or a number, or null when not applicable), so write them without quotes.")
-            .required(true)
-            .expressionLanguageSupported(ExpressionLanguageScope.ENVIRONMENT)
-            .addValidator(StandardValidators.NON_BLANK_VALIDATOR)
-            .dependsOn(HTTP_METHOD, HttpMethod.POST)
-            .build();
-
-    public static final PropertyDescriptor RECORDS_POINTER = new PropertyDescriptor.Builder()
-            .name("Records Pointer")
-            .description("JSON Pointer to the array of records in the response body. Leave empty when the body is the array.")
-            .required(false)
-            .addValidator(JSON_POINTER_VALIDATOR)
-            .build();
-
-    public static final PropertyDescriptor RECORD_KEY_POINTER = new PropertyDescriptor.Builder()
-            .name("Record Key Pointer")
-            .description("JSON Pointer, within a record, to the record's unique id. Together with the watermark it identifies a record "
-                    + "version already emitted.")
-            .required(true)
-            .defaultValue("/id")
-            .addValidator(JSON_POINTER_VALIDATOR)
-            .build();
-
-    public static final PropertyDescriptor WATERMARK_POINTER = new PropertyDescriptor.Builder()
-            .name("Watermark Pointer")
-            .description("JSON Pointer, within a record, to the field that grows when the record changes (last-modified time or id).")
-            .required(true)
-            .defaultValue("/updated_at")
-            .addValidator(JSON_POINTER_VALIDATOR)
-            .build();
-
-    public static final PropertyDescriptor WATERMARK_TYPE = new PropertyDescriptor.Builder()
-            .name("Watermark Type")
-            .description("How records carry the watermark.")
-            .required(true)
-            .allowableValues(WatermarkType.class)
-            .defaultValue(WatermarkType.ISO_8601)
-            .build();
-
-    public static final PropertyDescriptor WATERMARK_PARAMETER = new PropertyDescriptor.Builder()
-            .name("Watermark Parameter")
-            .description("Query parameter that asks for records with a watermark at or above a value, e.g. updated_at_min. "
-                    + "Leave empty when the watermark goes in the request body ({{watermark}}).")
-            .required(false)
-            .addValidator(StandardValidators.NON_BLANK_VALIDATOR)
-            .build();
-
-    public static final PropertyDescriptor WATERMARK_PARAMETER_FORMAT = new PropertyDescriptor.Builder()
-            .name("Watermark Parameter Format")
-            .description("How the watermark is written in the request (parameter or {{watermark}}). Values are rounded down to this "
-                    + "format's precision, so the inclusive lower bound never skips a record.")
-            .required(true)
-            .allowableValues(ParameterFormat.class)
-            .defaultValue(ParameterFormat.SAME_AS_RECORDS)
-            .dependsOn(WATERMARK_TYPE, WatermarkType.ISO_8601, WatermarkType.EPOCH_SECONDS, WatermarkType.EPOCH_MILLIS)
-            .build();
-
-    public static final PropertyDescriptor INITIAL_WATERMARK = new PropertyDescriptor.Builder()
-            .name("Initial Watermark")
-            .description("Where the first run starts (backfill start), in the Watermark Type's form; timestamps may also be given as "
-                    + "ISO-8601. Leave empty to fetch everything on the first run.")
-            .required(false)
-            .expressionLanguageSupported(ExpressionLanguageScope.ENVIRONMENT)
-            .addValidator(StandardValidators.NON_BLANK_VALIDATOR)
-            .build();
-
-    public static final PropertyDescriptor LOOKBACK_WINDOW = new PropertyDescriptor.Builder()
-            .name("Lookback Window")
-            .description("Each run re-reads this much time below the stored watermark, to catch records committed late with an older "
-                    + "timestamp. Versions already emitted inside the window are suppressed, which costs one tracked key each.")
-            .required(true)
-            .defaultValue("0 sec")
-            .addValidator(StandardValidators.TIME_PERIOD_VALIDATOR)
-            .dependsOn(WATERMARK_TYPE, WatermarkType.ISO_8601, WatermarkType.EPOCH_SECONDS, WatermarkType.EPOCH_MILLIS)
-            .build();
-
-    public static final PropertyDescriptor SETTLE_DELAY = new PropertyDescriptor.Builder()
-            .name("Settle Delay")
-            .description("Records newer than the run's start minus this delay are left for a later run, so that the watermark never "
-                    + "passes rows that open transactions may still commit.")
-            .required(true)
-            .defaultValue("0 sec")
-            .addValidator(StandardValidators.TIME_PERIOD_VALIDATOR)
-            .dependsOn(WATERMARK_TYPE, WatermarkType.ISO_8601, WatermarkType.EPOCH_SECONDS, WatermarkType.EPOCH_MILLIS)
-            .build();
-
-    public static final PropertyDescriptor MAX_RUN_SPAN = new PropertyDescriptor.Builder()
-            .name("Maximum Run Span")
-            .description("Limits one run to this much time above the stored watermark, so that a backfill proceeds in slices that each "
-                    + "complete (and commit their watermark) on their own and keep few keys tracked. A slice that ends before now minus the "
-                    + "Settle Delay moves the watermark to its end even when it held no records. Needs a starting point (stored watermark or "
-                    + "Initial Watermark). Leave empty for runs up to the present.")
-            .required(false)
-            .addValidator(StandardValidators.TIME_PERIOD_VALIDATOR)
-            .dependsOn(WATERMARK_TYPE, WatermarkType.ISO_8601, WatermarkType.EPOCH_SECONDS, WatermarkType.EPOCH_MILLIS)
-            .build();
-
-    public static final PropertyDescriptor UPPER_BOUND_PARAMETER = new PropertyDescriptor.Builder()
-            .name("Upper Bound Parameter")
-            .description("Query parameter that asks for records with a watermark below a value (e.g. updated_at_max). The value sent is one second above the run's bound, so it works "
-                    + "whether the API treats it as inclusive or exclusive. A run's upper bound is the end of its slice (Maximum Run Span) or "
-                    + "else its start time minus the Settle Delay; records above it are left for a later run.")
-            .required(false)
-            .addValidator(StandardValidators.NON_BLANK_VALIDATOR)
-            .dependsOn(WATERMARK_TYPE, WatermarkType.ISO_8601, WatermarkType.EPOCH_SECONDS, WatermarkType.EPOCH_MILLIS)
-            .build();
-
-    public static final PropertyDescriptor MAX_TRACKED_KEYS = new PropertyDescriptor.Builder()
-            .name("Maximum Tracked Keys")
-            .description("Upper bound on the (watermark, key) pairs held in state: the versions emitted at or above the largest watermark "
-                    + "seen so far minus the Lookback Window, which a later run may return again. It bounds the records that share the top "
-                    + "of the window (one timestamp, or the lookback span), not the records of a run. A page that would exceed it is not "
-                    + "emitted: the run stops with an error bulletin and state unchanged, rather than risk duplicates or loss. Keep it well "
-                    + "below the state provider's size limit (about 1 MB in ZooKeeper).")
-            .required(true)
-            .defaultValue("10000")
-            .addValidator(StandardValidators.POSITIVE_INTEGER_VALIDATOR)
-            .build();
-
-    public static final PropertyDescriptor INVALID_RECORD_HANDLING = new PropertyDescriptor.Builder()
-            .name("Invalid Record Handling")
-            .description("What happens to a record without a readable watermark or key. Stop Run refuses the whole page (nothing emitted, "
-                    + "state not advanced, error bulletin naming the record's key) until the API or the configuration is fixed. Route to "
-                    + "Failure sends the record as received to the 'failure' relationship, with its key and the reason in attributes, and "
-                    + "goes on with the rest; it does not count towards the watermark.")
-            .required(true)
-            .allowableValues(InvalidRecordHandling.class)
-            .defaultValue(InvalidRecordHandling.STOP)
-            .build();
-
-    public static final PropertyDescriptor PAGINATION_STRATEGY = new PropertyDescriptor.Builder()
-            .name("Pagination Strategy")
-            .description("How the API hands out the next page. A run ends on an empty page or when there is no next page; a short page "
-                    + "alone never ends it. For APIs whose list can change during a run, Keyset cannot skip a record and Offset checks each "
-                    + "page by one record of overlap; a pagination loop or a shifted list resumes from the last safe watermark, or halts "
-                    + "the run with a bulletin when none is known (see the usage documentation).")
-            .required(true)
-            .allowableValues(PaginationStrategy.class)
-            .defaultValue(PaginationStrategy.LINK_HEADER)
-            .build();
-
-    public static final PropertyDescriptor PAGE_SIZE_PARAMETER = new PropertyDescriptor.Builder()
-            .name("Page Size Parameter")
-            .description("Query parameter carrying the page size (limit, per_page, ...). Leave empty to use the API's default or the body.")
-            .required(false)
-            .addValidator(StandardValidators.NON_BLANK_VALIDATOR)
-            .build();
-
-    public static final PropertyDescriptor PAGE_SIZE = new PropertyDescriptor.Builder()
-            .name("Page Size")
-            .description("Records asked for per page (Page Size Parameter and {{pageSize}}).")
-            .required(true)
-            .defaultValue("100")
-            .addValidator(StandardValidators.POSITIVE_INTEGER_VALIDATOR)
-            .build();
-
-    public static final PropertyDescriptor NEXT_URL_POINTER = new PropertyDescriptor.Builder()
-            .name("Next URL Pointer")
-            .description("JSON Pointer, in the response body, to the URL of the next page; absent, null or empty ends the run.")
-            .required(true)
-            .addValidator(JSON_POINTER_VALIDATOR)
-            .dependsOn(PAGINATION_STRATEGY, PaginationStrategy.NEXT_URL)
-            .build();
-
-    public static final PropertyDescriptor CURSOR_SOURCE = new PropertyDescriptor.Builder()
-            .name("Cursor Source")
-            .description("Where the cursor for the next page is read.")
-            .required(true)
-            .allowableValues(CursorSource.class)
-            .defaultValue(CursorSource.RESPONSE_BODY)
-            .dependsOn(PAGINATION_STRATEGY, PaginationStrategy.CURSOR)
-            .build();
-
-    public static final PropertyDescriptor CURSOR_POINTER = new PropertyDescriptor.Builder()
-            .name("Cursor Pointer")
-            .description("JSON Pointer to the cursor: in the response body, or in the page's last record (Cursor Source). Absent, null or "
-                    + "empty ends the run.")
-            .required(true)
-            .addValidator(JSON_POINTER_VALIDATOR)
-            .dependsOn(PAGINATION_STRATEGY, PaginationStrategy.CURSOR)
-            .build();
-
-    public static final PropertyDescriptor CURSOR_PARAMETER = new PropertyDescriptor.Builder()
-            .name("Cursor Parameter")
-            .description("Query parameter that sends the cursor back (after, starting_after, cursor, ...). Leave empty when the cursor goes "
-                    + "in the POST body ({{cursor}}).")
-            .required(false)
-            .addValidator(StandardValidators.NON_BLANK_VALIDATOR)
-            .dependsOn(PAGINATION_STRATEGY, PaginationStrategy.CURSOR)
-            .build();
-
-    public static final PropertyDescriptor PAGE_PARAMETER = new PropertyDescriptor.Builder()
-            .name("Page Parameter")
-            .description("Query parameter carrying the page number.")
-            .required(true)
-            .defaultValue("page")
-            .addValidator(StandardValidators.NON_BLANK_VALIDATOR)
-            .dependsOn(PAGINATION_STRATEGY, PaginationStrategy.PAGE_NUMBER)
-            .build();
-
-    public static final PropertyDescriptor FIRST_PAGE_NUMBER = new PropertyDescriptor.Builder()
-            .name("First Page Number")
-            .description("Number of the first page (0 or 1 for most APIs).")
-            .required(true)
-            .defaultValue("1")
-            .addValidator(StandardValidators.NON_NEGATIVE_INTEGER_VALIDATOR)
-            .dependsOn(PAGINATION_STRATEGY, PaginationStrategy.PAGE_NUMBER)
-            .build();
-
-    public static final PropertyDescriptor OFFSET_PARAMETER = new PropertyDescriptor.Builder()
-            .name("Offset Parameter")
-            .description("Query parameter carrying the offset of the first record of a page; it advances by the records each page returned, less one (the overlap record).")
-            .required(true)
-            .defaultValue("offset")
-            .addValidator(StandardValidators.NON_BLANK_VALIDATOR)
-            .dependsOn(PAGINATION_STRATEGY, PaginationStrategy.OFFSET)
-            .build();
-
-    public static final PropertyDescriptor MAX_PAGES_PER_TRIGGER = new PropertyDescriptor.Builder()
-            .name("Maximum Pages Per Trigger")
-            .description("Pages fetched in one trigger; an unfinished run continues from its saved position at the next trigger.")
-            .required(true)
-            .defaultValue("100")
-            .addValidator(StandardValidators.POSITIVE_INTEGER_VALIDATOR)
-            .build();
-
-    public static final PropertyDescriptor AUTHENTICATION_STRATEGY = new PropertyDescriptor.Builder()
-            .name("Authentication Strategy")
-            .description("How requests are authenticated.")
-            .required(true)
-            .allowableValues(AuthenticationStrategy.class)
-            .defaultValue(AuthenticationStrategy.NONE)
-            .build();
-
-    public static final PropertyDescriptor API_KEY_NAME = new PropertyDescriptor.Builder()
-            .name("API Key Name")
-            .description("Name of the header or query parameter that carries the API key. Its value is redacted wherever the URL is shown.")
-            .required(true)
-            .addValidator(StandardValidators.NON_BLANK_VALIDATOR)
-            .dependsOn(AUTHENTICATION_STRATEGY, AuthenticationStrategy.API_KEY_HEADER, AuthenticationStrategy.API_KEY_QUERY)
-            .build();
-
-    public static final PropertyDescriptor API_KEY = new PropertyDescriptor.Builder()
-            .name("API Key")
-            .description("The API key.")
-            .required(true)
-            .sensitive(true)
-            .addValidator(StandardValidators.NON_EMPTY_VALIDATOR)
-            .dependsOn(AUTHENTICATION_STRATEGY, AuthenticationStrategy.API_KEY_HEADER, AuthenticationStrategy.API_KEY_QUERY)
-            .build();
-
-    public static final PropertyDescriptor USERNAME = new PropertyDescriptor.Builder()
-            .name("Username")
-            .description("User name for HTTP Basic authentication.")
-            .required(true)
-            .addValidator(StandardValidators.NON_EMPTY_VALIDATOR)
-            .dependsOn(AUTHENTICATION_STRATEGY, AuthenticationStrategy.BASIC)
-            .build();
-
-    public static final PropertyDescriptor PASSWORD = new PropertyDescriptor.Builder()
-            .name("Password")
-            .description("Password for HTTP Basic authentication.")
-            .required(true)
-            .sensitive(true)
-            .addValidator(StandardValidators.NON_EMPTY_VALIDATOR)
-            .dependsOn(AUTHENTICATION_STRATEGY, AuthenticationStrategy.BASIC)
-            .build();
-
-    public static final PropertyDescriptor BEARER_TOKEN = new PropertyDescriptor.Builder()
-            .name("Bearer Token")
-            .description("Static token sent as 'Authorization: Bearer <token>'.")
-            .required(true)
-            .sensitive(true)
-            .addValidator(StandardValidators.NON_EMPTY_VALIDATOR)
-            .dependsOn(AUTHENTICATION_STRATEGY, AuthenticationStrategy.BEARER)
-            .build();
-
-    public static final PropertyDescriptor OAUTH2_ACCESS_TOKEN_PROVIDER = new PropertyDescriptor.Builder()
-            .name("OAuth2 Access Token Provider")
-            .description("Supplies access tokens. On a 401 the provider is asked again and the request is retried once, but only if it "
-                    + "hands out a different token; a provider that returns its cached token again gets no retry: the run stops with an "
-                    + "error bulletin telling what to do (see the usage documentation).")
-            .required(true)
-            .identifiesControllerService(OAuth2AccessTokenProvider.class)
-            .dependsOn(AUTHENTICATION_STRATEGY, AuthenticationStrategy.OAUTH2)
-            .build();
-
-    public static final PropertyDescriptor ALLOWED_ORIGINS = new PropertyDescriptor.Builder()
-            .name("Allowed Origins")
-            .description("Origins besides the Endpoint URL's own (scheme, host and port) that next-page links and redirects may lead to, "
-                    + "comma-separated, e.g. https://api2.example.com, https://cdn.example.com:8443. Credentials, API keys and header.* "
-                    + "values are sent to them too. A link or redirect to any other origin, or with a scheme other than http or https, "
-                    + "is refused: nothing is sent there, the run pauses with an error bulletin and state is not advanced.")
-            .required(false)
-            .addValidator(ALLOWED_ORIGINS_VALIDATOR)
-            .build();
-
-    public static final PropertyDescriptor MAX_RESPONSE_SIZE = new PropertyDescriptor.Builder()
-            .name("Maximum Response Size")
-            .description("Largest response body read. A body declared larger is refused before it is read; one that grows past it while "
-                    + "streaming is cut off there. Either way the run stops at that page with an error bulletin, state is not advanced, "
-                    + "and at most this much memory was used. Lower the Page Size if a page legitimately needs more.")
-            .required(true)
-            .defaultValue("32 MB")
-            .addValidator(StandardValidators.createDataSizeBoundsValidator(1, 1L << 30))
-            .build();
-
-    public static final PropertyDescriptor SSL_CONTEXT_SERVICE = new PropertyDescriptor.Builder()
-            .name("SSL Context Service")
-            .description("TLS trust (and client key) for HTTPS endpoints; the JVM's default trust store is used when not set.")
-            .required(false)
-            .identifiesControllerService(SSLContextService.class)
-            .build();
-
-    public static final PropertyDescriptor PROXY_CONFIGURATION_SERVICE = new PropertyDescriptor.Builder()
-            .name("Proxy Configuration Service")
-            .description("HTTP proxy to send requests through (proxy user names and passwords are not supported).")
-            .required(false)
-            .identifiesControllerService(ProxyConfigurationService.class)
-            .build();
-
-    public static final PropertyDescriptor CONNECT_TIMEOUT = new PropertyDescriptor.Builder()
-            .name("Connect Timeout")
-            .description("Longest wait for a connection to the server.")
-            .required(true)
-            .defaultValue("10 sec")
-            .addValidator(StandardValidators.TIME_PERIOD_VALIDATOR)
-            .build();
-
-    public static final PropertyDescriptor READ_TIMEOUT = new PropertyDescriptor.Builder()
-            .name("Read Timeout")
-            .description("Longest wait for a whole response once the request is sent; a timeout is retried like a 5xx.")
-            .required(true)
-            .defaultValue("30 sec")
-            .addValidator(StandardValidators.TIME_PERIOD_VALIDATOR)
-            .build();
-
-    public static final PropertyDescriptor REQUEST_RATE_LIMIT = new PropertyDescriptor.Builder()
-            .name("Request Rate Limit")
-            .description("Steady request budget in requests per second (e.g. 2 or 0.5). Leave empty for no limit.")
-            .required(false)
-            .addValidator(POSITIVE_DECIMAL_VALIDATOR)
-            .build();
-
-    public static final PropertyDescriptor MAX_RATE_LIMIT_WAIT = new PropertyDescriptor.Builder()
-            .name("Maximum Rate Limit Wait")
-            .description("Longest wait honoured within a trigger when a 429 or 503 asks to retry later (Retry-After, RateLimit-Reset, "
-                    + "X-RateLimit-Reset). A longer wait is stored in cluster state as \"not before\": no node calls the API before then, and the run "
-                    + "resumes from its saved position.")
-            .required(true)
-            .defaultValue("60 sec")
-            .addValidator(StandardValidators.TIME_PERIOD_VALIDATOR)
-            .build();
-
-    public static final PropertyDescriptor MAX_RETRIES = new PropertyDescriptor.Builder()
-            .name("Maximum Retries")
-            .description("Retries of a request after 5xx, 408, timeouts or broken connections before the run stops (state not advanced).")
-            .required(true)
-            .defaultValue("3")
-            .addValidator(StandardValidators.NON_NEGATIVE_INTEGER_VALIDATOR)
-            .build();
-
-    public static final PropertyDescriptor INITIAL_RETRY_BACKOFF = new PropertyDescriptor.Builder()
-            .name("Initial Retry Backoff")
-            .description("Wait before the first retry; it doubles with each retry, with random jitter.")
-            .required(true)
-            .defaultValue("1 sec")
-            .addValidator(StandardValidators.TIME_PERIOD_VALIDATOR)
-            .build();
-
-    public static final PropertyDescriptor MAX_RETRY_BACKOFF = new PropertyDescriptor.Builder()
-            .name("Maximum Retry Backoff")
-            .description("Longest wait between retries.")
-            .required(true)
-            .defaultValue("30 sec")
-            .addValidator(StandardValidators.TIME_PERIOD_VALIDATOR)
-            .build();
-
-    public static final Relationship REL_SUCCESS = new Relationship.Builder()
-            .name("success")
-            .description("One FlowFile per page: a JSON array of the records not emitted before.")
-            .build();
-
-    private static final List<PropertyDescriptor> PROPERTY_DESCRIPTORS = List.of(
-            ENDPOINT_URL, HTTP_METHOD, REQUEST_BODY_TEMPLATE, RECORDS_POINTER, RECORD_KEY_POINTER, WATERMARK_POINTER, WATERMARK_TYPE,
-            WATERMARK_PARAMETER, WATERMARK_PARAMETER_FORMAT, INITIAL_WATERMARK, LOOKBACK_WINDOW, SETTLE_DELAY, MAX_RUN_SPAN,
-            UPPER_BOUND_PARAMETER, MAX_TRACKED_KEYS,
-            INVALID_RECORD_HANDLING, PAGINATION_STRATEGY, PAGE_SIZE_PARAMETER, PAGE_SIZE, NEXT_URL_POINTER, CURSOR_SOURCE, CURSOR_POINTER, CURSOR_PARAMETER,
-            PAGE_PARAMETER, FIRST_PAGE_NUMBER, OFFSET_PARAMETER, MAX_PAGES_PER_TRIGGER, AUTHENTICATION_STRATEGY, API_KEY_NAME, API_KEY,
-            USERNAME, PASSWORD, BEARER_TOKEN, OAUTH2_ACCESS_TOKEN_PROVIDER, ALLOWED_ORIGINS,
-            MAX_RESPONSE_SIZE, SSL_CONTEXT_SERVICE, PROXY_CONFIGURATION_SERVICE,
-            CONNECT_TIMEOUT, READ_TIMEOUT, REQUEST_RATE_LIMIT, MAX_RATE_LIMIT_WAIT, MAX_RETRIES, INITIAL_RETRY_BACKOFF, MAX_RETRY_BACKOFF);
-
-    public static final Relationship REL_FAILURE = new Relationship.Builder()
-            .name("failure")
-            .description("With Invalid Record Handling 'Route to Failure': one FlowFile per record without a readable watermark or key, "
-                    + "holding the record as received, with fetch.invalid.key and fetch.invalid.reason.")
-            .build();
-
-    private static final Set<Relationship> RELATIONSHIPS = Set.of(REL_SUCCESS);
-    private static final Set<Relationship> RELATIONSHIPS_WITH_FAILURE = Set.of(REL_SUCCESS, REL_FAILURE);
-
-    static final String INVALID_KEY = "fetch.invalid.key";
-    static final String INVALID_REASON = "fetch.invalid.reason";
-
     private volatile Set<Relationship> relationships = RELATIONSHIPS;
 
-    private volatile Settings settings;
+    private volatile IncrementalApiFetchSettings settings;
 
-    /**
-     * The state this instance last committed, with the map it wrote. While the stored map is still that
-     * map, the next trigger continues with this object instead of parsing state again, and keeps the
-     * run's pairs that are remembered in memory only (see TrackedKeys). Cleared before the object is
-     * changed and set again once the page that changed it has committed.
-     */
-    private volatile CommittedState committed;
-
-    private record CommittedState(Map<String, String> stored, FetchState state, boolean timestampWatermark, int maxTrackedKeys) {
-
-        /** Kept across a stop and start of the processor, unless the settings it was read with changed. */
-        boolean continues(final Map<String, String> current, final Settings config) {
-            return timestampWatermark == config.watermarkFormat.isTimestamp() && maxTrackedKeys == config.maxTrackedKeys && stored.equals(current);
-        }
-    }
+    /** The cluster state, with the FetchState this instance last committed kept in memory. */
+    private final IncrementalApiFetchStateStore store = new IncrementalApiFetchStateStore(MAPPER);
 
     /** How the processor waits for backoffs and rate limits; tests record the waits instead of sleeping. */
     volatile PageFetcher.Sleeper sleeper = Thread::sleep;
-
-    /** NiFi counters, adjusted in the session that commits the page they describe; names carry no record data. */
-    static final String COUNTER_PAGES = "IncrementalApiFetch pages fetched";
-    static final String COUNTER_RECORDS_EMITTED = "IncrementalApiFetch records emitted";
-    static final String COUNTER_RECORDS_FAILED = "IncrementalApiFetch records routed to failure";
-    static final String COUNTER_RATE_LIMIT_WAITS = "IncrementalApiFetch rate-limit waits";
-    static final String COUNTER_RATE_LIMIT_PAUSES = "IncrementalApiFetch rate-limit pauses";
-    static final String COUNTER_REQUESTS_RETRIED = "IncrementalApiFetch requests retried";
-    static final String COUNTER_RUNS_COMPLETED = "IncrementalApiFetch runs completed";
-    static final String COUNTER_RUNS_HALTED = "IncrementalApiFetch runs halted";
 
     static final String HALT_ADVICE = "Nothing more is fetched until an operator acts: fix the API or the configuration (a Keyset Pagination "
             + "Strategy with a Watermark Parameter recovers from shifting and looping pagination), then stop and start the processor, which "
@@ -769,66 +235,23 @@ public class IncrementalApiFetch extends AbstractProcessor {
 
     @Override
     protected PropertyDescriptor getSupportedDynamicPropertyDescriptor(final String propertyDescriptorName) {
-        final boolean known = (propertyDescriptorName.startsWith(QUERY_PREFIX) && propertyDescriptorName.length() > QUERY_PREFIX.length())
-                || (propertyDescriptorName.startsWith(HEADER_PREFIX) && propertyDescriptorName.length() > HEADER_PREFIX.length());
-        final PropertyDescriptor.Builder builder = new PropertyDescriptor.Builder()
-                .name(propertyDescriptorName)
-                .required(false)
-                .dynamic(true)
-                .expressionLanguageSupported(ExpressionLanguageScope.ENVIRONMENT);
-        if (known) {
-            builder.addValidator(StandardValidators.NON_EMPTY_VALIDATOR);
-        } else {
-            builder.addValidator((subject, input, context) -> new ValidationResult.Builder().subject(subject).input(input).valid(false)
-                    .explanation("dynamic property names must start with '" + QUERY_PREFIX + "' (query parameter) or '" + HEADER_PREFIX
-                            + "' (header)").build());
-        }
-        return builder.build();
+        return IncrementalApiFetchValidation.dynamicProperty(propertyDescriptorName);
     }
 
     @Override
     protected Collection<ValidationResult> customValidate(final ValidationContext context) {
-        final List<ValidationResult> results = new ArrayList<>();
-        final WatermarkType watermarkType = context.getProperty(WATERMARK_TYPE).asAllowableValue(WatermarkType.class);
-        final String initial = context.getProperty(INITIAL_WATERMARK).evaluateAttributeExpressions().getValue();
-        if (initial != null && !initial.isBlank()) {
-            try {
-                watermarkType.format().parseLenient(initial);
-            } catch (final IllegalArgumentException e) {
-                results.add(new ValidationResult.Builder().subject(INITIAL_WATERMARK.getName()).input(initial).valid(false)
-                        .explanation("not a valid " + watermarkType.getDisplayName() + " watermark").build());
-            }
-        }
-        final HttpMethod method = context.getProperty(HTTP_METHOD).asAllowableValue(HttpMethod.class);
-        final PaginationStrategy strategy = context.getProperty(PAGINATION_STRATEGY).asAllowableValue(PaginationStrategy.class);
-        if (strategy == PaginationStrategy.CURSOR && !context.getProperty(CURSOR_PARAMETER).isSet()) {
-            final String template = method == HttpMethod.POST ? context.getProperty(REQUEST_BODY_TEMPLATE).getValue() : null;
-            if (template == null || !template.contains("{{cursor}}")) {
-                results.add(new ValidationResult.Builder().subject(CURSOR_PARAMETER.getName()).valid(false)
-                        .explanation("the cursor must be sent back: set a Cursor Parameter, or use POST with {{cursor}} in the Request Body Template")
-                        .build());
-            }
-        }
-        if (strategy == PaginationStrategy.KEYSET && !context.getProperty(WATERMARK_PARAMETER).isSet()) {
-            final String template = method == HttpMethod.POST ? context.getProperty(REQUEST_BODY_TEMPLATE).getValue() : null;
-            if (template == null || !template.contains("{{watermark}}")) {
-                results.add(new ValidationResult.Builder().subject(PAGINATION_STRATEGY.getName()).valid(false)
-                        .explanation("Keyset pagination sends the last record's watermark with every request: set a Watermark Parameter, "
-                                + "or use POST with {{watermark}} in the Request Body Template").build());
-            }
-        }
-        return results;
+        return IncrementalApiFetchValidation.validate(context);
     }
 
     @OnScheduled
     public void onScheduled(final ProcessContext context) {
         releaseHalt = true;
-        settings = new Settings(context, getLogger(), sleeper, clock);
+        settings = new IncrementalApiFetchSettings(context, getLogger(), sleeper, clock, MAPPER);
     }
 
     @OnStopped
     public void onStopped() {
-        final Settings current = settings;
+        final IncrementalApiFetchSettings current = settings;
         settings = null;
         if (current != null) {
             current.httpClient.shutdownNow();
@@ -837,14 +260,10 @@ public class IncrementalApiFetch extends AbstractProcessor {
 
     @Override
     public void onTrigger(final ProcessContext context, final ProcessSession session) throws ProcessException {
-        final Settings config = settings;
+        final IncrementalApiFetchSettings config = settings;
         final FetchState state;
         try {
-            final Map<String, String> stored = session.getState(Scope.CLUSTER).toMap();
-            final CommittedState last = committed;
-            state = last != null && last.continues(stored, config)
-                    ? last.state()
-                    : FetchState.fromMap(stored, config.watermarkFormat.isTimestamp(), config.maxTrackedKeys, MAPPER);
+            state = store.read(session, config);
         } catch (final IOException | RuntimeException e) {
             getLogger().error("Stored state could not be read; nothing fetched: {}", e.toString());
             context.yield();
@@ -865,15 +284,15 @@ public class IncrementalApiFetch extends AbstractProcessor {
                 context.yield();
                 return;
             }
-            committed = null;
+            store.changing();
             getLogger().warn("Run {} was halted ({}); restarted by the operator, its pagination starts again from its first page",
                     state.run().id(), state.run().halted());
             state.setRun(state.run().restarted(config.paginator.first()));
         }
         releaseHalt = false;
         if (state.run() == null) {
-            committed = null;
-            state.setRun(startRun(config, state.watermark()));
+            store.changing();
+            state.setRun(config.planner.start(state.watermark(), config.paginator.first(), Instant.now()));
             getLogger().debug("Run {} starts from lower bound {}", state.run().id(), state.run().lower());
         }
 
@@ -890,24 +309,24 @@ public class IncrementalApiFetch extends AbstractProcessor {
 
     private enum PageStep { CONTINUE, RUN_COMPLETE, STOP_AND_YIELD }
 
-    private PageStep fetchPage(final ProcessContext context, final ProcessSession session, final Settings config, final FetchState state) {
+    private PageStep fetchPage(final ProcessContext context, final ProcessSession session, final IncrementalApiFetchSettings config, final FetchState state) {
         final FetchState.Run run = state.run();
         final PageFetcher.PageRequest request;
         try {
-            request = config.buildRequest(run);
+            request = config.requests.build(run);
         } catch (final IllegalArgumentException e) {
             // Only a stored next URL can fail here (state written before links were checked, or Allowed Origins narrowed since):
             // the run starts its pagination again instead of failing at every trigger; tracked pairs suppress what it emitted.
             getLogger().error("The stored position of run {} is not a usable URL ({}); the run starts its pagination again from its first page",
                     run.id(), config.redactor.scrub(e.getMessage()));
-            committed = null;
+            store.changing();
             state.setRun(run.restarted(config.paginator.first()));
             return PageStep.CONTINUE;
         }
         final String shownUrl = config.redactor.redact(request.uri().toString());
 
         final PageFetcher.Outcome outcome;
-        final LoggingListener listener = new LoggingListener(shownUrl, config.redactor);
+        final IncrementalApiFetchListener listener = new IncrementalApiFetchListener(getLogger(), shownUrl, config.redactor);
         try {
             outcome = config.fetcher.fetch(request, config.authorizer, listener);
         } catch (final InterruptedException e) {
@@ -919,12 +338,7 @@ public class IncrementalApiFetch extends AbstractProcessor {
                     shownUrl, run.id(), run.pages() + 1, config.redactor.scrub(e.getMessage()));
             return PageStep.STOP_AND_YIELD;
         }
-        if (listener.rateLimitWaits > 0) {
-            session.adjustCounter(COUNTER_RATE_LIMIT_WAITS, listener.rateLimitWaits, false);
-        }
-        if (listener.retries > 0) {
-            session.adjustCounter(COUNTER_REQUESTS_RETRIED, listener.retries, false);
-        }
+        listener.adjustCounters(session);
 
         if (outcome instanceof PageFetcher.RateLimited limited) {
             final Instant until = clock.instant().plus(limited.requestedWait());
@@ -936,7 +350,11 @@ public class IncrementalApiFetch extends AbstractProcessor {
                             : "still limited after " + (config.maxRetries + 1) + " waits (Maximum Retries " + config.maxRetries + ")",
                     until, run.id(), run.pages() + 1);
             session.adjustCounter(COUNTER_RATE_LIMIT_PAUSES, 1, false);
-            pauseUntil(session, state, until, config);
+            try {
+                store.pauseUntil(session, state, until, config);
+            } catch (final IOException e) {
+                getLogger().warn("The rate-limit pause could not be stored; the next trigger may call the API early: {}", e.toString());
+            }
             return PageStep.STOP_AND_YIELD;
         }
         if (outcome instanceof PageFetcher.Refused refused) {
@@ -957,56 +375,28 @@ public class IncrementalApiFetch extends AbstractProcessor {
         }
         final PageFetcher.Success success = (PageFetcher.Success) outcome;
 
-        final PageParser.ParsedPage page;
-        final RecordSelector.Selection selection;
-        boolean overlapMoved = false;
-        try {
-            page = config.parser.parse(success.body());
-            List<JsonNode> records = page.records();
-            if (config.navigator.expectsOverlap(run)) {
-                // The page was asked to start with the previous page's last record: it is dropped if it is still there.
-                if (!records.isEmpty() && config.selector.isVersion(records.get(0), run.tail().lastWatermark(), run.tail().lastKey())) {
-                    records = records.subList(1, records.size());
-                } else {
-                    overlapMoved = true;
-                }
-            }
-            selection = config.selector.select(records, run.lower(), run.upper(), state.trackedKeys(), config.routeInvalid);
-        } catch (final MalformedPageException e) {
+        final PageProgress.Examined examined = config.progress.examine(state, success.body(), success.uri(), success.headers().allValues("Link"));
+        if (examined instanceof PageProgress.Malformed malformed) {
             getLogger().error("Malformed page from {}: {}; run {} stopped at page {}, state not advanced{}",
-                    shownUrl, e.getMessage(), run.id(), run.pages() + 1, config.routeInvalid ? ""
+                    shownUrl, malformed.message(), run.id(), run.pages() + 1, config.routeInvalid ? ""
                             : ". To deliver the other records and route such records to 'failure', set Invalid Record Handling to Route to Failure");
             return PageStep.STOP_AND_YIELD;
         }
-
-        final String captured = config.cursorFromLastRecord ? lastRecordValue(page.records(), config.cursorPointer) : page.captured();
-        final Paginator.PageOutcome pageOutcome = new Paginator.PageOutcome(success.uri(), page.records().size(),
-                success.headers().allValues("Link"), captured);
-        final Optional<PagePosition> proposed = config.paginator.next(run.next(), pageOutcome);
-        if (proposed.isPresent() && proposed.get().url() != null) {
-            final OriginPolicy.Verdict verdict = config.originPolicy.check(success.uri(), proposed.get().url());
-            if (!verdict.isAllowed()) {
-                getLogger().error("Page {} of run {} from {} links to a next page that is not followed: {}. Nothing was sent there; the page is "
-                                + "not emitted and state is not advanced, so the run stays at this page. If that origin is trusted with the "
-                                + "credentials, add it to Allowed Origins.",
-                        run.pages() + 1, run.id(), shownUrl, config.redactor.scrub(verdict.reason()));
-                return PageStep.STOP_AND_YIELD;
-            }
+        if (examined instanceof PageProgress.LinkRefused refused) {
+            getLogger().error("Page {} of run {} from {} links to a next page that is not followed: {}. Nothing was sent there; the page is "
+                            + "not emitted and state is not advanced, so the run stays at this page. If that origin is trusted with the "
+                            + "credentials, add it to Allowed Origins.",
+                    run.pages() + 1, run.id(), shownUrl, config.redactor.scrub(refused.reason()));
+            return PageStep.STOP_AND_YIELD;
         }
-        final RunNavigator.Decision decision = config.navigator.decide(run, selection, page.records().size(), overlapMoved,
-                proposed.map(config::storable), config.paginator.first());
-        final boolean emitPage = switch (decision) {
-            case RunNavigator.Resume resume -> resume.emitPage();
-            case RunNavigator.Halt halt -> halt.emitPage();
-            default -> true;
-        };
-
-        final Watermark runMax = emitPage ? Watermark.max(run.max(), selection.maxWatermark()) : run.max();
+        final PageProgress.Planned plan = (PageProgress.Planned) examined;
+        final RecordSelector.Selection selection = plan.selection();
+        final boolean emitPage = plan.emitPage();
         // From here the object differs from what is stored until this page commits.
-        committed = null;
+        store.changing();
         if (emitPage) {
             try {
-                state.trackedKeys().addAll(selection.newEntries(), runMax == null ? null : runMax.lookbackFrom(config.lookback));
+                config.progress.track(state, plan);
             } catch (final TrackedKeys.LimitExceededException e) {
                 getLogger().error("Page {} of run {} from {} would raise the tracked record keys to {}, above Maximum Tracked Keys ({}); "
                                 + "the page is not emitted and state is not advanced. Raise Maximum Tracked Keys or shorten the Lookback Window.",
@@ -1016,50 +406,39 @@ public class IncrementalApiFetch extends AbstractProcessor {
         }
 
         final long pageNumber = run.pages() + 1;
-        final long fingerprint = selection.contentFingerprint() != 0 ? selection.contentFingerprint() : run.lastFingerprint();
-        final LoopGuard guard = config.paginator.serverDriven() ? run.loopGuard().after(run.next().fingerprint()) : run.loopGuard();
-        final PageStep step;
-        switch (decision) {
+        config.progress.advance(state, plan);
+        final PageStep step = switch (plan.decision()) {
             case RunNavigator.Continue next -> {
                 if (next.warning() != null) {
                     getLogger().warn("Page {} of run {} from {}: {}", pageNumber, run.id(), shownUrl, next.warning());
                 }
-                state.setRun(run.advanced(runMax, pageNumber, next.next(), guard, fingerprint, next.tail()));
-                step = PageStep.CONTINUE;
+                yield PageStep.CONTINUE;
             }
-            case RunNavigator.Advance advance -> {
-                state.setRun(run.advanced(runMax, pageNumber, config.paginator.first(), guard, fingerprint, advance.tail()).withLower(advance.lower()));
-                step = PageStep.CONTINUE;
-            }
+            case RunNavigator.Advance advance -> PageStep.CONTINUE;
             case RunNavigator.Complete complete -> {
-                state.setRun(run.advanced(runMax, pageNumber, run.next(), guard, fingerprint, complete.tail()));
-                state.completeRun(config.lookback);
                 session.adjustCounter(COUNTER_RUNS_COMPLETED, 1, false);
-                step = PageStep.RUN_COMPLETE;
+                yield PageStep.RUN_COMPLETE;
             }
             case RunNavigator.Resume resume -> {
-                // Nothing is lost: every record below the safe watermark was seen, and the versions at it are tracked.
                 getLogger().warn("Page {} of run {} from {}: {}; the run resumes as a fresh query from its last safe watermark {}{}",
                         pageNumber, run.id(), shownUrl, resume.reason(), resume.safe(), resume.emitPage() ? "" : " (this page is not emitted)");
-                state.setRun(run.resumedFrom(resume.safe(), config.paginator.first(), pageNumber, runMax, resume.tail()));
-                step = PageStep.CONTINUE;
+                yield PageStep.CONTINUE;
             }
             case RunNavigator.Halt halt -> {
                 getLogger().error("Run {} halted at page {} from {}: {}. {}", run.id(), pageNumber, shownUrl, halt.reason(), HALT_ADVICE);
-                state.setRun(run.halted(halt.reason(), pageNumber, runMax, halt.tail()));
                 session.adjustCounter(COUNTER_RUNS_HALTED, 1, false);
-                step = PageStep.STOP_AND_YIELD;
+                yield PageStep.STOP_AND_YIELD;
             }
-        }
+        };
 
         if (emitPage && !selection.emitted().isEmpty()) {
-            emit(session, selection, shownUrl, success, run.id(), pageNumber);
+            IncrementalApiFetchOutput.emit(MAPPER, session, selection, shownUrl, success, run.id(), pageNumber);
         }
         if (emitPage && !selection.invalid().isEmpty()) {
-            routeInvalid(session, selection.invalid(), shownUrl, success, run.id(), pageNumber);
+            IncrementalApiFetchOutput.routeInvalid(getLogger(), MAPPER, session, selection.invalid(), shownUrl, success, run.id(), pageNumber);
         }
         getLogger().debug("Page {} of run {}: {} records, {} emitted, {} already emitted, {} below window, {} deferred by settle delay",
-                pageNumber, run.id(), page.records().size(), selection.emitted().size(), selection.duplicates(), selection.belowWindow(), selection.deferred());
+                pageNumber, run.id(), plan.page().records().size(), selection.emitted().size(), selection.duplicates(), selection.belowWindow(), selection.deferred());
 
         final boolean pauseTooLong = step == PageStep.CONTINUE && success.pauseBeforeNext().compareTo(config.maxRateLimitWait) > 0;
         if (pauseTooLong) {
@@ -1068,18 +447,15 @@ public class IncrementalApiFetch extends AbstractProcessor {
             session.adjustCounter(COUNTER_RATE_LIMIT_PAUSES, 1, false);
         }
         session.adjustCounter(COUNTER_PAGES, 1, false);
-        final AtomicReference<Throwable> commitFailure = new AtomicReference<>();
-        final Map<String, String> staged = state.toMap(MAPPER);
+        final Throwable commitFailure;
         try {
-            session.setState(staged, Scope.CLUSTER);
+            commitFailure = store.commit(session, state, config);
         } catch (final IOException e) {
             throw new ProcessException("State could not be staged with page " + pageNumber, e);
         }
-        session.commitAsync(() -> committed = new CommittedState(staged, state, config.watermarkFormat.isTimestamp(), config.maxTrackedKeys),
-                commitFailure::set);
-        if (commitFailure.get() != null) {
+        if (commitFailure != null) {
             // The page and its state were rolled back together; stop, the next trigger re-reads the stored state.
-            getLogger().error("Committing page {} of run {} failed; it will be fetched again: {}", pageNumber, run.id(), commitFailure.get().toString());
+            getLogger().error("Committing page {} of run {} failed; it will be fetched again: {}", pageNumber, run.id(), commitFailure.toString());
             return PageStep.STOP_AND_YIELD;
         }
 
@@ -1103,550 +479,5 @@ public class IncrementalApiFetch extends AbstractProcessor {
             }
         }
         return step;
-    }
-
-    /**
-     * Stores "no request before" with the state as it is (nothing else changes), so that a wait longer than one trigger
-     * survives the trigger, a restart and a primary-node change.
-     */
-    private void pauseUntil(final ProcessSession session, final FetchState state, final Instant until, final Settings config) {
-        committed = null;
-        state.setNotBefore(until);
-        final Map<String, String> staged = state.toMap(MAPPER);
-        try {
-            session.setState(staged, Scope.CLUSTER);
-        } catch (final IOException e) {
-            getLogger().warn("The rate-limit pause could not be stored; the next trigger may call the API early: {}", e.toString());
-            return;
-        }
-        session.commitAsync(() -> committed = new CommittedState(staged, state, config.watermarkFormat.isTimestamp(), config.maxTrackedKeys));
-    }
-
-    private void emit(final ProcessSession session, final RecordSelector.Selection selection, final String shownUrl,
-                      final PageFetcher.Success success, final String runId, final long pageNumber) {
-        FlowFile flowFile = session.create();
-        flowFile = session.write(flowFile, out -> {
-            try (JsonGenerator generator = MAPPER.createGenerator(out)) {
-                generator.writeStartArray();
-                for (final JsonNode record : selection.emitted()) {
-                    MAPPER.writeTree(generator, record);
-                }
-                generator.writeEndArray();
-            }
-        });
-        final Map<String, String> attributes = new HashMap<>();
-        attributes.put(CoreAttributes.MIME_TYPE.key(), "application/json");
-        attributes.put(RECORD_COUNT, Integer.toString(selection.emitted().size()));
-        attributes.put(WATERMARK_MIN, selection.minWatermark().canonical());
-        attributes.put(WATERMARK_MAX, selection.maxWatermark().canonical());
-        attributes.put(PAGE_NUMBER, Long.toString(pageNumber));
-        attributes.put(RUN_ID, runId);
-        attributes.put(HTTP_STATUS, Integer.toString(success.status()));
-        attributes.put(SOURCE_URL, shownUrl);
-        flowFile = session.putAllAttributes(flowFile, attributes);
-        session.getProvenanceReporter().receive(flowFile, shownUrl, success.elapsedMillis());
-        session.transfer(flowFile, REL_SUCCESS);
-        session.adjustCounter(COUNTER_RECORDS_EMITTED, selection.emitted().size(), false);
-    }
-
-    private void routeInvalid(final ProcessSession session, final List<RecordSelector.Invalid> invalid, final String shownUrl,
-                              final PageFetcher.Success success, final String runId, final long pageNumber) {
-        for (final RecordSelector.Invalid record : invalid) {
-            FlowFile flowFile = session.create();
-            flowFile = session.write(flowFile, out -> MAPPER.writeValue(out, record.record()));
-            final Map<String, String> attributes = new HashMap<>();
-            attributes.put(CoreAttributes.MIME_TYPE.key(), "application/json");
-            if (record.key() != null) {
-                attributes.put(INVALID_KEY, record.key());
-            }
-            attributes.put(INVALID_REASON, record.reason());
-            attributes.put(PAGE_NUMBER, Long.toString(pageNumber));
-            attributes.put(RUN_ID, runId);
-            attributes.put(SOURCE_URL, shownUrl);
-            flowFile = session.putAllAttributes(flowFile, attributes);
-            session.getProvenanceReporter().receive(flowFile, shownUrl, success.elapsedMillis());
-            session.transfer(flowFile, REL_FAILURE);
-        }
-        session.adjustCounter(COUNTER_RECORDS_FAILED, invalid.size(), false);
-        getLogger().warn("Page {} of run {} from {}: {} records without a readable watermark or key routed to failure; the first: {}",
-                pageNumber, runId, shownUrl, invalid.size(), invalid.get(0).reason());
-    }
-
-    private static FetchState.Run startRun(final Settings config, final Watermark stored) {
-        final Watermark base = stored != null ? stored : config.initialWatermark;
-        final Watermark lower = base == null ? null : base.lookbackFrom(config.lookback);
-        if (!config.watermarkFormat.isTimestamp()) {
-            return new FetchState.Run(UUID.randomUUID().toString(), lower, null, null, null, 0, config.paginator.first(), LoopGuard.empty(), 0,
-                    FetchState.Tail.START, null, null);
-        }
-        final Instant now = Instant.now();
-        final Instant settled = now.minus(config.settleDelay);
-        // Records stamped after the run started are left for the next run, so every run has a fixed upper bound.
-        Watermark upper = Watermark.ofInstant(settled);
-        Watermark advanceTo = null;
-        if (config.maxRunSpan != null && base != null) {
-            // A slice that ends before the settled present is complete once fetched, so the watermark may move to its end.
-            final Instant sliceEnd = base.toInstant().plus(config.maxRunSpan);
-            if (sliceEnd.isBefore(settled)) {
-                upper = Watermark.ofInstant(sliceEnd);
-                advanceTo = upper;
-            }
-        }
-        return new FetchState.Run(UUID.randomUUID().toString(), lower, upper, advanceTo, null, 0, config.paginator.first(), LoopGuard.empty(), 0,
-                FetchState.Tail.START, null, null);
-    }
-
-    private static String lastRecordValue(final List<JsonNode> records, final JsonPointer pointer) {
-        if (records.isEmpty()) {
-            return null;
-        }
-        final JsonNode value = records.get(records.size() - 1).at(pointer);
-        return value.isValueNode() && !value.isNull() ? value.asText() : null;
-    }
-
-    /** Logs waits and retries of one request, with the URL already redacted. */
-    private final class LoggingListener implements PageFetcher.Listener {
-        private final String shownUrl;
-        private final UrlRedactor redactor;
-        /** Waits the fetcher made within this request because the API asked it to. */
-        private int rateLimitWaits;
-        /** Requests retried within this request after a transient failure (5xx, 408, timeout, connection error). */
-        private int retries;
-
-        private LoggingListener(final String shownUrl, final UrlRedactor redactor) {
-            this.shownUrl = shownUrl;
-            this.redactor = redactor;
-        }
-
-        @Override
-        public void retrying(final String reason, final int attempt, final Duration delay) {
-            // INFO, not a warning bulletin: a retried request may well succeed (a flaky API makes a healthy flow show warnings
-            // otherwise); it is counted, and a page whose retries run out is an error bulletin.
-            retries++;
-            getLogger().info("Request to {} failed ({}); retry {} in {} ms", shownUrl, redactor.scrub(reason), attempt, delay.toMillis());
-        }
-
-        @Override
-        public void rateLimited(final int status, final Duration wait) {
-            rateLimitWaits++;
-            getLogger().info("Rate limited by {} (HTTP {}); waiting {} ms as asked", shownUrl, status, wait.toMillis());
-        }
-
-        @Override
-        public void refreshingCredentials() {
-            getLogger().info("Request to {} refused with HTTP 401; asking the OAuth2 Access Token Provider for a different token", shownUrl);
-        }
-    }
-
-    /** Everything derived from the configuration, built once per scheduling. */
-    private static final class Settings {
-        private final HttpClient httpClient;
-        private final PageFetcher fetcher;
-        private final PageFetcher.Authorizer authorizer;
-        private final UrlRedactor redactor;
-        private final Paginator paginator;
-        private final PaginationStrategy strategy;
-        private final PageParser parser;
-        private final RecordSelector selector;
-        private final WatermarkFormat watermarkFormat;
-        private final WatermarkFormat parameterFormat;
-        private final Watermark initialWatermark;
-        private final Duration lookback;
-        private final Duration settleDelay;
-        private final Duration maxRunSpan;
-        private final String upperBoundParameter;
-        private final Duration maxRateLimitWait;
-        private final int maxTrackedKeys;
-        private final int maxPagesPerTrigger;
-        private final int maxRetries;
-        private final String endpointUrl;
-        private final String bodyTemplate;
-        private final String watermarkParameter;
-        private final String pageSizeParameter;
-        private final int pageSize;
-        private final Map<String, String> queryParameters = new LinkedHashMap<>();
-        private final Map<String, String> headers = new LinkedHashMap<>();
-        private final String apiKeyQueryName;
-        private final String apiKeyQueryValue;
-        /** Sensitive query parameters (API key, sensitive query.*): stripped from stored next URLs, added again to each request. */
-        private final Map<String, String> secretQueryParameters = new LinkedHashMap<>();
-        private final OriginPolicy originPolicy;
-        private final String unauthorizedAdvice;
-        private final boolean cursorFromLastRecord;
-        private final boolean routeInvalid;
-        private final RunNavigator navigator;
-        private final JsonPointer cursorPointer;
-
-        Settings(final ProcessContext context, final ComponentLog logger, final PageFetcher.Sleeper sleeper, final Clock clock) {
-            final WatermarkType watermarkType = context.getProperty(WATERMARK_TYPE).asAllowableValue(WatermarkType.class);
-            watermarkFormat = watermarkType.format();
-            parameterFormat = watermarkFormat.isTimestamp()
-                    ? context.getProperty(WATERMARK_PARAMETER_FORMAT).asAllowableValue(ParameterFormat.class).resolve(watermarkFormat)
-                    : WatermarkFormat.NUMBER;
-            final String initial = context.getProperty(INITIAL_WATERMARK).evaluateAttributeExpressions().getValue();
-            initialWatermark = initial == null || initial.isBlank() ? null : watermarkFormat.parseLenient(initial);
-            lookback = watermarkFormat.isTimestamp() ? period(context, LOOKBACK_WINDOW) : Duration.ZERO;
-            settleDelay = watermarkFormat.isTimestamp() ? period(context, SETTLE_DELAY) : Duration.ZERO;
-            maxRunSpan = watermarkFormat.isTimestamp() && context.getProperty(MAX_RUN_SPAN).isSet() ? period(context, MAX_RUN_SPAN) : null;
-            upperBoundParameter = watermarkFormat.isTimestamp() ? context.getProperty(UPPER_BOUND_PARAMETER).getValue() : null;
-            maxRateLimitWait = period(context, MAX_RATE_LIMIT_WAIT);
-            maxTrackedKeys = context.getProperty(MAX_TRACKED_KEYS).asInteger();
-            maxPagesPerTrigger = context.getProperty(MAX_PAGES_PER_TRIGGER).asInteger();
-            maxRetries = context.getProperty(MAX_RETRIES).asInteger();
-            routeInvalid = context.getProperty(INVALID_RECORD_HANDLING).asAllowableValue(InvalidRecordHandling.class) == InvalidRecordHandling.ROUTE_TO_FAILURE;
-            endpointUrl = context.getProperty(ENDPOINT_URL).evaluateAttributeExpressions().getValue();
-            final HttpMethod method = context.getProperty(HTTP_METHOD).asAllowableValue(HttpMethod.class);
-            bodyTemplate = method == HttpMethod.POST ? context.getProperty(REQUEST_BODY_TEMPLATE).evaluateAttributeExpressions().getValue() : null;
-            watermarkParameter = context.getProperty(WATERMARK_PARAMETER).getValue();
-            pageSizeParameter = context.getProperty(PAGE_SIZE_PARAMETER).getValue();
-            pageSize = context.getProperty(PAGE_SIZE).asInteger();
-
-            strategy = context.getProperty(PAGINATION_STRATEGY).asAllowableValue(PaginationStrategy.class);
-            String capturePointer = null;
-            JsonPointer lastRecordPointer = null;
-            boolean fromLastRecord = false;
-            paginator = switch (strategy) {
-                case NONE, KEYSET -> Paginators.none();
-                case LINK_HEADER -> Paginators.linkHeader();
-                case NEXT_URL -> {
-                    capturePointer = context.getProperty(NEXT_URL_POINTER).getValue();
-                    yield Paginators.nextUrl();
-                }
-                case CURSOR -> {
-                    final String pointer = context.getProperty(CURSOR_POINTER).getValue();
-                    fromLastRecord = context.getProperty(CURSOR_SOURCE).asAllowableValue(CursorSource.class) == CursorSource.LAST_RECORD;
-                    if (fromLastRecord) {
-                        lastRecordPointer = JsonPointer.compile(pointer);
-                    } else {
-                        capturePointer = pointer;
-                    }
-                    yield Paginators.cursor(context.getProperty(CURSOR_PARAMETER).getValue());
-                }
-                case PAGE_NUMBER -> Paginators.pageNumber(context.getProperty(PAGE_PARAMETER).getValue(), context.getProperty(FIRST_PAGE_NUMBER).asLong());
-                case OFFSET -> Paginators.offset(context.getProperty(OFFSET_PARAMETER).getValue());
-            };
-            final boolean watermarkSendable = watermarkParameter != null || (bodyTemplate != null && bodyTemplate.contains("{{watermark}}"));
-            final RunNavigator.Kind kind = switch (strategy) {
-                case KEYSET -> RunNavigator.Kind.KEYSET;
-                case OFFSET -> RunNavigator.Kind.OFFSET_WITH_OVERLAP;
-                case LINK_HEADER, NEXT_URL, CURSOR -> RunNavigator.Kind.SERVER_DRIVEN;
-                case NONE, PAGE_NUMBER -> RunNavigator.Kind.COUNTED;
-            };
-            navigator = new RunNavigator(kind, watermarkSendable, pageSize);
-            cursorFromLastRecord = fromLastRecord;
-            cursorPointer = lastRecordPointer;
-            final String recordsPointer = context.getProperty(RECORDS_POINTER).getValue();
-            parser = new PageParser(MAPPER, recordsPointer == null ? "" : recordsPointer, capturePointer);
-            selector = new RecordSelector(context.getProperty(WATERMARK_POINTER).getValue(), context.getProperty(RECORD_KEY_POINTER).getValue(), watermarkFormat);
-
-            final List<String> secrets = new ArrayList<>();
-            final List<String> sensitiveNames = new ArrayList<>();
-            for (final Map.Entry<PropertyDescriptor, String> property : context.getProperties().entrySet()) {
-                final PropertyDescriptor descriptor = property.getKey();
-                if (!descriptor.isDynamic() || property.getValue() == null) {
-                    continue;
-                }
-                final String value = context.getProperty(descriptor).evaluateAttributeExpressions().getValue();
-                final String name = descriptor.getName();
-                if (name.startsWith(QUERY_PREFIX)) {
-                    queryParameters.put(name.substring(QUERY_PREFIX.length()), value);
-                    if (descriptor.isSensitive()) {
-                        sensitiveNames.add(name.substring(QUERY_PREFIX.length()));
-                        secretQueryParameters.put(name.substring(QUERY_PREFIX.length()), value);
-                    }
-                } else if (name.startsWith(HEADER_PREFIX)) {
-                    headers.put(name.substring(HEADER_PREFIX.length()), value);
-                }
-                if (descriptor.isSensitive()) {
-                    secrets.add(value);
-                }
-            }
-
-            final AuthenticationStrategy authentication = context.getProperty(AUTHENTICATION_STRATEGY).asAllowableValue(AuthenticationStrategy.class);
-            String keyQueryName = null;
-            String keyQueryValue = null;
-            switch (authentication) {
-                case NONE -> authorizer = Authorizers.none();
-                case API_KEY_HEADER -> {
-                    final String key = context.getProperty(API_KEY).getValue();
-                    secrets.add(key);
-                    authorizer = Authorizers.header(context.getProperty(API_KEY_NAME).getValue(), key);
-                }
-                case API_KEY_QUERY -> {
-                    keyQueryName = context.getProperty(API_KEY_NAME).getValue();
-                    keyQueryValue = context.getProperty(API_KEY).getValue();
-                    secrets.add(keyQueryValue);
-                    sensitiveNames.add(keyQueryName);
-                    authorizer = Authorizers.none();
-                }
-                case BASIC -> {
-                    final String password = context.getProperty(PASSWORD).getValue();
-                    final String username = context.getProperty(USERNAME).getValue();
-                    secrets.add(password);
-                    secrets.add(Authorizers.basicCredentials(username, password));
-                    authorizer = Authorizers.basic(username, password);
-                }
-                case BEARER -> {
-                    final String token = context.getProperty(BEARER_TOKEN).getValue();
-                    secrets.add(token);
-                    authorizer = Authorizers.bearer(token);
-                }
-                case OAUTH2 -> {
-                    final OAuth2AccessTokenProvider provider = context.getProperty(OAUTH2_ACCESS_TOKEN_PROVIDER).asControllerService(OAuth2AccessTokenProvider.class);
-                    authorizer = Authorizers.refreshingBearer(() -> provider.getAccessDetails().getAccessToken());
-                }
-                default -> throw new IllegalStateException("Unknown authentication strategy " + authentication);
-            }
-            apiKeyQueryName = keyQueryName;
-            apiKeyQueryValue = keyQueryValue;
-            if (keyQueryName != null) {
-                secretQueryParameters.put(keyQueryName, keyQueryValue);
-            }
-            unauthorizedAdvice = switch (authentication) {
-                case OAUTH2 -> "The token was revoked or lacks the scopes needed, or the provider keeps a cached token the API no longer "
-                        + "accepts: check the client's grants and scopes, then disable and enable the OAuth2 Access Token Provider so that "
-                        + "it fetches a new token.";
-                case NONE -> "The API requires credentials: set an Authentication Strategy.";
-                default -> "Update the credentials (" + authentication.getDisplayName() + ") in the processor's properties or parameter context.";
-            };
-            redactor = new UrlRedactor(sensitiveNames, secrets);
-
-            final HttpClient.Builder clientBuilder = HttpClient.newBuilder()
-                    .version(HttpClient.Version.HTTP_1_1)
-                    // Redirects are followed by PageFetcher under the origin policy, never by the client.
-                    .followRedirects(HttpClient.Redirect.NEVER)
-                    .connectTimeout(period(context, CONNECT_TIMEOUT));
-            final SSLContextService sslContextService = context.getProperty(SSL_CONTEXT_SERVICE).asControllerService(SSLContextService.class);
-            if (sslContextService != null) {
-                clientBuilder.sslContext(sslContextService.createContext());
-            }
-            final ProxyConfigurationService proxyService = context.getProperty(PROXY_CONFIGURATION_SERVICE).asControllerService(ProxyConfigurationService.class);
-            if (proxyService != null) {
-                final ProxyConfiguration proxy = proxyService.getConfiguration();
-                if (proxy.getProxyType() == Proxy.Type.HTTP) {
-                    clientBuilder.proxy(ProxySelector.of(new InetSocketAddress(proxy.getProxyServerHost(), proxy.getProxyServerPort())));
-                } else if (proxy.getProxyType() != Proxy.Type.DIRECT) {
-                    logger.warn("Proxy type {} is not supported; connecting directly", proxy.getProxyType());
-                }
-            }
-            httpClient = clientBuilder.build();
-
-            final String rate = context.getProperty(REQUEST_RATE_LIMIT).getValue();
-            final RateLimiter rateLimiter = rate == null ? null : new RateLimiter(Double.parseDouble(rate), System::nanoTime);
-            final SecureRandom random = new SecureRandom();
-            final Backoff backoff = new Backoff(period(context, INITIAL_RETRY_BACKOFF), period(context, MAX_RETRY_BACKOFF), random::nextDouble);
-            originPolicy = new OriginPolicy(endpointUrl, OriginPolicy.parseAllowList(context.getProperty(ALLOWED_ORIGINS).getValue()));
-            final ResponseSizeLimit sizeLimit = new ResponseSizeLimit(context.getProperty(MAX_RESPONSE_SIZE).asDataSize(DataUnit.B).longValue());
-            final PageFetcher.Settings fetchSettings = new PageFetcher.Settings(period(context, READ_TIMEOUT), context.getProperty(MAX_RETRIES).asInteger(),
-                    maxRateLimitWait, sizeLimit, originPolicy);
-            fetcher = new PageFetcher(httpClient, fetchSettings, backoff, rateLimiter, sleeper, clock);
-        }
-
-        PageFetcher.PageRequest buildRequest(final FetchState.Run run) {
-            final PagePosition position = run.next();
-            String url;
-            if (position.url() != null) {
-                url = position.url();
-                if (!originPolicy.check(URI.create(url)).isAllowed()) {
-                    throw new IllegalArgumentException("the stored next URL leads outside the allowed origins");
-                }
-                final Map<String, String> secrets = new LinkedHashMap<>(secretQueryParameters);
-                if (apiKeyQueryName != null) {
-                    secrets.remove(apiKeyQueryName);
-                }
-                url = RequestTemplates.withParameters(url, secrets);
-            } else {
-                final Map<String, String> parameters = new LinkedHashMap<>(queryParameters);
-                if (watermarkParameter != null && run.lower() != null) {
-                    parameters.put(watermarkParameter, parameterFormat.format(run.lower()));
-                }
-                if (upperBoundParameter != null && run.upper() != null) {
-                    parameters.put(upperBoundParameter, parameterFormat.format(upperBoundSent(run.upper())));
-                }
-                if (pageSizeParameter != null) {
-                    parameters.put(pageSizeParameter, Integer.toString(pageSize));
-                }
-                parameters.putAll(paginator.parameters(position));
-                url = RequestTemplates.withParameters(endpointUrl, parameters);
-            }
-            if (apiKeyQueryName != null) {
-                url = RequestTemplates.withParameters(url, Map.of(apiKeyQueryName, apiKeyQueryValue));
-            }
-            String body = null;
-            if (bodyTemplate != null) {
-                final Map<String, String> values = new HashMap<>();
-                values.put("watermark", run.lower() == null ? "null" : parameterFormat.formatJson(run.lower()));
-                values.put("cursor", RequestTemplates.jsonString(position.cursor()));
-                final String number = position.number() == null ? "null" : Long.toString(position.number());
-                values.put("page", strategy == PaginationStrategy.PAGE_NUMBER ? number : "null");
-                values.put("offset", strategy == PaginationStrategy.OFFSET ? number : "null");
-                values.put("pageSize", Integer.toString(pageSize));
-                values.put("upperBound", run.upper() == null ? "null" : parameterFormat.formatJson(upperBoundSent(run.upper())));
-                body = RequestTemplates.renderBody(bodyTemplate, values);
-            }
-            return new PageFetcher.PageRequest(URI.create(url), headers, body);
-        }
-
-        /** One second above the bound: after rounding down it is still above it, so inclusive and exclusive APIs both return the bound. */
-        private static Watermark upperBoundSent(final Watermark upper) {
-            return Watermark.ofInstant(upper.toInstant().plusSeconds(1));
-        }
-
-        /** Next URLs are kept in state without the API key and sensitive query.* values; they are added again to each request. */
-        PagePosition storable(final PagePosition position) {
-            if (secretQueryParameters.isEmpty() || position.url() == null) {
-                return position;
-            }
-            String url = position.url();
-            for (final String name : secretQueryParameters.keySet()) {
-                url = RequestTemplates.withoutParameter(url, name);
-            }
-            return PagePosition.ofUrl(url);
-        }
-
-        private static Duration period(final ProcessContext context, final PropertyDescriptor descriptor) {
-            return Duration.ofMillis(context.getProperty(descriptor).asTimePeriod(TimeUnit.MILLISECONDS));
-        }
-    }
-
-    public enum HttpMethod implements DescribedEnum {
-        GET("GET", "Parameters in the query string."),
-        POST("POST", "A JSON body built from the Request Body Template.");
-
-        private final Described described;
-
-        HttpMethod(final String displayName, final String description) {
-            this.described = new Described(displayName, description);
-        }
-
-        @Override
-        public Described described() {
-            return described;
-        }
-    }
-
-    public enum WatermarkType implements DescribedEnum {
-        ISO_8601("ISO 8601 Timestamp", "Text such as 2024-05-01T10:15:30.123+02:00 (an offset or Z is required; a space instead of the T "
-                + "and offsets such as +0200 or +02 are accepted too).", WatermarkFormat.ISO_8601),
-        EPOCH_SECONDS("Epoch Seconds", "Seconds since 1970-01-01T00:00:00Z, as a number or numeric text (fractions allowed).", WatermarkFormat.EPOCH_SECONDS),
-        EPOCH_MILLIS("Epoch Milliseconds", "Milliseconds since 1970-01-01T00:00:00Z, as a number or numeric text.", WatermarkFormat.EPOCH_MILLIS),
-        NUMERIC_ID("Numeric ID", "A whole number that grows with each change, such as an auto-increment id or a change sequence.", WatermarkFormat.NUMBER);
-
-        private final Described described;
-        private final WatermarkFormat format;
-
-        WatermarkType(final String displayName, final String description, final WatermarkFormat format) {
-            this.described = new Described(displayName, description);
-            this.format = format;
-        }
-
-        WatermarkFormat format() {
-            return format;
-        }
-
-        @Override
-        public Described described() {
-            return described;
-        }
-    }
-
-    public enum ParameterFormat implements DescribedEnum {
-        SAME_AS_RECORDS("Same As Records", "The Watermark Type's own form.", null),
-        ISO_8601("ISO 8601", "UTC text such as 2024-05-01T08:15:30.123Z.", WatermarkFormat.ISO_8601),
-        EPOCH_SECONDS("Epoch Seconds", "Whole seconds since the epoch.", WatermarkFormat.EPOCH_SECONDS),
-        EPOCH_MILLIS("Epoch Milliseconds", "Whole milliseconds since the epoch.", WatermarkFormat.EPOCH_MILLIS);
-
-        private final Described described;
-        private final WatermarkFormat format;
-
-        ParameterFormat(final String displayName, final String description, final WatermarkFormat format) {
-            this.described = new Described(displayName, description);
-            this.format = format;
-        }
-
-        WatermarkFormat resolve(final WatermarkFormat recordFormat) {
-            return format == null ? recordFormat : format;
-        }
-
-        @Override
-        public Described described() {
-            return described;
-        }
-    }
-
-    public enum PaginationStrategy implements DescribedEnum {
-        NONE("None", "One request returns all records."),
-        KEYSET("Keyset", "Every page is a fresh query from the last record's watermark (Watermark Parameter or {{watermark}}); the API must "
-                + "return records sorted by the watermark, ascending. Cannot skip records when the list changes during a run and is not "
-                + "limited by result caps (e.g. HubSpot search's 10,000)."),
-        LINK_HEADER("Link Header", "Follow the RFC 8288 Link header with rel=\"next\" (Shopify, GitHub)."),
-        NEXT_URL("Next URL Pointer", "Follow a next-page URL found at a JSON Pointer in the body."),
-        CURSOR("Cursor", "Send back a cursor token from the body or the last record as a parameter or in the POST body (HubSpot, Stripe)."),
-        PAGE_NUMBER("Page Number", "Count page numbers up from the First Page Number until a page is empty."),
-        OFFSET("Offset", "Advance an offset by the records each page returned, less one: each page starts with the previous page's last "
-                + "record, which shows whether the list shifted; until a page brings nothing new.");
-
-        private final Described described;
-
-        PaginationStrategy(final String displayName, final String description) {
-            this.described = new Described(displayName, description);
-        }
-
-        @Override
-        public Described described() {
-            return described;
-        }
-    }
-
-    public enum InvalidRecordHandling implements DescribedEnum {
-        STOP("Stop Run", "Refuse the page: nothing emitted, state not advanced, an error bulletin names the record."),
-        ROUTE_TO_FAILURE("Route to Failure", "Send the record as received to 'failure' with its key and the reason, and go on.");
-
-        private final Described described;
-
-        InvalidRecordHandling(final String displayName, final String description) {
-            this.described = new Described(displayName, description);
-        }
-
-        @Override
-        public Described described() {
-            return described;
-        }
-    }
-
-    public enum CursorSource implements DescribedEnum {
-        RESPONSE_BODY("Response Body", "The Cursor Pointer points into the response body (e.g. /paging/next/after)."),
-        LAST_RECORD("Last Record", "The Cursor Pointer points into the page's last record (e.g. /id for Stripe's starting_after).");
-
-        private final Described described;
-
-        CursorSource(final String displayName, final String description) {
-            this.described = new Described(displayName, description);
-        }
-
-        @Override
-        public Described described() {
-            return described;
-        }
-    }
-
-    public enum AuthenticationStrategy implements DescribedEnum {
-        NONE("None", "No credentials."),
-        API_KEY_HEADER("API Key in Header", "The API key in the header named by API Key Name."),
-        API_KEY_QUERY("API Key in Query Parameter", "The API key in the query parameter named by API Key Name (redacted wherever shown)."),
-        BASIC("HTTP Basic", "User name and password."),
-        BEARER("Bearer Token", "A static token: Authorization: Bearer <token>."),
-        OAUTH2("OAuth2", "Tokens from an OAuth2 Access Token Provider; on 401 retried once, only if the provider hands out a different token.");
-
-        private final Described described;
-
-        AuthenticationStrategy(final String displayName, final String description) {
-            this.described = new Described(displayName, description);
-        }
-
-        @Override
-        public Described described() {
-            return described;
-        }
     }
 }
