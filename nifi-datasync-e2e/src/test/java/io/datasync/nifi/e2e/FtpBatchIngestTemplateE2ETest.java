@@ -132,17 +132,18 @@ class FtpBatchIngestTemplateE2ETest {
         client.enableControllerServices(run.groupId, Duration.ofSeconds(60));
         client.startProcessGroup(run.groupId);
         run.ftp.drop("contacts-parked.csv", SampleData.CSV_HEADER + "\n" + SampleData.csvLine(parked) + "\n");
-        NiFiRestClient.waitUntil(RUN_TIMEOUT, () -> processorStatus(run.groupId, "Classify profiles write failure").path("flowFilesOut").asInt() > 0,
-                "the failed profile write classified");
-        NiFiRestClient.waitUntil(Duration.ofSeconds(60), () -> {
-            final com.fasterxml.jackson.databind.JsonNode status = client.groupStatus(run.groupId);
+        final String parkedFunnel = parkedFunnel(run.groupId);
+        assertEquals(0, client.flowFilesQueuedInto(run.groupId, parkedFunnel), "nothing parked before");
+        NiFiRestClient.waitUntil(RUN_TIMEOUT, () -> {
             NiFiInstance.sleep(500);
-            return status.path("flowFilesQueued").asInt() == 1 && status.path("activeThreadCount").asInt() == 0;
-        }, "only the parked FlowFile left");
+            return client.flowFilesQueuedInto(run.groupId, parkedFunnel) == 1 && client.groupStatus(run.groupId).path("flowFilesQueued").asInt() == 1
+                    && client.groupStatus(run.groupId).path("activeThreadCount").asInt() == 0;
+        }, "the failed profile write parked, nothing else in flight");
         client.stopProcessGroup(run.groupId, Duration.ofSeconds(60));
         client.disableControllerServices(run.groupId, Duration.ofSeconds(60));
-        assertEquals(0, processorStatus(run.groupId, "Retry profiles write").path("flowFilesIn").asInt(), "a constraint violation is not retried");
-        assertEquals(1, client.groupStatus(run.groupId).path("flowFilesQueued").asInt(), "the failed write waits in the parked queue");
+        assertEquals(List.of(), run.postgres.query("SELECT customer_id FROM customer_profiles WHERE city = 'Parked City'"));
+        final List<String> bulletins = TemplateAssertions.warningBulletins(client);
+        assertTrue(bulletins.stream().anyMatch(b -> b.startsWith("Upsert profiles") && b.contains("no_parked_city")), "the profile write failed: " + bulletins);
         assertEquals(syncRuns, run.postgres.count("sync_runs"), "a parked write is no sync");
 
         // The committed sync-audit template against the same database.
@@ -187,13 +188,22 @@ class FtpBatchIngestTemplateE2ETest {
         }
     }
 
-    private static com.fasterxml.jackson.databind.JsonNode processorStatus(final String groupId, final String name) {
-        for (final com.fasterxml.jackson.databind.JsonNode status : client.processorStatuses(groupId)) {
-            if (name.equals(status.path("name").asText())) {
-                return status;
+    /** The group's "Parked failures" funnel: the one funnel connections lead into and none leaves. */
+    private static String parkedFunnel(final String groupId) {
+        final Set<String> into = new java.util.HashSet<>();
+        final Set<String> outOf = new java.util.HashSet<>();
+        for (final com.fasterxml.jackson.databind.JsonNode connection : client.get("/process-groups/" + groupId + "/connections").path("connections")) {
+            final com.fasterxml.jackson.databind.JsonNode component = connection.path("component");
+            if ("FUNNEL".equals(component.path("destination").path("type").asText())) {
+                into.add(component.path("destination").path("id").asText());
+            }
+            if ("FUNNEL".equals(component.path("source").path("type").asText())) {
+                outOf.add(component.path("source").path("id").asText());
             }
         }
-        throw new AssertionError("no processor " + name);
+        into.removeAll(outOf);
+        assertEquals(1, into.size(), "one parked-failures funnel: " + into);
+        return into.iterator().next();
     }
 
     /** Starts the audit group (it runs at once), waits for audit row {@code expectedRows}, stops it; returns that row. */
