@@ -7,8 +7,9 @@ import java.util.Set;
 /**
  * Builds the {@value #SYNC_AUDIT} template through the REST API: AuditProfileStore on a schedule (primary node only)
  * -> PutDatabaseRecord INSERT of its one audit record a run into the audit table; with Repair Mode Emit Repairs, its
- * merges delete the merged-away stored rows and its violations go through consent-sync's withdrawal action (anonymise
- * or delete the stored profile, chosen by the same parameter). Every table and column name is a parameter with
+ * merges are folded as the ingest templates fold CustomerDedup's (ProfileMerge with Retired Customer Key Field, then
+ * the UPSERT whose trigger retires the merged-away row) and its violations go through consent-sync's withdrawal action
+ * (anonymise or delete the stored profile, chosen by the same parameter). Every table and column name is a parameter with
  * today's names as defaults; secrets are sensitive parameters.
  */
 public final class AuditFlows {
@@ -19,6 +20,9 @@ public final class AuditFlows {
     /** Processor names the tests address. */
     public static final String AUDIT = "Audit profile store";
     public static final String WRITE_AUDIT = "Write audit record";
+    public static final String FOLD_INSTRUCTIONS = "Fold instructions";
+    public static final String FOLD_PROFILES = "Fold merged profiles";
+    public static final String WRITE_FOLDED = "Upsert folded profile";
 
     /** The audit's schedule; NiFi 2.3.0 refuses a parameter reference as scheduling period over REST. */
     static final String SCHEDULE = "1 hour";
@@ -35,6 +39,8 @@ public final class AuditFlows {
         values.put("db.user", "datasync");
         values.put("db.password", "");
         values.put("db.profiles.table", "customer_profiles");
+        // what ProfileMerge reads the stored profiles from when it folds a merge (sql/02_profiles.sql)
+        values.put("db.profiles.lookup.table", "customer_profiles_lookup");
         values.put("db.profiles.id.column", "customer_id");
         values.put("db.profiles.subject.key.column", "subject_key");
         values.put("db.profiles.email.column", "email");
@@ -97,18 +103,43 @@ public final class AuditFlows {
         client.connect(groupId, auditor, writeAudit, Set.of("audit"));
         client.connect(groupId, writeAudit, "PROCESSOR", failures, "FUNNEL", Set.of("failure", "retry"));
 
-        // Merges: the merged-away stored row goes; the surviving row keeps its values.
-        final String mergedAway = client.createProcessor(groupId, "org.apache.nifi.processors.standard.QueryRecord", "Merged-away ids", Map.of(
-                "record-reader", reader,
-                "record-writer", writer,
-                "include-zero-record-flowfiles", "false"),
-                Map.of("merged_away", "SELECT old_customer_id AS #{db.profiles.id.column} FROM FLOWFILE"), null, Set.of("original"));
-        final String deleteMerged = putDatabaseRecord(client, groupId, reader, dbcp, "Delete merged-away profile", "DELETE",
-                "#{db.profiles.table}", null);
-        client.connect(groupId, auditor, mergedAway, Set.of("merges"));
-        client.connect(groupId, mergedAway, deleteMerged, Set.of("merged_away"));
-        client.connect(groupId, mergedAway, "PROCESSOR", failures, "FUNNEL", Set.of("failure"));
-        client.connect(groupId, deleteMerged, "PROCESSOR", failures, "FUNNEL", Set.of("failure", "retry"));
+        // Merges: folded as the ingest templates fold CustomerDedup's merges. Each merge becomes a fold instruction (the
+        // survivor in the id column, the merged-away id in retired_customer_ids; tags and source_ids present and empty, so
+        // the UPSERT sets them to what the table's trigger took over from the retired row). ProfileMerge reads both stored
+        // profiles and merges them by their lineage; the UPSERT writes the survivor, and the trigger deletes the
+        // merged-away row in the same statement (sql/02_profiles.sql).
+        final String instructions = client.createProcessor(groupId, "org.apache.nifi.processors.standard.QueryRecord", FOLD_INSTRUCTIONS,
+                Map.of("record-reader", reader,
+                        "record-writer", writer,
+                        "include-zero-record-flowfiles", "false"),
+                Map.of("fold", "SELECT surviving_customer_id AS #{db.profiles.id.column}, old_customer_id AS retired_customer_ids,"
+                        + " CAST(NULL AS VARCHAR) AS tags, CAST(NULL AS VARCHAR) AS source_ids FROM FLOWFILE"), null, Set.of("original"));
+        final Map<String, String> merge = new LinkedHashMap<>();
+        merge.put("Record Reader", reader);
+        merge.put("Record Writer", writer);
+        merge.put("Customer Key Record Path", "/#{db.profiles.id.column}");
+        merge.put("Source Field", "source");
+        merge.put("Record Timestamp Field", "updated_at");
+        merge.put("Default Rule", "latest_non_empty");
+        merge.put("Stored Profile Store Type", "DATABASE");
+        merge.put("Stored Profile Connection Pool", dbcp);
+        merge.put("Stored Profile Table Name", "#{db.profiles.lookup.table}");
+        merge.put("Stored Profile Key Column", "#{db.profiles.id.column}");
+        merge.put("Lineage Field", "merge_lineage");
+        merge.put("Retired Customer Key Field", "retired_customer_ids");
+        // the ingest templates' survivorship rules (DatasyncChain)
+        final String fold = client.createProcessor(groupId, "io.datasync.nifi.processors.ProfileMerge", FOLD_PROFILES, merge,
+                Map.of("tags", "union", "source_ids", "union", "last_order_at", "max", "updated_at", "max"), null, Set.of());
+        final String writeFolded = putDatabaseRecord(client, groupId, databaseReader, dbcp, WRITE_FOLDED, "UPSERT", "#{db.profiles.table}",
+                "#{db.profiles.id.column}");
+        client.connect(groupId, auditor, instructions, Set.of("merges"));
+        client.connect(groupId, instructions, fold, Set.of("fold"));
+        client.connect(groupId, instructions, "PROCESSOR", failures, "FUNNEL", Set.of("failure"));
+        // a stored profile that cannot be read now (database away): penalised and tried again
+        client.connect(groupId, fold, fold, Set.of("retry"));
+        client.connect(groupId, fold, writeFolded, Set.of("success"));
+        client.connect(groupId, fold, "PROCESSOR", failures, "FUNNEL", Set.of("failure"));
+        client.connect(groupId, writeFolded, "PROCESSOR", failures, "FUNNEL", Set.of("failure", "retry"));
 
         // Violations: consent-sync's withdrawal action, chosen by the same parameter.
         final String choose = client.createProcessor(groupId, "org.apache.nifi.processors.standard.QueryRecord", "Choose withdrawal action",
@@ -130,12 +161,13 @@ public final class AuditFlows {
         // Top to bottom: the audit, its record, then the two repair branches side by side; failures to the right.
         client.moveComponent("processors", auditor, 0, 0);
         client.moveComponent("processors", writeAudit, 0, 250);
-        client.moveComponent("processors", mergedAway, -500, 250);
-        client.moveComponent("processors", deleteMerged, -500, 500);
+        client.moveComponent("processors", instructions, -500, 250);
+        client.moveComponent("processors", fold, -500, 500);
+        client.moveComponent("processors", writeFolded, -500, 750);
         client.moveComponent("processors", choose, 500, 250);
         client.moveComponent("processors", anonymise, 300, 500);
         client.moveComponent("processors", delete, 700, 500);
-        client.moveComponent("funnels", failures, 0, 750);
+        client.moveComponent("funnels", failures, 0, 1000);
         return groupId;
     }
 

@@ -10,6 +10,7 @@ import java.util.Set;
  * <pre>
  *  (normalised JSON records) -> ConsentFilter -> CustomerDedup -> [Merge and store profiles] -> customer_profiles
  *                                  |                               ProfileMerge -> Join lists -> PutDatabaseRecord UPSERT
+ *                                  |                                    (committed) -> Sync run record -> INSERT -> sync_runs
  *                                  +-> suppression -> Suppression reason -> PutDatabaseRecord UPSERT -> suppression
  * </pre>
  * With {@code partitionByCustomer} (crm-api-sync), a PartitionRecord before the group splits each FlowFile by a
@@ -105,7 +106,7 @@ public final class DatasyncChain {
     /** The ids of the shared services and of the chain's entry point. */
     public record Ids(String jsonReader, String jsonWriter, String dbcp, String cacheServer,
                       String cacheClient, String consentFilter, String customerDedup, String partitionByCustomer, String mergeGroup,
-                      String profileMerge, String putProfiles, String putSuppression, String parkedFailures) {
+                      String profileMerge, String putProfiles, String putSuppression, String parkedFailures, String putSyncRun) {
     }
 
     private DatasyncChain() {
@@ -125,6 +126,8 @@ public final class DatasyncChain {
         // CustomerDedup's identity index (sql/01_identity.sql): identifier hash (primary key) to customer id.
         values.put("db.identity.table", "customer_identity");
         values.put("db.exclusions.table", "exclusions");
+        // One row per committed profile write (sql/04_audit.sql), read by the sync-audit template's freshness check.
+        values.put("db.sync.runs.table", "sync_runs");
         values.put("consent.purposes", "email_marketing");
         values.put("phone.region", "GB");
         values.put("identity.namespace", "datasync");
@@ -203,11 +206,12 @@ public final class DatasyncChain {
     /**
      * Builds the chain in {@code groupId} behind {@code upstreamId} (a processor whose {@code success} carries the
      * normalised JSON records), with the services of {@link #createServices}; {@code partitionByCustomer} adds the
-     * PartitionRecord step and the load-balanced connection into the merge group (see the class comment). Returns
-     * what was built ({@code partitionByCustomer} null without it).
+     * PartitionRecord step and the load-balanced connection into the merge group (see the class comment);
+     * {@code syncSourceName} names the source in the sync runs table ({@link #syncRuns}). Returns what was built
+     * ({@code partitionByCustomer} null without it).
      */
     static Ids build(final NiFiRestClient client, final String groupId, final String upstreamId, final Map<String, String> services,
-                     final double x, final double y, final boolean partitionByCustomer) {
+                     final double x, final double y, final boolean partitionByCustomer, final String syncSourceName) {
         final String reader = services.get("jsonReader");
         final String writer = services.get("jsonWriter");
         final String parked = client.createFunnel(groupId);
@@ -373,8 +377,49 @@ public final class DatasyncChain {
         client.connect(mergeGroup, joinLists, "PROCESSOR", failed, "OUTPUT_PORT", Set.of("failure"));
         final String putProfiles = putWithRetry(client, mergeGroup, "profiles", "#{db.profiles.table}", "customer_id", services,
                 joinLists, failed, "OUTPUT_PORT", 0, 700);
+        // Only what the UPSERT committed leaves the group through "written": it becomes the sync run record.
+        client.updateProcessorConfig(putProfiles, Map.of("autoTerminatedRelationships", java.util.List.of()));
+        final String written = client.createOutputPort(mergeGroup, "written");
+        client.moveComponent("output-ports", written, 0, 950);
+        client.connect(mergeGroup, putProfiles, "PROCESSOR", written, "OUTPUT_PORT", Set.of("success"));
+        final String putSyncRun = syncRuns(client, groupId, mergeGroup, written, syncSourceName, services, parked, x + 450,
+                y + (partitionByCustomer ? 1000 : 750));
         return new Ids(reader, writer, services.get("dbcp"), services.get("cacheServer"), services.get("cacheClient"), consentFilter, customerDedup, partition, mergeGroup, profileMerge,
-                putProfiles, putSuppression, parked);
+                putProfiles, putSuppression, parked, putSyncRun);
+    }
+
+    /** QueryRecord route of the sync run record. */
+    static final String SYNC_RUN_ROUTE = "sync_run";
+
+    /**
+     * The sync run record of every committed profile write, for the sync audit's freshness check: each FlowFile the
+     * UPSERT committed ({@code writtenPort}, an output port of {@code mergeGroup}) becomes one row of
+     * {@code #{db.sync.runs.table}}: the source ({@code sourceName}, a literal or parameter reference), the newest
+     * {@code updated_at} among the profiles written and how many were written (QueryRecord), inserted with
+     * {@code finished_at} left to the table's default, the database's clock after the profile commit. A FlowFile whose
+     * write failed never reaches the port, so a parked or retrying write is no sync; an empty write records nothing.
+     * The insert has the same retry, classification and parking as the other writes.
+     */
+    static String syncRuns(final NiFiRestClient client, final String groupId, final String mergeGroup, final String writtenPort,
+                           final String sourceName, final Map<String, String> services, final String parked, final double x,
+                           final double y) {
+        final Map<String, String> query = new LinkedHashMap<>();
+        // The database reader types updated_at as a timestamp (as the UPSERT just read it), so MAX is the newest in time.
+        query.put("record-reader", services.get("dbReader"));
+        query.put("record-writer", services.get("jsonWriter"));
+        query.put("include-zero-record-flowfiles", "false");
+        final String runRow = client.createProcessor(groupId, QUERY_RECORD, "Sync run record", query, Map.of(SYNC_RUN_ROUTE,
+                "SELECT '" + sourceName + "' AS source, MAX(updated_at) AS newest_record_at, COUNT(*) AS record_count FROM FLOWFILE"
+                        + " HAVING COUNT(*) > 0"), null, Set.of("original"));
+        client.moveComponent("processors", runRow, x, y);
+        client.connectAcrossGroups(groupId, writtenPort, mergeGroup, "OUTPUT_PORT", runRow, groupId, "PROCESSOR", Set.of());
+        client.connect(groupId, runRow, "PROCESSOR", parked, "FUNNEL", Set.of("failure"));
+        final Map<String, String> extra = new LinkedHashMap<>();
+        extra.put("put-db-record-statement-type", "INSERT");
+        // finished_at is the database's (DEFAULT clock_timestamp(), sql/04_audit.sql)
+        extra.put("put-db-record-unmatched-column-behavior", "Ignore Unmatched Columns");
+        return putWithRetry(client, groupId, "sync run", "#{db.sync.runs.table}", null, services, runRow, SYNC_RUN_ROUTE, parked,
+                "FUNNEL", x, y + 250, extra);
     }
 
     /**

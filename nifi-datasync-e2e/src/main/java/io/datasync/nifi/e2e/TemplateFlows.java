@@ -58,6 +58,8 @@ public final class TemplateFlows {
         values.put("ftp.inbox", "/inbox");
         values.put("ftp.processed", "/processed");
         values.put("ftp.file.filter", ".*\\.csv");
+        // The source name of this flow's rows in the sync runs table (the sync audit's SLA is set per name).
+        values.put("ftp.source.name", "ftp");
         values.putAll(DatasyncChain.PARAMETERS);
         return values;
     }
@@ -107,7 +109,8 @@ public final class TemplateFlows {
                 "/source_id", "/id"));
         client.moveComponent("processors", normaliser, 0, 250);
         client.connect(groupId, monitor, normaliser, Set.of("success"));
-        final DatasyncChain.Ids chain = DatasyncChain.build(client, groupId, normaliser, services, 0, 500, true);
+        final DatasyncChain.Ids chain = DatasyncChain.build(client, groupId, normaliser, services, 0, 500, true,
+                "#{crm.source.name}");
         client.connect(groupId, normaliser, "PROCESSOR", chain.parkedFailures(), "FUNNEL", Set.of("failure"));
         return new Ids(groupId, source, normaliser, monitor, chain);
     }
@@ -152,7 +155,8 @@ public final class TemplateFlows {
         final String normaliser = createNormaliser(client, groupId, normalise, Map.of());
         client.moveComponent("processors", normaliser, 0, 250);
         client.connect(groupId, monitor, normaliser, Set.of("success"));
-        final DatasyncChain.Ids chain = DatasyncChain.build(client, groupId, normaliser, services, 0, 500, false);
+        final DatasyncChain.Ids chain = DatasyncChain.build(client, groupId, normaliser, services, 0, 500, false,
+                "#{ftp.source.name}");
         client.connect(groupId, normaliser, "PROCESSOR", chain.parkedFailures(), "FUNNEL", Set.of("failure"));
         // A dropped connection (the FTP server restarting mid-transfer) is retried with a penalty; a file gone or
         // forbidden is parked at once, retrying cannot fix it.

@@ -22,8 +22,8 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
  * templates/crm-api-sync.json, as committed, in a real NiFi against the sample CRM API (429, 500, ties across pages,
- * a late record) and PostgreSQL: the golden profiles and suppression rows of the sample truth; then the same from a
- * fresh start killed with kill -9 in the middle of the run and restarted.
+ * a late record) and PostgreSQL: the golden profiles and suppression rows of the sample truth and a crm sync run per
+ * committed profile write; then the same from a fresh start killed with kill -9 in the middle of the run and restarted.
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class CrmApiSyncTemplateE2ETest {
@@ -95,6 +95,8 @@ class CrmApiSyncTemplateE2ETest {
         assertTrue(TemplateAssertions.eventTypes(client, TemplateImport.processorId(client, run.groupId, "Upsert profiles")).contains("SEND"));
         assertEquals(List.of(), unexpectedBulletins());
         TemplateAssertions.assertNoEmailsInLogs(nifi, data);
+        // Every committed profile write (up to 16 customer buckets per fetched batch) recorded as a crm sync run.
+        TemplateAssertions.assertSyncRunsMatchCommittedWrites(client, run.postgres, run.groupId, SampleData.SOURCE_CRM);
 
         uninterrupted = TemplateAssertions.profiles(run.postgres);
         uninterruptedSuppression = TemplateAssertions.suppressions(run.postgres);

@@ -23,8 +23,9 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 /**
  * templates/ftp-batch-ingest.json, as committed, in a real NiFi against the FTP server (CSV drops with Gmail dot and
  * +tag variants and national phone formats) and PostgreSQL: the golden profiles and suppression rows of the sample
- * truth, the drops moved to the processed directory; then the same from a fresh start killed with kill -9 in the
- * middle of the run and restarted.
+ * truth, the drops moved to the processed directory, one sync run row per committed profile write, read by the
+ * committed sync-audit template as a fresh source (and as stale past its SLA), a parked write recorded as no sync;
+ * then the same from a fresh start killed with kill -9 in the middle of the run and restarted.
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class FtpBatchIngestTemplateE2ETest {
@@ -44,6 +45,7 @@ class FtpBatchIngestTemplateE2ETest {
     private static final List<AutoCloseable> peers = new ArrayList<>();
     private static Map<String, String> uninterrupted;
     private static Map<String, String> uninterruptedSuppression;
+    private static Run uninterruptedRun;
 
     @BeforeAll
     static void startNiFi() {
@@ -100,12 +102,130 @@ class FtpBatchIngestTemplateE2ETest {
 
         uninterrupted = TemplateAssertions.profiles(run.postgres);
         uninterruptedSuppression = TemplateAssertions.suppressions(run.postgres);
+        uninterruptedRun = run;
         client.stopProcessGroup(run.groupId, Duration.ofSeconds(60));
         client.disableControllerServices(run.groupId, Duration.ofSeconds(60));
     }
 
+    /**
+     * The run above left one sync_runs row per profile FlowFile the UPSERT committed (its provenance SEND events,
+     * counted independently through their record.count attribute), with the database's time after the test started;
+     * the sync-audit template reads ftp as fresh and crm (which never synced here) as stale, then ftp as stale too once
+     * its SLA is shorter than the time since that sync. A write that cannot succeed is parked and adds no row.
+     */
     @Test
     @Order(3)
+    void everyCommittedWriteIsASyncRunAndTheAuditReadsTheSourceFreshOrStale() throws Exception {
+        assumeTrue(uninterruptedRun != null, "no uninterrupted run");
+        final Run run = uninterruptedRun;
+        final int syncRuns = TemplateAssertions.assertSyncRunsMatchCommittedWrites(client, run.postgres, run.groupId, SampleData.SOURCE_FTP);
+        // ftp only: every stored profile's updated_at came from an ftp record this flow wrote
+        assertEquals(run.postgres.query("SELECT MAX(updated_at) AS newest FROM customer_profiles").getFirst().get("newest"),
+                run.postgres.query("SELECT MAX(newest_record_at) AS newest FROM sync_runs").getFirst().get("newest"));
+
+        // A write that cannot succeed (a CHECK constraint the new record violates) is parked at once: no sync row.
+        run.postgres.execute("ALTER TABLE customer_profiles ADD CONSTRAINT no_parked_city CHECK (city IS DISTINCT FROM 'Parked City')");
+        final SampleData.SourceRecord granted = data.ftpRecords().stream()
+                .filter(r -> data.customers().stream().anyMatch(c -> c.subjectKey().equals(r.trueSubjectKey()) && "GRANTED".equals(c.consentStatus())))
+                .findFirst().orElseThrow();
+        final SampleData.SourceRecord parked = new SampleData.SourceRecord(granted.source(), granted.sourceId(), granted.email(), null, null, null,
+                "Parked City", granted.country(), null, null, null, java.time.Instant.now().truncatedTo(java.time.temporal.ChronoUnit.SECONDS),
+                granted.trueSubjectKey());
+        client.enableControllerServices(run.groupId, Duration.ofSeconds(60));
+        client.startProcessGroup(run.groupId);
+        run.ftp.drop("contacts-parked.csv", SampleData.CSV_HEADER + "\n" + SampleData.csvLine(parked) + "\n");
+        final String parkedFunnel = parkedFunnel(run.groupId);
+        assertEquals(0, client.flowFilesQueuedInto(run.groupId, parkedFunnel), "nothing parked before");
+        NiFiRestClient.waitUntil(RUN_TIMEOUT, () -> {
+            NiFiInstance.sleep(500);
+            return client.flowFilesQueuedInto(run.groupId, parkedFunnel) == 1 && client.groupStatus(run.groupId).path("flowFilesQueued").asInt() == 1
+                    && client.groupStatus(run.groupId).path("activeThreadCount").asInt() == 0;
+        }, "the failed profile write parked, nothing else in flight");
+        client.stopProcessGroup(run.groupId, Duration.ofSeconds(60));
+        client.disableControllerServices(run.groupId, Duration.ofSeconds(60));
+        assertEquals(List.of(), run.postgres.query("SELECT customer_id FROM customer_profiles WHERE city = 'Parked City'"));
+        final List<String> bulletins = TemplateAssertions.warningBulletins(client);
+        assertTrue(bulletins.stream().anyMatch(b -> b.startsWith("Upsert profiles") && b.contains("no_parked_city")), "the profile write failed: " + bulletins);
+        assertEquals(syncRuns, run.postgres.count("sync_runs"), "a parked write is no sync");
+
+        // The committed sync-audit template against the same database.
+        final String audit = client.uploadFlowDefinition(client.rootGroupId(), AuditFlows.SYNC_AUDIT,
+                Files.readAllBytes(TemplateImport.templatesDir().resolve(AuditFlows.SYNC_AUDIT + ".json")));
+        final Map<String, String> values = new java.util.LinkedHashMap<>();
+        values.put("db.url", run.postgres.jdbcUrl());
+        values.put("db.driver.location", nifi.driversDir().resolve("postgresql.jar").toString());
+        values.put("db.user", PostgresPeer.USER);
+        values.put("db.password", "not-needed-locally");
+        values.put("audit.sla.ftp", "1 hour");
+        client.setParameters(audit, values, AuditFlows.SENSITIVE_PARAMETERS);
+        client.enableControllerServices(audit, Duration.ofSeconds(60));
+        assertEquals(Map.of(), client.validationErrors(audit));
+        try {
+            final Map<String, Object> fresh = runAudit(run.postgres, audit, 1);
+            assertEquals(2L, ((Number) fresh.get("sources_checked")).longValue());
+            assertEquals("crm", fresh.get("stale_source_names"), "crm never synced here; ftp synced within its SLA");
+            final com.fasterxml.jackson.databind.JsonNode freshness = client.mapper().readTree((String) fresh.get("freshness"));
+            final com.fasterxml.jackson.databind.JsonNode ftp = freshness.get(1);
+            assertEquals(SampleData.SOURCE_FTP, ftp.path("source").asText());
+            assertEquals(false, ftp.path("stale").asBoolean());
+            final Map<String, Object> newestRun = run.postgres.query(
+                    "SELECT to_char(MAX(finished_at) AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') AS last_sync,"
+                    + " to_char(MAX(newest_record_at) AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') AS newest FROM sync_runs").getFirst();
+            assertEquals(newestRun.get("last_sync"), ftp.path("last_sync").asText(), "the last sync is the newest committed write");
+            assertEquals(newestRun.get("newest"), ftp.path("newest_record").asText());
+
+            // The same sync, judged against an SLA shorter than the time since it finished: stale.
+            NiFiRestClient.waitUntil(Duration.ofSeconds(30), () -> Boolean.TRUE.equals(run.postgres.query(
+                    "SELECT MAX(finished_at) < now() - interval '2 seconds' AS old FROM sync_runs").getFirst().get("old")), "the last sync 2 s old");
+            client.setParameters(audit, Map.of("audit.sla.ftp", "1 sec"), Set.of());
+            final Map<String, Object> stale = runAudit(run.postgres, audit, 2);
+            assertEquals(2L, ((Number) stale.get("stale_sources")).longValue());
+            assertEquals("crm,ftp", stale.get("stale_source_names"));
+            final com.fasterxml.jackson.databind.JsonNode ftpStale = client.mapper().readTree((String) stale.get("freshness")).get(1);
+            assertTrue(ftpStale.path("stale").asBoolean());
+            assertTrue(ftpStale.path("lag_seconds").asLong() >= 2, ftpStale.toString());
+        } finally {
+            client.stopProcessGroup(audit, Duration.ofSeconds(60));
+            client.disableControllerServices(audit, Duration.ofSeconds(60));
+        }
+    }
+
+    /** The group's "Parked failures" funnel: the one funnel connections lead into and none leaves. */
+    private static String parkedFunnel(final String groupId) {
+        final Set<String> into = new java.util.HashSet<>();
+        final Set<String> outOf = new java.util.HashSet<>();
+        for (final com.fasterxml.jackson.databind.JsonNode connection : client.get("/process-groups/" + groupId + "/connections").path("connections")) {
+            final com.fasterxml.jackson.databind.JsonNode component = connection.path("component");
+            if ("FUNNEL".equals(component.path("destination").path("type").asText())) {
+                into.add(component.path("destination").path("id").asText());
+            }
+            if ("FUNNEL".equals(component.path("source").path("type").asText())) {
+                outOf.add(component.path("source").path("id").asText());
+            }
+        }
+        into.removeAll(outOf);
+        assertEquals(1, into.size(), "one parked-failures funnel: " + into);
+        return into.iterator().next();
+    }
+
+    /** Starts the audit group (it runs at once), waits for audit row {@code expectedRows}, stops it; returns that row. */
+    private static Map<String, Object> runAudit(final PostgresPeer postgres, final String groupId, final int expectedRows) {
+        client.startProcessGroup(groupId);
+        NiFiRestClient.waitUntil(Duration.ofSeconds(120), () -> {
+            if (postgres.count("audit") >= expectedRows) {
+                return true;
+            }
+            NiFiInstance.sleep(500);
+            return false;
+        }, "audit row " + expectedRows);
+        client.waitUntilQuiet(groupId, 3, Duration.ofSeconds(1), Duration.ofSeconds(120));
+        client.stopProcessGroup(groupId, Duration.ofSeconds(60));
+        assertEquals(expectedRows, postgres.count("audit"), "one audit row per run");
+        return postgres.query("SELECT * FROM audit ORDER BY started_at DESC, finished_at DESC").getFirst();
+    }
+
+    @Test
+    @Order(4)
     void killedMidRunAndRestartedEndsIdenticalToAnUninterruptedRun() {
         assumeTrue(uninterrupted != null, "no uninterrupted run to compare with");
         final Run run = startRun("ftp-batch-ingest-crash");

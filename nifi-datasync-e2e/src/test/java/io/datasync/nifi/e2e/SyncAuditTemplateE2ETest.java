@@ -27,7 +27,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * The committed sync-audit template in a real NiFi against a real PostgreSQL seeded around CustomerDedup and
  * ConsentFilter: a known number of stale sources, duplicates written straight into the profile table and withdrawals
  * written straight into the consent table after the profiles were stored. The audit reports exactly those numbers;
- * with repair on, the repair touches exactly the reported rows and the next audit reports zero.
+ * with repair on, the repair touches exactly the reported rows (duplicates folded into their survivors through
+ * ProfileMerge and the UPSERT's trigger, violators anonymised) and the next audit reports zero.
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class SyncAuditTemplateE2ETest {
@@ -36,6 +37,8 @@ class SyncAuditTemplateE2ETest {
     private static final int CLEAN_PROFILES = 30;
     /** Merged away: q001 (email of p001 in capitals), q002 (phone of p002 written nationally), q003 and p004 (q003 has p003's email and p004's phone). */
     private static final Set<String> MERGED_AWAY = Set.of("q001", "q002", "q003", "p004");
+    /** Each survivor (the smallest id of its group) and the ids folded into it. */
+    private static final Map<String, List<String>> GROUPS = Map.of("p001", List.of("q001"), "p002", List.of("q002"), "p003", List.of("p004", "q003"));
     /** Withdrawn after being stored: p010, p011; suppressed while still in use: p012. */
     private static final Set<String> VIOLATORS = Set.of("p010", "p011", "p012");
 
@@ -46,6 +49,7 @@ class SyncAuditTemplateE2ETest {
     private static String groupId;
     private static Map<String, String> profilesBefore;
     private static Map<String, String> profilesAfterRepair;
+    private static final Map<String, Map<String, Object>> seeded = new TreeMap<>();
 
     @BeforeAll
     static void startEverything() throws IOException {
@@ -90,6 +94,10 @@ class SyncAuditTemplateE2ETest {
         sql.append(profile("q001", "PERSON1@Example.org", null));
         sql.append(profile("q002", "other2@example.org", "030 " + phone(2).substring(7)));
         sql.append(profile("q003", "person3@example.org", phone(4)));
+        // lists the fold must carry over to the survivors
+        sql.append("UPDATE customer_profiles SET tags = 'b2b', source_ids = 'crm:p001' WHERE customer_id = 'p001';");
+        sql.append("UPDATE customer_profiles SET tags = 'vip', source_ids = 'ftp:q001' WHERE customer_id = 'q001';");
+        sql.append("UPDATE customer_profiles SET source_ids = 'ftp:p004' WHERE customer_id = 'p004';");
         sql.append("INSERT INTO consent (subject_key, purpose, status, updated_at, source) "
                 + "SELECT subject_key, 'email_marketing', 'GRANTED', now() - interval '30 days', 'seed' FROM customer_profiles;");
         // the withdrawals arrive after the profiles were stored, straight into the consent table
@@ -139,10 +147,19 @@ class SyncAuditTemplateE2ETest {
         return ((Number) row.get(column)).longValue();
     }
 
+    private static List<String> concat(final String first, final List<String> rest) {
+        final List<String> all = new ArrayList<>(List.of(first));
+        all.addAll(rest);
+        return all;
+    }
+
     @Test
     @Order(1)
     void theAuditReportsExactlyTheInjectedFaults() throws IOException {
         profilesBefore = profiles();
+        for (final Map<String, Object> row : postgres.query("SELECT * FROM customer_profiles")) {
+            seeded.put((String) row.get("customer_id"), row);
+        }
         final Map<String, Object> audit = runAudit(1);
         assertEquals("FAIL", audit.get("status"));
         assertEquals(Boolean.FALSE, audit.get("repair"));
@@ -190,9 +207,31 @@ class SyncAuditTemplateE2ETest {
         final Map<String, String> expectedUntouched = new TreeMap<>(profilesBefore);
         MERGED_AWAY.forEach(expectedUntouched::remove);
         VIOLATORS.forEach(expectedUntouched::remove);
+        GROUPS.keySet().forEach(expectedUntouched::remove);
         final Map<String, String> untouched = new TreeMap<>(profilesAfterRepair);
         VIOLATORS.forEach(untouched::remove);
-        assertEquals(expectedUntouched, untouched, "every row neither merged away nor violating is unchanged");
+        GROUPS.keySet().forEach(untouched::remove);
+        assertEquals(expectedUntouched, untouched, "every row neither merged away, nor a survivor, nor violating is unchanged");
+        // Folded, not deleted: each survivor holds its group's values (each field one of the group's stored values, set
+        // whenever any of them had it), the union of their lists, and names the ids folded into it; their rows are gone.
+        for (final Map.Entry<String, List<String>> group : GROUPS.entrySet()) {
+            final Map<String, Object> survivor = postgres.query("SELECT * FROM customer_profiles WHERE customer_id = ?", group.getKey()).getFirst();
+            final List<Map<String, Object>> members = new ArrayList<>();
+            for (final String id : concat(group.getKey(), group.getValue())) {
+                members.add(seeded.get(id));
+            }
+            for (final String column : List.of("subject_key", "email", "phone", "first_name")) {
+                final List<Object> candidates = members.stream().map(m -> m.get(column)).toList();
+                assertTrue(candidates.contains(survivor.get(column)), group.getKey() + "." + column + " from its group: " + survivor);
+                assertTrue(survivor.get(column) != null || candidates.stream().allMatch(java.util.Objects::isNull), group.getKey() + "." + column);
+            }
+            assertEquals(String.join("|", group.getValue()), survivor.get("retired_customer_ids"), group.getKey());
+            assertTrue(survivor.get("merge_lineage") != null, "written by ProfileMerge: " + survivor);
+        }
+        assertEquals("b2b|vip", postgres.query("SELECT tags FROM customer_profiles WHERE customer_id = 'p001'").getFirst().get("tags"));
+        assertEquals("crm:p001|ftp:q001", postgres.query("SELECT source_ids FROM customer_profiles WHERE customer_id = 'p001'").getFirst().get("source_ids"));
+        assertEquals("ftp:p004", postgres.query("SELECT source_ids FROM customer_profiles WHERE customer_id = 'p003'").getFirst().get("source_ids"));
+        assertEquals(0, postgres.query("SELECT 1 FROM customer_profiles_retired_but_stored").size());
         for (final String id : VIOLATORS) {
             final Map<String, Object> row = postgres.query("SELECT * FROM customer_profiles WHERE customer_id = ?", id).getFirst();
             assertNull(row.get("email"), id);

@@ -12,6 +12,7 @@ import java.util.Map;
 import java.util.Set;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** What the template tests check on PostgreSQL and through the REST API, shared by both templates' tests. */
@@ -149,5 +150,41 @@ final class TemplateAssertions {
             assertEquals(expected, profiles(postgres), "profiles when the wait ran out; bulletins " + warningBulletins(client));
         }
         assertTrue(true);
+    }
+
+    /**
+     * The sync runs table holds one row per profile FlowFile the UPSERT committed, counted independently of the flow's
+     * sync step: the UPSERT's SEND provenance events with their record.count (the empty ones left out). Every row names
+     * {@code source} and has a database time no later than now. Returns the number of rows.
+     */
+    static int assertSyncRunsMatchCommittedWrites(final NiFiRestClient client, final PostgresPeer postgres, final String groupId,
+                                                  final String source) {
+        final List<Long> written = new ArrayList<>();
+        for (final JsonNode event : client.provenanceEvents(TemplateImport.processorId(client, groupId, "Upsert profiles"), 1000)) {
+            if (!"SEND".equals(event.path("eventType").asText())) {
+                continue;
+            }
+            long count = -1;
+            for (final JsonNode attribute : client.get("/provenance-events/" + event.path("id").asText()).path("provenanceEvent").path("attributes")) {
+                if ("record.count".equals(attribute.path("name").asText())) {
+                    count = Long.parseLong(attribute.path("value").asText());
+                }
+            }
+            assertTrue(count >= 0, "record.count on a committed write");
+            if (count > 0) {
+                written.add(count);
+            }
+        }
+        assertFalse(written.isEmpty(), "committed profile writes");
+        final List<Map<String, Object>> rows = postgres.query(
+                "SELECT source, record_count, finished_at <= now() AS past, newest_record_at IS NOT NULL AS has_newest FROM sync_runs");
+        assertEquals(written.stream().sorted().toList(), rows.stream().map(r -> ((Number) r.get("record_count")).longValue()).sorted().toList(),
+                "one sync run per committed profile write, with its record count");
+        for (final Map<String, Object> row : rows) {
+            assertEquals(source, row.get("source"));
+            assertEquals(Boolean.TRUE, row.get("past"), row.toString());
+            assertEquals(Boolean.TRUE, row.get("has_newest"), row.toString());
+        }
+        return rows.size();
     }
 }

@@ -73,6 +73,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collection;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -137,7 +138,8 @@ public class AuditProfileStore extends AbstractProcessor {
     enum RepairMode implements DescribedEnum {
         REPORT_ONLY("Report Only", "Only the audit record is written."),
         EMIT_REPAIRS("Emit Repairs", "The merges go to 'merges' and the violating profiles to 'violations' as well, for the flow to apply "
-                + "(the sync-audit template deletes merged-away rows and anonymises or deletes violators).");
+                + "(the sync-audit template folds merged-away rows into the survivor and anonymises or deletes violators). A merge that "
+                + "touches a violating profile is held back until a later run.");
 
         private final Described described;
 
@@ -319,7 +321,8 @@ public class AuditProfileStore extends AbstractProcessor {
     static final Relationship REL_MERGES = new Relationship.Builder()
             .name("merges")
             .description("Emit Repairs: one record per stored id that CustomerDedup would have merged into another: old_customer_id, "
-                    + "surviving_customer_id, reason (CustomerDedup's 'merges' shape).")
+                    + "surviving_customer_id, reason (CustomerDedup's 'merges' shape); a merge whose old or surviving id is a violating "
+                    + "profile is held back (see 'violations').")
             .build();
 
     static final Relationship REL_VIOLATIONS = new Relationship.Builder()
@@ -451,18 +454,19 @@ public class AuditProfileStore extends AbstractProcessor {
                 run.consentCheck(), run.freshnessCheck(), Clock.systemUTC());
         FlowFile violations = run.repair() ? session.create() : null;
         final List<IdentityMerge> merges = new ArrayList<>();
+        final Set<String> violators = new HashSet<>();
         final AuditReport report;
         long violationsWritten = 0;
         final Map<String, String> violationAttributes = new HashMap<>();
         try (Connection connection = run.pool().getConnection()) {
             if (violations == null) {
-                report = audit.run(connection, new CollectMerges(merges, null));
+                report = audit.run(connection, new CollectMerges(merges, null, violators, run.maxRepairs()));
             } else {
                 try (OutputStream out = session.write(violations);
                      RecordSetWriter writer = run.writerFactory().createWriter(getLogger(),
                              run.writerFactory().getSchema(Map.of(), VIOLATION_SCHEMA), out, Map.of())) {
                     writer.beginRecordSet();
-                    report = audit.run(connection, new CollectMerges(merges, writer));
+                    report = audit.run(connection, new CollectMerges(merges, writer, violators, run.maxRepairs()));
                     final WriteResult result = writer.finishRecordSet();
                     violationsWritten = result.getRecordCount();
                     violationAttributes.putAll(result.getAttributes());
@@ -497,8 +501,18 @@ public class AuditProfileStore extends AbstractProcessor {
             if (tooMany) {
                 getLogger().error("Repair withheld: {} violations and {} merges exceed Maximum Repairs Per Run ({}); check the consent store "
                         + "and the match settings before repairing", report.violations(), merges.size(), run.maxRepairs());
-            } else if (!merges.isEmpty()) {
-                mergesEmitted = writeMerges(session, run, merges);
+            } else {
+                // A merge that touches a violating profile waits: folded now, the violator's values could be written back
+                // over its anonymisation (both repairs run at once). Once repaired it has no email or phone left to link
+                // by, so the next run merges what remains of its group without it.
+                final List<IdentityMerge> ready = merges.stream()
+                        .filter(merge -> !violators.contains(merge.oldId()) && !violators.contains(merge.survivingId())).toList();
+                if (ready.size() < merges.size()) {
+                    getLogger().info("{} merges held back until their violating profiles are repaired", merges.size() - ready.size());
+                }
+                if (!ready.isEmpty()) {
+                    mergesEmitted = writeMerges(session, run, ready);
+                }
             }
         }
         writeAudit(session, run, report, mergesEmitted, violationsWritten);
@@ -509,20 +523,31 @@ public class AuditProfileStore extends AbstractProcessor {
         session.adjustCounter(COUNTER_STALE, report.staleSources(), false);
     }
 
-    /** Collects the merges and streams the violations to the writer (null: report only). */
+    /**
+     * Collects the merges and streams the violations to the writer (null: report only), keeping the violating ids up to
+     * one more than {@code maxViolatorIds} (beyond it no repair is emitted at all, so the ids are not needed).
+     */
     private static final class CollectMerges implements ProfileAudit.Findings {
         private final List<IdentityMerge> merges;
         private final RecordSetWriter violations;
+        private final Set<String> violatorIds;
+        private final long maxViolatorIds;
 
-        CollectMerges(final List<IdentityMerge> merges, final RecordSetWriter violations) {
+        CollectMerges(final List<IdentityMerge> merges, final RecordSetWriter violations, final Set<String> violatorIds,
+                      final long maxViolatorIds) {
             this.merges = merges;
             this.violations = violations;
+            this.violatorIds = violatorIds;
+            this.maxViolatorIds = maxViolatorIds;
         }
 
         @Override
         public void violation(final ConsentCheck.Violation violation) {
             if (violations == null) {
                 return;
+            }
+            if (violatorIds.size() <= maxViolatorIds) {
+                violatorIds.add(violation.customerId());
             }
             final Map<String, Object> values = new LinkedHashMap<>();
             values.put(VIOLATION_ID_FIELD, violation.customerId());

@@ -218,6 +218,34 @@ class AuditProfileStoreTest {
     }
 
     @Test
+    void aMergeTouchingAViolatingProfileWaitsUntilTheViolationIsRepaired() throws Exception {
+        seed();
+        // c7 shares the withdrawn c4's email: one group, c4 survives (smallest id), and c4 is a violator
+        granted("c7", "bob@example.org", null);
+        runner.setProperty(AuditProfileStore.REPAIR_MODE, AuditProfileStore.RepairMode.EMIT_REPAIRS);
+        runner.run();
+        assertEquals(List.of("c2>c1", "c3>c1"), mergePairs(), "c7>c4 held back");
+        JsonNode audit = records(runner.getFlowFilesForRelationship(AuditProfileStore.REL_AUDIT).getFirst()).getFirst();
+        assertEquals(3, audit.get("duplicate_ids").asLong(), "still reported");
+        assertEquals(2, audit.get("merges_emitted").asLong());
+        assertEquals(List.of("c4", "c5"), records(runner.getFlowFilesForRelationship(AuditProfileStore.REL_VIOLATIONS).getFirst()).stream()
+                .map(v -> v.get("customer_id").asText()).toList());
+
+        // c4 anonymised as the template does: nothing links it to c7 any more, so no merge for either, ever
+        database.execute("UPDATE customer_profiles SET email = NULL, phone = NULL, subject_key = customer_id WHERE customer_id = 'c4'");
+        runner.clearTransferState();
+        runner.run();
+        assertEquals(List.of("c2>c1", "c3>c1"), mergePairs());
+        audit = records(runner.getFlowFilesForRelationship(AuditProfileStore.REL_AUDIT).getFirst()).getFirst();
+        assertEquals(2, audit.get("duplicate_ids").asLong());
+    }
+
+    private List<String> mergePairs() throws IOException {
+        return records(runner.getFlowFilesForRelationship(AuditProfileStore.REL_MERGES).getFirst()).stream()
+                .map(m -> m.get(CustomerDedup.MERGE_OLD_ID_FIELD).asText() + ">" + m.get(CustomerDedup.MERGE_SURVIVING_ID_FIELD).asText()).toList();
+    }
+
+    @Test
     void moreFindingsThanTheRepairLimitEmitNoRepairAtAll() throws Exception {
         seed();
         runner.setProperty(AuditProfileStore.REPAIR_MODE, AuditProfileStore.RepairMode.EMIT_REPAIRS);

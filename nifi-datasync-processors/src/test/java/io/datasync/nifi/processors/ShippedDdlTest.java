@@ -120,6 +120,16 @@ class ShippedDdlTest {
     }
 
     @Test
+    void aSyncRunWithoutAFinishTimeTakesTheDatabaseClockAfterEveryEarlierWrite() throws SQLException {
+        execute("TRUNCATE sync_runs");
+        upsert("a", null, null, "crm:1", null);
+        // two rows of one statement, as the ingest templates insert them: no finish time of their own, none shared
+        execute("INSERT INTO sync_runs (source, newest_record_at, record_count) VALUES ('crm', now(), 3), ('crm', NULL, 1)");
+        assertEquals(List.of(List.of("2", "2", "t")), query("SELECT count(*), count(DISTINCT finished_at), "
+                + "bool_and(finished_at >= (SELECT recorded_at FROM customer_profiles) AND finished_at <= clock_timestamp()) FROM sync_runs"));
+    }
+
+    @Test
     void aProfileNeverRetiresItself() throws SQLException {
         upsert("a", null, "x", null, "a");
         assertEquals(List.of(List.of("a", "x")), query("SELECT customer_id, tags FROM customer_profiles"));
