@@ -38,6 +38,7 @@ public final class AuditFlows {
         values.put("db.driver.location", "drivers/postgresql.jar");
         values.put("db.user", "datasync");
         values.put("db.password", "");
+        PostgresPool.putTlsDefaults(values);
         values.put("db.profiles.table", "customer_profiles");
         // what ProfileMerge reads the stored profiles from when it folds a merge (sql/02_profiles.sql)
         values.put("db.profiles.lookup.table", "customer_profiles_lookup");
@@ -72,13 +73,7 @@ public final class AuditFlows {
                 "JSON reader for the database", Map.of(
                         "schema-access-strategy", "infer-schema",
                         "Timestamp Format", "yyyy-MM-dd'T'HH:mm:ssX"));
-        final String dbcp = client.createControllerService(groupId, "org.apache.nifi.dbcp.DBCPConnectionPool", "PostgreSQL", Map.of(
-                "Database Connection URL", "#{db.url}",
-                "Database Driver Class Name", "org.postgresql.Driver",
-                "database-driver-locations", "#{db.driver.location}",
-                "Database User", "#{db.user}",
-                "Password", "#{db.password}",
-                "Max Total Connections", "4"));
+        final String dbcp = PostgresPool.create(client, groupId, "PostgreSQL", 4);
 
         final Map<String, String> audit = new LinkedHashMap<>();
         audit.put("Database Connection Pooling Service", dbcp);

@@ -156,6 +156,7 @@ class FtpBatchIngestTemplateE2ETest {
         values.put("db.driver.location", nifi.driversDir().resolve("postgresql.jar").toString());
         values.put("db.user", PostgresPeer.USER);
         values.put("db.password", "not-needed-locally");
+        values.putAll(run.postgres.clientTlsParameters());
         values.put("audit.sla.ftp", "1 hour");
         client.setParameters(audit, values, AuditFlows.SENSITIVE_PARAMETERS);
         client.enableControllerServices(audit, Duration.ofSeconds(60));

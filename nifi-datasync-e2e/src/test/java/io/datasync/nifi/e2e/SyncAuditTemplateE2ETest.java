@@ -55,9 +55,10 @@ class SyncAuditTemplateE2ETest {
     static void startEverything() throws IOException {
         classStart = System.nanoTime();
         nifi = NiFiInstance.create("sync-audit");
-        postgres = PostgresPeer.start(nifi.runDir().resolve("postgres-data"));
+        final TestPki pki = TestPki.create(nifi.runDir().resolve("tls"));
+        postgres = PostgresPeer.startWithTls(nifi.runDir().resolve("postgres-data"), pki);
         seed();
-        client = SecuredStart.startAsAdministrator(nifi);
+        client = SecuredStart.startAsAdministrator(nifi, pki);
         groupId = client.uploadFlowDefinition(client.rootGroupId(), AuditFlows.SYNC_AUDIT,
                 Files.readAllBytes(TemplateImport.templatesDir().resolve(AuditFlows.SYNC_AUDIT + ".json")));
         final Map<String, String> values = new LinkedHashMap<>();
@@ -65,6 +66,7 @@ class SyncAuditTemplateE2ETest {
         values.put("db.driver.location", nifi.driversDir().resolve("postgresql.jar").toString());
         values.put("db.user", PostgresPeer.USER);
         values.put("db.password", "not-needed-locally");
+        values.putAll(postgres.clientTlsParameters());
         values.put("identity.default.phone.region", "DE");
         client.setParameters(groupId, values, AuditFlows.SENSITIVE_PARAMETERS);
         client.enableControllerServices(groupId, Duration.ofSeconds(60));
