@@ -877,7 +877,8 @@ public class CustomerDedup extends AbstractProcessor {
     /**
      * What the first pass leaves: the clusters, and for small FlowFiles the parsed records and their schema.
      */
-    private record FirstPass(IdentityGraph graph, RecordSchema schema, List<Record> heldRecords, int placeholdersBlocked) {
+    private record FirstPass(IdentityGraph graph, RecordSchema schema, List<Record> heldRecords, int placeholdersBlocked,
+                             PhoneWriteBack.Memo phoneMemo) {
     }
 
     /**
@@ -905,6 +906,10 @@ public class CustomerDedup extends AbstractProcessor {
             throws IOException, SchemaNotFoundException, MalformedRecordException, RecordReadException {
         final IdentityGraph graph = new IdentityGraph(config.maxClusterSize());
         final MatchRules.Extraction extraction = config.matchRules().new Extraction(hasher);
+        final PhoneWriteBack.Memo phoneMemo = config.phoneWriteBack() == null ? null : config.phoneWriteBack().newMemo();
+        if (phoneMemo != null) {
+            extraction.rememberPhonesIn(phoneMemo);
+        }
         List<Record> held = config.heldRecordsBudget().mayHold(flowFile.getSize()) ? new ArrayList<>() : null;
         final RecordSchema schema;
         try (InputStream in = session.read(flowFile);
@@ -927,7 +932,7 @@ public class CustomerDedup extends AbstractProcessor {
                 }
             }
         }
-        return new FirstPass(graph, schema, held, extraction.placeholdersBlocked());
+        return new FirstPass(graph, schema, held, extraction.placeholdersBlocked(), phoneMemo);
     }
 
     private static Record nextRecord(final RecordReader reader, final int index) throws RecordReadException {
@@ -984,11 +989,11 @@ public class CustomerDedup extends AbstractProcessor {
                 if (firstPass.heldRecords() != null) {
                     final Iterator<Record> held = firstPass.heldRecords().iterator();
                     duplicateCount[0] = writeAll(session, firstPass.schema(), () -> held.hasNext() ? held.next() : null, out, duplicates,
-                            writerFactory, originalAttributes, config, assignment, mainAttributes, duplicateAttributes);
+                            writerFactory, originalAttributes, config, assignment, mainAttributes, duplicateAttributes, firstPass.phoneMemo());
                 } else {
                     try (RecordReader reader = readerFactory.createRecordReader(originalAttributes, in, flowFile.getSize(), getLogger())) {
                         duplicateCount[0] = writeAll(session, reader.getSchema(), reader::nextRecord, out, duplicates,
-                                writerFactory, originalAttributes, config, assignment, mainAttributes, duplicateAttributes);
+                                writerFactory, originalAttributes, config, assignment, mainAttributes, duplicateAttributes, firstPass.phoneMemo());
                     }
                 }
             } catch (final SchemaNotFoundException | MalformedRecordException e) {
@@ -1004,7 +1009,8 @@ public class CustomerDedup extends AbstractProcessor {
     private int writeAll(final ProcessSession session, final RecordSchema readSchema, final RecordSource records, final OutputStream out,
                          final FlowFile duplicates, final RecordSetWriterFactory writerFactory, final Map<String, String> originalAttributes,
                          final Configuration config, final CustomerAssignment assignment, final Map<String, String> mainAttributes,
-                         final Map<String, String> duplicateAttributes) throws IOException, SchemaNotFoundException, MalformedRecordException {
+                         final Map<String, String> duplicateAttributes, final PhoneWriteBack.Memo phoneMemo)
+            throws IOException, SchemaNotFoundException, MalformedRecordException {
         final int expectedRecords = assignment.recordCount();
         final RecordSchema writeSchema = writerFactory.getSchema(originalAttributes, extendSchema(readSchema, config));
         int duplicateCount = 0;
@@ -1034,7 +1040,7 @@ public class CustomerDedup extends AbstractProcessor {
                     record.setValue(config.duplicateField(), config.outputMode() != OutputMode.COLLAPSE && duplicate);
                     record.setValue(config.suspectField(), assignment.isSuspect(index));
                     if (config.phoneWriteBack() != null) {
-                        final PhoneWriteBack.Result phone = config.phoneWriteBack().of(record);
+                        final PhoneWriteBack.Result phone = config.phoneWriteBack().of(record, phoneMemo);
                         record.setValue(config.normalizedPhoneField(), phone.normalized());
                         record.setValue(config.unnormalizedPhoneField(), phone.asWritten());
                     }
