@@ -46,7 +46,7 @@ public final class ProfileMerger {
             if (candidates.isEmpty()) {
                 continue;
             }
-            if (Conflicts.differ(candidates)) {
+            if (hasDifferingValues(candidates)) {
                 conflicts++;
             }
             final SurvivorshipRule rule = ruleFor(field);
@@ -69,5 +69,21 @@ public final class ProfileMerger {
             }
         }
         return new MergedProfile(merged, conflicts, wrongTypeValues, List.copyOf(wrongTypeFields));
+    }
+
+    private static boolean hasDifferingValues(final List<Candidate> candidates) {
+        Object first = null;
+        for (final Candidate candidate : candidates) {
+            final Object value = candidate.value();
+            if (Values.isEmpty(value)) {
+                continue;
+            }
+            if (first == null) {
+                first = value;
+            } else if (CanonicalValueComparator.INSTANCE.compare(first, value) != 0) {
+                return true;
+            }
+        }
+        return false;
     }
 }
