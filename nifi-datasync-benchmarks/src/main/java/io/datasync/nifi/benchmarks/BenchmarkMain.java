@@ -11,7 +11,8 @@ import java.util.List;
  * Entry point of the benchmark suite (run by ./bench.sh, never by the test command).
  *
  * <pre>
- * BenchmarkMain --mode quick|full --part throughput|scaling|http|state|store|audit [--out FILE]
+ * BenchmarkMain --mode quick|full --part throughput|scaling|http|state|store|audit|hotspots [--out FILE]
+ * BenchmarkMain --mode quick|full --part hotspots --contestant identity   (only the database identity store contestant, for a profile)
  * BenchmarkMain --mode quick|full --part profile --contestant NAME [--seconds N]
  * </pre>
  * {@code --only "NAME;NAME"} limits the throughput and scaling parts to those record contestants
@@ -21,7 +22,7 @@ import java.util.List;
  */
 public final class BenchmarkMain {
 
-    private static final List<String> PARTS = List.of("throughput", "scaling", "http", "state", "profile", "store", "audit");
+    private static final List<String> PARTS = List.of("throughput", "scaling", "http", "state", "profile", "store", "audit", "hotspots");
 
     private BenchmarkMain() {
     }
@@ -57,6 +58,7 @@ public final class BenchmarkMain {
             case "state" -> new IdentityStateBenchmark(mode).run();
             case "store" -> new ConsentStoreBenchmark(mode).run();
             case "audit" -> new AuditBenchmark(mode).run();
+            case "hotspots" -> new HotspotsBenchmark(mode, contestant).run();
             case "profile" -> new ProfileRun(mode, contestant, seconds).run();
             default -> throw new IllegalStateException(part);
         };

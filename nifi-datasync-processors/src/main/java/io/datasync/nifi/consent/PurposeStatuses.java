@@ -1,9 +1,13 @@
 package io.datasync.nifi.consent;
 
+import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.datasync.nifi.common.Timestamps;
+import java.io.IOException;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collection;
@@ -29,13 +33,27 @@ import java.util.function.Function;
  */
 public final class PurposeStatuses {
 
+    /**
+     * How JSON text (a store's purposes column, a record's purposes text) is read. Both give the same evidence, warnings
+     * and failures for every text, valid or not (the same parser, features and read constraints); they differ in cost.
+     */
+    public enum JsonReading {
+        /** Jackson's streaming parser straight into the few values the evidence needs (the default). */
+        STREAMING,
+        /** A full Jackson tree, then values from the tree: how purposes were read before; kept as the reference of tests and benchmarks. */
+        TREE
+    }
+
     private static final ObjectMapper OBJECT_MAPPER = new ObjectMapper();
+    /** The mapper's own factory: the same parser features and read constraints (nesting depth, string, number and name lengths). */
+    private static final JsonFactory JSON_FACTORY = OBJECT_MAPPER.getFactory();
 
     private final String statusField;
     private final String timestampField;
     private final Function<Object, Map<String, Object>> recordFields;
     private final ConsentVocabulary vocabulary;
     private final Function<Object, ConsentTime> timeReader;
+    private final JsonReading jsonReading;
 
     /**
      * With the default vocabulary; per-purpose timestamps read as epoch milliseconds or ISO-8601.
@@ -54,11 +72,24 @@ public final class PurposeStatuses {
      */
     public PurposeStatuses(final String statusField, final String timestampField, final Function<Object, Map<String, Object>> recordFields,
                            final ConsentVocabulary vocabulary, final Function<Object, ConsentTime> timeReader) {
+        this(statusField, timestampField, recordFields, vocabulary, timeReader, JsonReading.STREAMING);
+    }
+
+    private PurposeStatuses(final String statusField, final String timestampField, final Function<Object, Map<String, Object>> recordFields,
+                            final ConsentVocabulary vocabulary, final Function<Object, ConsentTime> timeReader, final JsonReading jsonReading) {
+        this.jsonReading = jsonReading;
         this.statusField = statusField;
         this.timestampField = timestampField;
         this.recordFields = recordFields;
         this.vocabulary = vocabulary;
         this.timeReader = timeReader;
+    }
+
+    /**
+     * The same reading with JSON text read the given way (for comparisons; the product reads {@link JsonReading#STREAMING}).
+     */
+    public PurposeStatuses withJsonReading(final JsonReading reading) {
+        return new PurposeStatuses(statusField, timestampField, recordFields, vocabulary, timeReader, reading);
     }
 
     /**
@@ -137,23 +168,13 @@ public final class PurposeStatuses {
             }
             final char first = text.charAt(0);
             if (first == '{' || first == '[') {
-                final JsonNode node;
-                try {
-                    node = OBJECT_MAPPER.readTree(text);
-                } catch (final JsonProcessingException e) {
-                    // the parser message may quote the value, so it is not passed on
-                    throw new IllegalArgumentException("Purposes value is not valid JSON");
-                }
-                if (node.isObject()) {
-                    final Iterator<Map.Entry<String, JsonNode>> fields = node.fields();
-                    while (fields.hasNext()) {
-                        final Map.Entry<String, JsonNode> field = fields.next();
-                        addPurpose(field.getKey(), jsonValue(field.getValue()));
+                final Object parsed = jsonReading == JsonReading.TREE ? parseTree(text) : parseStreaming(text);
+                if (parsed instanceof Map<?, ?> object) {
+                    for (final Map.Entry<?, ?> field : object.entrySet()) {
+                        addPurpose((String) field.getKey(), field.getValue());
                     }
                 } else {
-                    final List<Object> granted = new ArrayList<>();
-                    node.forEach(element -> granted.add(element.asText()));
-                    addGrantedList(granted);
+                    addGrantedList((List<?>) parsed);
                 }
                 return;
             }
@@ -225,10 +246,122 @@ public final class PurposeStatuses {
         }
     }
 
+    /**
+     * Reads JSON text that starts with '{' or '[': an object as an ordered map of its fields (a repeated name keeps its
+     * first place and its last value, as a Jackson tree does) whose values are read by {@link #jsonValue(JsonNode)}'s
+     * rules, or an array as the text of each element. Only the first JSON value is read; what follows it is ignored.
+     *
+     * @throws IllegalArgumentException when the text is not valid JSON or breaks the parser's read constraints (never quoting it)
+     */
+    static Object parseStreaming(final String text) {
+        try (JsonParser parser = JSON_FACTORY.createParser(text)) {
+            final JsonToken first = parser.nextToken();
+            if (first == JsonToken.START_OBJECT) {
+                return readObject(parser);
+            }
+            if (first == JsonToken.START_ARRAY) {
+                final List<Object> texts = new ArrayList<>();
+                while (parser.nextToken() != JsonToken.END_ARRAY) {
+                    texts.add(elementText(parser));
+                }
+                return texts;
+            }
+            // not reached for text starting with '{' or '[': the parser fails on it or returns a container
+            throw new IllegalArgumentException("Purposes value is not a JSON object or array");
+        } catch (final IOException e) {
+            // the parser message may quote the value, so it is not passed on
+            throw new IllegalArgumentException("Purposes value is not valid JSON");
+        }
+    }
+
+    /** The former reading: a full Jackson tree, then the same values as {@link #parseStreaming}. */
+    static Object parseTree(final String text) {
+        final JsonNode node;
+        try {
+            node = OBJECT_MAPPER.readTree(text);
+        } catch (final JsonProcessingException e) {
+            // the parser message may quote the value, so it is not passed on
+            throw new IllegalArgumentException("Purposes value is not valid JSON");
+        }
+        if (node.isObject()) {
+            final Map<String, Object> fields = new LinkedHashMap<>();
+            final Iterator<Map.Entry<String, JsonNode>> iterator = node.fields();
+            while (iterator.hasNext()) {
+                final Map.Entry<String, JsonNode> field = iterator.next();
+                fields.put(field.getKey(), jsonValue(field.getValue()));
+            }
+            return fields;
+        }
+        final List<Object> granted = new ArrayList<>();
+        node.forEach(element -> granted.add(element.asText()));
+        return granted;
+    }
+
+    /** After START_OBJECT: the fields up to the matching END_OBJECT. */
+    private static Map<String, Object> readObject(final JsonParser parser) throws IOException {
+        final Map<String, Object> fields = new LinkedHashMap<>();
+        while (parser.nextToken() == JsonToken.FIELD_NAME) {
+            final String name = parser.currentName();
+            parser.nextToken();
+            // LinkedHashMap.put keeps a repeated name in its first place with its last value, like a tree's object node
+            fields.put(name, readValue(parser));
+        }
+        return fields;
+    }
+
+    /** The value at the current token, as {@link #jsonValue(JsonNode)} gives it: an array reads as empty text. */
+    private static Object readValue(final JsonParser parser) throws IOException {
+        final JsonToken token = parser.currentToken();
+        return switch (token) {
+            case START_OBJECT -> readObject(parser);
+            case START_ARRAY -> {
+                consumeArray(parser);
+                yield "";
+            }
+            case VALUE_STRING -> parser.getText();
+            case VALUE_NUMBER_INT, VALUE_NUMBER_FLOAT -> parser.getNumberValue();
+            case VALUE_TRUE -> Boolean.TRUE;
+            case VALUE_FALSE -> Boolean.FALSE;
+            case VALUE_NULL -> null;
+            default -> parser.getText();
+        };
+    }
+
+    /** An array element's text as a tree node's {@code asText()} gives it: containers are empty text, null is "null". */
+    private static String elementText(final JsonParser parser) throws IOException {
+        final JsonToken token = parser.currentToken();
+        return switch (token) {
+            case START_OBJECT -> {
+                readObject(parser);
+                yield "";
+            }
+            case START_ARRAY -> {
+                consumeArray(parser);
+                yield "";
+            }
+            case VALUE_NUMBER_INT, VALUE_NUMBER_FLOAT -> parser.getNumberValue().toString();
+            case VALUE_TRUE -> "true";
+            case VALUE_FALSE -> "false";
+            case VALUE_NULL -> "null";
+            default -> parser.getText();
+        };
+    }
+
+    /**
+     * Reads an array's elements up to its END_ARRAY, decoding every string and number as a tree would (so a value that
+     * breaks a read constraint fails here too, rather than being skipped unread).
+     */
+    private static void consumeArray(final JsonParser parser) throws IOException {
+        while (parser.nextToken() != JsonToken.END_ARRAY) {
+            readValue(parser);
+        }
+    }
+
     private Map<String, Object> asRecord(final Object value) {
         return recordFields == null ? null : recordFields.apply(value);
     }
 
+    /** A tree node's value: objects as ordered maps, booleans, numbers (Integer, Long, BigInteger or Double), anything else as text. */
     private static Object jsonValue(final JsonNode node) {
         if (node == null || node.isNull()) {
             return null;

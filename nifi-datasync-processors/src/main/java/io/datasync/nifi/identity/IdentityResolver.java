@@ -64,6 +64,10 @@ public final class IdentityResolver {
     private int keysReachingLimit;
 
     private final Map<String, String> currentIdCache = new HashMap<>();
+    /** Key entries this batch inserted up front with {@link IdentityStore#putAllIfAbsent}, with the id they were given. */
+    private final Map<String, String> claimedUpFront = new HashMap<>();
+    /** Ids re-pointed at their survivor since the up-front claims: they moved the claimed entries holding them too. */
+    private final Map<String, String> repointedSinceClaims = new HashMap<>();
     private final List<IdentityMerge> merges = new ArrayList<>();
     /** Ids given to customers that nothing known identified: no id carried by a record, no key in the index. */
     private final Set<String> newCustomerIds = new HashSet<>();
@@ -192,11 +196,51 @@ public final class IdentityResolver {
             }
         }
         prefetchCurrentIds(idsToFollow);
+        claimNewCustomersUpFront(clusters, newIds);
 
-        for (int cluster = 0; cluster < ids.length; cluster++) {
-            ids[cluster] = resolveWithIndex(clusters, cluster, known, newIds[cluster]);
+        try {
+            for (int cluster = 0; cluster < ids.length; cluster++) {
+                ids[cluster] = resolveWithIndex(clusters, cluster, known, newIds[cluster]);
+            }
+        } catch (final IOException | RuntimeException e) {
+            // what was accepted before the failure is sent all the same, as it would have been one write at a time
+            try {
+                store.flush();
+            } catch (final IOException suppressed) {
+                e.addSuppressed(suppressed);
+            }
+            throw e;
         }
+        store.flush();
+        claimedUpFront.clear();
+        repointedSinceClaims.clear();
         return ids;
+    }
+
+    /**
+     * The clusters nothing known identifies (no id carried, no key in the index) claim each of their keys for the same
+     * id, their new id, when nobody else claims them first: what {@link #resolveWithIndex} would ask key by key is asked
+     * for all of them in bulk here. The claims that succeed are taken as made when the cluster's turn comes; a key someone
+     * else holds is left to the key-by-key claim, which then finds its owner exactly as before.
+     */
+    private void claimNewCustomersUpFront(final Clusters clusters, final String[] newIds) throws IOException {
+        final Map<String, String> entries = new HashMap<>();
+        for (int cluster = 0; cluster < newIds.length; cluster++) {
+            if (newIds[cluster] == null) {
+                continue;
+            }
+            final String proposal = currentId(newIds[cluster]);
+            for (final KeyHash key : clusters.keysOf(cluster)) {
+                // should a key belong to two clusters, it goes to the first, as the key-by-key claims would give it
+                entries.putIfAbsent(keyEntry(key), proposal);
+            }
+        }
+        if (entries.isEmpty()) {
+            return;
+        }
+        for (final String inserted : store.putAllIfAbsent(entries)) {
+            claimedUpFront.put(inserted, entries.get(inserted));
+        }
     }
 
     /**
@@ -290,7 +334,7 @@ public final class IdentityResolver {
                 proposal = lazyNewId;
             }
 
-            final String previous = store.getAndPutIfAbsent(entry, proposal);
+            final String previous = claim(entry, proposal);
             if (previous == null) {
                 claimed.add(key);
                 storedValue.put(entry, proposal);
@@ -324,6 +368,28 @@ public final class IdentityResolver {
             }
         }
         return survivor;
+    }
+
+    /**
+     * {@link IdentityStore#getAndPutIfAbsent}, unless the entry was claimed up front: then the claim has succeeded
+     * already, and the entry, which this batch holds, is given the id proposed now if it holds another one (the id
+     * claimed up front was merged away by an earlier cluster of this batch, or a re-point of such an id moved it), so it
+     * ends as the key-by-key claim would have left it.
+     */
+    private String claim(final String entry, final String proposal) throws IOException {
+        final String claimed = claimedUpFront.remove(entry);
+        if (claimed == null) {
+            return store.getAndPutIfAbsent(entry, proposal);
+        }
+        String held = claimed;
+        // a survivor is always smaller than the id merged into it, so the chain ends
+        for (String next = repointedSinceClaims.get(held); next != null; next = repointedSinceClaims.get(held)) {
+            held = next;
+        }
+        if (!held.equals(proposal)) {
+            store.put(entry, proposal);
+        }
+        return null;
     }
 
     /**
@@ -379,6 +445,9 @@ public final class IdentityResolver {
                     if (!id.equals(survivor)) {
                         currentIdCache.put(id, survivor);
                         store.repoint(id, survivor);
+                        if (!claimedUpFront.isEmpty()) {
+                            repointedSinceClaims.put(id, survivor);
+                        }
                     }
                 }
                 return survivor;

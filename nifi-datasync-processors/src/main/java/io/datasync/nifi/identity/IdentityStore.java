@@ -32,4 +32,23 @@ public interface IdentityStore {
      */
     default void repoint(final String oldId, final String survivingId) throws IOException {
     }
+
+    /**
+     * Inserts every entry whose key is absent, in as few requests as the store can, and says which ones it inserted; an
+     * entry whose key is present is left unchanged and left out of the result. Atomic per key, like
+     * {@link #getAndPutIfAbsent}. A store that cannot do this in bulk inserts nothing and returns an empty set (the
+     * default): callers then claim key by key.
+     *
+     * @return the keys this call inserted
+     */
+    default Set<String> putAllIfAbsent(final Map<String, String> entries) throws IOException {
+        return Set.of();
+    }
+
+    /**
+     * Makes every write accepted so far visible to other clients of the index. A store may hold {@link #put} writes back
+     * to send them together; it always sends them before anything that could read or claim their keys, and here.
+     */
+    default void flush() throws IOException {
+    }
 }

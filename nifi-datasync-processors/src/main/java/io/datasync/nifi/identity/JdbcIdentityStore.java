@@ -9,9 +9,11 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.TreeMap;
 
 /**
  * The identity index in a database table with one row per entry: {@code entry_key} (the primary key) and
@@ -27,12 +29,19 @@ import java.util.Set;
  *     <li>{@link #getAndPutIfAbsent}: {@code INSERT ... ON CONFLICT (entry_key) DO NOTHING}, then, when nothing was
  *     inserted, a {@code SELECT} of the value already there (a new statement, so it sees the row the conflicting
  *     transaction committed);</li>
- *     <li>{@link #put}: {@code INSERT ... ON CONFLICT (entry_key) DO UPDATE};</li>
+ *     <li>{@link #putAllIfAbsent}: {@code INSERT ... VALUES (?, ?), ... ON CONFLICT (entry_key) DO NOTHING RETURNING
+ *     entry_key}, one statement per chunk of entries, in key order;</li>
+ *     <li>{@link #put}: {@code INSERT ... ON CONFLICT (entry_key) DO UPDATE}, held back and sent as one JDBC batch (in key
+ *     order) when a chunk is full, before any statement that reads or claims one of the held keys, before
+ *     {@link #repoint} and on {@link #flush};</li>
  *     <li>{@link #repoint}: the identifier entries of a merged-away id re-pointed at the surviving id in one
  *     {@code UPDATE}.</li>
  * </ul>
- * {@code ON CONFLICT} is PostgreSQL's (9.5 and later) and SQLite's syntax. Keys and values are always bound as
- * parameters; table and column names are validated SQL identifiers. Exceptions never quote keys or values.
+ * {@code ON CONFLICT} is PostgreSQL's (9.5 and later) and SQLite's syntax, {@code RETURNING} PostgreSQL's and SQLite's
+ * (3.35 and later); where the bulk claim is refused as a syntax error the store claims key by key. The multi-row
+ * statements take their rows in key order, so two nodes' statements never wait on each other in a cycle; one chosen as a
+ * deadlock victim all the same is retried (its rows were rolled back). Keys and values are always bound as parameters;
+ * table and column names are validated SQL identifiers. Exceptions never quote keys or values.
  *
  * <p>Not thread-safe: one instance per connection, per batch.</p>
  */
@@ -41,6 +50,7 @@ public final class JdbcIdentityStore implements IdentityStore {
     public static final String KEY_COLUMN = "entry_key";
     public static final String VALUE_COLUMN = "entry_value";
     private static final int MAX_CLAIM_ATTEMPTS = 3;
+    private static final int MAX_DEADLOCK_RETRIES = 3;
 
     private final Connection connection;
     private final int chunkSize;
@@ -50,6 +60,12 @@ public final class JdbcIdentityStore implements IdentityStore {
     private final String upsert;
     private final String repoint;
     private final String selectPrefix;
+    private final String insertManyPrefix;
+    private final String insertManySuffix;
+    private final boolean batched;
+    /** Writes held back: key to value, the last write of a key winning. */
+    private final Map<String, String> pendingWrites = new HashMap<>();
+    private boolean bulkClaimRefused;
     private int statements;
 
     /**
@@ -59,6 +75,16 @@ public final class JdbcIdentityStore implements IdentityStore {
      * @param timeoutSeconds the longest one statement may run; 0 for no limit
      */
     public JdbcIdentityStore(final Connection connection, final String table, final int chunkSize, final int timeoutSeconds) throws IOException {
+        this(connection, table, chunkSize, timeoutSeconds, true);
+    }
+
+    /**
+     * @param batched false: one statement per claim and per write, no bulk claims (how the store worked before; kept so
+     *                benchmarks and tests can compare both in one run)
+     */
+    public JdbcIdentityStore(final Connection connection, final String table, final int chunkSize, final int timeoutSeconds,
+                             final boolean batched) throws IOException {
+        this.batched = batched;
         if (chunkSize < 1) {
             throw new IllegalArgumentException("Chunk size must be at least 1");
         }
@@ -77,6 +103,8 @@ public final class JdbcIdentityStore implements IdentityStore {
         this.repoint = "UPDATE " + name + " SET " + VALUE_COLUMN + " = ? WHERE " + VALUE_COLUMN + " = ? AND " + KEY_COLUMN + " LIKE '"
                 + IdentityResolver.KEY_PREFIX + "%'";
         this.selectPrefix = "SELECT " + KEY_COLUMN + ", " + VALUE_COLUMN + " FROM " + name + " WHERE " + KEY_COLUMN + " IN (";
+        this.insertManyPrefix = "INSERT INTO " + name + " (" + KEY_COLUMN + ", " + VALUE_COLUMN + ") VALUES ";
+        this.insertManySuffix = " ON CONFLICT (" + KEY_COLUMN + ") DO NOTHING RETURNING " + KEY_COLUMN;
         try {
             if (!connection.getAutoCommit()) {
                 connection.setAutoCommit(true);
@@ -86,13 +114,14 @@ public final class JdbcIdentityStore implements IdentityStore {
         }
     }
 
-    /** The number of statements run so far (for tests and counters). */
+    /** The number of statements run so far (a JDBC batch counts as one; for tests and counters). */
     public int statementCount() {
         return statements;
     }
 
     @Override
     public Map<String, String> getAll(final Set<String> keys) throws IOException {
+        flushIfPending(keys);
         final Map<String, String> values = new HashMap<>();
         final List<String> all = new ArrayList<>(keys);
         for (int start = 0; start < all.size(); start += chunkSize) {
@@ -120,6 +149,9 @@ public final class JdbcIdentityStore implements IdentityStore {
 
     @Override
     public String getAndPutIfAbsent(final String key, final String value) throws IOException {
+        if (pendingWrites.containsKey(key)) {
+            flush();
+        }
         for (int attempt = 0; attempt < MAX_CLAIM_ATTEMPTS; attempt++) {
             try {
                 try (PreparedStatement insert = prepare(insertIfAbsent)) {
@@ -147,6 +179,13 @@ public final class JdbcIdentityStore implements IdentityStore {
 
     @Override
     public void put(final String key, final String value) throws IOException {
+        if (batched) {
+            pendingWrites.put(key, value);
+            if (pendingWrites.size() >= chunkSize) {
+                flush();
+            }
+            return;
+        }
         try (PreparedStatement statement = prepare(upsert)) {
             statement.setString(1, key);
             statement.setString(2, value);
@@ -157,7 +196,98 @@ public final class JdbcIdentityStore implements IdentityStore {
     }
 
     @Override
+    public void flush() throws IOException {
+        if (pendingWrites.isEmpty()) {
+            return;
+        }
+        // key order: two nodes' batches (one transaction each) lock rows in the same order
+        final TreeMap<String, String> sorted = new TreeMap<>(pendingWrites);
+        for (int attempt = 0; ; attempt++) {
+            try (PreparedStatement statement = prepare(upsert)) {
+                for (final Map.Entry<String, String> entry : sorted.entrySet()) {
+                    statement.setString(1, entry.getKey());
+                    statement.setString(2, entry.getValue());
+                    statement.addBatch();
+                }
+                statement.executeBatch();
+                break;
+            } catch (final SQLException e) {
+                if (attempt + 1 >= MAX_DEADLOCK_RETRIES || !isDeadlock(e)) {
+                    throw failure("write identity entries", e);
+                }
+            }
+        }
+        pendingWrites.clear();
+    }
+
+    @Override
+    public Set<String> putAllIfAbsent(final Map<String, String> entries) throws IOException {
+        if (!batched || bulkClaimRefused || entries.isEmpty()) {
+            return Set.of();
+        }
+        flushIfPending(entries.keySet());
+        final List<Map.Entry<String, String>> sorted = new ArrayList<>(new TreeMap<>(entries).entrySet());
+        final Set<String> inserted = new HashSet<>();
+        for (int start = 0; start < sorted.size(); start += chunkSize) {
+            final List<Map.Entry<String, String>> chunk = sorted.subList(start, Math.min(sorted.size(), start + chunkSize));
+            final StringBuilder sql = new StringBuilder(insertManyPrefix);
+            for (int i = 0; i < chunk.size(); i++) {
+                sql.append(i == 0 ? "(?, ?)" : ", (?, ?)");
+            }
+            sql.append(insertManySuffix);
+            for (int attempt = 0; ; attempt++) {
+                try (PreparedStatement statement = prepare(sql.toString())) {
+                    for (int i = 0; i < chunk.size(); i++) {
+                        statement.setString(2 * i + 1, chunk.get(i).getKey());
+                        statement.setString(2 * i + 2, chunk.get(i).getValue());
+                    }
+                    try (ResultSet rows = statement.executeQuery()) {
+                        while (rows.next()) {
+                            inserted.add(rows.getString(1));
+                        }
+                    }
+                    break;
+                } catch (final SQLException e) {
+                    if (start == 0 && isSyntaxError(e)) {
+                        // no multi-row ON CONFLICT ... RETURNING here: nothing was inserted, claim key by key from now on
+                        bulkClaimRefused = true;
+                        return Set.of();
+                    }
+                    if (attempt + 1 >= MAX_DEADLOCK_RETRIES || !isDeadlock(e)) {
+                        throw failure("claim identity entries", e);
+                    }
+                }
+            }
+        }
+        return inserted;
+    }
+
+    private void flushIfPending(final Set<String> keys) throws IOException {
+        if (pendingWrites.isEmpty()) {
+            return;
+        }
+        for (final String key : keys) {
+            if (pendingWrites.containsKey(key)) {
+                flush();
+                return;
+            }
+        }
+    }
+
+    /** PostgreSQL's deadlock_detected and serialization_failure: the statement was rolled back and may be run again. */
+    private static boolean isDeadlock(final SQLException e) {
+        return "40P01".equals(e.getSQLState()) || "40001".equals(e.getSQLState());
+    }
+
+    /** SQLState class 42: syntax error or access rule violation (e.g. RETURNING not understood). */
+    private static boolean isSyntaxError(final SQLException e) {
+        return e.getSQLState() != null && e.getSQLState().startsWith("42");
+    }
+
+    @Override
     public void repoint(final String oldId, final String survivingId) throws IOException {
+        // it finds entries by value, so held-back writes go first
+        flush();
         try (PreparedStatement statement = prepare(repoint)) {
             statement.setString(1, survivingId);
             statement.setString(2, oldId);

@@ -304,7 +304,7 @@ public class CustomerDedup extends CustomerDedupDescriptors {
                 created.add(duplicates);
             }
             final CustomerDedupOutput.WriteOutcome outcome = output.writeRecords(flowFile, duplicates, firstPass.heldRecords(), firstPass.schema(),
-                    readerFactory, assignment);
+                    readerFactory, assignment, firstPass.phoneMemo());
 
             final String details = "%d records, %d customers, %d duplicates, %d merges, %d suspect records".formatted(
                     clusters.recordCount(), assignment.customerCount(), outcome.duplicateCount(), merges.size(), clusters.suspectCount());
@@ -357,7 +357,8 @@ public class CustomerDedup extends CustomerDedupDescriptors {
     /**
      * What the first pass leaves: the clusters, and for small FlowFiles the parsed records and their schema.
      */
-    private record FirstPass(IdentityGraph graph, RecordSchema schema, List<Record> heldRecords, int placeholdersBlocked) {
+    private record FirstPass(IdentityGraph graph, RecordSchema schema, List<Record> heldRecords, int placeholdersBlocked,
+                             PhoneWriteBack.Memo phoneMemo) {
     }
 
     /**
@@ -381,6 +382,11 @@ public class CustomerDedup extends CustomerDedupDescriptors {
             throws IOException, SchemaNotFoundException, MalformedRecordException, RecordReadException {
         final IdentityGraph graph = new IdentityGraph(config.maxClusterSize());
         final MatchRules.Extraction extraction = config.matchRules().new Extraction(hasher);
+        // The phones parsed for matching, kept for the write-back so no phone is parsed twice.
+        final PhoneWriteBack.Memo phoneMemo = config.phoneWriteBack() == null ? null : config.phoneWriteBack().newMemo();
+        if (phoneMemo != null) {
+            extraction.rememberPhonesIn(phoneMemo);
+        }
         List<Record> held = config.heldRecordsBudget().mayHold(flowFile.getSize()) ? new ArrayList<>() : null;
         final RecordSchema schema;
         try (InputStream in = session.read(flowFile);
@@ -403,7 +409,7 @@ public class CustomerDedup extends CustomerDedupDescriptors {
                 }
             }
         }
-        return new FirstPass(graph, schema, held, extraction.placeholdersBlocked());
+        return new FirstPass(graph, schema, held, extraction.placeholdersBlocked(), phoneMemo);
     }
 
     private static Record nextRecord(final RecordReader reader, final int index) throws RecordReadException {

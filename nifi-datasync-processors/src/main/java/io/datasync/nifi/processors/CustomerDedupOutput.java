@@ -90,7 +90,7 @@ final class CustomerDedupOutput {
      * written at the same time.
      */
     WriteOutcome writeRecords(final FlowFile flowFile, final FlowFile duplicates, final List<Record> heldRecords, final RecordSchema heldSchema,
-                              final RecordReaderFactory readerFactory, final CustomerAssignment assignment) {
+                              final RecordReaderFactory readerFactory, final CustomerAssignment assignment, final PhoneWriteBack.Memo phoneMemo) {
         final Map<String, String> originalAttributes = flowFile.getAttributes();
         final Map<String, String> mainAttributes = new HashMap<>();
         final Map<String, String> duplicateAttributes = new HashMap<>();
@@ -101,11 +101,11 @@ final class CustomerDedupOutput {
                 if (heldRecords != null) {
                     final Iterator<Record> held = heldRecords.iterator();
                     duplicateCount[0] = writeAll(heldSchema, () -> held.hasNext() ? held.next() : null, out, duplicates,
-                            originalAttributes, assignment, mainAttributes, duplicateAttributes);
+                            originalAttributes, assignment, mainAttributes, duplicateAttributes, phoneMemo);
                 } else {
                     try (RecordReader reader = readerFactory.createRecordReader(originalAttributes, in, flowFile.getSize(), logger)) {
                         duplicateCount[0] = writeAll(reader.getSchema(), reader::nextRecord, out, duplicates,
-                                originalAttributes, assignment, mainAttributes, duplicateAttributes);
+                                originalAttributes, assignment, mainAttributes, duplicateAttributes, phoneMemo);
                     }
                 }
             } catch (final SchemaNotFoundException | MalformedRecordException e) {
@@ -120,7 +120,8 @@ final class CustomerDedupOutput {
      */
     private int writeAll(final RecordSchema readSchema, final RecordSource records, final OutputStream out, final FlowFile duplicates,
                          final Map<String, String> originalAttributes, final CustomerAssignment assignment, final Map<String, String> mainAttributes,
-                         final Map<String, String> duplicateAttributes) throws IOException, SchemaNotFoundException, MalformedRecordException {
+                         final Map<String, String> duplicateAttributes, final PhoneWriteBack.Memo phoneMemo)
+            throws IOException, SchemaNotFoundException, MalformedRecordException {
         final int expectedRecords = assignment.recordCount();
         final RecordSchema writeSchema = writerFactory.getSchema(originalAttributes, extendSchema(readSchema));
         int duplicateCount = 0;
@@ -150,7 +151,7 @@ final class CustomerDedupOutput {
                     record.setValue(config.duplicateField(), config.outputMode() != OutputMode.COLLAPSE && duplicate);
                     record.setValue(config.suspectField(), assignment.isSuspect(index));
                     if (config.phoneWriteBack() != null) {
-                        final PhoneWriteBack.Result phone = config.phoneWriteBack().of(record);
+                        final PhoneWriteBack.Result phone = config.phoneWriteBack().of(record, phoneMemo);
                         record.setValue(config.normalizedPhoneField(), phone.normalized());
                         record.setValue(config.unnormalizedPhoneField(), phone.asWritten());
                     }

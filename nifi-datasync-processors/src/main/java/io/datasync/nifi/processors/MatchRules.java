@@ -84,6 +84,7 @@ final class MatchRules {
         private Record regionRecord;
         private String region;
         private int placeholdersBlocked;
+        private PhoneWriteBack.Memo phoneMemo;
 
         Extraction(final String namespace) {
             this(new KeyHasher(namespace));
@@ -95,6 +96,11 @@ final class MatchRules {
 
         KeyHasher hasher() {
             return hasher;
+        }
+
+        /** Also hands every phone normalised here to the memo (kept for the write-back of the same records). */
+        void rememberPhonesIn(final PhoneWriteBack.Memo memo) {
+            this.phoneMemo = memo;
         }
 
         /**
@@ -153,8 +159,7 @@ final class MatchRules {
                 final String cacheKey = recordRegion == null ? raw : recordRegion + '\u0000' + raw;
                 normalized = normalizationCache.get(cacheKey);
                 if (normalized == null) {
-                    normalized = recordRegion == null ? part.normalizer().normalize(raw)
-                            : ((PhoneNormalizer) part.normalizer()).normalize(raw, recordRegion);
+                    normalized = freshlyNormalized(part, raw, recordRegion);
                     if (normalizationCache.size() < MAX_CACHED_NORMALIZATIONS) {
                         normalizationCache.put(cacheKey, normalized == null ? UNUSABLE : normalized);
                     }
@@ -162,8 +167,7 @@ final class MatchRules {
                     return null;
                 }
             } else {
-                normalized = recordRegion == null ? part.normalizer().normalize(raw)
-                        : ((PhoneNormalizer) part.normalizer()).normalize(raw, recordRegion);
+                normalized = freshlyNormalized(part, raw, recordRegion);
             }
             if (blockedValues.isBlocked(raw, normalized)) {
                 if (normalized != null && !normalized.isEmpty() && !raw.isBlank()) {
@@ -172,6 +176,18 @@ final class MatchRules {
                 return null;
             }
             return normalized;
+        }
+
+        private String freshlyNormalized(final KeyPart part, final String raw, final String recordRegion) {
+            if (part.normalizer() instanceof PhoneNormalizer phone) {
+                // normalize(raw) is normalize(raw, null): the default region
+                final String normalized = phone.normalize(raw, recordRegion);
+                if (phoneMemo != null) {
+                    phoneMemo.remember(phone, raw, recordRegion, normalized);
+                }
+                return normalized;
+            }
+            return part.normalizer().normalize(raw);
         }
 
         /**

@@ -6,7 +6,9 @@ import io.datasync.nifi.identity.PhoneNormalizer;
 import org.apache.nifi.serialization.record.Record;
 
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 
 /**
  * Decides the phone a record is stored with, by the same rules matching uses: the record's phone
@@ -27,6 +29,47 @@ final class PhoneWriteBack {
 
     private static final Result NONE = new Result(null, null);
 
+    /**
+     * One FlowFile's results of this write-back's normaliser, by region and value: what the first pass worked out for
+     * its match keys is not worked out again when the records are written (a phone parse is the costliest step of both).
+     * Holds at most {@value #MAX_RESULTS} results; past that, values are normalised again. Not thread-safe.
+     */
+    static final class Memo {
+        private static final int MAX_RESULTS = 100_000;
+        private static final String UNUSABLE = "\u0000";
+
+        private final PhoneNormalizer normalizer;
+        private final Map<String, String> results = new HashMap<>();
+
+        private Memo(final PhoneNormalizer normalizer) {
+            this.normalizer = normalizer;
+        }
+
+        /** Keeps a result another reader of the records got from the same normaliser (results of other normalisers are ignored). */
+        void remember(final PhoneNormalizer by, final String raw, final String region, final String normalized) {
+            if (by == normalizer && results.size() < MAX_RESULTS) {
+                results.put(key(raw, region), normalized == null ? UNUSABLE : normalized);
+            }
+        }
+
+        String normalize(final String raw, final String region) {
+            final String key = key(raw, region);
+            final String known = results.get(key);
+            if (known != null) {
+                return UNUSABLE.equals(known) ? null : known;
+            }
+            final String normalized = normalizer.normalize(raw, region);
+            if (results.size() < MAX_RESULTS) {
+                results.put(key, normalized == null ? UNUSABLE : normalized);
+            }
+            return normalized;
+        }
+
+        private static String key(final String raw, final String region) {
+            return region == null ? raw : region + '\u0000' + raw;
+        }
+    }
+
     private final List<RecordValueAccessor> phoneAccessors;
     private final PhoneNormalizer normalizer;
     private final BlockedValues blockedValues;
@@ -43,7 +86,19 @@ final class PhoneWriteBack {
         this.regionAccessor = regionAccessor;
     }
 
+    /** A memo for one FlowFile. */
+    Memo newMemo() {
+        return new Memo(normalizer);
+    }
+
     Result of(final Record record) {
+        return of(record, null);
+    }
+
+    /**
+     * @param memo this FlowFile's normaliser results, or null to normalise every value
+     */
+    Result of(final Record record, final Memo memo) {
         final List<String> values = new ArrayList<>(2);
         for (final RecordValueAccessor accessor : phoneAccessors) {
             accessor.collectStrings(record, values);
@@ -62,7 +117,7 @@ final class PhoneWriteBack {
                 region = regionOf(record);
                 regionRead = true;
             }
-            final String normalized = normalizer.normalize(raw, region);
+            final String normalized = memo == null ? normalizer.normalize(raw, region) : memo.normalize(raw, region);
             if (normalized != null && !blockedValues.isBlocked(raw, normalized)) {
                 return new Result(normalized, null);
             }
