@@ -18,6 +18,7 @@ import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.Collections;
+import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -29,7 +30,9 @@ import java.util.function.Function;
 import java.util.stream.Collectors;
 
 /**
- * A sample CRM REST API on 127.0.0.1 that behaves like real ones do.
+ * A sample CRM REST API on 127.0.0.1 that behaves like real ones do. It serves a {@link SampleData}'s CRM records
+ * ({@link #start}) or any given records ({@link #serving}, e.g. {@link RealDataDrops#crmRecords}), to which
+ * {@link #publish} adds records committed later.
  * <h2>Endpoints</h2>
  * <ul>
  *   <li>{@code GET /contacts?updated_since=ISO-8601&limit=N[&page=P]}: contacts with {@code updated_at >= updated_since},
@@ -55,6 +58,8 @@ import java.util.stream.Collectors;
 public final class SampleCrmApi implements AutoCloseable {
 
     public static final String API_KEY_HEADER = "X-Api-Key";
+    private static final Comparator<SampleData.SourceRecord> API_ORDER =
+            Comparator.comparing(SampleData.SourceRecord::updatedAt).thenComparing(SampleData.SourceRecord::sourceId);
 
     /**
      * When to misbehave.
@@ -102,11 +107,12 @@ public final class SampleCrmApi implements AutoCloseable {
     private volatile Duration outageLength = Duration.ZERO;
     private volatile Instant outageStartedAt;
 
-    private SampleCrmApi(final SampleData data, final String apiKey, final Faults faults) throws IOException {
+    private SampleCrmApi(final SampleData data, final List<SampleData.SourceRecord> contacts, final String apiKey, final Faults faults)
+            throws IOException {
         this.data = data;
-        // A copy: the API's rows change (changeAtRequest) while its threads read them.
-        this.records = new CopyOnWriteArrayList<>(data.crmRecords());
-        this.lateRecord = data.lateRecord();
+        // A copy: the API's rows change (changeAtRequest, publish) while its threads read them.
+        this.records = new CopyOnWriteArrayList<>(data != null ? data.crmRecords() : sorted(contacts));
+        this.lateRecord = data != null ? data.lateRecord() : null;
         this.apiKey = apiKey;
         this.faults = faults;
         this.server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
@@ -117,10 +123,45 @@ public final class SampleCrmApi implements AutoCloseable {
 
     public static SampleCrmApi start(final SampleData data, final String apiKey, final Faults faults) {
         try {
-            return new SampleCrmApi(data, apiKey, faults);
+            return new SampleCrmApi(data, null, apiKey, faults);
         } catch (final IOException e) {
             throw new UncheckedIOException("Could not start the sample CRM API", e);
         }
+    }
+
+    /**
+     * Serves the given contacts (any source's records; served in (updated_at, id) order) instead of a sample's. No late
+     * record and no mid-run change ({@link Faults#changeAtRequest} must be 0): {@link #publish} adds records later.
+     */
+    public static SampleCrmApi serving(final List<SampleData.SourceRecord> contacts, final String apiKey, final Faults faults) {
+        if (faults.changeAtRequest() != 0) {
+            throw new IllegalArgumentException("a mid-run change needs a sample's data");
+        }
+        try {
+            return new SampleCrmApi(null, contacts, apiKey, faults);
+        } catch (final IOException e) {
+            throw new UncheckedIOException("Could not start the sample CRM API", e);
+        }
+    }
+
+    /** Makes {@code contacts} visible from the next request on, in (updated_at, id) order among the others: records committed later. */
+    public void publish(final List<SampleData.SourceRecord> contacts) {
+        synchronized (records) {
+            for (final SampleData.SourceRecord contact : contacts) {
+                // Each insertion at its place: a request sees the contacts in order, some of the new ones perhaps not yet.
+                int at = records.size();
+                while (at > 0 && API_ORDER.compare(records.get(at - 1), contact) > 0) {
+                    at--;
+                }
+                records.add(at, contact);
+            }
+        }
+    }
+
+    private static List<SampleData.SourceRecord> sorted(final List<SampleData.SourceRecord> contacts) {
+        final List<SampleData.SourceRecord> copy = new ArrayList<>(contacts);
+        copy.sort(API_ORDER);
+        return copy;
     }
 
     public String baseUrl() {
@@ -182,20 +223,22 @@ public final class SampleCrmApi implements AutoCloseable {
                 + (exchange.getRequestURI().getRawQuery() == null ? "" : "?" + exchange.getRequestURI().getRawQuery());
         int status = 200;
         int count = 0;
+        // The answer is recorded before it is sent: a client that has its answer finds its request in requests().
+        final String[] reply = {null};
         try {
             if (!"GET".equals(exchange.getRequestMethod())) {
-                status = respond(exchange, 405, "{\"error\":\"method not allowed\"}");
+                status = reply(reply, 405, "{\"error\":\"method not allowed\"}");
             } else if (!apiKey.equals(exchange.getRequestHeaders().getFirst(API_KEY_HEADER))) {
-                status = respond(exchange, 401, "{\"error\":\"missing or wrong API key\"}");
+                status = reply(reply, 401, "{\"error\":\"missing or wrong API key\"}");
             } else if (inOutage(number)) {
-                status = respond(exchange, 503, "{\"error\":\"service unavailable\"}");
+                status = reply(reply, 503, "{\"error\":\"service unavailable\"}");
             } else if (faults.tooManyRequestsAt().contains(number)) {
                 exchange.getResponseHeaders().add("Retry-After", Integer.toString(faults.retryAfterSeconds()));
-                status = respond(exchange, 429, "{\"error\":\"rate limit exceeded\"}");
+                status = reply(reply, 429, "{\"error\":\"rate limit exceeded\"}");
             } else if (faults.serverErrorAt().contains(number)) {
-                status = respond(exchange, 500, "{\"error\":\"internal error\"}");
+                status = reply(reply, 500, "{\"error\":\"internal error\"}");
             } else if (number == faults.repeatPageAtRequest() && lastPageBody != null) {
-                status = respond(exchange, 200, lastPageBody);
+                status = reply(reply, 200, lastPageBody);
             } else {
                 if (number == faults.changeAtRequest() && change == null) {
                     change = data.changeDuringSync();
@@ -217,14 +260,25 @@ public final class SampleCrmApi implements AutoCloseable {
                     exchange.getResponseHeaders().add("Link", "<" + baseUrl() + page.nextUrl() + ">; rel=\"next\"");
                 }
                 lastPageBody = body.toString();
-                status = respond(exchange, 200, lastPageBody);
+                status = reply(reply, 200, lastPageBody);
             }
         } catch (final IllegalArgumentException e) {
-            status = respond(exchange, 400, mapper.createObjectNode().put("error", e.getMessage()).toString());
+            status = reply(reply, 400, mapper.createObjectNode().put("error", e.getMessage()).toString());
         } finally {
             requests.add(new RecordedRequest(number, Instant.now(), exchange.getRequestMethod(), pathAndQuery, status, count));
-            exchange.close();
+            try {
+                if (reply[0] != null) {
+                    respond(exchange, status, reply[0]);
+                }
+            } finally {
+                exchange.close();
+            }
         }
+    }
+
+    private static int reply(final String[] holder, final int status, final String body) {
+        holder[0] = body;
+        return status;
     }
 
     private record Page(List<SampleData.SourceRecord> records, String nextUrl, String nextCursor) {

@@ -49,7 +49,7 @@ public final class StockConsentDedupFlow {
                 first_name      VARCHAR(100),
                 last_name       VARCHAR(100),
                 city            VARCHAR(100),
-                country         VARCHAR(2),
+                country         VARCHAR(100), -- as written, like customer_profiles: US-CA, Deutschland
                 tags            VARCHAR(1000),
                 last_order_at   TIMESTAMP WITH TIME ZONE,
                 lifetime_value  NUMERIC(12, 2),

@@ -21,6 +21,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 class SampleCrmApiTest {
@@ -100,6 +101,32 @@ class SampleCrmApiTest {
                 && record.path("updated_at").asText().equals(data.lateRecord().updatedAt().toString()), "late record hides behind the watermark"));
         final List<String> after = walkCursor();
         assertTrue(after.contains(data.lateRecord().sourceId() + "@" + data.lateRecord().updatedAt()));
+    }
+
+    @Test
+    void servesGivenContactsInOrderAndPublishedOnesFromTheNextRequestOn() throws Exception {
+        final RealDataDrops drops = RealDataDrops.generate(5L, 20, false);
+        final List<SampleData.SourceRecord> early = drops.crmRecords(false);
+        final List<SampleData.SourceRecord> late = drops.crmRecords(true);
+        assertFalse(late.isEmpty(), "the data has a late drop");
+        // Shuffled on purpose: the API orders them itself.
+        final List<SampleData.SourceRecord> shuffled = new ArrayList<>(early);
+        java.util.Collections.shuffle(shuffled, new java.util.Random(3));
+        api = SampleCrmApi.serving(shuffled, KEY, SampleCrmApi.Faults.none());
+        final List<String> expected = new ArrayList<>(early.stream().map(r -> r.sourceId() + "@" + r.updatedAt()).toList());
+        assertEquals(expected, walkCursor());
+        final JsonNode first = mapper.readTree(get(api.baseUrl() + "/contacts?updated_since=2026-01-01T00:00:00Z&limit=1").body())
+                .path("data").get(0);
+        final SampleData.SourceRecord firstRecord = early.getFirst();
+        assertEquals(firstRecord.email(), first.path("email").asText());
+        assertEquals(firstRecord.country() == null, first.path("country").isMissingNode(), "absent fields omitted");
+        assertEquals(0, new java.math.BigDecimal("12.50").compareTo(first.path("lifetime_value").decimalValue()));
+
+        api.publish(late);
+        late.forEach(r -> expected.add(r.sourceId() + "@" + r.updatedAt()));
+        assertEquals(expected, walkCursor());
+        assertThrows(IllegalArgumentException.class,
+                () -> SampleCrmApi.serving(early, KEY, new SampleCrmApi.Faults(Set.of(), 1, Set.of(), Duration.ZERO, 2, 0)));
     }
 
     private List<String> walkCursor() throws IOException, InterruptedException {
