@@ -38,14 +38,16 @@ class RealDataCrmApiSyncE2ETest {
     private static long classStart;
     private static NiFiInstance nifi;
     private static NiFiRestClient client;
+    /** The run's test CA: NiFi's HTTPS and client certificates, PostgreSQL's server certificate (TLS only). */
+    private static TestPki pki;
     private static final List<AutoCloseable> peers = new ArrayList<>();
 
     @BeforeAll
     static void startNiFi() {
         classStart = System.nanoTime();
         nifi = NiFiInstance.create("real-data-crm");
-        nifi.start();
-        client = new NiFiRestClient(nifi.apiUrl());
+        pki = TestPki.create(nifi.runDir().resolve("tls"));
+        client = SecuredStart.startAsAdministrator(nifi, pki);
     }
 
     @AfterAll
@@ -59,7 +61,7 @@ class RealDataCrmApiSyncE2ETest {
         assertTrue(!data.withdrawnSubjects().isEmpty() && data.grantedPeople().size() < data.people.size() - data.withdrawnSubjects().size(),
                 "the data has withdrawn and unconsented people");
         final long start = System.nanoTime();
-        final PostgresPeer postgres = PostgresPeer.start(nifi.runDir().resolve("postgres-real-data-crm"));
+        final PostgresPeer postgres = PostgresPeer.startWithTls(nifi.runDir().resolve("postgres-real-data-crm"), pki);
         peers.add(postgres);
         postgres.loadConsent(data.consent);
         // A 429 on the 2nd request and a 500 on the 4th, as CrmApiSyncTemplateE2ETest serves them.
