@@ -456,14 +456,28 @@ public final class IdentityResolver {
         throw new IOException("Identity index did not settle after " + MAX_MERGE_ROUNDS + " merge rounds");
     }
 
+    /**
+     * The id {@code id} stands for now: its merge entries followed, and then the merges this batch made since (the
+     * cache maps an id to where it stood when cached; a survivor merged away later in the batch is followed on).
+     */
     private String currentId(final String id) throws IOException {
-        final String cached = currentIdCache.get(id);
-        if (cached != null) {
-            return cached;
+        String current = currentIdCache.get(id);
+        if (current == null) {
+            current = followAliases(id);
+            currentIdCache.put(id, current);
         }
-        final String current = followAliases(id);
-        currentIdCache.put(id, current);
-        return current;
+        // each step goes to a survivor the batch merged into later; bounded, should a foreign entry loop
+        for (int hop = 0; hop < MAX_ALIAS_HOPS; hop++) {
+            final String next = currentIdCache.get(current);
+            if (next == null || next.equals(current)) {
+                if (!current.equals(currentIdCache.get(id))) {
+                    currentIdCache.put(id, current);
+                }
+                return current;
+            }
+            current = next;
+        }
+        throw new IOException("Merge chain longer than " + MAX_ALIAS_HOPS + " ids");
     }
 
     private String followAliases(final String id) throws IOException {

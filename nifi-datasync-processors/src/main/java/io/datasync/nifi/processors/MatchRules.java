@@ -23,6 +23,10 @@ final class MatchRules {
     private record KeyPart(RecordValueAccessor accessor, Normalizer normalizer, boolean cacheResults) {
     }
 
+    /** A normalisation cache entry's key; normalisers compare by identity. */
+    private record CacheKey(Normalizer normalizer, String region, String raw) {
+    }
+
     private record Rule(String name, List<KeyPart> parts) {
     }
 
@@ -78,7 +82,8 @@ final class MatchRules {
         private static final String UNUSABLE = "\u0000";
 
         private final KeyHasher hasher;
-        private final Map<String, String> normalizationCache = new HashMap<>();
+        /** Keyed by normaliser, region and raw text: the same text under another normaliser or region is another entry. */
+        private final Map<CacheKey, String> normalizationCache = new HashMap<>();
         private final List<String> values = new ArrayList<>(4);
         private final List<String> normalizedParts = new ArrayList<>(4);
         private Record regionRecord;
@@ -156,7 +161,7 @@ final class MatchRules {
             final String recordRegion = part.normalizer() instanceof PhoneNormalizer ? regionOf(record) : null;
             String normalized;
             if (part.cacheResults()) {
-                final String cacheKey = recordRegion == null ? raw : recordRegion + '\u0000' + raw;
+                final CacheKey cacheKey = new CacheKey(part.normalizer(), recordRegion, raw);
                 normalized = normalizationCache.get(cacheKey);
                 if (normalized == null) {
                     normalized = freshlyNormalized(part, raw, recordRegion);

@@ -39,7 +39,7 @@ final class PhoneWriteBack {
         private static final String UNUSABLE = "\u0000";
 
         private final PhoneNormalizer normalizer;
-        private final Map<String, String> results = new HashMap<>();
+        private final Map<Key, String> results = new HashMap<>();
 
         private Memo(final PhoneNormalizer normalizer) {
             this.normalizer = normalizer;
@@ -53,7 +53,7 @@ final class PhoneWriteBack {
         }
 
         String normalize(final String raw, final String region) {
-            final String key = key(raw, region);
+            final Key key = key(raw, region);
             final String known = results.get(key);
             if (known != null) {
                 return UNUSABLE.equals(known) ? null : known;
@@ -65,8 +65,12 @@ final class PhoneWriteBack {
             return normalized;
         }
 
-        private static String key(final String raw, final String region) {
-            return region == null ? raw : region + '\u0000' + raw;
+        /** Region and text kept apart, so no text (even one holding a NUL) can pose as another region's entry. */
+        private record Key(String region, String raw) {
+        }
+
+        private static Key key(final String raw, final String region) {
+            return new Key(region, raw);
         }
     }
 

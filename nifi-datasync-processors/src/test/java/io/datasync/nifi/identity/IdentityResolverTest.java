@@ -200,6 +200,35 @@ class IdentityResolverTest {
         assertTrue(resolver.merges().isEmpty());
     }
 
+    /**
+     * Regression (found by IdentityStoreBatchedClaimsPropertyTest, anUpFrontClaimMovedByAnEarlierRepointEndsAsTheKeyByKeyClaim):
+     * the cache of current ids was filled before the batch (id-6 -> id-1, an old merge) and not followed through the
+     * merges of the batch itself, so after an earlier cluster merged id-1 into id-0, a later cluster carrying id-6 came
+     * back with the merged-away id-1.
+     */
+    @Test
+    void idsReadFromTheCacheFollowMergesMadeEarlierInTheSameBatch() throws IOException {
+        final MemoryStore store = new MemoryStore();
+        final IdentityResolver resolver = new IdentityResolver(store, ids("new-"), RULES);
+        store.entries.put(resolver.aliasEntry("id-6"), "id-1");
+        final IdentityGraph graph = new IdentityGraph(10);
+        final int first = graph.addRecord();
+        graph.setExistingId(first, "id-1");
+        graph.addKey(first, hasher.hash("email", "a@x.org"), 0);
+        final int second = graph.addRecord();
+        graph.setExistingId(second, "id-0");
+        graph.addKey(second, hasher.hash("email", "a@x.org"), 0);
+        final int third = graph.addRecord();
+        graph.setExistingId(third, "id-6");
+        graph.addKey(third, hasher.hash("email", "c@x.org"), 0);
+
+        final String[] ids = resolver.resolve(graph.build());
+
+        assertArrayEquals(new String[] {"id-0", "id-0"}, ids);
+        assertEquals("id-0", store.entries.get(keyEntry("c@x.org")), "the key is claimed for the survivor, not the merged-away id");
+        assertEquals(List.of(new IdentityMerge("id-1", "id-0", "customer id carried by a record; linked by rules email")), resolver.merges());
+    }
+
     @Test
     void concurrentMergeOfTheSameIdSettlesOnTheSmallest() throws IOException {
         final MemoryStore store = new MemoryStore();

@@ -32,6 +32,7 @@ import java.util.TreeMap;
 import java.util.function.Function;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 
 /**
  * The Database identity store's bulk claims and held-back writes against the store one statement at a time (how it
@@ -83,6 +84,27 @@ class IdentityStoreBatchedClaimsPropertyTest {
             final Outcome single = resolve(new JdbcIdentityStore(connection, "identity_single", chunkSize, 30, false), batch, hasher, newIdOfAnchor, maxLinks);
             assertEquals(single, batched);
             assertEquals(table(connection, "identity_single"), table(connection, "identity_batched"));
+            assertNoIdMergedAwayByAnEarlierCluster(batched);
+        }
+    }
+
+    /**
+     * No cluster comes back with an id an earlier cluster of the same batch merged away. A merge is reported by the
+     * cluster whose id is its survivor, so a merge X -> S happened before cluster i when every cluster with id S comes
+     * before i (clusters resolve in index order).
+     */
+    private static void assertNoIdMergedAwayByAnEarlierCluster(final Outcome outcome) {
+        final List<String> ids = outcome.ids();
+        for (int i = 0; i < ids.size(); i++) {
+            for (final IdentityMerge merge : outcome.merges()) {
+                if (!merge.oldId().equals(ids.get(i))) {
+                    continue;
+                }
+                final String survivor = merge.survivingId();
+                final boolean byEarlierCluster = ids.subList(0, i).contains(survivor) && !ids.subList(i, ids.size()).contains(survivor);
+                assertFalse(byEarlierCluster, "cluster " + i + " came back with " + ids.get(i) + ", merged into " + survivor
+                        + " by an earlier cluster of the batch: " + outcome);
+            }
         }
     }
 

@@ -322,6 +322,33 @@ class ProfileMergeTest {
     }
 
     @Test
+    void storedNaNUnderMaxAgainstDecimalTextDoesNotCrash() throws Exception {
+        // Regression: a stored double NaN (PostgreSQL double precision holds NaN) compared with numeric text (read as a
+        // BigDecimal) threw NumberFormatException out of the value order. NaN sorts above every number: max keeps it,
+        // min takes the finite value; the FlowFile goes to success.
+        runner.setProperty(ProfileMerge.LOOKUP_SERVICE, "stored-profiles");
+        runner.setProperty("lifetime_value", "max");
+        runner.setProperty("lowest_value", "min");
+        final List<RecordField> fields = List.of(
+                new RecordField("customer_id", RecordFieldType.STRING.getDataType()),
+                new RecordField("lifetime_value", RecordFieldType.DOUBLE.getDataType()),
+                new RecordField("lowest_value", RecordFieldType.DOUBLE.getDataType()),
+                new RecordField("updated_at", RecordFieldType.TIMESTAMP.getDataType()));
+        final Map<String, Object> values = new LinkedHashMap<>();
+        values.put("customer_id", "c1");
+        values.put("lifetime_value", Double.NaN);
+        values.put("lowest_value", Double.NaN);
+        values.put("updated_at", Timestamp.from(Instant.parse("2024-04-01T00:00:00Z")));
+        lookupService.put("c1", new MapRecord(new SimpleRecordSchema(fields), values));
+        final String shop = """
+                {"customer_id":"c1","source":"shop","updated_at":"2024-05-03T08:30:00Z","lifetime_value":"1350.5","lowest_value":"12.25"}""";
+        final MockFlowFile out = runOnce(array(shop), ProfileMerge.REL_SUCCESS);
+        final JsonNode ada = profilesByKey(out).get("c1");
+        assertEquals("NaN", ada.get("lifetime_value").asText());
+        assertEquals(0, new java.math.BigDecimal("12.25").compareTo(new java.math.BigDecimal(ada.get("lowest_value").asText())));
+    }
+
+    @Test
     void storedProfileWithBrokenLineageGoesToFailure() {
         runner.setProperty(ProfileMerge.LOOKUP_SERVICE, "stored-profiles");
         runner.setProperty(ProfileMerge.LINEAGE_FIELD, "_lineage");
