@@ -250,6 +250,41 @@ public final class SampleData {
         return files;
     }
 
+    /**
+     * The same drops as {@link #ftpCsvFiles(int)}, record for record and file for file, as XML exports
+     * ({@code contacts-NNN.xml}): one {@code <contact>} per record under {@code <contacts>}, elements named as the CSV
+     * header's columns, an absent value left out (the XML reader reads it as null, as the CSV reader does an empty cell).
+     */
+    public Map<String, String> ftpXmlFiles(final int fileCount) {
+        final Map<String, String> files = new LinkedHashMap<>();
+        for (int f = 0; f < fileCount; f++) {
+            final StringBuilder xml = new StringBuilder("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<contacts>\n");
+            for (int r = f; r < ftpRecords.size(); r += fileCount) {
+                xml.append(xmlContact(ftpRecords.get(r)));
+            }
+            files.put(String.format(Locale.ROOT, "contacts-%03d.xml", f + 1), xml.append("</contacts>\n").toString());
+        }
+        return files;
+    }
+
+    static String xmlContact(final SourceRecord r) {
+        final String[] names = CSV_HEADER.split(",");
+        final String[] values = {r.source(), r.sourceId(), r.email(), r.phone(), r.firstName(), r.lastName(), r.city(), r.country(), r.tags(),
+            r.lastOrderAt() == null ? null : r.lastOrderAt().toString(), r.lifetimeValue() == null ? null : r.lifetimeValue().toPlainString(),
+            r.updatedAt().toString()};
+        final StringBuilder xml = new StringBuilder("  <contact>\n");
+        for (int i = 0; i < names.length; i++) {
+            if (values[i] != null && !values[i].isEmpty()) {
+                xml.append("    <").append(names[i]).append('>').append(xmlText(values[i])).append("</").append(names[i]).append(">\n");
+            }
+        }
+        return xml.append("  </contact>\n").toString();
+    }
+
+    private static String xmlText(final String value) {
+        return value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;");
+    }
+
     static String csvLine(final SourceRecord r) {
         return String.join(",", r.source(), r.sourceId(), text(r.email()), text(r.phone()), text(r.firstName()), text(r.lastName()),
                 text(r.city()), text(r.country()), text(r.tags()), r.lastOrderAt() == null ? "" : r.lastOrderAt().toString(),

@@ -58,6 +58,16 @@ public final class TemplateFlows {
         values.put("ftp.inbox", "/inbox");
         values.put("ftp.processed", "/processed");
         values.put("ftp.file.filter", ".*\\.csv");
+        // CSV or XML: which stock reader (a dynamic property of the "Contacts reader" ReaderLookup) reads the drops.
+        values.put("ftp.file.format", "CSV");
+        // SFTP transport (List/Fetch drops (SFTP), disabled in the template): the drop directories above apply to it too.
+        values.put("sftp.host", "sftp.example.com");
+        values.put("sftp.port", "22");
+        values.put("sftp.username", "datasync");
+        values.put("sftp.password", null);
+        values.put("sftp.private.key.file", null);
+        values.put("sftp.private.key.passphrase", null);
+        values.put("sftp.known.hosts.file", null);
         // The source name of this flow's rows in the sync runs table (the sync audit's SLA is set per name).
         values.put("ftp.source.name", "ftp");
         values.putAll(DatasyncChain.PARAMETERS);
@@ -65,7 +75,7 @@ public final class TemplateFlows {
     }
 
     public static Set<String> ftpBatchIngestSensitive() {
-        return union(DatasyncChain.SENSITIVE_PARAMETERS, Set.of("ftp.password"));
+        return union(DatasyncChain.SENSITIVE_PARAMETERS, Set.of("ftp.password", "sftp.password", "sftp.private.key.passphrase"));
     }
 
     /** Builds crm-api-sync in a new child group of {@code parentGroupId}. */
@@ -115,7 +125,19 @@ public final class TemplateFlows {
         return new Ids(groupId, source, normaliser, monitor, chain);
     }
 
-    /** Builds ftp-batch-ingest in a new child group of {@code parentGroupId}. */
+    /** The processor names of ftp-batch-ingest's two transports; the SFTP lister is disabled in the template. */
+    public static final String LIST_FTP = "List drops (FTP)";
+    public static final String FETCH_FTP = "Fetch drop (FTP)";
+    public static final String LIST_SFTP = "List drops (SFTP)";
+    public static final String FETCH_SFTP = "Fetch drop (SFTP)";
+
+    /**
+     * Builds ftp-batch-ingest in a new child group of {@code parentGroupId}: drops listed and fetched over FTP (enabled)
+     * or SFTP (its lister disabled: a user enables the lister of the transport they use and disables the other, so the
+     * unused one never connects), read by the stock CSVReader or XMLReader as parameter {@code ftp.file.format} says
+     * (a stock ReaderLookup picks the reader named by the attribute {@code recordreader.name}, which "Choose reader" sets
+     * to the parameter's value).
+     */
     public static Ids buildFtpBatchIngest(final NiFiRestClient client, final String parentGroupId) {
         final String groupId = client.createProcessGroup(parentGroupId, FTP_BATCH_INGEST);
         client.bindParameterContext(groupId, client.createParameterContext(FTP_BATCH_INGEST, ftpBatchIngestParameters(),
@@ -126,44 +148,96 @@ public final class TemplateFlows {
                 "schema-text", CSV_SCHEMA,
                 "Skip Header Line", "true",
                 "Timestamp Format", DatasyncChain.TIMESTAMP_FORMAT));
+        // One <contact> element per record under a root element; the same schema, so the same fields and types.
+        final String xmlReader = client.createControllerService(groupId, "org.apache.nifi.xml.XMLReader", "XML contacts", Map.of(
+                "schema-access-strategy", "schema-text-property",
+                "schema-text", CSV_SCHEMA,
+                "record_format", "true",
+                "Timestamp Format", DatasyncChain.TIMESTAMP_FORMAT));
+        final String contactsReader = client.createControllerService(groupId, "org.apache.nifi.lookup.ReaderLookup", "Contacts reader (CSV or XML)",
+                Map.of(), Map.of("CSV", csvReader, "XML", xmlReader));
 
-        final String listFtp = client.createProcessor(groupId, "org.apache.nifi.processors.standard.ListFTP", "List CSV drops", Map.of(
-                "Hostname", "#{ftp.host}",
-                "Port", "#{ftp.port}",
-                "Username", "#{ftp.username}",
-                "Password", "#{ftp.password}",
-                "Remote Path", "#{ftp.inbox}",
-                "File Filter Regex", "#{ftp.file.filter}"), SOURCE_SCHEDULE, Set.of());
-        client.moveComponent("processors", listFtp, 0, -250);
-        final String fetchFtp = client.createProcessor(groupId, "org.apache.nifi.processors.standard.FetchFTP", "Fetch CSV drop", Map.of(
-                "Hostname", "#{ftp.host}",
-                "Port", "#{ftp.port}",
-                "Username", "#{ftp.username}",
-                "Password", "#{ftp.password}",
-                "Remote File", "${path}/${filename}",
-                "Completion Strategy", "Move File",
-                "Move Destination Directory", "#{ftp.processed}"), null, Set.of());
-        client.moveComponent("processors", fetchFtp, 0, 0);
-        client.connect(groupId, listFtp, fetchFtp, Set.of("success"));
+        final Map<String, String> listFtp = new LinkedHashMap<>();
+        listFtp.put("Hostname", "#{ftp.host}");
+        listFtp.put("Port", "#{ftp.port}");
+        listFtp.put("Username", "#{ftp.username}");
+        listFtp.put("Password", "#{ftp.password}");
+        listFtp.put("Remote Path", "#{ftp.inbox}");
+        listFtp.put("File Filter Regex", "#{ftp.file.filter}");
+        final String listerFtp = client.createProcessor(groupId, "org.apache.nifi.processors.standard.ListFTP", LIST_FTP, listFtp,
+                SOURCE_SCHEDULE, Set.of());
+        client.moveComponent("processors", listerFtp, 0, -250);
+        final Map<String, String> fetchFtp = new LinkedHashMap<>();
+        fetchFtp.put("Hostname", "#{ftp.host}");
+        fetchFtp.put("Port", "#{ftp.port}");
+        fetchFtp.put("Username", "#{ftp.username}");
+        fetchFtp.put("Password", "#{ftp.password}");
+        fetchFtp.put("Remote File", "${path}/${filename}");
+        fetchFtp.put("Completion Strategy", "Move File");
+        fetchFtp.put("Move Destination Directory", "#{ftp.processed}");
+        final String fetcherFtp = client.createProcessor(groupId, "org.apache.nifi.processors.standard.FetchFTP", FETCH_FTP, fetchFtp, null, Set.of());
+        client.moveComponent("processors", fetcherFtp, 0, 0);
+        client.connect(groupId, listerFtp, fetcherFtp, Set.of("success"));
 
-        final String monitor = monitor(client, groupId, "No CSV drop arrived within #{sla.no.data}", 450, 0);
-        client.connect(groupId, fetchFtp, monitor, Set.of("success"));
+        // SFTP: password or private key (both sensitive where secret); the server's host key is always checked, against
+        // #{sftp.known.hosts.file} or, when that is empty, the NiFi user's ~/.ssh/known_hosts.
+        final Map<String, String> sftp = new LinkedHashMap<>();
+        sftp.put("Hostname", "#{sftp.host}");
+        sftp.put("Port", "#{sftp.port}");
+        sftp.put("Username", "#{sftp.username}");
+        sftp.put("Password", "#{sftp.password}");
+        sftp.put("Private Key Path", "#{sftp.private.key.file}");
+        sftp.put("Private Key Passphrase", "#{sftp.private.key.passphrase}");
+        sftp.put("Host Key File", "#{sftp.known.hosts.file}");
+        sftp.put("Strict Host Key Checking", "true");
+        final Map<String, String> listSftp = new LinkedHashMap<>(sftp);
+        listSftp.put("Remote Path", "#{ftp.inbox}");
+        listSftp.put("File Filter Regex", "#{ftp.file.filter}");
+        final String listerSftp = client.createProcessor(groupId, "org.apache.nifi.processors.standard.ListSFTP", LIST_SFTP, listSftp,
+                SOURCE_SCHEDULE, Set.of());
+        client.moveComponent("processors", listerSftp, -450, -250);
+        final Map<String, String> fetchSftp = new LinkedHashMap<>(sftp);
+        fetchSftp.put("Remote File", "${path}/${filename}");
+        fetchSftp.put("Completion Strategy", "Move File");
+        fetchSftp.put("Move Destination Directory", "#{ftp.processed}");
+        final String fetcherSftp = client.createProcessor(groupId, "org.apache.nifi.processors.standard.FetchSFTP", FETCH_SFTP, fetchSftp, null, Set.of());
+        client.moveComponent("processors", fetcherSftp, -450, 0);
+        client.connect(groupId, listerSftp, fetcherSftp, Set.of("success"));
+
+        final String monitor = monitor(client, groupId, "No drop arrived within #{sla.no.data}", 450, 0);
+        client.connect(groupId, fetcherFtp, monitor, Set.of("success"));
+        client.connect(groupId, fetcherSftp, monitor, Set.of("success"));
+        // Stock NiFi has no processor that sets a constant attribute short of UpdateAttribute (its own NAR); LookupAttribute
+        // sets recordreader.name to the format's entry in "Known file formats", and sends a drop to the parked failures
+        // as unmatched when #{ftp.file.format} names no known format, rather than read it with the wrong reader.
+        final String formats = client.createControllerService(groupId, "org.apache.nifi.lookup.SimpleKeyValueLookupService", "Known file formats",
+                Map.of(), Map.of("CSV", "CSV", "XML", "XML"));
+        final String chooseReader = client.createProcessor(groupId, "org.apache.nifi.processors.standard.LookupAttribute", "Choose reader",
+                Map.of("lookup-service", formats, "include-empty-values", "false"), Map.of("recordreader.name", "#{ftp.file.format}"), null, Set.of());
+        client.moveComponent("processors", chooseReader, 0, 125);
+        client.connect(groupId, monitor, chooseReader, Set.of("success"));
         final Map<String, String> normalise = new LinkedHashMap<>();
-        normalise.put("Record Reader", csvReader);
+        normalise.put("Record Reader", contactsReader);
         normalise.put("Record Writer", services.get("jsonWriter"));
         normalise.putAll(DatasyncChain.normaliseProperties("/source", "/source_id"));
         final String normaliser = createNormaliser(client, groupId, normalise, Map.of());
         client.moveComponent("processors", normaliser, 0, 250);
-        client.connect(groupId, monitor, normaliser, Set.of("success"));
+        client.connect(groupId, chooseReader, normaliser, Set.of("matched"));
         final DatasyncChain.Ids chain = DatasyncChain.build(client, groupId, normaliser, services, 0, 500, false,
                 "#{ftp.source.name}");
         client.connect(groupId, normaliser, "PROCESSOR", chain.parkedFailures(), "FUNNEL", Set.of("failure"));
-        // A dropped connection (the FTP server restarting mid-transfer) is retried with a penalty; a file gone or
+        client.connect(groupId, chooseReader, "PROCESSOR", chain.parkedFailures(), "FUNNEL", Set.of("unmatched", "failure"));
+        // A dropped connection (the server restarting mid-transfer) is retried with a penalty; a file gone or
         // forbidden is parked at once, retrying cannot fix it.
-        DatasyncChain.retryInto(client, groupId, "Retry fetch", fetchFtp, Set.of("comms.failure"), "fetch.retries", "10 sec",
+        DatasyncChain.retryInto(client, groupId, "Retry fetch", fetcherFtp, Set.of("comms.failure"), "fetch.retries", "10 sec",
                 chain.parkedFailures(), "FUNNEL", -450, 0);
-        client.connect(groupId, fetchFtp, "PROCESSOR", chain.parkedFailures(), "FUNNEL", Set.of("not.found", "permission.denied"));
-        return new Ids(groupId, listFtp, normaliser, monitor, chain);
+        client.connect(groupId, fetcherFtp, "PROCESSOR", chain.parkedFailures(), "FUNNEL", Set.of("not.found", "permission.denied"));
+        DatasyncChain.retryInto(client, groupId, "Retry SFTP fetch", fetcherSftp, Set.of("comms.failure"), "fetch.retries", "10 sec",
+                chain.parkedFailures(), "FUNNEL", -900, 0);
+        client.connect(groupId, fetcherSftp, "PROCESSOR", chain.parkedFailures(), "FUNNEL", Set.of("not.found", "permission.denied"));
+        // Only one transport lists: the template ships with FTP; SFTP's lister waits, disabled, until a user switches.
+        client.setProcessorRunStatus(listerSftp, "DISABLED", java.time.Duration.ofSeconds(30));
+        return new Ids(groupId, listerFtp, normaliser, monitor, chain);
     }
 
     private static String createNormaliser(final NiFiRestClient client, final String groupId, final Map<String, String> properties,

@@ -404,7 +404,7 @@ class FaultE2ETest {
      */
     private static void dropRest(final Run run) {
         run.later.forEach(run.ftp::drop);
-        final String lister = TemplateImport.processorId(client, run.groupId, "List CSV drops");
+        final String lister = TemplateImport.processorId(client, run.groupId, TemplateFlows.LIST_FTP);
         final int all = FIRST_BATCH + run.later.size();
         final long start = System.nanoTime();
         NiFiRestClient.waitUntil(Duration.ofSeconds(90), () -> {

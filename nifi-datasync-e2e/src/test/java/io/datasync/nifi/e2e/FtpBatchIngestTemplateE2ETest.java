@@ -69,7 +69,7 @@ class FtpBatchIngestTemplateE2ETest {
         final byte[] definition = Files.readAllBytes(template());
         assertEquals(List.of(), TemplateBuilder.problems(definition));
         final String json = new String(definition, StandardCharsets.UTF_8);
-        for (final String type : List.of("ListFTP", "FetchFTP", "CSVReader", "ConsentFilter", "CustomerDedup", "ProfileMerge", "PutDatabaseRecord",
+        for (final String type : List.of("ListFTP", "FetchFTP", "ListSFTP", "FetchSFTP", "CSVReader", "XMLReader", "ReaderLookup", "LookupAttribute", "ConsentFilter", "CustomerDedup", "ProfileMerge", "PutDatabaseRecord",
                 "MonitorActivity", "RetryFlowFile", "MapCacheServer", "MapCacheClientService", "DBCPConnectionPool")) {
             assertTrue(json.contains("." + type + "\""), type + " in the template");
         }
@@ -90,7 +90,7 @@ class FtpBatchIngestTemplateE2ETest {
 
         assertEquals(new java.util.TreeSet<>(drops.keySet()), new java.util.TreeSet<>(run.ftp.processedFiles()), "drops moved aside");
         assertEquals(List.of(), run.ftp.inboxFiles());
-        assertTrue(TemplateAssertions.eventTypes(client, TemplateImport.processorId(client, run.groupId, "Fetch CSV drop")).contains("FETCH"));
+        assertTrue(TemplateAssertions.eventTypes(client, TemplateImport.processorId(client, run.groupId, TemplateFlows.FETCH_FTP)).contains("FETCH"));
         assertTrue(TemplateAssertions.eventTypes(client, TemplateImport.processorId(client, run.groupId, "Check consent")).contains("ROUTE"));
         assertTrue(!TemplateAssertions.eventTypes(client, TemplateImport.processorId(client, run.groupId, "Link identities")).isEmpty());
         assertTrue(!TemplateAssertions.eventTypes(client, TemplateImport.processorId(client, run.groupId, "Merge profiles")).isEmpty());
@@ -246,6 +246,80 @@ class FtpBatchIngestTemplateE2ETest {
         TemplateAssertions.assertDatabaseMatchesTruth(run.postgres, data, SOURCES);
         TemplateAssertions.assertNothingQueued(client, run.groupId);
         TemplateAssertions.assertNoEmailsInLogs(nifi, data);
+    }
+
+    /**
+     * The same people as XML exports over SFTP: the committed template with {@code ftp.file.format} XML, the FTP lister
+     * disabled and the SFTP lister enabled (as docs/templates.md tells a user to switch), against an SSHD server whose
+     * host key the flow checks against a known_hosts file; a fresh database ends with exactly the profiles and
+     * suppression rows of the CSV-over-FTP run, the drops moved aside over SFTP, and the group raises no bulletin.
+     */
+    @Test
+    @Order(5)
+    void xmlDropsOverSftpWriteTheSameProfilesAsCsvOverFtp() {
+        assumeTrue(uninterrupted != null, "no CSV-over-FTP run to compare with");
+        final long start = System.nanoTime();
+        final String groupName = "ftp-batch-ingest-sftp-xml";
+        final PostgresPeer postgres = PostgresPeer.startWithTls(nifi.runDir().resolve("postgres-" + groupName), pki);
+        peers.add(postgres);
+        postgres.loadConsent(data.consentRows());
+        final SftpPeer sftp = SftpPeer.start(nifi.runDir().resolve("sftp-" + groupName), "datasync", "sftp-secret-" + System.nanoTime());
+        peers.add(sftp);
+        final Map<String, String> xmlDrops = data.ftpXmlFiles(3);
+        assertEquals(drops.size(), xmlDrops.size());
+        xmlDrops.forEach(sftp::drop);
+
+        final Map<String, String> values = TemplateImport.localParameters(nifi, postgres, null, null, null, NiFiInstance.freePort());
+        values.put("identity.cache.dir", nifi.runDir().resolve("identity-cache-" + groupName).toString());
+        values.put("ftp.file.format", "XML");
+        values.put("ftp.file.filter", ".*\\.xml");
+        values.put("ftp.inbox", sftp.inboxPath());
+        values.put("ftp.processed", sftp.processedPath());
+        values.put("sftp.host", sftp.host());
+        values.put("sftp.port", Integer.toString(sftp.port()));
+        values.put("sftp.username", sftp.user());
+        values.put("sftp.password", sftp.password());
+        values.put("sftp.known.hosts.file", sftp.writeKnownHosts(nifi.runDir().resolve("sftp-known-hosts")).toString());
+        // The identity index is the database's (identity.store.type DATABASE, the default), so the in-flow cache server
+        // is not used; it stays disabled here (its port, a free ephemeral one when picked, was once taken by another
+        // connection before the server bound it, and the service then never enabled).
+        final String groupId = TemplateImport.importAndConfigure(client, client.rootGroupId(), template(), groupName, values,
+                Set.of("Identity cache server"));
+        final String listSftp = TemplateImport.processorId(client, groupId, TemplateFlows.LIST_SFTP);
+        assertEquals("DISABLED", client.get("/processors/" + listSftp).path("component").path("state").asText(), "SFTP is off in the template");
+        client.setProcessorRunStatus(TemplateImport.processorId(client, groupId, TemplateFlows.LIST_FTP), "DISABLED", Duration.ofSeconds(30));
+        client.setProcessorRunStatus(listSftp, "STOPPED", Duration.ofSeconds(30));
+        assertEquals(Map.of(), client.validationErrors(groupId));
+        client.startProcessGroup(groupId);
+
+        TemplateAssertions.awaitProfiles(postgres, uninterrupted, RUN_TIMEOUT, client);
+        client.waitUntilQuiet(groupId, 3, Duration.ofSeconds(2), Duration.ofSeconds(120));
+        assertEquals(uninterrupted, TemplateAssertions.profiles(postgres), "XML over SFTP: the profiles of the CSV-over-FTP run");
+        assertEquals(uninterruptedSuppression, TemplateAssertions.suppressions(postgres), "suppression identical");
+        TemplateAssertions.assertDatabaseMatchesTruth(postgres, data, SOURCES);
+        TemplateAssertions.assertNothingQueued(client, groupId);
+        assertEquals(new java.util.TreeSet<>(xmlDrops.keySet()), new java.util.TreeSet<>(sftp.processedFiles()), "drops moved aside over SFTP");
+        assertEquals(List.of(), sftp.inboxFiles());
+        assertTrue(TemplateAssertions.eventTypes(client, TemplateImport.processorId(client, groupId, TemplateFlows.FETCH_SFTP)).contains("FETCH"));
+        assertEquals(0, client.get("/processors/" + TemplateImport.processorId(client, groupId, TemplateFlows.FETCH_FTP))
+                .path("status").path("aggregateSnapshot").path("flowFilesIn").asInt(), "the disabled FTP path took nothing");
+        assertEquals(List.of(), groupBulletins(groupId), "no warning or error from either transport");
+        TemplateAssertions.assertNoEmailsInLogs(nifi, data);
+        E2eMetrics.record(NAME, "xmlOverSftpRunSeconds", Long.toString(Duration.ofNanos(System.nanoTime() - start).toSeconds()));
+        client.stopProcessGroup(groupId, Duration.ofSeconds(60));
+        client.disableControllerServices(groupId, Duration.ofSeconds(60));
+    }
+
+    /** Warning and error bulletins raised by components of one group, as "source: message". */
+    private static List<String> groupBulletins(final String groupId) {
+        final List<String> found = new ArrayList<>();
+        for (final com.fasterxml.jackson.databind.JsonNode bulletin : client.bulletins()) {
+            final String level = bulletin.path("level").asText();
+            if (groupId.equals(bulletin.path("groupId").asText()) && ("ERROR".equals(level) || "WARNING".equals(level) || "WARN".equals(level))) {
+                found.add(bulletin.path("sourceName").asText() + ": " + bulletin.path("message").asText());
+            }
+        }
+        return found;
     }
 
     /** A fresh database and FTP server with the drops, the committed template imported and pointed at them, started. */

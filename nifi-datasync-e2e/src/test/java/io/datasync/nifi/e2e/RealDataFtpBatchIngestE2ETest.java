@@ -71,7 +71,7 @@ class RealDataFtpBatchIngestE2ETest {
                     "a failed profile write classified");
             final long start = System.nanoTime();
             // Parked FlowFiles stay queued: wait until every drop that reached the write has been classified (bounded).
-            NiFiRestClient.waitUntil(Duration.ofSeconds(60), () -> processor(run.groupId, "Fetch CSV drop").path("flowFilesOut").asInt() == data.files.size()
+            NiFiRestClient.waitUntil(Duration.ofSeconds(60), () -> processor(run.groupId, TemplateFlows.FETCH_FTP).path("flowFilesOut").asInt() == data.files.size()
                     && processor(run.groupId, "Upsert profiles").path("flowFilesIn").asInt() == processor(run.groupId, "Classify profiles write failure").path("flowFilesOut").asInt()
                     && client.groupStatus(run.groupId).path("activeThreadCount").asInt() == 0
                     && processor(run.groupId, "Upsert profiles").path("flowFilesIn").asInt() == data.files.size(),
@@ -106,7 +106,7 @@ class RealDataFtpBatchIngestE2ETest {
                     "the late-linked people are still two customers each");
             run.ftp.drop(data.lateFile, data.lateContent, Duration.ofMinutes(1));
             NiFiRestClient.waitUntil(RUN_TIMEOUT, () -> run.postgres.count("customer_profiles") == data.people.size()
-                    && processor(run.groupId, "Fetch CSV drop").path("flowFilesOut").asInt() == data.files.size() + 1, "the late links applied");
+                    && processor(run.groupId, TemplateFlows.FETCH_FTP).path("flowFilesOut").asInt() == data.files.size() + 1, "the late links applied");
             client.waitUntilQuiet(run.groupId, 3, Duration.ofSeconds(2), Duration.ofSeconds(120));
             assertTrue(processor(run.groupId, "Fold merged customers").path("flowFilesIn").asInt() > 0, "the late drop merged stored customers");
             final double seconds = Duration.ofNanos(System.nanoTime() - start).toMillis() / 1000.0;

@@ -79,4 +79,40 @@ class SampleDataTest {
             assertTrue(profile.firstName() != null && profile.phone() != null, "fields absent from the update keep older values");
         }
     }
+
+    /**
+     * The XML drops hold the CSV drops' records, file for file and field for field: parsed by the JDK's XML parser
+     * (not the generator) and compared with the CSV lines split on commas; an empty CSV cell is an absent element.
+     */
+    @Test
+    void xmlDropsHoldTheCsvDropsRecords() throws Exception {
+        final Map<String, String> csv = data.ftpCsvFiles(3);
+        final Map<String, String> xml = data.ftpXmlFiles(3);
+        assertEquals(List.of("contacts-001.xml", "contacts-002.xml", "contacts-003.xml"), List.copyOf(xml.keySet()));
+        final String[] columns = SampleData.CSV_HEADER.split(",");
+        int records = 0;
+        for (int f = 1; f <= 3; f++) {
+            final List<String> lines = List.of(csv.get(String.format("contacts-%03d.csv", f)).split("\n"));
+            final org.w3c.dom.Document document = javax.xml.parsers.DocumentBuilderFactory.newInstance().newDocumentBuilder()
+                    .parse(new java.io.ByteArrayInputStream(xml.get(String.format("contacts-%03d.xml", f)).getBytes(java.nio.charset.StandardCharsets.UTF_8)));
+            assertEquals("contacts", document.getDocumentElement().getTagName());
+            final org.w3c.dom.NodeList contacts = document.getElementsByTagName("contact");
+            assertEquals(lines.size() - 1, contacts.getLength(), "one <contact> per CSV row");
+            for (int r = 0; r < contacts.getLength(); r++) {
+                final String[] cells = lines.get(r + 1).split(",", -1);
+                final org.w3c.dom.Element contact = (org.w3c.dom.Element) contacts.item(r);
+                for (int c = 0; c < columns.length; c++) {
+                    final org.w3c.dom.NodeList element = contact.getElementsByTagName(columns[c]);
+                    if (cells[c].isEmpty()) {
+                        assertEquals(0, element.getLength(), columns[c] + " absent where the CSV cell is empty");
+                    } else {
+                        assertEquals(1, element.getLength(), columns[c]);
+                        assertEquals(cells[c], element.item(0).getTextContent(), columns[c]);
+                    }
+                }
+                records++;
+            }
+        }
+        assertEquals(data.ftpRecords().size(), records);
+    }
 }
