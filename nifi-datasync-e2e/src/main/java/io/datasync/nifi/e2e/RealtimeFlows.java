@@ -50,6 +50,8 @@ public final class RealtimeFlows {
     static final String SUBJECT_KEY_STEP = "Add subject key";
     static final String FIND_CUSTOMER = "Find stored customer";
     static final String FOLD = "Fold merged customers";
+    /** webhook-realtime's child group: ProfileMerge, the re-check before the write and the UPSERT, one FlowFile at a time. */
+    public static final String MERGE_GROUP = "Merge and store profile";
     /**
      * A customer event's source id as the batch templates write it ({@code source:source_id}); empty when either part
      * is missing or empty (RecordPath's concat writes a missing value as nothing or as "null"), so an event without a
@@ -146,31 +148,57 @@ public final class RealtimeFlows {
         mergeProperties.put("Stored Profile Key Column", "customer_id");
         mergeProperties.put("Lineage Field", "merge_lineage");
         mergeProperties.put("Retired Customer Key Field", "retired_customer_ids");
-        final String merge = client.createProcessor(groupId, "io.datasync.nifi.processors.ProfileMerge", PROFILE_MERGE, mergeProperties,
+        // Merge, re-check and write run one FlowFile at a time (the batch templates' "Merge and store profiles"): the stored
+        // profile ProfileMerge reads must already hold the previous FlowFile's write. Without it, a merge instruction and the
+        // event that caused it (or two quick events of one person) read the same stored profile and the later write undoes
+        // the earlier one (seen: a folded profile losing the webhook's newer city).
+        final String store = client.createProcessGroup(groupId, MERGE_GROUP);
+        client.bindParameterContext(store, client.parameterContextId(groupId));
+        client.setFlowFileConcurrency(store, "SINGLE_FLOWFILE_PER_NODE", "STREAM_WHEN_AVAILABLE");
+        final String in = client.createInputPort(store, "records of identified customers");
+        final String written = client.createOutputPort(store, "written");
+        final String refused = client.createOutputPort(store, "refused by consent");
+        final String failed = client.createOutputPort(store, "failed");
+        final String merge = client.createProcessor(store, "io.datasync.nifi.processors.ProfileMerge", PROFILE_MERGE, mergeProperties,
                 null, Set.of());
-        final String consentBeforeWrite = consentFilter(client, common, "Re-check consent before write", Set.of("anonymized", "suppression"));
-        final String upsert = putDatabaseRecord(client, common, UPSERT_PROFILE, "UPSERT", "#{db.profiles.table}", "customer_id", Set.of());
+        final String consentBeforeWrite = consentFilter(client, common, store, failed, "OUTPUT_PORT", "Re-check consent before write",
+                Set.of("anonymized", "suppression"));
+        final String upsert = putDatabaseRecord(client, common, store, UPSERT_PROFILE, "UPSERT", "#{db.profiles.table}", "customer_id", Set.of());
+        client.moveComponent("input-ports", in, 0, 0);
+        client.moveComponent("processors", merge, 0, 200);
+        client.moveComponent("processors", consentBeforeWrite, 0, 450);
+        client.moveComponent("processors", upsert, 0, 700);
+        client.moveComponent("output-ports", written, 0, 950);
+        client.moveComponent("output-ports", refused, 600, 450);
+        client.moveComponent("output-ports", failed, 600, 700);
+        client.connect(store, in, "INPUT_PORT", merge, "PROCESSOR", Set.of());
+        client.connect(store, merge, merge, Set.of("retry"));
+        client.connect(store, merge, "PROCESSOR", failed, "OUTPUT_PORT", Set.of("failure"));
+        client.connect(store, merge, consentBeforeWrite, Set.of("success"));
+        client.connect(store, consentBeforeWrite, "PROCESSOR", refused, "OUTPUT_PORT", Set.of("excluded"));
+        client.connect(store, consentBeforeWrite, upsert, Set.of("success"));
+        client.connect(store, upsert, "PROCESSOR", written, "OUTPUT_PORT", Set.of("success"));
+        client.connect(store, upsert, "PROCESSOR", failed, "OUTPUT_PORT", Set.of("failure", "retry"));
         final String consentAfterWrite = consentFilter(client, common, "Re-check consent after write", Set.of("success", "anonymized", "suppression"));
 
         client.connect(groupId, common.updateKeys, consentBefore, Set.of("success"));
         client.connect(groupId, consentBefore, dedup, Set.of("success"));
-        client.connect(groupId, dedup, merge, Set.of("success"));
+        // Records and fold instructions join in one funnel, so they enter the group in the order CustomerDedup emitted them.
+        final String identified = client.createFunnel(groupId);
+        client.connect(groupId, dedup, "PROCESSOR", identified, "FUNNEL", Set.of("success"));
         client.connect(groupId, dedup, fold, Set.of("merges"));
-        client.connect(groupId, fold, merge, Set.of("success"));
+        client.connect(groupId, fold, "PROCESSOR", identified, "FUNNEL", Set.of("success"));
         client.connect(groupId, fold, "PROCESSOR", common.failures, "FUNNEL", Set.of("failure"));
-        client.connect(groupId, merge, consentBeforeWrite, Set.of("success"));
-        client.connect(groupId, consentBeforeWrite, upsert, Set.of("success"));
-        client.connect(groupId, upsert, consentAfterWrite, Set.of("success"));
-        client.connect(groupId, merge, merge, Set.of("retry"));
+        client.connectAcrossGroups(groupId, identified, groupId, "FUNNEL", in, store, "INPUT_PORT", Set.of());
+        client.connectAcrossGroups(groupId, written, store, "OUTPUT_PORT", consentAfterWrite, groupId, "PROCESSOR", Set.of());
+        client.connectAcrossGroups(groupId, failed, store, "OUTPUT_PORT", common.failures, groupId, "FUNNEL", Set.of());
         client.connect(groupId, dedup, "PROCESSOR", common.failures, "FUNNEL", Set.of("failure"));
-        client.connect(groupId, merge, "PROCESSOR", common.failures, "FUNNEL", Set.of("failure"));
-        client.connect(groupId, upsert, "PROCESSOR", common.failures, "FUNNEL", Set.of("failure", "retry"));
         withdrawalActions(client, common, consentAfterWrite, Set.of("excluded"), "");
         // Why a webhook's person was not stored: one row per excluded record in the exclusions table (subject key,
         // ConsentFilter's reason code, purpose; no other personal data), as the batch templates keep it.
         final String auditRows = DatasyncChain.exclusionAuditRows(client, groupId, common.reader, common.writer, "#{consent.purpose}");
         client.connect(groupId, consentBefore, auditRows, Set.of("excluded"));
-        client.connect(groupId, consentBeforeWrite, auditRows, Set.of("excluded"));
+        client.connectAcrossGroups(groupId, refused, store, "OUTPUT_PORT", auditRows, groupId, "PROCESSOR", Set.of());
         client.connect(groupId, auditRows, "PROCESSOR", common.failures, "FUNNEL", Set.of("failure"));
         // id and excluded_at are the database's
         final String insertExclusions = putDatabaseRecord(client, common, "Insert exclusions", "INSERT", "#{db.exclusions.table}", null,
@@ -354,7 +382,13 @@ public final class RealtimeFlows {
      */
     /** A ConsentFilter routing disallowed records to {@code excluded}; {@code autoTerminated} are the relationships not followed. */
     private static String consentFilter(final NiFiRestClient client, final Common common, final String name, final Set<String> autoTerminated) {
-        final String id = client.createProcessor(common.groupId, "io.datasync.nifi.processors.ConsentFilter", name, Map.of(
+        return consentFilter(client, common, common.groupId, common.failures, "FUNNEL", name, autoTerminated);
+    }
+
+    /** The same in {@code groupId}, its failures into {@code failuresId} (a funnel or an output port of that group). */
+    private static String consentFilter(final NiFiRestClient client, final Common common, final String groupId, final String failuresId,
+                                        final String failuresType, final String name, final Set<String> autoTerminated) {
+        final String id = client.createProcessor(groupId, "io.datasync.nifi.processors.ConsentFilter", name, Map.of(
                 "Record Reader", common.reader,
                 "Record Writer", common.writer,
                 "Purposes", "#{consent.purpose}",
@@ -365,13 +399,19 @@ public final class RealtimeFlows {
                 "Subject Key Column", "subject_key",
                 "Default Policy", "REQUIRE_CONSENT",
                 "Disallowed Record Action", "ROUTE_TO_EXCLUDED"), null, autoTerminated);
-        client.connect(common.groupId, id, id, Set.of("retry"));
-        client.connect(common.groupId, id, "PROCESSOR", common.failures, "FUNNEL", Set.of("failure"));
+        client.connect(groupId, id, id, Set.of("retry"));
+        client.connect(groupId, id, "PROCESSOR", failuresId, failuresType, Set.of("failure"));
         return id;
     }
 
     private static String putDatabaseRecord(final NiFiRestClient client, final Common common, final String name, final String statementType,
                                             final String table, final String keys, final Set<String> autoTerminated) {
+        return putDatabaseRecord(client, common, common.groupId, name, statementType, table, keys, autoTerminated);
+    }
+
+    private static String putDatabaseRecord(final NiFiRestClient client, final Common common, final String groupId, final String name,
+                                            final String statementType, final String table, final String keys,
+                                            final Set<String> autoTerminated) {
         final Map<String, String> properties = new LinkedHashMap<>();
         properties.put("put-db-record-record-reader", common.databaseReader);
         properties.put("db-type", "PostgreSQL");
@@ -384,7 +424,7 @@ public final class RealtimeFlows {
         // Records carry routing fields (source, decision fields) that are not columns; columns they lack keep their value.
         properties.put("put-db-record-unmatched-field-behavior", "Ignore Unmatched Fields");
         properties.put("put-db-record-unmatched-column-behavior", "Ignore Unmatched Columns");
-        return client.createProcessor(common.groupId, "org.apache.nifi.processors.standard.PutDatabaseRecord", name, properties, null,
+        return client.createProcessor(groupId, "org.apache.nifi.processors.standard.PutDatabaseRecord", name, properties, null,
                 autoTerminated);
     }
 
