@@ -160,8 +160,7 @@ public final class DatasyncChain {
         properties.put("Replacement Value Strategy", "record-path-value");
         properties.put("/email", "toLowerCase(trim(/email))");
         // Gmail: the +tag goes, googlemail.com becomes gmail.com, then the dots of the local part go.
-        properties.put("/subject_key", "replaceRegex(replaceRegex(toLowerCase(trim(/email)), "
-                + "'^([^@+]+)([+][^@]*)?@(gmail|googlemail)[.]com$', '$1@gmail.com'), '[.](?=[^@]*@gmail[.]com$)', '')");
+        properties.put("/subject_key", SUBJECT_KEY_PATH_VALUE);
         properties.put("/source_ids", "concat(" + sourceNamePath + ", ':', " + sourceIdPath + ")");
         return properties;
     }
@@ -244,34 +243,14 @@ public final class DatasyncChain {
         client.connect(groupId, consentFilter, consentFilter, Set.of("retry"));
         client.connect(groupId, consentFilter, "PROCESSOR", parked, "FUNNEL", Set.of("failure"));
 
-        final Map<String, String> dedup = new LinkedHashMap<>();
-        dedup.put("Record Reader", reader);
         // The records for the merge leave out nulls: ProfileMerge's reader infers types per FlowFile, and a field that is
         // null in every record of one (an FTP export without lifetime values) is inferred as text, which clashes with the
         // stored profile's number (a "conflicting types" warning on every such drop). Left out, the stored value stands.
         final String mergeInputWriter = client.createControllerService(groupId, JSON_WRITER, "JSON records out, nulls left out", Map.of(
                 "Timestamp Format", TIMESTAMP_FORMAT,
                 "suppress-nulls", "always-suppress"));
-        dedup.put("Record Writer", partitionByCustomer ? writer : mergeInputWriter);
-        dedup.put("Output Mode", "ANNOTATE");
-        dedup.put("Email Record Paths", "/subject_key");
-        dedup.put("Phone Record Paths", "/phone");
-        dedup.put("Default Phone Region", "#{phone.region}");
-        // National numbers are read in the record's own country; the stored phone is the E.164 key matching used, and
-        // a phone that cannot be normalised (a placeholder, too short) is kept as written in phone_as_written.
-        dedup.put("Phone Region Record Path", "/country");
-        dedup.put("Normalised Phone Field", "phone");
-        dedup.put("Unnormalised Phone Field", "phone_as_written");
-        dedup.put("Identity Store Type", "#{identity.store.type}");
-        dedup.put("Identity Connection Pool", services.get("dbcp"));
-        dedup.put("Identity Table Name", "#{db.identity.table}");
-        dedup.put("Distributed Map Cache Client", services.get("cacheClient"));
-        dedup.put("Identity Namespace", "#{identity.namespace}");
-        dedup.put("Identity Hash Key", "#{identity.hash.key}");
-        // The source record's id is an identifier too: an edited CRM contact stays its customer whatever its e-mail became,
-        // and a record whose only e-mail and phone are placeholders still has a key (its own), never a shared one.
-        final String customerDedup = client.createProcessor(groupId, "io.datasync.nifi.processors.CustomerDedup", "Link identities", dedup,
-                Map.of("email", "/subject_key", "phone", "/phone", "source_id", "/source_ids"), null, Set.of("unique", "duplicate"));
+        final String customerDedup = identityLinking(client, groupId, reader, partitionByCustomer ? writer : mergeInputWriter,
+                services.get("dbcp"), services.get("cacheClient"));
         client.moveComponent("processors", customerDedup, x, y + 250);
         client.connect(groupId, consentFilter, customerDedup, Set.of("success"));
         // Its failure is mostly the identity cache being unreachable (a server restart): retried with a penalty, so the
@@ -388,6 +367,49 @@ public final class DatasyncChain {
                 putProfiles, putSuppression, parked, putSyncRun);
     }
 
+    /** CustomerDedup's identifier fields (dynamic properties: identifier type to RecordPath), the same in every template. */
+    static final Map<String, String> IDENTIFIER_PATHS = Map.of("email", "/subject_key", "phone", "/phone", "source_id", "/source_ids");
+
+    /**
+     * The "Link identities" CustomerDedup every template that stores profiles runs, batch and webhook alike, so one
+     * person gets one customer id whichever template sees them first: the shared identity store
+     * ({@code #{identity.store.type}}: the {@code #{db.identity.table}} table through {@code dbcp}, or the identity cache
+     * through {@code cacheClient}) under {@code #{identity.namespace}} and {@code #{identity.hash.key}}; the identifiers
+     * {@link #IDENTIFIER_PATHS} (the subject key, the phone read in the record's own country and written back in E.164,
+     * the source ids). Output Mode ANNOTATE: every record on {@code success} with its customer id, the merges it finds
+     * (old id to surviving id, against what is stored too) on {@code merges}; {@code unique} and {@code duplicate}
+     * are auto-terminated. Returns the processor id; the caller connects and places it.
+     */
+    static String identityLinking(final NiFiRestClient client, final String groupId, final String reader, final String writer,
+                                  final String dbcp, final String cacheClient) {
+        final Map<String, String> dedup = new LinkedHashMap<>();
+        dedup.put("Record Reader", reader);
+        dedup.put("Record Writer", writer);
+        dedup.put("Output Mode", "ANNOTATE");
+        dedup.put("Email Record Paths", "/subject_key");
+        dedup.put("Phone Record Paths", "/phone");
+        dedup.put("Default Phone Region", "#{phone.region}");
+        // National numbers are read in the record's own country; the stored phone is the E.164 key matching used, and
+        // a phone that cannot be normalised (a placeholder, too short) is kept as written in phone_as_written.
+        dedup.put("Phone Region Record Path", "/country");
+        dedup.put("Normalised Phone Field", "phone");
+        dedup.put("Unnormalised Phone Field", "phone_as_written");
+        dedup.put("Identity Store Type", "#{identity.store.type}");
+        dedup.put("Identity Connection Pool", dbcp);
+        dedup.put("Identity Table Name", "#{db.identity.table}");
+        dedup.put("Distributed Map Cache Client", cacheClient);
+        dedup.put("Identity Namespace", "#{identity.namespace}");
+        dedup.put("Identity Hash Key", "#{identity.hash.key}");
+        // The source record's id is an identifier too: an edited CRM contact stays its customer whatever its e-mail became,
+        // and a record whose only e-mail and phone are placeholders still has a key (its own), never a shared one.
+        return client.createProcessor(groupId, "io.datasync.nifi.processors.CustomerDedup", "Link identities", dedup,
+                IDENTIFIER_PATHS, null, Set.of("unique", "duplicate"));
+    }
+
+    /** The subject key (RecordPath value) of an e-mail address: trimmed, lower-cased, Gmail's +tag, domain alias and dots folded. */
+    static final String SUBJECT_KEY_PATH_VALUE = "replaceRegex(replaceRegex(toLowerCase(trim(/email)), "
+            + "'^([^@+]+)([+][^@]*)?@(gmail|googlemail)[.]com$', '$1@gmail.com'), '[.](?=[^@]*@gmail[.]com$)', '')";
+
     /** QueryRecord route of the sync run record. */
     static final String SYNC_RUN_ROUTE = "sync_run";
 
@@ -430,13 +452,8 @@ public final class DatasyncChain {
      */
     static String exclusionAudit(final NiFiRestClient client, final String groupId, final String consentFilter,
                                  final Map<String, String> services, final String parked, final double x, final double y) {
-        final Map<String, String> query = new LinkedHashMap<>();
-        query.put("record-reader", services.get("jsonReader"));
-        query.put("record-writer", services.get("jsonWriter"));
-        query.put("include-zero-record-flowfiles", "false");
-        final String auditRows = client.createProcessor(groupId, QUERY_RECORD, "Exclusion audit rows", query, Map.of(EXCLUSIONS_ROUTE,
-                "SELECT subject_key, consent_reason AS reason_code, '#{consent.purposes}' AS purpose FROM FLOWFILE"
-                        + " WHERE subject_key IS NOT NULL"), null, Set.of("original"));
+        final String auditRows = exclusionAuditRows(client, groupId, services.get("jsonReader"), services.get("jsonWriter"),
+                "#{consent.purposes}");
         client.moveComponent("processors", auditRows, x, y);
         client.connect(groupId, consentFilter, auditRows, Set.of("excluded"));
         client.connect(groupId, auditRows, "PROCESSOR", parked, "FUNNEL", Set.of("failure"));
@@ -446,6 +463,24 @@ public final class DatasyncChain {
         extra.put("put-db-record-unmatched-column-behavior", "Ignore Unmatched Columns");
         return putWithRetry(client, groupId, "exclusions", "#{db.exclusions.table}", null, services, auditRows, EXCLUSIONS_ROUTE, parked,
                 "FUNNEL", x, y + 250, extra);
+    }
+
+    /**
+     * The "Exclusion audit rows" QueryRecord both the batch chain and webhook-realtime run on ConsentFilter's
+     * {@code excluded} records: subject key, reason code and {@code purpose} (a parameter reference: the batch
+     * templates' {@code #{consent.purposes}}, webhook-realtime's {@code #{consent.purpose}}) on route
+     * {@value #EXCLUSIONS_ROUTE}, records without a subject key left out; {@code original} auto-terminated. The caller
+     * connects its input, failure and the insert.
+     */
+    static String exclusionAuditRows(final NiFiRestClient client, final String groupId, final String reader, final String writer,
+                                     final String purpose) {
+        final Map<String, String> query = new LinkedHashMap<>();
+        query.put("record-reader", reader);
+        query.put("record-writer", writer);
+        query.put("include-zero-record-flowfiles", "false");
+        return client.createProcessor(groupId, QUERY_RECORD, "Exclusion audit rows", query, Map.of(EXCLUSIONS_ROUTE,
+                "SELECT subject_key, consent_reason AS reason_code, '" + purpose + "' AS purpose FROM FLOWFILE"
+                        + " WHERE subject_key IS NOT NULL"), null, Set.of("original"));
     }
 
     static final String QUERY_RECORD = "org.apache.nifi.processors.standard.QueryRecord";

@@ -302,9 +302,11 @@ public final class Demo {
         tampered.put("first_name", "Mallory");
         final int forged = customers.sendForged(tampered);
         final int replayed = customers.replay(accepted);
-        final String customerId = sha256Hex(REALTIME_EMAIL);
         NiFiRestClient.waitUntil(Duration.ofSeconds(90), () -> !postgres.query(
-                "SELECT 1 FROM customer_profiles WHERE customer_id = ? AND first_name = 'Ada'", customerId).isEmpty(), "the webhook's profile");
+                "SELECT 1 FROM customer_profiles WHERE subject_key = ? AND first_name = 'Ada'", REALTIME_EMAIL).isEmpty(), "the webhook's profile");
+        // The identity store's id (shared with the batch groups), read back once.
+        final String customerId = String.valueOf(postgres.query("SELECT customer_id FROM customer_profiles WHERE subject_key = ?",
+                REALTIME_EMAIL).getFirst().get("customer_id"));
         final long profilesBefore = postgres.query("SELECT 1 FROM customer_profiles WHERE customer_id = ?", customerId).size();
 
         final int withdrawn = consents.send(consentEvent("WITHDRAWN", now)).status();
@@ -351,6 +353,8 @@ public final class Demo {
         values.put("db.driver.location", nifi.driversDir().resolve("postgresql.jar").toString());
         values.put("db.user", PostgresPeer.USER);
         values.put("db.password", "not-needed-locally");
+        // The batch groups' identity hash key: one identity store, one customer id per person across the templates.
+        values.put("identity.hash.key", TemplateImport.LOCAL_IDENTITY_HASH_KEY);
         return values;
     }
 
@@ -363,15 +367,6 @@ public final class Demo {
         final List<Map<String, Object>> rows = postgres.query("SELECT status FROM consent WHERE subject_key = ? AND purpose = ?",
                 REALTIME_EMAIL, SampleData.PURPOSE);
         return rows.isEmpty() ? null : String.valueOf(rows.getFirst().get("status"));
-    }
-
-    static String sha256Hex(final String text) {
-        try {
-            return java.util.HexFormat.of().formatHex(java.security.MessageDigest.getInstance("SHA-256")
-                    .digest(text.getBytes(java.nio.charset.StandardCharsets.UTF_8)));
-        } catch (final java.security.NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
-        }
     }
 
     /**

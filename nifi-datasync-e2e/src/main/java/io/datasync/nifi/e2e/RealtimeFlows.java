@@ -1,6 +1,7 @@
 package io.datasync.nifi.e2e;
 
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 
@@ -8,11 +9,12 @@ import java.util.Set;
  * Builds the two real-time templates through the REST API, as a data engineer would in the UI:
  * <ul>
  *   <li>{@value #WEBHOOK_REALTIME}: HandleHttpRequest -> VerifyWebhookSignature -> HandleHttpResponse (the sender is
- *   answered 200/401 at once); valid events -> subject key -> ConsentFilter -> CustomerDedup -> ProfileMerge ->
+ *   answered 200/401 at once); valid events -> subject key -> ConsentFilter -> CustomerDedup (the batch templates' identity
+ *   store and identifier rules, {@link DatasyncChain#identityLinking}) -> ProfileMerge (merges found folded in) ->
  *   ConsentFilter again -> PutDatabaseRecord UPSERT -> ConsentFilter a third time, whose excluded records are
  *   anonymised or deleted (the check after the write closes the race with a withdrawal, see docs/realtime.md);</li>
  *   <li>{@value #CONSENT_SYNC}: signed consent webhooks -> consent UPSERT; on a withdrawal, a suppression row and the
- *   stored profile anonymised or deleted, after the consent row is committed.</li>
+ *   stored profiles of that subject key anonymised or deleted, after the consent row is committed.</li>
  * </ul>
  * Every host, port, table and credential is a parameter; secrets are sensitive parameters, which NiFi leaves out of a
  * downloaded flow definition. {@link #exportTemplates} builds both with neutral defaults and writes the definitions
@@ -22,7 +24,8 @@ public final class RealtimeFlows {
 
     public static final String WEBHOOK_REALTIME = "webhook-realtime";
     public static final String CONSENT_SYNC = "consent-sync";
-    public static final Set<String> SENSITIVE_PARAMETERS = Set.of("webhook.secret", "db.password", "webhook.tls.keystore.password");
+    public static final Set<String> SENSITIVE_PARAMETERS = Set.of("webhook.secret", "db.password", "webhook.tls.keystore.password",
+            "identity.hash.key");
 
     /** Processor names the tests address. */
     public static final String RECEIVE = "Receive webhook";
@@ -44,6 +47,17 @@ public final class RealtimeFlows {
             WHERE %s '#{profile.withdrawal.action}' = 'DELETE'""";
 
     static final String EXCLUSION_AUDIT_ROWS = "Exclusion audit rows";
+    static final String SUBJECT_KEY_STEP = "Add subject key";
+    static final String FIND_CUSTOMER = "Find stored customer";
+    static final String FOLD = "Fold merged customers";
+    /** webhook-realtime's child group: ProfileMerge, the re-check before the write and the UPSERT, one FlowFile at a time. */
+    public static final String MERGE_GROUP = "Merge and store profile";
+    /**
+     * A customer event's source id as the batch templates write it ({@code source:source_id}); empty when either part
+     * is missing or empty (RecordPath's concat writes a missing value as nothing or as "null"), so an event without a
+     * source id never gets a shared "shop:" key.
+     */
+    static final String SOURCE_IDS_PATH_VALUE = "replaceRegex(concat(/source, ':', /source_id), '^(null)?:.*$|^.*:(null)?$', '')";
 
     private RealtimeFlows() {
     }
@@ -74,6 +88,13 @@ public final class RealtimeFlows {
             values.put("db.profiles.lookup.table", "customer_profiles_lookup");
             values.put("consent.purpose", "email_marketing");
             values.put("db.exclusions.table", "exclusions");
+            // The batch templates' identity parameters, same names and defaults: pointed at the same database (or identity
+            // cache) with the same namespace and hash key, a person has one customer id whichever template saw them first.
+            for (final String shared : List.of("db.identity.table", "phone.region", "identity.namespace", "identity.store.type",
+                    "identity.cache.host", "identity.cache.port")) {
+                values.put(shared, DatasyncChain.PARAMETERS.get(shared));
+            }
+            values.put("identity.hash.key", "");
         }
         values.put("profile.withdrawal.action", "ANONYMISE");
         return values;
@@ -97,14 +118,17 @@ public final class RealtimeFlows {
         final Common common = common(client, parentGroupId, WEBHOOK_REALTIME, parameters);
         final String groupId = common.groupId;
         final String consentBefore = consentFilter(client, common, "Check consent", Set.of("anonymized", "suppression"));
-        final String dedup = client.createProcessor(groupId, "io.datasync.nifi.processors.CustomerDedup", "Link identities", Map.of(
-                "Record Reader", common.reader,
-                "Record Writer", common.writer,
-                "Email Record Paths", "/email",
-                "Existing Customer ID Record Path", "/customer_id"), Map.of("email", "/email"), null, Set.of());
-        // Ids a webhook batch links (two customer ids, one e-mail): the old id's stored profile is folded into the survivor's
-        // by ProfileMerge, and the upsert retires the old row in the same statement (sql/02_profiles.sql).
-        final String fold = client.createProcessor(groupId, "org.apache.nifi.processors.standard.UpdateRecord", "Fold merged customers", Map.of(
+        // The batch templates' CustomerDedup, configured in one place: the shared identity store, e-mail (subject key),
+        // phone (read in the record's country, stored in E.164) and source ids. A person a batch template stored keeps
+        // that customer id here; two stored customers the webhook's identifiers link are reported on "merges".
+        final String cacheClient = client.createControllerService(groupId, "org.apache.nifi.distributed.cache.client.MapCacheClientService",
+                "Identity cache", Map.of(
+                        "Server Hostname", "#{identity.cache.host}",
+                        "Server Port", "#{identity.cache.port}"));
+        final String dedup = DatasyncChain.identityLinking(client, groupId, common.reader, common.writer, common.dbcp, cacheClient);
+        // Merges (old id -> surviving id) become fold instructions: ProfileMerge folds the old id's stored profile into the
+        // survivor's, and the upsert retires the old row in the same statement (sql/02_profiles.sql), as the batch templates do.
+        final String fold = client.createProcessor(groupId, DatasyncChain.UPDATE_RECORD, FOLD, Map.of(
                 "Record Reader", common.reader,
                 "Record Writer", common.writer,
                 "Replacement Value Strategy", "record-path-value"), Map.of(
@@ -124,36 +148,57 @@ public final class RealtimeFlows {
         mergeProperties.put("Stored Profile Key Column", "customer_id");
         mergeProperties.put("Lineage Field", "merge_lineage");
         mergeProperties.put("Retired Customer Key Field", "retired_customer_ids");
-        final String merge = client.createProcessor(groupId, "io.datasync.nifi.processors.ProfileMerge", PROFILE_MERGE, mergeProperties,
+        // Merge, re-check and write run one FlowFile at a time (the batch templates' "Merge and store profiles"): the stored
+        // profile ProfileMerge reads must already hold the previous FlowFile's write. Without it, a merge instruction and the
+        // event that caused it (or two quick events of one person) read the same stored profile and the later write undoes
+        // the earlier one (seen: a folded profile losing the webhook's newer city).
+        final String store = client.createProcessGroup(groupId, MERGE_GROUP);
+        client.bindParameterContext(store, client.parameterContextId(groupId));
+        client.setFlowFileConcurrency(store, "SINGLE_FLOWFILE_PER_NODE", "STREAM_WHEN_AVAILABLE");
+        final String in = client.createInputPort(store, "records of identified customers");
+        final String written = client.createOutputPort(store, "written");
+        final String refused = client.createOutputPort(store, "refused by consent");
+        final String failed = client.createOutputPort(store, "failed");
+        final String merge = client.createProcessor(store, "io.datasync.nifi.processors.ProfileMerge", PROFILE_MERGE, mergeProperties,
                 null, Set.of());
-        final String consentBeforeWrite = consentFilter(client, common, "Re-check consent before write", Set.of("anonymized", "suppression"));
-        final String upsert = putDatabaseRecord(client, common, UPSERT_PROFILE, "UPSERT", "#{db.profiles.table}", "customer_id", Set.of());
+        final String consentBeforeWrite = consentFilter(client, common, store, failed, "OUTPUT_PORT", "Re-check consent before write",
+                Set.of("anonymized", "suppression"));
+        final String upsert = putDatabaseRecord(client, common, store, UPSERT_PROFILE, "UPSERT", "#{db.profiles.table}", "customer_id", Set.of());
+        client.moveComponent("input-ports", in, 0, 0);
+        client.moveComponent("processors", merge, 0, 200);
+        client.moveComponent("processors", consentBeforeWrite, 0, 450);
+        client.moveComponent("processors", upsert, 0, 700);
+        client.moveComponent("output-ports", written, 0, 950);
+        client.moveComponent("output-ports", refused, 600, 450);
+        client.moveComponent("output-ports", failed, 600, 700);
+        client.connect(store, in, "INPUT_PORT", merge, "PROCESSOR", Set.of());
+        client.connect(store, merge, merge, Set.of("retry"));
+        client.connect(store, merge, "PROCESSOR", failed, "OUTPUT_PORT", Set.of("failure"));
+        client.connect(store, merge, consentBeforeWrite, Set.of("success"));
+        client.connect(store, consentBeforeWrite, "PROCESSOR", refused, "OUTPUT_PORT", Set.of("excluded"));
+        client.connect(store, consentBeforeWrite, upsert, Set.of("success"));
+        client.connect(store, upsert, "PROCESSOR", written, "OUTPUT_PORT", Set.of("success"));
+        client.connect(store, upsert, "PROCESSOR", failed, "OUTPUT_PORT", Set.of("failure", "retry"));
         final String consentAfterWrite = consentFilter(client, common, "Re-check consent after write", Set.of("success", "anonymized", "suppression"));
 
         client.connect(groupId, common.updateKeys, consentBefore, Set.of("success"));
         client.connect(groupId, consentBefore, dedup, Set.of("success"));
-        client.connect(groupId, dedup, merge, Set.of("success"));
+        // Records and fold instructions join in one funnel, so they enter the group in the order CustomerDedup emitted them.
+        final String identified = client.createFunnel(groupId);
+        client.connect(groupId, dedup, "PROCESSOR", identified, "FUNNEL", Set.of("success"));
         client.connect(groupId, dedup, fold, Set.of("merges"));
-        client.connect(groupId, fold, merge, Set.of("success"));
+        client.connect(groupId, fold, "PROCESSOR", identified, "FUNNEL", Set.of("success"));
         client.connect(groupId, fold, "PROCESSOR", common.failures, "FUNNEL", Set.of("failure"));
-        client.connect(groupId, merge, consentBeforeWrite, Set.of("success"));
-        client.connect(groupId, consentBeforeWrite, upsert, Set.of("success"));
-        client.connect(groupId, upsert, consentAfterWrite, Set.of("success"));
-        client.connect(groupId, merge, merge, Set.of("retry"));
+        client.connectAcrossGroups(groupId, identified, groupId, "FUNNEL", in, store, "INPUT_PORT", Set.of());
+        client.connectAcrossGroups(groupId, written, store, "OUTPUT_PORT", consentAfterWrite, groupId, "PROCESSOR", Set.of());
+        client.connectAcrossGroups(groupId, failed, store, "OUTPUT_PORT", common.failures, groupId, "FUNNEL", Set.of());
         client.connect(groupId, dedup, "PROCESSOR", common.failures, "FUNNEL", Set.of("failure"));
-        client.connect(groupId, merge, "PROCESSOR", common.failures, "FUNNEL", Set.of("failure"));
-        client.connect(groupId, upsert, "PROCESSOR", common.failures, "FUNNEL", Set.of("failure", "retry"));
         withdrawalActions(client, common, consentAfterWrite, Set.of("excluded"), "");
         // Why a webhook's person was not stored: one row per excluded record in the exclusions table (subject key,
         // ConsentFilter's reason code, purpose; no other personal data), as the batch templates keep it.
-        final String auditRows = client.createProcessor(groupId, DatasyncChain.QUERY_RECORD, EXCLUSION_AUDIT_ROWS, Map.of(
-                "record-reader", common.reader,
-                "record-writer", common.writer,
-                "include-zero-record-flowfiles", "false"), Map.of(DatasyncChain.EXCLUSIONS_ROUTE,
-                "SELECT subject_key, consent_reason AS reason_code, '#{consent.purpose}' AS purpose FROM FLOWFILE WHERE subject_key IS NOT NULL"),
-                null, Set.of("original"));
+        final String auditRows = DatasyncChain.exclusionAuditRows(client, groupId, common.reader, common.writer, "#{consent.purpose}");
         client.connect(groupId, consentBefore, auditRows, Set.of("excluded"));
-        client.connect(groupId, consentBeforeWrite, auditRows, Set.of("excluded"));
+        client.connectAcrossGroups(groupId, refused, store, "OUTPUT_PORT", auditRows, groupId, "PROCESSOR", Set.of());
         client.connect(groupId, auditRows, "PROCESSOR", common.failures, "FUNNEL", Set.of("failure"));
         // id and excluded_at are the database's
         final String insertExclusions = putDatabaseRecord(client, common, "Insert exclusions", "INSERT", "#{db.exclusions.table}", null,
@@ -186,7 +231,24 @@ public final class RealtimeFlows {
         client.connect(groupId, upsertConsent, suppressionRows, Set.of("success"));
         client.connect(groupId, suppressionRows, upsertSuppression, Set.of("suppression"));
         client.connect(groupId, suppressionRows, "PROCESSOR", common.failures, "FUNNEL", Set.of("failure"));
-        withdrawalActions(client, common, upsertConsent, Set.of("success"), "status = 'WITHDRAWN' AND");
+        // A withdrawal acts on the stored profile of its subject key: its customer id is the identity store's (shared with
+        // the batch templates), so it is read from the profile table, afresh (no cache: a merge may have retired an id).
+        final String lookupService = client.createControllerService(groupId, "org.apache.nifi.lookup.db.SimpleDatabaseLookupService",
+                "Customer id by subject key", Map.of(
+                        "dbrecord-lookup-dbcp-service", common.dbcp,
+                        "dbrecord-lookup-table-name", "#{db.profiles.table}",
+                        "dbrecord-lookup-key-column", "subject_key",
+                        "lookup-value-column", "customer_id",
+                        "dbrecord-lookup-cache-size", "0"));
+        final String findCustomer = client.createProcessor(groupId, "org.apache.nifi.processors.standard.LookupRecord", FIND_CUSTOMER, Map.of(
+                "record-reader", common.reader,
+                "record-writer", common.writer,
+                "lookup-service", lookupService,
+                "result-record-path", "/customer_id",
+                "routing-strategy", "route-to-matched-unmatched"), Map.of("key", "/subject_key"), null, Set.of("unmatched"));
+        client.connect(groupId, upsertConsent, findCustomer, Set.of("success"));
+        client.connect(groupId, findCustomer, "PROCESSOR", common.failures, "FUNNEL", Set.of("failure"));
+        withdrawalActions(client, common, findCustomer, Set.of("matched"), "status = 'WITHDRAWN' AND");
         return groupId;
     }
 
@@ -204,19 +266,21 @@ public final class RealtimeFlows {
     /** Canvas positions (x, y) by processor name, so the imported flow reads top to bottom; the failure funnel last. */
     private static final Map<String, double[]> WEBHOOK_LAYOUT = Map.ofEntries(
             Map.entry(RECEIVE, new double[] {0, 0}), Map.entry(VERIFY, new double[] {0, 250}),
-            Map.entry("Answer sender", new double[] {600, 250}), Map.entry("Add subject key and customer id", new double[] {0, 500}),
+            Map.entry("Answer sender", new double[] {600, 250}), Map.entry(SUBJECT_KEY_STEP, new double[] {0, 500}),
             Map.entry("Check consent", new double[] {0, 750}), Map.entry("Link identities", new double[] {0, 1000}),
             Map.entry(PROFILE_MERGE, new double[] {0, 1250}), Map.entry("Re-check consent before write", new double[] {0, 1500}),
             Map.entry(UPSERT_PROFILE, new double[] {0, 1750}), Map.entry("Re-check consent after write", new double[] {0, 2000}),
             Map.entry("Choose withdrawal action", new double[] {0, 2250}), Map.entry("Anonymise stored profile", new double[] {-400, 2500}),
             Map.entry("Delete stored profile", new double[] {400, 2500}), Map.entry(EXCLUSION_AUDIT_ROWS, new double[] {-600, 1000}),
-            Map.entry("Insert exclusions", new double[] {-600, 1250}), Map.entry("funnel", new double[] {900, 1250}));
+            Map.entry("Insert exclusions", new double[] {-600, 1250}), Map.entry(FOLD, new double[] {500, 1125}),
+            Map.entry("funnel", new double[] {900, 1250}));
     private static final Map<String, double[]> CONSENT_LAYOUT = Map.ofEntries(
             Map.entry(RECEIVE, new double[] {0, 0}), Map.entry(VERIFY, new double[] {0, 250}),
-            Map.entry("Answer sender", new double[] {600, 250}), Map.entry("Add subject key and customer id", new double[] {0, 500}),
+            Map.entry("Answer sender", new double[] {600, 250}), Map.entry(SUBJECT_KEY_STEP, new double[] {0, 500}),
             Map.entry("Upsert consent", new double[] {0, 750}), Map.entry("Suppression rows of withdrawals", new double[] {600, 1000}),
-            Map.entry("Upsert suppression", new double[] {600, 1250}), Map.entry("Choose withdrawal action", new double[] {0, 1000}),
-            Map.entry("Anonymise stored profile", new double[] {-400, 1250}), Map.entry("Delete stored profile", new double[] {0, 1500}),
+            Map.entry("Upsert suppression", new double[] {600, 1250}), Map.entry(FIND_CUSTOMER, new double[] {0, 1000}),
+            Map.entry("Choose withdrawal action", new double[] {0, 1250}),
+            Map.entry("Anonymise stored profile", new double[] {-400, 1500}), Map.entry("Delete stored profile", new double[] {0, 1750}),
             Map.entry("funnel", new double[] {1200, 750}));
 
     private static byte[] laidOut(final NiFiRestClient client, final byte[] json, final Map<String, double[]> layout) {
@@ -286,13 +350,22 @@ public final class RealtimeFlows {
         final String answer = client.createProcessor(groupId, "org.apache.nifi.processors.standard.HandleHttpResponse", "Answer sender", Map.of(
                 "HTTP Status Code", "${webhook.status.code}",
                 "HTTP Context Map", contextMap), null, Set.of("success"));
+        // The batch templates' subject key (DatasyncChain.SUBJECT_KEY_PATH_VALUE): consent rows, consent checks and
+        // identities keyed alike in every template. Customer events also get their e-mail trimmed and lower-cased and their
+        // source id ("shop:s-100", the batch form), empty when the event has no source or no source id (an empty
+        // identifier links nothing). The customer id is CustomerDedup's, never derived here.
+        final Map<String, String> keys = new LinkedHashMap<>();
+        keys.put("/subject_key", DatasyncChain.SUBJECT_KEY_PATH_VALUE);
+        if (WEBHOOK_REALTIME.equals(name)) {
+            keys.put("/email", "toLowerCase(trim(/email))");
+            keys.put("/source_ids", SOURCE_IDS_PATH_VALUE);
+        }
         final String updateKeys = client.createProcessor(groupId, "org.apache.nifi.processors.standard.UpdateRecord",
-                "Add subject key and customer id", Map.of(
+                SUBJECT_KEY_STEP, Map.of(
                         "Record Reader", reader,
                         "Record Writer", writer,
                         "Replacement Value Strategy", "record-path-value"),
-                Map.of("/subject_key", "toLowerCase(trim(/email))",
-                        "/customer_id", "hash(toLowerCase(trim(/email)), 'SHA-256')"), null, Set.of());
+                keys, null, Set.of());
         final String failures = client.createFunnel(groupId);
 
         client.connect(groupId, receive, verify, Set.of("success"));
@@ -309,7 +382,13 @@ public final class RealtimeFlows {
      */
     /** A ConsentFilter routing disallowed records to {@code excluded}; {@code autoTerminated} are the relationships not followed. */
     private static String consentFilter(final NiFiRestClient client, final Common common, final String name, final Set<String> autoTerminated) {
-        final String id = client.createProcessor(common.groupId, "io.datasync.nifi.processors.ConsentFilter", name, Map.of(
+        return consentFilter(client, common, common.groupId, common.failures, "FUNNEL", name, autoTerminated);
+    }
+
+    /** The same in {@code groupId}, its failures into {@code failuresId} (a funnel or an output port of that group). */
+    private static String consentFilter(final NiFiRestClient client, final Common common, final String groupId, final String failuresId,
+                                        final String failuresType, final String name, final Set<String> autoTerminated) {
+        final String id = client.createProcessor(groupId, "io.datasync.nifi.processors.ConsentFilter", name, Map.of(
                 "Record Reader", common.reader,
                 "Record Writer", common.writer,
                 "Purposes", "#{consent.purpose}",
@@ -320,13 +399,19 @@ public final class RealtimeFlows {
                 "Subject Key Column", "subject_key",
                 "Default Policy", "REQUIRE_CONSENT",
                 "Disallowed Record Action", "ROUTE_TO_EXCLUDED"), null, autoTerminated);
-        client.connect(common.groupId, id, id, Set.of("retry"));
-        client.connect(common.groupId, id, "PROCESSOR", common.failures, "FUNNEL", Set.of("failure"));
+        client.connect(groupId, id, id, Set.of("retry"));
+        client.connect(groupId, id, "PROCESSOR", failuresId, failuresType, Set.of("failure"));
         return id;
     }
 
     private static String putDatabaseRecord(final NiFiRestClient client, final Common common, final String name, final String statementType,
                                             final String table, final String keys, final Set<String> autoTerminated) {
+        return putDatabaseRecord(client, common, common.groupId, name, statementType, table, keys, autoTerminated);
+    }
+
+    private static String putDatabaseRecord(final NiFiRestClient client, final Common common, final String groupId, final String name,
+                                            final String statementType, final String table, final String keys,
+                                            final Set<String> autoTerminated) {
         final Map<String, String> properties = new LinkedHashMap<>();
         properties.put("put-db-record-record-reader", common.databaseReader);
         properties.put("db-type", "PostgreSQL");
@@ -339,7 +424,7 @@ public final class RealtimeFlows {
         // Records carry routing fields (source, decision fields) that are not columns; columns they lack keep their value.
         properties.put("put-db-record-unmatched-field-behavior", "Ignore Unmatched Fields");
         properties.put("put-db-record-unmatched-column-behavior", "Ignore Unmatched Columns");
-        return client.createProcessor(common.groupId, "org.apache.nifi.processors.standard.PutDatabaseRecord", name, properties, null,
+        return client.createProcessor(groupId, "org.apache.nifi.processors.standard.PutDatabaseRecord", name, properties, null,
                 autoTerminated);
     }
 

@@ -24,6 +24,12 @@ public final class TemplateImport {
         return Files.isDirectory(here) ? here : Path.of("..", "templates");
     }
 
+    /**
+     * The identity hash key of local runs, one for every template: templates pointed at one identity store must share
+     * it (and the namespace) to give a person one customer id.
+     */
+    public static final String LOCAL_IDENTITY_HASH_KEY = "e2e-identity-hash-key-0123456789abcdef";
+
     private TemplateImport() {
     }
 
@@ -39,7 +45,7 @@ public final class TemplateImport {
         values.put("db.user", PostgresPeer.USER);
         values.put("db.password", "not-needed-locally");
         values.putAll(postgres.clientTlsParameters());
-        values.put("identity.hash.key", "e2e-identity-hash-key-0123456789abcdef");
+        values.put("identity.hash.key", LOCAL_IDENTITY_HASH_KEY);
         values.put("identity.cache.host", "127.0.0.1");
         values.put("identity.cache.port", Integer.toString(identityCachePort));
         values.put("identity.cache.server.port", Integer.toString(identityCachePort));

@@ -11,6 +11,10 @@ import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import java.util.stream.Stream;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -153,5 +157,73 @@ class CommittedTemplatesTest {
         final byte[] bytes = definition.getBytes(StandardCharsets.UTF_8);
         assertEquals(List.of("names the bundle io.datasync.nifi:nifi-datasync-e2e-standard-nar"), TemplateBuilder.bundleProblems(bytes));
         assertEquals(List.of("names the bundle io.datasync.nifi:nifi-datasync-e2e-standard-nar"), TemplateBuilder.problems(bytes));
+    }
+
+    /**
+     * One person, one customer id across templates (issue 22): webhook-realtime's "Link identities" is configured as
+     * the batch templates' (every property but the service references equal), and every parameter it references has
+     * the same default in all three files, so pointed at one database they share one identity index.
+     */
+    @Test
+    void webhookRealtimeLinksIdentitiesAsTheBatchTemplatesDo() throws IOException {
+        final Set<String> serviceReferences = Set.of("Record Reader", "Record Writer", "Identity Connection Pool", "Distributed Map Cache Client");
+        final Map<String, String> webhook = linkIdentities("webhook-realtime.json", serviceReferences);
+        for (final String batch : List.of("ftp-batch-ingest.json", "crm-api-sync.json")) {
+            assertEquals(linkIdentities(batch, serviceReferences), webhook, batch + " vs webhook-realtime.json");
+        }
+        assertEquals("#{identity.store.type}", webhook.get("Identity Store Type"));
+        assertEquals("/subject_key", webhook.get("email"));
+        assertEquals("/phone", webhook.get("phone"));
+        assertEquals("phone", webhook.get("Normalised Phone Field"));
+        final Map<String, String> webhookDefaults = parameterDefaults("webhook-realtime.json");
+        final Matcher reference = Pattern.compile("#\\{([^}]+)}").matcher(String.join(" ", webhook.values()));
+        int references = 0;
+        while (reference.find()) {
+            references++;
+            final String name = reference.group(1);
+            for (final String batch : List.of("ftp-batch-ingest.json", "crm-api-sync.json")) {
+                assertEquals(parameterDefaults(batch).get(name), webhookDefaults.get(name), name + " in " + batch + " and webhook-realtime.json");
+            }
+        }
+        // phone.region, identity.store.type, db.identity.table, identity.namespace, identity.hash.key
+        assertEquals(5, references, "identity parameters referenced");
+    }
+
+    /** The "Link identities" processor's properties, service references left out (their ids differ per file). */
+    private static Map<String, String> linkIdentities(final String file, final Set<String> serviceReferences) throws IOException {
+        final JsonNode processor = findProcessor(new ObjectMapper().readTree(TEMPLATES.resolve(file).toFile()).path("flowContents"), "Link identities");
+        assertTrue(processor != null, file + ": Link identities");
+        assertEquals("io.datasync.nifi.processors.CustomerDedup", processor.path("type").asText());
+        final Map<String, String> properties = new TreeMap<>();
+        processor.path("properties").fields().forEachRemaining(entry -> {
+            if (!serviceReferences.contains(entry.getKey()) && !entry.getValue().isNull()) {
+                properties.put(entry.getKey(), entry.getValue().asText());
+            }
+        });
+        return properties;
+    }
+
+    private static JsonNode findProcessor(final JsonNode group, final String name) {
+        for (final JsonNode processor : group.path("processors")) {
+            if (name.equals(processor.path("name").asText())) {
+                return processor;
+            }
+        }
+        for (final JsonNode child : group.path("processGroups")) {
+            final JsonNode found = findProcessor(child, name);
+            if (found != null) {
+                return found;
+            }
+        }
+        return null;
+    }
+
+    /** Parameter name to default value; empty text for a parameter without one (sensitive parameters). */
+    private static Map<String, String> parameterDefaults(final String file) throws IOException {
+        final Map<String, String> defaults = new HashMap<>();
+        new ObjectMapper().readTree(TEMPLATES.resolve(file).toFile()).path("parameterContexts").forEach(context -> context.path("parameters")
+                .forEach(parameter -> defaults.put(parameter.path("name").asText(),
+                        parameter.path("value").isMissingNode() || parameter.path("value").isNull() ? "" : parameter.path("value").asText())));
+        return defaults;
     }
 }

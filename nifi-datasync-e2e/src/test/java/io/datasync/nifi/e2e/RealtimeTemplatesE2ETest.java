@@ -65,6 +65,8 @@ class RealtimeTemplatesE2ETest {
     /** HTTPS client trusting the run's test CA (the templates listen on HTTPS only). */
     private static HttpClient http;
     private static TestPki pki;
+    /** The FTP server of the ftp-batch-ingest group imported beside the webhook flows (null until that test runs). */
+    private static FtpPeer ftp;
 
     @BeforeAll
     static void startEverything() throws IOException {
@@ -100,6 +102,9 @@ class RealtimeTemplatesE2ETest {
             if (nifi != null) {
                 nifi.close();
             }
+            if (ftp != null) {
+                ftp.close();
+            }
         } finally {
             if (postgres != null) {
                 postgres.close();
@@ -124,12 +129,25 @@ class RealtimeTemplatesE2ETest {
                             || parameter.path("value").asText().isEmpty(), flow + ": sensitive parameter with a value");
                 }
             }
-            assertEquals(0, definition.path("flowContents").path("processGroups").size(), flow + " is one flat group");
+            final JsonNode children = definition.path("flowContents").path("processGroups");
+            if (RealtimeFlows.WEBHOOK_REALTIME.equals(flow)) {
+                // merge, re-check and write one FlowFile at a time, as in the batch templates
+                assertEquals(1, children.size(), flow + " has one child group");
+                assertEquals(RealtimeFlows.MERGE_GROUP, children.get(0).path("name").asText());
+                assertEquals("SINGLE_FLOWFILE_PER_NODE", children.get(0).path("flowFileConcurrency").asText());
+                assertEquals(0, children.get(0).path("controllerServices").size(), "the child uses its parent's services");
+            } else {
+                assertEquals(0, children.size(), flow + " is one flat group");
+            }
             final List<String> serviceTypes = new ArrayList<>();
             definition.path("flowContents").path("controllerServices").forEach(service -> serviceTypes.add(service.path("type").asText()));
             final List<String> expectedTypes = new ArrayList<>(List.of("org.apache.nifi.dbcp.DBCPConnectionPool",
                     "org.apache.nifi.http.StandardHttpContextMap", "org.apache.nifi.json.JsonRecordSetWriter", "org.apache.nifi.json.JsonTreeReader",
                     "org.apache.nifi.json.JsonTreeReader", "org.apache.nifi.ssl.StandardRestrictedSSLContextService"));
+            // webhook-realtime: the identity cache client CustomerDedup uses when identity.store.type is the cache (the batch
+            // templates' parameters); consent-sync: the one-row lookup of a withdrawn subject's customer id (one event, one query).
+            expectedTypes.add(RealtimeFlows.WEBHOOK_REALTIME.equals(flow) ? "org.apache.nifi.distributed.cache.client.MapCacheClientService"
+                    : "org.apache.nifi.lookup.db.SimpleDatabaseLookupService");
             // The webhook flow's three ConsentFilters and its ProfileMerge read the database in batches through the pool.
             assertEquals(RealtimeFlows.WEBHOOK_REALTIME.equals(flow) ? 4 : 0, TemplateAssertions.assertBatchedDatabaseStores(json.getBytes(StandardCharsets.UTF_8)));
             serviceTypes.sort(null);
@@ -150,7 +168,12 @@ class RealtimeTemplatesE2ETest {
                 "first_name", "Ada", "last_name", "Lovelace", "phone", "+447700900123", "city", "London", "country", "GB",
                 "updated_at", "2026-03-01T10:00:00Z")));
         final Map<String, Object> first = awaitProfile(ada, row -> "+447700900123".equals(row.get("phone")));
-        assertEquals(sha256Hex(ada), first.get("customer_id"), "customer id derived from the subject key");
+        // The customer id is the identity store's (shared with the batch templates), keyed by each of the event's
+        // identifiers: the subject key, the phone in E.164 and the source id.
+        final String adaId = (String) first.get("customer_id");
+        assertTrue(((Number) postgres.query("SELECT count(*) AS n FROM customer_identity WHERE entry_value = ?", adaId).getFirst()
+                .get("n")).longValue() >= 3, "the event's e-mail, phone and source id point at its customer id");
+        assertFalse(sha256Hex(ada).equals(adaId), "no id derived from the e-mail alone");
         assertEquals("Ada", first.get("first_name"));
 
         // A partial, newer update from another source: ProfileMerge keeps what the stored profile knew.
@@ -212,13 +235,13 @@ class RealtimeTemplatesE2ETest {
         final String erin = "erin.withdraws@example.org";
         grantConsent(erin);
         assertEquals(200, postCustomer(customer(erin, "Erin", "+447700900555", "2026-03-01T00:00:00Z")));
-        awaitProfile(erin, row -> "Erin".equals(row.get("first_name")));
+        final String erinId = (String) awaitProfile(erin, row -> "Erin".equals(row.get("first_name"))).get("customer_id");
 
         // Hold newer updates of the same subject in the queue in front of ProfileMerge.
         final String merge = client.processorIdByName(webhookGroup, RealtimeFlows.PROFILE_MERGE);
         client.setProcessorRunStatus(merge, "STOPPED", Duration.ofSeconds(30));
         try {
-            withdrawWhileQueued(erin, merge);
+            withdrawWhileQueued(erin, erinId, merge);
         } finally {
             client.setProcessorRunStatus(merge, "RUNNING", Duration.ofSeconds(30));
         }
@@ -226,7 +249,7 @@ class RealtimeTemplatesE2ETest {
         waitUntilQuiet(webhookGroup, 4);
         waitUntilQuiet(consentGroup, 2);
         assertNoProfileData(erin);
-        assertTrue(isAnonymised(sha256Hex(erin)), "the stored profile stays anonymised");
+        assertTrue(isAnonymised(erinId), "the stored profile stays anonymised");
         // The queued updates were refused by the re-check before the write, each refused record recorded with its reason
         // (one to three rows: ProfileMerge may fold the queued FlowFiles' records into one).
         final long refusals = ((Number) postgres.query("SELECT count(*) AS n FROM exclusions WHERE subject_key = ? AND reason_code = 'WITHDRAWN'",
@@ -234,12 +257,13 @@ class RealtimeTemplatesE2ETest {
         assertTrue(refusals >= 1 && refusals <= 3, "exclusion rows of the refused updates: " + refusals);
     }
 
-    private static void withdrawWhileQueued(final String erin, final String merge) {
+    private static void withdrawWhileQueued(final String erin, final String erinId, final String merge) {
         for (int i = 1; i <= 3; i++) {
             assertEquals(200, postCustomer(customer(erin, "Erin" + i, "+44770090055" + i, "2026-03-0" + (1 + i) + "T00:00:00Z")));
         }
-        NiFiRestClient.waitUntil(Duration.ofSeconds(30), () -> client.flowFilesQueuedInto(webhookGroup, merge) == 3,
-                "three updates queued before ProfileMerge");
+        // ProfileMerge stopped: the first update waits in front of it inside "Merge and store profile" (one FlowFile at a
+        // time), the other two in front of that group; nothing else of the flow holds anything.
+        NiFiRestClient.waitUntil(Duration.ofSeconds(30), () -> queuedInWebhookFlow() == 3, "three updates queued before ProfileMerge");
 
         final long withdrawnAt = System.nanoTime();
         assertEquals(200, postConsent(withdrawal(erin, Instant.now())));
@@ -250,7 +274,7 @@ class RealtimeTemplatesE2ETest {
             if (consentRowAt[0] == 0 && "WITHDRAWN".equals(consentStatus(erin))) {
                 consentRowAt[0] = System.nanoTime();
             }
-            if (anonymisedAt[0] == 0 && profiles(erin).isEmpty() && isAnonymised(sha256Hex(erin))) {
+            if (anonymisedAt[0] == 0 && profiles(erin).isEmpty() && isAnonymised(erinId)) {
                 anonymisedAt[0] = System.nanoTime();
             }
             NiFiInstance.sleep(20);
@@ -260,7 +284,8 @@ class RealtimeTemplatesE2ETest {
         record("withdrawal.toConsentRowMillis", consentRowAt[0] - withdrawnAt);
         record("withdrawal.toAnonymisedProfileMillis", anonymisedAt[0] - withdrawnAt);
         assertEquals(1, postgres.query("SELECT 1 FROM suppression WHERE subject_key = ? AND reason = 'consent_withdrawn'", erin).size());
-        assertEquals(3, client.flowFilesQueuedInto(webhookGroup, merge), "the updates were still queued when the withdrawal landed");
+        assertEquals(3, queuedInWebhookFlow(), "the updates were still queued when the withdrawal landed");
+        assertEquals(1, client.flowFilesQueuedInto(mergeGroupId(), merge), "one of them inside the merge group, in front of ProfileMerge");
     }
 
     @Test
@@ -271,13 +296,13 @@ class RealtimeTemplatesE2ETest {
         client.setParameters(consentGroup, Map.of("profile.withdrawal.action", "DELETE"), java.util.Set.of());
         client.setParameters(webhookGroup, Map.of("profile.withdrawal.action", "DELETE"), java.util.Set.of());
         assertEquals(200, postCustomer(customer(frank, "Frank", "+447700900777", "2026-03-01T00:00:00Z")));
-        awaitProfile(frank, row -> "Frank".equals(row.get("first_name")));
+        final String frankId = (String) awaitProfile(frank, row -> "Frank".equals(row.get("first_name"))).get("customer_id");
 
         final long withdrawnAt = System.nanoTime();
         assertEquals(200, postConsent(withdrawal(frank, Instant.now())));
         NiFiRestClient.waitUntil(LAND_TIMEOUT, () -> {
             NiFiInstance.sleep(20);
-            return postgres.query("SELECT 1 FROM customer_profiles WHERE customer_id = ?", sha256Hex(frank)).isEmpty();
+            return postgres.query("SELECT 1 FROM customer_profiles WHERE customer_id = ?", frankId).isEmpty();
         }, "the stored profile deleted");
         record("withdrawal.toDeletedProfileMillis", System.nanoTime() - withdrawnAt);
         // A late update of the withdrawn subject is dropped.
@@ -285,7 +310,7 @@ class RealtimeTemplatesE2ETest {
         waitUntilQuiet(webhookGroup, 3);
         waitUntilQuiet(consentGroup, 2);
         assertNoProfileData(frank);
-        assertTrue(postgres.query("SELECT 1 FROM customer_profiles WHERE customer_id = ?", sha256Hex(frank)).isEmpty());
+        assertTrue(postgres.query("SELECT 1 FROM customer_profiles WHERE customer_id = ?", frankId).isEmpty());
         assertEquals("WITHDRAWN", consentStatus(frank));
     }
 
@@ -297,16 +322,18 @@ class RealtimeTemplatesE2ETest {
         client.setParameters(consentGroup, Map.of("profile.withdrawal.action", "ANONYMISE"), java.util.Set.of());
         client.setParameters(webhookGroup, Map.of("profile.withdrawal.action", "ANONYMISE"), java.util.Set.of());
         assertEquals(200, postCustomer(customer(gina, "Gina", "+447700900888", "2026-03-01T00:00:00Z")));
-        awaitProfile(gina, row -> "Gina".equals(row.get("first_name")));
+        final String ginaId = (String) awaitProfile(gina, row -> "Gina".equals(row.get("first_name"))).get("customer_id");
         // lists as a batch template writes them: tags and the ids the person has in other systems
         postgres.execute("UPDATE customer_profiles SET tags = 'vip', source_ids = 'crm:C-88|shop:s-88' WHERE subject_key = '" + gina + "'");
-        assertEquals("crm:C-88|shop:s-88", profile(gina).get("source_ids"));
+        // with the source id the webhook stored (shop:s-<n>), a sorted set
+        assertEquals(String.join("|", new java.util.TreeSet<>(List.of("crm:C-88", "shop:s-88", "shop:s-" + gina.hashCode()))),
+                profile(gina).get("source_ids"));
 
         final Instant withdrawnAt = Instant.now().truncatedTo(java.time.temporal.ChronoUnit.SECONDS);
         assertEquals(200, postConsent(withdrawal(gina, withdrawnAt)));
         NiFiRestClient.waitUntil(LAND_TIMEOUT, () -> {
             NiFiInstance.sleep(20);
-            return "WITHDRAWN".equals(consentStatus(gina)) && isAnonymised(sha256Hex(gina));
+            return "WITHDRAWN".equals(consentStatus(gina)) && isAnonymised(ginaId);
         }, "the withdrawal to reach the consent table and the stored profile");
 
         // a newer request awaiting confirmation, then a grant older than the withdrawal, delivered late
@@ -322,15 +349,120 @@ class RealtimeTemplatesE2ETest {
         assertEquals(200, postCustomer(customer(gina, "Gina2", "+447700900889", "2026-03-05T00:00:00Z")));
         waitUntilQuiet(webhookGroup, 3);
         assertNoProfileData(gina);
-        assertTrue(isAnonymised(sha256Hex(gina)));
-        final Map<String, Object> anonymised = postgres.query("SELECT * FROM customer_profiles WHERE customer_id = ?", sha256Hex(gina)).getFirst();
+        assertTrue(isAnonymised(ginaId));
+        final Map<String, Object> anonymised = postgres.query("SELECT * FROM customer_profiles WHERE customer_id = ?", ginaId).getFirst();
         assertEquals(null, anonymised.get("tags"), "tags emptied");
         assertEquals(null, anonymised.get("source_ids"), "source ids emptied");
         assertEquals(1, postgres.query("SELECT 1 FROM suppression WHERE subject_key = ?", gina).size());
     }
 
+    /**
+     * webhook-realtime and ftp-batch-ingest in one NiFi on one database, with the same identity parameters: people the
+     * batch stored keep their customer id when they arrive by webhook, whether by their e-mail or only by their phone in
+     * national form; a webhook whose identifiers belong to two stored customers leaves one profile, the other retired.
+     */
     @Test
     @Order(7)
+    void batchCustomersKeepTheirIdsWhenTheyArriveByWebhook() {
+        final String hana = "hana.batch@example.org";
+        final String ivan = "ivan.batch@example.org";
+        final String ivanNew = "ivan.new@example.org";
+        final String jo = "jo.batch@example.org";
+        final String kim = "kim.batch@example.org";
+        for (final String email : List.of(hana, ivan, ivanNew, jo, kim)) {
+            grantConsent(email);
+            EMAILS_SENT.add(email);
+        }
+        ftp = FtpPeer.start(nifi.runDir().resolve("ftp"), "datasync", "ftp-secret-" + System.nanoTime());
+        ftp.drop("contacts-identity.csv", SampleData.CSV_HEADER + "\n"
+                + "ftp,f-901," + hana + ",07700 900301,Hana,Batch,Leeds,GB,,,,2026-02-01T00:00:00Z\n"
+                + "ftp,f-902," + ivan + ",+44 7700 900302,Ivan,Batch,Leeds,GB,,,,2026-02-01T00:00:00Z\n"
+                + "ftp,f-903," + jo + ",07700 900303,Jo,Batch,Leeds,GB,,,,2026-02-01T00:00:00Z\n"
+                + "ftp,f-904," + kim + ",,Kim,Batch,Leeds,GB,,,,2026-02-01T00:00:00Z\n");
+        final Map<String, String> values = TemplateImport.localParameters(nifi, postgres, ftp, null, null, NiFiInstance.freePort());
+        values.put("identity.cache.dir", nifi.runDir().resolve("identity-cache-ftp").toString());
+        final String batchGroup = TemplateImport.importAndConfigure(client, client.rootGroupId(),
+                TemplateImport.templatesDir().resolve(TemplateFlows.FTP_BATCH_INGEST + ".json"), TemplateFlows.FTP_BATCH_INGEST, values);
+        final Map<String, String> batchIds = new LinkedHashMap<>();
+        try {
+            assertEquals(Map.of(), client.validationErrors(batchGroup));
+            client.startProcessGroup(batchGroup);
+            NiFiRestClient.waitUntil(Duration.ofSeconds(180), () -> List.of(hana, ivan, jo, kim).stream().allMatch(key -> profiles(key).size() == 1),
+                    "the batch's four profiles");
+            client.waitUntilQuiet(batchGroup, 3, Duration.ofSeconds(2), Duration.ofSeconds(120));
+        } finally {
+            client.stopProcessGroup(batchGroup, Duration.ofSeconds(60));
+            client.disableControllerServices(batchGroup, Duration.ofSeconds(60));
+        }
+        for (final String key : List.of(hana, ivan, jo, kim)) {
+            batchIds.put(key, (String) profile(key).get("customer_id"));
+        }
+        assertEquals("+447700900301", profile(hana).get("phone"), "the batch stores E.164");
+        final long before = postgres.count("customer_profiles");
+
+        // The same person by e-mail (written differently): the batch's customer id, one profile.
+        assertEquals(200, postCustomer(Map.of("source", "shop", "source_id", "s-901", "email", " Hana.Batch@Example.ORG ",
+                "city", "York", "country", "GB", "updated_at", "2026-03-01T00:00:00Z")));
+        final Map<String, Object> hanaRow = awaitProfile(hana, row -> "York".equals(row.get("city")));
+        assertEquals(batchIds.get(hana), hanaRow.get("customer_id"), "a batch customer keeps the batch's id");
+        assertEquals("Hana", hanaRow.get("first_name"), "the stored profile merged, not replaced");
+
+        // Another e-mail, and only the stored phone in national form: the same person, the batch's id.
+        assertEquals(200, postCustomer(Map.of("source", "shop", "source_id", "s-902", "email", ivanNew, "phone", "07700 900302",
+                "country", "GB", "city", "Hull", "updated_at", "2026-03-01T00:00:00Z")));
+        NiFiRestClient.waitUntil(LAND_TIMEOUT, () -> "Hull".equals(cityOf(batchIds.get(ivan))), "the phone-linked update");
+        final Map<String, Object> ivanRow = postgres.query("SELECT * FROM customer_profiles WHERE customer_id = ?", batchIds.get(ivan)).getFirst();
+        assertEquals("+447700900302", ivanRow.get("phone"), "the webhook's national number stored in E.164");
+        assertEquals("Ivan", ivanRow.get("first_name"));
+
+        // The e-mail of one stored customer and the phone of another: the webhook links them, one profile stays.
+        assertEquals(200, postCustomer(Map.of("source", "shop", "source_id", "s-904", "email", kim, "phone", "07700 900303",
+                "country", "GB", "city", "Bath", "updated_at", "2026-03-01T00:00:00Z")));
+        final List<String> linked = List.of(batchIds.get(jo), batchIds.get(kim));
+        NiFiRestClient.waitUntil(LAND_TIMEOUT, () -> {
+            final List<Map<String, Object>> rows = postgres.query("SELECT city FROM customer_profiles WHERE customer_id IN (?, ?)",
+                    linked.get(0), linked.get(1));
+            return rows.size() == 1 && "Bath".equals(rows.getFirst().get("city"));
+        }, "the two stored customers folded into one");
+        waitUntilQuiet(webhookGroup, 3);
+
+        final List<Map<String, Object>> survivors = postgres.query("SELECT * FROM customer_profiles WHERE customer_id IN (?, ?)",
+                linked.get(0), linked.get(1));
+        assertEquals(1, survivors.size(), "one profile for the linked person");
+        final String survivor = (String) survivors.getFirst().get("customer_id");
+        final String retired = survivor.equals(linked.get(0)) ? linked.get(1) : linked.get(0);
+        assertTrue(String.valueOf(survivors.getFirst().get("retired_customer_ids")).contains(retired), "the old id recorded as retired");
+        assertEquals(List.of(), postgres.query("SELECT * FROM customer_profiles_retired_but_stored"));
+        assertEquals("+447700900303", survivors.getFirst().get("phone"));
+        // Four batch people and one new address: four profiles before, three after (jo and kim are one person).
+        assertEquals(before - 1, postgres.count("customer_profiles"));
+        assertTrue(profiles(ivanNew).size() + profiles(ivan).size() == 1, "no second profile for ivan");
+        for (final String key : List.of(hana, ivan)) {
+            assertEquals(1, postgres.query("SELECT 1 FROM customer_profiles WHERE customer_id = ?", batchIds.get(key)).size());
+        }
+        assertEquals(0, client.groupStatus(webhookGroup).path("flowFilesQueued").asInt(), "nothing parked");
+    }
+
+    private static int queuedInWebhookFlow() {
+        return client.groupStatus(webhookGroup).path("flowFilesQueued").asInt();
+    }
+
+    private static String mergeGroupId() {
+        for (final JsonNode group : client.get("/process-groups/" + webhookGroup + "/process-groups").path("processGroups")) {
+            if (RealtimeFlows.MERGE_GROUP.equals(group.path("component").path("name").asText())) {
+                return group.path("id").asText();
+            }
+        }
+        throw new IllegalStateException("no " + RealtimeFlows.MERGE_GROUP + " group");
+    }
+
+    private static String cityOf(final String customerId) {
+        final List<Map<String, Object>> rows = postgres.query("SELECT city FROM customer_profiles WHERE customer_id = ?", customerId);
+        return rows.size() == 1 ? (String) rows.getFirst().get("city") : null;
+    }
+
+    @Test
+    @Order(8)
     void logsAndBulletinsCarryNoEmails() {
         for (final String email : EMAILS_SENT) {
             assertEquals(List.of(), nifi.grepLogs(email.trim()), "NiFi logs mention a sample email");
@@ -379,6 +511,10 @@ class RealtimeTemplatesE2ETest {
         values.put("db.user", PostgresPeer.USER);
         values.put("db.password", "not-needed-locally");
         values.putAll(RealtimeFlows.localTlsParameters(pki));
+        if (port == webhookPort) {
+            // The batch templates' key (TemplateImport): one identity store, one customer id per person.
+            values.put("identity.hash.key", TemplateImport.LOCAL_IDENTITY_HASH_KEY);
+        }
         return values;
     }
 

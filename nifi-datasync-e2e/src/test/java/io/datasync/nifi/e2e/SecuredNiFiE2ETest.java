@@ -232,6 +232,8 @@ class SecuredNiFiE2ETest {
         parameters.put("db.user", PostgresPeer.USER);
         parameters.put("db.password", DB_PASSWORD);
         parameters.putAll(RealtimeFlows.localTlsParameters(pki));
+        // the identity store's key, as docs/realtime.md tells users to set it
+        parameters.put("identity.hash.key", TemplateImport.LOCAL_IDENTITY_HASH_KEY);
         admin.setParameters(webhookGroup, parameters, RealtimeFlows.SENSITIVE_PARAMETERS);
         // The operator runs the flow: enabling its services and starting it are "operate" actions.
         operator.enableControllerServices(webhookGroup, Duration.ofSeconds(60));
