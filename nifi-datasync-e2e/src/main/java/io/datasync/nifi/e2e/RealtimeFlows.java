@@ -388,17 +388,20 @@ public final class RealtimeFlows {
     /** The same in {@code groupId}, its failures into {@code failuresId} (a funnel or an output port of that group). */
     private static String consentFilter(final NiFiRestClient client, final Common common, final String groupId, final String failuresId,
                                         final String failuresType, final String name, final Set<String> autoTerminated) {
-        final String id = client.createProcessor(groupId, "io.datasync.nifi.processors.ConsentFilter", name, Map.of(
-                "Record Reader", common.reader,
-                "Record Writer", common.writer,
-                "Purposes", "#{consent.purpose}",
-                "Subject Key Record Path", "/subject_key",
-                "Consent Store Type", "DATABASE",
-                "Database Connection Pooling Service", common.dbcp,
-                "Consent Table Name", "#{db.consent.lookup.table}",
-                "Subject Key Column", "subject_key",
-                "Default Policy", "REQUIRE_CONSENT",
-                "Disallowed Record Action", "ROUTE_TO_EXCLUDED"), null, autoTerminated);
+        final Map<String, String> properties = new LinkedHashMap<>();
+        properties.put("Record Reader", common.reader);
+        properties.put("Record Writer", common.writer);
+        properties.put("Purposes", "#{consent.purpose}");
+        properties.put("Subject Key Record Path", "/subject_key");
+        properties.put("Consent Store Type", "DATABASE");
+        properties.put("Database Connection Pooling Service", common.dbcp);
+        properties.put("Consent Table Name", "#{db.consent.lookup.table}");
+        properties.put("Subject Key Column", "subject_key");
+        // As in the batch templates: the event's country (ISO 3166-2, US-CA) decides which jurisdiction lists apply.
+        properties.put("Jurisdiction Record Path", "/country");
+        properties.put("Default Policy", "REQUIRE_CONSENT");
+        properties.put("Disallowed Record Action", "ROUTE_TO_EXCLUDED");
+        final String id = client.createProcessor(groupId, "io.datasync.nifi.processors.ConsentFilter", name, properties, null, autoTerminated);
         client.connect(groupId, id, id, Set.of("retry"));
         client.connect(groupId, id, "PROCESSOR", failuresId, failuresType, Set.of("failure"));
         return id;
