@@ -58,6 +58,7 @@ public final class IdentityResolver {
     private final MessageDigest aliasDigest;
     private final int maxLinksPerKey;
     private final boolean derivedIds;
+    private final boolean snapshotReads;
 
     private final Map<KeyHash, Integer> linkCounts = new HashMap<>();
     private final Set<KeyHash> keysOverLimit = new HashSet<>();
@@ -71,6 +72,12 @@ public final class IdentityResolver {
     private final List<IdentityMerge> merges = new ArrayList<>();
     /** Ids given to customers that nothing known identified: no id carried by a record, no key in the index. */
     private final Set<String> newCustomerIds = new HashSet<>();
+    /**
+     * The key entries {@link #overLimitKeys} read along with the link counts, and what it found (present entries only);
+     * the next {@link #resolve} takes its keys' ids from here instead of reading them again, then drops it.
+     */
+    private Set<String> snapshotEntries;
+    private final Map<String, String> snapshot = new HashMap<>();
     private static final String NEW_CUSTOMER = "new customer";
 
     /**
@@ -79,7 +86,7 @@ public final class IdentityResolver {
      * @param ruleNames rule names by rule index, used in merge reasons
      */
     public IdentityResolver(final IdentityStore store, final Supplier<String> newIdSupplier, final List<String> ruleNames) {
-        this(store, anchor -> newIdSupplier.get(), ruleNames, Integer.MAX_VALUE, false);
+        this(store, anchor -> newIdSupplier.get(), ruleNames, Integer.MAX_VALUE, false, true);
     }
 
     /**
@@ -89,12 +96,23 @@ public final class IdentityResolver {
      */
     public IdentityResolver(final IdentityStore store, final Function<KeyHash, String> newIdOfAnchor, final List<String> ruleNames,
                             final int maxLinksPerKey) {
-        this(store, newIdOfAnchor, ruleNames, maxLinksPerKey, true);
+        this(store, newIdOfAnchor, ruleNames, maxLinksPerKey, true, true);
+    }
+
+    /**
+     * @param snapshotReads false: {@link #overLimitKeys} reads only the link counts and {@link #resolve} reads the keys'
+     *                      ids itself, two reads per batch (how the resolver worked before; kept so tests and benchmarks
+     *                      can compare both in one run)
+     */
+    public IdentityResolver(final IdentityStore store, final Function<KeyHash, String> newIdOfAnchor, final List<String> ruleNames,
+                            final int maxLinksPerKey, final boolean snapshotReads) {
+        this(store, newIdOfAnchor, ruleNames, maxLinksPerKey, true, snapshotReads);
     }
 
     private IdentityResolver(final IdentityStore store, final Function<KeyHash, String> newIdOfAnchor, final List<String> ruleNames,
-                             final int maxLinksPerKey, final boolean derivedIds) {
+                             final int maxLinksPerKey, final boolean derivedIds, final boolean snapshotReads) {
         this.derivedIds = derivedIds;
+        this.snapshotReads = snapshotReads;
         this.store = store;
         this.newIdOfAnchor = newIdOfAnchor;
         this.maxLinksPerKey = maxLinksPerKey;
@@ -115,22 +133,49 @@ public final class IdentityResolver {
     }
 
     /**
-     * Reads the link counts of a batch's keys from the index, before the batch's clusters are built.
+     * Reads the link counts of a batch's keys from the index, before the batch's clusters are built, and with them, in
+     * the same request, the ids the keys belong to: the next {@link #resolve} takes them from this read instead of asking
+     * again. Reading the ids here rather than after the clusters are built changes nothing about the result: the ids are
+     * a snapshot either way, taken before any claim, and every claim and merge is still made with the index's atomic
+     * put-if-absent, which finds whatever another node wrote since.
      *
      * @return the keys that already link more keys than the maximum: they must link nothing in this batch
      * @throws IOException when the index cannot be read
      */
     public Set<KeyHash> overLimitKeys(final Collection<KeyHash> keys) throws IOException {
-        if (store == null || maxLinksPerKey == Integer.MAX_VALUE || keys.isEmpty()) {
+        snapshotEntries = null;
+        snapshot.clear();
+        final boolean counting = maxLinksPerKey != Integer.MAX_VALUE;
+        if (store == null || keys.isEmpty() || !counting && !snapshotReads) {
             return Set.of();
         }
         final Map<String, KeyHash> keyOfEntry = new HashMap<>();
+        final Set<String> entries = new HashSet<>();
+        final Set<String> keyEntries = new HashSet<>();
         for (final KeyHash key : keys) {
-            keyOfEntry.put(countEntry(key), key);
+            if (counting) {
+                keyOfEntry.put(countEntry(key), key);
+                entries.add(countEntry(key));
+            }
+            if (snapshotReads) {
+                keyEntries.add(keyEntry(key));
+            }
         }
-        final Map<String, String> counts = nonNullValues(store.getAll(keyOfEntry.keySet()));
-        for (final Map.Entry<String, String> count : counts.entrySet()) {
+        entries.addAll(keyEntries);
+        final Map<String, String> values = nonNullValues(store.getAll(entries));
+        if (snapshotReads) {
+            for (final Map.Entry<String, String> value : values.entrySet()) {
+                if (keyEntries.contains(value.getKey())) {
+                    snapshot.put(value.getKey(), value.getValue());
+                }
+            }
+            snapshotEntries = keyEntries;
+        }
+        for (final Map.Entry<String, String> count : values.entrySet()) {
             final KeyHash key = keyOfEntry.get(count.getKey());
+            if (key == null) {
+                continue;
+            }
             final int value = parseCount(count.getValue());
             linkCounts.put(key, value);
             if (value > maxLinksPerKey) {
@@ -182,7 +227,7 @@ public final class IdentityResolver {
             }
             allExistingIds.addAll(clusters.existingIdsOf(cluster));
         }
-        final Map<String, String> known = allKeys.isEmpty() ? Map.of() : nonNullValues(store.getAll(allKeys));
+        final Map<String, String> known = knownIds(allKeys);
         final Set<String> idsToFollow = new HashSet<>(allExistingIds);
         idsToFollow.addAll(known.values());
         // A derived id may have been merged into another since it was first given out (an evicted key coming back).
@@ -196,7 +241,7 @@ public final class IdentityResolver {
             }
         }
         prefetchCurrentIds(idsToFollow);
-        claimNewCustomersUpFront(clusters, newIds);
+        claimUnknownKeysUpFront(clusters, newIds, known);
 
         try {
             for (int cluster = 0; cluster < ids.length; cluster++) {
@@ -218,21 +263,57 @@ public final class IdentityResolver {
     }
 
     /**
-     * The clusters nothing known identifies (no id carried, no key in the index) claim each of their keys for the same
-     * id, their new id, when nobody else claims them first: what {@link #resolveWithIndex} would ask key by key is asked
-     * for all of them in bulk here. The claims that succeed are taken as made when the cluster's turn comes; a key someone
-     * else holds is left to the key-by-key claim, which then finds its owner exactly as before.
+     * The ids the index holds for the key entries: from the snapshot {@link #overLimitKeys} read where it covers them, the
+     * rest in one read. The snapshot serves one batch only.
      */
-    private void claimNewCustomersUpFront(final Clusters clusters, final String[] newIds) throws IOException {
+    private Map<String, String> knownIds(final Set<String> entries) throws IOException {
+        final Set<String> covered = snapshotEntries;
+        snapshotEntries = null;
+        if (entries.isEmpty()) {
+            snapshot.clear();
+            return Map.of();
+        }
+        final Map<String, String> known = new HashMap<>();
+        final Set<String> toRead = new HashSet<>();
+        for (final String entry : entries) {
+            if (covered != null && covered.contains(entry)) {
+                final String value = snapshot.get(entry);
+                if (value != null) {
+                    known.put(entry, value);
+                }
+            } else {
+                toRead.add(entry);
+            }
+        }
+        snapshot.clear();
+        if (!toRead.isEmpty()) {
+            known.putAll(nonNullValues(store.getAll(toRead)));
+        }
+        return known;
+    }
+
+    /**
+     * Every key the index did not know is claimed, in bulk, for the id {@link #resolveWithIndex} would propose for it:
+     * the cluster's new id when nothing known identifies it (no id carried, no key in the index), otherwise the smallest
+     * current id among the ids its records carry and its known keys hold. What {@link #resolveWithIndex} would ask key by
+     * key is asked for all of them here. The claims that succeed are taken as made when the cluster's turn comes (with the
+     * id then proposed written over the one claimed, should an earlier cluster of the batch have merged it away); a key
+     * someone else holds is left to the key-by-key claim, which then finds its owner exactly as before.
+     */
+    private void claimUnknownKeysUpFront(final Clusters clusters, final String[] newIds, final Map<String, String> known) throws IOException {
         final Map<String, String> entries = new HashMap<>();
         for (int cluster = 0; cluster < newIds.length; cluster++) {
-            if (newIds[cluster] == null) {
+            final String proposal = newIds[cluster] != null ? currentId(newIds[cluster]) : smallestKnownId(clusters, cluster, known);
+            if (proposal == null) {
+                // no id to propose yet (ids from a supplier are made when the cluster's turn comes): claimed key by key
                 continue;
             }
-            final String proposal = currentId(newIds[cluster]);
             for (final KeyHash key : clusters.keysOf(cluster)) {
-                // should a key belong to two clusters, it goes to the first, as the key-by-key claims would give it
-                entries.putIfAbsent(keyEntry(key), proposal);
+                final String entry = keyEntry(key);
+                if (!known.containsKey(entry)) {
+                    // should a key belong to two clusters, it goes to the first, as the key-by-key claims would give it
+                    entries.putIfAbsent(entry, proposal);
+                }
             }
         }
         if (entries.isEmpty()) {
@@ -241,6 +322,30 @@ public final class IdentityResolver {
         for (final String inserted : store.putAllIfAbsent(entries)) {
             claimedUpFront.put(inserted, entries.get(inserted));
         }
+    }
+
+    /**
+     * @return the smallest current id among the ids the cluster's records carry and its known keys hold; null when there
+     *         is none
+     */
+    private String smallestKnownId(final Clusters clusters, final int cluster, final Map<String, String> known) throws IOException {
+        String smallest = null;
+        for (final String existingId : clusters.existingIdsOf(cluster)) {
+            final String current = currentId(existingId);
+            if (smallest == null || current.compareTo(smallest) < 0) {
+                smallest = current;
+            }
+        }
+        for (final KeyHash key : clusters.keysOf(cluster)) {
+            final String value = known.get(keyEntry(key));
+            if (value != null) {
+                final String current = currentId(value);
+                if (smallest == null || current.compareTo(smallest) < 0) {
+                    smallest = current;
+                }
+            }
+        }
+        return smallest;
     }
 
     /**

@@ -33,13 +33,15 @@ import java.util.function.Function;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * The Database identity store's bulk claims and held-back writes against the store one statement at a time (how it
  * worked before), on a real PostgreSQL with the shipped DDL: generated sequences of batches (shared keys within and across
  * batches, ids carried by records, derived ids that collide with carried ids so an earlier cluster of a batch merges a
  * later cluster's new id, link-count limits, chunk sizes down to 1) give the same customer ids, merges, counts and the
- * same identity table, row for row.
+ * same identity table, row for row. The batched side also reads a batch's ids with its link counts in one request (the
+ * resolver's snapshot) and claims every unknown key up front; the other reads them per call and claims key by key.
  */
 class IdentityStoreBatchedClaimsPropertyTest {
 
@@ -80,8 +82,10 @@ class IdentityStoreBatchedClaimsPropertyTest {
         // few possible derived ids, the same as the carried ones: new customers' ids collide with ids in use
         final Function<KeyHash, String> newIdOfAnchor = anchor -> "id-" + Math.floorMod(anchor.hashCode(), 9);
         for (final List<Row> batch : batches) {
-            final Outcome batched = resolve(new JdbcIdentityStore(connection, "identity_batched", chunkSize, 30, true), batch, hasher, newIdOfAnchor, maxLinks);
-            final Outcome single = resolve(new JdbcIdentityStore(connection, "identity_single", chunkSize, 30, false), batch, hasher, newIdOfAnchor, maxLinks);
+            final JdbcIdentityStore batchedStore = new JdbcIdentityStore(connection, "identity_batched", chunkSize, 30, true);
+            final Outcome batched = resolve(batchedStore, true, batch, hasher, newIdOfAnchor, maxLinks);
+            final JdbcIdentityStore singleStore = new JdbcIdentityStore(connection, "identity_single", chunkSize, 30, false);
+            final Outcome single = resolve(singleStore, false, batch, hasher, newIdOfAnchor, maxLinks);
             assertEquals(single, batched);
             assertEquals(table(connection, "identity_single"), table(connection, "identity_batched"));
             assertNoIdMergedAwayByAnEarlierCluster(batched);
@@ -108,7 +112,7 @@ class IdentityStoreBatchedClaimsPropertyTest {
         }
     }
 
-    private static Outcome resolve(final JdbcIdentityStore store, final List<Row> batch, final KeyHasher hasher,
+    private static Outcome resolve(final JdbcIdentityStore store, final boolean snapshotReads, final List<Row> batch, final KeyHasher hasher,
                                    final Function<KeyHash, String> newIdOfAnchor, final int maxLinks) throws IOException {
         final IdentityGraph graph = new IdentityGraph(1000);
         for (int index = 0; index < batch.size(); index++) {
@@ -122,7 +126,7 @@ class IdentityStoreBatchedClaimsPropertyTest {
                 graph.setExistingId(record, "id-" + row.carriedId());
             }
         }
-        final IdentityResolver resolver = new IdentityResolver(store, newIdOfAnchor, RULES, maxLinks);
+        final IdentityResolver resolver = new IdentityResolver(store, newIdOfAnchor, RULES, maxLinks, snapshotReads);
         final Set<KeyHash> overLimit = resolver.overLimitKeys(graph.keys());
         final Clusters clusters = graph.build(overLimit);
         final String[] ids = resolver.resolve(clusters);
@@ -157,6 +161,39 @@ class IdentityStoreBatchedClaimsPropertyTest {
     @Provide
     Arbitrary<Integer> chunks() {
         return Arbitraries.of(1, 2, 7, 500);
+    }
+
+    /**
+     * Statements per FlowFile: 5 or 300 returning customers each bringing a new phone, next to as many new customers, take
+     * the same 4 statements (one read of ids and link counts, one of merge entries, one bulk claim, one batch of held
+     * writes); one store request at a time, at least a statement per new key.
+     */
+    @Property(tries = 1)
+    void statementsPerBatchDoNotGrowWithTheCustomers() throws Exception {
+        final Connection connection = database.shared();
+        final KeyHasher hasher = new KeyHasher("customer");
+        final Function<KeyHash, String> newIdOfAnchor = anchor -> "c-" + anchor.toHex().substring(0, 16);
+        for (final int customers : List.of(5, 300)) {
+            database.execute("TRUNCATE identity_batched; TRUNCATE identity_single");
+            final List<Row> first = new ArrayList<>();
+            final List<Row> second = new ArrayList<>();
+            for (int customer = 0; customer < customers; customer++) {
+                first.add(new Row(List.of(4 * customer, 4 * customer + 1), null));
+                second.add(new Row(List.of(4 * customer, 4 * customer + 3), null));
+                second.add(new Row(List.of(4 * customer + 2), null));
+            }
+            resolve(new JdbcIdentityStore(connection, "identity_batched", 5000, 30, true), true, first, hasher, newIdOfAnchor, 50);
+            final JdbcIdentityStore batched = new JdbcIdentityStore(connection, "identity_batched", 5000, 30, true);
+            resolve(batched, true, second, hasher, newIdOfAnchor, 50);
+            assertEquals(4, batched.statementCount(), customers + " customers");
+
+            // one statement per key claimed, per link count written and per read, one store request at a time (as before the
+            // bulk claims): grows with the customers
+            resolve(new JdbcIdentityStore(connection, "identity_single", 5000, 30, false), false, first, hasher, newIdOfAnchor, 50);
+            final JdbcIdentityStore single = new JdbcIdentityStore(connection, "identity_single", 5000, 30, false);
+            resolve(single, false, second, hasher, newIdOfAnchor, 50);
+            assertTrue(single.statementCount() >= 3 + 2 * customers, customers + " customers, one at a time: " + single.statementCount());
+        }
     }
 
     // a fixed case of the rarest path: a new customer's id merged away by an earlier cluster of the same batch
