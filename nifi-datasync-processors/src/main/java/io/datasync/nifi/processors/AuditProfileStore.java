@@ -18,7 +18,7 @@ import io.datasync.nifi.identity.EmailNormalizer;
 import io.datasync.nifi.identity.IdentityMerge;
 import io.datasync.nifi.identity.KeyHasher;
 import io.datasync.nifi.identity.PhoneNormalizer;
-import io.datasync.nifi.processors.ConsentFilter.DefaultPolicy;
+import io.datasync.nifi.processors.ConsentFilterChoices.DefaultPolicy;
 import io.datasync.nifi.processors.CustomerDedupDescriptors.PhoneAcceptance;
 import io.datasync.nifi.processors.common.DatabaseStoreProperties;
 import io.datasync.nifi.processors.common.DescribedEnum;
