@@ -3,6 +3,7 @@ package io.datasync.nifi.processors;
 import io.datasync.nifi.consent.TcfPurposeMapping;
 import io.datasync.nifi.identity.HeldRecordsBudget;
 import io.datasync.nifi.processors.common.DatabaseStoreProperties;
+import io.datasync.nifi.processors.common.RecordsHeldInMemory;
 import java.util.List;
 import java.util.Set;
 import org.apache.nifi.components.PropertyDescriptor;
@@ -137,18 +138,13 @@ public abstract class ConsentFilterDescriptors extends ConsentFilterChoices {
             "The longest one consent store query may run before it is cancelled and the FlowFile goes to 'retry' (at most 1 hour; "
                     + "0 sec: no limit). Whole seconds.");
 
-    static final PropertyDescriptor RECORDS_HELD_IN_MEMORY = new PropertyDescriptor.Builder()
-            .name("Records Held in Memory")
-            .description("When the FlowFile must be read before its records are decided (a Subject Key Record Path with the Database store "
+    static final PropertyDescriptor RECORDS_HELD_IN_MEMORY = RecordsHeldInMemory.descriptor(
+            "When the FlowFile must be read before its records are decided (a Subject Key Record Path with the Database store "
                     + "type, a Jurisdiction Record Path, or consent in the records), a FlowFile with at most this many records is read "
                     + "once: its parsed records are kept from that first pass and decided and written without parsing the content again. "
                     + "Parsed records take roughly " + HeldRecordsBudget.HEAP_BYTES_PER_CONTENT_BYTE + " times the FlowFile's size in heap, "
                     + "per concurrent task, so a FlowFile whose estimate exceeds one eighth of the JVM's maximum heap is read twice "
-                    + "whatever its record count. 0 always reads twice.")
-            .addValidator(StandardValidators.createLongValidator(0, Integer.MAX_VALUE, true))
-            .defaultValue("100000")
-            .required(true)
-            .build();
+                    + "whatever its record count. 0 always reads twice.");
 
     static final PropertyDescriptor STORE_STATUS_FIELD = new PropertyDescriptor.Builder()
             .name("Store Status Field")

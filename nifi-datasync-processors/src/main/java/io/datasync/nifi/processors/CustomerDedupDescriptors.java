@@ -6,6 +6,7 @@ import io.datasync.nifi.identity.JdbcIdentityStore;
 import io.datasync.nifi.identity.PathListSplitter;
 import io.datasync.nifi.identity.PhoneNormalizer;
 import io.datasync.nifi.processors.common.DatabaseStoreProperties;
+import io.datasync.nifi.processors.common.RecordsHeldInMemory;
 import io.datasync.nifi.processors.common.DescribedEnum;
 import io.datasync.nifi.processors.common.DescribedEnum.Described;
 import org.apache.nifi.components.PropertyDescriptor;
@@ -331,17 +332,12 @@ public abstract class CustomerDedupDescriptors extends AbstractProcessor {
             .required(false)
             .build();
 
-    static final PropertyDescriptor RECORDS_HELD_IN_MEMORY = new PropertyDescriptor.Builder()
-            .name("Records Held in Memory")
-            .description("A FlowFile with at most this many records is read once: its parsed records are kept from the first pass "
+    static final PropertyDescriptor RECORDS_HELD_IN_MEMORY = RecordsHeldInMemory.descriptor(
+            "A FlowFile with at most this many records is read once: its parsed records are kept from the first pass "
                     + "and written in the second without reading the content again. Larger FlowFiles are read twice, keeping only "
                     + "key hashes in memory. Parsed records take roughly " + HeldRecordsBudget.HEAP_BYTES_PER_CONTENT_BYTE + " times the "
                     + "FlowFile's size in heap, per concurrent task, so a FlowFile whose estimate exceeds one eighth of the JVM's maximum "
-                    + "heap is read twice whatever its record count. 0 always reads twice.")
-            .addValidator(StandardValidators.createLongValidator(0, Integer.MAX_VALUE, true))
-            .defaultValue("100000")
-            .required(true)
-            .build();
+                    + "heap is read twice whatever its record count. 0 always reads twice.");
 
     static final PropertyDescriptor IDENTITY_STORE_TYPE = new PropertyDescriptor.Builder()
             .name("Identity Store Type")
