@@ -2,13 +2,13 @@ package io.datasync.nifi.processors;
 
 import io.datasync.nifi.identity.BlockedValues;
 import io.datasync.nifi.processors.common.DatabaseStoreProperties;
+import io.datasync.nifi.processors.common.RecordServiceProperties;
 import io.datasync.nifi.processors.common.DescribedEnum;
 import org.apache.nifi.components.PropertyDescriptor;
 import org.apache.nifi.dbcp.DBCPService;
 import org.apache.nifi.processor.AbstractProcessor;
 import org.apache.nifi.processor.Relationship;
 import org.apache.nifi.processor.util.StandardValidators;
-import org.apache.nifi.serialization.RecordSetWriterFactory;
 import org.apache.nifi.serialization.SimpleRecordSchema;
 import org.apache.nifi.serialization.record.RecordField;
 import org.apache.nifi.serialization.record.RecordFieldType;
@@ -62,12 +62,7 @@ public abstract class AuditProfileStoreDescriptors extends AbstractProcessor {
             .required(true)
             .build();
 
-    static final PropertyDescriptor RECORD_WRITER = new PropertyDescriptor.Builder()
-            .name("Record Writer")
-            .description("Writes the audit record, the merges and the violations.")
-            .identifiesControllerService(RecordSetWriterFactory.class)
-            .required(true)
-            .build();
+    static final PropertyDescriptor RECORD_WRITER = RecordServiceProperties.writer("Writes the audit record, the merges and the violations.");
 
     static final PropertyDescriptor PROFILE_TABLE = table("Profile Table Name", "The stored profiles: a table or view (optionally schema.name).",
             "customer_profiles", true);

@@ -3,6 +3,7 @@ package io.datasync.nifi.processors;
 import io.datasync.nifi.consent.TcfPurposeMapping;
 import io.datasync.nifi.identity.HeldRecordsBudget;
 import io.datasync.nifi.processors.common.DatabaseStoreProperties;
+import io.datasync.nifi.processors.common.RecordServiceProperties;
 import io.datasync.nifi.processors.common.RecordsHeldInMemory;
 import java.util.List;
 import java.util.Set;
@@ -14,7 +15,6 @@ import org.apache.nifi.lookup.RecordLookupService;
 import org.apache.nifi.processor.Relationship;
 import org.apache.nifi.processor.util.StandardValidators;
 import org.apache.nifi.record.path.validation.RecordPathValidator;
-import org.apache.nifi.serialization.RecordReaderFactory;
 import org.apache.nifi.serialization.RecordSetWriterFactory;
 
 /**
@@ -24,20 +24,11 @@ import org.apache.nifi.serialization.RecordSetWriterFactory;
  */
 public abstract class ConsentFilterDescriptors extends ConsentFilterChoices {
 
-    static final PropertyDescriptor RECORD_READER = new PropertyDescriptor.Builder()
-            .name("Record Reader")
-            .description("Reads the incoming records.")
-            .identifiesControllerService(RecordReaderFactory.class)
-            .required(true)
-            .build();
+    static final PropertyDescriptor RECORD_READER = RecordServiceProperties.reader("Reads the incoming records.");
 
-    static final PropertyDescriptor RECORD_WRITER = new PropertyDescriptor.Builder()
-            .name("Record Writer")
-            .description("Writes the records of 'success', 'excluded' and 'anonymized'. Use a writer that inherits the record schema, or one whose "
-                    + "schema includes the decision and reason fields.")
-            .identifiesControllerService(RecordSetWriterFactory.class)
-            .required(true)
-            .build();
+    static final PropertyDescriptor RECORD_WRITER = RecordServiceProperties.writer(
+            "Writes the records of 'success', 'excluded' and 'anonymized'. Use a writer that inherits the record schema, or one whose "
+                    + "schema includes the decision and reason fields.");
 
     static final PropertyDescriptor PURPOSES = new PropertyDescriptor.Builder()
             .name("Purposes")

@@ -6,6 +6,7 @@ import io.datasync.nifi.identity.JdbcIdentityStore;
 import io.datasync.nifi.identity.PathListSplitter;
 import io.datasync.nifi.identity.PhoneNormalizer;
 import io.datasync.nifi.processors.common.DatabaseStoreProperties;
+import io.datasync.nifi.processors.common.RecordServiceProperties;
 import io.datasync.nifi.processors.common.RecordsHeldInMemory;
 import io.datasync.nifi.processors.common.DescribedEnum;
 import io.datasync.nifi.processors.common.DescribedEnum.Described;
@@ -20,8 +21,6 @@ import org.apache.nifi.processor.util.StandardValidators;
 import org.apache.nifi.record.path.RecordPath;
 import org.apache.nifi.record.path.exception.RecordPathException;
 import org.apache.nifi.record.path.validation.RecordPathValidator;
-import org.apache.nifi.serialization.RecordReaderFactory;
-import org.apache.nifi.serialization.RecordSetWriterFactory;
 import org.apache.nifi.serialization.SimpleRecordSchema;
 import org.apache.nifi.serialization.record.RecordField;
 import org.apache.nifi.serialization.record.RecordFieldType;
@@ -134,19 +133,9 @@ public abstract class CustomerDedupDescriptors extends AbstractProcessor {
         }
     }
 
-    static final PropertyDescriptor RECORD_READER = new PropertyDescriptor.Builder()
-            .name("Record Reader")
-            .description("Reads the incoming records.")
-            .identifiesControllerService(RecordReaderFactory.class)
-            .required(true)
-            .build();
+    static final PropertyDescriptor RECORD_READER = RecordServiceProperties.reader("Reads the incoming records.");
 
-    static final PropertyDescriptor RECORD_WRITER = new PropertyDescriptor.Builder()
-            .name("Record Writer")
-            .description("Writes the outgoing records and the merge records.")
-            .identifiesControllerService(RecordSetWriterFactory.class)
-            .required(true)
-            .build();
+    static final PropertyDescriptor RECORD_WRITER = RecordServiceProperties.writer("Writes the outgoing records and the merge records.");
 
     static final PropertyDescriptor OUTPUT_MODE = new PropertyDescriptor.Builder()
             .name("Output Mode")

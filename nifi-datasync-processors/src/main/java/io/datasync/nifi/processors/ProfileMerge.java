@@ -235,7 +235,7 @@ public class ProfileMerge extends ProfileMergeDescriptors {
 
         final MergeOutcome outcome;
         try {
-            outcome = new ProfileMergeOutput(config, reader, getLogger()).mergeAndWrite(session, flowFile, input, storedProfiles, resolution);
+            outcome = new ProfileMergeOutput(reader, getLogger()).mergeAndWrite(session, flowFile, input, storedProfiles, resolution);
         } catch (final UnmergeableInputException e) {
             rejectUnmergeable(session, flowFile, e.getMessage());
             return;

@@ -2,6 +2,7 @@ package io.datasync.nifi.processors;
 
 import io.datasync.nifi.merge.SurvivorshipRules;
 import io.datasync.nifi.processors.common.DatabaseStoreProperties;
+import io.datasync.nifi.processors.common.RecordServiceProperties;
 import io.datasync.nifi.processors.common.DescribedEnum;
 import io.datasync.nifi.processors.common.DescribedEnum.Described;
 import java.util.List;
@@ -14,8 +15,6 @@ import org.apache.nifi.processor.AbstractProcessor;
 import org.apache.nifi.processor.Relationship;
 import org.apache.nifi.processor.util.StandardValidators;
 import org.apache.nifi.record.path.validation.RecordPathValidator;
-import org.apache.nifi.serialization.RecordReaderFactory;
-import org.apache.nifi.serialization.RecordSetWriterFactory;
 
 /**
  * What {@link ProfileMerge} offers in the UI: the attributes it writes, its counters, its property descriptors with
@@ -69,19 +68,9 @@ public abstract class ProfileMergeDescriptors extends AbstractProcessor {
         }
     };
 
-    static final PropertyDescriptor RECORD_READER = new PropertyDescriptor.Builder()
-            .name("Record Reader")
-            .description("Reads the incoming records (partial customer updates from any number of sources).")
-            .identifiesControllerService(RecordReaderFactory.class)
-            .required(true)
-            .build();
+    static final PropertyDescriptor RECORD_READER = RecordServiceProperties.reader("Reads the incoming records (partial customer updates from any number of sources).");
 
-    static final PropertyDescriptor RECORD_WRITER = new PropertyDescriptor.Builder()
-            .name("Record Writer")
-            .description("Writes the golden profiles, one record per customer key.")
-            .identifiesControllerService(RecordSetWriterFactory.class)
-            .required(true)
-            .build();
+    static final PropertyDescriptor RECORD_WRITER = RecordServiceProperties.writer("Writes the golden profiles, one record per customer key.");
 
     static final PropertyDescriptor CUSTOMER_KEY_PATH = new PropertyDescriptor.Builder()
             .name("Customer Key Record Path")

@@ -42,6 +42,10 @@ final class ProfileMergeInput {
         this.config = config;
     }
 
+    ProfileMergeSettings config() {
+        return config;
+    }
+
     GroupedInput readAndGroup(final ProcessSession session, final FlowFile flowFile, final ComponentLog logger)
             throws IOException, MalformedRecordException, SchemaNotFoundException, UnmergeableInputException {
         final CustomerGroups groups = new CustomerGroups();

@@ -33,13 +33,14 @@ final class ProfileMergeOutput {
     record MergeOutcome(FlowFile flowFile, WriteResult writeResult, String mimeType, int conflictsResolved, int wrongTypeValues) {
     }
 
-    private final ProfileMergeSettings config;
     private final ProfileMergeInput reader;
+    private final ProfileMergeSettings config;
     private final ComponentLog logger;
 
-    ProfileMergeOutput(final ProfileMergeSettings config, final ProfileMergeInput reader, final ComponentLog logger) {
-        this.config = config;
+    /** Merges what {@code reader} read, with its settings. */
+    ProfileMergeOutput(final ProfileMergeInput reader, final ComponentLog logger) {
         this.reader = reader;
+        this.config = reader.config();
         this.logger = logger;
     }
 
