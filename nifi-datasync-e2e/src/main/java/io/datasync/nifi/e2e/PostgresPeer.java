@@ -157,14 +157,12 @@ public final class PostgresPeer implements AutoCloseable {
      * on; {@code disable} for a plain server (the documented local-trial setting; the templates default to verify-full).
      */
     public Map<String, String> clientTlsParameters() {
-        final Map<String, String> values = new LinkedHashMap<>();
         if (caCertificate == null) {
+            final Map<String, String> values = new LinkedHashMap<>();
             values.put("db.tls.mode", "disable");
-        } else {
-            values.put("db.tls.mode", "verify-full");
-            values.put("db.tls.root.certificate", caCertificate.toString());
+            return values;
         }
-        return values;
+        return PostgresPool.verifyFullParameters(caCertificate);
     }
 
     /**

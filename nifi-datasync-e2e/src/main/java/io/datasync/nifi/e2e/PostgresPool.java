@@ -1,5 +1,6 @@
 package io.datasync.nifi.e2e;
 
+import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
@@ -25,9 +26,14 @@ final class PostgresPool {
 
     /** The database TLS parameters of a local run: {@code verify-full} against the run's test CA. */
     static Map<String, String> localTlsParameters(final TestPki pki) {
+        return verifyFullParameters(pki.caCertificatePem());
+    }
+
+    /** The {@code db.tls.*} parameters that verify the server's certificate and host name against the given CA certificate. */
+    static Map<String, String> verifyFullParameters(final Path caCertificate) {
         final Map<String, String> values = new LinkedHashMap<>();
         values.put("db.tls.mode", "verify-full");
-        values.put("db.tls.root.certificate", pki.caCertificatePem().toString());
+        values.put("db.tls.root.certificate", caCertificate.toString());
         return values;
     }
 

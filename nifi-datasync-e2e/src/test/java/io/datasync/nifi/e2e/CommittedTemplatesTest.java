@@ -64,9 +64,7 @@ class CommittedTemplatesTest {
         for (final Path file : files) {
             final String name = file.getFileName().toString();
             final JsonNode definition = mapper.readTree(file.toFile());
-            final Map<String, JsonNode> parameters = new HashMap<>();
-            definition.path("parameterContexts").forEach(context -> context.path("parameters")
-                    .forEach(parameter -> parameters.put(parameter.path("name").asText(), parameter)));
+            final Map<String, JsonNode> parameters = TemplateAssertions.parameters(definition);
             int pools = 0;
             for (final JsonNode service : definition.path("flowContents").path("controllerServices")) {
                 if (service.path("type").asText().endsWith(".DBCPConnectionPool")) {
@@ -90,9 +88,7 @@ class CommittedTemplatesTest {
             final JsonNode contents = definition.path("flowContents");
             final Map<String, JsonNode> services = new HashMap<>();
             contents.path("controllerServices").forEach(service -> services.put(service.path("identifier").asText(), service));
-            final Map<String, JsonNode> parameters = new HashMap<>();
-            definition.path("parameterContexts").elements().next().path("parameters")
-                    .forEach(parameter -> parameters.put(parameter.path("name").asText(), parameter));
+            final Map<String, JsonNode> parameters = TemplateAssertions.parameters(definition);
 
             JsonNode receive = null;
             for (final JsonNode processor : contents.path("processors")) {

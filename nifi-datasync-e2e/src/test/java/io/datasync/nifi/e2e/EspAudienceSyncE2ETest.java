@@ -165,15 +165,13 @@ class EspAudienceSyncE2ETest {
         assertTrue(types.contains("org.apache.nifi.processors.standard.QueryDatabaseTableRecord"));
         assertTrue(types.contains("io.datasync.nifi.processors.ConsentFilter"));
         assertEquals(2, types.stream().filter("io.datasync.nifi.processors.PutApiRecord"::equals).count());
-        final Map<String, String> parameters = new HashMap<>();
-        definition.path("parameterContexts").forEach(context -> context.path("parameters").forEach(
-                parameter -> parameters.put(parameter.path("name").asText(), parameter.path("value").asText())));
+        final Map<String, JsonNode> parameters = TemplateAssertions.parameters(definition);
         definition.path("flowContents").path("processors").forEach(p -> {
             if (p.path("type").asText().endsWith("QueryDatabaseTableRecord")) {
                 assertEquals("PRIMARY", p.path("executionNode").asText(), "sources run on the primary node");
                 // Without its change column among the columns read, the reader keeps no position (a regression seen).
-                final String changeColumn = resolve(p.path("properties").path("Maximum-value Columns").asText(), parameters);
-                final List<String> columns = java.util.Arrays.stream(resolve(p.path("properties").path("Columns to Return").asText(), parameters)
+                final String changeColumn = TemplateAssertions.resolve(p.path("properties").path("Maximum-value Columns").asText(), parameters);
+                final List<String> columns = java.util.Arrays.stream(TemplateAssertions.resolve(p.path("properties").path("Columns to Return").asText(), parameters)
                         .split(",")).map(String::trim).toList();
                 assertEquals("recorded_at", changeColumn, p.path("name").asText());
                 assertTrue(columns.contains(changeColumn), p.path("name").asText() + " reads its change column");
@@ -266,10 +264,6 @@ class EspAudienceSyncE2ETest {
         }
         E2eMetrics.record(NAME, "espRequests", Integer.toString(requests.size()));
         E2eMetrics.record(NAME, "replayedBatches", Integer.toString(replayed));
-    }
-
-    private static String resolve(final String value, final Map<String, String> parameters) {
-        return value.startsWith("#{") ? parameters.get(value.substring(2, value.length() - 1)) : value;
     }
 
     /** Request number, endpoint, status, applied and member count of each request: what went where, without addresses. */

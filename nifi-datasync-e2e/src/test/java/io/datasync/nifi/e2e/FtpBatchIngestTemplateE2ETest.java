@@ -162,7 +162,7 @@ class FtpBatchIngestTemplateE2ETest {
         client.enableControllerServices(audit, Duration.ofSeconds(60));
         assertEquals(Map.of(), client.validationErrors(audit));
         try {
-            final Map<String, Object> fresh = runAudit(run.postgres, audit, 1);
+            final Map<String, Object> fresh = TemplateAssertions.runAudit(client, run.postgres, audit, 1);
             assertEquals(2L, ((Number) fresh.get("sources_checked")).longValue());
             assertEquals("crm", fresh.get("stale_source_names"), "crm never synced here; ftp synced within its SLA");
             final com.fasterxml.jackson.databind.JsonNode freshness = client.mapper().readTree((String) fresh.get("freshness"));
@@ -179,7 +179,7 @@ class FtpBatchIngestTemplateE2ETest {
             NiFiRestClient.waitUntil(Duration.ofSeconds(30), () -> Boolean.TRUE.equals(run.postgres.query(
                     "SELECT MAX(finished_at) < now() - interval '2 seconds' AS old FROM sync_runs").getFirst().get("old")), "the last sync 2 s old");
             client.setParameters(audit, Map.of("audit.sla.ftp", "1 sec"), Set.of());
-            final Map<String, Object> stale = runAudit(run.postgres, audit, 2);
+            final Map<String, Object> stale = TemplateAssertions.runAudit(client, run.postgres, audit, 2);
             assertEquals(2L, ((Number) stale.get("stale_sources")).longValue());
             assertEquals("crm,ftp", stale.get("stale_source_names"));
             final com.fasterxml.jackson.databind.JsonNode ftpStale = client.mapper().readTree((String) stale.get("freshness")).get(1);
@@ -207,22 +207,6 @@ class FtpBatchIngestTemplateE2ETest {
         into.removeAll(outOf);
         assertEquals(1, into.size(), "one parked-failures funnel: " + into);
         return into.iterator().next();
-    }
-
-    /** Starts the audit group (it runs at once), waits for audit row {@code expectedRows}, stops it; returns that row. */
-    private static Map<String, Object> runAudit(final PostgresPeer postgres, final String groupId, final int expectedRows) {
-        client.startProcessGroup(groupId);
-        NiFiRestClient.waitUntil(Duration.ofSeconds(120), () -> {
-            if (postgres.count("audit") >= expectedRows) {
-                return true;
-            }
-            NiFiInstance.sleep(500);
-            return false;
-        }, "audit row " + expectedRows);
-        client.waitUntilQuiet(groupId, 3, Duration.ofSeconds(1), Duration.ofSeconds(120));
-        client.stopProcessGroup(groupId, Duration.ofSeconds(60));
-        assertEquals(expectedRows, postgres.count("audit"), "one audit row per run");
-        return postgres.query("SELECT * FROM audit ORDER BY started_at DESC, finished_at DESC").getFirst();
     }
 
     @Test

@@ -121,22 +121,6 @@ class SyncAuditTemplateE2ETest {
                 .formatted(id, id, email, phone == null ? "NULL" : "'" + phone + "'", id);
     }
 
-    /** Starts the group (the audit runs at once), waits for the new audit row and for the flow to settle, stops it. */
-    private static Map<String, Object> runAudit(final int expectedRows) {
-        client.startProcessGroup(groupId);
-        NiFiRestClient.waitUntil(Duration.ofSeconds(120), () -> {
-            if (postgres.count("audit") >= expectedRows) {
-                return true;
-            }
-            NiFiInstance.sleep(500);
-            return false;
-        }, "audit row " + expectedRows);
-        client.waitUntilQuiet(groupId, 3, Duration.ofSeconds(1), Duration.ofSeconds(120));
-        client.stopProcessGroup(groupId, Duration.ofSeconds(60));
-        assertEquals(expectedRows, postgres.count("audit"), "one audit row per run");
-        return postgres.query("SELECT * FROM audit ORDER BY started_at DESC, finished_at DESC").getFirst();
-    }
-
     private static Map<String, String> profiles() {
         final Map<String, String> rows = new TreeMap<>();
         for (final Map<String, Object> row : postgres.query("SELECT * FROM customer_profiles")) {
@@ -162,7 +146,7 @@ class SyncAuditTemplateE2ETest {
         for (final Map<String, Object> row : postgres.query("SELECT * FROM customer_profiles")) {
             seeded.put((String) row.get("customer_id"), row);
         }
-        final Map<String, Object> audit = runAudit(1);
+        final Map<String, Object> audit = TemplateAssertions.runAudit(client, postgres, groupId, 1);
         assertEquals("FAIL", audit.get("status"));
         assertEquals(Boolean.FALSE, audit.get("repair"));
         assertEquals(CLEAN_PROFILES + 3L, number(audit, "profiles_scanned"));
@@ -200,7 +184,7 @@ class SyncAuditTemplateE2ETest {
     @Order(2)
     void repairTouchesExactlyTheReportedRows() {
         client.setParameters(groupId, Map.of("audit.repair.mode", "EMIT_REPAIRS"), Set.of());
-        final Map<String, Object> audit = runAudit(2);
+        final Map<String, Object> audit = TemplateAssertions.runAudit(client, postgres, groupId, 2);
         assertEquals(Boolean.TRUE, audit.get("repair"));
         assertEquals(MERGED_AWAY.size(), number(audit, "merges_emitted"));
         assertEquals(VIOLATORS.size(), number(audit, "violations_emitted"));
@@ -248,7 +232,7 @@ class SyncAuditTemplateE2ETest {
     @Test
     @Order(3)
     void theNextAuditReportsZeroAndRepairsNothing() {
-        final Map<String, Object> audit = runAudit(3);
+        final Map<String, Object> audit = TemplateAssertions.runAudit(client, postgres, groupId, 3);
         assertEquals(0, number(audit, "duplicate_ids"));
         assertEquals(0, number(audit, "consent_violations"));
         assertEquals(0, number(audit, "merges_emitted"));

@@ -7,6 +7,7 @@ import java.io.IOException;
 
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -186,5 +187,38 @@ final class TemplateAssertions {
             assertEquals(Boolean.TRUE, row.get("has_newest"), row.toString());
         }
         return rows.size();
+    }
+
+    /** Starts the audit group (it runs at once), waits for audit row {@code expectedRows}, stops it; returns that row. */
+    static Map<String, Object> runAudit(final NiFiRestClient client, final PostgresPeer postgres, final String groupId, final int expectedRows) {
+        client.startProcessGroup(groupId);
+        NiFiRestClient.waitUntil(Duration.ofSeconds(120), () -> {
+            if (postgres.count("audit") >= expectedRows) {
+                return true;
+            }
+            NiFiInstance.sleep(500);
+            return false;
+        }, "audit row " + expectedRows);
+        client.waitUntilQuiet(groupId, 3, Duration.ofSeconds(1), Duration.ofSeconds(120));
+        client.stopProcessGroup(groupId, Duration.ofSeconds(60));
+        assertEquals(expectedRows, postgres.count("audit"), "one audit row per run");
+        return postgres.query("SELECT * FROM audit ORDER BY started_at DESC, finished_at DESC").getFirst();
+    }
+
+    /** The parameters of a flow definition's parameter contexts, by name. */
+    static Map<String, JsonNode> parameters(final JsonNode definition) {
+        final Map<String, JsonNode> parameters = new HashMap<>();
+        definition.path("parameterContexts").forEach(context -> context.path("parameters")
+                .forEach(parameter -> parameters.put(parameter.path("name").asText(), parameter)));
+        return parameters;
+    }
+
+    /** A property value with a whole-value parameter reference ({@code #{name}}) replaced by the parameter's value. */
+    static String resolve(final String value, final Map<String, JsonNode> parameters) {
+        if (!value.startsWith("#{")) {
+            return value;
+        }
+        final JsonNode parameter = parameters.get(value.substring(2, value.length() - 1));
+        return parameter == null ? null : parameter.path("value").asText();
     }
 }

@@ -7,7 +7,7 @@ import io.datasync.nifi.consent.ConsentWarning;
 import io.datasync.nifi.consent.EvidenceReader;
 import io.datasync.nifi.consent.ReasonCode;
 import io.datasync.nifi.consent.SubjectEvidence;
-import io.datasync.nifi.processors.ConsentFilter.DisallowedAction;
+import io.datasync.nifi.processors.ConsentFilterChoices.DisallowedAction;
 import io.datasync.nifi.processors.common.PiiSafeErrors;
 import java.io.IOException;
 import java.io.InputStream;

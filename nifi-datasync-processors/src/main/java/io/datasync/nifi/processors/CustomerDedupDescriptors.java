@@ -6,6 +6,8 @@ import io.datasync.nifi.identity.JdbcIdentityStore;
 import io.datasync.nifi.identity.PathListSplitter;
 import io.datasync.nifi.identity.PhoneNormalizer;
 import io.datasync.nifi.processors.common.DatabaseStoreProperties;
+import io.datasync.nifi.processors.common.RecordServiceProperties;
+import io.datasync.nifi.processors.common.RecordsHeldInMemory;
 import io.datasync.nifi.processors.common.DescribedEnum;
 import io.datasync.nifi.processors.common.DescribedEnum.Described;
 import org.apache.nifi.components.PropertyDescriptor;
@@ -19,8 +21,6 @@ import org.apache.nifi.processor.util.StandardValidators;
 import org.apache.nifi.record.path.RecordPath;
 import org.apache.nifi.record.path.exception.RecordPathException;
 import org.apache.nifi.record.path.validation.RecordPathValidator;
-import org.apache.nifi.serialization.RecordReaderFactory;
-import org.apache.nifi.serialization.RecordSetWriterFactory;
 import org.apache.nifi.serialization.SimpleRecordSchema;
 import org.apache.nifi.serialization.record.RecordField;
 import org.apache.nifi.serialization.record.RecordFieldType;
@@ -133,19 +133,9 @@ public abstract class CustomerDedupDescriptors extends AbstractProcessor {
         }
     }
 
-    static final PropertyDescriptor RECORD_READER = new PropertyDescriptor.Builder()
-            .name("Record Reader")
-            .description("Reads the incoming records.")
-            .identifiesControllerService(RecordReaderFactory.class)
-            .required(true)
-            .build();
+    static final PropertyDescriptor RECORD_READER = RecordServiceProperties.reader("Reads the incoming records.");
 
-    static final PropertyDescriptor RECORD_WRITER = new PropertyDescriptor.Builder()
-            .name("Record Writer")
-            .description("Writes the outgoing records and the merge records.")
-            .identifiesControllerService(RecordSetWriterFactory.class)
-            .required(true)
-            .build();
+    static final PropertyDescriptor RECORD_WRITER = RecordServiceProperties.writer("Writes the outgoing records and the merge records.");
 
     static final PropertyDescriptor OUTPUT_MODE = new PropertyDescriptor.Builder()
             .name("Output Mode")
@@ -331,17 +321,12 @@ public abstract class CustomerDedupDescriptors extends AbstractProcessor {
             .required(false)
             .build();
 
-    static final PropertyDescriptor RECORDS_HELD_IN_MEMORY = new PropertyDescriptor.Builder()
-            .name("Records Held in Memory")
-            .description("A FlowFile with at most this many records is read once: its parsed records are kept from the first pass "
+    static final PropertyDescriptor RECORDS_HELD_IN_MEMORY = RecordsHeldInMemory.descriptor(
+            "A FlowFile with at most this many records is read once: its parsed records are kept from the first pass "
                     + "and written in the second without reading the content again. Larger FlowFiles are read twice, keeping only "
                     + "key hashes in memory. Parsed records take roughly " + HeldRecordsBudget.HEAP_BYTES_PER_CONTENT_BYTE + " times the "
                     + "FlowFile's size in heap, per concurrent task, so a FlowFile whose estimate exceeds one eighth of the JVM's maximum "
-                    + "heap is read twice whatever its record count. 0 always reads twice.")
-            .addValidator(StandardValidators.createLongValidator(0, Integer.MAX_VALUE, true))
-            .defaultValue("100000")
-            .required(true)
-            .build();
+                    + "heap is read twice whatever its record count. 0 always reads twice.");
 
     static final PropertyDescriptor IDENTITY_STORE_TYPE = new PropertyDescriptor.Builder()
             .name("Identity Store Type")

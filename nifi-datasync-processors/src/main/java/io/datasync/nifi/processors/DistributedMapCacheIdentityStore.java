@@ -1,12 +1,10 @@
 package io.datasync.nifi.processors;
 
 import io.datasync.nifi.identity.IdentityStore;
-import org.apache.nifi.distributed.cache.client.Deserializer;
+import io.datasync.nifi.processors.common.Utf8CacheSerde;
 import org.apache.nifi.distributed.cache.client.DistributedMapCacheClient;
-import org.apache.nifi.distributed.cache.client.Serializer;
 
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.util.Map;
 import java.util.Set;
 
@@ -16,10 +14,6 @@ import java.util.Set;
  */
 final class DistributedMapCacheIdentityStore implements IdentityStore {
 
-    private static final Serializer<String> STRING_SERIALIZER = (value, out) -> out.write(value.getBytes(StandardCharsets.UTF_8));
-    private static final Deserializer<String> STRING_DESERIALIZER =
-            input -> input == null || input.length == 0 ? null : new String(input, StandardCharsets.UTF_8);
-
     private final DistributedMapCacheClient client;
 
     DistributedMapCacheIdentityStore(final DistributedMapCacheClient client) {
@@ -28,16 +22,16 @@ final class DistributedMapCacheIdentityStore implements IdentityStore {
 
     @Override
     public Map<String, String> getAll(final Set<String> keys) throws IOException {
-        return client.subMap(keys, STRING_SERIALIZER, STRING_DESERIALIZER);
+        return client.subMap(keys, Utf8CacheSerde.SERIALIZER, Utf8CacheSerde.DESERIALIZER);
     }
 
     @Override
     public String getAndPutIfAbsent(final String key, final String value) throws IOException {
-        return client.getAndPutIfAbsent(key, value, STRING_SERIALIZER, STRING_SERIALIZER, STRING_DESERIALIZER);
+        return client.getAndPutIfAbsent(key, value, Utf8CacheSerde.SERIALIZER, Utf8CacheSerde.SERIALIZER, Utf8CacheSerde.DESERIALIZER);
     }
 
     @Override
     public void put(final String key, final String value) throws IOException {
-        client.put(key, value, STRING_SERIALIZER, STRING_SERIALIZER);
+        client.put(key, value, Utf8CacheSerde.SERIALIZER, Utf8CacheSerde.SERIALIZER);
     }
 }
