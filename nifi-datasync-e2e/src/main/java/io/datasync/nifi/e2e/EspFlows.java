@@ -23,10 +23,7 @@ import java.util.Set;
 public final class EspFlows {
 
     public static final String ESP_AUDIENCE_SYNC = "esp-audience-sync";
-    public static final Set<String> SENSITIVE_PARAMETERS = Set.of("db.password", "esp.api.key", "esp.api.tls.truststore.password");
-    /** The SSL Context Service both pushes use, and the prefix of its truststore parameters ({@link ApiTls}). */
-    public static final String ESP_API_TLS = "ESP API TLS";
-    public static final String ESP_TLS_PREFIX = "esp.api";
+    public static final Set<String> SENSITIVE_PARAMETERS = Set.of("db.password", "esp.api.key");
 
     public static final String READ_PROFILES = "Read changed profiles";
     public static final String CONSENT_GATE = "Consent gate for campaign purposes";
@@ -72,8 +69,6 @@ public final class EspFlows {
         values.put("esp.batch.size", "500");
         values.put("esp.api.key.header", "X-Api-Key");
         values.put("esp.api.key", "");
-        // HTTPS trust for the ESP API: the JVM's CA list unless a private CA's truststore is set (docs/security.md).
-        ApiTls.putDefaults(values, ESP_TLS_PREFIX);
         values.put("esp.idempotency.header", "Idempotency-Key");
         values.put("esp.errors.pointer", "/errors");
         values.put("esp.error.key.pointer", "/email_address");
@@ -94,7 +89,6 @@ public final class EspFlows {
         final String writer = client.createControllerService(groupId, "org.apache.nifi.json.JsonRecordSetWriter", "JSON writer", Map.of());
         final String dbcp = PostgresPool.create(client, groupId, "PostgreSQL", 4);
         final String failures = client.createFunnel(groupId);
-        final String apiTls = ApiTls.create(client, groupId, ESP_API_TLS, ESP_TLS_PREFIX);
 
         final String readProfiles = queryTable(client, groupId, READ_PROFILES, dbcp, writer, "#{db.profiles.table}", "#{db.profiles.columns}",
                 "#{db.profiles.change.column}", "5 sec");
@@ -115,8 +109,8 @@ public final class EspFlows {
                 null, Set.of("anonymized", "suppression"));
         final String memberShape = shape(client, groupId, "Shape members", reader, writer, "members", "#{esp.member.query}");
         final String unsubscribeShape = shape(client, groupId, "Shape unsubscribes", reader, writer, "unsubscribes", "#{esp.unsubscribe.query}");
-        final String upsert = push(client, groupId, UPSERT_MEMBERS, reader, writer, apiTls, "#{esp.members.url}", "#{esp.members.body}");
-        final String suppress = push(client, groupId, SUPPRESS, reader, writer, apiTls, "#{esp.suppression.url}", "#{esp.suppression.body}");
+        final String upsert = push(client, groupId, UPSERT_MEMBERS, reader, writer, "#{esp.members.url}", "#{esp.members.body}");
+        final String suppress = push(client, groupId, SUPPRESS, reader, writer, "#{esp.suppression.url}", "#{esp.suppression.body}");
         // Polled every second: a withdrawal's suppression row should reach the ESP within seconds, and the query on the
         // indexed change stamp finds nothing most of the time.
         final String readSuppressions = queryTable(client, groupId, READ_SUPPRESSIONS, dbcp, writer, "#{db.suppression.table}",
@@ -166,7 +160,7 @@ public final class EspFlows {
     }
 
     private static String push(final NiFiRestClient client, final String groupId, final String name, final String reader, final String writer,
-                               final String apiTls, final String url, final String body) {
+                               final String url, final String body) {
         final Map<String, String> properties = new LinkedHashMap<>();
         properties.put("Record Reader", reader);
         properties.put("Record Writer", writer);
@@ -183,7 +177,6 @@ public final class EspFlows {
         properties.put("Authentication Strategy", "API_KEY_HEADER");
         properties.put("API Key Name", "#{esp.api.key.header}");
         properties.put("API Key", "#{esp.api.key}");
-        properties.put("SSL Context Service", apiTls);
         properties.put("Request Rate Limit", "#{esp.request.rate}");
         properties.put("Initial Retry Backoff", "500 ms");
         properties.put("Maximum Retry Backoff", "10 sec");

@@ -13,9 +13,6 @@ public final class TemplateFlows {
 
     public static final String CRM_API_SYNC = "crm-api-sync";
     public static final String FTP_BATCH_INGEST = "ftp-batch-ingest";
-    /** The SSL Context Service the CRM fetch uses, and the prefix of its truststore parameters ({@link ApiTls}). */
-    public static final String CRM_API_TLS = "CRM API TLS";
-    public static final String CRM_TLS_PREFIX = "crm.api";
 
     /** NiFi 2.3.0 rejects a parameter reference as scheduling period over REST, so source schedules are literal. */
     static final String SOURCE_SCHEDULE = "30 sec";
@@ -43,14 +40,12 @@ public final class TemplateFlows {
         values.put("crm.lookback", "1 hour");
         values.put("crm.settle.delay", "0 sec");
         values.put("crm.source.name", "crm");
-        // HTTPS trust for the CRM API: the JVM's CA list unless a private CA's truststore is set (docs/security.md).
-        ApiTls.putDefaults(values, CRM_TLS_PREFIX);
         values.putAll(DatasyncChain.PARAMETERS);
         return values;
     }
 
     public static Set<String> crmApiSyncSensitive() {
-        return union(union(DatasyncChain.SENSITIVE_PARAMETERS, Set.of("crm.api.key")), ApiTls.sensitive(CRM_TLS_PREFIX));
+        return union(DatasyncChain.SENSITIVE_PARAMETERS, Set.of("crm.api.key"));
     }
 
     /** Every parameter of ftp-batch-ingest with its template default (null = sensitive, left empty). */
@@ -78,7 +73,6 @@ public final class TemplateFlows {
         final String groupId = client.createProcessGroup(parentGroupId, CRM_API_SYNC);
         client.bindParameterContext(groupId, client.createParameterContext(CRM_API_SYNC, crmApiSyncParameters(), crmApiSyncSensitive()));
         final Map<String, String> services = DatasyncChain.createServices(client, groupId);
-        final String apiTls = ApiTls.create(client, groupId, CRM_API_TLS, CRM_TLS_PREFIX);
 
         final Map<String, String> fetch = new LinkedHashMap<>();
         fetch.put("Endpoint URL", "#{crm.base.url}#{crm.contacts.path}");
@@ -97,7 +91,6 @@ public final class TemplateFlows {
         fetch.put("Authentication Strategy", "API_KEY_HEADER");
         fetch.put("API Key Name", "#{crm.api.key.header}");
         fetch.put("API Key", "#{crm.api.key}");
-        fetch.put("SSL Context Service", apiTls);
         final String source = client.createProcessor(groupId, "io.datasync.nifi.processors.IncrementalApiFetch", "Fetch CRM contacts", fetch,
                 SOURCE_SCHEDULE, Set.of());
         client.moveComponent("processors", source, 0, 0);

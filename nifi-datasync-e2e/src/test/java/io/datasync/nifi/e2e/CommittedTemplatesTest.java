@@ -118,54 +118,6 @@ class CommittedTemplatesTest {
         }
     }
 
-    /**
-     * docs/security.md: every outbound REST API call (the CRM fetch, both ESP pushes) uses the template's API TLS
-     * service, whose truststore is parameters that default to the JVM's own CA list (a public API works as shipped; a
-     * private CA is a parameter change) and whose password is sensitive.
-     */
-    @Test
-    void apiCallsTrustThroughParametersThatDefaultToTheJvmCaList() throws IOException {
-        final ObjectMapper mapper = new ObjectMapper();
-        final Map<String, List<String>> callers = Map.of(
-                "crm-api-sync.json", List.of("Fetch CRM contacts"),
-                "esp-audience-sync.json", List.of(EspFlows.UPSERT_MEMBERS, EspFlows.SUPPRESS));
-        final Map<String, String> prefixes = Map.of("crm-api-sync.json", TemplateFlows.CRM_TLS_PREFIX,
-                "esp-audience-sync.json", EspFlows.ESP_TLS_PREFIX);
-        for (final Map.Entry<String, List<String>> template : callers.entrySet()) {
-            final String name = template.getKey();
-            final String prefix = prefixes.get(name);
-            final JsonNode definition = mapper.readTree(TEMPLATES.resolve(name).toFile());
-            final JsonNode contents = definition.path("flowContents");
-            final Map<String, JsonNode> services = new HashMap<>();
-            contents.path("controllerServices").forEach(service -> services.put(service.path("identifier").asText(), service));
-            final Map<String, JsonNode> parameters = new HashMap<>();
-            definition.path("parameterContexts").elements().next().path("parameters")
-                    .forEach(parameter -> parameters.put(parameter.path("name").asText(), parameter));
-            int calling = 0;
-            for (final JsonNode processor : contents.path("processors")) {
-                final boolean apiCaller = processor.path("type").asText().endsWith(".IncrementalApiFetch")
-                        || processor.path("type").asText().endsWith(".PutApiRecord");
-                if (!apiCaller) {
-                    continue;
-                }
-                calling++;
-                assertTrue(template.getValue().contains(processor.path("name").asText()), name + ": " + processor.path("name").asText());
-                final JsonNode tls = services.get(processor.path("properties").path("SSL Context Service").asText());
-                assertTrue(tls != null, name + ": " + processor.path("name").asText() + " has an SSL Context Service");
-                assertEquals("org.apache.nifi.ssl.StandardRestrictedSSLContextService", tls.path("type").asText(), name);
-                assertEquals("#{" + ApiTls.truststore(prefix) + "}", tls.path("properties").path("Truststore Filename").asText(), name);
-                assertEquals("#{" + ApiTls.truststoreType(prefix) + "}", tls.path("properties").path("Truststore Type").asText(), name);
-                assertEquals("#{" + ApiTls.truststorePassword(prefix) + "}", tls.path("properties").path("Truststore Password").asText(), name);
-                assertTrue(tls.path("properties").path("Keystore Filename").isMissingNode() || tls.path("properties").path("Keystore Filename").isNull(),
-                        name + ": no client key");
-            }
-            assertEquals(template.getValue().size(), calling, name + ": every API caller checked");
-            assertEquals("${java.home}/lib/security/cacerts", parameters.get(ApiTls.truststore(prefix)).path("value").asText(), name);
-            assertEquals("PKCS12", parameters.get(ApiTls.truststoreType(prefix)).path("value").asText(), name);
-            assertTrue(parameters.get(ApiTls.truststorePassword(prefix)).path("sensitive").asBoolean(), name + ": truststore password sensitive");
-        }
-    }
-
     /** Our components in every template name the version this build makes (the root pom's), so imports bind to the NAR users install. */
     @Test
     void everyTemplateNamesThisReleaseOfOurBundle() throws IOException {
