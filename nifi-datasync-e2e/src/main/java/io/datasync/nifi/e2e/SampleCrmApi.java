@@ -5,7 +5,10 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
+import com.sun.net.httpserver.HttpsConfigurator;
+import com.sun.net.httpserver.HttpsServer;
 
+import javax.net.ssl.SSLContext;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.io.UncheckedIOException;
@@ -107,23 +110,34 @@ public final class SampleCrmApi implements AutoCloseable {
     private volatile Duration outageLength = Duration.ZERO;
     private volatile Instant outageStartedAt;
 
-    private SampleCrmApi(final SampleData data, final List<SampleData.SourceRecord> contacts, final String apiKey, final Faults faults)
-            throws IOException {
+    private SampleCrmApi(final SampleData data, final List<SampleData.SourceRecord> contacts, final String apiKey, final Faults faults,
+                         final SSLContext tls) throws IOException {
         this.data = data;
         // A copy: the API's rows change (changeAtRequest, publish) while its threads read them.
         this.records = new CopyOnWriteArrayList<>(data != null ? data.crmRecords() : sorted(contacts));
         this.lateRecord = data != null ? data.lateRecord() : null;
         this.apiKey = apiKey;
         this.faults = faults;
-        this.server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
+        if (tls == null) {
+            this.server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
+        } else {
+            final HttpsServer https = HttpsServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
+            https.setHttpsConfigurator(new HttpsConfigurator(tls));
+            this.server = https;
+        }
         server.createContext("/contacts", this::handleContacts);
         server.setExecutor(Executors.newFixedThreadPool(2));
         server.start();
     }
 
     public static SampleCrmApi start(final SampleData data, final String apiKey, final Faults faults) {
+        return start(data, apiKey, faults, null);
+    }
+
+    /** As {@link #start(SampleData, String, Faults)}, over HTTPS with {@code tls}'s certificate when it is not null. */
+    public static SampleCrmApi start(final SampleData data, final String apiKey, final Faults faults, final SSLContext tls) {
         try {
-            return new SampleCrmApi(data, null, apiKey, faults);
+            return new SampleCrmApi(data, null, apiKey, faults, tls);
         } catch (final IOException e) {
             throw new UncheckedIOException("Could not start the sample CRM API", e);
         }
@@ -138,7 +152,7 @@ public final class SampleCrmApi implements AutoCloseable {
             throw new IllegalArgumentException("a mid-run change needs a sample's data");
         }
         try {
-            return new SampleCrmApi(null, contacts, apiKey, faults);
+            return new SampleCrmApi(null, contacts, apiKey, faults, null);
         } catch (final IOException e) {
             throw new UncheckedIOException("Could not start the sample CRM API", e);
         }
@@ -165,7 +179,7 @@ public final class SampleCrmApi implements AutoCloseable {
     }
 
     public String baseUrl() {
-        return "http://127.0.0.1:" + server.getAddress().getPort();
+        return (server instanceof HttpsServer ? "https" : "http") + "://127.0.0.1:" + server.getAddress().getPort();
     }
 
     public int port() {

@@ -6,7 +6,10 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
+import com.sun.net.httpserver.HttpsConfigurator;
+import com.sun.net.httpserver.HttpsServer;
 
+import javax.net.ssl.SSLContext;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.io.UncheckedIOException;
@@ -70,26 +73,39 @@ public final class SampleEspApi implements AutoCloseable {
     private final Set<String> suppressions = ConcurrentHashMap.newKeySet();
     private final Map<String, String> answers = new HashMap<>();
 
-    private SampleEspApi(final String apiKey, final Set<Integer> tooManyRequestsAt, final Set<Integer> serverErrorAfterApplyAt) throws IOException {
+    private SampleEspApi(final String apiKey, final Set<Integer> tooManyRequestsAt, final Set<Integer> serverErrorAfterApplyAt,
+                         final SSLContext tls) throws IOException {
         this.apiKey = apiKey;
         this.tooManyRequestsAt = Set.copyOf(tooManyRequestsAt);
         this.serverErrorAfterApplyAt = Set.copyOf(serverErrorAfterApplyAt);
-        server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 64);
+        if (tls == null) {
+            server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 64);
+        } else {
+            final HttpsServer https = HttpsServer.create(new InetSocketAddress("127.0.0.1", 0), 64);
+            https.setHttpsConfigurator(new HttpsConfigurator(tls));
+            server = https;
+        }
         server.createContext("/", this::handle);
         server.setExecutor(Executors.newFixedThreadPool(4));
         server.start();
     }
 
     public static SampleEspApi start(final String apiKey, final Set<Integer> tooManyRequestsAt, final Set<Integer> serverErrorAfterApplyAt) {
+        return start(apiKey, tooManyRequestsAt, serverErrorAfterApplyAt, null);
+    }
+
+    /** As {@link #start(String, Set, Set)}, over HTTPS with {@code tls}'s certificate when it is not null. */
+    public static SampleEspApi start(final String apiKey, final Set<Integer> tooManyRequestsAt, final Set<Integer> serverErrorAfterApplyAt,
+                                     final SSLContext tls) {
         try {
-            return new SampleEspApi(apiKey, tooManyRequestsAt, serverErrorAfterApplyAt);
+            return new SampleEspApi(apiKey, tooManyRequestsAt, serverErrorAfterApplyAt, tls);
         } catch (final IOException e) {
             throw new UncheckedIOException(e);
         }
     }
 
     public String baseUrl() {
-        return "http://127.0.0.1:" + server.getAddress().getPort();
+        return (server instanceof HttpsServer ? "https" : "http") + "://127.0.0.1:" + server.getAddress().getPort();
     }
 
     public List<Request> requests() {

@@ -1,5 +1,6 @@
 package io.datasync.nifi.e2e;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer;
@@ -24,6 +25,9 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
  * templates/crm-api-sync.json, as committed, in a real NiFi against the sample CRM API (429, 500, ties across pages,
  * a late record) and PostgreSQL: the golden profiles and suppression rows of the sample truth and a crm sync run per
  * committed profile write; then the same from a fresh start killed with kill -9 in the middle of the run and restarted.
+ * Those two runs fetch over HTTPS from an API whose certificate comes from the run's test CA (a private CA), through an
+ * SSL Context Service trusting that CA added to the imported group as docs/security.md says; the template as shipped
+ * (the JVM's default trust) fails closed against the same API: no request, nothing fetched.
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class CrmApiSyncTemplateE2ETest {
@@ -84,6 +88,9 @@ class CrmApiSyncTemplateE2ETest {
         TemplateAssertions.assertNothingQueued(client, run.groupId);
         E2eMetrics.record(NAME, "uninterruptedRunSeconds", Long.toString(Duration.ofNanos(System.nanoTime() - start).toSeconds()));
 
+        // Fetched over HTTPS from a server whose certificate only the run's test CA vouches for.
+        assertTrue(run.crm.baseUrl().startsWith("https://"), run.crm.baseUrl());
+        assertTrue(run.crm.requests().stream().anyMatch(r -> r.status() == 200), "pages were served over TLS");
         // The faults were served and survived.
         assertTrue(run.crm.requests().stream().anyMatch(r -> r.status() == 429), "a 429 was served");
         assertTrue(run.crm.requests().stream().anyMatch(r -> r.status() == 500), "a 500 was served");
@@ -178,6 +185,71 @@ class CrmApiSyncTemplateE2ETest {
         client.disableControllerServices(groupId, Duration.ofSeconds(60));
     }
 
+    /**
+     * The template as shipped uses the JVM's default trust: against an API whose certificate comes from a private CA
+     * (the run's test CA) the fetch fails closed. The TLS handshake fails before any HTTP byte, so the API sees no
+     * request (neither the key nor the watermark query), nothing is fetched, and the bulletin says why (state not
+     * advanced; the unit tests check the stored watermark). With an SSL Context Service trusting the CA selected, the same fetch proceeds.
+     */
+    @Test
+    @Order(5)
+    void theTemplateAsShippedFailsClosedAgainstAPrivateCaUntilAServiceTrustsIt() {
+        final PostgresPeer postgres = PostgresPeer.startWithTls(nifi.runDir().resolve("postgres-crm-api-sync-untrusted"), pki);
+        peers.add(postgres);
+        final SampleCrmApi crm = SampleCrmApi.start(data, API_KEY, SampleCrmApi.Faults.none(), pki.sslContext(pki.server()));
+        peers.add(crm);
+        // As shipped: no SSL Context Service on the fetch, so the JVM's default trust, which does not know the test CA.
+        final Map<String, String> values = TemplateImport.localParameters(nifi, postgres, null, crm, API_KEY, NiFiInstance.freePort());
+        values.put("identity.cache.dir", nifi.runDir().resolve("identity-cache-crm-api-sync-untrusted").toString());
+        final String groupId = TemplateImport.importAndConfigure(client, client.rootGroupId(), template(), "crm-api-sync-untrusted", values);
+        assertEquals(Map.of(), client.validationErrors(groupId), "valid as shipped");
+        final String fetch = TemplateImport.processorId(client, groupId, "Fetch CRM contacts");
+        final String monitor = monitorAfter(groupId, fetch);
+        client.updateProcessorConfig(fetch, Map.of("schedulingPeriod", "2 sec"));
+        client.setProcessorRunStatus(fetch, "RUNNING", Duration.ofSeconds(30));
+
+        NiFiRestClient.waitUntil(Duration.ofSeconds(60), () -> !tlsBulletins(fetch).isEmpty(), "an error bulletin from the fetch");
+        NiFiInstance.sleep(3_000);
+        final List<String> bulletins = tlsBulletins(fetch);
+        assertTrue(bulletins.stream().allMatch(b -> b.contains("state not advanced") && !b.contains(API_KEY)), bulletins.toString());
+        assertEquals(List.of(), crm.requests(), "no request reached the API: the key never left");
+        assertEquals(0, client.flowFilesQueuedInto(groupId, monitor), "nothing fetched");
+        assertEquals(List.of(), nifi.grepLogs(API_KEY), "the API key is in no NiFi log");
+
+        // The administrator adds an SSL Context Service trusting the private CA and selects it: the same fetch proceeds.
+        client.setProcessorRunStatus(fetch, "STOPPED", Duration.ofSeconds(60));
+        PrivateCaTls.addAndSelect(client, groupId, "CRM API TLS", pki, List.of(fetch));
+        client.setProcessorRunStatus(fetch, "RUNNING", Duration.ofSeconds(30));
+        NiFiRestClient.waitUntil(Duration.ofSeconds(90), () -> client.flowFilesQueuedInto(groupId, monitor) > 0,
+                "the first page fetched through the private CA");
+        assertTrue(crm.requests().stream().anyMatch(r -> r.status() == 200), crm.requests().toString());
+        client.setProcessorRunStatus(fetch, "STOPPED", Duration.ofSeconds(60));
+        client.disableControllerServices(groupId, Duration.ofSeconds(60));
+    }
+
+    /** The component the fetch's success connection leads to. */
+    private static String monitorAfter(final String groupId, final String source) {
+        for (final JsonNode connection : client.get("/process-groups/" + groupId + "/connections").path("connections")) {
+            if (source.equals(connection.path("component").path("source").path("id").asText())) {
+                return connection.path("component").path("destination").path("id").asText();
+            }
+        }
+        throw new IllegalStateException("no connection from the fetch");
+    }
+
+    /** The processor's error bulletins that name a TLS handshake failure. */
+    private static List<String> tlsBulletins(final String processorId) {
+        final List<String> found = new ArrayList<>();
+        for (final JsonNode bulletin : client.bulletins()) {
+            final String message = bulletin.path("message").asText();
+            if (processorId.equals(bulletin.path("sourceId").asText()) && "ERROR".equals(bulletin.path("level").asText())
+                    && message.contains("SSLHandshakeException")) {
+                found.add(message);
+            }
+        }
+        return found;
+    }
+
     private static String since(final String pathAndQuery) {
         final int start = pathAndQuery.indexOf("updated_since=");
         if (start < 0) {
@@ -192,11 +264,13 @@ class CrmApiSyncTemplateE2ETest {
         final PostgresPeer postgres = PostgresPeer.startWithTls(nifi.runDir().resolve("postgres-" + groupName), pki);
         peers.add(postgres);
         postgres.loadConsent(data.consentRows());
-        final SampleCrmApi crm = SampleCrmApi.start(data, API_KEY, SampleCrmApi.Faults.typical());
+        final SampleCrmApi crm = SampleCrmApi.start(data, API_KEY, SampleCrmApi.Faults.typical(), pki.sslContext(pki.server()));
         peers.add(crm);
         final Map<String, String> values = TemplateImport.localParameters(nifi, postgres, null, crm, API_KEY, NiFiInstance.freePort());
         values.put("identity.cache.dir", nifi.runDir().resolve("identity-cache-" + groupName).toString());
         final String groupId = TemplateImport.importAndConfigure(client, client.rootGroupId(), template(), groupName, values);
+        // The API's certificate is from the run's test CA: a private CA, trusted only through the added service.
+        PrivateCaTls.addAndSelect(client, groupId, "CRM API TLS", pki, List.of(TemplateImport.processorId(client, groupId, "Fetch CRM contacts")));
         assertEquals(Map.of(), client.validationErrors(groupId));
         client.startProcessGroup(groupId);
         return new Run(groupId, postgres, crm);

@@ -30,7 +30,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * API ({@link SampleEspApi}), which throttles (429 with Retry-After) and loses answers (500 after applying a batch). NiFi
  * is killed with {@code kill -9} while the push is under way and started again. Then: the ESP's audience equals the
  * consented golden profiles exactly, no denied or withdrawn subject was ever in a member upsert (checked against every
- * request the ESP received), every suppression is on the ESP's list, and no batch was applied twice.
+ * request the ESP received), every suppression is on the ESP's list, and no batch was applied twice. The ESP serves
+ * HTTPS with a certificate from the run's test CA (a private CA), trusted through an SSL Context Service added to the
+ * imported group as docs/security.md says; a push without it (the JVM's default trust) sends nothing and keeps the
+ * records in 'retry'.
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class EspAudienceSyncE2ETest {
@@ -60,7 +63,8 @@ class EspAudienceSyncE2ETest {
         pki = TestPki.create(nifi.runDir().resolve("tls"));
         postgres = PostgresPeer.startWithTls(nifi.runDir().resolve("postgres-data"), pki);
         // Request 2 and 9 throttled; 4 and 11 applied but answered 500, so their retries must be deduplicated by key.
-        esp = SampleEspApi.start(API_KEY, Set.of(2, 9), Set.of(4, 11));
+        // HTTPS with a certificate of the run's test CA: the pushes trust it only through the service added after import.
+        esp = SampleEspApi.start(API_KEY, Set.of(2, 9), Set.of(4, 11), pki.sslContext(pki.server()));
         seed();
         client = SecuredStart.startAsAdministrator(nifi, pki);
     }
@@ -190,6 +194,8 @@ class EspAudienceSyncE2ETest {
         }
         client.setParameters(group, localParameters(), EspFlows.SENSITIVE_PARAMETERS);
         client.enableControllerServices(group, Duration.ofSeconds(60));
+        PrivateCaTls.addAndSelect(client, group, "ESP API TLS", pki, List.of(TemplateImport.processorId(client, group, EspFlows.UPSERT_MEMBERS),
+                TemplateImport.processorId(client, group, EspFlows.SUPPRESS)));
         assertEquals(Map.of(), client.validationErrors(group), "the imported flow is valid once its parameters are set");
         final long started = System.nanoTime();
         client.startProcessGroup(group);
@@ -451,13 +457,95 @@ class EspAudienceSyncE2ETest {
     }
 
     /**
+     * Without the SSL Context Service (the JVM's default trust, which does not know the private CA) the suppression
+     * push fails closed: the TLS handshake fails before any HTTP byte, so the ESP receives nothing (neither the key nor
+     * a record); the FlowFile waits in 'retry' with putapi.reason naming the TLS failure. With the service selected
+     * again the same FlowFile is sent: nothing was lost.
+     */
+    @Test
+    @Order(8)
+    void withoutTheTlsServiceAPushToThePrivateCaSendsNothingAndKeepsTheRecordsForRetry() {
+        final String suppress = TemplateImport.processorId(client, group, EspFlows.SUPPRESS);
+        final String service = client.get("/processors/" + suppress).path("component").path("config").path("properties")
+                .path("SSL Context Service").asText();
+        assertTrue(!service.isEmpty() && !"null".equals(service), "the push uses the added TLS service");
+        client.setProcessorRunStatus(suppress, "STOPPED", Duration.ofSeconds(60));
+        final Map<String, Object> properties = new HashMap<>();
+        properties.put("SSL Context Service", null);
+        client.updateProcessorConfig(suppress, Map.of("properties", properties));
+        client.setProcessorRunStatus(suppress, "RUNNING", Duration.ofSeconds(30));
+
+        final String email = CONSENTED.stream().skip(30).findFirst().orElseThrow();
+        final int requestsBefore = esp.requests().size();
+        postgres.execute(withdrawal(email, Instant.now()));
+        final String retry = selfLoop(group, suppress);
+        NiFiRestClient.waitUntil(Duration.ofSeconds(90), () -> !queuedAttributes(retry).isEmpty(), "the suppression FlowFile in 'retry'");
+        final List<Map<String, String>> retried = queuedAttributes(retry);
+        for (final Map<String, String> attributes : retried) {
+            final String reason = attributes.get("putapi.reason");
+            assertTrue(reason != null && reason.contains("SSLHandshakeException"), "reason names the TLS failure: " + reason);
+            assertFalse(attributes.values().stream().anyMatch(value -> value.contains(API_KEY)), "no attribute holds the API key");
+        }
+        assertEquals(requestsBefore, esp.requests().size(), "the ESP received nothing: " + summary(esp.requests()));
+        assertFalse(esp.suppressions().contains(email));
+        assertEquals(List.of(), nifi.grepLogs(API_KEY), "the API key is in NiFi's logs");
+
+        // The administrator selects the TLS service again: the FlowFile waiting in 'retry' is sent.
+        client.setProcessorRunStatus(suppress, "STOPPED", Duration.ofSeconds(60));
+        client.updateProcessorConfig(suppress, Map.of("properties", Map.of("SSL Context Service", service)));
+        client.setProcessorRunStatus(suppress, "RUNNING", Duration.ofSeconds(30));
+        NiFiRestClient.waitUntil(Duration.ofSeconds(60), () -> {
+            NiFiInstance.sleep(50);
+            return esp.suppressions().contains(email);
+        }, "the withdrawal at the ESP once the CA is trusted");
+        NiFiRestClient.waitUntil(Duration.ofSeconds(30), () -> queuedAttributes(retry).isEmpty(), "'retry' drained");
+    }
+
+    /** The connection from a processor back to itself (its 'retry'). */
+    private static String selfLoop(final String groupId, final String processorId) {
+        for (final JsonNode connection : client.get("/process-groups/" + groupId + "/connections").path("connections")) {
+            final JsonNode component = connection.path("component");
+            if (processorId.equals(component.path("source").path("id").asText())
+                    && processorId.equals(component.path("destination").path("id").asText())) {
+                return connection.path("id").asText();
+            }
+        }
+        throw new IllegalStateException("no self-loop on " + processorId);
+    }
+
+    /** The attributes of the FlowFiles queued in a connection, through NiFi's queue listing (bounded wait). */
+    private static List<Map<String, String>> queuedAttributes(final String connectionId) {
+        final JsonNode created = client.post("/flowfile-queues/" + connectionId + "/listing-requests", client.mapper().createObjectNode());
+        final String requestId = created.path("listingRequest").path("id").asText();
+        final String path = "/flowfile-queues/" + connectionId + "/listing-requests/" + requestId;
+        try {
+            JsonNode listing = created.path("listingRequest");
+            for (int attempt = 0; attempt < 50 && !listing.path("finished").asBoolean(); attempt++) {
+                NiFiInstance.sleep(100);
+                listing = client.get(path).path("listingRequest");
+            }
+            final List<Map<String, String>> found = new java.util.ArrayList<>();
+            for (final JsonNode summary : listing.path("flowFileSummaries")) {
+                final JsonNode flowFile = client.get("/flowfile-queues/" + connectionId + "/flowfiles/" + summary.path("uuid").asText())
+                        .path("flowFile");
+                final Map<String, String> attributes = new HashMap<>();
+                flowFile.path("attributes").fields().forEachRemaining(entry -> attributes.put(entry.getKey(), entry.getValue().asText()));
+                found.add(attributes);
+            }
+            return found;
+        } finally {
+            client.delete(path);
+        }
+    }
+
+    /**
      * Records per second into the ESP, end to end in one NiFi: the same rows read by QueryDatabaseTableRecord and shaped
      * by QueryRecord, then pushed by PutApiRecord in batches, against the stock way (SplitRecord to one record per
      * FlowFile, InvokeHTTP one request per record). Each run goes to its own sample ESP without faults or rate limits; the
      * clock runs from starting the group to the ESP holding every record.
      */
     @Test
-    @Order(8)
+    @Order(9)
     void bulkPushAgainstOneRequestPerRecord() {
         final int rows = 2000;
         final StringBuilder sql = new StringBuilder("CREATE TABLE esp_bench (email VARCHAR(320), first_name VARCHAR(100), last_name VARCHAR(100));\n");

@@ -1,10 +1,10 @@
 package io.datasync.nifi.processors;
 
+import io.datasync.nifi.fetch.FetchState;
 import okhttp3.mockwebserver.MockResponse;
 import okhttp3.mockwebserver.MockWebServer;
-import org.apache.nifi.controller.AbstractControllerService;
-import org.apache.nifi.security.util.TlsConfiguration;
-import org.apache.nifi.ssl.SSLContextService;
+import org.apache.nifi.components.state.Scope;
+import org.apache.nifi.util.LogMessage;
 import org.apache.nifi.util.TestRunner;
 import org.apache.nifi.util.TestRunners;
 import org.junit.jupiter.api.AfterEach;
@@ -14,35 +14,176 @@ import org.junit.jupiter.api.io.TempDir;
 import javax.net.ssl.KeyManagerFactory;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.TrustManagerFactory;
-import javax.net.ssl.X509ExtendedKeyManager;
-import javax.net.ssl.X509TrustManager;
 import java.io.InputStream;
 import java.net.InetAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.KeyStore;
+import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
-import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * HTTPS through an SSLContextService. The server certificate is generated with the JDK's keytool
- * for each run, so no key material is kept in the repository.
+ * for each run, so no key material is kept in the repository. An API behind a private CA is fetched when the SSL
+ * Context Service trusts that CA; without it (the JVM's default trust) or trusting another CA the fetch fails closed:
+ * nothing emitted, no request (so no credential) reaches the server, the watermark is not advanced, and the error says why.
  */
 class IncrementalApiFetchTlsTest {
 
     private static final char[] PASSWORD = "changeit".toCharArray();
 
+    private static final String API_KEY = "crm-tls-secret-key-0815";
+    private static final String PAGE = "{\"data\": [{\"id\":\"1\",\"updated_at\":\"2024-01-01T00:00:00Z\"}]}";
+
     private MockWebServer server;
+    private final List<MockWebServer> others = new ArrayList<>();
 
     @AfterEach
     void stop() throws Exception {
         if (server != null) {
             server.shutdown();
         }
+        for (final MockWebServer other : others) {
+            other.shutdown();
+        }
+    }
+
+    private static MockWebServer httpsServer(final LocalTlsAuthority ca, final String host) throws Exception {
+        final MockWebServer started = new MockWebServer();
+        started.useHttps(ca.serverSocketFactory(), false);
+        started.start(InetAddress.getByName(host), 0);
+        return started;
+    }
+
+    /** A fetch of {@code url} with an API key header, LINK_HEADER paging and, when {@code trust} is not null, that SSL context. */
+    private static TestRunner privateApiRunner(final String url, final SSLContext trust) throws Exception {
+        final TestRunner runner = TestRunners.newTestRunner(IncrementalApiFetch.class);
+        if (trust != null) {
+            final FixedSslContextService sslService = new FixedSslContextService(trust);
+            runner.addControllerService("ssl", sslService);
+            runner.enableControllerService(sslService);
+            runner.setProperty(IncrementalApiFetch.SSL_CONTEXT_SERVICE, "ssl");
+        }
+        runner.setProperty(IncrementalApiFetch.ENDPOINT_URL, url);
+        runner.setProperty(IncrementalApiFetch.RECORDS_POINTER, "/data");
+        runner.setProperty(IncrementalApiFetch.WATERMARK_PARAMETER, "since");
+        runner.setProperty(IncrementalApiFetch.PAGINATION_STRATEGY, IncrementalApiFetch.PaginationStrategy.LINK_HEADER);
+        runner.setProperty(IncrementalApiFetch.AUTHENTICATION_STRATEGY, IncrementalApiFetch.AuthenticationStrategy.API_KEY_HEADER);
+        runner.setProperty(IncrementalApiFetch.API_KEY_NAME, "X-Api-Key");
+        runner.setProperty(IncrementalApiFetch.API_KEY, API_KEY);
+        runner.setProperty(IncrementalApiFetch.MAX_RETRIES, "1");
+        runner.setProperty(IncrementalApiFetch.INITIAL_RETRY_BACKOFF, "1 ms");
+        runner.setProperty(IncrementalApiFetch.MAX_RETRY_BACKOFF, "4 ms");
+        return runner;
+    }
+
+    private static List<String> errorLines(final TestRunner runner) {
+        final List<String> lines = new ArrayList<>();
+        for (final LogMessage message : runner.getLogger().getErrorMessages()) {
+            lines.add(message.getMsg() + " " + Arrays.deepToString(message.getArgs()));
+        }
+        return lines;
+    }
+
+    private static List<String> allLogLines(final TestRunner runner) {
+        final List<LogMessage> all = new ArrayList<>(runner.getLogger().getErrorMessages());
+        all.addAll(runner.getLogger().getWarnMessages());
+        all.addAll(runner.getLogger().getInfoMessages());
+        all.addAll(runner.getLogger().getDebugMessages());
+        final List<String> lines = new ArrayList<>();
+        for (final LogMessage message : all) {
+            lines.add(message.getMsg() + " " + Arrays.deepToString(message.getArgs()));
+        }
+        return lines;
+    }
+
+    @Test
+    void fetchesAnApiBehindAPrivateCaWhenTheServiceTrustsIt() throws Exception {
+        final LocalTlsAuthority ca = LocalTlsAuthority.shared("private");
+        server = httpsServer(ca, "127.0.0.1");
+        server.enqueue(new MockResponse().setBody(PAGE));
+        final TestRunner runner = privateApiRunner(server.url("/contacts").toString(), ca.clientContext());
+
+        runner.run();
+
+        runner.assertAllFlowFilesTransferred(IncrementalApiFetch.REL_SUCCESS, 1);
+        assertEquals(1, server.getRequestCount());
+        assertEquals(API_KEY, server.takeRequest(5, TimeUnit.SECONDS).getHeader("X-Api-Key"), "the key goes to the trusted API, inside TLS");
+        assertEquals("2024-01-01T00:00:00Z", runner.getStateManager().getState(Scope.CLUSTER).get(FetchState.WATERMARK), "watermark advanced");
+    }
+
+    @Test
+    void withoutTheServiceThePrivateCaIsNotTrustedAndTheFetchFailsClosed() throws Exception {
+        final LocalTlsAuthority ca = LocalTlsAuthority.shared("private");
+        server = httpsServer(ca, "127.0.0.1");
+        server.enqueue(new MockResponse().setBody(PAGE));
+        // No SSL Context Service: the JVM's default trust store, which does not hold the private CA.
+        final TestRunner runner = privateApiRunner(server.url("/contacts").toString(), null);
+
+        runner.run();
+
+        assertFailedClosed(runner);
+    }
+
+    @Test
+    void aServiceTrustingAnotherCaFailsClosedToo() throws Exception {
+        final LocalTlsAuthority ca = LocalTlsAuthority.shared("private");
+        final LocalTlsAuthority other = LocalTlsAuthority.shared("other");
+        server = httpsServer(ca, "127.0.0.1");
+        server.enqueue(new MockResponse().setBody(PAGE));
+        final TestRunner runner = privateApiRunner(server.url("/contacts").toString(), other.clientContext());
+
+        runner.run();
+
+        assertFailedClosed(runner);
+
+        // The operator points the service at the right CA: the same run fetches the page, nothing was lost.
+        final TestRunner fixed = privateApiRunner(server.url("/contacts").toString(), ca.clientContext());
+        fixed.getStateManager().setState(runner.getStateManager().getState(Scope.CLUSTER).toMap(), Scope.CLUSTER);
+        fixed.run();
+        fixed.assertAllFlowFilesTransferred(IncrementalApiFetch.REL_SUCCESS, 1);
+        assertEquals("2024-01-01T00:00:00Z", fixed.getStateManager().getState(Scope.CLUSTER).get(FetchState.WATERMARK));
+    }
+
+    private void assertFailedClosed(final TestRunner runner) throws Exception {
+        runner.assertTransferCount(IncrementalApiFetch.REL_SUCCESS, 0);
+        assertTrue(runner.getFlowFilesForRelationship(IncrementalApiFetch.REL_SUCCESS).isEmpty(), "nothing fetched");
+        // The handshake fails before a single HTTP byte: no request, so neither the key nor the watermark query, reached it.
+        assertEquals(0, server.getRequestCount(), "no request reached the server");
+        assertNull(runner.getStateManager().getState(Scope.CLUSTER).get(FetchState.WATERMARK), "watermark not advanced");
+        assertTrue(runner.isYieldCalled());
+        final List<String> errors = errorLines(runner);
+        assertTrue(errors.stream().anyMatch(line -> line.contains("state not advanced") && line.contains("SSLHandshakeException")), errors.toString());
+        assertTrue(allLogLines(runner).stream().noneMatch(line -> line.contains(API_KEY)), "the API key is in no log line");
+    }
+
+    @Test
+    void aNextPageLinkToAnotherHttpsHostReceivesNothingEvenWhenItsCertificateIsTrusted() throws Exception {
+        final LocalTlsAuthority ca = LocalTlsAuthority.shared("private");
+        server = httpsServer(ca, "127.0.0.1");
+        // Same CA, so TLS would succeed there: only the origin policy stands between the key and the other host.
+        final MockWebServer elsewhere = httpsServer(ca, "127.0.0.1");
+        others.add(elsewhere);
+        elsewhere.enqueue(new MockResponse().setBody("{\"data\": []}"));
+        final String otherHost = "https://localhost:" + elsewhere.getPort() + "/steal?page=2";
+        server.enqueue(new MockResponse().setBody(PAGE).setHeader("Link", "<" + otherHost + ">; rel=\"next\""));
+        final TestRunner runner = privateApiRunner(server.url("/contacts").toString(), ca.clientContext());
+
+        runner.run();
+
+        assertEquals(1, server.getRequestCount());
+        assertEquals(0, elsewhere.getRequestCount(), "the other host received no request, so no key");
+        runner.assertTransferCount(IncrementalApiFetch.REL_SUCCESS, 0);
+        assertNull(runner.getStateManager().getState(Scope.CLUSTER).get(FetchState.WATERMARK), "watermark not advanced");
+        assertTrue(errorLines(runner).stream().anyMatch(line -> line.contains("Allowed Origins") && line.contains("localhost:" + elsewhere.getPort())),
+                errorLines(runner).toString());
+        assertTrue(allLogLines(runner).stream().noneMatch(line -> line.contains(API_KEY)), "the API key is in no log line");
     }
 
     @Test
@@ -90,84 +231,5 @@ class IncrementalApiFetchTlsTest {
             keyStore.load(in, PASSWORD);
         }
         return keyStore;
-    }
-
-    /** Hands out a prepared SSLContext, as a configured StandardSSLContextService would. */
-    private static final class FixedSslContextService extends AbstractControllerService implements SSLContextService {
-        private final SSLContext context;
-
-        FixedSslContextService(final SSLContext context) {
-            this.context = context;
-        }
-
-        @Override
-        public SSLContext createContext() {
-            return context;
-        }
-
-        @Override
-        public Optional<X509ExtendedKeyManager> createKeyManager() {
-            return Optional.empty();
-        }
-
-        @Override
-        public X509TrustManager createTrustManager() {
-            throw new UnsupportedOperationException("not used by IncrementalApiFetch");
-        }
-
-        @Override
-        public TlsConfiguration createTlsConfiguration() {
-            throw new UnsupportedOperationException("not used by IncrementalApiFetch");
-        }
-
-        @Override
-        public String getTrustStoreFile() {
-            return null;
-        }
-
-        @Override
-        public String getTrustStoreType() {
-            return null;
-        }
-
-        @Override
-        public String getTrustStorePassword() {
-            return null;
-        }
-
-        @Override
-        public boolean isTrustStoreConfigured() {
-            return true;
-        }
-
-        @Override
-        public String getKeyStoreFile() {
-            return null;
-        }
-
-        @Override
-        public String getKeyStoreType() {
-            return null;
-        }
-
-        @Override
-        public String getKeyStorePassword() {
-            return null;
-        }
-
-        @Override
-        public String getKeyPassword() {
-            return null;
-        }
-
-        @Override
-        public boolean isKeyStoreConfigured() {
-            return false;
-        }
-
-        @Override
-        public String getSslAlgorithm() {
-            return "TLS";
-        }
     }
 }
