@@ -1,14 +1,10 @@
 package io.datasync.nifi.identity;
 
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashMap;
 import java.util.HashSet;
-import java.util.HexFormat;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
@@ -47,24 +43,19 @@ import java.util.function.Supplier;
 public final class IdentityResolver {
 
     static final String KEY_PREFIX = "k:";
-    static final String ALIAS_PREFIX = "a:";
+    static final String ALIAS_PREFIX = MergeChains.ALIAS_PREFIX;
     static final String COUNT_PREFIX = "n:";
-    private static final int MAX_ALIAS_HOPS = 64;
     private static final int MAX_MERGE_ROUNDS = 64;
 
     private final IdentityStore store;
     private final Function<KeyHash, String> newIdOfAnchor;
     private final List<String> ruleNames;
-    private final MessageDigest aliasDigest;
-    private final int maxLinksPerKey;
+    private final MergeChains chains;
     private final boolean derivedIds;
     private final boolean snapshotReads;
 
-    private final Map<KeyHash, Integer> linkCounts = new HashMap<>();
-    private final Set<KeyHash> keysOverLimit = new HashSet<>();
-    private int keysReachingLimit;
+    private final LinkCounts linkCounts;
 
-    private final Map<String, String> currentIdCache = new HashMap<>();
     /** Key entries this batch inserted up front with {@link IdentityStore#putAllIfAbsent}, with the id they were given. */
     private final Map<String, String> claimedUpFront = new HashMap<>();
     /** Ids re-pointed at their survivor since the up-front claims: they moved the claimed entries holding them too. */
@@ -72,12 +63,8 @@ public final class IdentityResolver {
     private final List<IdentityMerge> merges = new ArrayList<>();
     /** Ids given to customers that nothing known identified: no id carried by a record, no key in the index. */
     private final Set<String> newCustomerIds = new HashSet<>();
-    /**
-     * The key entries {@link #overLimitKeys} read along with the link counts, and what it found (present entries only);
-     * the next {@link #resolve} takes its keys' ids from here instead of reading them again, then drops it.
-     */
-    private Set<String> snapshotEntries;
-    private final Map<String, String> snapshot = new HashMap<>();
+    /** What {@link #overLimitKeys} read of the keys' ids, for the next {@link #resolve}. */
+    private final KeySnapshot snapshot = new KeySnapshot();
     private static final String NEW_CUSTOMER = "new customer";
 
     /**
@@ -115,13 +102,9 @@ public final class IdentityResolver {
         this.snapshotReads = snapshotReads;
         this.store = store;
         this.newIdOfAnchor = newIdOfAnchor;
-        this.maxLinksPerKey = maxLinksPerKey;
+        this.linkCounts = new LinkCounts(store, maxLinksPerKey);
         this.ruleNames = List.copyOf(ruleNames);
-        try {
-            this.aliasDigest = MessageDigest.getInstance("SHA-256");
-        } catch (final NoSuchAlgorithmException e) {
-            throw new IllegalStateException("SHA-256 is required by every Java platform", e);
-        }
+        this.chains = new MergeChains(store);
     }
 
     public static String keyEntry(final KeyHash key) {
@@ -143,9 +126,8 @@ public final class IdentityResolver {
      * @throws IOException when the index cannot be read
      */
     public Set<KeyHash> overLimitKeys(final Collection<KeyHash> keys) throws IOException {
-        snapshotEntries = null;
         snapshot.clear();
-        final boolean counting = maxLinksPerKey != Integer.MAX_VALUE;
+        final boolean counting = linkCounts.counting();
         if (store == null || keys.isEmpty() || !counting && !snapshotReads) {
             return Set.of();
         }
@@ -164,46 +146,27 @@ public final class IdentityResolver {
         entries.addAll(keyEntries);
         final Map<String, String> values = nonNullValues(store.getAll(entries));
         if (snapshotReads) {
-            for (final Map.Entry<String, String> value : values.entrySet()) {
-                if (keyEntries.contains(value.getKey())) {
-                    snapshot.put(value.getKey(), value.getValue());
-                }
-            }
-            snapshotEntries = keyEntries;
+            snapshot.take(keyEntries, values);
         }
         for (final Map.Entry<String, String> count : values.entrySet()) {
             final KeyHash key = keyOfEntry.get(count.getKey());
             if (key == null) {
                 continue;
             }
-            final int value = parseCount(count.getValue());
-            linkCounts.put(key, value);
-            if (value > maxLinksPerKey) {
-                keysOverLimit.add(key);
-            }
+            linkCounts.read(key, count.getValue());
         }
-        return Set.copyOf(keysOverLimit);
+        return linkCounts.overLimit();
     }
 
     /**
      * @return how many keys this batch pushed past the maximum link count (they link nothing from the next batch on)
      */
     public int keysReachingLimit() {
-        return keysReachingLimit;
-    }
-
-    private static int parseCount(final String value) {
-        try {
-            return Math.max(0, Integer.parseInt(value.trim()));
-        } catch (final NumberFormatException e) {
-            // Not a count we wrote: count it as unknown rather than fail the batch.
-            return 0;
-        }
+        return linkCounts.reachingLimit();
     }
 
     public String aliasEntry(final String customerId) {
-        aliasDigest.reset();
-        return ALIAS_PREFIX + HexFormat.of().formatHex(aliasDigest.digest(customerId.getBytes(StandardCharsets.UTF_8)));
+        return chains.aliasEntry(customerId);
     }
 
     /**
@@ -227,7 +190,7 @@ public final class IdentityResolver {
             }
             allExistingIds.addAll(clusters.existingIdsOf(cluster));
         }
-        final Map<String, String> known = knownIds(allKeys);
+        final Map<String, String> known = snapshot.knownIds(allKeys, store);
         final Set<String> idsToFollow = new HashSet<>(allExistingIds);
         idsToFollow.addAll(known.values());
         // A derived id may have been merged into another since it was first given out (an evicted key coming back).
@@ -240,7 +203,7 @@ public final class IdentityResolver {
                 }
             }
         }
-        prefetchCurrentIds(idsToFollow);
+        chains.prefetch(idsToFollow);
         claimUnknownKeysUpFront(clusters, newIds, known);
 
         try {
@@ -262,35 +225,6 @@ public final class IdentityResolver {
         return ids;
     }
 
-    /**
-     * The ids the index holds for the key entries: from the snapshot {@link #overLimitKeys} read where it covers them, the
-     * rest in one read. The snapshot serves one batch only.
-     */
-    private Map<String, String> knownIds(final Set<String> entries) throws IOException {
-        final Set<String> covered = snapshotEntries;
-        snapshotEntries = null;
-        if (entries.isEmpty()) {
-            snapshot.clear();
-            return Map.of();
-        }
-        final Map<String, String> known = new HashMap<>();
-        final Set<String> toRead = new HashSet<>();
-        for (final String entry : entries) {
-            if (covered != null && covered.contains(entry)) {
-                final String value = snapshot.get(entry);
-                if (value != null) {
-                    known.put(entry, value);
-                }
-            } else {
-                toRead.add(entry);
-            }
-        }
-        snapshot.clear();
-        if (!toRead.isEmpty()) {
-            known.putAll(nonNullValues(store.getAll(toRead)));
-        }
-        return known;
-    }
 
     /**
      * Every key the index did not know is claimed, in bulk, for the id {@link #resolveWithIndex} would propose for it:
@@ -303,7 +237,7 @@ public final class IdentityResolver {
     private void claimUnknownKeysUpFront(final Clusters clusters, final String[] newIds, final Map<String, String> known) throws IOException {
         final Map<String, String> entries = new HashMap<>();
         for (int cluster = 0; cluster < newIds.length; cluster++) {
-            final String proposal = newIds[cluster] != null ? currentId(newIds[cluster]) : smallestKnownId(clusters, cluster, known);
+            final String proposal = newIds[cluster] != null ? chains.current(newIds[cluster]) : smallestKnownId(clusters, cluster, known);
             if (proposal == null) {
                 // no id to propose yet (ids from a supplier are made when the cluster's turn comes): claimed key by key
                 continue;
@@ -331,7 +265,7 @@ public final class IdentityResolver {
     private String smallestKnownId(final Clusters clusters, final int cluster, final Map<String, String> known) throws IOException {
         String smallest = null;
         for (final String existingId : clusters.existingIdsOf(cluster)) {
-            final String current = currentId(existingId);
+            final String current = chains.current(existingId);
             if (smallest == null || current.compareTo(smallest) < 0) {
                 smallest = current;
             }
@@ -339,7 +273,7 @@ public final class IdentityResolver {
         for (final KeyHash key : clusters.keysOf(cluster)) {
             final String value = known.get(keyEntry(key));
             if (value != null) {
-                final String current = currentId(value);
+                final String current = chains.current(value);
                 if (smallest == null || current.compareTo(smallest) < 0) {
                     smallest = current;
                 }
@@ -404,7 +338,7 @@ public final class IdentityResolver {
         // Candidate id -> why it is a candidate; sorted, so firstKey() is the current survivor.
         final TreeMap<String, String> candidates = new TreeMap<>();
         for (final String existingId : clusters.existingIdsOf(cluster)) {
-            candidates.putIfAbsent(currentId(existingId), "customer id carried by a record");
+            candidates.putIfAbsent(chains.current(existingId), "customer id carried by a record");
         }
 
         final List<KeyHash> keys = clusters.keysOf(cluster);
@@ -417,7 +351,7 @@ public final class IdentityResolver {
                 unknownKeys.add(key);
             } else {
                 storedValue.put(entry, value);
-                candidates.putIfAbsent(currentId(value), "rule " + ruleName(clusters.ruleOf(key)));
+                candidates.putIfAbsent(chains.current(value), "rule " + ruleName(clusters.ruleOf(key)));
             }
         }
 
@@ -429,9 +363,9 @@ public final class IdentityResolver {
             if (!candidates.isEmpty()) {
                 proposal = candidates.firstKey();
             } else if (newId != null) {
-                proposal = currentId(newId);
+                proposal = chains.current(newId);
             } else if (derivedIds) {
-                proposal = currentId(newIdOf(clusters, cluster));
+                proposal = chains.current(newIdOf(clusters, cluster));
             } else {
                 if (lazyNewId == null) {
                     lazyNewId = newIdOf(clusters, cluster);
@@ -446,13 +380,13 @@ public final class IdentityResolver {
                 candidates.putIfAbsent(proposal, NEW_CUSTOMER);
             } else {
                 storedValue.put(entry, previous);
-                candidates.putIfAbsent(currentId(previous), "rule " + ruleName(clusters.ruleOf(key)) + ", assigned concurrently");
+                candidates.putIfAbsent(chains.current(previous), "rule " + ruleName(clusters.ruleOf(key)) + ", assigned concurrently");
             }
         }
 
         if (candidates.isEmpty()) {
             // No usable key and no id: a customer of its own, nothing to index.
-            final String id = newId != null || derivedIds ? currentId(newId != null ? newId : newIdOf(clusters, cluster)) : newIdOf(clusters, cluster);
+            final String id = newId != null || derivedIds ? chains.current(newId != null ? newId : newIdOf(clusters, cluster)) : newIdOf(clusters, cluster);
             newCustomerIds.add(id);
             return id;
         }
@@ -461,7 +395,7 @@ public final class IdentityResolver {
         if (candidates.size() == 1 && NEW_CUSTOMER.equals(candidates.get(survivor))) {
             newCustomerIds.add(survivor);
         }
-        countLinks(keys, claimed);
+        linkCounts.add(keys, claimed);
         for (final Map.Entry<String, String> entry : storedValue.entrySet()) {
             if (!entry.getValue().equals(survivor)) {
                 store.put(entry.getKey(), survivor);
@@ -497,28 +431,6 @@ public final class IdentityResolver {
         return null;
     }
 
-    /**
-     * Adds to each key of the cluster the number of other keys that joined through this batch, that is
-     * the keys claimed for the first time (exactly one batch claims a key, so re-fed data adds nothing).
-     */
-    private void countLinks(final List<KeyHash> keys, final Set<KeyHash> claimed) throws IOException {
-        if (maxLinksPerKey == Integer.MAX_VALUE || claimed.isEmpty()) {
-            return;
-        }
-        for (final KeyHash key : keys) {
-            final int added = claimed.size() - (claimed.contains(key) ? 1 : 0);
-            if (added == 0) {
-                continue;
-            }
-            final int before = linkCounts.getOrDefault(key, 0);
-            final int after = before + added;
-            linkCounts.put(key, after);
-            store.put(countEntry(key), String.valueOf(after));
-            if (before <= maxLinksPerKey && after > maxLinksPerKey) {
-                keysReachingLimit++;
-            }
-        }
-    }
 
     /**
      * Writes a merge entry for every candidate but the smallest, and returns the survivor. A merge
@@ -536,9 +448,9 @@ public final class IdentityResolver {
                 }
                 final String previous = store.getAndPutIfAbsent(aliasEntry(id), survivor);
                 linked.add(id);
-                currentIdCache.put(id, survivor);
+                chains.merged(id, survivor);
                 if (previous != null && !previous.equals(survivor)) {
-                    final String other = followAliases(previous);
+                    final String other = chains.follow(previous);
                     if (!candidates.containsKey(other)) {
                         candidates.put(other, "merged concurrently");
                         added = true;
@@ -548,7 +460,7 @@ public final class IdentityResolver {
             if (!added && candidates.firstKey().equals(survivor)) {
                 for (final String id : candidates.keySet()) {
                     if (!id.equals(survivor)) {
-                        currentIdCache.put(id, survivor);
+                        chains.merged(id, survivor);
                         store.repoint(id, survivor);
                         if (!claimedUpFront.isEmpty()) {
                             repointedSinceClaims.put(id, survivor);
@@ -559,78 +471,6 @@ public final class IdentityResolver {
             }
         }
         throw new IOException("Identity index did not settle after " + MAX_MERGE_ROUNDS + " merge rounds");
-    }
-
-    /**
-     * The id {@code id} stands for now: its merge entries followed, and then the merges this batch made since (the
-     * cache maps an id to where it stood when cached; a survivor merged away later in the batch is followed on).
-     */
-    private String currentId(final String id) throws IOException {
-        String current = currentIdCache.get(id);
-        if (current == null) {
-            current = followAliases(id);
-            currentIdCache.put(id, current);
-        }
-        // each step goes to a survivor the batch merged into later; bounded, should a foreign entry loop
-        for (int hop = 0; hop < MAX_ALIAS_HOPS; hop++) {
-            final String next = currentIdCache.get(current);
-            if (next == null || next.equals(current)) {
-                if (!current.equals(currentIdCache.get(id))) {
-                    currentIdCache.put(id, current);
-                }
-                return current;
-            }
-            current = next;
-        }
-        throw new IOException("Merge chain longer than " + MAX_ALIAS_HOPS + " ids");
-    }
-
-    private String followAliases(final String id) throws IOException {
-        String current = id;
-        for (int hop = 0; hop < MAX_ALIAS_HOPS; hop++) {
-            final String entry = aliasEntry(current);
-            final String next = store.getAll(Set.of(entry)).get(entry);
-            if (next == null || next.equals(current)) {
-                return current;
-            }
-            current = next;
-        }
-        throw new IOException("Merge chain longer than " + MAX_ALIAS_HOPS + " ids");
-    }
-
-    /**
-     * Follows the merge entries of many ids with one index request per hop.
-     */
-    private void prefetchCurrentIds(final Set<String> ids) throws IOException {
-        final Map<String, String> position = new HashMap<>();
-        for (final String id : ids) {
-            position.put(id, id);
-        }
-        for (int hop = 0; hop < MAX_ALIAS_HOPS && !position.isEmpty(); hop++) {
-            final Map<String, String> entryToId = new HashMap<>();
-            for (final String current : new LinkedHashSet<>(position.values())) {
-                entryToId.put(aliasEntry(current), current);
-            }
-            final Map<String, String> aliases = nonNullValues(store.getAll(entryToId.keySet()));
-            final Map<String, String> nextOf = new HashMap<>();
-            for (final Map.Entry<String, String> alias : aliases.entrySet()) {
-                nextOf.put(entryToId.get(alias.getKey()), alias.getValue());
-            }
-            final Map<String, String> stillMoving = new HashMap<>();
-            for (final Map.Entry<String, String> origin : position.entrySet()) {
-                final String next = nextOf.get(origin.getValue());
-                if (next == null || next.equals(origin.getValue())) {
-                    currentIdCache.put(origin.getKey(), origin.getValue());
-                } else {
-                    stillMoving.put(origin.getKey(), next);
-                }
-            }
-            position.clear();
-            position.putAll(stillMoving);
-        }
-        if (!position.isEmpty()) {
-            throw new IOException("Merge chain longer than " + MAX_ALIAS_HOPS + " ids");
-        }
     }
 
     private String rulesOf(final Clusters clusters, final int cluster) {
@@ -645,7 +485,7 @@ public final class IdentityResolver {
         return ruleIndex >= 0 && ruleIndex < ruleNames.size() ? ruleNames.get(ruleIndex) : "unknown";
     }
 
-    private static Map<String, String> nonNullValues(final Map<String, String> values) {
+    static Map<String, String> nonNullValues(final Map<String, String> values) {
         final Map<String, String> result = new HashMap<>();
         if (values != null) {
             for (final Map.Entry<String, String> entry : values.entrySet()) {
