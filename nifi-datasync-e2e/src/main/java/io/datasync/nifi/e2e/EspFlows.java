@@ -10,10 +10,12 @@ import java.util.Set;
  * email service provider:
  * <pre>
  * QueryDatabaseTableRecord (profiles changed since the last run, primary node)
- *   -> ConsentFilter (campaign purposes, against the consent store; fail closed)
- *        success  -> QueryRecord (member shape)      -> PutApiRecord (bulk member upsert)
+ *   -> ConsentFilter (campaign purposes and jurisdiction, stored subject key, against the consent store; fail closed)
+ *        success  -> PutDatabaseRecord (addresses to be pushed, esp_member_address)
+ *                      -> QueryRecord (member shape) -> PutApiRecord (bulk member upsert)
  *        excluded -> QueryRecord (unsubscribe shape) -> PutApiRecord (suppression endpoint)
- * QueryDatabaseTableRecord (new suppression rows, primary node) -> QueryRecord (suppression shape) -> the same suppression push
+ * QueryDatabaseTableRecord (new suppression rows, one per address pushed and the subject key, view esp_suppression_address,
+ *   primary node) -> QueryRecord (suppression shape) -> the same suppression push
  * </pre>
  * Every table, column, URL and credential is a parameter; the API key is a sensitive parameter. Profiles are read by
  * their key and the change stamp the database sets (customer id, recorded at), so the flow does not depend on how identifiers are stored.
@@ -30,6 +32,7 @@ public final class EspFlows {
     public static final String UPSERT_MEMBERS = "Upsert members at ESP";
     public static final String SUPPRESS = "Suppress at ESP";
     public static final String READ_SUPPRESSIONS = "Read new suppression rows";
+    public static final String RECORD_ADDRESSES = "Record addresses pushed";
 
     private EspFlows() {
     }
@@ -45,13 +48,19 @@ public final class EspFlows {
         values.put("db.profiles.table", "customer_profiles");
         // The change column must be among the columns read: QueryDatabaseTableRecord takes its new position from the rows
         // it returns, and without the column it keeps none and reads the whole table on every run.
-        values.put("db.profiles.columns", "customer_id, email, first_name, last_name, updated_at, recorded_at");
+        // subject_key: the key the profile was stored, consented and withdrawn under (Gmail folding applied when it was
+        // written; the customer id once anonymised), read as stored rather than derived again from the e-mail here.
+        // country: the jurisdiction of the consent check.
+        values.put("db.profiles.columns", "customer_id, subject_key, email, country, first_name, last_name, updated_at, recorded_at");
         // Both readers keep their position on the change stamp the database sets (sql/02_profiles.sql), never on a time
         // a source wrote: a late or same-second row is still read.
         values.put("db.profiles.change.column", "recorded_at");
         values.put("db.consent.lookup.table", "consent_lookup");
-        values.put("db.suppression.table", "suppression");
-        values.put("db.suppression.columns", "subject_key, reason, decided_at, recorded_at");
+        // Every address a withdrawn subject was pushed under (sql/06_esp.sql): the ESP keys members by address, and the
+        // suppression row holds only the folded subject key.
+        values.put("db.member.address.table", "esp_member_address");
+        values.put("db.suppression.table", "esp_suppression_address");
+        values.put("db.suppression.columns", "subject_key, email_address, reason, decided_at, recorded_at");
         values.put("db.suppression.change.column", "recorded_at");
         // Rows stamped within this interval before a read wait for the next one: a write stamped before a read but
         // committed after it would otherwise fall behind the position. Longer than any writer's transaction.
@@ -65,7 +74,8 @@ public final class EspFlows {
         values.put("esp.suppression.body", "{\"suppressions\": {{records}}}");
         values.put("esp.unsubscribe.query", "SELECT LOWER(TRIM(email)) AS email_address, 'no_consent' AS reason FROM FLOWFILE "
                 + "WHERE email IS NOT NULL");
-        values.put("esp.suppression.query", "SELECT LOWER(TRIM(subject_key)) AS email_address, reason FROM FLOWFILE");
+        values.put("esp.suppression.query", "SELECT LOWER(TRIM(email_address)) AS email_address, reason FROM FLOWFILE "
+                + "WHERE email_address IS NOT NULL");
         values.put("esp.batch.size", "500");
         values.put("esp.api.key.header", "X-Api-Key");
         values.put("esp.api.key", "");
@@ -98,7 +108,11 @@ public final class EspFlows {
         gateProperties.put("Record Reader", reader);
         gateProperties.put("Record Writer", writer);
         gateProperties.put("Purposes", "#{consent.purposes}");
-        gateProperties.put("Subject Key Record Path", "toLowerCase(trim(/email))");
+        // The stored subject key, the one consent rows are keyed by (DatasyncChain.SUBJECT_KEY_PATH_VALUE applied on the
+        // way in): never the address lower-cased here, which misses every Gmail address with dots or a +tag.
+        gateProperties.put("Subject Key Record Path", "/subject_key");
+        // As the other templates' consent checks: ISO 3166-2 (US-CA) matched against the opt-in/opt-out jurisdictions.
+        gateProperties.put("Jurisdiction Record Path", "/country");
         gateProperties.put("Consent Store Type", "DATABASE");
         gateProperties.put("Database Connection Pooling Service", dbcp);
         gateProperties.put("Consent Table Name", "#{db.consent.lookup.table}");
@@ -107,6 +121,21 @@ public final class EspFlows {
         gateProperties.put("Disallowed Record Action", "ROUTE_TO_EXCLUDED");
         final String gate = client.createProcessor(groupId, "io.datasync.nifi.processors.ConsentFilter", CONSENT_GATE, gateProperties,
                 null, Set.of("anonymized", "suppression"));
+        // The addresses about to be pushed are recorded first, keyed by subject (an address already recorded is left
+        // as it is): the members are pushed only once that committed, so a later withdrawal finds every address the
+        // ESP may hold for the subject, whatever became of the profile. A failed write pushes nothing.
+        final Map<String, String> recordProperties = new LinkedHashMap<>();
+        recordProperties.put("put-db-record-record-reader", reader);
+        recordProperties.put("db-type", "PostgreSQL");
+        recordProperties.put("put-db-record-statement-type", "INSERT_IGNORE");
+        recordProperties.put("put-db-record-dcbp-service", dbcp);
+        recordProperties.put("put-db-record-table-name", "#{db.member.address.table}");
+        recordProperties.put("put-db-record-update-keys", "subject_key,email");
+        recordProperties.put("put-db-record-unmatched-field-behavior", "Ignore Unmatched Fields");
+        recordProperties.put("put-db-record-unmatched-column-behavior", "Ignore Unmatched Columns");
+        final String recordAddresses = client.createProcessor(groupId, "org.apache.nifi.processors.standard.PutDatabaseRecord", RECORD_ADDRESSES,
+                recordProperties, null, Set.of());
+        client.updateProcessorConfig(recordAddresses, Map.of("penaltyDuration", "5 sec"));
         final String memberShape = shape(client, groupId, "Shape members", reader, writer, "members", "#{esp.member.query}");
         final String unsubscribeShape = shape(client, groupId, "Shape unsubscribes", reader, writer, "unsubscribes", "#{esp.unsubscribe.query}");
         final String upsert = push(client, groupId, UPSERT_MEMBERS, reader, writer, "#{esp.members.url}", "#{esp.members.body}");
@@ -118,7 +147,9 @@ public final class EspFlows {
         final String suppressionShape = shape(client, groupId, "Shape suppressions", reader, writer, "suppressions", "#{esp.suppression.query}");
 
         client.connect(groupId, readProfiles, gate, Set.of("success"));
-        client.connect(groupId, gate, memberShape, Set.of("success"));
+        client.connect(groupId, gate, recordAddresses, Set.of("success"));
+        client.connect(groupId, recordAddresses, memberShape, Set.of("success"));
+        client.connect(groupId, recordAddresses, recordAddresses, Set.of("retry"));
         client.connect(groupId, gate, unsubscribeShape, Set.of("excluded"));
         client.connect(groupId, gate, gate, Set.of("retry"));
         client.connect(groupId, memberShape, upsert, Set.of("members"));
@@ -129,7 +160,7 @@ public final class EspFlows {
             client.connect(groupId, pushId, pushId, Set.of("retry"));
             client.connect(groupId, pushId, "PROCESSOR", failures, "FUNNEL", Set.of("failure"));
         }
-        for (final String id : List.of(gate, memberShape, unsubscribeShape, suppressionShape)) {
+        for (final String id : List.of(gate, recordAddresses, memberShape, unsubscribeShape, suppressionShape)) {
             client.connect(groupId, id, "PROCESSOR", failures, "FUNNEL", Set.of("failure"));
         }
         return groupId;

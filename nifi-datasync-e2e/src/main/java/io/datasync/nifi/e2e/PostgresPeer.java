@@ -30,6 +30,7 @@ import java.util.stream.Stream;
  *   <li>{@code customer_identity}: CustomerDedup's identity index (Identity Store Type Database): identifier hash to
  *       customer id, the hash the primary key; the view {@code customer_identifiers} shows the identifier rows.</li>
  *   <li>{@code consent}, {@code consent_lookup}, {@code suppression}: see sql/03_consent.sql.</li>
+ *   <li>{@code esp_member_address}, {@code esp_suppression_address}: see sql/06_esp.sql.</li>
  * </ul>
  * The subject key is the email address lower-cased and trimmed; for gmail.com and googlemail.com the local part
  * loses its dots and any {@code +tag}, and the domain becomes gmail.com (see {@link SampleData#subjectKey}).

@@ -185,6 +185,41 @@ class CommittedTemplatesTest {
         assertEquals(5, references, "identity parameters referenced");
     }
 
+    /**
+     * esp-audience-sync's consent gate keys a profile by its stored subject key (the folded key consent rows carry,
+     * never the address lower-cased, which misses Gmail addresses with dots or a +tag), reads the jurisdiction from
+     * /country, and fails closed; the profile reader returns both columns. Its member push first records the addresses,
+     * and the suppression reader reads one row per address pushed (sql/06_esp.sql), never the bare subject key.
+     */
+    @Test
+    void espAudienceSyncGatesOnTheStoredSubjectKeyAndSuppressesEveryPushedAddress() throws IOException {
+        final JsonNode flow = new ObjectMapper().readTree(TEMPLATES.resolve("esp-audience-sync.json").toFile()).path("flowContents");
+        final JsonNode gate = findProcessor(flow, EspFlows.CONSENT_GATE);
+        assertTrue(gate != null, EspFlows.CONSENT_GATE);
+        final JsonNode properties = gate.path("properties");
+        assertEquals("/subject_key", properties.path("Subject Key Record Path").asText());
+        assertEquals("/country", properties.path("Jurisdiction Record Path").asText());
+        assertEquals("REQUIRE_CONSENT", properties.path("Default Policy").asText());
+        final Map<String, String> defaults = parameterDefaults("esp-audience-sync.json");
+        final List<String> profileColumns = List.of(defaults.get("db.profiles.columns").split("\\s*,\\s*"));
+        assertTrue(profileColumns.containsAll(List.of("subject_key", "country", "email")), "profile columns " + profileColumns);
+        assertEquals("esp_suppression_address", defaults.get("db.suppression.table"));
+        assertTrue(List.of(defaults.get("db.suppression.columns").split("\\s*,\\s*")).contains("email_address"));
+        assertFalse(defaults.get("esp.suppression.query").contains("subject_key"), "suppressions are sent by the addresses pushed");
+        final JsonNode record = findProcessor(flow, EspFlows.RECORD_ADDRESSES);
+        assertTrue(record != null, EspFlows.RECORD_ADDRESSES);
+        assertEquals("INSERT_IGNORE", record.path("properties").path("put-db-record-statement-type").asText());
+        // the member shape is fed by the address write only: nothing reaches the ESP unrecorded
+        final String shapeId = findProcessor(flow, "Shape members").path("identifier").asText();
+        final List<String> feeding = new java.util.ArrayList<>();
+        flow.path("connections").forEach(connection -> {
+            if (shapeId.equals(connection.path("destination").path("id").asText())) {
+                feeding.add(connection.path("source").path("name").asText());
+            }
+        });
+        assertEquals(List.of(EspFlows.RECORD_ADDRESSES), feeding);
+    }
+
     /** The "Link identities" processor's properties, service references left out (their ids differ per file). */
     private static Map<String, String> linkIdentities(final String file, final Set<String> serviceReferences) throws IOException {
         final JsonNode processor = findProcessor(new ObjectMapper().readTree(TEMPLATES.resolve(file).toFile()).path("flowContents"), "Link identities");

@@ -56,6 +56,15 @@ class EspAudienceSyncE2ETest {
     private static final Set<String> CONSENTED = new TreeSet<>();
     private static final Set<String> DENIED = new TreeSet<>();
 
+    /**
+     * A consented Gmail person whose address has dots, capitals and a +tag: stored, consented and withdrawn under the
+     * folded subject key (zoedoe@gmail.com), pushed to the ESP under the address as written. Sorts after every
+     * personN address, so the tests that take the first consented subjects never pick it.
+     */
+    private static final String GMAIL_WRITTEN = "Zoe.Doe+News@Gmail.com";
+    private static final String GMAIL_MEMBER = "zoe.doe+news@gmail.com";
+    private static final String GMAIL_SUBJECT_KEY = "zoedoe@gmail.com";
+
     @BeforeAll
     static void startEverything() {
         classStart = System.nanoTime();
@@ -129,6 +138,13 @@ class EspAudienceSyncE2ETest {
                 DENIED.add(email);
             }
         }
+        // Regression: the gate keyed profiles by the address lower-cased (zoe.doe+news@gmail.com), found no consent row
+        // and sent this consented person to the ESP as an unsubscribe.
+        sql.append("INSERT INTO customer_profiles (customer_id, subject_key, email, country, first_name, last_name, updated_at) VALUES ('cg', '")
+                .append(GMAIL_SUBJECT_KEY).append("', '").append(GMAIL_WRITTEN).append("', 'US-CA', 'Zoe', 'Doe', '").append(base).append("');\n");
+        sql.append("INSERT INTO consent (subject_key, purpose, status, updated_at, source) VALUES ('").append(GMAIL_SUBJECT_KEY)
+                .append("', 'email_marketing', 'GRANTED', '").append(base).append("', 'test');\n");
+        CONSENTED.add(GMAIL_MEMBER);
         postgres.execute(sql.toString());
     }
 
@@ -368,6 +384,20 @@ class EspAudienceSyncE2ETest {
             }, "the withdrawal webhook's suppression at the ESP");
             latencies.add((System.nanoTime() - sent) / 1_000_000);
         }
+        // The Gmail person withdraws under yet another form of the address; consent-sync folds it to the subject key,
+        // writes the suppression row under that key and anonymises the stored profile. The ESP must still get a
+        // suppression for the exact address the member was pushed under.
+        assertTrue(esp.subscribed().contains(GMAIL_MEMBER), "the consented Gmail person is a member");
+        final String gmailBody = client.mapper().writeValueAsString(new java.util.TreeMap<>(Map.of("email", " ZoeDoe@GoogleMail.com",
+                "purpose", "email_marketing", "status", "WITHDRAWN", "updated_at",
+                Instant.now().truncatedTo(java.time.temporal.ChronoUnit.SECONDS).toString(), "source", "preference_centre")));
+        final long gmailSent = System.nanoTime();
+        assertEquals(200, postWebhook(port, gmailBody, RealtimeTemplatesE2ETest.shopifySignature(secret, gmailBody)));
+        NiFiRestClient.waitUntil(Duration.ofSeconds(60), () -> {
+            NiFiInstance.sleep(10);
+            return esp.suppressions().contains(GMAIL_MEMBER);
+        }, "the Gmail withdrawal's suppression of the pushed member address at the ESP");
+        E2eMetrics.record(NAME, "gmailWithdrawalWebhookToEspMillis", Long.toString((System.nanoTime() - gmailSent) / 1_000_000));
         latencies.sort(null);
         E2eMetrics.record(NAME, "withdrawalWebhookToEspMillis.all", latencies.toString());
         E2eMetrics.record(NAME, "withdrawalWebhookToEspMillis.median", Long.toString(latencies.get(latencies.size() / 2)));
@@ -379,6 +409,13 @@ class EspAudienceSyncE2ETest {
             }
         }
         withdrawing.forEach(email -> assertFalse(esp.subscribed().contains(email), "still subscribed at the ESP after withdrawing"));
+        assertFalse(esp.subscribed().contains(GMAIL_MEMBER), "the Gmail person is still subscribed at the ESP after withdrawing");
+        assertTrue(esp.suppressions().contains(GMAIL_SUBJECT_KEY), "the folded key is suppressed too");
+        for (final SampleEspApi.Request request : esp.requests()) {
+            if (request.receivedNanos() > gmailSent && request.path().endsWith("/members")) {
+                assertFalse(request.emails().contains(GMAIL_MEMBER), "the withdrawn Gmail person was upserted again");
+            }
+        }
         client.stopProcessGroup(consentGroup, Duration.ofSeconds(60));
     }
 
