@@ -30,6 +30,20 @@ $$;
 CREATE TRIGGER esp_member_address_normalise BEFORE INSERT ON esp_member_address
     FOR EACH ROW EXECUTE FUNCTION esp_member_address_normalise();
 
+-- An address recorded after its subject's suppression row was read (the consent gate read the consent just before the
+-- withdrawal committed, and the member push came after) must still be suppressed: a new address re-stamps the
+-- subject's suppression row (datasync_stamp_recorded_at sets recorded_at on the update), so the suppression reader
+-- reads that row again, now with every address. An address already recorded (ON CONFLICT DO NOTHING) inserts nothing
+-- and re-stamps nothing.
+CREATE FUNCTION esp_member_address_resuppress() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    UPDATE suppression SET subject_key = subject_key WHERE subject_key = NEW.subject_key;
+    RETURN NULL;
+END
+$$;
+CREATE TRIGGER esp_member_address_resuppress AFTER INSERT ON esp_member_address
+    FOR EACH ROW EXECUTE FUNCTION esp_member_address_resuppress();
+
 -- One row per suppression row and address to suppress at the ESP: the subject key itself (lower-cased and trimmed)
 -- and every address the subject was pushed under, each once. recorded_at is the suppression row's change stamp, so
 -- esp-audience-sync's suppression reader keeps its position on it (the predicate reaches suppression_recorded_at_idx).
