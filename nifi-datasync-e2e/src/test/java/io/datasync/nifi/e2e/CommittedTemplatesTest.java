@@ -8,6 +8,7 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -211,13 +212,49 @@ class CommittedTemplatesTest {
         assertEquals("INSERT_IGNORE", record.path("properties").path("put-db-record-statement-type").asText());
         // the member shape is fed by the address write only: nothing reaches the ESP unrecorded
         final String shapeId = findProcessor(flow, "Shape members").path("identifier").asText();
-        final List<String> feeding = new java.util.ArrayList<>();
+        final List<String> feeding = new ArrayList<>();
         flow.path("connections").forEach(connection -> {
             if (shapeId.equals(connection.path("destination").path("id").asText())) {
                 feeding.add(connection.path("source").path("name").asText());
             }
         });
         assertEquals(List.of(EspFlows.RECORD_ADDRESSES), feeding);
+    }
+
+    /**
+     * Every consent check in every template reads the record's jurisdiction (an ISO 3166-2 region such as US-CA, so a
+     * user's opt-out jurisdiction lists apply to webhook events as to batch drops) and requires consent by default.
+     */
+    @Test
+    void everyConsentCheckReadsTheJurisdictionAndFailsClosed() throws IOException {
+        final ObjectMapper mapper = new ObjectMapper();
+        int checks = 0;
+        for (final String file : List.of("crm-api-sync.json", "ftp-batch-ingest.json", "webhook-realtime.json", "esp-audience-sync.json")) {
+            final List<JsonNode> consentFilters = new ArrayList<>();
+            collectProcessors(mapper.readTree(TEMPLATES.resolve(file).toFile()).path("flowContents"),
+                    "io.datasync.nifi.processors.ConsentFilter", consentFilters);
+            assertFalse(consentFilters.isEmpty(), file + ": a consent check");
+            for (final JsonNode consentFilter : consentFilters) {
+                final String where = file + ": " + consentFilter.path("name").asText();
+                assertEquals("/country", consentFilter.path("properties").path("Jurisdiction Record Path").asText(), where);
+                assertEquals("REQUIRE_CONSENT", consentFilter.path("properties").path("Default Policy").asText(), where);
+                checks++;
+            }
+        }
+        // one in each batch template and in esp-audience-sync's gate, three in webhook-realtime (before merging, before
+        // and after the write)
+        assertEquals(6, checks, "consent checks");
+    }
+
+    private static void collectProcessors(final JsonNode group, final String type, final List<JsonNode> into) {
+        for (final JsonNode processor : group.path("processors")) {
+            if (type.equals(processor.path("type").asText())) {
+                into.add(processor);
+            }
+        }
+        for (final JsonNode child : group.path("processGroups")) {
+            collectProcessors(child, type, into);
+        }
     }
 
     /** The "Link identities" processor's properties, service references left out (their ids differ per file). */
