@@ -134,83 +134,112 @@ final class HotspotsBenchmark {
 
     // ---- CustomerDedup: the Database identity store
 
+    /** The ways the identity store is compared: one statement at a time, re-points at once, re-points held (now). */
+    private static final String[] STORE_WAYS = {"identity_before", "identity_repoint", "identity_now"};
+
     /**
-     * The identity resolution alone (IdentityResolver on JdbcIdentityStore), one statement per claim and write and the
-     * ids read apart from the link counts (before) against bulk claims, held-back writes and one read of ids and counts
-     * (now), on the same clusters and two identical tables; every round checks
-     * that both left the same ids and the same rows.
+     * The identity resolution alone (IdentityResolver on JdbcIdentityStore), three ways on the same clusters and three
+     * identical tables: one statement per claim and write and the ids read apart from the link counts (before); bulk
+     * claims, held-back writes and one read of ids and counts, but a flush of the held writes and an UPDATE per merge
+     * (re-points at once); and the same with the re-points held back and sent as one batch (now). Every round checks that
+     * all three left the same ids and the same rows. The fourth FlowFile of a round links a customer of the first with one
+     * of the second in every cluster: one merge each.
      */
     private void identityResolver(final Markdown md) throws Exception {
         final int records = mode == Mode.FULL ? 20_000 : 5_000;
-        final int flowFiles = 3;
+        final int flowFiles = 4;
         try (EmbeddedPostgres postgres = EmbeddedPostgres.builder().setServerConfig("listen_addresses", "127.0.0.1").start();
              Connection connection = postgres.getPostgresDatabase().getConnection()) {
             try (Statement statement = connection.createStatement()) {
-                statement.execute(IDENTITY_DDL.replace("customer_identity", "identity_before"));
-                statement.execute(IDENTITY_DDL.replace("customer_identity", "identity_now"));
+                for (final String table : STORE_WAYS) {
+                    statement.execute(IDENTITY_DDL.replace("customer_identity", table));
+                }
             }
             final io.datasync.nifi.identity.KeyHasher hasher = new io.datasync.nifi.identity.KeyHasher("customer",
                     "benchmark-identity-hash-key-0123456789".getBytes(java.nio.charset.StandardCharsets.UTF_8));
-            final List<Double> beforeMs = new ArrayList<>();
-            final List<Double> nowMs = new ArrayList<>();
+            final List<List<Double>> ms = List.of(new ArrayList<>(), new ArrayList<>(), new ArrayList<>());
+            final List<List<Double>> mergeMs = List.of(new ArrayList<>(), new ArrayList<>(), new ArrayList<>());
             final List<Double> ratios = new ArrayList<>();
-            final long[] statements = new long[2];
+            final List<Double> repointRatios = new ArrayList<>();
+            final long[] statements = new long[3];
+            final List<java.util.Map<String, Integer>> mergeKinds = new ArrayList<>(List.of(java.util.Map.of(), java.util.Map.of(), java.util.Map.of()));
+            int merges = 0;
             final int rounds = mode.warmupRounds() + mode.measuredRounds();
             for (int round = 0; round < rounds; round++) {
                 try (Statement statement = connection.createStatement()) {
-                    statement.execute("TRUNCATE identity_before; TRUNCATE identity_now");
+                    statement.execute("TRUNCATE " + String.join(", ", STORE_WAYS));
                 }
-                long before = 0;
-                long now = 0;
-                statements[0] = 0;
-                statements[1] = 0;
-                // FlowFile 1 and 2 bring new customers, FlowFile 3 returns to the customers of FlowFile 1 (keys known)
+                final long[] time = new long[3];
+                final long[] mergeTime = new long[3];
+                java.util.Arrays.fill(statements, 0);
+                // FlowFile 1 and 2 bring new customers, FlowFile 3 returns to the customers of FlowFile 1 (keys known),
+                // FlowFile 4 links customers of FlowFile 1 with customers of FlowFile 2 (a merge per cluster)
                 for (int flowFile = 0; flowFile < flowFiles; flowFile++) {
-                    final int firstCustomer = flowFile == 2 ? 0 : flowFile * records;
-                    final boolean beforeFirst = (round + flowFile) % 2 == 0;
-                    final long[] first = resolveOnce(connection, beforeFirst ? "identity_before" : "identity_now", !beforeFirst, hasher, firstCustomer, records);
-                    final long[] second = resolveOnce(connection, beforeFirst ? "identity_now" : "identity_before", beforeFirst, hasher, firstCustomer, records);
-                    final long[] b = beforeFirst ? first : second;
-                    final long[] n = beforeFirst ? second : first;
-                    if (b[1] != n[1]) {
-                        throw new IllegalStateException("The two identity store ways gave different customer ids");
+                    Integer digest = null;
+                    for (int turn = 0; turn < 3; turn++) {
+                        final int way = (round + flowFile + turn) % 3;
+                        final long[] result = resolveOnce(connection, STORE_WAYS[way], way, hasher, flowFile, records);
+                        if (digest != null && digest != (int) result[1]) {
+                            throw new IllegalStateException("The identity store ways gave different customer ids");
+                        }
+                        digest = (int) result[1];
+                        time[way] += result[0];
+                        statements[way] += result[2];
+                        if (flowFile == 3) {
+                            mergeTime[way] = result[0];
+                            mergeKinds.set(way, lastKinds);
+                            merges = lastMerges;
+                        }
                     }
-                    before += b[0];
-                    now += n[0];
-                    statements[0] += b[2];
-                    statements[1] += n[2];
                 }
-                if (!rows(connection, "identity_before").equals(rows(connection, "identity_now"))) {
-                    throw new IllegalStateException("The two identity store ways left different rows");
+                final java.util.Map<String, String> reference = rows(connection, STORE_WAYS[0]);
+                for (int way = 1; way < 3; way++) {
+                    if (!reference.equals(rows(connection, STORE_WAYS[way]))) {
+                        throw new IllegalStateException("The identity store ways left different rows");
+                    }
                 }
                 if (round >= mode.warmupRounds()) {
-                    beforeMs.add(before / 1e6);
-                    nowMs.add(now / 1e6);
-                    ratios.add((double) before / now);
+                    for (int way = 0; way < 3; way++) {
+                        ms.get(way).add(time[way] / 1e6);
+                        mergeMs.get(way).add(mergeTime[way] / 1e6);
+                    }
+                    ratios.add((double) time[0] / time[2]);
+                    repointRatios.add((double) mergeTime[1] / mergeTime[2]);
                 }
             }
-            md.heading("Identity resolution on the Database identity store: one statement per claim against bulk claims");
+            md.heading("Identity resolution on the Database identity store: one statement per claim, re-points at once, re-points held");
             md.paragraph("IdentityResolver with JdbcIdentityStore on an embedded PostgreSQL (127.0.0.1), Maximum Cluster Size 50, batch size "
-                    + "500, query timeout 30 s; per round three FlowFiles of " + Stats.count(records) + " records (about three per customer, "
+                    + "500, query timeout 30 s; per round four FlowFiles of " + Stats.count(records) + " records (about three per customer, "
                     + "email and phone keys, every tenth customer sharing a phone with the previous one): two of new customers, then the "
-                    + "first one's customers again. Both ways ran on the same clusters into identical tables, alternating which went first; "
-                    + "every round both gave the same ids and left the same rows.");
-            md.table("contestant", "ms per round of 3 FlowFiles (median)", "range", "statements per round");
-            md.row("one statement per claim and write (before)", Stats.ratio(Stats.median(beforeMs)),
-                    Stats.ratio(Stats.min(beforeMs)) + " - " + Stats.ratio(Stats.max(beforeMs)), Stats.count(statements[0]));
-            md.row("bulk claims, held-back writes, one read of ids and counts (now)", Stats.ratio(Stats.median(nowMs)),
-                    Stats.ratio(Stats.min(nowMs)) + " - " + Stats.ratio(Stats.max(nowMs)), Stats.count(statements[1]));
-            md.table("contestant", "against", "ratio (time before / time now, median of rounds)", "range");
-            md.row("bulk claims", "one statement per claim", Stats.ratio(Stats.median(ratios)),
+                    + "first one's customers again, then records linking a customer of the first with one of the second (" + Stats.count(merges)
+                    + " merges). The three ways ran on the same clusters into identical tables, rotating which went first; "
+                    + "every round all gave the same ids and left the same rows.");
+            final String[] names = {"one statement per claim and write (before)", "bulk claims, held writes, re-points at once (previous)",
+                    "bulk claims, held writes and re-points (now)"};
+            md.table("contestant", "ms per round of 4 FlowFiles (median)", "range", "statements per round", "merging FlowFile: ms (median)",
+                    "merging FlowFile: statements by kind");
+            for (int way = 0; way < 3; way++) {
+                md.row(names[way], Stats.ratio(Stats.median(ms.get(way))),
+                        Stats.ratio(Stats.min(ms.get(way))) + " - " + Stats.ratio(Stats.max(ms.get(way))), Stats.count(statements[way]),
+                        Stats.ratio(Stats.median(mergeMs.get(way))), new java.util.TreeMap<>(mergeKinds.get(way)).toString());
+            }
+            md.table("contestant", "against", "ratio (time of the other / time now, median of rounds)", "range");
+            md.row("now, whole round", "one statement per claim", Stats.ratio(Stats.median(ratios)),
                     Stats.ratio(Stats.min(ratios)) + " - " + Stats.ratio(Stats.max(ratios)));
+            md.row("now, merging FlowFile", "re-points at once", Stats.ratio(Stats.median(repointRatios)),
+                    Stats.ratio(Stats.min(repointRatios)) + " - " + Stats.ratio(Stats.max(repointRatios)));
         }
     }
 
+    private static java.util.Map<String, Integer> lastKinds = java.util.Map.of();
+    private static int lastMerges;
+
     /** Nanoseconds of one FlowFile's resolution, a digest of the ids, and the statements run. */
-    private static long[] resolveOnce(final Connection connection, final String table, final boolean batched,
-                                      final io.datasync.nifi.identity.KeyHasher hasher, final int firstCustomer, final int records) throws Exception {
+    private static long[] resolveOnce(final Connection connection, final String table, final int way,
+                                      final io.datasync.nifi.identity.KeyHasher hasher, final int flowFile, final int records) throws Exception {
         final io.datasync.nifi.identity.IdentityGraph graph = new io.datasync.nifi.identity.IdentityGraph(1000);
-        final Random random = new Random(firstCustomer);
+        final int firstCustomer = flowFile == 1 ? records : 0;
+        final Random random = new Random(firstCustomer + 31L * flowFile);
         final int customers = records / 3;
         for (int i = 0; i < records; i++) {
             final int customer = firstCustomer + random.nextInt(customers);
@@ -218,15 +247,20 @@ final class HotspotsBenchmark {
             graph.addKey(record, hasher.hash("email", "user" + customer + "@example.com"), 0);
             // every tenth customer shares the previous customer's phone: links, merges across FlowFiles
             final int phoneOwner = customer % 10 == 0 && customer > 0 ? customer - 1 : customer;
-            graph.addKey(record, hasher.hash("phone", "+4930" + (1_000_000 + phoneOwner)), 1);
+            // the merging FlowFile: the email of a customer of FlowFile 1 with the phone of one of FlowFile 2
+            graph.addKey(record, hasher.hash("phone", "+4930" + (1_000_000 + phoneOwner + (flowFile == 3 ? records : 0))), 1);
         }
-        final io.datasync.nifi.identity.JdbcIdentityStore store = new io.datasync.nifi.identity.JdbcIdentityStore(connection, table, 500, 30, batched);
+        final boolean batched = way > 0;
+        final io.datasync.nifi.identity.JdbcIdentityStore store = new io.datasync.nifi.identity.JdbcIdentityStore(connection, table, 500, 30,
+                batched, way == 2);
         final long start = System.nanoTime();
         final io.datasync.nifi.identity.IdentityResolver resolver = new io.datasync.nifi.identity.IdentityResolver(store,
                 anchor -> "cust-" + anchor.toHex().substring(0, 20), List.of("email", "phone"), 50, batched);
         final io.datasync.nifi.identity.Clusters clusters = graph.build(resolver.overLimitKeys(graph.keys()));
         final String[] ids = resolver.resolve(clusters);
         final long nanos = System.nanoTime() - start;
+        lastKinds = store.statementsByKind();
+        lastMerges = resolver.merges().size();
         return new long[] {nanos, java.util.Arrays.hashCode(ids), store.statementCount()};
     }
 

@@ -10,6 +10,7 @@ import java.sql.SQLException;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -34,8 +35,12 @@ import java.util.TreeMap;
  *     <li>{@link #put}: {@code INSERT ... ON CONFLICT (entry_key) DO UPDATE}, held back and sent as one JDBC batch (in key
  *     order) when a chunk is full, before any statement that reads or claims one of the held keys, before
  *     {@link #repoint} and on {@link #flush};</li>
- *     <li>{@link #repoint}: the identifier entries of a merged-away id re-pointed at the surviving id in one
- *     {@code UPDATE}.</li>
+ *     <li>{@link #repoint}: the identifier entries of a merged-away id re-pointed at the surviving id with
+ *     {@code UPDATE ... WHERE entry_value = ?}; held back like the writes and sent as one JDBC batch (in id order, each
+ *     merged-away id with the id it ends at) right after them, when a chunk is full, before any statement that reads or
+ *     claims an identifier entry and on {@link #flush}. The table ends exactly as with one {@code UPDATE} per merge: a
+ *     re-point of an id already re-pointed or to one, and a write naming an id waiting to be re-pointed, send what is
+ *     held first.</li>
  * </ul>
  * {@code ON CONFLICT} is PostgreSQL's (9.5 and later) and SQLite's syntax, {@code RETURNING} PostgreSQL's and SQLite's
  * (3.35 and later); where the bulk claim is refused as a syntax error the store claims key by key. The multi-row
@@ -65,8 +70,15 @@ public final class JdbcIdentityStore implements IdentityStore {
     private final boolean batched;
     /** Writes held back: key to value, the last write of a key winning. */
     private final Map<String, String> pendingWrites = new HashMap<>();
+    /**
+     * Re-points held back: merged-away id to the id its identifier entries are to name. No target is also a key (a
+     * re-point that would make one sends what is held first), so the statements can run in any order.
+     */
+    private final Map<String, String> pendingRepoints = new LinkedHashMap<>();
+    private final boolean holdRepoints;
     private boolean bulkClaimRefused;
     private int statements;
+    private final Map<String, Integer> statementsByKind = new TreeMap<>();
 
     /**
      * @param connection an open connection; switched to auto-commit; the caller closes it
@@ -84,7 +96,17 @@ public final class JdbcIdentityStore implements IdentityStore {
      */
     public JdbcIdentityStore(final Connection connection, final String table, final int chunkSize, final int timeoutSeconds,
                              final boolean batched) throws IOException {
+        this(connection, table, chunkSize, timeoutSeconds, batched, batched);
+    }
+
+    /**
+     * @param holdRepoints false: a re-point runs at once, after the held writes (how the batched store worked before re-points
+     *                     were held; kept so benchmarks and tests can compare both in one run); only with {@code batched}
+     */
+    public JdbcIdentityStore(final Connection connection, final String table, final int chunkSize, final int timeoutSeconds,
+                             final boolean batched, final boolean holdRepoints) throws IOException {
         this.batched = batched;
+        this.holdRepoints = batched && holdRepoints;
         if (chunkSize < 1) {
             throw new IllegalArgumentException("Chunk size must be at least 1");
         }
@@ -119,6 +141,15 @@ public final class JdbcIdentityStore implements IdentityStore {
         return statements;
     }
 
+    /**
+     * The statements run so far by kind: {@code read} (SELECT of entries), {@code claim} (INSERT ... DO NOTHING of one
+     * entry), {@code claim read} (its SELECT of the value already there), {@code bulk claim}, {@code write} (one upsert or
+     * one batch of them), {@code re-point} (one UPDATE or one batch of them).
+     */
+    public Map<String, Integer> statementsByKind() {
+        return Map.copyOf(statementsByKind);
+    }
+
     @Override
     public Map<String, String> getAll(final Set<String> keys) throws IOException {
         flushIfPending(keys);
@@ -131,7 +162,7 @@ public final class JdbcIdentityStore implements IdentityStore {
                 sql.append(i == 0 ? "?" : ", ?");
             }
             sql.append(')');
-            try (PreparedStatement statement = prepare(sql.toString())) {
+            try (PreparedStatement statement = prepare("read", sql.toString())) {
                 for (int i = 0; i < chunk.size(); i++) {
                     statement.setString(i + 1, chunk.get(i));
                 }
@@ -149,19 +180,19 @@ public final class JdbcIdentityStore implements IdentityStore {
 
     @Override
     public String getAndPutIfAbsent(final String key, final String value) throws IOException {
-        if (pendingWrites.containsKey(key)) {
+        if (pendingWrites.containsKey(key) || !pendingRepoints.isEmpty() && isIdentifierEntry(key)) {
             flush();
         }
         for (int attempt = 0; attempt < MAX_CLAIM_ATTEMPTS; attempt++) {
             try {
-                try (PreparedStatement insert = prepare(insertIfAbsent)) {
+                try (PreparedStatement insert = prepare("claim", insertIfAbsent)) {
                     insert.setString(1, key);
                     insert.setString(2, value);
                     if (insert.executeUpdate() > 0) {
                         return null;
                     }
                 }
-                try (PreparedStatement select = prepare(selectOne)) {
+                try (PreparedStatement select = prepare("claim read", selectOne)) {
                     select.setString(1, key);
                     try (ResultSet rows = select.executeQuery()) {
                         if (rows.next()) {
@@ -180,13 +211,17 @@ public final class JdbcIdentityStore implements IdentityStore {
     @Override
     public void put(final String key, final String value) throws IOException {
         if (batched) {
+            if (pendingRepoints.containsKey(value) && isIdentifierEntry(key)) {
+                // one at a time, this entry would keep the id re-pointed before it: the held re-point goes first
+                flush();
+            }
             pendingWrites.put(key, value);
             if (pendingWrites.size() >= chunkSize) {
                 flush();
             }
             return;
         }
-        try (PreparedStatement statement = prepare(upsert)) {
+        try (PreparedStatement statement = prepare("write", upsert)) {
             statement.setString(1, key);
             statement.setString(2, value);
             statement.executeUpdate();
@@ -197,13 +232,18 @@ public final class JdbcIdentityStore implements IdentityStore {
 
     @Override
     public void flush() throws IOException {
+        flushWrites();
+        flushRepoints();
+    }
+
+    private void flushWrites() throws IOException {
         if (pendingWrites.isEmpty()) {
             return;
         }
         // key order: two nodes' batches (one transaction each) lock rows in the same order
         final TreeMap<String, String> sorted = new TreeMap<>(pendingWrites);
         for (int attempt = 0; ; attempt++) {
-            try (PreparedStatement statement = prepare(upsert)) {
+            try (PreparedStatement statement = prepare("write", upsert)) {
                 for (final Map.Entry<String, String> entry : sorted.entrySet()) {
                     statement.setString(1, entry.getKey());
                     statement.setString(2, entry.getValue());
@@ -236,7 +276,7 @@ public final class JdbcIdentityStore implements IdentityStore {
             }
             sql.append(insertManySuffix);
             for (int attempt = 0; ; attempt++) {
-                try (PreparedStatement statement = prepare(sql.toString())) {
+                try (PreparedStatement statement = prepare("bulk claim", sql.toString())) {
                     for (int i = 0; i < chunk.size(); i++) {
                         statement.setString(2 * i + 1, chunk.get(i).getKey());
                         statement.setString(2 * i + 2, chunk.get(i).getValue());
@@ -263,15 +303,20 @@ public final class JdbcIdentityStore implements IdentityStore {
     }
 
     private void flushIfPending(final Set<String> keys) throws IOException {
-        if (pendingWrites.isEmpty()) {
+        if (pendingWrites.isEmpty() && pendingRepoints.isEmpty()) {
             return;
         }
         for (final String key : keys) {
-            if (pendingWrites.containsKey(key)) {
+            if (pendingWrites.containsKey(key) || !pendingRepoints.isEmpty() && isIdentifierEntry(key)) {
                 flush();
                 return;
             }
         }
+    }
+
+    /** The entries a re-point changes: {@code k:} entries. */
+    private static boolean isIdentifierEntry(final String key) {
+        return key.startsWith(IdentityResolver.KEY_PREFIX);
     }
 
     /** PostgreSQL's deadlock_detected and serialization_failure: the statement was rolled back and may be run again. */
@@ -286,20 +331,65 @@ public final class JdbcIdentityStore implements IdentityStore {
 
     @Override
     public void repoint(final String oldId, final String survivingId) throws IOException {
-        // it finds entries by value, so held-back writes go first
-        flush();
-        try (PreparedStatement statement = prepare(repoint)) {
-            statement.setString(1, survivingId);
-            statement.setString(2, oldId);
-            statement.executeUpdate();
-        } catch (final SQLException e) {
-            throw failure("re-point the identifiers of a merged id", e);
+        if (oldId.equals(survivingId)) {
+            return;
+        }
+        if (!holdRepoints) {
+            // it finds entries by value, so held-back writes go first
+            flush();
+            try (PreparedStatement statement = prepare("re-point", repoint)) {
+                statement.setString(1, survivingId);
+                statement.setString(2, oldId);
+                statement.executeUpdate();
+            } catch (final SQLException e) {
+                throw failure("re-point the identifiers of a merged id", e);
+            }
+            return;
+        }
+        if (pendingRepoints.containsKey(oldId) || pendingRepoints.containsKey(survivingId)) {
+            // re-pointed twice, or at an id waiting to be re-pointed: the order matters, so what is held goes first
+            flush();
+        }
+        // entries on their way to oldId go on to the survivor, as the two statements one after the other would move them
+        for (final Map.Entry<String, String> held : pendingRepoints.entrySet()) {
+            if (held.getValue().equals(oldId)) {
+                held.setValue(survivingId);
+            }
+        }
+        pendingRepoints.put(oldId, survivingId);
+        if (pendingRepoints.size() >= chunkSize) {
+            flush();
         }
     }
 
-    private PreparedStatement prepare(final String sql) throws SQLException {
+    private void flushRepoints() throws IOException {
+        if (pendingRepoints.isEmpty()) {
+            return;
+        }
+        // id order: two nodes' batches (one transaction each) take their rows in a stable order
+        final TreeMap<String, String> sorted = new TreeMap<>(pendingRepoints);
+        for (int attempt = 0; ; attempt++) {
+            try (PreparedStatement statement = prepare("re-point", repoint)) {
+                for (final Map.Entry<String, String> entry : sorted.entrySet()) {
+                    statement.setString(1, entry.getValue());
+                    statement.setString(2, entry.getKey());
+                    statement.addBatch();
+                }
+                statement.executeBatch();
+                break;
+            } catch (final SQLException e) {
+                if (attempt + 1 >= MAX_DEADLOCK_RETRIES || !isDeadlock(e)) {
+                    throw failure("re-point the identifiers of merged ids", e);
+                }
+            }
+        }
+        pendingRepoints.clear();
+    }
+
+    private PreparedStatement prepare(final String kind, final String sql) throws SQLException {
         final PreparedStatement statement = connection.prepareStatement(sql);
         statements++;
+        statementsByKind.merge(kind, 1, Integer::sum);
         if (timeoutSeconds > 0) {
             statement.setQueryTimeout(timeoutSeconds);
         }

@@ -196,6 +196,41 @@ class IdentityStoreBatchedClaimsPropertyTest {
         }
     }
 
+    /**
+     * Statements per FlowFile with merges: 5 or 300 returning customers whose email and phone were two customers each
+     * (so each FlowFile cluster merges two ids) take one merge-entry claim per merge (atomic per entry, as another node
+     * may write the same one) and, whatever their number, two reads, one batch of held writes and one batch of held
+     * re-points; re-pointing at once took a re-point and a flush of the held writes per merge.
+     */
+    @Property(tries = 1)
+    void mergesTakeOneClaimEachAndTheirRepointsOneBatch() throws Exception {
+        final Connection connection = database.shared();
+        final KeyHasher hasher = new KeyHasher("customer");
+        final Function<KeyHash, String> newIdOfAnchor = anchor -> "c-" + anchor.toHex().substring(0, 16);
+        for (final int customers : List.of(5, 300)) {
+            final List<Row> first = new ArrayList<>();
+            final List<Row> second = new ArrayList<>();
+            for (int customer = 0; customer < customers; customer++) {
+                first.add(new Row(List.of(4 * customer), null));
+                first.add(new Row(List.of(4 * customer + 1), null));
+                second.add(new Row(List.of(4 * customer, 4 * customer + 1), null));
+            }
+            database.execute("TRUNCATE identity_batched; TRUNCATE identity_single");
+            resolve(new JdbcIdentityStore(connection, "identity_batched", 5000, 30, true), true, first, hasher, newIdOfAnchor, 50);
+            final JdbcIdentityStore held = new JdbcIdentityStore(connection, "identity_batched", 5000, 30, true);
+            final Outcome heldOutcome = resolve(held, true, second, hasher, newIdOfAnchor, 50);
+            assertEquals(customers, heldOutcome.merges().size());
+            assertEquals(Map.of("read", 2, "claim", customers, "write", 1, "re-point", 1), held.statementsByKind(), customers + " customers");
+
+            resolve(new JdbcIdentityStore(connection, "identity_single", 5000, 30, true, false), true, first, hasher, newIdOfAnchor, 50);
+            final JdbcIdentityStore atOnce = new JdbcIdentityStore(connection, "identity_single", 5000, 30, true, false);
+            assertEquals(heldOutcome, resolve(atOnce, true, second, hasher, newIdOfAnchor, 50));
+            assertEquals(table(connection, "identity_single"), table(connection, "identity_batched"));
+            assertEquals(customers, atOnce.statementsByKind().get("re-point"), customers + " customers, re-pointed at once");
+            assertTrue(atOnce.statementCount() >= 2 + 3 * customers - 1, customers + " customers, re-pointed at once: " + atOnce.statementsByKind());
+        }
+    }
+
     // a fixed case of the rarest path: a new customer's id merged away by an earlier cluster of the same batch
     @Property(tries = 1)
     void aNewIdMergedAwayByAnEarlierClusterStillMatches() throws Exception {
