@@ -17,6 +17,7 @@ import java.util.Map;
 import java.util.Set;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
@@ -46,6 +47,8 @@ class FtpBatchIngestTemplateE2ETest {
     private static Map<String, String> uninterrupted;
     private static Map<String, String> uninterruptedSuppression;
     private static Run uninterruptedRun;
+    /** The running XML-over-SFTP group of Order 5, for the fault step. */
+    private static SftpXmlRun sftpXmlRun;
 
     @BeforeAll
     static void startNiFi() {
@@ -290,8 +293,91 @@ class FtpBatchIngestTemplateE2ETest {
         assertEquals(List.of(), groupBulletins(groupId), "no warning or error from either transport");
         TemplateAssertions.assertNoEmailsInLogs(nifi, data);
         E2eMetrics.record(NAME, "xmlOverSftpRunSeconds", Long.toString(Duration.ofNanos(System.nanoTime() - start).toSeconds()));
-        client.stopProcessGroup(groupId, Duration.ofSeconds(60));
-        client.disableControllerServices(groupId, Duration.ofSeconds(60));
+        // Left running for the fault step (Order 6), which stops it.
+        sftpXmlRun = new SftpXmlRun(groupId, postgres, sftp);
+    }
+
+    /**
+     * The two fault paths of the format choice, in the running XML-over-SFTP group of Order 5 (no new NiFi, no new
+     * peers): a malformed XML drop (a complete contact, then a broken one) is parked whole in "Parked failures" with
+     * the reader's error as a bulletin on Normalise contacts that quotes no record value, and nothing of it is written;
+     * then, with {@code ftp.file.format} misspelt ({@code xml}), a well-formed drop is fetched (the flow kept running)
+     * and parked by Choose reader as unmatched, before any reader saw it, so it too writes nothing.
+     */
+    @Test
+    @Order(6)
+    void malformedXmlAndAMisspeltFormatParkTheDropAndWriteNothing() {
+        assumeTrue(sftpXmlRun != null, "no running XML-over-SFTP group");
+        final SftpXmlRun run = sftpXmlRun;
+        try {
+            final String parked = parkedFunnel(run.groupId);
+            final String normaliser = TemplateImport.processorId(client, run.groupId, "Normalise contacts");
+            final String chooseReader = TemplateImport.processorId(client, run.groupId, "Choose reader");
+            final SampleData.SourceRecord granted = data.ftpRecords().stream()
+                    .filter(r -> data.customers().stream().anyMatch(c -> c.subjectKey().equals(r.trueSubjectKey()) && "GRANTED".equals(c.consentStatus())))
+                    .findFirst().orElseThrow();
+            final String halfCity = "Half Written City";
+            final String misspeltCity = "Misspelt Format City";
+            final String header = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<contacts>\n";
+            final java.time.Instant now = java.time.Instant.now().truncatedTo(java.time.temporal.ChronoUnit.SECONDS);
+            final SampleData.SourceRecord complete = new SampleData.SourceRecord(granted.source(), granted.sourceId(), granted.email(), null, null,
+                    null, halfCity, granted.country(), null, null, null, now, granted.trueSubjectKey());
+            assertEquals(0, queuedFromInto(run.groupId, normaliser, parked) + queuedFromInto(run.groupId, chooseReader, parked), "nothing parked before");
+
+            // Malformed: a complete contact a streaming reader could pass on, then a contact whose element never closes.
+            run.sftp.drop("contacts-malformed.xml", header + SampleData.xmlContact(complete) + "  <contact>\n    <email>" + granted.email()
+                    + "\n  </contact>\n</contacts>\n");
+            NiFiRestClient.waitUntil(RUN_TIMEOUT, () -> {
+                NiFiInstance.sleep(500);
+                return queuedFromInto(run.groupId, normaliser, parked) == 1 && client.groupStatus(run.groupId).path("flowFilesQueued").asInt() == 1
+                        && client.groupStatus(run.groupId).path("activeThreadCount").asInt() == 0;
+            }, "the malformed XML drop parked by Normalise contacts, nothing else in flight");
+            assertEquals(List.of(), run.postgres.query("SELECT customer_id FROM customer_profiles WHERE city = '" + halfCity + "'"), "nothing half-written");
+            assertEquals(uninterrupted, TemplateAssertions.profiles(run.postgres), "the profiles unchanged by the malformed drop");
+            final List<String> reasons = groupBulletins(run.groupId).stream().filter(b -> b.startsWith("Normalise contacts: ")).toList();
+            assertFalse(reasons.isEmpty(), "the reader's error is reported: " + groupBulletins(run.groupId));
+            for (final String reason : reasons) {
+                assertFalse(reason.contains(granted.email()) || reason.contains(halfCity), "the reason quotes no record value");
+            }
+            assertEquals("Running", client.get("/processors/" + normaliser).path("status").path("runStatus").asText(), "Normalise contacts keeps running");
+
+            // Misspelt format: NiFi restarts Choose reader with the new value; the next (well-formed) drop is parked unread.
+            client.setParameters(run.groupId, Map.of("ftp.file.format", "xml"), Set.of());
+            final SampleData.SourceRecord misspelt = new SampleData.SourceRecord(granted.source(), granted.sourceId(), granted.email(), null, null,
+                    null, misspeltCity, granted.country(), null, null, null, now.plusSeconds(1), granted.trueSubjectKey());
+            run.sftp.drop("contacts-misspelt-format.xml", header + SampleData.xmlContact(misspelt) + "</contacts>\n");
+            NiFiRestClient.waitUntil(RUN_TIMEOUT, () -> {
+                NiFiInstance.sleep(500);
+                return queuedFromInto(run.groupId, chooseReader, parked) == 1 && client.groupStatus(run.groupId).path("flowFilesQueued").asInt() == 2
+                        && client.groupStatus(run.groupId).path("activeThreadCount").asInt() == 0;
+            }, "the drop parked by Choose reader as unmatched, nothing else in flight");
+            assertEquals(1, queuedFromInto(run.groupId, normaliser, parked), "the malformed drop still parked, no other reader failure");
+            assertTrue(run.sftp.processedFiles().containsAll(List.of("contacts-malformed.xml", "contacts-misspelt-format.xml")),
+                    "both drops fetched and moved aside: " + run.sftp.processedFiles());
+            assertEquals(List.of(), run.postgres.query("SELECT customer_id FROM customer_profiles WHERE city = '" + misspeltCity + "'"),
+                    "a misspelt format reads nothing");
+            assertEquals(uninterrupted, TemplateAssertions.profiles(run.postgres), "the profiles unchanged");
+            assertEquals(uninterruptedSuppression, TemplateAssertions.suppressions(run.postgres), "suppression unchanged");
+            TemplateAssertions.assertNoEmailsInLogs(nifi, data);
+        } finally {
+            client.stopProcessGroup(run.groupId, Duration.ofSeconds(60));
+            client.disableControllerServices(run.groupId, Duration.ofSeconds(60));
+        }
+    }
+
+    /** FlowFiles queued in the group's connections from one component into another. */
+    private static int queuedFromInto(final String groupId, final String sourceId, final String destinationId) {
+        int queued = 0;
+        for (final com.fasterxml.jackson.databind.JsonNode connection : client.get("/process-groups/" + groupId + "/connections").path("connections")) {
+            final com.fasterxml.jackson.databind.JsonNode component = connection.path("component");
+            if (sourceId.equals(component.path("source").path("id").asText()) && destinationId.equals(component.path("destination").path("id").asText())) {
+                queued += connection.path("status").path("aggregateSnapshot").path("flowFilesQueued").asInt();
+            }
+        }
+        return queued;
+    }
+
+    private record SftpXmlRun(String groupId, PostgresPeer postgres, SftpPeer sftp) {
     }
 
     /** Warning and error bulletins raised by components of one group, as "source: message". */
