@@ -39,15 +39,32 @@ public final class Clusters {
     }
 
     /**
-     * @return what a new id for the cluster is derived from: its smallest key, or for a cluster
-     * without keys, the fingerprint of its record (see {@link IdentityGraph#setFingerprint})
+     * What a new id for the cluster is derived from: the smallest of its keys of the first rule it has keys of, or for a
+     * cluster without keys, the fingerprint of its record (see {@link IdentityGraph#setFingerprint}).
+     * <p>
+     * The first rule rather than the smallest key of any rule: two nodes that see the same new customer at the same
+     * moment through records of their own (each with its own source record id, say) share its e-mail key but not its
+     * smallest key. Derived from the shared rule's key, their new ids are equal and their claims agree; derived from
+     * the smallest key, they were two ids, one merged into the other after its records had left the first node.
+     *
+     * @return the anchor key
      */
     public KeyHash anchorOf(final int cluster) {
         final List<KeyHash> keys = keysOfCluster.get(cluster);
-        if (keys != null && !keys.isEmpty()) {
-            return keys.get(0);
+        if (keys == null || keys.isEmpty()) {
+            return anchorOfKeylessCluster[cluster];
         }
-        return anchorOfKeylessCluster[cluster];
+        // the keys are sorted, so the first key of the smallest rule index is that rule's smallest key
+        KeyHash anchor = keys.get(0);
+        int anchorRule = ruleOf(anchor);
+        for (final KeyHash key : keys) {
+            final int rule = ruleOf(key);
+            if (rule < anchorRule) {
+                anchor = key;
+                anchorRule = rule;
+            }
+        }
+        return anchor;
     }
 
     public int recordCount() {

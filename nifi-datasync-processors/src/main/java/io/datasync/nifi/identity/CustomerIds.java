@@ -5,7 +5,7 @@ import java.util.UUID;
 
 /**
  * Derives the id of a customer seen for the first time from what identifies it (the cluster's
- * smallest key hash, or a keyless record's fingerprint), so the same data gives the same ids on every
+ * anchor key, see {@link Clusters#anchorOf}, or a keyless record's fingerprint), so the same data gives the same ids on every
  * run, on every node and without a shared index. The id is a UUID (version 8, RFC 9562) made of the
  * first 128 bits of a hash of that anchor under the identity key: it reveals nothing about the
  * identifiers behind it to whoever lacks the key. Not thread-safe (holds a {@link KeyHasher}).
