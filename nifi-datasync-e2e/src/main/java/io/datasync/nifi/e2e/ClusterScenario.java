@@ -340,8 +340,13 @@ public final class ClusterScenario {
     private void identityCheck(final NiFiRestClient client, final ClusterFlowSupport support, final Flow flow, final PostgresPeer postgres,
                                final NiFiCluster cluster) {
         setRunStatus(cluster, support, flow.identityProbeId, "RUN_ONCE");
-        NiFiRestClient.waitUntil(Duration.ofSeconds(120), () -> probeSourceIds(postgres, "crm:P-").size() >= 4,
-                "the identity probe's four records in the probe customer's profile");
+        try {
+            NiFiRestClient.waitUntil(Duration.ofSeconds(120), () -> probeSourceIds(postgres, "crm:P-").size() >= 4,
+                    "the identity probe's four records in the probe customer's profile");
+        } catch (final IllegalStateException timeout) {
+            // The result file is all a CI run shows of the scenario: say where the probe's records are.
+            throw new IllegalStateException(timeout.getMessage() + "; " + probeWhereabouts(client, support, flow, flow.identityProbeId, postgres, "crm:P-"), timeout);
+        }
         client.waitUntilQuiet(flow.groupId, 3, Duration.ofMillis(500), Duration.ofSeconds(90));
         final Map<Integer, Integer> probeOut = support.flowFilesOutByNode(flow.identityProbeId);
         final Map<Integer, Integer> linkIn = support.flowFilesInByNode(flow.linkIdentitiesId);
@@ -365,14 +370,65 @@ public final class ClusterScenario {
                                   final NiFiCluster cluster) {
         setRunStatus(cluster, support, flow.raceFirstNameId, "RUN_ONCE");
         setRunStatus(cluster, support, flow.raceCityId, "RUN_ONCE");
-        NiFiRestClient.waitUntil(Duration.ofSeconds(90), () -> probeSourceIds(postgres, "crm:R-").size() >= 2,
-                "the race probe's records in the profile");
+        try {
+            NiFiRestClient.waitUntil(Duration.ofSeconds(90), () -> probeSourceIds(postgres, "crm:R-").size() >= 2,
+                    "the race probe's records in the profile");
+        } catch (final IllegalStateException timeout) {
+            throw new IllegalStateException(timeout.getMessage() + "; " + probeWhereabouts(client, support, flow, flow.raceCityId, postgres, "crm:R-"), timeout);
+        }
         client.waitUntilQuiet(flow.groupId, 3, Duration.ofMillis(500), Duration.ofSeconds(90));
         final List<Map<String, Object>> profiles = probeProfiles(postgres);
         check("profiles: two one-field updates of one customer at the same moment both survive (no lost update)",
                 profiles.size() == 1 && RACE_FIRST_NAME.equals(profiles.getFirst().get("first_name"))
                         && RACE_CITY.equals(profiles.getFirst().get("city")),
                 profiles.isEmpty() ? "no profile" : "first_name " + profiles.getFirst().get("first_name") + ", city " + profiles.getFirst().get("city"));
+    }
+
+    /**
+     * Where a probe's records are when they did not all arrive: FlowFiles out of the probe and into Link identities by
+     * node, every non-empty queue, the processors that handled anything, warning bulletins (source and first words), and
+     * every profile row holding a probe record id (its id, whether it has the probe's subject key, how many probe ids).
+     */
+    private static String probeWhereabouts(final NiFiRestClient client, final ClusterFlowSupport support, final Flow flow,
+                                           final String probeId, final PostgresPeer postgres, final String idPrefix) {
+        final StringBuilder where = new StringBuilder();
+        try {
+            where.append("probe out by node ").append(support.flowFilesOutByNode(probeId))
+                    .append(", Link identities in by node ").append(support.flowFilesInByNode(flow.linkIdentitiesId));
+            final Map<String, Integer> queued = new TreeMap<>();
+            client.groupStatus(flow.groupId).findValues("connectionStatusSnapshots").forEach(array -> array.forEach(entry -> {
+                final JsonNode connection = entry.path("connectionStatusSnapshot");
+                if (connection.path("flowFilesQueued").asInt() > 0) {
+                    queued.merge(connection.path("sourceName").asText() + " -> " + connection.path("destinationName").asText(),
+                            connection.path("flowFilesQueued").asInt(), Integer::sum);
+                }
+            }));
+            where.append("; queued ").append(queued);
+            final List<String> active = new ArrayList<>();
+            for (final JsonNode processor : client.processorStatuses(flow.groupId)) {
+                if (processor.path("flowFilesIn").asInt() + processor.path("flowFilesOut").asInt() > 0) {
+                    active.add(processor.path("name").asText() + " " + processor.path("flowFilesIn").asInt() + "/"
+                            + processor.path("flowFilesOut").asInt());
+                }
+            }
+            where.append("; in/out ").append(active);
+            final List<String> warnings = new ArrayList<>();
+            for (final JsonNode bulletin : client.bulletins()) {
+                final String message = bulletin.path("message").asText();
+                warnings.add(bulletin.path("level").asText() + " " + bulletin.path("sourceName").asText() + ": "
+                        + message.substring(0, Math.min(160, message.length())));
+            }
+            where.append("; bulletins ").append(warnings);
+        } catch (final RuntimeException e) {
+            where.append("; NiFi status unavailable: ").append(e.getClass().getSimpleName());
+        }
+        final List<String> rows = new ArrayList<>();
+        for (final Map<String, Object> row : postgres.query("SELECT customer_id, subject_key = ? AS probe_subject, source_ids FROM customer_profiles"
+                + " WHERE source_ids LIKE ?", IDENTITY_SUBJECT, "%" + idPrefix + "%")) {
+            final long probeIds = Arrays.stream(String.valueOf(row.get("source_ids")).split("\\|")).filter(id -> id.startsWith(idPrefix)).count();
+            rows.add(row.get("customer_id") + " probe subject " + row.get("probe_subject") + ", " + probeIds + " probe ids");
+        }
+        return where.append("; profiles holding probe records ").append(rows).toString();
     }
 
     private static List<Map<String, Object>> probeProfiles(final PostgresPeer postgres) {
