@@ -56,10 +56,8 @@ public final class IdentityResolver {
 
     private final LinkCounts linkCounts;
 
-    /** Key entries this batch inserted up front with {@link IdentityStore#putAllIfAbsent}, with the id they were given. */
-    private final Map<String, String> claimedUpFront = new HashMap<>();
-    /** Ids re-pointed at their survivor since the up-front claims: they moved the claimed entries holding them too. */
-    private final Map<String, String> repointedSinceClaims = new HashMap<>();
+    /** What this batch claims in bulk before its clusters' turns. */
+    private final UpFrontClaims upFront;
     private final List<IdentityMerge> merges = new ArrayList<>();
     /** Ids given to customers that nothing known identified: no id carried by a record, no key in the index. */
     private final Set<String> newCustomerIds = new HashSet<>();
@@ -105,6 +103,7 @@ public final class IdentityResolver {
         this.linkCounts = new LinkCounts(store, maxLinksPerKey);
         this.ruleNames = List.copyOf(ruleNames);
         this.chains = new MergeChains(store);
+        this.upFront = new UpFrontClaims(store, chains);
     }
 
     public static String keyEntry(final KeyHash key) {
@@ -204,7 +203,9 @@ public final class IdentityResolver {
             }
         }
         chains.prefetch(idsToFollow);
-        claimUnknownKeysUpFront(clusters, newIds, known);
+        upFront.clear();
+        upFront.claimKeys(clusters, newIds, known);
+        upFront.claimMergeEntries(clusters, newIds, known);
 
         try {
             for (int cluster = 0; cluster < ids.length; cluster++) {
@@ -220,67 +221,10 @@ public final class IdentityResolver {
             throw e;
         }
         store.flush();
-        claimedUpFront.clear();
-        repointedSinceClaims.clear();
+        upFront.clear();
         return ids;
     }
 
-
-    /**
-     * Every key the index did not know is claimed, in bulk, for the id {@link #resolveWithIndex} would propose for it:
-     * the cluster's new id when nothing known identifies it (no id carried, no key in the index), otherwise the smallest
-     * current id among the ids its records carry and its known keys hold. What {@link #resolveWithIndex} would ask key by
-     * key is asked for all of them here. The claims that succeed are taken as made when the cluster's turn comes (with the
-     * id then proposed written over the one claimed, should an earlier cluster of the batch have merged it away); a key
-     * someone else holds is left to the key-by-key claim, which then finds its owner exactly as before.
-     */
-    private void claimUnknownKeysUpFront(final Clusters clusters, final String[] newIds, final Map<String, String> known) throws IOException {
-        final Map<String, String> entries = new HashMap<>();
-        for (int cluster = 0; cluster < newIds.length; cluster++) {
-            final String proposal = newIds[cluster] != null ? chains.current(newIds[cluster]) : smallestKnownId(clusters, cluster, known);
-            if (proposal == null) {
-                // no id to propose yet (ids from a supplier are made when the cluster's turn comes): claimed key by key
-                continue;
-            }
-            for (final KeyHash key : clusters.keysOf(cluster)) {
-                final String entry = keyEntry(key);
-                if (!known.containsKey(entry)) {
-                    // should a key belong to two clusters, it goes to the first, as the key-by-key claims would give it
-                    entries.putIfAbsent(entry, proposal);
-                }
-            }
-        }
-        if (entries.isEmpty()) {
-            return;
-        }
-        for (final String inserted : store.putAllIfAbsent(entries)) {
-            claimedUpFront.put(inserted, entries.get(inserted));
-        }
-    }
-
-    /**
-     * @return the smallest current id among the ids the cluster's records carry and its known keys hold; null when there
-     *         is none
-     */
-    private String smallestKnownId(final Clusters clusters, final int cluster, final Map<String, String> known) throws IOException {
-        String smallest = null;
-        for (final String existingId : clusters.existingIdsOf(cluster)) {
-            final String current = chains.current(existingId);
-            if (smallest == null || current.compareTo(smallest) < 0) {
-                smallest = current;
-            }
-        }
-        for (final KeyHash key : clusters.keysOf(cluster)) {
-            final String value = known.get(keyEntry(key));
-            if (value != null) {
-                final String current = chains.current(value);
-                if (smallest == null || current.compareTo(smallest) < 0) {
-                    smallest = current;
-                }
-            }
-        }
-        return smallest;
-    }
 
     /**
      * @return the merges found by the last {@link #resolve} calls, in the order found
@@ -373,7 +317,7 @@ public final class IdentityResolver {
                 proposal = lazyNewId;
             }
 
-            final String previous = claim(entry, proposal);
+            final String previous = upFront.claimKey(entry, proposal);
             if (previous == null) {
                 claimed.add(key);
                 storedValue.put(entry, proposal);
@@ -410,29 +354,6 @@ public final class IdentityResolver {
     }
 
     /**
-     * {@link IdentityStore#getAndPutIfAbsent}, unless the entry was claimed up front: then the claim has succeeded
-     * already, and the entry, which this batch holds, is given the id proposed now if it holds another one (the id
-     * claimed up front was merged away by an earlier cluster of this batch, or a re-point of such an id moved it), so it
-     * ends as the key-by-key claim would have left it.
-     */
-    private String claim(final String entry, final String proposal) throws IOException {
-        final String claimed = claimedUpFront.remove(entry);
-        if (claimed == null) {
-            return store.getAndPutIfAbsent(entry, proposal);
-        }
-        String held = claimed;
-        // a survivor is always smaller than the id merged into it, so the chain ends
-        for (String next = repointedSinceClaims.get(held); next != null; next = repointedSinceClaims.get(held)) {
-            held = next;
-        }
-        if (!held.equals(proposal)) {
-            store.put(entry, proposal);
-        }
-        return null;
-    }
-
-
-    /**
      * Writes a merge entry for every candidate but the smallest, and returns the survivor. A merge
      * entry someone else wrote first may lead to a further id, which joins the candidates; the loop
      * ends when every candidate but the smallest has its merge entry.
@@ -446,7 +367,7 @@ public final class IdentityResolver {
                 if (id.equals(survivor) || linked.contains(id)) {
                     continue;
                 }
-                final String previous = store.getAndPutIfAbsent(aliasEntry(id), survivor);
+                final String previous = upFront.claimMergeEntry(aliasEntry(id), survivor);
                 linked.add(id);
                 chains.merged(id, survivor);
                 if (previous != null && !previous.equals(survivor)) {
@@ -462,9 +383,7 @@ public final class IdentityResolver {
                     if (!id.equals(survivor)) {
                         chains.merged(id, survivor);
                         store.repoint(id, survivor);
-                        if (!claimedUpFront.isEmpty()) {
-                            repointedSinceClaims.put(id, survivor);
-                        }
+                        upFront.repointed(id, survivor);
                     }
                 }
                 return survivor;

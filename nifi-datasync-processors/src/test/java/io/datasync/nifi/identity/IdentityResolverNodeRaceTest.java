@@ -10,10 +10,12 @@ import org.junit.jupiter.api.Test;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.function.Function;
+import java.util.stream.Collectors;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -33,9 +35,25 @@ class IdentityResolverNodeRaceTest {
     private static final KeyHasher HASHER = new KeyHasher("customer");
     private static final Function<KeyHash, String> DERIVED_ID = anchor -> "c-" + anchor.toHex().substring(0, 16);
 
-    /** A store shared by the two nodes; the resolver claims through its atomic put-if-absent. */
+    /**
+     * A store shared by the two nodes; the resolver claims through its atomic put-if-absent, in bulk too (like the
+     * database store). Entries in {@code hiddenFromReads} exist for claims but not for reads: another node's claim
+     * made just after our read.
+     */
     private static final class SharedStore implements IdentityStore {
         final Map<String, String> entries = new HashMap<>();
+        final Map<String, String> hiddenFromReads = new HashMap<>();
+
+        @Override
+        public Set<String> putAllIfAbsent(final Map<String, String> claims) {
+            final Set<String> inserted = new HashSet<>();
+            claims.forEach((key, value) -> {
+                if (getAndPutIfAbsent(key, value) == null) {
+                    inserted.add(key);
+                }
+            });
+            return inserted;
+        }
 
         @Override
         public Map<String, String> getAll(final Set<String> keys) {
@@ -50,6 +68,10 @@ class IdentityResolverNodeRaceTest {
 
         @Override
         public String getAndPutIfAbsent(final String key, final String value) {
+            final String hidden = hiddenFromReads.remove(key);
+            if (hidden != null) {
+                entries.putIfAbsent(key, hidden);
+            }
             return entries.putIfAbsent(key, value);
         }
 
@@ -163,6 +185,42 @@ class IdentityResolverNodeRaceTest {
         final Arbitrary<Map<Integer, String>> ownKeys = Arbitraries.maps(Arbitraries.integers().between(1, 2),
                 Arbitraries.strings().numeric().ofMinLength(1).ofMaxLength(3)).ofMaxSize(2);
         return ownKeys.list().ofMinSize(1).ofMaxSize(4).map(NodeBatch::new);
+    }
+
+    /**
+     * A merge known from the read is claimed up front (id-9 into id-5); then the cluster's unknown key turns out to be
+     * another node's, under a smaller id (id-1). Both ids end at id-1, each reported as merged into it, and the index
+     * leads from each to id-1.
+     */
+    @Test
+    void aMergeClaimedUpFrontThenOvertakenByASmallerIdFromAnotherNodeEndsAtThatId() throws IOException {
+        final SharedStore store = new SharedStore();
+        final KeyHash first = HASHER.hash("email", "a@example.com");
+        final KeyHash second = HASHER.hash("email", "b@example.com");
+        final KeyHash third = HASHER.hash("email", "c@example.com");
+        store.entries.put(IdentityResolver.keyEntry(first), "id-9");
+        store.entries.put(IdentityResolver.keyEntry(second), "id-5");
+        store.hiddenFromReads.put(IdentityResolver.keyEntry(third), "id-1");
+        final IdentityGraph graph = new IdentityGraph(50);
+        final int record = graph.addRecord();
+        List.of(first, second, third).forEach(key -> graph.addKey(record, key, 0));
+        final Clusters clusters = graph.build();
+        final IdentityResolver resolver = new IdentityResolver(store, DERIVED_ID, RULES, Integer.MAX_VALUE);
+        resolver.overLimitKeys(allKeys(clusters));
+        assertEquals("id-1", resolver.resolve(clusters)[0]);
+        assertEquals(Set.of("id-9>id-1", "id-5>id-1"), resolver.merges().stream()
+                .map(merge -> merge.oldId() + ">" + merge.survivingId()).collect(Collectors.toSet()));
+        assertEquals("id-5", store.entries.get(resolver.aliasEntry("id-9")), "claimed up front, before the other node's id was found");
+        for (final String merged : List.of("id-9", "id-5")) {
+            String current = merged;
+            for (int step = 0; step < 5 && store.entries.containsKey(resolver.aliasEntry(current)); step++) {
+                current = store.entries.get(resolver.aliasEntry(current));
+            }
+            assertEquals("id-1", current, merged + " leads to the survivor");
+        }
+        for (final KeyHash key : List.of(first, second, third)) {
+            assertEquals("id-1", store.entries.get(IdentityResolver.keyEntry(key)));
+        }
     }
 
     @Test

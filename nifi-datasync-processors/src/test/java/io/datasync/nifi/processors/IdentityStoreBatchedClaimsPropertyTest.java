@@ -203,7 +203,7 @@ class IdentityStoreBatchedClaimsPropertyTest {
      * re-points; re-pointing at once took a re-point and a flush of the held writes per merge.
      */
     @Property(tries = 1)
-    void mergesTakeOneClaimEachAndTheirRepointsOneBatch() throws Exception {
+    void mergesTakeOneBulkClaimAndTheirRepointsOneBatch() throws Exception {
         final Connection connection = database.shared();
         final KeyHasher hasher = new KeyHasher("customer");
         final Function<KeyHash, String> newIdOfAnchor = anchor -> "c-" + anchor.toHex().substring(0, 16);
@@ -220,14 +220,15 @@ class IdentityStoreBatchedClaimsPropertyTest {
             final JdbcIdentityStore held = new JdbcIdentityStore(connection, "identity_batched", 5000, 30, true);
             final Outcome heldOutcome = resolve(held, true, second, hasher, newIdOfAnchor, 50);
             assertEquals(customers, heldOutcome.merges().size());
-            assertEquals(Map.of("read", 2, "claim", customers, "write", 1, "re-point", 1), held.statementsByKind(), customers + " customers");
+            // the merge entries are known from the one read, so they are claimed with one bulk statement, not one each
+            assertEquals(Map.of("read", 2, "bulk claim", 1, "write", 1, "re-point", 1), held.statementsByKind(), customers + " customers");
 
             resolve(new JdbcIdentityStore(connection, "identity_single", 5000, 30, true, false), true, first, hasher, newIdOfAnchor, 50);
             final JdbcIdentityStore atOnce = new JdbcIdentityStore(connection, "identity_single", 5000, 30, true, false);
             assertEquals(heldOutcome, resolve(atOnce, true, second, hasher, newIdOfAnchor, 50));
             assertEquals(table(connection, "identity_single"), table(connection, "identity_batched"));
             assertEquals(customers, atOnce.statementsByKind().get("re-point"), customers + " customers, re-pointed at once");
-            assertTrue(atOnce.statementCount() >= 2 + 3 * customers - 1, customers + " customers, re-pointed at once: " + atOnce.statementsByKind());
+            assertTrue(atOnce.statementCount() >= 2 + 2 * customers, customers + " customers, re-pointed at once: " + atOnce.statementsByKind());
         }
     }
 
