@@ -134,14 +134,14 @@ final class HotspotsBenchmark {
 
     // ---- CustomerDedup: the Database identity store
 
-    /** The ways the identity store is compared: one statement at a time, re-points at once, re-points held (now). */
-    private static final String[] STORE_WAYS = {"identity_before", "identity_repoint", "identity_now"};
+    /** The ways the identity store is compared: one statement at a time, merge entries one at a time, merge entries in bulk (now). */
+    private static final String[] STORE_WAYS = {"identity_before", "identity_merge_entries", "identity_now"};
 
     /**
      * The identity resolution alone (IdentityResolver on JdbcIdentityStore), three ways on the same clusters and three
      * identical tables: one statement per claim and write and the ids read apart from the link counts (before); bulk
-     * claims, held-back writes and one read of ids and counts, but a flush of the held writes and an UPDATE per merge
-     * (re-points at once); and the same with the re-points held back and sent as one batch (now). Every round checks that
+     * claims of new keys, held-back writes and re-points and one read of ids and counts, but one merge-entry claim per
+     * merge (previous); and the same with the merge entries known from the read claimed in bulk too (now). Every round checks that
      * all three left the same ids and the same rows. The fourth FlowFile of a round links a customer of the first with one
      * of the second in every cluster: one merge each.
      */
@@ -160,7 +160,7 @@ final class HotspotsBenchmark {
             final List<List<Double>> ms = List.of(new ArrayList<>(), new ArrayList<>(), new ArrayList<>());
             final List<List<Double>> mergeMs = List.of(new ArrayList<>(), new ArrayList<>(), new ArrayList<>());
             final List<Double> ratios = new ArrayList<>();
-            final List<Double> repointRatios = new ArrayList<>();
+            final List<Double> mergeEntryRatios = new ArrayList<>();
             final long[] statements = new long[3];
             final List<java.util.Map<String, Integer>> mergeKinds = new ArrayList<>(List.of(java.util.Map.of(), java.util.Map.of(), java.util.Map.of()));
             int merges = 0;
@@ -204,18 +204,18 @@ final class HotspotsBenchmark {
                         mergeMs.get(way).add(mergeTime[way] / 1e6);
                     }
                     ratios.add((double) time[0] / time[2]);
-                    repointRatios.add((double) mergeTime[1] / mergeTime[2]);
+                    mergeEntryRatios.add((double) mergeTime[1] / mergeTime[2]);
                 }
             }
-            md.heading("Identity resolution on the Database identity store: one statement per claim, re-points at once, re-points held");
+            md.heading("Identity resolution on the Database identity store: one statement per claim, merge entries one at a time, merge entries in bulk");
             md.paragraph("IdentityResolver with JdbcIdentityStore on an embedded PostgreSQL (127.0.0.1), Maximum Cluster Size 50, batch size "
                     + "500, query timeout 30 s; per round four FlowFiles of " + Stats.count(records) + " records (about three per customer, "
                     + "email and phone keys, every tenth customer sharing a phone with the previous one): two of new customers, then the "
                     + "first one's customers again, then records linking a customer of the first with one of the second (" + Stats.count(merges)
                     + " merges). The three ways ran on the same clusters into identical tables, rotating which went first; "
                     + "every round all gave the same ids and left the same rows.");
-            final String[] names = {"one statement per claim and write (before)", "bulk claims, held writes, re-points at once (previous)",
-                    "bulk claims, held writes and re-points (now)"};
+            final String[] names = {"one statement per claim and write (before)", "bulk key claims, held writes and re-points, a claim per merge entry (previous)",
+                    "the same with the merge entries claimed in bulk (now)"};
             md.table("contestant", "ms per round of 4 FlowFiles (median)", "range", "statements per round", "merging FlowFile: ms (median)",
                     "merging FlowFile: statements by kind");
             for (int way = 0; way < 3; way++) {
@@ -226,8 +226,8 @@ final class HotspotsBenchmark {
             md.table("contestant", "against", "ratio (time of the other / time now, median of rounds)", "range");
             md.row("now, whole round", "one statement per claim", Stats.ratio(Stats.median(ratios)),
                     Stats.ratio(Stats.min(ratios)) + " - " + Stats.ratio(Stats.max(ratios)));
-            md.row("now, merging FlowFile", "re-points at once", Stats.ratio(Stats.median(repointRatios)),
-                    Stats.ratio(Stats.min(repointRatios)) + " - " + Stats.ratio(Stats.max(repointRatios)));
+            md.row("now, merging FlowFile", "a claim per merge entry", Stats.ratio(Stats.median(mergeEntryRatios)),
+                    Stats.ratio(Stats.min(mergeEntryRatios)) + " - " + Stats.ratio(Stats.max(mergeEntryRatios)));
         }
     }
 
@@ -252,10 +252,10 @@ final class HotspotsBenchmark {
         }
         final boolean batched = way > 0;
         final io.datasync.nifi.identity.JdbcIdentityStore store = new io.datasync.nifi.identity.JdbcIdentityStore(connection, table, 500, 30,
-                batched, way == 2);
+                batched);
         final long start = System.nanoTime();
         final io.datasync.nifi.identity.IdentityResolver resolver = new io.datasync.nifi.identity.IdentityResolver(store,
-                anchor -> "cust-" + anchor.toHex().substring(0, 20), List.of("email", "phone"), 50, batched);
+                anchor -> "cust-" + anchor.toHex().substring(0, 20), List.of("email", "phone"), 50, batched, way == 2);
         final io.datasync.nifi.identity.Clusters clusters = graph.build(resolver.overLimitKeys(graph.keys()));
         final String[] ids = resolver.resolve(clusters);
         final long nanos = System.nanoTime() - start;

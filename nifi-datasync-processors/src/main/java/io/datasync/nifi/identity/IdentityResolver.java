@@ -53,6 +53,7 @@ public final class IdentityResolver {
     private final MergeChains chains;
     private final boolean derivedIds;
     private final boolean snapshotReads;
+    private final boolean bulkMergeEntries;
 
     private final LinkCounts linkCounts;
 
@@ -71,7 +72,7 @@ public final class IdentityResolver {
      * @param ruleNames rule names by rule index, used in merge reasons
      */
     public IdentityResolver(final IdentityStore store, final Supplier<String> newIdSupplier, final List<String> ruleNames) {
-        this(store, anchor -> newIdSupplier.get(), ruleNames, Integer.MAX_VALUE, false, true);
+        this(store, anchor -> newIdSupplier.get(), ruleNames, Integer.MAX_VALUE, false, true, true);
     }
 
     /**
@@ -81,7 +82,7 @@ public final class IdentityResolver {
      */
     public IdentityResolver(final IdentityStore store, final Function<KeyHash, String> newIdOfAnchor, final List<String> ruleNames,
                             final int maxLinksPerKey) {
-        this(store, newIdOfAnchor, ruleNames, maxLinksPerKey, true, true);
+        this(store, newIdOfAnchor, ruleNames, maxLinksPerKey, true, true, true);
     }
 
     /**
@@ -91,11 +92,21 @@ public final class IdentityResolver {
      */
     public IdentityResolver(final IdentityStore store, final Function<KeyHash, String> newIdOfAnchor, final List<String> ruleNames,
                             final int maxLinksPerKey, final boolean snapshotReads) {
-        this(store, newIdOfAnchor, ruleNames, maxLinksPerKey, true, snapshotReads);
+        this(store, newIdOfAnchor, ruleNames, maxLinksPerKey, true, snapshotReads, true);
+    }
+
+    /**
+     * @param bulkMergeEntries false: merge entries are claimed one at a time at each cluster's turn, even on a store that
+     *                         claims in bulk (how the resolver worked before; kept so benchmarks can compare both in one run)
+     */
+    public IdentityResolver(final IdentityStore store, final Function<KeyHash, String> newIdOfAnchor, final List<String> ruleNames,
+                            final int maxLinksPerKey, final boolean snapshotReads, final boolean bulkMergeEntries) {
+        this(store, newIdOfAnchor, ruleNames, maxLinksPerKey, true, snapshotReads, bulkMergeEntries);
     }
 
     private IdentityResolver(final IdentityStore store, final Function<KeyHash, String> newIdOfAnchor, final List<String> ruleNames,
-                             final int maxLinksPerKey, final boolean derivedIds, final boolean snapshotReads) {
+                             final int maxLinksPerKey, final boolean derivedIds, final boolean snapshotReads, final boolean bulkMergeEntries) {
+        this.bulkMergeEntries = bulkMergeEntries;
         this.derivedIds = derivedIds;
         this.snapshotReads = snapshotReads;
         this.store = store;
@@ -205,7 +216,9 @@ public final class IdentityResolver {
         chains.prefetch(idsToFollow);
         upFront.clear();
         upFront.claimKeys(clusters, newIds, known);
-        upFront.claimMergeEntries(clusters, newIds, known);
+        if (bulkMergeEntries) {
+            upFront.claimMergeEntries(clusters, newIds, known);
+        }
 
         try {
             for (int cluster = 0; cluster < ids.length; cluster++) {
