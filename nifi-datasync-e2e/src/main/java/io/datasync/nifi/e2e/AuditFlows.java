@@ -141,16 +141,16 @@ public final class AuditFlows {
                 Map.of("record-reader", reader,
                         "record-writer", writer,
                         "include-zero-record-flowfiles", "false"),
-                Map.of("anonymise", RealtimeFlows.ANONYMISE_QUERY.formatted(""), "delete", RealtimeFlows.DELETE_QUERY.formatted("")),
+                Map.of("anonymise", RealtimeFlows.ANONYMIZE_QUERY.formatted(""), "delete", RealtimeFlows.DELETE_QUERY.formatted("")),
                 null, Set.of("original"));
-        final String anonymise = putDatabaseRecord(client, groupId, reader, dbcp, "Anonymise stored profile", "UPDATE", "#{db.profiles.table}",
+        final String anonymize = putDatabaseRecord(client, groupId, reader, dbcp, "Anonymise stored profile", "UPDATE", "#{db.profiles.table}",
                 "#{db.profiles.id.column}");
         final String delete = putDatabaseRecord(client, groupId, reader, dbcp, "Delete stored profile", "DELETE", "#{db.profiles.table}", null);
         client.connect(groupId, auditor, choose, Set.of("violations"));
-        client.connect(groupId, choose, anonymise, Set.of("anonymise"));
+        client.connect(groupId, choose, anonymize, Set.of("anonymise"));
         client.connect(groupId, choose, delete, Set.of("delete"));
         client.connect(groupId, choose, "PROCESSOR", failures, "FUNNEL", Set.of("failure"));
-        client.connect(groupId, anonymise, "PROCESSOR", failures, "FUNNEL", Set.of("failure", "retry"));
+        client.connect(groupId, anonymize, "PROCESSOR", failures, "FUNNEL", Set.of("failure", "retry"));
         client.connect(groupId, delete, "PROCESSOR", failures, "FUNNEL", Set.of("failure", "retry"));
 
         // Top to bottom: the audit, its record, then the two repair branches side by side; failures to the right.
@@ -160,7 +160,7 @@ public final class AuditFlows {
         client.moveComponent("processors", fold, -500, 500);
         client.moveComponent("processors", writeFolded, -500, 750);
         client.moveComponent("processors", choose, 500, 250);
-        client.moveComponent("processors", anonymise, 300, 500);
+        client.moveComponent("processors", anonymize, 300, 500);
         client.moveComponent("processors", delete, 700, 500);
         client.moveComponent("funnels", failures, 0, 1000);
         return groupId;

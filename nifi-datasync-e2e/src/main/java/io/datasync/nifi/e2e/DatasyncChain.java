@@ -155,7 +155,7 @@ public final class DatasyncChain {
      * Phones are left as written here: CustomerDedup stores them in E.164, read in each record's own country, with
      * the same library and rules it matches them by (see {@link #STOCK_PHONE_PATH_VALUE} for what a regex did instead).
      */
-    public static Map<String, String> normaliseProperties(final String sourceNamePath, final String sourceIdPath) {
+    public static Map<String, String> normalizeProperties(final String sourceNamePath, final String sourceIdPath) {
         final Map<String, String> properties = new LinkedHashMap<>();
         properties.put("Replacement Value Strategy", "record-path-value");
         properties.put("/email", "toLowerCase(trim(/email))");

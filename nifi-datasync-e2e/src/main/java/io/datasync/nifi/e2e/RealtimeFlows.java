@@ -34,7 +34,7 @@ public final class RealtimeFlows {
     public static final String UPSERT_PROFILE = "Upsert customer profile";
 
     /** Profile columns emptied by the anonymising action: everything that identifies or describes the person. */
-    static final String ANONYMISE_QUERY = """
+    static final String ANONYMIZE_QUERY = """
             SELECT customer_id, customer_id AS subject_key,
                    CAST(NULL AS VARCHAR) AS email, CAST(NULL AS VARCHAR) AS phone,
                    CAST(NULL AS VARCHAR) AS first_name, CAST(NULL AS VARCHAR) AS last_name,
@@ -442,17 +442,17 @@ public final class RealtimeFlows {
                         "record-reader", common.reader,
                         "record-writer", common.writer,
                         "include-zero-record-flowfiles", "false"),
-                Map.of("anonymise", ANONYMISE_QUERY.formatted(condition), "delete", DELETE_QUERY.formatted(condition)),
+                Map.of("anonymise", ANONYMIZE_QUERY.formatted(condition), "delete", DELETE_QUERY.formatted(condition)),
                 null, Set.of("original"));
-        final String anonymise = putDatabaseRecord(client, common, "Anonymise stored profile", "UPDATE", "#{db.profiles.table}",
+        final String anonymize = putDatabaseRecord(client, common, "Anonymise stored profile", "UPDATE", "#{db.profiles.table}",
                 "customer_id", Set.of("success"));
         final String delete = putDatabaseRecord(client, common, "Delete stored profile", "DELETE", "#{db.profiles.table}", null,
                 Set.of("success"));
         client.connect(common.groupId, sourceId, choose, relationships);
-        client.connect(common.groupId, choose, anonymise, Set.of("anonymise"));
+        client.connect(common.groupId, choose, anonymize, Set.of("anonymise"));
         client.connect(common.groupId, choose, delete, Set.of("delete"));
         client.connect(common.groupId, choose, "PROCESSOR", common.failures, "FUNNEL", Set.of("failure"));
-        client.connect(common.groupId, anonymise, "PROCESSOR", common.failures, "FUNNEL", Set.of("failure", "retry"));
+        client.connect(common.groupId, anonymize, "PROCESSOR", common.failures, "FUNNEL", Set.of("failure", "retry"));
         client.connect(common.groupId, delete, "PROCESSOR", common.failures, "FUNNEL", Set.of("failure", "retry"));
     }
 }

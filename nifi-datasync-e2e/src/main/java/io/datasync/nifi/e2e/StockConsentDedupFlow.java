@@ -61,7 +61,7 @@ public final class StockConsentDedupFlow {
             + "AND RPATH_STRING(consent, '/status') = 'GRANTED'";
 
     /** The ids of what was built. */
-    public record Ids(String groupId, String listFtp, String fetchFtp, String normalise, String lookupConsent, String keepConsented,
+    public record Ids(String groupId, String listFtp, String fetchFtp, String normalize, String lookupConsent, String keepConsented,
                       String deduplicate, String put, String parkedFailures) {
     }
 
@@ -103,17 +103,17 @@ public final class StockConsentDedupFlow {
         final StockFtpToPostgresFlow.FtpSource source = StockFtpToPostgresFlow.createFtpSource(client, groupId, listSchedule, "#{ftp.file.filter}");
         client.connect(groupId, source.fetchFtp(), "PROCESSOR", parked, "FUNNEL", Set.of("comms.failure", "not.found", "permission.denied"));
 
-        final Map<String, String> normalise = new LinkedHashMap<>();
-        final Map<String, String> normalisePaths = new LinkedHashMap<>();
-        normalise.put("Record Reader", csvReader);
-        normalise.put("Record Writer", writer);
-        DatasyncChain.normaliseProperties("/source", "/source_id").forEach((name, value) ->
-                (name.startsWith("/") ? normalisePaths : normalise).put(name, value));
-        normalisePaths.put("/phone", DatasyncChain.STOCK_PHONE_PATH_VALUE);
-        final String normaliser = client.createProcessor(groupId, DatasyncChain.UPDATE_RECORD, "Normalise contacts", normalise,
-                normalisePaths, null, Set.of());
-        client.connect(groupId, source.fetchFtp(), normaliser, Set.of("success"));
-        client.connect(groupId, normaliser, "PROCESSOR", parked, "FUNNEL", Set.of("failure"));
+        final Map<String, String> normalize = new LinkedHashMap<>();
+        final Map<String, String> normalizePaths = new LinkedHashMap<>();
+        normalize.put("Record Reader", csvReader);
+        normalize.put("Record Writer", writer);
+        DatasyncChain.normalizeProperties("/source", "/source_id").forEach((name, value) ->
+                (name.startsWith("/") ? normalizePaths : normalize).put(name, value));
+        normalizePaths.put("/phone", DatasyncChain.STOCK_PHONE_PATH_VALUE);
+        final String normalizer = client.createProcessor(groupId, DatasyncChain.UPDATE_RECORD, "Normalise contacts", normalize,
+                normalizePaths, null, Set.of());
+        client.connect(groupId, source.fetchFtp(), normalizer, Set.of("success"));
+        client.connect(groupId, normalizer, "PROCESSOR", parked, "FUNNEL", Set.of("failure"));
 
         final Map<String, String> lookup = new LinkedHashMap<>();
         lookup.put("record-reader", reader);
@@ -124,7 +124,7 @@ public final class StockConsentDedupFlow {
         lookup.put("routing-strategy", "route-to-success");
         final String lookupConsent = client.createProcessor(groupId, "org.apache.nifi.processors.standard.LookupRecord", "Look up consent",
                 lookup, Map.of("key", "/subject_key"), null, Set.of());
-        client.connect(groupId, normaliser, lookupConsent, Set.of("success"));
+        client.connect(groupId, normalizer, lookupConsent, Set.of("success"));
         client.connect(groupId, lookupConsent, "PROCESSOR", parked, "FUNNEL", Set.of("failure"));
 
         final Map<String, String> query = new LinkedHashMap<>();
@@ -149,6 +149,6 @@ public final class StockConsentDedupFlow {
 
         final String put = DatasyncChain.putWithRetry(client, groupId, "contacts", TABLE, "subject_key", services, deduplicate,
                 "non-duplicate", parked, "FUNNEL", 0, 1500);
-        return new Ids(groupId, source.listFtp(), source.fetchFtp(), normaliser, lookupConsent, keepConsented, deduplicate, put, parked);
+        return new Ids(groupId, source.listFtp(), source.fetchFtp(), normalizer, lookupConsent, keepConsented, deduplicate, put, parked);
     }
 }

@@ -21,7 +21,7 @@ public final class TemplateFlows {
     static final String CSV_SCHEMA = StockFtpToPostgresFlow.CSV_SCHEMA;
 
     /** The ids a test needs. */
-    public record Ids(String groupId, String source, String normalise, String monitor, DatasyncChain.Ids chain) {
+    public record Ids(String groupId, String source, String normalize, String monitor, DatasyncChain.Ids chain) {
     }
 
     private TemplateFlows() {
@@ -111,18 +111,18 @@ public final class TemplateFlows {
 
         final String monitor = monitor(client, groupId, "No CRM contacts arrived within #{sla.no.data}", 450, 0);
         cluster.setLoadBalance(client.connect(groupId, source, monitor, Set.of("success")), "ROUND_ROBIN", null);
-        final Map<String, String> normalise = new LinkedHashMap<>();
-        normalise.put("Record Reader", services.get("jsonReader"));
-        normalise.put("Record Writer", services.get("jsonWriter"));
-        normalise.putAll(DatasyncChain.normaliseProperties("'#{crm.source.name}'", "/id"));
-        final String normaliser = createNormaliser(client, groupId, normalise, Map.of("/source", "concat('#{crm.source.name}')",
+        final Map<String, String> normalize = new LinkedHashMap<>();
+        normalize.put("Record Reader", services.get("jsonReader"));
+        normalize.put("Record Writer", services.get("jsonWriter"));
+        normalize.putAll(DatasyncChain.normalizeProperties("'#{crm.source.name}'", "/id"));
+        final String normalizer = createNormalizer(client, groupId, normalize, Map.of("/source", "concat('#{crm.source.name}')",
                 "/source_id", "/id"));
-        client.moveComponent("processors", normaliser, 0, 250);
-        client.connect(groupId, monitor, normaliser, Set.of("success"));
-        final DatasyncChain.Ids chain = DatasyncChain.build(client, groupId, normaliser, services, 0, 500, true,
+        client.moveComponent("processors", normalizer, 0, 250);
+        client.connect(groupId, monitor, normalizer, Set.of("success"));
+        final DatasyncChain.Ids chain = DatasyncChain.build(client, groupId, normalizer, services, 0, 500, true,
                 "#{crm.source.name}");
-        client.connect(groupId, normaliser, "PROCESSOR", chain.parkedFailures(), "FUNNEL", Set.of("failure"));
-        return new Ids(groupId, source, normaliser, monitor, chain);
+        client.connect(groupId, normalizer, "PROCESSOR", chain.parkedFailures(), "FUNNEL", Set.of("failure"));
+        return new Ids(groupId, source, normalizer, monitor, chain);
     }
 
     /** The processor names of ftp-batch-ingest's two transports; the SFTP lister is disabled in the template. */
@@ -216,16 +216,16 @@ public final class TemplateFlows {
                 Map.of("lookup-service", formats, "include-empty-values", "false"), Map.of("recordreader.name", "#{ftp.file.format}"), null, Set.of());
         client.moveComponent("processors", chooseReader, 0, 125);
         client.connect(groupId, monitor, chooseReader, Set.of("success"));
-        final Map<String, String> normalise = new LinkedHashMap<>();
-        normalise.put("Record Reader", contactsReader);
-        normalise.put("Record Writer", services.get("jsonWriter"));
-        normalise.putAll(DatasyncChain.normaliseProperties("/source", "/source_id"));
-        final String normaliser = createNormaliser(client, groupId, normalise, Map.of());
-        client.moveComponent("processors", normaliser, 0, 250);
-        client.connect(groupId, chooseReader, normaliser, Set.of("matched"));
-        final DatasyncChain.Ids chain = DatasyncChain.build(client, groupId, normaliser, services, 0, 500, false,
+        final Map<String, String> normalize = new LinkedHashMap<>();
+        normalize.put("Record Reader", contactsReader);
+        normalize.put("Record Writer", services.get("jsonWriter"));
+        normalize.putAll(DatasyncChain.normalizeProperties("/source", "/source_id"));
+        final String normalizer = createNormalizer(client, groupId, normalize, Map.of());
+        client.moveComponent("processors", normalizer, 0, 250);
+        client.connect(groupId, chooseReader, normalizer, Set.of("matched"));
+        final DatasyncChain.Ids chain = DatasyncChain.build(client, groupId, normalizer, services, 0, 500, false,
                 "#{ftp.source.name}");
-        client.connect(groupId, normaliser, "PROCESSOR", chain.parkedFailures(), "FUNNEL", Set.of("failure"));
+        client.connect(groupId, normalizer, "PROCESSOR", chain.parkedFailures(), "FUNNEL", Set.of("failure"));
         client.connect(groupId, chooseReader, "PROCESSOR", chain.parkedFailures(), "FUNNEL", Set.of("unmatched", "failure"));
         // A dropped connection (the server restarting mid-transfer) is retried with a penalty; a file gone or
         // forbidden is parked at once, retrying cannot fix it.
@@ -237,10 +237,10 @@ public final class TemplateFlows {
         client.connect(groupId, fetcherSftp, "PROCESSOR", chain.parkedFailures(), "FUNNEL", Set.of("not.found", "permission.denied"));
         // Only one transport lists: the template ships with FTP; SFTP's lister waits, disabled, until a user switches.
         client.setProcessorRunStatus(listerSftp, "DISABLED", java.time.Duration.ofSeconds(30));
-        return new Ids(groupId, listerFtp, normaliser, monitor, chain);
+        return new Ids(groupId, listerFtp, normalizer, monitor, chain);
     }
 
-    private static String createNormaliser(final NiFiRestClient client, final String groupId, final Map<String, String> properties,
+    private static String createNormalizer(final NiFiRestClient client, final String groupId, final Map<String, String> properties,
                                            final Map<String, String> extraPaths) {
         final Map<String, String> known = new LinkedHashMap<>();
         final Map<String, String> dynamic = new LinkedHashMap<>(extraPaths);

@@ -311,7 +311,7 @@ class FtpBatchIngestTemplateE2ETest {
         final SftpXmlRun run = sftpXmlRun;
         try {
             final String parked = parkedFunnel(run.groupId);
-            final String normaliser = TemplateImport.processorId(client, run.groupId, "Normalise contacts");
+            final String normalizer = TemplateImport.processorId(client, run.groupId, "Normalise contacts");
             final String chooseReader = TemplateImport.processorId(client, run.groupId, "Choose reader");
             final SampleData.SourceRecord granted = data.ftpRecords().stream()
                     .filter(r -> data.customers().stream().anyMatch(c -> c.subjectKey().equals(r.trueSubjectKey()) && "GRANTED".equals(c.consentStatus())))
@@ -322,14 +322,14 @@ class FtpBatchIngestTemplateE2ETest {
             final java.time.Instant now = java.time.Instant.now().truncatedTo(java.time.temporal.ChronoUnit.SECONDS);
             final SampleData.SourceRecord complete = new SampleData.SourceRecord(granted.source(), granted.sourceId(), granted.email(), null, null,
                     null, halfCity, granted.country(), null, null, null, now, granted.trueSubjectKey());
-            assertEquals(0, queuedFromInto(run.groupId, normaliser, parked) + queuedFromInto(run.groupId, chooseReader, parked), "nothing parked before");
+            assertEquals(0, queuedFromInto(run.groupId, normalizer, parked) + queuedFromInto(run.groupId, chooseReader, parked), "nothing parked before");
 
             // Malformed: a complete contact a streaming reader could pass on, then a contact whose element never closes.
             run.sftp.drop("contacts-malformed.xml", header + SampleData.xmlContact(complete) + "  <contact>\n    <email>" + granted.email()
                     + "\n  </contact>\n</contacts>\n");
             NiFiRestClient.waitUntil(RUN_TIMEOUT, () -> {
                 NiFiInstance.sleep(500);
-                return queuedFromInto(run.groupId, normaliser, parked) == 1 && client.groupStatus(run.groupId).path("flowFilesQueued").asInt() == 1
+                return queuedFromInto(run.groupId, normalizer, parked) == 1 && client.groupStatus(run.groupId).path("flowFilesQueued").asInt() == 1
                         && client.groupStatus(run.groupId).path("activeThreadCount").asInt() == 0;
             }, "the malformed XML drop parked by Normalise contacts, nothing else in flight");
             assertEquals(List.of(), run.postgres.query("SELECT customer_id FROM customer_profiles WHERE city = '" + halfCity + "'"), "nothing half-written");
@@ -339,7 +339,7 @@ class FtpBatchIngestTemplateE2ETest {
             for (final String reason : reasons) {
                 assertFalse(reason.contains(granted.email()) || reason.contains(halfCity), "the reason quotes no record value");
             }
-            assertEquals("Running", client.get("/processors/" + normaliser).path("status").path("runStatus").asText(), "Normalise contacts keeps running");
+            assertEquals("Running", client.get("/processors/" + normalizer).path("status").path("runStatus").asText(), "Normalise contacts keeps running");
 
             // Misspelt format: NiFi restarts Choose reader with the new value; the next (well-formed) drop is parked unread.
             client.setParameters(run.groupId, Map.of("ftp.file.format", "xml"), Set.of());
@@ -351,7 +351,7 @@ class FtpBatchIngestTemplateE2ETest {
                 return queuedFromInto(run.groupId, chooseReader, parked) == 1 && client.groupStatus(run.groupId).path("flowFilesQueued").asInt() == 2
                         && client.groupStatus(run.groupId).path("activeThreadCount").asInt() == 0;
             }, "the drop parked by Choose reader as unmatched, nothing else in flight");
-            assertEquals(1, queuedFromInto(run.groupId, normaliser, parked), "the malformed drop still parked, no other reader failure");
+            assertEquals(1, queuedFromInto(run.groupId, normalizer, parked), "the malformed drop still parked, no other reader failure");
             assertTrue(run.sftp.processedFiles().containsAll(List.of("contacts-malformed.xml", "contacts-misspelt-format.xml")),
                     "both drops fetched and moved aside: " + run.sftp.processedFiles());
             assertEquals(List.of(), run.postgres.query("SELECT customer_id FROM customer_profiles WHERE city = '" + misspeltCity + "'"),

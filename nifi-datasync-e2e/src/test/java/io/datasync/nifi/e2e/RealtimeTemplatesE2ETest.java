@@ -249,7 +249,7 @@ class RealtimeTemplatesE2ETest {
         waitUntilQuiet(webhookGroup, 4);
         waitUntilQuiet(consentGroup, 2);
         assertNoProfileData(erin);
-        assertTrue(isAnonymised(erinId), "the stored profile stays anonymised");
+        assertTrue(isAnonymized(erinId), "the stored profile stays anonymised");
         // The queued updates were refused by the re-check before the write, each refused record recorded with its reason
         // (one to three rows: ProfileMerge may fold the queued FlowFiles' records into one).
         final long refusals = ((Number) postgres.query("SELECT count(*) AS n FROM exclusions WHERE subject_key = ? AND reason_code = 'WITHDRAWN'",
@@ -269,20 +269,20 @@ class RealtimeTemplatesE2ETest {
         assertEquals(200, postConsent(withdrawal(erin, Instant.now())));
         final long answeredAt = System.nanoTime();
         final long[] consentRowAt = {0};
-        final long[] anonymisedAt = {0};
+        final long[] anonymizedAt = {0};
         NiFiRestClient.waitUntil(LAND_TIMEOUT, () -> {
             if (consentRowAt[0] == 0 && "WITHDRAWN".equals(consentStatus(erin))) {
                 consentRowAt[0] = System.nanoTime();
             }
-            if (anonymisedAt[0] == 0 && profiles(erin).isEmpty() && isAnonymised(erinId)) {
-                anonymisedAt[0] = System.nanoTime();
+            if (anonymizedAt[0] == 0 && profiles(erin).isEmpty() && isAnonymized(erinId)) {
+                anonymizedAt[0] = System.nanoTime();
             }
             NiFiInstance.sleep(20);
-            return consentRowAt[0] != 0 && anonymisedAt[0] != 0;
+            return consentRowAt[0] != 0 && anonymizedAt[0] != 0;
         }, "the withdrawal to reach the consent table and the stored profile");
         record("withdrawal.responseMillis", answeredAt - withdrawnAt);
         record("withdrawal.toConsentRowMillis", consentRowAt[0] - withdrawnAt);
-        record("withdrawal.toAnonymisedProfileMillis", anonymisedAt[0] - withdrawnAt);
+        record("withdrawal.toAnonymisedProfileMillis", anonymizedAt[0] - withdrawnAt);
         assertEquals(1, postgres.query("SELECT 1 FROM suppression WHERE subject_key = ? AND reason = 'consent_withdrawn'", erin).size());
         assertEquals(3, queuedInWebhookFlow(), "the updates were still queued when the withdrawal landed");
         assertEquals(1, client.flowFilesQueuedInto(mergeGroupId(), merge), "one of them inside the merge group, in front of ProfileMerge");
@@ -333,7 +333,7 @@ class RealtimeTemplatesE2ETest {
         assertEquals(200, postConsent(withdrawal(gina, withdrawnAt)));
         NiFiRestClient.waitUntil(LAND_TIMEOUT, () -> {
             NiFiInstance.sleep(20);
-            return "WITHDRAWN".equals(consentStatus(gina)) && isAnonymised(ginaId);
+            return "WITHDRAWN".equals(consentStatus(gina)) && isAnonymized(ginaId);
         }, "the withdrawal to reach the consent table and the stored profile");
 
         // a newer request awaiting confirmation, then a grant older than the withdrawal, delivered late
@@ -349,10 +349,10 @@ class RealtimeTemplatesE2ETest {
         assertEquals(200, postCustomer(customer(gina, "Gina2", "+447700900889", "2026-03-05T00:00:00Z")));
         waitUntilQuiet(webhookGroup, 3);
         assertNoProfileData(gina);
-        assertTrue(isAnonymised(ginaId));
-        final Map<String, Object> anonymised = postgres.query("SELECT * FROM customer_profiles WHERE customer_id = ?", ginaId).getFirst();
-        assertEquals(null, anonymised.get("tags"), "tags emptied");
-        assertEquals(null, anonymised.get("source_ids"), "source ids emptied");
+        assertTrue(isAnonymized(ginaId));
+        final Map<String, Object> anonymized = postgres.query("SELECT * FROM customer_profiles WHERE customer_id = ?", ginaId).getFirst();
+        assertEquals(null, anonymized.get("tags"), "tags emptied");
+        assertEquals(null, anonymized.get("source_ids"), "source ids emptied");
         assertEquals(1, postgres.query("SELECT 1 FROM suppression WHERE subject_key = ?", gina).size());
     }
 
@@ -627,7 +627,7 @@ class RealtimeTemplatesE2ETest {
         return rows.isEmpty() ? null : (String) rows.getFirst().get("status");
     }
 
-    private static boolean isAnonymised(final String customerId) {
+    private static boolean isAnonymized(final String customerId) {
         final List<Map<String, Object>> rows = postgres.query("SELECT * FROM customer_profiles WHERE customer_id = ?", customerId);
         if (rows.size() != 1) {
             return false;

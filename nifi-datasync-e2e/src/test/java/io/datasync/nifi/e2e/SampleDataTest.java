@@ -26,7 +26,7 @@ class SampleDataTest {
     }
 
     @Test
-    void subjectKeyNormalisesCaseAndGmailVariants() {
+    void subjectKeyNormalizesCaseAndGmailVariants() {
         assertEquals("adanovak1@gmail.com", SampleData.subjectKey(" Ada.Novak1+Shop@GoogleMail.com "));
         assertEquals("ada.novak1@example.com", SampleData.subjectKey("ADA.NOVAK1@EXAMPLE.COM"));
         assertEquals("+447700900012", SampleData.e164("07700 900012"));

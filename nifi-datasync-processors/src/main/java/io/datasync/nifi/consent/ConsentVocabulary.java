@@ -67,7 +67,7 @@ public final class ConsentVocabulary {
         add(words, denials, ConsentStatus.DENIED);
         add(words, withdrawals, ConsentStatus.WITHDRAWN);
         for (final String word : noDecisions) {
-            final String key = normalise(word);
+            final String key = normalize(word);
             if (key.isEmpty()) {
                 continue;
             }
@@ -118,7 +118,7 @@ public final class ConsentVocabulary {
         if (!(value instanceof CharSequence)) {
             return UNRECOGNISED;
         }
-        final String key = normalise(value.toString());
+        final String key = normalize(value.toString());
         if (key.isEmpty()) {
             return EMPTY;
         }
@@ -132,7 +132,7 @@ public final class ConsentVocabulary {
     }
 
     /** Trimmed, lower-cased, each run of spaces, hyphens and underscores one underscore; runs for every value read, so no regex. */
-    static String normalise(final String word) {
+    static String normalize(final String word) {
         final String text = word.strip().toLowerCase(Locale.ROOT);
         StringBuilder out = null;
         boolean inRun = false;
@@ -159,7 +159,7 @@ public final class ConsentVocabulary {
 
     private static void add(final Map<String, ConsentStatus> words, final Collection<String> list, final ConsentStatus status) {
         for (final String word : list) {
-            final String key = normalise(word);
+            final String key = normalize(word);
             if (key.isEmpty()) {
                 continue;
             }

@@ -24,8 +24,8 @@ public final class JurisdictionPolicy {
     private final Regime defaultRegime;
 
     public JurisdictionPolicy(final Set<String> optInJurisdictions, final Set<String> optOutJurisdictions, final Regime defaultRegime) {
-        this.optInJurisdictions = normalise(optInJurisdictions);
-        this.optOutJurisdictions = normalise(optOutJurisdictions);
+        this.optInJurisdictions = normalize(optInJurisdictions);
+        this.optOutJurisdictions = normalize(optOutJurisdictions);
         this.defaultRegime = defaultRegime;
     }
 
@@ -64,7 +64,7 @@ public final class JurisdictionPolicy {
         return optOutJurisdictions.contains(code) ? Regime.OPT_OUT : null;
     }
 
-    private static Set<String> normalise(final Set<String> codes) {
+    private static Set<String> normalize(final Set<String> codes) {
         return codes.stream().map(JurisdictionCodes::canonical).filter(java.util.Objects::nonNull).collect(Collectors.toUnmodifiableSet());
     }
 }

@@ -12,10 +12,15 @@ import java.util.Optional;
  */
 public interface Paginator {
 
-    PagePosition first();
+    /** Where a run starts: the configured request itself, unless the strategy counts from a first page or offset. */
+    default PagePosition first() {
+        return PagePosition.start();
+    }
 
-    /** Query parameters that this position adds to the configured request; empty for URL positions. */
-    Map<String, String> parameters(PagePosition position);
+    /** Query parameters that this position adds to the configured request; empty for URL positions (the default). */
+    default Map<String, String> parameters(final PagePosition position) {
+        return Map.of();
+    }
 
     /** The next position, or empty when the run is complete. */
     Optional<PagePosition> next(PagePosition current, PageOutcome page);

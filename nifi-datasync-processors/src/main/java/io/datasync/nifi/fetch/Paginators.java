@@ -17,16 +17,6 @@ public final class Paginators {
     public static Paginator none() {
         return new Paginator() {
             @Override
-            public PagePosition first() {
-                return PagePosition.start();
-            }
-
-            @Override
-            public Map<String, String> parameters(final PagePosition position) {
-                return Map.of();
-            }
-
-            @Override
             public Optional<PagePosition> next(final PagePosition current, final PageOutcome page) {
                 return Optional.empty();
             }
@@ -61,11 +51,6 @@ public final class Paginators {
     /** A cursor token read from each page and sent back as a named parameter (or in the body). */
     public static Paginator cursor(final String cursorParameter) {
         return new Paginator() {
-            @Override
-            public PagePosition first() {
-                return PagePosition.start();
-            }
-
             @Override
             public Map<String, String> parameters(final PagePosition position) {
                 return cursorParameter == null || position.cursor() == null ? Map.of() : Map.of(cursorParameter, position.cursor());
@@ -139,16 +124,6 @@ public final class Paginators {
     private abstract static class UrlPaginator implements Paginator {
 
         abstract Optional<String> nextTarget(PageOutcome page);
-
-        @Override
-        public PagePosition first() {
-            return PagePosition.start();
-        }
-
-        @Override
-        public Map<String, String> parameters(final PagePosition position) {
-            return Map.of();
-        }
 
         @Override
         public Optional<PagePosition> next(final PagePosition current, final PageOutcome page) {

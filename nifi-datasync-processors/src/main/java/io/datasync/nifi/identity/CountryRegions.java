@@ -2,6 +2,7 @@ package io.datasync.nifi.identity;
 
 import java.text.Normalizer.Form;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 
@@ -20,20 +21,12 @@ public final class CountryRegions {
         Locale.ENGLISH, Locale.GERMAN, Locale.FRENCH, Locale.of("es"), Locale.of("pt"), Locale.ITALIAN, Locale.of("nl")
     };
 
-    private static final Map<String, String> ALIASES = Map.ofEntries(
-            Map.entry("uk", "GB"),
-            Map.entry("great britain", "GB"),
-            Map.entry("britain", "GB"),
-            Map.entry("england", "GB"),
-            Map.entry("scotland", "GB"),
-            Map.entry("wales", "GB"),
-            Map.entry("northern ireland", "GB"),
-            Map.entry("usa", "US"),
-            Map.entry("us", "US"),
-            Map.entry("united states of america", "US"),
-            Map.entry("america", "US"),
-            Map.entry("brazil", "BR"),
-            Map.entry("holland", "NL"));
+    /** Names feeds use that are not the ISO names, by the region they stand for. */
+    private static final Map<String, List<String>> ALIASES_OF_REGION = Map.of(
+            "GB", List.of("uk", "great britain", "britain", "england", "scotland", "wales", "northern ireland"),
+            "US", List.of("usa", "us", "united states of america", "america"),
+            "BR", List.of("brazil"),
+            "NL", List.of("holland"));
 
     private static final CountryRegions INSTANCE = new CountryRegions();
 
@@ -55,7 +48,7 @@ public final class CountryRegions {
                 }
             }
         }
-        ALIASES.forEach(regionOfName::put);
+        ALIASES_OF_REGION.forEach((region, aliases) -> aliases.forEach(alias -> regionOfName.put(alias, region)));
     }
 
     public static CountryRegions instance() {

@@ -49,7 +49,7 @@ final class ConsentRule implements SurvivorshipRule {
                 winnerRank = rank;
             }
         }
-        return winner == null ? null : MergedValue.of(winner);
+        return MergedValue.of(winner);
     }
 
     private static long rank(final Candidate candidate, final ConsentStatus status, final boolean decisive, final Instant latestCredible) {

@@ -31,6 +31,6 @@ final class ExtremeValueRule implements SurvivorshipRule {
                 winner = candidate;
             }
         }
-        return winner == null ? null : MergedValue.of(winner);
+        return MergedValue.of(winner);
     }
 }

@@ -8,6 +8,6 @@ final class FirstNonEmptyRule implements SurvivorshipRule {
     @Override
     public MergedValue choose(final List<Candidate> candidates) {
         final Candidate winner = SurvivorshipRule.best(candidates, CandidateOrder.OLDEST_FIRST, true);
-        return winner == null ? null : MergedValue.of(winner);
+        return MergedValue.of(winner);
     }
 }

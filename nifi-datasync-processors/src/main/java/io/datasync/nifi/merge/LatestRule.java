@@ -18,6 +18,6 @@ final class LatestRule implements SurvivorshipRule {
     @Override
     public MergedValue choose(final List<Candidate> candidates) {
         final Candidate winner = SurvivorshipRule.best(candidates, CandidateOrder.NEWEST_FIRST, nonEmptyOnly);
-        return winner == null ? null : MergedValue.of(winner);
+        return MergedValue.of(winner);
     }
 }

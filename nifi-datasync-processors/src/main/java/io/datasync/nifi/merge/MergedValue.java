@@ -9,7 +9,11 @@ package io.datasync.nifi.merge;
  */
 public record MergedValue(Object value, String source, Long timestamp) {
 
+    /** The winning candidate's value, source and timestamp; null when no candidate won (the field stays empty). */
     static MergedValue of(final Candidate winner) {
+        if (winner == null) {
+            return null;
+        }
         return new MergedValue(winner.value(), winner.source(), winner.hasTimestamp() ? winner.timestamp() : null);
     }
 }

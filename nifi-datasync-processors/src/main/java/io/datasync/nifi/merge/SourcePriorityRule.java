@@ -40,6 +40,6 @@ final class SourcePriorityRule implements SurvivorshipRule {
                 winnerRank = rank;
             }
         }
-        return winner == null ? null : MergedValue.of(winner);
+        return MergedValue.of(winner);
     }
 }

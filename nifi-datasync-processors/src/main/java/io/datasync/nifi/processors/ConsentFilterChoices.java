@@ -7,6 +7,7 @@ import io.datasync.nifi.consent.JurisdictionPolicy;
 import io.datasync.nifi.consent.SignalPolicy;
 import io.datasync.nifi.processors.common.DescribedEnum;
 import io.datasync.nifi.processors.common.DescribedEnum.Described;
+import io.datasync.nifi.processors.common.DescribedEnum.Selection;
 import java.util.List;
 import org.apache.nifi.processor.AbstractProcessor;
 import org.apache.nifi.serialization.SimpleRecordSchema;
@@ -102,76 +103,58 @@ public abstract class ConsentFilterChoices extends AbstractProcessor {
         }
     }
 
-    enum EpochUnitChoice implements DescribedEnum {
+    enum EpochUnitChoice implements DescribedEnum.Selecting<Timestamps.EpochUnit> {
         AUTO_DETECT("Auto-Detect", "A number whose absolute value is below 100,000,000,000 is epoch seconds (that many seconds reach the year "
                 + "5138), a larger one epoch milliseconds (as milliseconds that limit is March 1973, older than any consent data).",
                 Timestamps.EpochUnit.AUTO),
         SECONDS("Seconds", "Numbers are epoch seconds.", Timestamps.EpochUnit.SECONDS),
         MILLISECONDS("Milliseconds", "Numbers are epoch milliseconds.", Timestamps.EpochUnit.MILLISECONDS);
 
-        private final Described described;
-        private final Timestamps.EpochUnit unit;
+        private final Selection<Timestamps.EpochUnit> selection;
 
         EpochUnitChoice(final String displayName, final String description, final Timestamps.EpochUnit unit) {
-            this.described = new Described(displayName, description);
-            this.unit = unit;
+            this.selection = new Selection<>(displayName, description, unit);
         }
 
         @Override
-        public Described described() {
-            return described;
-        }
-
-        Timestamps.EpochUnit unit() {
-            return unit;
+        public Selection<Timestamps.EpochUnit> selection() {
+            return selection;
         }
     }
 
-    enum SignalScope implements DescribedEnum {
+    enum SignalScope implements DescribedEnum.Selecting<SignalPolicy.Scope> {
         OPT_OUT_JURISDICTIONS("Opt-Out Jurisdictions", "The signal counts only where the subject's regime is opt-out (the Opt-Out Jurisdictions, "
                 + "or the Default Policy Allow Unless Denied): there it is the legal opt-out (CCPA). Where use needs a grant (GDPR), the grant "
                 + "decides.", SignalPolicy.Scope.OPT_OUT_JURISDICTIONS),
         EVERYWHERE("Everywhere", "The signal counts in every jurisdiction.", SignalPolicy.Scope.EVERYWHERE);
 
-        private final Described described;
-        private final SignalPolicy.Scope scope;
+        private final Selection<SignalPolicy.Scope> selection;
 
         SignalScope(final String displayName, final String description, final SignalPolicy.Scope scope) {
-            this.described = new Described(displayName, description);
-            this.scope = scope;
+            this.selection = new Selection<>(displayName, description, scope);
         }
 
         @Override
-        public Described described() {
-            return described;
-        }
-
-        SignalPolicy.Scope scope() {
-            return scope;
+        public Selection<SignalPolicy.Scope> selection() {
+            return selection;
         }
     }
 
-    enum MalformedSignalChoice implements DescribedEnum {
+    enum MalformedSignalChoice implements DescribedEnum.Selecting<EvidenceReader.MalformedSignalHandling> {
         DENY("Treat as Denial", "An unreadable TC or US Privacy string denies every purpose, with reason MALFORMED_TC_STRING or "
                 + "MALFORMED_US_PRIVACY, unless a grant dated after the record's consent timestamp exists.", EvidenceReader.MalformedSignalHandling.DENY),
         FAIL("Route to failure", "A FlowFile with an unreadable TC or US Privacy string goes to 'failure', whole, with consent.error saying "
                 + "which signal.", EvidenceReader.MalformedSignalHandling.FAIL);
 
-        private final Described described;
-        private final EvidenceReader.MalformedSignalHandling handling;
+        private final Selection<EvidenceReader.MalformedSignalHandling> selection;
 
         MalformedSignalChoice(final String displayName, final String description, final EvidenceReader.MalformedSignalHandling handling) {
-            this.described = new Described(displayName, description);
-            this.handling = handling;
+            this.selection = new Selection<>(displayName, description, handling);
         }
 
         @Override
-        public Described described() {
-            return described;
-        }
-
-        EvidenceReader.MalformedSignalHandling handling() {
-            return handling;
+        public Selection<EvidenceReader.MalformedSignalHandling> selection() {
+            return selection;
         }
     }
 

@@ -1,7 +1,6 @@
 package io.datasync.nifi.processors;
 
 import io.datasync.nifi.consent.TcfPurposeMapping;
-import io.datasync.nifi.identity.HeldRecordsBudget;
 import io.datasync.nifi.processors.common.DatabaseStoreProperties;
 import io.datasync.nifi.processors.common.RecordServiceProperties;
 import io.datasync.nifi.processors.common.RecordsHeldInMemory;
@@ -132,10 +131,7 @@ public abstract class ConsentFilterDescriptors extends ConsentFilterChoices {
     static final PropertyDescriptor RECORDS_HELD_IN_MEMORY = RecordsHeldInMemory.descriptor(
             "When the FlowFile must be read before its records are decided (a Subject Key Record Path with the Database store "
                     + "type, a Jurisdiction Record Path, or consent in the records), a FlowFile with at most this many records is read "
-                    + "once: its parsed records are kept from that first pass and decided and written without parsing the content again. "
-                    + "Parsed records take roughly " + HeldRecordsBudget.HEAP_BYTES_PER_CONTENT_BYTE + " times the FlowFile's size in heap, "
-                    + "per concurrent task, so a FlowFile whose estimate exceeds one eighth of the JVM's maximum heap is read twice "
-                    + "whatever its record count. 0 always reads twice.");
+                    + "once: its parsed records are kept from that first pass and decided and written without parsing the content again.");
 
     static final PropertyDescriptor STORE_STATUS_FIELD = new PropertyDescriptor.Builder()
             .name("Store Status Field")

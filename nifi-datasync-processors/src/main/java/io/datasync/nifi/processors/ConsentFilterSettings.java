@@ -16,6 +16,7 @@ import io.datasync.nifi.processors.ConsentFilterChoices.DisallowedAction;
 import io.datasync.nifi.processors.ConsentFilterChoices.EpochUnitChoice;
 import io.datasync.nifi.processors.ConsentFilterChoices.MalformedSignalChoice;
 import io.datasync.nifi.processors.ConsentFilterChoices.SignalScope;
+import io.datasync.nifi.processors.common.RecordsHeldInMemory;
 import org.apache.nifi.components.PropertyDescriptor;
 import org.apache.nifi.dbcp.DBCPService;
 import org.apache.nifi.lookup.RecordLookupService;
@@ -159,9 +160,9 @@ final class ConsentFilterSettings {
         storePurposesField = context.getProperty(STORE_PURPOSES_FIELD).getValue();
         final ConsentVocabulary vocabulary = ConsentValueLists.vocabulary(context);
         final Long vendorId = tcStringPath == null ? null : context.getProperty(TCF_VENDOR_ID).asLong();
-        evidenceReader = new EvidenceReader(purposes, vocabulary, context.getProperty(EPOCH_UNIT).asAllowableValue(EpochUnitChoice.class).unit(),
+        evidenceReader = new EvidenceReader(purposes, vocabulary, context.getProperty(EPOCH_UNIT).asAllowableValue(EpochUnitChoice.class).selected(),
                 RECORD_AS_MAP, storeStatusField, storeTimestampField, tcfMapping, vendorId == null ? null : vendorId.intValue(),
-                context.getProperty(MALFORMED_SIGNAL_HANDLING).asAllowableValue(MalformedSignalChoice.class).handling());
+                context.getProperty(MALFORMED_SIGNAL_HANDLING).asAllowableValue(MalformedSignalChoice.class).selected());
         action = context.getProperty(DISALLOWED_ACTION).asAllowableValue(DisallowedAction.class);
         anonymizationMethod = action == DisallowedAction.ANONYMIZE
                 ? context.getProperty(ANONYMIZATION_METHOD).asAllowableValue(AnonymizationMethod.class) : null;
@@ -183,7 +184,7 @@ final class ConsentFilterSettings {
         final RecordSetWriterFactory suppressionWriter = writeSuppression
                 ? context.getProperty(SUPPRESSION_WRITER).asControllerService(RecordSetWriterFactory.class) : null;
         suppressionWriterFactory = suppressionWriter == null ? writerFactory : suppressionWriter;
-        heldRecordsBudget = new HeldRecordsBudget(context.getProperty(RECORDS_HELD_IN_MEMORY).asInteger(), Runtime.getRuntime().maxMemory() / 8);
+        heldRecordsBudget = RecordsHeldInMemory.budget(context.getProperty(RECORDS_HELD_IN_MEMORY));
         recordCarriesConsent = consentStatusPath != null || consentTimestampPath != null || gpcPath != null || usPrivacyPath != null
                 || tcStringPath != null;
     }
@@ -197,7 +198,7 @@ final class ConsentFilterSettings {
         final SignalScope chosen = context.getProperty(signalPath).isSet()
                 ? context.getProperty(scope).asAllowableValue(SignalScope.class)
                 : SignalScope.valueOf(scope.getDefaultValue());
-        return chosen.scope();
+        return chosen.selected();
     }
 
     private static RecordValueReader compile(final ProcessContext context, final PropertyDescriptor descriptor) {

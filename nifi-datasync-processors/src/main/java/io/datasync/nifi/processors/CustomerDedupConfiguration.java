@@ -13,6 +13,7 @@ import io.datasync.nifi.processors.CustomerDedupDescriptors.IdentityStoreType;
 import io.datasync.nifi.processors.CustomerDedupDescriptors.OutputMode;
 import io.datasync.nifi.processors.CustomerDedupDescriptors.PhoneAcceptance;
 import io.datasync.nifi.processors.CustomerDedupDescriptors.SurvivorStrategy;
+import io.datasync.nifi.processors.common.RecordsHeldInMemory;
 import org.apache.nifi.components.PropertyDescriptor;
 import org.apache.nifi.logging.ComponentLog;
 import org.apache.nifi.processor.ProcessContext;
@@ -142,7 +143,7 @@ record CustomerDedupConfiguration(MatchRules matchRules, List<String> ruleNames,
 
         return new CustomerDedupConfiguration(matchRules, matchRules.ruleNames(), outputMode, survivorStrategy, timestampAccessor,
                 existingIdAccessor, context.getProperty(MAX_CLUSTER_SIZE).asInteger(),
-                new HeldRecordsBudget(context.getProperty(RECORDS_HELD_IN_MEMORY).asInteger(), Runtime.getRuntime().maxMemory() / 8),
+                RecordsHeldInMemory.budget(context.getProperty(RECORDS_HELD_IN_MEMORY)),
                 context.getProperty(IDENTITY_NAMESPACE).isSet() ? context.getProperty(IDENTITY_NAMESPACE).getValue() : IDENTITY_NAMESPACE.getDefaultValue(),
                 hashKey == null ? null : hashKey.getBytes(StandardCharsets.UTF_8), fingerprints,
                 customerIdField, duplicateField, suspectField, phoneWriteBack, normalizedPhoneField, unnormalizedPhoneField);

@@ -1,7 +1,6 @@
 package io.datasync.nifi.processors;
 
 import io.datasync.nifi.identity.BlockedValues;
-import io.datasync.nifi.identity.HeldRecordsBudget;
 import io.datasync.nifi.identity.JdbcIdentityStore;
 import io.datasync.nifi.identity.PathListSplitter;
 import io.datasync.nifi.identity.PhoneNormalizer;
@@ -324,9 +323,7 @@ public abstract class CustomerDedupDescriptors extends AbstractProcessor {
     static final PropertyDescriptor RECORDS_HELD_IN_MEMORY = RecordsHeldInMemory.descriptor(
             "A FlowFile with at most this many records is read once: its parsed records are kept from the first pass "
                     + "and written in the second without reading the content again. Larger FlowFiles are read twice, keeping only "
-                    + "key hashes in memory. Parsed records take roughly " + HeldRecordsBudget.HEAP_BYTES_PER_CONTENT_BYTE + " times the "
-                    + "FlowFile's size in heap, per concurrent task, so a FlowFile whose estimate exceeds one eighth of the JVM's maximum "
-                    + "heap is read twice whatever its record count. 0 always reads twice.");
+                    + "key hashes in memory.");
 
     static final PropertyDescriptor IDENTITY_STORE_TYPE = new PropertyDescriptor.Builder()
             .name("Identity Store Type")

@@ -52,11 +52,10 @@ public final class GenericSignatureScheme implements SignatureScheme {
 
     @Override
     public HeaderParseResult parse(final HeaderLookup headers) {
-        final Optional<String> header = headers.get(signatureHeader);
-        if (header.isEmpty()) {
-            return HeaderParseResult.rejected(RejectionReason.MISSING_SIGNATURE);
-        }
-        final String value = header.get();
+        return HeaderParseResult.fromSignatureHeader(headers, signatureHeader, value -> parseSignature(value, headers));
+    }
+
+    private HeaderParseResult parseSignature(final String value, final HeaderLookup headers) {
         if (!value.regionMatches(true, 0, signaturePrefix, 0, signaturePrefix.length())) {
             return HeaderParseResult.rejected(RejectionReason.MALFORMED_SIGNATURE_HEADER);
         }

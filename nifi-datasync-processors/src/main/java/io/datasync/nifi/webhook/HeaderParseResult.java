@@ -1,5 +1,8 @@
 package io.datasync.nifi.webhook;
 
+import java.util.Optional;
+import java.util.function.Function;
+
 /**
  * Either the claimed signature read from the headers, or why the headers were rejected.
  */
@@ -11,6 +14,19 @@ public record HeaderParseResult(ClaimedSignature claimed, RejectionReason reject
 
     public static HeaderParseResult rejected(final RejectionReason reason) {
         return new HeaderParseResult(null, reason);
+    }
+
+    /**
+     * Reads the signature header every scheme starts from: a request without it is rejected as
+     * {@link RejectionReason#MISSING_SIGNATURE}; its value is read by {@code parser}.
+     */
+    static HeaderParseResult fromSignatureHeader(final HeaderLookup headers, final String signatureHeader,
+                                                 final Function<String, HeaderParseResult> parser) {
+        final Optional<String> header = headers.get(signatureHeader);
+        if (header.isEmpty()) {
+            return rejected(RejectionReason.MISSING_SIGNATURE);
+        }
+        return parser.apply(header.get());
     }
 
     public boolean isRejected() {

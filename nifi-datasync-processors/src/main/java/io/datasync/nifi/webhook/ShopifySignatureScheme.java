@@ -8,12 +8,16 @@ import java.util.Optional;
  * {@code X-Shopify-Hmac-Sha256}. Shopify signs no timestamp, so redelivery protection relies on
  * deduplication by {@code X-Shopify-Webhook-Id}.
  */
-public final class ShopifySignatureScheme implements SignatureScheme {
+public final class ShopifySignatureScheme extends HmacSha256HeaderScheme {
 
     public static final String SIGNATURE_HEADER = "X-Shopify-Hmac-Sha256";
     public static final String EVENT_ID_HEADER = "X-Shopify-Webhook-Id";
 
     private static final byte[] NOTHING_BEFORE_BODY = new byte[0];
+
+    public ShopifySignatureScheme() {
+        super("SHOPIFY", SIGNATURE_HEADER);
+    }
 
     @Override
     public boolean requiresBody() {
@@ -21,23 +25,9 @@ public final class ShopifySignatureScheme implements SignatureScheme {
     }
 
     @Override
-    public String dedupNamespace() {
-        return "SHOPIFY";
-    }
-
-    @Override
-    public HmacAlgorithm algorithm() {
-        return HmacAlgorithm.HMAC_SHA256;
-    }
-
-    @Override
-    public HeaderParseResult parse(final HeaderLookup headers) {
-        final Optional<String> header = headers.get(SIGNATURE_HEADER);
-        if (header.isEmpty()) {
-            return HeaderParseResult.rejected(RejectionReason.MISSING_SIGNATURE);
-        }
+    HeaderParseResult parseSignatureHeader(final String header) {
         try {
-            final byte[] signature = SignatureEncoding.BASE64.decode(header.get());
+            final byte[] signature = SignatureEncoding.BASE64.decode(header);
             return HeaderParseResult.claimed(new ClaimedSignature(List.of(signature), NOTHING_BEFORE_BODY, null));
         } catch (final IllegalArgumentException e) {
             return HeaderParseResult.rejected(RejectionReason.MALFORMED_SIGNATURE_HEADER);

@@ -11,7 +11,7 @@ import java.util.Optional;
  * text). Several v1 values appear while Stripe rolls the endpoint secret; other schemes (v0) are
  * ignored. The event id is the body's top-level {@code id}.
  */
-public final class StripeSignatureScheme implements SignatureScheme {
+public final class StripeSignatureScheme extends HmacSha256HeaderScheme {
 
     public static final String SIGNATURE_HEADER = "Stripe-Signature";
     public static final String EVENT_ID_POINTER = "/id";
@@ -19,26 +19,15 @@ public final class StripeSignatureScheme implements SignatureScheme {
     private static final String TIMESTAMP_KEY = "t";
     private static final String SIGNATURE_KEY = "v1";
 
-    @Override
-    public String dedupNamespace() {
-        return "STRIPE";
+    public StripeSignatureScheme() {
+        super("STRIPE", SIGNATURE_HEADER);
     }
 
     @Override
-    public HmacAlgorithm algorithm() {
-        return HmacAlgorithm.HMAC_SHA256;
-    }
-
-    @Override
-    public HeaderParseResult parse(final HeaderLookup headers) {
-        final Optional<String> header = headers.get(SIGNATURE_HEADER);
-        if (header.isEmpty()) {
-            return HeaderParseResult.rejected(RejectionReason.MISSING_SIGNATURE);
-        }
-
+    HeaderParseResult parseSignatureHeader(final String header) {
         String timestamp = null;
         final List<byte[]> signatures = new ArrayList<>();
-        for (final String item : header.get().split(",")) {
+        for (final String item : header.split(",")) {
             final int equals = item.indexOf('=');
             if (equals < 0) {
                 continue;

@@ -99,7 +99,7 @@ class ProfileAuditTest {
     }
 
     @Test
-    void placeholdersAndAnonymisedRowsLinkNothing() throws SQLException {
+    void placeholdersAndAnonymizedRowsLinkNothing() throws SQLException {
         granted("c1", "noreply@shop.example", "+49 30 1111111");
         granted("c2", "noreply@shop.example", "+49 30 2222222");
         granted("c3", "x@example.org", "000000000");

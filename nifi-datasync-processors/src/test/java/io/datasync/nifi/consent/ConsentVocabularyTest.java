@@ -103,13 +103,13 @@ class ConsentVocabularyTest {
 
     @Test
     void separatorsAreFoldedLikeTheDocumentationSays() {
-        assertEquals("opted_in", ConsentVocabulary.normalise(" Opted - In "));
-        assertEquals("opt_in", ConsentVocabulary.normalise("opt__in"));
-        assertEquals("opt_in", ConsentVocabulary.normalise("OPT\tIN"));
-        assertEquals("a_b", ConsentVocabulary.normalise("a_b"));
-        assertEquals("x_y", ConsentVocabulary.normalise("x-_-y"));
-        assertEquals("_x", ConsentVocabulary.normalise("-x"));
-        assertEquals("granted", ConsentVocabulary.normalise("GRANTED"));
-        assertEquals("", ConsentVocabulary.normalise("   "));
+        assertEquals("opted_in", ConsentVocabulary.normalize(" Opted - In "));
+        assertEquals("opt_in", ConsentVocabulary.normalize("opt__in"));
+        assertEquals("opt_in", ConsentVocabulary.normalize("OPT\tIN"));
+        assertEquals("a_b", ConsentVocabulary.normalize("a_b"));
+        assertEquals("x_y", ConsentVocabulary.normalize("x-_-y"));
+        assertEquals("_x", ConsentVocabulary.normalize("-x"));
+        assertEquals("granted", ConsentVocabulary.normalize("GRANTED"));
+        assertEquals("", ConsentVocabulary.normalize("   "));
     }
 }

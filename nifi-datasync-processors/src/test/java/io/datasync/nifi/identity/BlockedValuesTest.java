@@ -26,7 +26,7 @@ class BlockedValuesTest {
     }
 
     @Test
-    void normalisedFormIsCheckedToo() {
+    void normalizedFormIsCheckedToo() {
         final BlockedValues blocked = new BlockedValues(List.of("+15555550100"));
         assertTrue(blocked.isBlocked("(555) 555-0100", "+15555550100"));
     }

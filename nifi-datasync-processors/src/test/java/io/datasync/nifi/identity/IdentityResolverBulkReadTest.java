@@ -2,16 +2,15 @@ package io.datasync.nifi.identity;
 
 import net.jqwik.api.Arbitraries;
 import net.jqwik.api.Arbitrary;
-import net.jqwik.api.Combinators;
 import net.jqwik.api.ForAll;
 import net.jqwik.api.Property;
 import net.jqwik.api.Provide;
+import io.datasync.nifi.identity.GeneratedBatches.Outcome;
+import io.datasync.nifi.identity.GeneratedBatches.Row;
 import org.junit.jupiter.api.Test;
 
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
@@ -30,7 +29,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  */
 class IdentityResolverBulkReadTest {
 
-    private static final List<String> RULES = List.of("email", "phone");
+    private static final List<String> RULES = GeneratedBatches.RULES;
     private static final KeyHasher HASHER = new KeyHasher("customer");
 
     /**
@@ -100,37 +99,9 @@ class IdentityResolverBulkReadTest {
         }
     }
 
-    /** One record: its key tokens (even tokens are emails, odd ones phones) and the id it carries, if any. */
-    record Row(List<Integer> keys, Integer carriedId) {
-    }
-
-    record Outcome(List<String> ids, List<IdentityMerge> merges, int newCustomers, int keysReachingLimit, Set<KeyHash> overLimit) {
-    }
-
-    private static IdentityGraph graph(final List<Row> batch) {
-        final IdentityGraph graph = new IdentityGraph(1000);
-        for (int index = 0; index < batch.size(); index++) {
-            final Row row = batch.get(index);
-            final int record = graph.addRecord();
-            graph.setFingerprint(record, HASHER.hashBytes("fingerprint", ("record " + index + " " + row).getBytes(StandardCharsets.UTF_8)));
-            for (final int token : row.keys()) {
-                graph.addKey(record, HASHER.hash(RULES.get(token % 2), "value-" + token), token % 2);
-            }
-            if (row.carriedId() != null) {
-                graph.setExistingId(record, "id-" + row.carriedId());
-            }
-        }
-        return graph;
-    }
-
     private static Outcome resolve(final IdentityStore store, final boolean snapshotReads, final List<Row> batch,
                                    final Function<KeyHash, String> newIdOfAnchor, final int maxLinks) throws IOException {
-        final IdentityGraph graph = graph(batch);
-        final IdentityResolver resolver = new IdentityResolver(store, newIdOfAnchor, RULES, maxLinks, snapshotReads);
-        final Set<KeyHash> overLimit = resolver.overLimitKeys(graph.keys());
-        final Clusters clusters = graph.build(overLimit);
-        final String[] ids = resolver.resolve(clusters);
-        return new Outcome(Arrays.asList(ids), resolver.merges(), resolver.newCustomerCount(), resolver.keysReachingLimit(), overLimit);
+        return GeneratedBatches.resolve(store, snapshotReads, batch, HASHER, newIdOfAnchor, maxLinks);
     }
 
     @Property(tries = 400)
@@ -162,7 +133,7 @@ class IdentityResolverBulkReadTest {
         final Function<KeyHash, String> newIdOfAnchor = anchor -> "id-" + Math.floorMod(anchor.hashCode(), 9);
         final CountingStore store = new CountingStore(true);
         for (final List<Row> batch : batches) {
-            final IdentityGraph graph = graph(batch);
+            final IdentityGraph graph = GeneratedBatches.graph(batch, HASHER);
             final IdentityResolver resolver = new IdentityResolver(store, newIdOfAnchor, RULES, maxLinks, snapshotReads);
             final Set<KeyHash> overLimit = resolver.overLimitKeys(graph.keys());
             for (final Map.Entry<Integer, Integer> claim : foreignClaims.entrySet()) {
@@ -236,16 +207,12 @@ class IdentityResolverBulkReadTest {
 
     @Provide
     Arbitrary<List<List<Row>>> batches() {
-        final Arbitrary<Row> row = Combinators.combine(
-                Arbitraries.integers().between(0, 29).list().ofMaxSize(3),
-                Arbitraries.integers().between(0, 8).injectNull(0.8))
-                .as(Row::new);
-        return row.list().ofMinSize(1).ofMaxSize(25).list().ofMinSize(1).ofMaxSize(4);
+        return GeneratedBatches.batches();
     }
 
     @Provide
     Arbitrary<Integer> limits() {
-        return Arbitraries.of(1, 3, 50, Integer.MAX_VALUE);
+        return GeneratedBatches.limits();
     }
 
     @Provide

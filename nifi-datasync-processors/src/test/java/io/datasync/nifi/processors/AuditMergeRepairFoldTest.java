@@ -11,7 +11,6 @@ import net.jqwik.api.lifecycle.AfterContainer;
 import net.jqwik.api.lifecycle.BeforeContainer;
 import org.apache.nifi.controller.AbstractControllerService;
 import org.apache.nifi.dbcp.DBCPService;
-import org.apache.nifi.json.JsonRecordSetWriter;
 import org.apache.nifi.processor.exception.ProcessException;
 import org.apache.nifi.util.MockFlowFile;
 import org.apache.nifi.util.TestRunner;
@@ -155,17 +154,7 @@ class AuditMergeRepairFoldTest {
 
     /** The audit as the sync-audit template configures it, with Emit Repairs. */
     private static TestRunner auditor() throws Exception {
-        final TestRunner runner = TestRunners.newTestRunner(AuditProfileStore.class);
-        final Pool pool = new Pool();
-        runner.addControllerService("pool", pool);
-        runner.enableControllerService(pool);
-        final JsonRecordSetWriter writer = new JsonRecordSetWriter();
-        runner.addControllerService("writer", writer);
-        runner.enableControllerService(writer);
-        runner.setProperty(AuditProfileStore.DBCP_SERVICE, "pool");
-        runner.setProperty(AuditProfileStore.RECORD_WRITER, "writer");
-        runner.setProperty(AuditProfileStore.DEFAULT_PHONE_REGION, "DE");
-        runner.setProperty(AuditProfileStore.SYNC_RUNS_TABLE, "sync_runs");
+        final TestRunner runner = AuditProfileStoreTest.auditRunner(new Pool());
         runner.setProperty(AuditProfileStore.REPAIR_MODE, AuditProfileStore.RepairMode.EMIT_REPAIRS);
         return runner;
     }

@@ -71,11 +71,9 @@ class AuditProfileStoreTest {
         }
     }
 
-    @BeforeEach
-    void setUp() throws SQLException, InitializationException {
-        database.clear();
-        runner = TestRunners.newTestRunner(AuditProfileStore.class);
-        pool = new Pool();
+    /** An AuditProfileStore over the pool with a JSON writer, default phone region DE and the sync_runs table, as the sync-audit template has it. */
+    static TestRunner auditRunner(final DBCPService pool) throws InitializationException {
+        final TestRunner runner = TestRunners.newTestRunner(AuditProfileStore.class);
         runner.addControllerService("pool", pool);
         runner.enableControllerService(pool);
         final JsonRecordSetWriter writer = new JsonRecordSetWriter();
@@ -85,6 +83,14 @@ class AuditProfileStoreTest {
         runner.setProperty(AuditProfileStore.RECORD_WRITER, "writer");
         runner.setProperty(AuditProfileStore.DEFAULT_PHONE_REGION, "DE");
         runner.setProperty(AuditProfileStore.SYNC_RUNS_TABLE, "sync_runs");
+        return runner;
+    }
+
+    @BeforeEach
+    void setUp() throws SQLException, InitializationException {
+        database.clear();
+        pool = new Pool();
+        runner = auditRunner(pool);
         runner.setProperty("crm", "2 hours");
         runner.setProperty("ftp", "26 hours");
     }

@@ -67,9 +67,7 @@ class ConsentFilterDatabaseStoreTest {
         runner.setProperty(ConsentFilter.PURPOSES, "email_marketing, personalisation");
         runner.setProperty(ConsentFilter.SUBJECT_KEY_PATH, "/email");
         if (batched) {
-            final EmbeddedConsentDatabase.Pool pool = new EmbeddedConsentDatabase.Pool(database);
-            runner.addControllerService("pool", pool);
-            runner.enableControllerService(pool);
+            database.addPool(runner);
             runner.setProperty(ConsentFilter.CONSENT_STORE_TYPE, ConsentFilter.ConsentStoreType.DATABASE.getValue());
             runner.setProperty(ConsentFilter.DBCP_SERVICE, "pool");
             runner.setProperty(ConsentFilter.CONSENT_TABLE, "consent_lookup");

@@ -1,12 +1,12 @@
 package io.datasync.nifi.processors;
 
+import io.datasync.nifi.processors.common.RunnerLogs;
 import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.iabtcf.encoder.TCStringEncoder;
 import org.apache.nifi.provenance.ProvenanceEventRecord;
 import org.apache.nifi.provenance.ProvenanceEventType;
 import org.apache.nifi.reporting.InitializationException;
-import org.apache.nifi.util.LogMessage;
 import org.apache.nifi.util.MockFlowFile;
 import org.apache.nifi.util.TestRunner;
 import org.apache.nifi.util.TestRunners;
@@ -18,7 +18,6 @@ import java.sql.Timestamp;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
-import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
@@ -77,15 +76,7 @@ class ConsentFilterTest {
     }
 
     private void assertNoPersonalDataLogged(final String... values) {
-        final List<LogMessage> messages = new ArrayList<>();
-        messages.addAll(runner.getLogger().getTraceMessages());
-        messages.addAll(runner.getLogger().getDebugMessages());
-        messages.addAll(runner.getLogger().getInfoMessages());
-        messages.addAll(runner.getLogger().getWarnMessages());
-        messages.addAll(runner.getLogger().getErrorMessages());
-        for (final LogMessage message : messages) {
-            final String text = message.getMsg() + " " + (message.getArgs() == null ? "" : List.of(message.getArgs()).toString())
-                    + " " + (message.getThrowable() == null ? "" : message.getThrowable().toString());
+        for (final String text : RunnerLogs.lines(runner, false)) {
             for (final String value : values) {
                 assertFalse(text.contains(value), "log message must not contain personal data: " + text);
             }

@@ -102,9 +102,7 @@ class CustomerDedupDatabaseStoreTest {
             runner.setProperty(CustomerDedup.PHONE_REGION_RECORD_PATH, "/country");
             runner.setProperty(CustomerDedup.IDENTITY_HASH_KEY, HASH_KEY);
             if (databaseStore) {
-                pool = new EmbeddedConsentDatabase.Pool(database);
-                runner.addControllerService("pool", pool);
-                runner.enableControllerService(pool);
+                pool = database.addPool(runner);
                 runner.setProperty(CustomerDedup.IDENTITY_STORE_TYPE, CustomerDedup.IdentityStoreType.DATABASE.getValue());
                 runner.setProperty(CustomerDedup.IDENTITY_DBCP_SERVICE, "pool");
                 runner.setProperty(CustomerDedup.IDENTITY_TABLE, "customer_identity");
@@ -120,32 +118,11 @@ class CustomerDedupDatabaseStoreTest {
 
         /** @return the customer id of every record by source id, as written (merges reported are kept in survivorOf) */
         Map<String, String> feed(final List<List<Row>> batches) throws IOException {
-            final Map<String, String> idOf = new HashMap<>();
-            for (final List<Row> batch : batches) {
-                runner.enqueue(CustomerDedupMultinationalTest.toJson(batch));
-                runner.run();
-                runner.assertTransferCount(CustomerDedup.REL_FAILURE, 0);
-                for (final MockFlowFile out : runner.getFlowFilesForRelationship(CustomerDedup.REL_SUCCESS)) {
-                    for (final JsonNode record : MAPPER.readTree(out.getContent())) {
-                        idOf.put(record.get("source_id").asText(), record.get("customer_id").asText());
-                    }
-                }
-                for (final MockFlowFile merges : runner.getFlowFilesForRelationship(CustomerDedup.REL_MERGES)) {
-                    for (final JsonNode merge : MAPPER.readTree(merges.getContent())) {
-                        survivorOf.put(merge.get("old_customer_id").asText(), merge.get("surviving_customer_id").asText());
-                    }
-                }
-                runner.clearTransferState();
-            }
-            return idOf;
+            return CustomerDedupMultinationalTest.feed(runner, batches, survivorOf);
         }
 
         String current(final String id) {
-            String current = id;
-            for (int hop = 0; hop < 100 && survivorOf.containsKey(current); hop++) {
-                current = survivorOf.get(current);
-            }
-            return current;
+            return CustomerDedupMultinationalTest.current(survivorOf, id);
         }
 
         Map<String, String> resolved(final Map<String, String> idOf) {

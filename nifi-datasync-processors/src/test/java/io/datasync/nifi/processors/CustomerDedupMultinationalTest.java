@@ -71,35 +71,47 @@ class CustomerDedupMultinationalTest {
          * @return the customer id of every record by source id, with every reported merge applied
          */
         Map<String, String> feed(final List<List<Row>> batches) throws IOException {
-            final Map<String, String> idOf = new HashMap<>();
-            for (final List<Row> batch : batches) {
-                runner.enqueue(toJson(batch));
-                runner.run();
-                runner.assertTransferCount(CustomerDedup.REL_FAILURE, 0);
-                for (final MockFlowFile out : runner.getFlowFilesForRelationship(CustomerDedup.REL_SUCCESS)) {
-                    for (final JsonNode record : MAPPER.readTree(out.getContent())) {
-                        idOf.put(record.get("source_id").asText(), record.get("customer_id").asText());
-                    }
-                }
-                for (final MockFlowFile merges : runner.getFlowFilesForRelationship(CustomerDedup.REL_MERGES)) {
-                    for (final JsonNode merge : MAPPER.readTree(merges.getContent())) {
-                        survivorOf.put(merge.get("old_customer_id").asText(), merge.get("surviving_customer_id").asText());
-                    }
-                }
-                runner.clearTransferState();
-            }
             final Map<String, String> resolved = new HashMap<>();
-            idOf.forEach((record, id) -> resolved.put(record, current(id)));
+            CustomerDedupMultinationalTest.feed(runner, batches, survivorOf).forEach((record, id) -> resolved.put(record, current(survivorOf, id)));
             return resolved;
         }
+    }
 
-        private String current(final String id) {
-            String current = id;
-            for (int hop = 0; hop < 100 && survivorOf.containsKey(current); hop++) {
-                current = survivorOf.get(current);
+    /**
+     * Feeds the batches to a CustomerDedup as FlowFiles in the given order, none of which may fail; the merges it reports
+     * go into {@code survivorOf} (old id to surviving id).
+     *
+     * @return the customer id of every record by source id, as written
+     */
+    static Map<String, String> feed(final TestRunner runner, final List<List<Row>> batches, final Map<String, String> survivorOf)
+            throws IOException {
+        final Map<String, String> idOf = new HashMap<>();
+        for (final List<Row> batch : batches) {
+            runner.enqueue(toJson(batch));
+            runner.run();
+            runner.assertTransferCount(CustomerDedup.REL_FAILURE, 0);
+            for (final MockFlowFile out : runner.getFlowFilesForRelationship(CustomerDedup.REL_SUCCESS)) {
+                for (final JsonNode record : MAPPER.readTree(out.getContent())) {
+                    idOf.put(record.get("source_id").asText(), record.get("customer_id").asText());
+                }
             }
-            return current;
+            for (final MockFlowFile merges : runner.getFlowFilesForRelationship(CustomerDedup.REL_MERGES)) {
+                for (final JsonNode merge : MAPPER.readTree(merges.getContent())) {
+                    survivorOf.put(merge.get("old_customer_id").asText(), merge.get("surviving_customer_id").asText());
+                }
+            }
+            runner.clearTransferState();
         }
+        return idOf;
+    }
+
+    /** The id a customer id ends as after every reported merge (at most 100 hops). */
+    static String current(final Map<String, String> survivorOf, final String id) {
+        String current = id;
+        for (int hop = 0; hop < 100 && survivorOf.containsKey(current); hop++) {
+            current = survivorOf.get(current);
+        }
+        return current;
     }
 
     static String toJson(final List<Row> rows) {

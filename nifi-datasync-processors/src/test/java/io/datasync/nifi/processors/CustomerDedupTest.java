@@ -185,7 +185,7 @@ class CustomerDedupTest {
     }
 
     @Test
-    void textNormaliserMatchesCompositeNameAndPostcode() throws IOException {
+    void textNormalizerMatchesCompositeNameAndPostcode() throws IOException {
         runner.setProperty("name_zip", "/last_name, /first_name, /zip");
         runner.setProperty("email", "/email");
         runner.setProperty(CustomerDedup.TEXT_RECORD_PATHS, "/last_name, /first_name, /zip");

@@ -6,12 +6,14 @@ import org.apache.nifi.dbcp.DBCPService;
 import org.apache.nifi.lookup.LookupFailureException;
 import org.apache.nifi.lookup.RecordLookupService;
 import org.apache.nifi.processor.exception.ProcessException;
+import org.apache.nifi.reporting.InitializationException;
 import org.apache.nifi.serialization.SimpleRecordSchema;
 import org.apache.nifi.serialization.record.DataType;
 import org.apache.nifi.serialization.record.MapRecord;
 import org.apache.nifi.serialization.record.Record;
 import org.apache.nifi.serialization.record.RecordField;
 import org.apache.nifi.serialization.record.RecordFieldType;
+import org.apache.nifi.util.TestRunner;
 
 import java.io.IOException;
 import java.lang.reflect.InvocationTargetException;
@@ -139,6 +141,14 @@ final class EmbeddedConsentDatabase implements AutoCloseable {
         try (ServerSocket socket = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
             return socket.getLocalPort();
         }
+    }
+
+    /** A {@link Pool} over this database, added to the runner as the controller service "pool" and enabled. */
+    Pool addPool(final TestRunner runner) throws InitializationException {
+        final Pool pool = new Pool(this);
+        runner.addControllerService("pool", pool);
+        runner.enableControllerService(pool);
+        return pool;
     }
 
     /** The stock DBCPService interface over this database; counts connections and statements, can be made unreachable. */

@@ -1,8 +1,11 @@
 package io.datasync.nifi.processors;
 
+import org.apache.nifi.components.PropertyDescriptor;
 import org.apache.nifi.controller.AbstractControllerService;
+import org.apache.nifi.reporting.InitializationException;
 import org.apache.nifi.security.util.TlsConfiguration;
 import org.apache.nifi.ssl.SSLContextService;
+import org.apache.nifi.util.TestRunner;
 
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.X509ExtendedKeyManager;
@@ -15,6 +18,14 @@ final class FixedSslContextService extends AbstractControllerService implements 
 
     FixedSslContextService(final SSLContext context) {
         this.context = context;
+    }
+
+    /** Adds a service handing out {@code context} to the runner as "ssl", enables it and names it in {@code property}. */
+    static void configure(final TestRunner runner, final PropertyDescriptor property, final SSLContext context) throws InitializationException {
+        final FixedSslContextService service = new FixedSslContextService(context);
+        runner.addControllerService("ssl", service);
+        runner.enableControllerService(service);
+        runner.setProperty(property, "ssl");
     }
 
     @Override

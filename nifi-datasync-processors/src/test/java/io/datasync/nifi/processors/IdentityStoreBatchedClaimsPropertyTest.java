@@ -1,15 +1,14 @@
 package io.datasync.nifi.processors;
 
-import io.datasync.nifi.identity.Clusters;
-import io.datasync.nifi.identity.IdentityGraph;
+import io.datasync.nifi.identity.GeneratedBatches;
+import io.datasync.nifi.identity.GeneratedBatches.Outcome;
+import io.datasync.nifi.identity.GeneratedBatches.Row;
 import io.datasync.nifi.identity.IdentityMerge;
-import io.datasync.nifi.identity.IdentityResolver;
 import io.datasync.nifi.identity.JdbcIdentityStore;
 import io.datasync.nifi.identity.KeyHash;
 import io.datasync.nifi.identity.KeyHasher;
 import net.jqwik.api.Arbitraries;
 import net.jqwik.api.Arbitrary;
-import net.jqwik.api.Combinators;
 import net.jqwik.api.ForAll;
 import net.jqwik.api.Property;
 import net.jqwik.api.Provide;
@@ -17,18 +16,11 @@ import net.jqwik.api.lifecycle.AfterContainer;
 import net.jqwik.api.lifecycle.BeforeContainer;
 
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.sql.Connection;
-import java.sql.ResultSet;
 import java.sql.SQLException;
-import java.sql.Statement;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
-import java.util.TreeMap;
 import java.util.function.Function;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -45,39 +37,27 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  */
 class IdentityStoreBatchedClaimsPropertyTest {
 
-    private static final List<String> RULES = List.of("email", "phone");
-    private static EmbeddedConsentDatabase database;
+    private static IdentityTables tables;
 
     @BeforeContainer
     static void startDatabase() throws IOException, SQLException {
-        database = EmbeddedConsentDatabase.start();
-        final String ddl = Files.readString(CustomerDedupDatabaseStoreTest.identityDdl());
         // the shipped table twice: one per way of writing it (the view and index names are made unique too)
-        database.execute(ddl.replace("customer_identity", "identity_batched").replace("customer_identifiers", "identifiers_batched"));
-        database.execute(ddl.replace("customer_identity", "identity_single").replace("customer_identifiers", "identifiers_single"));
+        tables = IdentityTables.start("identity_batched", "identifiers_batched", "identity_single", "identifiers_single");
     }
 
     @AfterContainer
     static void stopDatabase() throws IOException {
-        if (database != null) {
-            database.close();
-            database = null;
+        if (tables != null) {
+            tables.close();
+            tables = null;
         }
-    }
-
-    /** One record: its key tokens (even tokens are emails, odd ones phones) and the id it carries, if any. */
-    record Row(List<Integer> keys, Integer carriedId) {
-    }
-
-    /** What one batch resolved to. */
-    record Outcome(List<String> ids, List<IdentityMerge> merges, int newCustomers, int keysReachingLimit, Set<KeyHash> overLimit) {
     }
 
     @Property(tries = 100)
     void bulkClaimsAndHeldBackWritesChangeNothing(@ForAll("batches") final List<List<Row>> batches, @ForAll("limits") final int maxLinks,
                                                  @ForAll("chunks") final int chunkSize) throws Exception {
-        database.execute("TRUNCATE identity_batched; TRUNCATE identity_single");
-        final Connection connection = database.shared();
+        tables.truncate();
+        final Connection connection = tables.connection();
         final KeyHasher hasher = new KeyHasher("customer");
         // few possible derived ids, the same as the carried ones: new customers' ids collide with ids in use
         final Function<KeyHash, String> newIdOfAnchor = anchor -> "id-" + Math.floorMod(anchor.hashCode(), 9);
@@ -87,7 +67,7 @@ class IdentityStoreBatchedClaimsPropertyTest {
             final JdbcIdentityStore singleStore = new JdbcIdentityStore(connection, "identity_single", chunkSize, 30, false);
             final Outcome single = resolve(singleStore, false, batch, hasher, newIdOfAnchor, maxLinks);
             assertEquals(single, batched);
-            assertEquals(table(connection, "identity_single"), table(connection, "identity_batched"));
+            assertEquals(tables.rows("identity_single"), tables.rows("identity_batched"));
             assertNoIdMergedAwayByAnEarlierCluster(batched);
         }
     }
@@ -114,48 +94,17 @@ class IdentityStoreBatchedClaimsPropertyTest {
 
     private static Outcome resolve(final JdbcIdentityStore store, final boolean snapshotReads, final List<Row> batch, final KeyHasher hasher,
                                    final Function<KeyHash, String> newIdOfAnchor, final int maxLinks) throws IOException {
-        final IdentityGraph graph = new IdentityGraph(1000);
-        for (int index = 0; index < batch.size(); index++) {
-            final Row row = batch.get(index);
-            final int record = graph.addRecord();
-            graph.setFingerprint(record, hasher.hashBytes("fingerprint", ("record " + index + " " + row).getBytes(StandardCharsets.UTF_8)));
-            for (final int token : row.keys()) {
-                graph.addKey(record, hasher.hash(RULES.get(token % 2), "value-" + token), token % 2);
-            }
-            if (row.carriedId() != null) {
-                graph.setExistingId(record, "id-" + row.carriedId());
-            }
-        }
-        final IdentityResolver resolver = new IdentityResolver(store, newIdOfAnchor, RULES, maxLinks, snapshotReads);
-        final Set<KeyHash> overLimit = resolver.overLimitKeys(graph.keys());
-        final Clusters clusters = graph.build(overLimit);
-        final String[] ids = resolver.resolve(clusters);
-        return new Outcome(Arrays.asList(ids), resolver.merges(), resolver.newCustomerCount(), resolver.keysReachingLimit(), overLimit);
-    }
-
-    private static Map<String, String> table(final Connection connection, final String table) throws SQLException {
-        final Map<String, String> rows = new TreeMap<>();
-        try (Statement statement = connection.createStatement();
-             ResultSet resultSet = statement.executeQuery("SELECT entry_key, entry_value FROM " + table)) {
-            while (resultSet.next()) {
-                rows.put(resultSet.getString(1), resultSet.getString(2));
-            }
-        }
-        return rows;
+        return GeneratedBatches.resolve(store, snapshotReads, batch, hasher, newIdOfAnchor, maxLinks);
     }
 
     @Provide
     Arbitrary<List<List<Row>>> batches() {
-        final Arbitrary<Row> row = Combinators.combine(
-                Arbitraries.integers().between(0, 29).list().ofMaxSize(3),
-                Arbitraries.integers().between(0, 8).injectNull(0.8))
-                .as(Row::new);
-        return row.list().ofMinSize(1).ofMaxSize(25).list().ofMinSize(1).ofMaxSize(4);
+        return GeneratedBatches.batches();
     }
 
     @Provide
     Arbitrary<Integer> limits() {
-        return Arbitraries.of(1, 3, 50, Integer.MAX_VALUE);
+        return GeneratedBatches.limits();
     }
 
     @Provide
@@ -170,11 +119,11 @@ class IdentityStoreBatchedClaimsPropertyTest {
      */
     @Property(tries = 1)
     void statementsPerBatchDoNotGrowWithTheCustomers() throws Exception {
-        final Connection connection = database.shared();
+        final Connection connection = tables.connection();
         final KeyHasher hasher = new KeyHasher("customer");
         final Function<KeyHash, String> newIdOfAnchor = anchor -> "c-" + anchor.toHex().substring(0, 16);
         for (final int customers : List.of(5, 300)) {
-            database.execute("TRUNCATE identity_batched; TRUNCATE identity_single");
+            tables.truncate();
             final List<Row> first = new ArrayList<>();
             final List<Row> second = new ArrayList<>();
             for (int customer = 0; customer < customers; customer++) {
@@ -204,7 +153,7 @@ class IdentityStoreBatchedClaimsPropertyTest {
      */
     @Property(tries = 1)
     void mergesTakeOneBulkClaimAndTheirRepointsOneBatch() throws Exception {
-        final Connection connection = database.shared();
+        final Connection connection = tables.connection();
         final KeyHasher hasher = new KeyHasher("customer");
         final Function<KeyHash, String> newIdOfAnchor = anchor -> "c-" + anchor.toHex().substring(0, 16);
         for (final int customers : List.of(5, 300)) {
@@ -215,7 +164,7 @@ class IdentityStoreBatchedClaimsPropertyTest {
                 first.add(new Row(List.of(4 * customer + 1), null));
                 second.add(new Row(List.of(4 * customer, 4 * customer + 1), null));
             }
-            database.execute("TRUNCATE identity_batched; TRUNCATE identity_single");
+            tables.truncate();
             resolve(new JdbcIdentityStore(connection, "identity_batched", 5000, 30, true), true, first, hasher, newIdOfAnchor, 50);
             final JdbcIdentityStore held = new JdbcIdentityStore(connection, "identity_batched", 5000, 30, true);
             final Outcome heldOutcome = resolve(held, true, second, hasher, newIdOfAnchor, 50);
@@ -226,7 +175,7 @@ class IdentityStoreBatchedClaimsPropertyTest {
             resolve(new JdbcIdentityStore(connection, "identity_single", 5000, 30, true, false), true, first, hasher, newIdOfAnchor, 50);
             final JdbcIdentityStore atOnce = new JdbcIdentityStore(connection, "identity_single", 5000, 30, true, false);
             assertEquals(heldOutcome, resolve(atOnce, true, second, hasher, newIdOfAnchor, 50));
-            assertEquals(table(connection, "identity_single"), table(connection, "identity_batched"));
+            assertEquals(tables.rows("identity_single"), tables.rows("identity_batched"));
             assertEquals(customers, atOnce.statementsByKind().get("re-point"), customers + " customers, re-pointed at once");
             assertTrue(atOnce.statementCount() >= 2 + 2 * customers, customers + " customers, re-pointed at once: " + atOnce.statementsByKind());
         }

@@ -1,5 +1,6 @@
 package io.datasync.nifi.processors;
 
+import io.datasync.nifi.processors.common.RunnerLogs;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.datasync.nifi.fetch.FetchState;
@@ -12,22 +13,19 @@ import org.apache.nifi.components.state.Scope;
 import org.apache.nifi.controller.AbstractControllerService;
 import org.apache.nifi.oauth2.AccessToken;
 import org.apache.nifi.oauth2.OAuth2AccessTokenProvider;
-import org.apache.nifi.util.LogMessage;
 import org.apache.nifi.util.MockFlowFile;
 import org.apache.nifi.util.TestRunner;
 import org.apache.nifi.util.TestRunners;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import java.io.IOException;
-import java.net.InetAddress;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.ZoneOffset;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
@@ -50,24 +48,14 @@ class IncrementalApiFetchHostileApiTest {
     private static final String T0 = "2024-03-01T10:00:00Z";
     private static final String SECRET = "sk_live_Q8zS3cr3tKey";
 
-    private final List<MockWebServer> servers = new ArrayList<>();
+    @RegisterExtension
+    final LocalServers servers = new LocalServers();
     private final List<Duration> sleeps = new CopyOnWriteArrayList<>();
     private final List<String> emitted = new ArrayList<>();
     private final List<String> emittedVersions = new ArrayList<>();
 
-    @AfterEach
-    void stopServers() throws IOException {
-        for (final MockWebServer server : servers) {
-            server.shutdown();
-        }
-    }
-
     private MockWebServer start(final okhttp3.mockwebserver.Dispatcher dispatcher) throws IOException {
-        final MockWebServer server = new MockWebServer();
-        server.setDispatcher(dispatcher);
-        server.start(InetAddress.getByName("127.0.0.1"), 0);
-        servers.add(server);
-        return server;
+        return servers.start(dispatcher);
     }
 
     /** A server on another port (another origin) that answers 200 with an empty page and records what it receives. */
@@ -169,20 +157,6 @@ class IncrementalApiFetchHostileApiTest {
         return runner.getStateManager().getState(Scope.CLUSTER).toMap();
     }
 
-    static List<String> logLines(final TestRunner runner, final boolean errorsOnly) {
-        final List<LogMessage> all = new ArrayList<>(runner.getLogger().getErrorMessages());
-        if (!errorsOnly) {
-            all.addAll(runner.getLogger().getWarnMessages());
-            all.addAll(runner.getLogger().getInfoMessages());
-            all.addAll(runner.getLogger().getDebugMessages());
-        }
-        final List<String> lines = new ArrayList<>();
-        for (final LogMessage message : all) {
-            lines.add(message.getMsg() + " " + Arrays.deepToString(message.getArgs()));
-        }
-        return lines;
-    }
-
     private static MockResponse page(final String body) {
         return new MockResponse().setHeader("Content-Type", "application/json").setBody(body);
     }
@@ -217,8 +191,8 @@ class IncrementalApiFetchHostileApiTest {
         assertTrue(emitted.contains(padded(100)), "the record that crossed the page boundary");
         assertTableEmittedWithoutDuplicates(api);
         assertEquals(minutesAfterT0(1000), state(runner).get(FetchState.WATERMARK));
-        assertTrue(logLines(runner, false).stream().anyMatch(line -> line.contains("shifted") && line.contains("last safe watermark")),
-                logLines(runner, false).toString());
+        assertTrue(RunnerLogs.lines(runner, false).stream().anyMatch(line -> line.contains("shifted") && line.contains("last safe watermark")),
+                RunnerLogs.lines(runner, false).toString());
     }
 
     @Test
@@ -245,7 +219,7 @@ class IncrementalApiFetchHostileApiTest {
         assertTableEmittedWithoutDuplicates(api);
         assertEquals(minutesAfterT0(401), state(runner).get(FetchState.WATERMARK));
         assertTrue(api.requests.stream().noneMatch(request -> request.getRequestUrl().queryParameter("offset") != null));
-        assertTrue(logLines(runner, true).isEmpty(), logLines(runner, true).toString());
+        assertTrue(RunnerLogs.lines(runner, true).isEmpty(), RunnerLogs.lines(runner, true).toString());
     }
 
     @Test
@@ -256,7 +230,7 @@ class IncrementalApiFetchHostileApiTest {
         runner.setProperty(IncrementalApiFetch.PAGE_SIZE, "10");
         runner.run();
         assertEquals(10, drain(runner).size());
-        assertTrue(logLines(runner, true).stream().anyMatch(line -> line.contains("raise Page Size")), logLines(runner, true).toString());
+        assertTrue(RunnerLogs.lines(runner, true).stream().anyMatch(line -> line.contains("raise Page Size")), RunnerLogs.lines(runner, true).toString());
         runner.setProperty(IncrementalApiFetch.PAGE_SIZE, "50");
         runner.run();
         drain(runner);
@@ -393,8 +367,8 @@ class IncrementalApiFetchHostileApiTest {
         assertEquals(0, elsewhere.getRequestCount(), "nothing is sent to the other origin");
         assertEquals(List.of(), drain(runner), "the page whose link cannot be followed is not emitted");
         assertTrue(runner.isYieldCalled());
-        assertTrue(logLines(runner, true).stream().anyMatch(line -> line.contains("Allowed Origins") && line.contains(elsewhere.getPort() + "")),
-                logLines(runner, true).toString());
+        assertTrue(RunnerLogs.lines(runner, true).stream().anyMatch(line -> line.contains("Allowed Origins") && line.contains(elsewhere.getPort() + "")),
+                RunnerLogs.lines(runner, true).toString());
         assertEquals(Map.of(), state(runner), "state is not advanced");
 
         // The API is fixed (its own links again): the run carries on with nothing lost or repeated.
@@ -436,8 +410,8 @@ class IncrementalApiFetchHostileApiTest {
 
         assertEquals(0, elsewhere.getRequestCount(), "a redirect to another origin is not followed, with or without credentials");
         assertTrue(runner.isYieldCalled());
-        assertTrue(logLines(runner, true).stream().anyMatch(line -> line.contains("redirect refused")), logLines(runner, true).toString());
-        logLines(runner, false).forEach(line -> assertFalse(line.contains(SECRET), line));
+        assertTrue(RunnerLogs.lines(runner, true).stream().anyMatch(line -> line.contains("redirect refused")), RunnerLogs.lines(runner, true).toString());
+        RunnerLogs.lines(runner, false).forEach(line -> assertFalse(line.contains(SECRET), line));
         assertEquals(Map.of(), state(runner));
 
         runner.run();
@@ -474,7 +448,7 @@ class IncrementalApiFetchHostileApiTest {
         final TestRunner runner = runner(start(api), IncrementalApiFetch.PaginationStrategy.NONE);
         runner.run();
         assertTrue(api.requests.size() <= 6, "at most 5 redirects are followed: " + api.requests.size());
-        assertTrue(logLines(runner, true).stream().anyMatch(line -> line.contains("redirects")), logLines(runner, true).toString());
+        assertTrue(RunnerLogs.lines(runner, true).stream().anyMatch(line -> line.contains("redirects")), RunnerLogs.lines(runner, true).toString());
     }
 
     // ---- case 9: a next URL that does not parse or is not HTTP ----
@@ -490,9 +464,9 @@ class IncrementalApiFetchHostileApiTest {
         runner.setProperty(IncrementalApiFetch.NEXT_URL_POINTER, "/next_url");
 
         runner.run();
-        assertTrue(logLines(runner, true).stream().anyMatch(line -> line.contains("not a valid URL")), logLines(runner, true).toString());
+        assertTrue(RunnerLogs.lines(runner, true).stream().anyMatch(line -> line.contains("not a valid URL")), RunnerLogs.lines(runner, true).toString());
         runner.run();
-        assertTrue(logLines(runner, true).stream().anyMatch(line -> line.contains("scheme is 'file'")), logLines(runner, true).toString());
+        assertTrue(RunnerLogs.lines(runner, true).stream().anyMatch(line -> line.contains("scheme is 'file'")), RunnerLogs.lines(runner, true).toString());
         assertEquals(List.of(), drain(runner));
         assertEquals(Map.of(), state(runner));
 
@@ -514,7 +488,7 @@ class IncrementalApiFetchHostileApiTest {
 
         runner.run();
 
-        assertTrue(logLines(runner, true).stream().anyMatch(line -> line.contains("not a usable URL")), logLines(runner, true).toString());
+        assertTrue(RunnerLogs.lines(runner, true).stream().anyMatch(line -> line.contains("not a usable URL")), RunnerLogs.lines(runner, true).toString());
         drain(runner);
         assertEmittedExactlyOnce(ids("s", 150));
         assertEquals(T0, state(runner).get(FetchState.WATERMARK));
@@ -550,7 +524,7 @@ class IncrementalApiFetchHostileApiTest {
             assertEquals("ak-" + SECRET, request.getRequestUrl().queryParameter("access_key"));
         }
         assertEmittedExactlyOnce(ids("e", 250));
-        logLines(runner, false).forEach(line -> assertFalse(line.contains(SECRET), line));
+        RunnerLogs.lines(runner, false).forEach(line -> assertFalse(line.contains(SECRET), line));
     }
 
     // ---- case 3: one bad record does not stop the feed ----
@@ -575,7 +549,7 @@ class IncrementalApiFetchHostileApiTest {
         final TestRunner runner = runner(start(api), IncrementalApiFetch.PaginationStrategy.NONE);
         runner.run();
         assertEquals(List.of(), drain(runner));
-        final List<String> errors = logLines(runner, true);
+        final List<String> errors = RunnerLogs.lines(runner, true);
         assertEquals(1, errors.size());
         assertTrue(errors.get(0).contains("Record 1 of the page (key 'cust-4711') has no readable watermark"), errors.get(0));
         assertTrue(errors.get(0).contains("Route to Failure"), errors.get(0));
@@ -617,7 +591,7 @@ class IncrementalApiFetchHostileApiTest {
         // record (the overlap check): the run resumed from the safe watermark and got the rest of the table.
         assertEmittedExactlyOnce(ids("g", 100));
         assertEquals(T0, state(runner).get(FetchState.WATERMARK), "the run completed past the bad records");
-        assertTrue(logLines(runner, false).stream().noneMatch(line -> line.contains("x@example.com")));
+        assertTrue(RunnerLogs.lines(runner, false).stream().noneMatch(line -> line.contains("x@example.com")));
         assertEquals(2L, runner.getCounterValue("IncrementalApiFetch records routed to failure"));
         assertEquals(100L, runner.getCounterValue("IncrementalApiFetch records emitted"));
         assertEquals(1L, runner.getCounterValue("IncrementalApiFetch runs completed"));
@@ -641,7 +615,7 @@ class IncrementalApiFetchHostileApiTest {
         primary.run();
         final int requestsSoFar = api.requests.size();
         assertEquals("2026-12-01T12:15:00Z", state(primary).get(FetchState.NOT_BEFORE));
-        final List<String> warnings = logLines(primary, false);
+        final List<String> warnings = RunnerLogs.lines(primary, false);
         assertTrue(warnings.stream().anyMatch(line -> line.contains("asked to wait 900 s, longer than Maximum Rate Limit Wait (60 s)")),
                 warnings.toString());
 
@@ -710,7 +684,7 @@ class IncrementalApiFetchHostileApiTest {
 
         assertEquals(1, api.requests.size(), "the refused token is not sent a second time");
         assertTrue(runner.isYieldCalled());
-        final List<String> errors = logLines(runner, true);
+        final List<String> errors = RunnerLogs.lines(runner, true);
         assertEquals(1, errors.size(), errors.toString());
         assertTrue(errors.get(0).contains("same access token") && errors.get(0).contains("disable and enable the OAuth2 Access Token Provider"),
                 errors.get(0));
@@ -727,8 +701,8 @@ class IncrementalApiFetchHostileApiTest {
         runner.setProperty(IncrementalApiFetch.BEARER_TOKEN, "wrong");
         runner.run();
         assertEquals(1, api.requests.size());
-        assertTrue(logLines(runner, true).stream().anyMatch(line -> line.contains("HTTP 401") && line.contains("Update the credentials (Bearer Token)")),
-                logLines(runner, true).toString());
+        assertTrue(RunnerLogs.lines(runner, true).stream().anyMatch(line -> line.contains("HTTP 401") && line.contains("Update the credentials (Bearer Token)")),
+                RunnerLogs.lines(runner, true).toString());
     }
 
     /** Like NiFi's standard provider: hands out its cached token until it expires. */

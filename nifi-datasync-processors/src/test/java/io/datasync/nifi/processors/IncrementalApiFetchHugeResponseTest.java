@@ -1,5 +1,6 @@
 package io.datasync.nifi.processors;
 
+import io.datasync.nifi.processors.common.RunnerLogs;
 import com.sun.net.httpserver.HttpServer;
 import org.apache.nifi.components.state.Scope;
 import org.apache.nifi.util.TestRunner;
@@ -110,7 +111,7 @@ class IncrementalApiFetchHugeResponseTest {
         final long seconds = (System.nanoTime() - started) / 1_000_000_000L;
         assertEquals(0, runner.getFlowFilesForRelationship(IncrementalApiFetch.REL_SUCCESS).size());
         assertTrue(runner.isYieldCalled());
-        final List<String> errors = IncrementalApiFetchHostileApiTest.logLines(runner, true);
+        final List<String> errors = RunnerLogs.lines(runner, true);
         assertEquals(1, errors.size(), errors.toString());
         assertTrue(errors.get(0).contains("Maximum Response Size of 4194304 bytes"), errors.get(0));
         assertEquals(Map.of(), runner.getStateManager().getState(Scope.CLUSTER).toMap(), "state not advanced");

@@ -1,5 +1,6 @@
 package io.datasync.nifi.processors;
 
+import io.datasync.nifi.processors.common.RunnerLogs;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.datasync.nifi.fetch.FetchState;
@@ -13,24 +14,21 @@ import org.apache.nifi.oauth2.AccessToken;
 import org.apache.nifi.oauth2.OAuth2AccessTokenProvider;
 import org.apache.nifi.provenance.ProvenanceEventRecord;
 import org.apache.nifi.provenance.ProvenanceEventType;
-import org.apache.nifi.util.LogMessage;
 import org.apache.nifi.util.MockFlowFile;
 import org.apache.nifi.util.TestRunner;
 import org.apache.nifi.util.TestRunners;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
 import java.io.IOException;
-import java.net.InetAddress;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
@@ -50,23 +48,13 @@ class IncrementalApiFetchTest {
     private static final ObjectMapper MAPPER = new ObjectMapper();
     private static final String T0 = "2024-03-01T10:00:00Z";
 
-    private final List<MockWebServer> servers = new ArrayList<>();
+    @RegisterExtension
+    final LocalServers servers = new LocalServers();
     private final List<Duration> sleeps = new CopyOnWriteArrayList<>();
     private final List<String> emittedIds = new ArrayList<>();
 
-    @AfterEach
-    void stopServers() throws IOException {
-        for (final MockWebServer server : servers) {
-            server.shutdown();
-        }
-    }
-
     private MockWebServer start(final FakeRecordApi api) throws IOException {
-        final MockWebServer server = new MockWebServer();
-        server.setDispatcher(api);
-        server.start(InetAddress.getByName("127.0.0.1"), 0);
-        servers.add(server);
-        return server;
+        return servers.start(api);
     }
 
     private TestRunner runner(final MockWebServer server, final FakeRecordApi.Paging paging) {
@@ -144,19 +132,6 @@ class IncrementalApiFetchTest {
 
     private static String state(final TestRunner runner, final String key) throws IOException {
         return runner.getStateManager().getState(Scope.CLUSTER).get(key);
-    }
-
-    private static List<String> logLines(final TestRunner runner) {
-        final List<String> lines = new ArrayList<>();
-        final List<LogMessage> all = new ArrayList<>();
-        all.addAll(runner.getLogger().getErrorMessages());
-        all.addAll(runner.getLogger().getWarnMessages());
-        all.addAll(runner.getLogger().getInfoMessages());
-        all.addAll(runner.getLogger().getDebugMessages());
-        for (final LogMessage message : all) {
-            lines.add(message.getMsg() + " " + Arrays.deepToString(message.getArgs()) + " " + message.getThrowable());
-        }
-        return lines;
     }
 
     @ParameterizedTest
@@ -438,7 +413,7 @@ class IncrementalApiFetchTest {
         assertEquals(0, drain(runner).size());
         assertTrue(runner.isYieldCalled());
         assertEquals(1, runner.getLogger().getErrorMessages().size());
-        assertTrue(logLines(runner).get(0).contains("HTTP 502"), logLines(runner).get(0));
+        assertTrue(RunnerLogs.lines(runner, false).get(0).contains("HTTP 502"), RunnerLogs.lines(runner, false).get(0));
         assertNull(state(runner, FetchState.WATERMARK));
 
         runner.run();
@@ -455,7 +430,7 @@ class IncrementalApiFetchTest {
 
         runner.run();
         assertEquals(2, drain(runner).size());
-        assertTrue(logLines(runner).stream().anyMatch(line -> line.contains("timed out")), logLines(runner).toString());
+        assertTrue(RunnerLogs.lines(runner, false).stream().anyMatch(line -> line.contains("timed out")), RunnerLogs.lines(runner, false).toString());
     }
 
     @Test
@@ -482,8 +457,8 @@ class IncrementalApiFetchTest {
 
         runner.run();
         assertEquals(List.of("l0", "l1", "l2", "l3", "l4"), drain(runner));
-        assertTrue(logLines(runner).stream().anyMatch(line -> line.contains("pagination loop") && line.contains("resumes as a fresh query")),
-                logLines(runner).toString());
+        assertTrue(RunnerLogs.lines(runner, false).stream().anyMatch(line -> line.contains("pagination loop") && line.contains("resumes as a fresh query")),
+                RunnerLogs.lines(runner, false).toString());
         assertEquals(minutesAfterT0(4), state(runner, FetchState.WATERMARK), "the run escaped the loop and completed");
         assertTrue(api.requests.size() <= 12, "requests: " + api.requests.size());
         final JsonNode stored = MAPPER.readTree(state(runner, FetchState.TRACKED_KEYS));
@@ -506,7 +481,7 @@ class IncrementalApiFetchTest {
         runner.run(1, false, true);
         assertEquals(List.of("l0", "l1", "l2"), drain(runner));
         assertTrue(runner.isYieldCalled());
-        assertTrue(logLines(runner).stream().anyMatch(line -> line.contains("pagination loop") && line.contains("halted")), logLines(runner).toString());
+        assertTrue(RunnerLogs.lines(runner, false).stream().anyMatch(line -> line.contains("pagination loop") && line.contains("halted")), RunnerLogs.lines(runner, false).toString());
         assertNull(state(runner, FetchState.WATERMARK), "a looping run never completes");
         assertNotNull(state(runner, FetchState.RUN_HALTED));
         final int requests = api.requests.size();
@@ -515,7 +490,7 @@ class IncrementalApiFetchTest {
         // Later triggers of the running processor send nothing until an operator acts.
         runner.run(3, false, false);
         assertEquals(requests, api.requests.size());
-        assertTrue(logLines(runner).stream().anyMatch(line -> line.contains("is halted")), logLines(runner).toString());
+        assertTrue(RunnerLogs.lines(runner, false).stream().anyMatch(line -> line.contains("is halted")), RunnerLogs.lines(runner, false).toString());
         assertEquals(List.of(), drain(runner));
 
         // runner.run() stops and starts the processor: the operator's retry. The same instance keeps the run's lower versions in memory.
@@ -541,7 +516,7 @@ class IncrementalApiFetchTest {
         runner.run();
         assertEquals(0, drain(runner).size());
         assertTrue(runner.isYieldCalled());
-        assertTrue(logLines(runner).stream().anyMatch(line -> line.contains("Malformed page")));
+        assertTrue(RunnerLogs.lines(runner, false).stream().anyMatch(line -> line.contains("Malformed page")));
         assertEquals("99", state(runner, FetchState.RUN_NEXT_NUMBER), "the next page starts with the last record again (overlap check)");
 
         runner.setProperty(IncrementalApiFetch.MAX_PAGES_PER_TRIGGER, "5");
@@ -557,7 +532,7 @@ class IncrementalApiFetchTest {
         final TestRunner runner = runner(start(api), FakeRecordApi.Paging.NONE);
         runner.run();
         assertEquals(0, drain(runner).size());
-        assertTrue(logLines(runner).stream().anyMatch(line -> line.contains("no readable watermark")));
+        assertTrue(RunnerLogs.lines(runner, false).stream().anyMatch(line -> line.contains("no readable watermark")));
     }
 
     @Test
@@ -591,7 +566,7 @@ class IncrementalApiFetchTest {
         runner.run();
         assertEquals(2, api.requests.size());
         assertTrue(runner.isYieldCalled());
-        assertTrue(logLines(runner).stream().anyMatch(line -> line.contains("HTTP 401")));
+        assertTrue(RunnerLogs.lines(runner, false).stream().anyMatch(line -> line.contains("HTTP 401")));
     }
 
     @Test
@@ -626,7 +601,7 @@ class IncrementalApiFetchTest {
             assertTrue(event.getTransitUri().contains("/items?") && event.getTransitUri().contains("access_key=REDACTED"), event.getTransitUri());
             assertFalse(event.getTransitUri().contains(secret));
         }
-        final List<String> lines = logLines(runner);
+        final List<String> lines = RunnerLogs.lines(runner, false);
         assertFalse(lines.isEmpty());
         lines.forEach(line -> assertFalse(line.contains(secret), line));
         runner.getStateManager().getState(Scope.CLUSTER).toMap().values().forEach(value -> assertFalse(value.contains(secret)));
@@ -686,7 +661,7 @@ class IncrementalApiFetchTest {
         runner.run();
         assertEquals(100, drain(runner).size());
         assertTrue(runner.isYieldCalled());
-        assertTrue(logLines(runner).stream().anyMatch(line -> line.contains("Maximum Tracked Keys")));
+        assertTrue(RunnerLogs.lines(runner, false).stream().anyMatch(line -> line.contains("Maximum Tracked Keys")));
         assertEquals("99", state(runner, FetchState.RUN_NEXT_NUMBER), "state still describes exactly the emitted page (the next one starts with its last record)");
     }
 
@@ -714,7 +689,7 @@ class IncrementalApiFetchTest {
         drain(runner);
         assertEmittedExactlyOnce(ids("w", 300));
         assertEquals(minutesAfterT0(299), state(runner, FetchState.WATERMARK));
-        assertTrue(logLines(runner).stream().noneMatch(line -> line.contains("Maximum Tracked Keys")));
+        assertTrue(RunnerLogs.lines(runner, false).stream().noneMatch(line -> line.contains("Maximum Tracked Keys")));
 
         // The next run re-reads the lookback window and repeats none of it.
         runner.run();
@@ -723,10 +698,8 @@ class IncrementalApiFetchTest {
 
     @Test
     void postSearchWithCursorInTheBody() throws Exception {
-        final MockWebServer server = new MockWebServer();
-        servers.add(server);
         final AtomicInteger calls = new AtomicInteger();
-        server.setDispatcher(new okhttp3.mockwebserver.Dispatcher() {
+        final MockWebServer server = servers.start(new okhttp3.mockwebserver.Dispatcher() {
             @Override
             public MockResponse dispatch(final RecordedRequest request) {
                 final int call = calls.getAndIncrement();
@@ -736,7 +709,6 @@ class IncrementalApiFetchTest {
                 return new MockResponse().setBody(body);
             }
         });
-        server.start(InetAddress.getByName("127.0.0.1"), 0);
         final IncrementalApiFetch processor = new IncrementalApiFetch();
         final TestRunner runner = TestRunners.newTestRunner(processor);
         runner.setProperty(IncrementalApiFetch.ENDPOINT_URL, server.url("/crm/v3/objects/contacts/search").toString());

@@ -1,10 +1,10 @@
 package io.datasync.nifi.processors;
 
 import io.datasync.nifi.fetch.FetchState;
+import io.datasync.nifi.processors.common.RunnerLogs;
 import okhttp3.mockwebserver.MockResponse;
 import okhttp3.mockwebserver.MockWebServer;
 import org.apache.nifi.components.state.Scope;
-import org.apache.nifi.util.LogMessage;
 import org.apache.nifi.util.TestRunner;
 import org.apache.nifi.util.TestRunners;
 import org.junit.jupiter.api.AfterEach;
@@ -20,7 +20,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.KeyStore;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 
@@ -54,21 +53,11 @@ class IncrementalApiFetchTlsTest {
         }
     }
 
-    private static MockWebServer httpsServer(final LocalTlsAuthority ca, final String host) throws Exception {
-        final MockWebServer started = new MockWebServer();
-        started.useHttps(ca.serverSocketFactory(), false);
-        started.start(InetAddress.getByName(host), 0);
-        return started;
-    }
-
     /** A fetch of {@code url} with an API key header, LINK_HEADER paging and, when {@code trust} is not null, that SSL context. */
     private static TestRunner privateApiRunner(final String url, final SSLContext trust) throws Exception {
         final TestRunner runner = TestRunners.newTestRunner(IncrementalApiFetch.class);
         if (trust != null) {
-            final FixedSslContextService sslService = new FixedSslContextService(trust);
-            runner.addControllerService("ssl", sslService);
-            runner.enableControllerService(sslService);
-            runner.setProperty(IncrementalApiFetch.SSL_CONTEXT_SERVICE, "ssl");
+            FixedSslContextService.configure(runner, IncrementalApiFetch.SSL_CONTEXT_SERVICE, trust);
         }
         runner.setProperty(IncrementalApiFetch.ENDPOINT_URL, url);
         runner.setProperty(IncrementalApiFetch.RECORDS_POINTER, "/data");
@@ -83,30 +72,10 @@ class IncrementalApiFetchTlsTest {
         return runner;
     }
 
-    private static List<String> errorLines(final TestRunner runner) {
-        final List<String> lines = new ArrayList<>();
-        for (final LogMessage message : runner.getLogger().getErrorMessages()) {
-            lines.add(message.getMsg() + " " + Arrays.deepToString(message.getArgs()));
-        }
-        return lines;
-    }
-
-    private static List<String> allLogLines(final TestRunner runner) {
-        final List<LogMessage> all = new ArrayList<>(runner.getLogger().getErrorMessages());
-        all.addAll(runner.getLogger().getWarnMessages());
-        all.addAll(runner.getLogger().getInfoMessages());
-        all.addAll(runner.getLogger().getDebugMessages());
-        final List<String> lines = new ArrayList<>();
-        for (final LogMessage message : all) {
-            lines.add(message.getMsg() + " " + Arrays.deepToString(message.getArgs()));
-        }
-        return lines;
-    }
-
     @Test
     void fetchesAnApiBehindAPrivateCaWhenTheServiceTrustsIt() throws Exception {
         final LocalTlsAuthority ca = LocalTlsAuthority.shared("private");
-        server = httpsServer(ca, "127.0.0.1");
+        server = ca.startHttpsServer("127.0.0.1");
         server.enqueue(new MockResponse().setBody(PAGE));
         final TestRunner runner = privateApiRunner(server.url("/contacts").toString(), ca.clientContext());
 
@@ -121,7 +90,7 @@ class IncrementalApiFetchTlsTest {
     @Test
     void withoutTheServiceThePrivateCaIsNotTrustedAndTheFetchFailsClosed() throws Exception {
         final LocalTlsAuthority ca = LocalTlsAuthority.shared("private");
-        server = httpsServer(ca, "127.0.0.1");
+        server = ca.startHttpsServer("127.0.0.1");
         server.enqueue(new MockResponse().setBody(PAGE));
         // No SSL Context Service: the JVM's default trust store, which does not hold the private CA.
         final TestRunner runner = privateApiRunner(server.url("/contacts").toString(), null);
@@ -135,7 +104,7 @@ class IncrementalApiFetchTlsTest {
     void aServiceTrustingAnotherCaFailsClosedToo() throws Exception {
         final LocalTlsAuthority ca = LocalTlsAuthority.shared("private");
         final LocalTlsAuthority other = LocalTlsAuthority.shared("other");
-        server = httpsServer(ca, "127.0.0.1");
+        server = ca.startHttpsServer("127.0.0.1");
         server.enqueue(new MockResponse().setBody(PAGE));
         final TestRunner runner = privateApiRunner(server.url("/contacts").toString(), other.clientContext());
 
@@ -158,17 +127,17 @@ class IncrementalApiFetchTlsTest {
         assertEquals(0, server.getRequestCount(), "no request reached the server");
         assertNull(runner.getStateManager().getState(Scope.CLUSTER).get(FetchState.WATERMARK), "watermark not advanced");
         assertTrue(runner.isYieldCalled());
-        final List<String> errors = errorLines(runner);
+        final List<String> errors = RunnerLogs.lines(runner, true);
         assertTrue(errors.stream().anyMatch(line -> line.contains("state not advanced") && line.contains("SSLHandshakeException")), errors.toString());
-        assertTrue(allLogLines(runner).stream().noneMatch(line -> line.contains(API_KEY)), "the API key is in no log line");
+        assertTrue(RunnerLogs.lines(runner, false).stream().noneMatch(line -> line.contains(API_KEY)), "the API key is in no log line");
     }
 
     @Test
     void aNextPageLinkToAnotherHttpsHostReceivesNothingEvenWhenItsCertificateIsTrusted() throws Exception {
         final LocalTlsAuthority ca = LocalTlsAuthority.shared("private");
-        server = httpsServer(ca, "127.0.0.1");
+        server = ca.startHttpsServer("127.0.0.1");
         // Same CA, so TLS would succeed there: only the origin policy stands between the key and the other host.
-        final MockWebServer elsewhere = httpsServer(ca, "127.0.0.1");
+        final MockWebServer elsewhere = ca.startHttpsServer("127.0.0.1");
         others.add(elsewhere);
         elsewhere.enqueue(new MockResponse().setBody("{\"data\": []}"));
         final String otherHost = "https://localhost:" + elsewhere.getPort() + "/steal?page=2";
@@ -181,9 +150,9 @@ class IncrementalApiFetchTlsTest {
         assertEquals(0, elsewhere.getRequestCount(), "the other host received no request, so no key");
         runner.assertTransferCount(IncrementalApiFetch.REL_SUCCESS, 0);
         assertNull(runner.getStateManager().getState(Scope.CLUSTER).get(FetchState.WATERMARK), "watermark not advanced");
-        assertTrue(errorLines(runner).stream().anyMatch(line -> line.contains("Allowed Origins") && line.contains("localhost:" + elsewhere.getPort())),
-                errorLines(runner).toString());
-        assertTrue(allLogLines(runner).stream().noneMatch(line -> line.contains(API_KEY)), "the API key is in no log line");
+        assertTrue(RunnerLogs.lines(runner, true).stream().anyMatch(line -> line.contains("Allowed Origins") && line.contains("localhost:" + elsewhere.getPort())),
+                RunnerLogs.lines(runner, true).toString());
+        assertTrue(RunnerLogs.lines(runner, false).stream().noneMatch(line -> line.contains(API_KEY)), "the API key is in no log line");
     }
 
     @Test
@@ -204,10 +173,7 @@ class IncrementalApiFetchTlsTest {
         server.enqueue(new MockResponse().setBody("[{\"id\":\"1\",\"updated_at\":\"2024-01-01T00:00:00Z\"}]"));
 
         final TestRunner runner = TestRunners.newTestRunner(IncrementalApiFetch.class);
-        final FixedSslContextService sslService = new FixedSslContextService(clientContext);
-        runner.addControllerService("ssl", sslService);
-        runner.enableControllerService(sslService);
-        runner.setProperty(IncrementalApiFetch.SSL_CONTEXT_SERVICE, "ssl");
+        FixedSslContextService.configure(runner, IncrementalApiFetch.SSL_CONTEXT_SERVICE, clientContext);
         runner.setProperty(IncrementalApiFetch.ENDPOINT_URL, server.url("/items").toString());
         runner.setProperty(IncrementalApiFetch.PAGINATION_STRATEGY, IncrementalApiFetch.PaginationStrategy.NONE);
 

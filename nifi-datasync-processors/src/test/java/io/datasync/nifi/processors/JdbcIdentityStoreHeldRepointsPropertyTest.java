@@ -12,11 +12,8 @@ import net.jqwik.api.lifecycle.AfterContainer;
 import net.jqwik.api.lifecycle.BeforeContainer;
 
 import java.io.IOException;
-import java.nio.file.Files;
 import java.sql.Connection;
-import java.sql.ResultSet;
 import java.sql.SQLException;
-import java.sql.Statement;
 import java.util.HashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -35,21 +32,18 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
  */
 class JdbcIdentityStoreHeldRepointsPropertyTest {
 
-    private static EmbeddedConsentDatabase database;
+    private static IdentityTables tables;
 
     @BeforeContainer
     static void startDatabase() throws IOException, SQLException {
-        database = EmbeddedConsentDatabase.start();
-        final String ddl = Files.readString(CustomerDedupDatabaseStoreTest.identityDdl());
-        database.execute(ddl.replace("customer_identity", "repoint_held").replace("customer_identifiers", "repoint_held_view"));
-        database.execute(ddl.replace("customer_identity", "repoint_single").replace("customer_identifiers", "repoint_single_view"));
+        tables = IdentityTables.start("repoint_held", "repoint_held_view", "repoint_single", "repoint_single_view");
     }
 
     @AfterContainer
     static void stopDatabase() throws IOException {
-        if (database != null) {
-            database.close();
-            database = null;
+        if (tables != null) {
+            tables.close();
+            tables = null;
         }
     }
 
@@ -75,8 +69,8 @@ class JdbcIdentityStoreHeldRepointsPropertyTest {
     @Property(tries = 200)
     void heldRepointsEndAsOneUpdateAtATime(@ForAll("operations") final List<Op> operations, @ForAll("chunks") final int chunkSize)
             throws Exception {
-        database.execute("TRUNCATE repoint_held; TRUNCATE repoint_single");
-        final Connection connection = database.shared();
+        tables.truncate();
+        final Connection connection = tables.connection();
         final JdbcIdentityStore held = new JdbcIdentityStore(connection, "repoint_held", chunkSize, 30, true);
         final JdbcIdentityStore single = new JdbcIdentityStore(connection, "repoint_single", chunkSize, 30, false);
         for (int step = 0; step < operations.size(); step++) {
@@ -85,7 +79,7 @@ class JdbcIdentityStoreHeldRepointsPropertyTest {
         }
         held.flush();
         single.flush();
-        assertEquals(table(connection, "repoint_single"), table(connection, "repoint_held"), operations.toString());
+        assertEquals(tables.rows("repoint_single"), tables.rows("repoint_held"), operations.toString());
     }
 
     private static Object apply(final JdbcIdentityStore store, final Op op) throws IOException {
@@ -102,17 +96,6 @@ class JdbcIdentityStoreHeldRepointsPropertyTest {
             default -> store.flush();
         }
         return null;
-    }
-
-    private static Map<String, String> table(final Connection connection, final String table) throws SQLException {
-        final Map<String, String> rows = new TreeMap<>();
-        try (Statement statement = connection.createStatement();
-             ResultSet resultSet = statement.executeQuery("SELECT entry_key, entry_value FROM " + table)) {
-            while (resultSet.next()) {
-                rows.put(resultSet.getString(1), resultSet.getString(2));
-            }
-        }
-        return rows;
     }
 
     @Provide

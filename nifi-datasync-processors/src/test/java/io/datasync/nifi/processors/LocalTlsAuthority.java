@@ -1,5 +1,7 @@
 package io.datasync.nifi.processors;
 
+import okhttp3.mockwebserver.MockWebServer;
+
 import javax.net.ssl.KeyManagerFactory;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLSocketFactory;
@@ -7,6 +9,7 @@ import javax.net.ssl.TrustManagerFactory;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
+import java.net.InetAddress;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -91,6 +94,14 @@ final class LocalTlsAuthority {
         } catch (final IOException e) {
             throw new IllegalStateException("Could not create the test CA " + name, e);
         }
+    }
+
+    /** A MockWebServer presenting the server certificate this CA signed, started on {@code host}; the caller shuts it down. */
+    MockWebServer startHttpsServer(final String host) throws IOException {
+        final MockWebServer server = new MockWebServer();
+        server.useHttps(serverSocketFactory(), false);
+        server.start(InetAddress.getByName(host), 0);
+        return server;
     }
 
     /** What an HTTPS server presents: the server certificate this CA signed. */

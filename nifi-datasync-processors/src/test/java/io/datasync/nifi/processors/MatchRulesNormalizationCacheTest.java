@@ -40,7 +40,7 @@ class MatchRulesNormalizationCacheTest {
             "phone, ada@example.com",
             "email, 0612345678",
             "phone, 0612345678"})
-    void sameTextInEmailAndPhoneIsNormalisedByEachOwnRule(final String firstRule, final String text) {
+    void sameTextInEmailAndPhoneIsNormalizedByEachOwnRule(final String firstRule, final String text) {
         final EmailNormalizer email = new EmailNormalizer(false);
         final PhoneNormalizer phone = new PhoneNormalizer("FR");
         final Map<String, Normalizer> normalizerOfPath = Map.of("/email", email, "/phone", phone);

@@ -71,9 +71,7 @@ class ProfileMergeDatabaseStoreTest {
         runner.setProperty("city", "latest");
         runner.setProperty("lifetime_value", "max");
         if (batched) {
-            final EmbeddedConsentDatabase.Pool pool = new EmbeddedConsentDatabase.Pool(database);
-            runner.addControllerService("pool", pool);
-            runner.enableControllerService(pool);
+            database.addPool(runner);
             runner.setProperty(ProfileMerge.STORE_TYPE, ProfileMerge.StoredProfileStoreType.DATABASE.getValue());
             runner.setProperty(ProfileMerge.DBCP_SERVICE, "pool");
             runner.setProperty(ProfileMerge.STORED_TABLE, "profiles");

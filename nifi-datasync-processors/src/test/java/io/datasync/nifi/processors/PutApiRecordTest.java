@@ -14,12 +14,11 @@ import org.apache.nifi.util.LogMessage;
 import org.apache.nifi.util.MockFlowFile;
 import org.apache.nifi.util.TestRunner;
 import org.apache.nifi.util.TestRunners;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import java.io.IOException;
-import java.net.InetAddress;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.time.Duration;
@@ -45,7 +44,8 @@ class PutApiRecordTest {
     private static final ObjectMapper MAPPER = new ObjectMapper();
     private static final String API_KEY = "esp-secret-key-4711";
 
-    private final List<MockWebServer> servers = new ArrayList<>();
+    @RegisterExtension
+    final LocalServers servers = new LocalServers();
     private final List<Duration> sleeps = new CopyOnWriteArrayList<>();
     private FakeEsp esp;
     private MockWebServer server;
@@ -111,19 +111,8 @@ class PutApiRecordTest {
         server = start(esp);
     }
 
-    @AfterEach
-    void stopServers() throws IOException {
-        for (final MockWebServer started : servers) {
-            started.shutdown();
-        }
-    }
-
     private MockWebServer start(final Dispatcher dispatcher) throws IOException {
-        final MockWebServer started = new MockWebServer();
-        started.setDispatcher(dispatcher);
-        started.start(InetAddress.getByName("127.0.0.1"), 0);
-        servers.add(started);
-        return started;
+        return servers.start(dispatcher);
     }
 
     private String endpoint() {

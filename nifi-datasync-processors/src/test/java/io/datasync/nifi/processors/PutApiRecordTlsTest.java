@@ -1,21 +1,19 @@
 package io.datasync.nifi.processors;
 
+import io.datasync.nifi.processors.common.RunnerLogs;
 import okhttp3.mockwebserver.MockResponse;
 import okhttp3.mockwebserver.MockWebServer;
 import okhttp3.mockwebserver.RecordedRequest;
-import org.apache.nifi.util.LogMessage;
 import org.apache.nifi.util.MockFlowFile;
 import org.apache.nifi.util.TestRunner;
 import org.apache.nifi.util.TestRunners;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import javax.net.ssl.SSLContext;
-import java.net.InetAddress;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -35,23 +33,9 @@ class PutApiRecordTlsTest {
     private static final String API_KEY = "esp-tls-secret-key-4711";
     private static final String RECORDS = "[{\"email\":\"a@x.org\",\"name\":\"A\"},{\"email\":\"b@x.org\",\"name\":\"B\"}]";
 
-    private final List<MockWebServer> servers = new ArrayList<>();
+    @RegisterExtension
+    final LocalServers servers = new LocalServers();
     private final List<Duration> sleeps = new CopyOnWriteArrayList<>();
-
-    @AfterEach
-    void stop() throws Exception {
-        for (final MockWebServer server : servers) {
-            server.shutdown();
-        }
-    }
-
-    private MockWebServer httpsServer(final LocalTlsAuthority ca) throws Exception {
-        final MockWebServer server = new MockWebServer();
-        server.useHttps(ca.serverSocketFactory(), false);
-        server.start(InetAddress.getByName("127.0.0.1"), 0);
-        servers.add(server);
-        return server;
-    }
 
     private TestRunner runner(final String url, final SSLContext trust) throws Exception {
         final PutApiRecord processor = new PutApiRecord();
@@ -59,10 +43,7 @@ class PutApiRecordTlsTest {
         final TestRunner runner = TestRunners.newTestRunner(processor);
         JsonRecordServices.configure(runner, PutApiRecord.RECORD_READER.getName(), PutApiRecord.RECORD_WRITER.getName());
         if (trust != null) {
-            final FixedSslContextService sslService = new FixedSslContextService(trust);
-            runner.addControllerService("ssl", sslService);
-            runner.enableControllerService(sslService);
-            runner.setProperty(PutApiRecord.SSL_CONTEXT_SERVICE, "ssl");
+            FixedSslContextService.configure(runner, PutApiRecord.SSL_CONTEXT_SERVICE, trust);
         }
         runner.setProperty(PutApiRecord.ENDPOINT_URL, url);
         runner.setProperty(PutApiRecord.REQUEST_BODY_TEMPLATE, "{\"members\": {{records}}}");
@@ -77,22 +58,10 @@ class PutApiRecordTlsTest {
         return runner;
     }
 
-    private static List<String> logLines(final TestRunner runner) {
-        final List<LogMessage> all = new ArrayList<>(runner.getLogger().getErrorMessages());
-        all.addAll(runner.getLogger().getWarnMessages());
-        all.addAll(runner.getLogger().getInfoMessages());
-        all.addAll(runner.getLogger().getDebugMessages());
-        final List<String> lines = new ArrayList<>();
-        for (final LogMessage message : all) {
-            lines.add(message.getMsg() + " " + Arrays.deepToString(message.getArgs()));
-        }
-        return lines;
-    }
-
     @Test
     void sendsToAnApiBehindAPrivateCaWhenTheServiceTrustsIt() throws Exception {
         final LocalTlsAuthority ca = LocalTlsAuthority.shared("private");
-        final MockWebServer esp = httpsServer(ca);
+        final MockWebServer esp = servers.startHttps(ca);
         esp.enqueue(new MockResponse().setBody("{}"));
         final TestRunner runner = runner(esp.url("/v1/members").toString(), ca.clientContext());
         runner.enqueue(RECORDS);
@@ -109,7 +78,7 @@ class PutApiRecordTlsTest {
     @Test
     void withoutTheServiceThePrivateCaIsNotTrustedAndTheBatchGoesToRetryUnsent() throws Exception {
         final LocalTlsAuthority ca = LocalTlsAuthority.shared("private");
-        final MockWebServer esp = httpsServer(ca);
+        final MockWebServer esp = servers.startHttps(ca);
         esp.enqueue(new MockResponse().setBody("{}"));
         // No SSL Context Service: the JVM's default trust store, which does not hold the private CA.
         final TestRunner runner = runner(esp.url("/v1/members").toString(), null);
@@ -124,7 +93,7 @@ class PutApiRecordTlsTest {
     void aServiceTrustingAnotherCaSendsNothingEither() throws Exception {
         final LocalTlsAuthority ca = LocalTlsAuthority.shared("private");
         final LocalTlsAuthority other = LocalTlsAuthority.shared("other");
-        final MockWebServer esp = httpsServer(ca);
+        final MockWebServer esp = servers.startHttps(ca);
         esp.enqueue(new MockResponse().setBody("{}"));
         final TestRunner runner = runner(esp.url("/v1/members").toString(), other.clientContext());
         runner.enqueue(RECORDS, Map.of("batch", "1"));
@@ -146,14 +115,14 @@ class PutApiRecordTlsTest {
         assertEquals(0, esp.getRequestCount(), "no request reached the server");
         runner.getFlowFilesForRelationship(PutApiRecord.REL_RETRY).forEach(flowFile ->
                 flowFile.getAttributes().values().forEach(value -> assertFalse(value.contains(API_KEY))));
-        assertTrue(logLines(runner).stream().noneMatch(line -> line.contains(API_KEY)), "the API key is in no log line");
+        assertTrue(RunnerLogs.lines(runner, false).stream().noneMatch(line -> line.contains(API_KEY)), "the API key is in no log line");
     }
 
     @Test
     void aRedirectToAnotherHttpsHostIsNotFollowedEvenWhenItsCertificateIsTrusted() throws Exception {
         final LocalTlsAuthority ca = LocalTlsAuthority.shared("private");
-        final MockWebServer esp = httpsServer(ca);
-        final MockWebServer elsewhere = httpsServer(ca);
+        final MockWebServer esp = servers.startHttps(ca);
+        final MockWebServer elsewhere = servers.startHttps(ca);
         elsewhere.enqueue(new MockResponse().setBody("{}"));
         esp.enqueue(new MockResponse().setResponseCode(307).setHeader("Location", "https://localhost:" + elsewhere.getPort() + "/steal"));
         final TestRunner runner = runner(esp.url("/v1/members").toString(), ca.clientContext());
@@ -166,6 +135,6 @@ class PutApiRecordTlsTest {
         runner.assertAllFlowFilesTransferred(PutApiRecord.REL_FAILURE, 1);
         final String reason = runner.getFlowFilesForRelationship(PutApiRecord.REL_FAILURE).get(0).getAttribute(PutApiRecord.REASON);
         assertTrue(reason.startsWith("redirect refused"), reason);
-        assertTrue(logLines(runner).stream().noneMatch(line -> line.contains(API_KEY)), "the API key is in no log line");
+        assertTrue(RunnerLogs.lines(runner, false).stream().noneMatch(line -> line.contains(API_KEY)), "the API key is in no log line");
     }
 }

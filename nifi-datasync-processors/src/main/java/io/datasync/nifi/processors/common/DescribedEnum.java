@@ -15,6 +15,40 @@ public interface DescribedEnum extends DescribedValue {
     record Described(String displayName, String description) {
     }
 
+    /**
+     * What the UI shows for one choice and the value of a plain-Java rule package it selects.
+     *
+     * @param <T> the type of the selected value
+     */
+    record Selection<T>(Described described, T selected) {
+
+        public Selection(final String displayName, final String description, final T selected) {
+            this(new Described(displayName, description), selected);
+        }
+    }
+
+    /**
+     * An enum whose choices each select a value of a plain-Java rule package: it keeps one field,
+     * {@code private final Selection<T> selection;}, and returns it from {@link #selection()}.
+     *
+     * @param <T> the type of the selected value
+     */
+    interface Selecting<T> extends DescribedEnum {
+
+        /** The display name, description and selected value of this choice. */
+        Selection<T> selection();
+
+        @Override
+        default Described described() {
+            return selection().described();
+        }
+
+        /** The value of the rule package this choice selects. */
+        default T selected() {
+            return selection().selected();
+        }
+    }
+
     /** The constant's name; implemented by {@link Enum#name()}. */
     String name();
 
