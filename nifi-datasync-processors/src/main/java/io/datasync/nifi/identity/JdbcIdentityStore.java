@@ -7,6 +7,7 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.sql.Statement;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -65,6 +66,9 @@ public final class JdbcIdentityStore implements IdentityStore {
     private final String upsert;
     private final String repoint;
     private final String selectPrefix;
+    private final String selectAny;
+    private final boolean postgres;
+    private final boolean customPlans;
     private final String insertManyPrefix;
     private final String insertManySuffix;
     private final boolean batched;
@@ -125,14 +129,50 @@ public final class JdbcIdentityStore implements IdentityStore {
         this.repoint = "UPDATE " + name + " SET " + VALUE_COLUMN + " = ? WHERE " + VALUE_COLUMN + " = ? AND " + KEY_COLUMN + " LIKE '"
                 + IdentityResolver.KEY_PREFIX + "%'";
         this.selectPrefix = "SELECT " + KEY_COLUMN + ", " + VALUE_COLUMN + " FROM " + name + " WHERE " + KEY_COLUMN + " IN (";
+        this.selectAny = "SELECT " + KEY_COLUMN + ", " + VALUE_COLUMN + " FROM " + name + " WHERE " + KEY_COLUMN + " = ANY (?)";
         this.insertManyPrefix = "INSERT INTO " + name + " (" + KEY_COLUMN + ", " + VALUE_COLUMN + ") VALUES ";
         this.insertManySuffix = " ON CONFLICT (" + KEY_COLUMN + ") DO NOTHING RETURNING " + KEY_COLUMN;
         try {
             if (!connection.getAutoCommit()) {
                 connection.setAutoCommit(true);
             }
+            this.postgres = "PostgreSQL".equalsIgnoreCase(connection.getMetaData().getDatabaseProductName());
         } catch (final SQLException e) {
             throw failure("prepare the connection", e);
+        }
+        this.customPlans = postgres && batched && forceCustomPlans();
+    }
+
+    /**
+     * On PostgreSQL the reads take the keys as one array and every statement of this store is planned with its values
+     * ({@code plan_cache_mode = force_custom_plan}, PostgreSQL 12 and later; on older servers the setting is refused and
+     * left as it is). Why: the driver prepares a statement on the server after a few executions, and the server may then
+     * keep one generic plan for it. A generic plan made while the table was small (a first load starts with an empty
+     * one) is a sequential scan comparing every row with every key of the chunk; it stays cached while the table grows,
+     * and a read of 1,000 keys took 100 to 600 ms at a few tens of thousands of rows (issue 17's sixth pass). Planned
+     * with its values, a read is an index scan on a large table and a hashed scan on a small one, a few milliseconds.
+     * The session setting is put back by {@link #releaseSession}.
+     */
+    private boolean forceCustomPlans() {
+        try (Statement statement = connection.createStatement()) {
+            statement.execute("SET plan_cache_mode = force_custom_plan");
+            return true;
+        } catch (final SQLException e) {
+            return false;
+        }
+    }
+
+    /**
+     * Puts back the session setting this store changed, before the connection goes back to its pool (its other users
+     * plan as the server is configured to). Sends nothing else: call {@link #flush} first.
+     */
+    public void releaseSession() {
+        if (customPlans) {
+            try (Statement statement = connection.createStatement()) {
+                statement.execute("RESET plan_cache_mode");
+            } catch (final SQLException e) {
+                // the pool validates or replaces a broken connection; the setting only changes plans, never results
+            }
         }
     }
 
@@ -157,15 +197,7 @@ public final class JdbcIdentityStore implements IdentityStore {
         final List<String> all = new ArrayList<>(keys);
         for (int start = 0; start < all.size(); start += chunkSize) {
             final List<String> chunk = all.subList(start, Math.min(all.size(), start + chunkSize));
-            final StringBuilder sql = new StringBuilder(selectPrefix);
-            for (int i = 0; i < chunk.size(); i++) {
-                sql.append(i == 0 ? "?" : ", ?");
-            }
-            sql.append(')');
-            try (PreparedStatement statement = prepare("read", sql.toString())) {
-                for (int i = 0; i < chunk.size(); i++) {
-                    statement.setString(i + 1, chunk.get(i));
-                }
+            try (PreparedStatement statement = prepareRead(chunk)) {
                 try (ResultSet rows = statement.executeQuery()) {
                     while (rows.next()) {
                         values.put(rows.getString(1), rows.getString(2));
@@ -384,6 +416,25 @@ public final class JdbcIdentityStore implements IdentityStore {
             }
         }
         pendingRepoints.clear();
+    }
+
+    /** The read of one chunk: one array parameter on PostgreSQL, an IN list of parameters elsewhere. */
+    private PreparedStatement prepareRead(final List<String> chunk) throws SQLException {
+        if (postgres && batched) {
+            final PreparedStatement statement = prepare("read", selectAny);
+            statement.setArray(1, connection.createArrayOf("varchar", chunk.toArray()));
+            return statement;
+        }
+        final StringBuilder sql = new StringBuilder(selectPrefix);
+        for (int i = 0; i < chunk.size(); i++) {
+            sql.append(i == 0 ? "?" : ", ?");
+        }
+        sql.append(')');
+        final PreparedStatement statement = prepare("read", sql.toString());
+        for (int i = 0; i < chunk.size(); i++) {
+            statement.setString(i + 1, chunk.get(i));
+        }
+        return statement;
     }
 
     private PreparedStatement prepare(final String kind, final String sql) throws SQLException {

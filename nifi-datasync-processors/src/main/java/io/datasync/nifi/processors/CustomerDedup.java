@@ -248,15 +248,17 @@ public class CustomerDedup extends CustomerDedupDescriptors {
 
         final List<FlowFile> created = new ArrayList<>();
         Connection identityConnection = null;
+        JdbcIdentityStore databaseIdentityStore = null;
         try {
             final IdentityStore store;
             if (databaseStore) {
                 try {
                     identityConnection = context.getProperty(IDENTITY_DBCP_SERVICE).asControllerService(DBCPService.class)
                             .getConnection(flowFile.getAttributes());
-                    store = new JdbcIdentityStore(identityConnection, context.getProperty(IDENTITY_TABLE).getValue(),
+                    databaseIdentityStore = new JdbcIdentityStore(identityConnection, context.getProperty(IDENTITY_TABLE).getValue(),
                             context.getProperty(IDENTITY_BATCH_SIZE).asInteger(),
                             context.getProperty(IDENTITY_QUERY_TIMEOUT).asTimePeriod(TimeUnit.SECONDS).intValue());
+                    store = databaseIdentityStore;
                 } catch (final ProcessException e) {
                     throw new CacheFailureException(new IOException("No connection to the identity database ("
                             + PiiSafeErrors.describe(e) + ")", e));
@@ -344,6 +346,9 @@ public class CustomerDedup extends CustomerDedupDescriptors {
             getLogger().error("Routing {} to failure: records could not be read or written ({})", flowFile, reason, PiiSafeErrors.redacted(e));
             routeToFailure(session, flowFile, created, "Records could not be processed: " + reason);
         } finally {
+            if (databaseIdentityStore != null) {
+                databaseIdentityStore.releaseSession();
+            }
             if (identityConnection != null) {
                 try {
                     identityConnection.close();
