@@ -273,22 +273,7 @@ public final class JdbcIdentityStore implements IdentityStore {
             return;
         }
         // key order: two nodes' batches (one transaction each) lock rows in the same order
-        final TreeMap<String, String> sorted = new TreeMap<>(pendingWrites);
-        for (int attempt = 0; ; attempt++) {
-            try (PreparedStatement statement = prepare("write", upsert)) {
-                for (final Map.Entry<String, String> entry : sorted.entrySet()) {
-                    statement.setString(1, entry.getKey());
-                    statement.setString(2, entry.getValue());
-                    statement.addBatch();
-                }
-                statement.executeBatch();
-                break;
-            } catch (final SQLException e) {
-                if (attempt + 1 >= MAX_DEADLOCK_RETRIES || !isDeadlock(e)) {
-                    throw failure("write identity entries", e);
-                }
-            }
-        }
+        sendBatch("write", upsert, pendingWrites, 1, 2, "write identity entries");
         pendingWrites.clear();
     }
 
@@ -399,23 +384,33 @@ public final class JdbcIdentityStore implements IdentityStore {
             return;
         }
         // id order: two nodes' batches (one transaction each) take their rows in a stable order
-        final TreeMap<String, String> sorted = new TreeMap<>(pendingRepoints);
+        sendBatch("re-point", repoint, pendingRepoints, 2, 1, "re-point the identifiers of merged ids");
+        pendingRepoints.clear();
+    }
+
+    /**
+     * Sends one JDBC batch of {@code sql}, a row per held entry in key order, binding the entry's key and value to the
+     * given parameters; a batch PostgreSQL picks as a deadlock victim (its rows rolled back) is sent again, up to
+     * {@value #MAX_DEADLOCK_RETRIES} times in all.
+     */
+    private void sendBatch(final String kind, final String sql, final Map<String, String> held, final int keyParameter,
+                           final int valueParameter, final String action) throws IOException {
+        final TreeMap<String, String> sorted = new TreeMap<>(held);
         for (int attempt = 0; ; attempt++) {
-            try (PreparedStatement statement = prepare("re-point", repoint)) {
+            try (PreparedStatement statement = prepare(kind, sql)) {
                 for (final Map.Entry<String, String> entry : sorted.entrySet()) {
-                    statement.setString(1, entry.getValue());
-                    statement.setString(2, entry.getKey());
+                    statement.setString(keyParameter, entry.getKey());
+                    statement.setString(valueParameter, entry.getValue());
                     statement.addBatch();
                 }
                 statement.executeBatch();
-                break;
+                return;
             } catch (final SQLException e) {
                 if (attempt + 1 >= MAX_DEADLOCK_RETRIES || !isDeadlock(e)) {
-                    throw failure("re-point the identifiers of merged ids", e);
+                    throw failure(action, e);
                 }
             }
         }
-        pendingRepoints.clear();
     }
 
     /** The read of one chunk: one array parameter on PostgreSQL, an IN list of parameters elsewhere. */
