@@ -215,10 +215,7 @@ public final class IdentityResolver {
         }
         chains.prefetch(idsToFollow);
         upFront.clear();
-        upFront.claimKeys(clusters, newIds, known);
-        if (bulkMergeEntries) {
-            upFront.claimMergeEntries(clusters, newIds, known);
-        }
+        upFront.claim(clusters, newIds, known, bulkMergeEntries);
 
         try {
             for (int cluster = 0; cluster < ids.length; cluster++) {

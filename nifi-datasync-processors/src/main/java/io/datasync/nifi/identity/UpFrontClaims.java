@@ -1,7 +1,9 @@
 package io.datasync.nifi.identity;
 
 import java.io.IOException;
+import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.TreeSet;
 
@@ -32,16 +34,31 @@ final class UpFrontClaims {
     }
 
     /**
-     * Claims every key the index did not know for the id the cluster's turn would propose for it: the cluster's new id
-     * when nothing known identifies it (no id carried, no key in the index), otherwise the smallest current id among
-     * the ids its records carry and its known keys hold.
+     * Claims, in one bulk request, what the clusters' turns would claim one entry at a time:
+     * <ul>
+     *     <li>every key the index did not know, for the id the cluster's turn would propose for it: the cluster's new id
+     *     when nothing known identifies it (no id carried, no key in the index), otherwise the smallest current id
+     *     among the ids its records carry and its known keys hold;</li>
+     *     <li>with {@code withMergeEntries}, the merge entries of every cluster whose known ids are two or more: each id but
+     *     the smallest is merged into the smallest, as the cluster's turn would merge them. Only clusters that share
+     *     none of these ids with another cluster of the batch, nor with a new id: the merges of the others depend on
+     *     the clusters before them and are claimed at their turn.</li>
+     * </ul>
      */
-    void claimKeys(final Clusters clusters, final String[] newIds, final Map<String, String> known) throws IOException {
+    void claim(final Clusters clusters, final String[] newIds, final Map<String, String> known, final boolean withMergeEntries)
+            throws IOException {
+        final List<TreeSet<String>> idsOfCluster = new ArrayList<>(newIds.length);
+        final Map<String, Integer> clustersOfId = new HashMap<>();
         final Map<String, String> entries = new HashMap<>();
         for (int cluster = 0; cluster < newIds.length; cluster++) {
-            final String proposal = newIds[cluster] != null ? chains.current(newIds[cluster]) : knownIds(clusters, cluster, known).stream()
-                    .findFirst().orElse(null);
-            if (proposal == null) {
+            // a cluster with a new id has no known id, so its proposal is the new id
+            final TreeSet<String> ids = knownIds(clusters, cluster, known);
+            if (newIds[cluster] != null) {
+                ids.add(chains.current(newIds[cluster]));
+            }
+            idsOfCluster.add(ids);
+            ids.forEach(id -> clustersOfId.merge(id, 1, Integer::sum));
+            if (ids.isEmpty()) {
                 // no id to propose yet (ids from a supplier are made when the cluster's turn comes): claimed key by key
                 continue;
             }
@@ -49,49 +66,25 @@ final class UpFrontClaims {
                 final String entry = IdentityResolver.keyEntry(key);
                 if (!known.containsKey(entry)) {
                     // should a key belong to two clusters, it goes to the first, as the key-by-key claims would give it
-                    entries.putIfAbsent(entry, proposal);
+                    entries.putIfAbsent(entry, ids.first());
                 }
             }
         }
-        if (!entries.isEmpty()) {
-            for (final String inserted : store.putAllIfAbsent(entries)) {
-                keys.put(inserted, entries.get(inserted));
-            }
-        }
-    }
-
-    /**
-     * Claims the merge entries of every cluster whose known ids (carried by its records, held by its known keys) are
-     * two or more: each id but the smallest is merged into the smallest, as the cluster's turn would merge them. Only
-     * clusters that share none of these ids with another cluster of the batch, nor with a new id: the merges of the
-     * others depend on the clusters before them and are claimed at their turn.
-     */
-    void claimMergeEntries(final Clusters clusters, final String[] newIds, final Map<String, String> known) throws IOException {
-        final Map<String, Integer> clustersOfId = new HashMap<>();
-        final Map<Integer, TreeSet<String>> idsOfCluster = new HashMap<>();
-        for (int cluster = 0; cluster < clusters.clusterCount(); cluster++) {
-            final TreeSet<String> ids = knownIds(clusters, cluster, known);
-            if (newIds[cluster] != null) {
-                ids.add(chains.current(newIds[cluster]));
-            }
-            ids.forEach(id -> clustersOfId.merge(id, 1, Integer::sum));
-            if (ids.size() > 1) {
-                idsOfCluster.put(cluster, ids);
-            }
-        }
-        final Map<String, String> entries = new HashMap<>();
-        for (final TreeSet<String> ids : idsOfCluster.values()) {
-            if (ids.stream().allMatch(id -> clustersOfId.get(id) == 1)) {
-                final String survivor = ids.first();
-                for (final String id : ids.tailSet(survivor, false)) {
-                    entries.put(chains.aliasEntry(id), survivor);
+        if (withMergeEntries) {
+            for (final TreeSet<String> ids : idsOfCluster) {
+                if (ids.size() > 1 && ids.stream().allMatch(id -> clustersOfId.get(id) == 1)) {
+                    final String survivor = ids.first();
+                    for (final String id : ids.tailSet(survivor, false)) {
+                        entries.put(chains.aliasEntry(id), survivor);
+                    }
                 }
             }
         }
-        if (!entries.isEmpty()) {
-            for (final String inserted : store.putAllIfAbsent(entries)) {
-                mergeEntries.put(inserted, entries.get(inserted));
-            }
+        if (entries.isEmpty()) {
+            return;
+        }
+        for (final String inserted : store.putAllIfAbsent(entries)) {
+            (inserted.startsWith(IdentityResolver.KEY_PREFIX) ? keys : mergeEntries).put(inserted, entries.get(inserted));
         }
     }
 
