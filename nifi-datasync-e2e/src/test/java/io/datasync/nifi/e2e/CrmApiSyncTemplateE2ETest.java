@@ -104,6 +104,9 @@ class CrmApiSyncTemplateE2ETest {
         TemplateAssertions.assertNoEmailsInLogs(nifi, data);
         // Every committed profile write (up to 16 customer buckets per fetched batch) recorded as a crm sync run.
         TemplateAssertions.assertSyncRunsMatchCommittedWrites(client, run.postgres, run.groupId, SampleData.SOURCE_CRM);
+        // Why a CRM record was not used is one query: one exclusions row per excluded record, fetched exactly once
+        // through the 429, the 500 and the late record.
+        TemplateAssertions.assertExclusionsAuditTrail(run.postgres, data, data.crmRecords());
 
         uninterrupted = TemplateAssertions.profiles(run.postgres);
         uninterruptedSuppression = TemplateAssertions.suppressions(run.postgres);

@@ -101,7 +101,7 @@ class FtpBatchIngestTemplateE2ETest {
         assertEquals(List.of(), unexpectedBulletins());
         TemplateAssertions.assertNoEmailsInLogs(nifi, data);
 
-        assertExclusionsAuditTrail(run.postgres);
+        TemplateAssertions.assertExclusionsAuditTrail(run.postgres, data, data.ftpRecords());
 
         uninterrupted = TemplateAssertions.profiles(run.postgres);
         uninterruptedSuppression = TemplateAssertions.suppressions(run.postgres);
@@ -406,36 +406,6 @@ class FtpBatchIngestTemplateE2ETest {
         assertEquals(Map.of(), client.validationErrors(groupId));
         client.startProcessGroup(groupId);
         return new Run(groupId, postgres, ftp);
-    }
-
-    /**
-     * Every excluded FTP record left one audit row: its subject key, ConsentFilter's reason (from the sample truth: a
-     * withdrawn customer WITHDRAWN, one without a consent row NO_CONSENT_RECORD) and the purpose; the table holds no
-     * other field of the record.
-     */
-    private static void assertExclusionsAuditTrail(final PostgresPeer postgres) {
-        final Map<String, String> reasonByStatus = Map.of("WITHDRAWN", "WITHDRAWN", "MISSING", "NO_CONSENT_RECORD");
-        final List<String> expected = new ArrayList<>();
-        for (final SampleData.SourceRecord record : data.ftpRecords()) {
-            final String status = data.customers().stream().filter(c -> c.subjectKey().equals(record.trueSubjectKey()))
-                    .findFirst().orElseThrow().consentStatus();
-            if (!"GRANTED".equals(status)) {
-                expected.add(record.trueSubjectKey() + " " + reasonByStatus.get(status) + " " + SampleData.PURPOSE);
-            }
-        }
-        expected.sort(null);
-        assertTrue(expected.size() > 2, "the sample excludes some FTP records: " + expected);
-        final List<String> actual = new ArrayList<>();
-        for (final Map<String, Object> row : postgres.query("SELECT subject_key, reason_code, purpose, excluded_at FROM exclusions")) {
-            actual.add(row.get("subject_key") + " " + row.get("reason_code") + " " + row.get("purpose"));
-            assertTrue(row.get("excluded_at") != null, "excluded_at set");
-        }
-        actual.sort(null);
-        assertEquals(expected, actual, "one exclusions row per excluded record");
-        final List<Map<String, Object>> columns = postgres.query(
-                "SELECT column_name FROM information_schema.columns WHERE table_name = 'exclusions' ORDER BY ordinal_position");
-        assertEquals(List.of("id", "subject_key", "reason_code", "purpose", "excluded_at"),
-                columns.stream().map(c -> String.valueOf(c.get("column_name"))).toList(), "no other personal data in the audit trail");
     }
 
     private static List<String> unexpectedBulletins() {

@@ -113,6 +113,36 @@ final class TemplateAssertions {
         assertEquals(postgres.count("customer_profiles"), customerIds, "one customer id per profile");
     }
 
+    /**
+     * Every excluded record of {@code delivered} (the records one uninterrupted run read from its source) left exactly
+     * one audit row: its subject key, ConsentFilter's reason from the sample truth (a withdrawn customer WITHDRAWN, one
+     * without a consent row NO_CONSENT_RECORD) and the purpose; the table holds no other field of the record.
+     */
+    static void assertExclusionsAuditTrail(final PostgresPeer postgres, final SampleData data, final List<SampleData.SourceRecord> delivered) {
+        final Map<String, String> reasonByStatus = Map.of("WITHDRAWN", "WITHDRAWN", "MISSING", "NO_CONSENT_RECORD");
+        final List<String> expected = new ArrayList<>();
+        for (final SampleData.SourceRecord record : delivered) {
+            final String status = data.customers().stream().filter(c -> c.subjectKey().equals(record.trueSubjectKey()))
+                    .findFirst().orElseThrow().consentStatus();
+            if (!"GRANTED".equals(status)) {
+                expected.add(record.trueSubjectKey() + " " + reasonByStatus.get(status) + " " + SampleData.PURPOSE);
+            }
+        }
+        expected.sort(null);
+        assertTrue(expected.size() > 2, "the sample excludes some records: " + expected);
+        final List<String> actual = new ArrayList<>();
+        for (final Map<String, Object> row : postgres.query("SELECT subject_key, reason_code, purpose, excluded_at FROM exclusions")) {
+            actual.add(row.get("subject_key") + " " + row.get("reason_code") + " " + row.get("purpose"));
+            assertTrue(row.get("excluded_at") != null, "excluded_at set");
+        }
+        actual.sort(null);
+        assertEquals(expected, actual, "one exclusions row per excluded record");
+        final List<Map<String, Object>> columns = postgres.query(
+                "SELECT column_name FROM information_schema.columns WHERE table_name = 'exclusions' ORDER BY ordinal_position");
+        assertEquals(List.of("id", "subject_key", "reason_code", "purpose", "excluded_at"),
+                columns.stream().map(c -> String.valueOf(c.get("column_name"))).toList(), "no other personal data in the audit trail");
+    }
+
     /** Warning and error bulletins, as "source: message". */
     static List<String> warningBulletins(final NiFiRestClient client) {
         final List<String> found = new ArrayList<>();

@@ -8,6 +8,7 @@ import okhttp3.mockwebserver.Dispatcher;
 import okhttp3.mockwebserver.MockResponse;
 import okhttp3.mockwebserver.MockWebServer;
 import okhttp3.mockwebserver.RecordedRequest;
+import okhttp3.mockwebserver.SocketPolicy;
 import org.apache.nifi.provenance.ProvenanceEventRecord;
 import org.apache.nifi.provenance.ProvenanceEventType;
 import org.apache.nifi.util.LogMessage;
@@ -282,6 +283,74 @@ class PutApiRecordTest {
         assertEquals(1, keys.size());
         runner.assertAllFlowFilesTransferred(PutApiRecord.REL_SUCCESS, 1);
         assertEquals(Map.of("a@x.org", 1, "b@x.org", 1), esp.appliedTimes);
+    }
+
+    /**
+     * The ESP applies the batch, then the connection breaks before its answer arrives (a reset): the batch is sent
+     * again with the same key, the ESP recognises the key, and every member is applied once.
+     */
+    @Test
+    void aConnectionResetAfterTheEspAppliedTheBatchIsRetriedWithTheSameKeyAndAppliedOnce() throws Exception {
+        server.setDispatcher(new Dispatcher() {
+            private int count;
+
+            @Override
+            public MockResponse dispatch(final RecordedRequest request) throws InterruptedException {
+                final MockResponse answer = esp.dispatch(request);
+                return ++count == 1 ? answer.setSocketPolicy(SocketPolicy.DISCONNECT_AFTER_REQUEST) : answer;
+            }
+        });
+        final TestRunner runner = runner();
+        runner.enqueue(members("a@x.org", "b@x.org"));
+        runner.run();
+
+        assertEquals(2, esp.requests.size(), "the batch was sent again after the reset");
+        assertEquals(esp.requests.get(0).getHeader("Idempotency-Key"), esp.requests.get(1).getHeader("Idempotency-Key"));
+        assertEquals(Map.of("a@x.org", 1, "b@x.org", 1), esp.appliedTimes);
+        runner.assertAllFlowFilesTransferred(PutApiRecord.REL_SUCCESS, 1);
+        assertEquals(List.of("a@x.org", "b@x.org"), emails(runner.getFlowFilesForRelationship(PutApiRecord.REL_SUCCESS).get(0)));
+        assertEquals(1, sleeps.size(), "one backoff before the second attempt: " + sleeps);
+    }
+
+    /**
+     * The ESP applies the batch but answers later than the Read Timeout: the batch is sent again with the same key and
+     * applied once; a batch that times out on every attempt goes to retry unchanged, never to success or failure.
+     */
+    @Test
+    void aTimedOutAnswerIsRetriedWithTheSameKeyAndEndlessTimeoutsGoToRetry() throws Exception {
+        final boolean[] slow = {true, false};
+        server.setDispatcher(new Dispatcher() {
+            private int count;
+
+            @Override
+            public MockResponse dispatch(final RecordedRequest request) throws InterruptedException {
+                final MockResponse answer = esp.dispatch(request);
+                return slow[Math.min(count++, 1)] ? answer.setHeadersDelay(2, java.util.concurrent.TimeUnit.SECONDS) : answer;
+            }
+        });
+        final TestRunner runner = runner();
+        runner.setProperty(IncrementalApiFetch.READ_TIMEOUT, "500 ms");
+        runner.enqueue(members("a@x.org", "b@x.org"));
+        runner.run();
+
+        assertEquals(2, esp.requests.size());
+        assertEquals(esp.requests.get(0).getHeader("Idempotency-Key"), esp.requests.get(1).getHeader("Idempotency-Key"));
+        assertEquals(Map.of("a@x.org", 1, "b@x.org", 1), esp.appliedTimes);
+        runner.assertAllFlowFilesTransferred(PutApiRecord.REL_SUCCESS, 1);
+
+        // Every attempt times out: after Max Retries the records go to retry, penalised, with the reason.
+        slow[1] = true;
+        final TestRunner stuck = runner();
+        stuck.setProperty(IncrementalApiFetch.READ_TIMEOUT, "500 ms");
+        stuck.setProperty(PutApiRecord.MAX_RETRIES, "1");
+        stuck.enqueue(members("c@x.org"));
+        stuck.run();
+        stuck.assertAllFlowFilesTransferred(PutApiRecord.REL_RETRY, 1);
+        final MockFlowFile retry = stuck.getFlowFilesForRelationship(PutApiRecord.REL_RETRY).get(0);
+        assertEquals(List.of("c@x.org"), emails(retry));
+        assertTrue(retry.isPenalized());
+        assertFalse(retry.getAttribute(PutApiRecord.REASON).isBlank());
+        assertEquals(4, esp.requests.size(), "two attempts for the stuck batch");
     }
 
     @Test
