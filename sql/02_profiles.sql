@@ -37,14 +37,77 @@ CREATE INDEX customer_profiles_recorded_at_idx ON customer_profiles (recorded_at
 -- readers that pick up changes (esp-audience-sync's QueryDatabaseTableRecord) keep their position on it. A position
 -- kept on a time the source wrote (updated_at, decided_at) skips every row that arrives late or in the same second
 -- as the last one read; this one only grows, to the microsecond. 03_consent.sql uses it too.
-CREATE FUNCTION datasync_stamp_recorded_at() RETURNS trigger LANGUAGE plpgsql AS $$
+CREATE OR REPLACE FUNCTION datasync_stamp_recorded_at() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
+    -- The transaction id first: from here on every other snapshot sees this writer running
+    -- (datasync_change_horizon below relies on it; the row would take one a moment later anyway).
+    PERFORM txid_current();
     NEW.recorded_at := clock_timestamp();
     RETURN NEW;
 END
 $$;
 CREATE TRIGGER customer_profiles_stamp_recorded_at BEFORE INSERT OR UPDATE ON customer_profiles
     FOR EACH ROW EXECUTE FUNCTION datasync_stamp_recorded_at();
+
+-- How far a change reader may read: every row stamped (recorded_at) before the returned time is committed and visible
+-- to the statement that calls it, so a reader that keeps its position on recorded_at skips nothing, however long a
+-- writer's transaction lasts. A row is stamped inside its writer's transaction, after the transaction started and
+-- after it took its transaction id (datasync_stamp_recorded_at). So the bound is the start of the oldest writer
+-- running when the statement took its snapshot, and never later than the statement's own start (a writer that takes
+-- its id after the snapshot stamps its rows later than that). The writers are read from pg_stat_activity, a moment
+-- after the snapshot: a writer the snapshot saw running that has ended since is not there any more, its rows are
+-- invisible to this statement and its start is unknown, so the bound is then -infinity (nothing is read; the next
+-- read sees its rows committed). A writer still running whose start cannot be seen (a prepared transaction, a
+-- subtransaction, or a session this role may not see) bounds it to the statement's start minus fallback_settle,
+-- which assumes no such transaction lasts longer than that. esp-audience-sync's readers call it in their WHERE
+-- clause with db.change.settle. SECURITY DEFINER: it reads the other sessions with the rights of the role that ran this file
+-- (a role with pg_read_all_stats, or a superuser, sees every session). txid_* rather than pg_snapshot_*/pg_xact_*:
+-- the same values, and PostgreSQL 12 has only these.
+CREATE OR REPLACE FUNCTION datasync_change_horizon(fallback_settle interval) RETURNS timestamptz
+    LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog AS $$
+DECLARE
+    -- STABLE: this is the snapshot of the statement that calls it
+    snapshot    txid_snapshot := txid_current_snapshot();
+    horizon     timestamptz := statement_timestamp();
+    writer_ids  text[];
+    candidate   bigint;
+    status      text;
+BEGIN
+    -- the writers running now, and the start of the oldest
+    SELECT coalesce(array_agg(backend_xid::text), '{}'), least(horizon, min(xact_start)) INTO writer_ids, horizon
+        FROM pg_stat_activity WHERE backend_xid IS NOT NULL;
+    -- every writer the snapshot saw running: the ids it lists, then every id from its xmax on handed out so far
+    FOR candidate IN SELECT txid_snapshot_xip(snapshot) LOOP
+        IF NOT (candidate % 4294967296)::text = ANY (writer_ids) THEN
+            status := txid_status(candidate);
+            IF status = 'committed' THEN
+                RETURN '-infinity';
+            ELSIF status = 'in progress' THEN
+                horizon := least(horizon, statement_timestamp() - fallback_settle);
+            END IF;
+        END IF;
+    END LOOP;
+    candidate := txid_snapshot_xmax(snapshot);
+    BEGIN
+        WHILE candidate < txid_snapshot_xmax(snapshot) + 10000 LOOP
+            IF NOT (candidate % 4294967296)::text = ANY (writer_ids) THEN
+                status := txid_status(candidate);
+                IF status = 'committed' THEN
+                    RETURN '-infinity';
+                ELSIF status = 'in progress' THEN
+                    horizon := least(horizon, statement_timestamp() - fallback_settle);
+                END IF;
+            END IF;
+            candidate := candidate + 1;
+        END LOOP;
+        -- ten thousand ids handed out during one read: read nothing this time
+        RETURN '-infinity';
+    EXCEPTION WHEN invalid_parameter_value THEN
+        -- txid_status of an id not handed out yet ("in the future"): every id from xmax on has been looked at
+        RETURN horizon;
+    END;
+END
+$$;
 
 -- The stored profile as ProfileMerge reads it back, keyed by customer_id, in the types the JSON records carry (the
 -- amount as double precision, timestamps as ISO-8601 UTC text), without the '|'-joined lists: NiFi 2.3.0's

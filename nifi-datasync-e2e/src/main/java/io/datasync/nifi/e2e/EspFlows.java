@@ -62,8 +62,9 @@ public final class EspFlows {
         values.put("db.suppression.table", "esp_suppression_address");
         values.put("db.suppression.columns", "subject_key, email_address, reason, decided_at, recorded_at");
         values.put("db.suppression.change.column", "recorded_at");
-        // Rows stamped within this interval before a read wait for the next one: a write stamped before a read but
-        // committed after it would otherwise fall behind the position. Longer than any writer's transaction.
+        // The readers read up to the start of the oldest running writer (datasync_change_horizon); only a writer
+        // whose start the database user cannot see (another role's session without pg_read_all_stats, a prepared
+        // transaction) makes them fall back to leaving rows this recent for the next read.
         values.put("db.change.settle", "2 seconds");
         values.put("consent.purposes", "email_marketing");
         values.put("esp.members.url", "https://esp.example.com/v1/audience/members");
@@ -174,7 +175,9 @@ public final class EspFlows {
                 "Table Name", table,
                 "Columns to Return", columns,
                 "Maximum-value Columns", maxValueColumn,
-                "db-fetch-where-clause", maxValueColumn + " < CURRENT_TIMESTAMP - INTERVAL '#{db.change.settle}'",
+                // Only rows every writer has committed (sql/02_profiles.sql): a position moved past a running writer's row
+                // would never read it.
+                "db-fetch-where-clause", maxValueColumn + " < datasync_change_horizon(INTERVAL '#{db.change.settle}')",
                 "qdbt-max-rows", "#{db.max.rows}",
                 "qdbtr-record-writer", writer), period, Set.of());
         // A source that keeps its position in state: one node reads, as NiFi's own docs advise for QueryDatabaseTable.
