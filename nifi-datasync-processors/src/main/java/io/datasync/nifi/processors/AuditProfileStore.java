@@ -11,7 +11,7 @@ import io.datasync.nifi.processors.audit.AuditProfileStoreDescriptors;
 import io.datasync.nifi.processors.audit.AuditProfileStoreOutput;
 import io.datasync.nifi.processors.audit.AuditProfileStoreSettings;
 import io.datasync.nifi.processors.common.PiiSafeErrors;
-import io.datasync.nifi.processors.consentfilter.ConsentValueLists;
+import io.datasync.nifi.processors.common.ConsentValueLists;
 import org.apache.nifi.annotation.behavior.DynamicProperty;
 import org.apache.nifi.annotation.behavior.InputRequirement;
 import org.apache.nifi.annotation.behavior.PrimaryNodeOnly;

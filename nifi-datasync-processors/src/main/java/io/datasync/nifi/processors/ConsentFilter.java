@@ -8,7 +8,7 @@ import io.datasync.nifi.processors.common.PiiSafeErrors;
 import io.datasync.nifi.processors.consentfilter.ConsentFilterDescriptors;
 import io.datasync.nifi.processors.consentfilter.ConsentFilterRun;
 import io.datasync.nifi.processors.consentfilter.ConsentFilterSettings;
-import io.datasync.nifi.processors.consentfilter.ConsentValueLists;
+import io.datasync.nifi.processors.common.ConsentValueLists;
 import org.apache.nifi.annotation.behavior.InputRequirement;
 import org.apache.nifi.annotation.behavior.SupportsBatching;
 import org.apache.nifi.annotation.behavior.SystemResource;

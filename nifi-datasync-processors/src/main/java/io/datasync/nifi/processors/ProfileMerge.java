@@ -2,7 +2,7 @@ package io.datasync.nifi.processors;
 
 import io.datasync.nifi.merge.UnmergeableInputException;
 import io.datasync.nifi.processors.common.PiiSafeErrors;
-import io.datasync.nifi.processors.consentfilter.ConsentValueLists;
+import io.datasync.nifi.processors.common.ConsentValueLists;
 import io.datasync.nifi.processors.profilemerge.ProfileMergeDescriptors;
 import io.datasync.nifi.processors.profilemerge.ProfileMergeInput.GroupedInput;
 import io.datasync.nifi.processors.profilemerge.ProfileMergeInput;

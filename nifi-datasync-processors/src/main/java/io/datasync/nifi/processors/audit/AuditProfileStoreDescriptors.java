@@ -4,9 +4,9 @@ import io.datasync.nifi.identity.BlockedValues;
 import io.datasync.nifi.processors.common.DatabaseStoreProperties;
 import io.datasync.nifi.processors.common.DescribedEnum;
 import io.datasync.nifi.processors.common.RecordServiceProperties;
-import io.datasync.nifi.processors.consentfilter.ConsentFilterDescriptors;
-import io.datasync.nifi.processors.consentfilter.ConsentValueLists;
-import io.datasync.nifi.processors.dedup.CustomerDedupDescriptors;
+import io.datasync.nifi.processors.common.ConsentPolicyDescriptors;
+import io.datasync.nifi.processors.common.ConsentValueLists;
+import io.datasync.nifi.processors.common.IdentityMatchingDescriptors;
 import org.apache.nifi.components.PropertyDescriptor;
 import org.apache.nifi.dbcp.DBCPService;
 import org.apache.nifi.processor.AbstractProcessor;
@@ -78,31 +78,31 @@ public abstract class AuditProfileStoreDescriptors extends AbstractProcessor {
     public static final PropertyDescriptor PHONE_COLUMN = column("Phone Column", "The phone: linked as CustomerDedup links Phone Record Paths.", "phone", true);
 
     public static final PropertyDescriptor GMAIL_RULES = new PropertyDescriptor.Builder()
-            .fromPropertyDescriptor(CustomerDedupDescriptors.GMAIL_RULES)
+            .fromPropertyDescriptor(IdentityMatchingDescriptors.GMAIL_RULES)
             .description("As in CustomerDedup: whether gmail.com and googlemail.com addresses lose the dots of the local part and any +tag.")
             .clearDependsOn()
             .build();
 
     public static final PropertyDescriptor DEFAULT_PHONE_REGION = new PropertyDescriptor.Builder()
-            .fromPropertyDescriptor(CustomerDedupDescriptors.DEFAULT_PHONE_REGION)
+            .fromPropertyDescriptor(IdentityMatchingDescriptors.DEFAULT_PHONE_REGION)
             .description("As in CustomerDedup: the region of phone numbers stored without a country code.")
             .clearDependsOn()
             .build();
 
     public static final PropertyDescriptor PHONE_ACCEPTANCE = new PropertyDescriptor.Builder()
-            .fromPropertyDescriptor(CustomerDedupDescriptors.PHONE_ACCEPTANCE)
+            .fromPropertyDescriptor(IdentityMatchingDescriptors.PHONE_ACCEPTANCE)
             .description("As in CustomerDedup: which phone numbers may link profiles.")
             .clearDependsOn()
             .build();
 
     public static final PropertyDescriptor BLOCKED_VALUES = new PropertyDescriptor.Builder()
-            .fromPropertyDescriptor(CustomerDedupDescriptors.BLOCKED_VALUES)
+            .fromPropertyDescriptor(IdentityMatchingDescriptors.BLOCKED_VALUES)
             .description("As in CustomerDedup: comma-separated placeholder values that never link profiles (* matches any run of characters, "
                     + BlockedValues.REPEATED_DIGITS + ", " + BlockedValues.SEQUENTIAL_DIGITS + "). Set it as CustomerDedup's.")
             .build();
 
     public static final PropertyDescriptor MAX_CLUSTER_SIZE = new PropertyDescriptor.Builder()
-            .fromPropertyDescriptor(CustomerDedupDescriptors.MAX_CLUSTER_SIZE)
+            .fromPropertyDescriptor(IdentityMatchingDescriptors.MAX_CLUSTER_SIZE)
             .description("As in CustomerDedup: an email or phone shared by more stored profiles than this links none of them (a placeholder "
                     + "or a shared office number); such keys are counted in the audit record.")
             .build();
@@ -114,27 +114,27 @@ public abstract class AuditProfileStoreDescriptors extends AbstractProcessor {
             + "subject key; give it an index.", "subject_key", true);
 
     public static final PropertyDescriptor STORE_STATUS_FIELD = new PropertyDescriptor.Builder()
-            .fromPropertyDescriptor(ConsentFilterDescriptors.STORE_STATUS_FIELD).build();
+            .fromPropertyDescriptor(ConsentPolicyDescriptors.STORE_STATUS_FIELD).build();
     public static final PropertyDescriptor STORE_TIMESTAMP_FIELD = new PropertyDescriptor.Builder()
-            .fromPropertyDescriptor(ConsentFilterDescriptors.STORE_TIMESTAMP_FIELD).build();
+            .fromPropertyDescriptor(ConsentPolicyDescriptors.STORE_TIMESTAMP_FIELD).build();
     public static final PropertyDescriptor STORE_PURPOSES_FIELD = new PropertyDescriptor.Builder()
-            .fromPropertyDescriptor(ConsentFilterDescriptors.STORE_PURPOSES_FIELD).build();
+            .fromPropertyDescriptor(ConsentPolicyDescriptors.STORE_PURPOSES_FIELD).build();
 
     public static final PropertyDescriptor PURPOSES = new PropertyDescriptor.Builder()
-            .fromPropertyDescriptor(ConsentFilterDescriptors.PURPOSES)
+            .fromPropertyDescriptor(ConsentPolicyDescriptors.PURPOSES)
             .description("Comma-separated purposes the stored profiles are used for (the campaign purposes), as ConsentFilter's Purposes. "
                     + "A profile in use must be allowed for every one.")
             .defaultValue("email_marketing")
             .build();
 
     public static final PropertyDescriptor DEFAULT_POLICY = new PropertyDescriptor.Builder()
-            .fromPropertyDescriptor(ConsentFilterDescriptors.DEFAULT_POLICY)
+            .fromPropertyDescriptor(ConsentPolicyDescriptors.DEFAULT_POLICY)
             .description("As ConsentFilter's Default Policy (the audit has no jurisdiction per profile, so it applies to every profile): "
                     + "Require Consent counts a profile without a grant as a violation (fail closed).")
             .build();
 
     public static final PropertyDescriptor MAX_CONSENT_AGE = new PropertyDescriptor.Builder()
-            .fromPropertyDescriptor(ConsentFilterDescriptors.MAX_CONSENT_AGE)
+            .fromPropertyDescriptor(ConsentPolicyDescriptors.MAX_CONSENT_AGE)
             .description("As ConsentFilter's: a grant older than this counts as expired. Empty: no limit.")
             .build();
 

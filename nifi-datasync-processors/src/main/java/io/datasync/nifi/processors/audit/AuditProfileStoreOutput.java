@@ -3,7 +3,7 @@ package io.datasync.nifi.processors.audit;
 import io.datasync.nifi.audit.AuditReport;
 import io.datasync.nifi.audit.FreshnessCheck;
 import io.datasync.nifi.identity.IdentityMerge;
-import io.datasync.nifi.processors.dedup.CustomerDedupDescriptors;
+import io.datasync.nifi.processors.common.IdentityMatchingDescriptors;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -56,14 +56,14 @@ public final class AuditProfileStoreOutput {
         final Map<String, String> attributes = new HashMap<>();
         try (OutputStream out = session.write(flowFile);
              RecordSetWriter writer = run.writerFactory().createWriter(logger,
-                     run.writerFactory().getSchema(Map.of(), CustomerDedupDescriptors.MERGE_SCHEMA), out, Map.of())) {
+                     run.writerFactory().getSchema(Map.of(), IdentityMatchingDescriptors.MERGE_SCHEMA), out, Map.of())) {
             writer.beginRecordSet();
             for (final IdentityMerge merge : merges) {
                 final Map<String, Object> values = new LinkedHashMap<>();
-                values.put(CustomerDedupDescriptors.MERGE_OLD_ID_FIELD, merge.oldId());
-                values.put(CustomerDedupDescriptors.MERGE_SURVIVING_ID_FIELD, merge.survivingId());
-                values.put(CustomerDedupDescriptors.MERGE_REASON_FIELD, merge.reason());
-                writer.write(new MapRecord(CustomerDedupDescriptors.MERGE_SCHEMA, values));
+                values.put(IdentityMatchingDescriptors.MERGE_OLD_ID_FIELD, merge.oldId());
+                values.put(IdentityMatchingDescriptors.MERGE_SURVIVING_ID_FIELD, merge.survivingId());
+                values.put(IdentityMatchingDescriptors.MERGE_REASON_FIELD, merge.reason());
+                writer.write(new MapRecord(IdentityMatchingDescriptors.MERGE_SCHEMA, values));
             }
             final WriteResult result = writer.finishRecordSet();
             attributes.putAll(result.getAttributes());

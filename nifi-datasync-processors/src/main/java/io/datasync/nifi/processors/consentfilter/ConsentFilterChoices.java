@@ -3,13 +3,12 @@ package io.datasync.nifi.processors.consentfilter;
 import io.datasync.nifi.common.Timestamps;
 import io.datasync.nifi.consent.Anonymizer;
 import io.datasync.nifi.consent.EvidenceReader;
-import io.datasync.nifi.consent.JurisdictionPolicy;
 import io.datasync.nifi.consent.SignalPolicy;
 import io.datasync.nifi.processors.common.DescribedEnum.Described;
 import io.datasync.nifi.processors.common.DescribedEnum.Selection;
 import io.datasync.nifi.processors.common.DescribedEnum;
 import java.util.List;
-import org.apache.nifi.processor.AbstractProcessor;
+import io.datasync.nifi.processors.common.ConsentPolicyDescriptors;
 import org.apache.nifi.serialization.SimpleRecordSchema;
 import org.apache.nifi.serialization.record.RecordField;
 import org.apache.nifi.serialization.record.RecordFieldType;
@@ -20,7 +19,7 @@ import org.apache.nifi.serialization.record.RecordSchema;
  * suppression records, the decision names, and the enums of allowable values of its properties (the property
  * descriptors themselves are in {@link ConsentFilterDescriptors}).
  */
-public abstract class ConsentFilterChoices extends AbstractProcessor {
+public abstract class ConsentFilterChoices extends ConsentPolicyDescriptors {
 
     public static final String ATTR_RECORD_COUNT = "record.count";
     public static final String ATTR_MIME_TYPE = "mime.type";
@@ -46,27 +45,6 @@ public abstract class ConsentFilterChoices extends AbstractProcessor {
     /** EU and EEA member states, the United Kingdom, and the EU/EEA group codes. */
     static final String DEFAULT_OPT_IN_JURISDICTIONS = "EU, EEA, AT, BE, BG, HR, CY, CZ, DK, EE, FI, FR, DE, GR, HU, IE, IT, LV, LT, LU, MT, NL, "
             + "PL, PT, RO, SK, SI, ES, SE, IS, LI, NO, GB, UK";
-
-    public enum DefaultPolicy implements DescribedEnum {
-        REQUIRE_CONSENT("Require Consent", "Outside the listed jurisdictions, and when the jurisdiction is unknown, a record needs a grant (fail closed)."),
-        ALLOW_UNLESS_DENIED("Allow Unless Denied", "Outside the listed jurisdictions, and when the jurisdiction is unknown, a record is allowed unless "
-                + "denied, withdrawn or opted out.");
-
-        private final Described described;
-
-        DefaultPolicy(final String displayName, final String description) {
-            this.described = new Described(displayName, description);
-        }
-
-        @Override
-        public Described described() {
-            return described;
-        }
-
-        public JurisdictionPolicy.Regime regime() {
-            return this == REQUIRE_CONSENT ? JurisdictionPolicy.Regime.OPT_IN : JurisdictionPolicy.Regime.OPT_OUT;
-        }
-    }
 
     public enum DisallowedAction implements DescribedEnum {
         ROUTE_TO_EXCLUDED("Route to excluded", "Records that may not be used are written, unchanged but with the decision fields, to 'excluded'."),

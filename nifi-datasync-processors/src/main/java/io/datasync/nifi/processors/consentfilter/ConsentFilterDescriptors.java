@@ -1,6 +1,7 @@
 package io.datasync.nifi.processors.consentfilter;
 
 import io.datasync.nifi.consent.TcfPurposeMapping;
+import io.datasync.nifi.processors.common.ConsentValueLists;
 import io.datasync.nifi.processors.common.DatabaseStoreProperties;
 import io.datasync.nifi.processors.common.RecordServiceProperties;
 import io.datasync.nifi.processors.common.RecordsHeldInMemory;
@@ -28,13 +29,6 @@ public abstract class ConsentFilterDescriptors extends ConsentFilterChoices {
     public static final PropertyDescriptor RECORD_WRITER = RecordServiceProperties.writer(
             "Writes the records of 'success', 'excluded' and 'anonymized'. Use a writer that inherits the record schema, or one whose "
                     + "schema includes the decision and reason fields.");
-
-    public static final PropertyDescriptor PURPOSES = new PropertyDescriptor.Builder()
-            .name("Purposes")
-            .description("Comma-separated purposes the output will be used for, e.g. email_marketing, personalisation. Every one must be allowed.")
-            .required(true)
-            .addValidator(StandardValidators.NON_BLANK_VALIDATOR)
-            .build();
 
     public static final PropertyDescriptor SUBJECT_KEY_PATH = new PropertyDescriptor.Builder()
             .name("Subject Key Record Path")
@@ -132,32 +126,6 @@ public abstract class ConsentFilterDescriptors extends ConsentFilterChoices {
             "When the FlowFile must be read before its records are decided (a Subject Key Record Path with the Database store "
                     + "type, a Jurisdiction Record Path, or consent in the records), a FlowFile with at most this many records is read "
                     + "once: its parsed records are kept from that first pass and decided and written without parsing the content again.");
-
-    public static final PropertyDescriptor STORE_STATUS_FIELD = new PropertyDescriptor.Builder()
-            .name("Store Status Field")
-            .description("Field of the looked-up record (column of the consent table, with the Database store type) holding the subject's overall "
-                    + "consent status.")
-            .required(true)
-            .defaultValue("status")
-            .addValidator(StandardValidators.NON_BLANK_VALIDATOR)
-            .build();
-
-    public static final PropertyDescriptor STORE_TIMESTAMP_FIELD = new PropertyDescriptor.Builder()
-            .name("Store Timestamp Field")
-            .description("Field of the looked-up record (column, with the Database store type) holding when its consent was last changed.")
-            .required(true)
-            .defaultValue("updated_at")
-            .addValidator(StandardValidators.NON_BLANK_VALIDATOR)
-            .build();
-
-    public static final PropertyDescriptor STORE_PURPOSES_FIELD = new PropertyDescriptor.Builder()
-            .name("Store Purposes Field")
-            .description("Field of the looked-up record (column, with the Database store type) holding per-purpose consent: a JSON object or map keyed by purpose (values are statuses, or "
-                    + "objects with their own status and timestamp fields), or a list of granted purposes. May be absent from the record.")
-            .required(true)
-            .defaultValue("purposes")
-            .addValidator(StandardValidators.NON_BLANK_VALIDATOR)
-            .build();
 
     public static final PropertyDescriptor TC_STRING_PATH = new PropertyDescriptor.Builder()
             .name("TC String Record Path")
@@ -257,21 +225,6 @@ public abstract class ConsentFilterDescriptors extends ConsentFilterChoices {
             .required(false)
             .addValidator(StandardValidators.NON_BLANK_VALIDATOR)
             .dependsOn(JURISDICTION_PATH)
-            .build();
-
-    public static final PropertyDescriptor DEFAULT_POLICY = new PropertyDescriptor.Builder()
-            .name("Default Policy")
-            .description("How missing consent is treated for jurisdictions on neither list, and when the jurisdiction is unknown.")
-            .required(true)
-            .allowableValues(DefaultPolicy.class)
-            .defaultValue(DefaultPolicy.REQUIRE_CONSENT)
-            .build();
-
-    public static final PropertyDescriptor MAX_CONSENT_AGE = new PropertyDescriptor.Builder()
-            .name("Maximum Consent Age")
-            .description("A grant older than this (e.g. 730 days) counts as expired; an undated grant then counts as expired too. Empty: no limit.")
-            .required(false)
-            .addValidator(StandardValidators.TIME_PERIOD_VALIDATOR)
             .build();
 
     public static final PropertyDescriptor DISALLOWED_ACTION = new PropertyDescriptor.Builder()

@@ -14,7 +14,7 @@ import io.datasync.nifi.processors.common.RecordValueAccessor;
 import io.datasync.nifi.processors.common.RecordsHeldInMemory;
 import io.datasync.nifi.processors.dedup.CustomerDedupDescriptors.IdentityStoreType;
 import io.datasync.nifi.processors.dedup.CustomerDedupDescriptors.OutputMode;
-import io.datasync.nifi.processors.dedup.CustomerDedupDescriptors.PhoneAcceptance;
+import io.datasync.nifi.processors.common.IdentityMatchingDescriptors.PhoneAcceptance;
 import io.datasync.nifi.processors.dedup.CustomerDedupDescriptors.SurvivorStrategy;
 import org.apache.nifi.components.PropertyDescriptor;
 import org.apache.nifi.logging.ComponentLog;

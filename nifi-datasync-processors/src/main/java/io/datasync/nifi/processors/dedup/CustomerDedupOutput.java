@@ -44,10 +44,10 @@ import static io.datasync.nifi.processors.dedup.CustomerDedupDescriptors.CUSTOME
 import static io.datasync.nifi.processors.dedup.CustomerDedupDescriptors.DUPLICATE_COUNT;
 import static io.datasync.nifi.processors.dedup.CustomerDedupDescriptors.MERGED_IDS;
 import static io.datasync.nifi.processors.dedup.CustomerDedupDescriptors.MERGE_COUNT;
-import static io.datasync.nifi.processors.dedup.CustomerDedupDescriptors.MERGE_OLD_ID_FIELD;
-import static io.datasync.nifi.processors.dedup.CustomerDedupDescriptors.MERGE_REASON_FIELD;
-import static io.datasync.nifi.processors.dedup.CustomerDedupDescriptors.MERGE_SCHEMA;
-import static io.datasync.nifi.processors.dedup.CustomerDedupDescriptors.MERGE_SURVIVING_ID_FIELD;
+import static io.datasync.nifi.processors.common.IdentityMatchingDescriptors.MERGE_OLD_ID_FIELD;
+import static io.datasync.nifi.processors.common.IdentityMatchingDescriptors.MERGE_REASON_FIELD;
+import static io.datasync.nifi.processors.common.IdentityMatchingDescriptors.MERGE_SCHEMA;
+import static io.datasync.nifi.processors.common.IdentityMatchingDescriptors.MERGE_SURVIVING_ID_FIELD;
 import static io.datasync.nifi.processors.dedup.CustomerDedupDescriptors.RECORD_COUNT_IN;
 import static io.datasync.nifi.processors.dedup.CustomerDedupDescriptors.SUSPECT_COUNT;
 

@@ -5,7 +5,7 @@ import io.datasync.nifi.processors.common.DatabaseStoreProperties;
 import io.datasync.nifi.processors.common.DescribedEnum.Described;
 import io.datasync.nifi.processors.common.DescribedEnum;
 import io.datasync.nifi.processors.common.RecordServiceProperties;
-import io.datasync.nifi.processors.consentfilter.ConsentValueLists;
+import io.datasync.nifi.processors.common.ConsentValueLists;
 import java.util.List;
 import java.util.Set;
 import org.apache.nifi.components.PropertyDescriptor;

@@ -8,7 +8,7 @@ import io.datasync.nifi.merge.SourceRecordReader;
 import io.datasync.nifi.merge.SurvivorshipRule;
 import io.datasync.nifi.merge.SurvivorshipRules;
 import io.datasync.nifi.merge.TieBreakOrder;
-import io.datasync.nifi.processors.consentfilter.ConsentValueLists;
+import io.datasync.nifi.processors.common.ConsentValueLists;
 import io.datasync.nifi.processors.profilemerge.ProfileMergeDescriptors.StoredProfileStoreType;
 import io.datasync.nifi.processors.profilemerge.ProfileMergeDescriptors.WrongTypeHandling;
 import java.util.HashMap;

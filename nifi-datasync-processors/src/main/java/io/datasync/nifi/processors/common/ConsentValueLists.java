@@ -1,4 +1,4 @@
-package io.datasync.nifi.processors.consentfilter;
+package io.datasync.nifi.processors.common;
 
 import io.datasync.nifi.consent.ConsentVocabulary;
 import org.apache.nifi.components.PropertyDescriptor;
