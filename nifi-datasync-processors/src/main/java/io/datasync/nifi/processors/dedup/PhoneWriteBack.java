@@ -47,13 +47,13 @@ public final class PhoneWriteBack {
         }
 
         /** Keeps a result another reader of the records got from the same normaliser (results of other normalisers are ignored). */
-        public void remember(final PhoneNormalizer by, final String raw, final String region, final String normalized) {
+        void remember(final PhoneNormalizer by, final String raw, final String region, final String normalized) {
             if (by == normalizer && results.size() < MAX_RESULTS) {
                 results.put(key(raw, region), normalized == null ? UNUSABLE : normalized);
             }
         }
 
-        public String normalize(final String raw, final String region) {
+        String normalize(final String raw, final String region) {
             final Key key = key(raw, region);
             final String known = results.get(key);
             if (known != null) {
@@ -83,7 +83,7 @@ public final class PhoneWriteBack {
     /**
      * @param regionAccessor reads the record's country; null to read every national number in the default region
      */
-    public PhoneWriteBack(final List<RecordValueAccessor> phoneAccessors, final PhoneNormalizer normalizer, final BlockedValues blockedValues,
+    PhoneWriteBack(final List<RecordValueAccessor> phoneAccessors, final PhoneNormalizer normalizer, final BlockedValues blockedValues,
                    final RecordValueAccessor regionAccessor) {
         this.phoneAccessors = List.copyOf(phoneAccessors);
         this.normalizer = normalizer;

@@ -34,7 +34,7 @@ public abstract class IncrementalApiFetchDescriptors extends AbstractHttpApiProc
     public static final String SOURCE_URL = "fetch.source.url";
 
     static final String QUERY_PREFIX = "query.";
-    static final String HEADER_PREFIX = "header.";
+    public static final String HEADER_PREFIX = "header.";
 
     public static final String INVALID_KEY = "fetch.invalid.key";
     public static final String INVALID_REASON = "fetch.invalid.reason";
@@ -43,7 +43,7 @@ public abstract class IncrementalApiFetchDescriptors extends AbstractHttpApiProc
     public static final String COUNTER_PAGES = "IncrementalApiFetch pages fetched";
     static final String COUNTER_RECORDS_EMITTED = "IncrementalApiFetch records emitted";
     static final String COUNTER_RECORDS_FAILED = "IncrementalApiFetch records routed to failure";
-    static final String COUNTER_RATE_LIMIT_WAITS = "IncrementalApiFetch rate-limit waits";
+    public static final String COUNTER_RATE_LIMIT_WAITS = "IncrementalApiFetch rate-limit waits";
     public static final String COUNTER_RATE_LIMIT_PAUSES = "IncrementalApiFetch rate-limit pauses";
     static final String COUNTER_REQUESTS_RETRIED = "IncrementalApiFetch requests retried";
     public static final String COUNTER_RUNS_COMPLETED = "IncrementalApiFetch runs completed";

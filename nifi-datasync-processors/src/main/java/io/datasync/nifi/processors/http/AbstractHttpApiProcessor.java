@@ -21,7 +21,7 @@ import org.apache.nifi.ssl.SSLContextService;
  */
 public abstract class AbstractHttpApiProcessor extends AbstractProcessor {
 
-    public static final Validator POSITIVE_DECIMAL_VALIDATOR = (subject, input, context) -> {
+    static final Validator POSITIVE_DECIMAL_VALIDATOR = (subject, input, context) -> {
         boolean valid;
         try {
             final double value = Double.parseDouble(input);
