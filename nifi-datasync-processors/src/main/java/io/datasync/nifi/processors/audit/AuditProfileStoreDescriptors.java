@@ -210,14 +210,14 @@ public abstract class AuditProfileStoreDescriptors extends AbstractProcessor {
             .description("Emit Repairs: one record per profile in use that must not be: customer_id, reason, suppressed.")
             .build();
 
-    public static final List<PropertyDescriptor> PROPERTIES = List.of(DBCP_SERVICE, RECORD_WRITER, PROFILE_TABLE, CUSTOMER_ID_COLUMN,
+    protected static final List<PropertyDescriptor> PROPERTIES = List.of(DBCP_SERVICE, RECORD_WRITER, PROFILE_TABLE, CUSTOMER_ID_COLUMN,
             SUBJECT_KEY_COLUMN, EMAIL_COLUMN, PHONE_COLUMN, GMAIL_RULES, DEFAULT_PHONE_REGION, PHONE_ACCEPTANCE, BLOCKED_VALUES, MAX_CLUSTER_SIZE,
             CONSENT_TABLE, CONSENT_KEY_COLUMN, STORE_STATUS_FIELD, STORE_TIMESTAMP_FIELD, STORE_PURPOSES_FIELD, PURPOSES, DEFAULT_POLICY,
             MAX_CONSENT_AGE, ConsentValueLists.GRANT_VALUES, ConsentValueLists.DENIAL_VALUES, ConsentValueLists.WITHDRAWAL_VALUES,
             ConsentValueLists.NO_DECISION_VALUES, SUPPRESSION_TABLE, SUPPRESSION_KEY_COLUMN, SYNC_RUNS_TABLE, SYNC_SOURCE_COLUMN,
             SYNC_FINISHED_COLUMN, SYNC_NEWEST_RECORD_COLUMN, PAGE_SIZE, QUERY_TIMEOUT, REPAIR_MODE, MAX_REPAIRS);
 
-    public static final Set<Relationship> RELATIONSHIPS = Set.of(REL_AUDIT, REL_MERGES, REL_VIOLATIONS);
+    protected static final Set<Relationship> RELATIONSHIPS = Set.of(REL_AUDIT, REL_MERGES, REL_VIOLATIONS);
 
     static final RecordSchema AUDIT_SCHEMA = new SimpleRecordSchema(List.of(
             text("audit_id"), text("started_at"), text("finished_at"), number("duration_ms"), text("status"),
@@ -227,8 +227,8 @@ public abstract class AuditProfileStoreDescriptors extends AbstractProcessor {
             text("violations_by_reason"), number("sources_checked"), number("stale_sources"), text("stale_source_names"), text("freshness"),
             number("merges_emitted"), number("violations_emitted")));
 
-    public static final String VIOLATION_ID_FIELD = "customer_id";
-    public static final RecordSchema VIOLATION_SCHEMA = new SimpleRecordSchema(List.of(
+    protected static final String VIOLATION_ID_FIELD = "customer_id";
+    protected static final RecordSchema VIOLATION_SCHEMA = new SimpleRecordSchema(List.of(
             new RecordField(VIOLATION_ID_FIELD, RecordFieldType.STRING.getDataType(), false), text("reason"),
             new RecordField("suppressed", RecordFieldType.BOOLEAN.getDataType(), false)));
 

@@ -345,7 +345,7 @@ public abstract class ConsentFilterDescriptors extends ConsentFilterChoices {
             .description("FlowFiles whose consent lookup failed (store down, timeout), unchanged and penalised; nothing of them was emitted.")
             .build();
 
-    public static final List<PropertyDescriptor> PROPERTY_DESCRIPTORS = List.of(
+    protected static final List<PropertyDescriptor> PROPERTY_DESCRIPTORS = List.of(
             RECORD_READER, RECORD_WRITER, PURPOSES, SUBJECT_KEY_PATH, CONSENT_STATUS_PATH, CONSENT_TIMESTAMP_PATH, EPOCH_UNIT,
             GRANT_VALUES, DENIAL_VALUES, WITHDRAWAL_VALUES, NO_DECISION_VALUES,
             CONSENT_STORE_TYPE, LOOKUP_SERVICE, LOOKUP_KEY_COORDINATE, DBCP_SERVICE, CONSENT_TABLE, SUBJECT_KEY_COLUMN, STORE_BATCH_SIZE,
@@ -356,7 +356,7 @@ public abstract class ConsentFilterDescriptors extends ConsentFilterChoices {
             DISALLOWED_ACTION, ANONYMIZED_FIELDS, ANONYMIZATION_METHOD, HASH_KEY,
             ADD_DECISION_FIELDS, DECISION_FIELD, REASON_FIELD, WARNING_FIELD, WRITE_SUPPRESSION, SUPPRESSION_WRITER, RECORDS_HELD_IN_MEMORY);
 
-    public static final Set<Relationship> RELATIONSHIPS = Set.of(REL_SUCCESS, REL_EXCLUDED, REL_ANONYMIZED, REL_SUPPRESSION, REL_FAILURE, REL_RETRY);
+    protected static final Set<Relationship> RELATIONSHIPS = Set.of(REL_SUCCESS, REL_EXCLUDED, REL_ANONYMIZED, REL_SUPPRESSION, REL_FAILURE, REL_RETRY);
 
     /** Validates the TCF purpose mapping syntax. */
     private static final class TcfMappingValidator implements Validator {

@@ -308,7 +308,7 @@ public abstract class CustomerDedupDescriptors extends IdentityMatchingDescripto
                     + "failed; unchanged and penalised, with the reason in " + ERROR_ATTRIBUTE + ".")
             .build();
 
-    public static final List<PropertyDescriptor> PROPERTIES = List.of(
+    protected static final List<PropertyDescriptor> PROPERTIES = List.of(
             RECORD_READER, RECORD_WRITER, OUTPUT_MODE, SURVIVOR_STRATEGY, TIMESTAMP_RECORD_PATH,
             EMAIL_RECORD_PATHS, GMAIL_RULES, PHONE_RECORD_PATHS, DEFAULT_PHONE_REGION, PHONE_REGION_RECORD_PATH, PHONE_ACCEPTANCE,
             TEXT_RECORD_PATHS, REMOVE_ACCENTS, BLOCKED_VALUES, MAX_CLUSTER_SIZE, EXISTING_ID_RECORD_PATH, RECORD_ID_RECORD_PATHS,
@@ -316,8 +316,8 @@ public abstract class CustomerDedupDescriptors extends IdentityMatchingDescripto
             IDENTITY_DBCP_SERVICE, IDENTITY_TABLE, IDENTITY_BATCH_SIZE, IDENTITY_QUERY_TIMEOUT, IDENTITY_NAMESPACE,
             IDENTITY_HASH_KEY);
 
-    public static final Set<Relationship> SINGLE_OUTPUT_RELATIONSHIPS = Set.of(REL_SUCCESS, REL_MERGES, REL_FAILURE);
-    public static final Set<Relationship> ROUTE_RELATIONSHIPS = Set.of(REL_UNIQUE, REL_DUPLICATE, REL_MERGES, REL_FAILURE);
+    protected static final Set<Relationship> SINGLE_OUTPUT_RELATIONSHIPS = Set.of(REL_SUCCESS, REL_MERGES, REL_FAILURE);
+    protected static final Set<Relationship> ROUTE_RELATIONSHIPS = Set.of(REL_UNIQUE, REL_DUPLICATE, REL_MERGES, REL_FAILURE);
 
     /**
      * Validates a match rule: one or more comma-separated RecordPaths that compile.

@@ -34,20 +34,20 @@ public abstract class IncrementalApiFetchDescriptors extends AbstractHttpApiProc
     public static final String SOURCE_URL = "fetch.source.url";
 
     static final String QUERY_PREFIX = "query.";
-    public static final String HEADER_PREFIX = "header.";
+    protected static final String HEADER_PREFIX = "header.";
 
     public static final String INVALID_KEY = "fetch.invalid.key";
     public static final String INVALID_REASON = "fetch.invalid.reason";
 
     /** NiFi counters, adjusted in the session that commits the page they describe; names carry no record data. */
-    public static final String COUNTER_PAGES = "IncrementalApiFetch pages fetched";
+    protected static final String COUNTER_PAGES = "IncrementalApiFetch pages fetched";
     static final String COUNTER_RECORDS_EMITTED = "IncrementalApiFetch records emitted";
     static final String COUNTER_RECORDS_FAILED = "IncrementalApiFetch records routed to failure";
-    public static final String COUNTER_RATE_LIMIT_WAITS = "IncrementalApiFetch rate-limit waits";
-    public static final String COUNTER_RATE_LIMIT_PAUSES = "IncrementalApiFetch rate-limit pauses";
+    protected static final String COUNTER_RATE_LIMIT_WAITS = "IncrementalApiFetch rate-limit waits";
+    protected static final String COUNTER_RATE_LIMIT_PAUSES = "IncrementalApiFetch rate-limit pauses";
     static final String COUNTER_REQUESTS_RETRIED = "IncrementalApiFetch requests retried";
-    public static final String COUNTER_RUNS_COMPLETED = "IncrementalApiFetch runs completed";
-    public static final String COUNTER_RUNS_HALTED = "IncrementalApiFetch runs halted";
+    protected static final String COUNTER_RUNS_COMPLETED = "IncrementalApiFetch runs completed";
+    protected static final String COUNTER_RUNS_HALTED = "IncrementalApiFetch runs halted";
 
     static final Validator JSON_POINTER_VALIDATOR = (subject, input, context) -> {
         try {
@@ -350,7 +350,7 @@ public abstract class IncrementalApiFetchDescriptors extends AbstractHttpApiProc
             .description("One FlowFile per page: a JSON array of the records not emitted before.")
             .build();
 
-    public static final List<PropertyDescriptor> PROPERTY_DESCRIPTORS = List.of(
+    protected static final List<PropertyDescriptor> PROPERTY_DESCRIPTORS = List.of(
             ENDPOINT_URL, HTTP_METHOD, REQUEST_BODY_TEMPLATE, RECORDS_POINTER, RECORD_KEY_POINTER, WATERMARK_POINTER, WATERMARK_TYPE,
             WATERMARK_PARAMETER, WATERMARK_PARAMETER_FORMAT, INITIAL_WATERMARK, LOOKBACK_WINDOW, SETTLE_DELAY, MAX_RUN_SPAN,
             UPPER_BOUND_PARAMETER, MAX_TRACKED_KEYS,
@@ -367,8 +367,8 @@ public abstract class IncrementalApiFetchDescriptors extends AbstractHttpApiProc
             .build();
 
     /** 'failure' exists only with Invalid Record Handling 'Route to Failure'. */
-    public static final Set<Relationship> RELATIONSHIPS = Set.of(REL_SUCCESS);
-    public static final Set<Relationship> RELATIONSHIPS_WITH_FAILURE = Set.of(REL_SUCCESS, REL_FAILURE);
+    protected static final Set<Relationship> RELATIONSHIPS = Set.of(REL_SUCCESS);
+    protected static final Set<Relationship> RELATIONSHIPS_WITH_FAILURE = Set.of(REL_SUCCESS, REL_FAILURE);
 
 
     public enum HttpMethod implements DescribedEnum {

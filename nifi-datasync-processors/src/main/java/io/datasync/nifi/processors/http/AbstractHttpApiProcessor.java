@@ -32,7 +32,7 @@ public abstract class AbstractHttpApiProcessor extends AbstractProcessor {
         return new ValidationResult.Builder().subject(subject).input(input).valid(valid).explanation("must be a positive number").build();
     };
 
-    public static final Validator ALLOWED_ORIGINS_VALIDATOR = (subject, input, context) -> {
+    protected static final Validator ALLOWED_ORIGINS_VALIDATOR = (subject, input, context) -> {
         try {
             OriginPolicy.parseAllowList(input);
             return new ValidationResult.Builder().subject(subject).input(input).valid(true).build();

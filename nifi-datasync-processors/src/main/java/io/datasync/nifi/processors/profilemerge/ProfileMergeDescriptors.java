@@ -35,13 +35,13 @@ public abstract class ProfileMergeDescriptors extends AbstractProcessor {
     public static final String WRONG_TYPE_VALUES_ATTRIBUTE = "profilemerge.wrong.type.values";
 
     /** NiFi counters, adjusted in the session that transfers the FlowFile; names carry no record data. */
-    public static final String COUNTER_RECORDS_IN = "ProfileMerge records in";
-    public static final String COUNTER_PROFILES_WRITTEN = "ProfileMerge profiles written";
-    public static final String COUNTER_STORED_PROFILES_MERGED = "ProfileMerge merges with a stored profile";
-    public static final String COUNTER_CONFLICTS_RESOLVED = "ProfileMerge conflicts resolved";
-    public static final String COUNTER_TYPE_CONFLICTS = "ProfileMerge type conflicts";
-    public static final String COUNTER_WRONG_TYPE_VALUES_SKIPPED = "ProfileMerge wrong-type values skipped";
-    public static final String COUNTER_ROUTED_PREFIX = "ProfileMerge FlowFiles routed to ";
+    protected static final String COUNTER_RECORDS_IN = "ProfileMerge records in";
+    protected static final String COUNTER_PROFILES_WRITTEN = "ProfileMerge profiles written";
+    protected static final String COUNTER_STORED_PROFILES_MERGED = "ProfileMerge merges with a stored profile";
+    protected static final String COUNTER_CONFLICTS_RESOLVED = "ProfileMerge conflicts resolved";
+    protected static final String COUNTER_TYPE_CONFLICTS = "ProfileMerge type conflicts";
+    protected static final String COUNTER_WRONG_TYPE_VALUES_SKIPPED = "ProfileMerge wrong-type values skipped";
+    protected static final String COUNTER_ROUTED_PREFIX = "ProfileMerge FlowFiles routed to ";
 
     public enum WrongTypeHandling implements DescribedEnum {
         SKIP("Skip and Count", "The value takes no part in the rule; the FlowFile's " + WRONG_TYPE_VALUES_ATTRIBUTE + " counts it."),
@@ -60,7 +60,7 @@ public abstract class ProfileMergeDescriptors extends AbstractProcessor {
     }
 
 
-    public static final Validator RULE_VALIDATOR = (subject, input, context) -> {
+    protected static final Validator RULE_VALIDATOR = (subject, input, context) -> {
         try {
             SurvivorshipRules.parse(input);
             return new ValidationResult.Builder().subject(subject).input(input).valid(true).build();
@@ -271,12 +271,12 @@ public abstract class ProfileMergeDescriptors extends AbstractProcessor {
             .description("FlowFiles whose stored profiles could not be looked up, unchanged and penalized; retrying may succeed")
             .build();
 
-    public static final List<PropertyDescriptor> PROPERTIES = List.of(
+    protected static final List<PropertyDescriptor> PROPERTIES = List.of(
             RECORD_READER, RECORD_WRITER, CUSTOMER_KEY_PATH, SOURCE_FIELD, TIMESTAMP_FIELD, FIELD_TIMESTAMPS_FIELD,
             DEFAULT_RULE, TIE_BREAK_SOURCES, STORE_TYPE, LOOKUP_SERVICE, LOOKUP_KEY, CONCURRENT_LOOKUPS,
             DBCP_SERVICE, STORED_TABLE, STORED_KEY_COLUMN, STORED_BATCH_SIZE, STORED_QUERY_TIMEOUT, STORED_SOURCE_NAME, STORED_TIMESTAMP_FIELD, LINEAGE_FIELD,
             RETIRED_KEY_FIELD, WRONG_TYPE_VALUES, ConsentValueLists.GRANT_VALUES, ConsentValueLists.DENIAL_VALUES, ConsentValueLists.WITHDRAWAL_VALUES,
             ConsentValueLists.NO_DECISION_VALUES);
 
-    public static final Set<Relationship> RELATIONSHIPS = Set.of(REL_SUCCESS, REL_FAILURE, REL_RETRY);
+    protected static final Set<Relationship> RELATIONSHIPS = Set.of(REL_SUCCESS, REL_FAILURE, REL_RETRY);
 }

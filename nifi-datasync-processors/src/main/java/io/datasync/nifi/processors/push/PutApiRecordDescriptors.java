@@ -30,7 +30,7 @@ public abstract class PutApiRecordDescriptors extends AbstractHttpApiProcessor {
     public static final String ERROR_CODE = "putapi.error.code";
     public static final String BATCHES = "putapi.batches";
 
-    public static final String HEADER_PREFIX = "header.";
+    protected static final String HEADER_PREFIX = "header.";
 
     public static final String COUNTER_BATCHES = "PutApiRecord batches sent";
     public static final String COUNTER_ACCEPTED = "PutApiRecord records accepted";
@@ -224,7 +224,7 @@ public abstract class PutApiRecordDescriptors extends AbstractHttpApiProcessor {
                     + "rate limits, 401/403/404/409 or a cut-off response, together with the FlowFile's batches not sent after them. Penalized.")
             .build();
 
-    public static final List<PropertyDescriptor> PROPERTY_DESCRIPTORS = List.of(
+    protected static final List<PropertyDescriptor> PROPERTY_DESCRIPTORS = List.of(
             RECORD_READER, RECORD_WRITER, ENDPOINT_URL, HTTP_METHOD, REQUEST_BODY_TEMPLATE, BATCH_SIZE, IDEMPOTENCY_KEY_HEADER,
             ITEM_KEY_POINTER, ERRORS_POINTER, ERROR_ITEM_KEY_POINTER, ERROR_REASON_POINTER, ERROR_CODE_POINTER, RETRYABLE_ERROR_CODES,
             KEY_MATCHING,
@@ -232,7 +232,7 @@ public abstract class PutApiRecordDescriptors extends AbstractHttpApiProcessor {
             ALLOWED_ORIGINS, MAX_RESPONSE_SIZE, SSL_CONTEXT_SERVICE, PROXY_CONFIGURATION_SERVICE, CONNECT_TIMEOUT, READ_TIMEOUT,
             REQUEST_RATE_LIMIT, MAX_RATE_LIMIT_WAIT, MAX_RETRIES, INITIAL_RETRY_BACKOFF, MAX_RETRY_BACKOFF);
 
-    public static final Set<Relationship> RELATIONSHIPS = Set.of(REL_SUCCESS, REL_FAILURE, REL_RETRY);
+    protected static final Set<Relationship> RELATIONSHIPS = Set.of(REL_SUCCESS, REL_FAILURE, REL_RETRY);
 
     public enum PushMethod implements DescribedEnum {
         POST("POST", "Most bulk endpoints (Mailchimp batch subscribe, Klaviyo bulk jobs, suppression lists)."),

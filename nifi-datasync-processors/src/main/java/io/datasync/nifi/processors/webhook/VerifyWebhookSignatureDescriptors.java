@@ -32,22 +32,22 @@ public abstract class VerifyWebhookSignatureDescriptors extends AbstractProcesso
     public static final String ATTR_ERROR = "webhook.error";
     public static final String ATTR_DUPLICATE_OF = "webhook.duplicate.of";
 
-    public static final String DUPLICATE_OF_EVENT_ID = "event id";
+    protected static final String DUPLICATE_OF_EVENT_ID = "event id";
     /** NiFi counters; names carry no request data. */
-    public static final String COUNTER_ACCEPTED = "VerifyWebhookSignature webhooks accepted";
-    public static final String COUNTER_REJECTED_PREFIX = "VerifyWebhookSignature webhooks rejected ";
-    public static final String COUNTER_DUPLICATES = "VerifyWebhookSignature duplicates";
-    public static final String COUNTER_CACHE_FAILURES = "VerifyWebhookSignature cache failures";
-    public static final String DUPLICATE_OF_BODY = "body";
+    protected static final String COUNTER_ACCEPTED = "VerifyWebhookSignature webhooks accepted";
+    protected static final String COUNTER_REJECTED_PREFIX = "VerifyWebhookSignature webhooks rejected ";
+    protected static final String COUNTER_DUPLICATES = "VerifyWebhookSignature duplicates";
+    protected static final String COUNTER_CACHE_FAILURES = "VerifyWebhookSignature cache failures";
+    protected static final String DUPLICATE_OF_BODY = "body";
     public static final String SHOPIFY_TOPIC_HEADER = "X-Shopify-Topic";
-    public static final String SHOPIFY_BODY_NAMESPACE = "SHOPIFY-BODY";
+    protected static final String SHOPIFY_BODY_NAMESPACE = "SHOPIFY-BODY";
 
-    public static final int STATUS_OK = 200;
-    public static final int STATUS_UNAUTHORIZED = 401;
-    public static final int STATUS_SERVICE_UNAVAILABLE = 503;
+    protected static final int STATUS_OK = 200;
+    protected static final int STATUS_UNAUTHORIZED = 401;
+    protected static final int STATUS_SERVICE_UNAVAILABLE = 503;
 
-    public static final String SECRET_CURRENT = "current";
-    public static final String SECRET_PREVIOUS = "previous";
+    protected static final String SECRET_CURRENT = "current";
+    protected static final String SECRET_PREVIOUS = "previous";
 
     public enum Scheme implements DescribedEnum {
         SHOPIFY("Shopify", "Base64 HMAC-SHA256 of the raw body in the X-Shopify-Hmac-Sha256 header; no timestamp. Event id: X-Shopify-Webhook-Id header."),
@@ -304,7 +304,7 @@ public abstract class VerifyWebhookSignatureDescriptors extends AbstractProcesso
             .dependsOn(DISTRIBUTED_MAP_CACHE)
             .build();
 
-    public static final List<PropertyDescriptor> PROPERTY_DESCRIPTORS = List.of(
+    protected static final List<PropertyDescriptor> PROPERTY_DESCRIPTORS = List.of(
             SIGNATURE_SCHEME,
             SECRET,
             PREVIOUS_SECRET,
@@ -346,5 +346,5 @@ public abstract class VerifyWebhookSignatureDescriptors extends AbstractProcesso
                     + " and status 503 so the sender retries. Not penalized: HandleHttpResponse must answer before the sender times out.")
             .build();
 
-    public static final Set<Relationship> RELATIONSHIPS = Set.of(REL_VALID, REL_INVALID, REL_DUPLICATE, REL_FAILURE);
+    protected static final Set<Relationship> RELATIONSHIPS = Set.of(REL_VALID, REL_INVALID, REL_DUPLICATE, REL_FAILURE);
 }
