@@ -2,8 +2,8 @@ package io.datasync.nifi.benchmarks;
 
 import io.datasync.nifi.processors.ConsentFilter;
 import io.datasync.nifi.processors.CustomerDedup;
-import io.datasync.nifi.processors.MergeRule;
 import io.datasync.nifi.processors.ProfileMerge;
+import io.datasync.nifi.processors.profilemerge.MergeRule;
 import org.apache.nifi.processors.standard.ConvertRecord;
 import org.apache.nifi.processors.standard.DeduplicateRecord;
 import org.apache.nifi.processors.standard.QueryRecord;

@@ -1,13 +1,19 @@
 package io.datasync.nifi.processors;
 
-import com.fasterxml.jackson.core.JsonGenerator;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import io.datasync.nifi.fetch.FetchState;
 import io.datasync.nifi.fetch.PageFetcher;
 import io.datasync.nifi.fetch.PageProgress;
 import io.datasync.nifi.fetch.RecordSelector;
 import io.datasync.nifi.fetch.RunNavigator;
 import io.datasync.nifi.fetch.TrackedKeys;
+import io.datasync.nifi.processors.fetch.IncrementalApiFetchDescriptors;
+import io.datasync.nifi.processors.fetch.IncrementalApiFetchListener;
+import io.datasync.nifi.processors.fetch.IncrementalApiFetchOutput;
+import io.datasync.nifi.processors.fetch.IncrementalApiFetchSettings;
+import io.datasync.nifi.processors.fetch.IncrementalApiFetchStateStore;
+import io.datasync.nifi.processors.fetch.IncrementalApiFetchValidation;
+import com.fasterxml.jackson.core.JsonGenerator;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import org.apache.nifi.annotation.behavior.DynamicProperties;
 import org.apache.nifi.annotation.behavior.DynamicProperty;
 import org.apache.nifi.annotation.behavior.InputRequirement;

@@ -1,9 +1,15 @@
 package io.datasync.nifi.processors;
 
 import io.datasync.nifi.merge.UnmergeableInputException;
-import io.datasync.nifi.processors.ProfileMergeInput.GroupedInput;
-import io.datasync.nifi.processors.ProfileMergeOutput.MergeOutcome;
 import io.datasync.nifi.processors.common.PiiSafeErrors;
+import io.datasync.nifi.processors.common.ConsentValueLists;
+import io.datasync.nifi.processors.profilemerge.ProfileMergeDescriptors;
+import io.datasync.nifi.processors.profilemerge.ProfileMergeInput.GroupedInput;
+import io.datasync.nifi.processors.profilemerge.ProfileMergeInput;
+import io.datasync.nifi.processors.profilemerge.ProfileMergeOutput.MergeOutcome;
+import io.datasync.nifi.processors.profilemerge.ProfileMergeOutput;
+import io.datasync.nifi.processors.profilemerge.ProfileMergeSettings;
+import io.datasync.nifi.processors.profilemerge.ProfileSchemaResolver;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.Collection;

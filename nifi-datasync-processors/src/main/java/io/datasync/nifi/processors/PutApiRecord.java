@@ -1,13 +1,16 @@
 package io.datasync.nifi.processors;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.datasync.nifi.fetch.PageFetcher;
 import io.datasync.nifi.processors.common.PiiSafeErrors;
+import io.datasync.nifi.processors.common.RecordJson;
+import io.datasync.nifi.processors.push.PutApiRecordDescriptors;
+import io.datasync.nifi.processors.push.PutApiRecordSettings;
 import io.datasync.nifi.push.Batches;
 import io.datasync.nifi.push.IdempotencyKey;
 import io.datasync.nifi.push.ItemResults;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import org.apache.nifi.annotation.behavior.DynamicProperty;
 import org.apache.nifi.annotation.behavior.InputRequirement;
 import org.apache.nifi.annotation.behavior.SupportsSensitiveDynamicProperties;

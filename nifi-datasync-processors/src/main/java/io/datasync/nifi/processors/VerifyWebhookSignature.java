@@ -2,11 +2,13 @@ package io.datasync.nifi.processors;
 
 import io.datasync.nifi.processors.common.PiiSafeErrors;
 import io.datasync.nifi.processors.common.Utf8CacheSerde;
-import io.datasync.nifi.webhook.ShopifyBodyIdentity;
+import io.datasync.nifi.processors.webhook.VerifyWebhookSignatureDescriptors;
+import io.datasync.nifi.processors.webhook.VerifyWebhookSignatureSettings;
 import io.datasync.nifi.webhook.EventIdLocation;
 import io.datasync.nifi.webhook.HeaderLookup;
 import io.datasync.nifi.webhook.JsonEventIds;
 import io.datasync.nifi.webhook.RejectionReason;
+import io.datasync.nifi.webhook.ShopifyBodyIdentity;
 import io.datasync.nifi.webhook.Verification;
 import io.datasync.nifi.webhook.VerificationResult;
 import io.datasync.nifi.webhook.WebhookEventKeys;

@@ -1,5 +1,8 @@
 package io.datasync.nifi.processors;
 
+import io.datasync.nifi.processors.consentfilter.ConsentFilterChoices;
+import io.datasync.nifi.processors.consentfilter.ConsentFilterDescriptors;
+import io.datasync.nifi.processors.dedup.CustomerDedupDescriptors;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;

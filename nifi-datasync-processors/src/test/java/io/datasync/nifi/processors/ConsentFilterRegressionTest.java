@@ -1,5 +1,6 @@
 package io.datasync.nifi.processors;
 
+import io.datasync.nifi.processors.common.ConsentValueLists;
 import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.iabtcf.encoder.PublisherRestrictionEntry;

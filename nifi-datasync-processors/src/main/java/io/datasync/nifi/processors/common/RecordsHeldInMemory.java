@@ -11,7 +11,7 @@ import org.apache.nifi.processor.util.StandardValidators;
  */
 public final class RecordsHeldInMemory {
 
-    public static final String NAME = "Records Held in Memory";
+    static final String NAME = "Records Held in Memory";
 
     private RecordsHeldInMemory() {
     }

@@ -21,7 +21,7 @@ import org.apache.nifi.ssl.SSLContextService;
  */
 public abstract class AbstractHttpApiProcessor extends AbstractProcessor {
 
-    public static final Validator POSITIVE_DECIMAL_VALIDATOR = (subject, input, context) -> {
+    static final Validator POSITIVE_DECIMAL_VALIDATOR = (subject, input, context) -> {
         boolean valid;
         try {
             final double value = Double.parseDouble(input);
@@ -32,7 +32,7 @@ public abstract class AbstractHttpApiProcessor extends AbstractProcessor {
         return new ValidationResult.Builder().subject(subject).input(input).valid(valid).explanation("must be a positive number").build();
     };
 
-    public static final Validator ALLOWED_ORIGINS_VALIDATOR = (subject, input, context) -> {
+    protected static final Validator ALLOWED_ORIGINS_VALIDATOR = (subject, input, context) -> {
         try {
             OriginPolicy.parseAllowList(input);
             return new ValidationResult.Builder().subject(subject).input(input).valid(true).build();
