@@ -48,7 +48,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * PostgreSQL, peers and imported group, secured as the templates are meant to run (see docs/security.md): NiFi over
  * HTTPS only with client-certificate logins and file-based policies, the REST client the administrator; every
  * PostgreSQL TLS-only with the templates' {@code verify-full} against the run's test CA; the CRM API over HTTPS through
- * the private-CA SSL Context Service; the standalone identity cache NiFi secured with its own test CA. The faults: PostgreSQL stopped and started again on its data directory, the profile table
+ * the private-CA SSL Context Service; the standalone identity cache NiFi secured by the same CA. The faults: PostgreSQL stopped and started again on its data directory, the profile table
  * locked, the identity cache server restarted (in-flow, and standalone on a second NiFi), the consent store gone, the
  * FTP server restarted while it sends a large drop, the CRM API answering 503 for a minute.
  * <p>
@@ -89,7 +89,8 @@ class FaultE2ETest {
     private static TestPki pki;
     /**
      * A second NiFi that only serves the identity cache, for the standalone-cache scenario; started with the first,
-     * secured with a test CA of its own (made on its start thread, so the two starts share no key files).
+     * secured by the same test CA, its administrator {@code CN=cache-admin} (each start issues its own administrator's
+     * certificate file).
      */
     private static NiFiInstance cacheHost;
     /** Its start; the administrator's client of the cache NiFi. */
@@ -111,7 +112,7 @@ class FaultE2ETest {
         cacheHost = NiFiInstance.create(nifi.home(), nifi.runDir().resolveSibling(nifi.runDir().getFileName() + "-identity-cache"),
                 Duration.ofSeconds(300));
         cacheHost.reserveHttpPort();
-        cacheHostStart = CompletableFuture.supplyAsync(() -> SecuredStart.startAsAdministrator(cacheHost));
+        cacheHostStart = CompletableFuture.supplyAsync(() -> SecuredStart.startAsAdministrator(cacheHost, pki, "cache-admin"));
         client = SecuredStart.startAsAdministrator(nifi, pki);
         E2eMetrics.recordNiFi(NAME, nifi, "firstStart");
         crmScenario = CompletableFuture.runAsync(FaultE2ETest::crmApiOutage);

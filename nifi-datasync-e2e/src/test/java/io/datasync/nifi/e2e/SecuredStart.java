@@ -28,7 +28,16 @@ final class SecuredStart {
 
     /** Secures {@code nifi} with {@code pki}, starts it and returns the administrator's client with its policies granted. */
     static NiFiRestClient startAsAdministrator(final NiFiInstance nifi, final TestPki pki) {
-        nifi.secured(pki, "admin");
+        return startAsAdministrator(nifi, pki, "admin");
+    }
+
+    /**
+     * As {@link #startAsAdministrator(NiFiInstance, TestPki)} with the initial administrator {@code CN=<adminName>}: two
+     * NiFis started at once from one test CA need distinct names, since each start issues its administrator's
+     * certificate into a file named after it.
+     */
+    static NiFiRestClient startAsAdministrator(final NiFiInstance nifi, final TestPki pki, final String adminName) {
+        nifi.secured(pki, adminName);
         nifi.start();
         final NiFiRestClient admin = nifi.restClient();
         new SecurityPolicies(admin).apply(nifi.admin().distinguishedName(), List.of(), List.of());
