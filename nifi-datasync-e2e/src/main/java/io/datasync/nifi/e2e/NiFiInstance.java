@@ -26,8 +26,9 @@ import java.util.stream.Stream;
  * NARs, see the module's pom) without NiFi's bootstrap, which the registry does not serve.
  * <p>
  * The instance owns a run directory with conf/, logs/, work/ and the repositories. It writes every conf file
- * itself (plain HTTP on 127.0.0.1, no login), so {@link #restart()} after {@link #crash()} or {@link #stop()}
- * comes back on the same repositories and state. A JVM shutdown hook stops the process if the caller does not.
+ * itself (plain HTTP on 127.0.0.1, no login; once {@link #secured secured}, HTTPS with the keystores of its test CA and
+ * client-certificate logins), so {@link #restart()} after {@link #crash()} or {@link #stop()} comes back on the same
+ * repositories, state, keystores, users and policies. A JVM shutdown hook stops the process if the caller does not.
  */
 public final class NiFiInstance implements AutoCloseable {
 
@@ -133,6 +134,11 @@ public final class NiFiInstance implements AutoCloseable {
 
     public synchronized boolean isSecured() {
         return pki != null;
+    }
+
+    /** The test CA of a secured instance (its server keystore and truststore), or null for a plain one. */
+    public synchronized TestPki pki() {
+        return pki;
     }
 
     /** The client certificate of the initial administrator of a secured instance. */

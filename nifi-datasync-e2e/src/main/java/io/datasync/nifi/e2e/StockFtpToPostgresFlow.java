@@ -7,7 +7,8 @@ import java.util.Set;
 /**
  * Builds, through the REST API, a flow of stock processors only: ListFTP -> FetchFTP (fetched files moved to the
  * processed directory) -> PutDatabaseRecord (UPSERT into {@code staging_contacts}, CSVReader with an explicit
- * schema, DBCPConnectionPool on PostgreSQL). Failures of each step are parked in a funnel queue, never dropped.
+ * schema, the templates' DBCPConnectionPool on PostgreSQL ({@link PostgresPool}: TLS per the {@code db.tls.*}
+ * parameters, {@code verify-full} by default)). Failures of each step are parked in a funnel queue, never dropped.
  * Every host, port, path and credential is a parameter of the group's parameter context, as in the templates,
  * so a downloaded flow definition of this group can be re-imported and pointed elsewhere.
  */
@@ -81,7 +82,10 @@ public final class StockFtpToPostgresFlow {
         return new FtpSource(listFtp, fetchFtp);
     }
 
-    /** The parameter values that point the flow at the given peers. */
+    /**
+     * The parameter values that point the flow at the given peers; the database's TLS ones are those of
+     * {@link PostgresPeer#clientTlsParameters()} (verify-full against the test CA of a TLS-only server).
+     */
     public static Map<String, String> parameters(final FtpPeer ftp, final PostgresPeer postgres, final NiFiInstance nifi) {
         final Map<String, String> values = new LinkedHashMap<>();
         values.put("ftp.host", ftp.host());
@@ -95,6 +99,8 @@ public final class StockFtpToPostgresFlow {
         values.put("db.user", PostgresPeer.USER);
         values.put("db.password", "not-needed-locally");
         values.put("db.table", "staging_contacts");
+        PostgresPool.putTlsDefaults(values);
+        values.putAll(postgres.clientTlsParameters());
         return values;
     }
 
@@ -105,13 +111,7 @@ public final class StockFtpToPostgresFlow {
         client.bindParameterContext(groupId, contextId);
 
         final String csvReader = createCsvReader(client, groupId);
-        final String dbcp = client.createControllerService(groupId, "org.apache.nifi.dbcp.DBCPConnectionPool", "PostgreSQL", Map.of(
-                "Database Connection URL", "#{db.url}",
-                "Database Driver Class Name", "org.postgresql.Driver",
-                "database-driver-locations", "#{db.driver.location}",
-                "Database User", "#{db.user}",
-                "Password", "#{db.password}",
-                "Max Total Connections", "4"));
+        final String dbcp = PostgresPool.create(client, groupId, "PostgreSQL", 4);
 
         final FtpSource source = createFtpSource(client, groupId, LIST_SCHEDULE, ".*\\.csv");
         final String listFtp = source.listFtp();

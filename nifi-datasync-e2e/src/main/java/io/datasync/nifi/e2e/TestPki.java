@@ -106,6 +106,17 @@ public final class TestPki {
         return caPem;
     }
 
+    /** The DER encoding of the identity's own certificate, as its keystore holds it. */
+    public byte[] certificate(final Identity identity) {
+        try {
+            return load(identity.keystore(), identity.password()).getCertificate(KEY_ALIAS).getEncoded();
+        } catch (final IOException e) {
+            throw new UncheckedIOException(e);
+        } catch (final GeneralSecurityException e) {
+            throw new IllegalStateException("Could not read " + identity.keystore(), e);
+        }
+    }
+
     /** Writes the identity's certificate and its unencrypted PKCS#8 private key as PEM files readable by the owner only. */
     public Path[] exportPem(final Identity identity, final Path directory) {
         try {

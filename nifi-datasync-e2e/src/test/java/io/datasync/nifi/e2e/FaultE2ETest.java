@@ -45,7 +45,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * Faults in the middle of a run of the committed templates in one real NiFi, each scenario on its own fresh
- * PostgreSQL, peers and imported group: PostgreSQL stopped and started again on its data directory, the profile table
+ * PostgreSQL, peers and imported group, secured as the templates are meant to run (see docs/security.md): NiFi over
+ * HTTPS only with client-certificate logins and file-based policies, the REST client the administrator; every
+ * PostgreSQL TLS-only with the templates' {@code verify-full} against the run's test CA; the CRM API over HTTPS through
+ * the private-CA SSL Context Service; the standalone identity cache NiFi secured by the same CA. The faults: PostgreSQL stopped and started again on its data directory, the profile table
  * locked, the identity cache server restarted (in-flow, and standalone on a second NiFi), the consent store gone, the
  * FTP server restarted while it sends a large drop, the CRM API answering 503 for a minute.
  * <p>
@@ -55,7 +58,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * (every profile, every suppression row, one customer id per person), nothing parked, no profile of a subject without
  * consent at any moment (a poller reads the profile table every half second during the whole scenario), and no e-mail
  * address or subject key of the run in NiFi's logs or bulletins. Recovery times are recorded in target/e2e-metrics.txt
- * and reported in docs/operations.md.
+ * and reported in docs/operations.md. After each scenario NiFi's database sessions are all TLS and the server still
+ * refuses a plain connection (also after PostgreSQL's restart); the cache NiFi, stopped and started, comes back with
+ * the same keystore, HTTPS only, and lets the administrator in again.
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class FaultE2ETest {
@@ -80,9 +85,16 @@ class FaultE2ETest {
     private static Map<String, String> drops;
     private static NiFiInstance nifi;
     private static NiFiRestClient client;
-    /** A second NiFi that only serves the identity cache, for the standalone-cache scenario; started with the first. */
+    /** The run's test CA: NiFi's HTTPS and client certificates, every PostgreSQL's and the CRM API's server certificate. */
+    private static TestPki pki;
+    /**
+     * A second NiFi that only serves the identity cache, for the standalone-cache scenario; started with the first,
+     * secured by the same test CA, its administrator {@code CN=cache-admin} (each start issues its own administrator's
+     * certificate file).
+     */
     private static NiFiInstance cacheHost;
-    private static CompletableFuture<Void> cacheHostStart;
+    /** Its start; the administrator's client of the cache NiFi. */
+    private static CompletableFuture<NiFiRestClient> cacheHostStart;
     /** The CRM outage scenario, run alongside the others. */
     private static CompletableFuture<Void> crmScenario;
     private static final List<AutoCloseable> peers = new CopyOnWriteArrayList<>();
@@ -96,12 +108,12 @@ class FaultE2ETest {
         dataSets.add(data);
         drops = data.ftpCsvFiles(DROPS);
         nifi = NiFiInstance.create("faults");
+        pki = TestPki.create(nifi.runDir().resolve("tls"));
         cacheHost = NiFiInstance.create(nifi.home(), nifi.runDir().resolveSibling(nifi.runDir().getFileName() + "-identity-cache"),
                 Duration.ofSeconds(300));
         cacheHost.reserveHttpPort();
-        cacheHostStart = CompletableFuture.runAsync(cacheHost::start);
-        nifi.start();
-        client = new NiFiRestClient(nifi.apiUrl());
+        cacheHostStart = CompletableFuture.supplyAsync(() -> SecuredStart.startAsAdministrator(cacheHost, pki, "cache-admin"));
+        client = SecuredStart.startAsAdministrator(nifi, pki);
         E2eMetrics.recordNiFi(NAME, nifi, "firstStart");
         crmScenario = CompletableFuture.runAsync(FaultE2ETest::crmApiOutage);
     }
@@ -205,19 +217,20 @@ class FaultE2ETest {
     @Test
     @Order(4)
     void standaloneIdentityCacheServerRestarted() throws Exception {
+        final NiFiRestClient cacheClient;
         try {
-            cacheHostStart.get(300, TimeUnit.SECONDS);
+            cacheClient = cacheHostStart.get(300, TimeUnit.SECONDS);
         } catch (final ExecutionException | TimeoutException e) {
             throw new IllegalStateException("The identity cache NiFi did not start", e);
         }
         final int cachePort = NiFiInstance.freePort();
-        final NiFiRestClient cacheClient = new NiFiRestClient(cacheHost.apiUrl());
         final String cacheGroup = cacheClient.createProcessGroup(cacheClient.rootGroupId(), "identity-cache");
         final Map<String, String> server = new LinkedHashMap<>();
         server.put("Port", Integer.toString(cachePort));
         server.put("Maximum Cache Entries", "100000");
         server.put("Persistence Directory", cacheHost.runDir().resolve("identity-cache").toString());
-        cacheClient.createControllerService(cacheGroup, "org.apache.nifi.distributed.cache.server.map.MapCacheServer", "identity cache", server);
+        final String cacheServer = cacheClient.createControllerService(cacheGroup, "org.apache.nifi.distributed.cache.server.map.MapCacheServer",
+                "identity cache", server);
         cacheClient.enableControllerServices(cacheGroup, Duration.ofSeconds(60));
 
         final Map<String, String> values = Map.of("identity.cache.port", Integer.toString(cachePort), IDENTITY_STORE_TYPE, CACHE_STORE);
@@ -232,8 +245,13 @@ class FaultE2ETest {
             cacheHost.start();
             NiFiRestClient.waitUntil(Duration.ofSeconds(120), () -> accepts(cachePort), "the identity cache server to listen again");
             final long faultEnd = System.nanoTime();
+            E2eMetrics.recordNiFi(NAME, cacheHost, "cacheHostRestart");
             record("identityCacheStandalone.faultSeconds", seconds(faultEnd - faultStart));
             assertRecovered(run, FTP, faultEnd, "identityCacheStandalone");
+            // Secured again with the same keystore; the administrator logs in anew and sees the server enabled from the flow.
+            final NiFiRestClient cacheAgain = SecuredStart.assertBackSecured(cacheHost);
+            NiFiRestClient.waitUntil(Duration.ofSeconds(60), () -> "ENABLED".equals(serviceState(cacheAgain, cacheGroup, cacheServer)),
+                    "the cache server's service ENABLED on the restarted cache NiFi");
             assertTrue(flowFilesIn(run.groupId, "Retry identity linking") > 0, "CustomerDedup met the stopped cache server");
         } finally {
             finish(run);
@@ -323,10 +341,11 @@ class FaultE2ETest {
     }
 
     private static void crmApiOutage() {
-        final PostgresPeer postgres = PostgresPeer.start(nifi.runDir().resolve("postgres-crm-503"));
+        final PostgresPeer postgres = PostgresPeer.startWithTls(nifi.runDir().resolve("postgres-crm-503"), pki);
         peers.add(postgres);
         postgres.loadConsent(data.consentRows());
-        final SampleCrmApi crm = SampleCrmApi.start(data, API_KEY, new SampleCrmApi.Faults(Set.of(), 1, Set.of(), Duration.ofSeconds(20)));
+        final SampleCrmApi crm = SampleCrmApi.start(data, API_KEY, new SampleCrmApi.Faults(Set.of(), 1, Set.of(), Duration.ofSeconds(20)),
+                pki.sslContext(pki.server()));
         peers.add(crm);
         // Two pages succeed, then a minute of 503 from the third request on: the outage cuts the pagination.
         crm.unavailableFrom(3, Duration.ofSeconds(60));
@@ -334,6 +353,8 @@ class FaultE2ETest {
         values.put("identity.cache.dir", nifi.runDir().resolve("identity-cache-crm-503").toString());
         final String groupId = TemplateImport.importAndConfigure(client, client.rootGroupId(),
                 TemplateImport.templatesDir().resolve(TemplateFlows.CRM_API_SYNC + ".json"), "crm-503", values);
+        // The API's certificate is from the run's test CA, trusted through the service docs/security.md describes.
+        PrivateCaTls.addAndSelect(client, groupId, "CRM API TLS", pki, List.of(TemplateImport.processorId(client, groupId, "Fetch CRM contacts")));
         final Run run = new Run("crm-503", groupId, postgres, null, new ConsentPoller(postgres, data), Map.of());
         try {
             assertEquals(Map.of(), client.validationErrors(groupId));
@@ -346,6 +367,7 @@ class FaultE2ETest {
             final long faultEnd = System.nanoTime();
             NiFiRestClient.waitUntil(Duration.ofSeconds(60), crm::lateRecordVisible, "the late record to become visible");
             assertRecovered(run, CRM, faultEnd, "crm503");
+            assertTrue(crm.baseUrl().startsWith("https://"), crm.baseUrl());
             final long served503 = crm.requests().stream().filter(r -> r.status() == 503).count();
             record("crm503.requestsAnswered503", Long.toString(served503));
             assertTrue(served503 > 0, "503 served");
@@ -369,7 +391,7 @@ class FaultE2ETest {
      */
     private static Run startFtpRun(final String name, final SampleData truth, final Map<String, String> allDrops, final int maxDownloadRate,
                                    final Map<String, String> extraValues, final Set<String> leftDisabled) {
-        final PostgresPeer postgres = PostgresPeer.start(nifi.runDir().resolve("postgres-" + name));
+        final PostgresPeer postgres = PostgresPeer.startWithTls(nifi.runDir().resolve("postgres-" + name), pki);
         peers.add(postgres);
         postgres.loadConsent(truth.consentRows());
         final FtpPeer ftp = FtpPeer.start(nifi.runDir().resolve("ftp-" + name), "datasync", "ftp-secret-" + System.nanoTime(), maxDownloadRate);
@@ -436,6 +458,8 @@ class FaultE2ETest {
         TemplateAssertions.assertDatabaseMatchesTruth(run.postgres, truth, sources);
         TemplateAssertions.assertNothingQueued(client, run.groupId);
         run.poller.stop();
+        // With the poller stopped, the sessions left are NiFi's: TLS only, also after a restart of the database.
+        TemplateAssertions.assertDatabaseSessionsTlsOnly(run.postgres);
         record(scenario + ".consentPolls", run.poller.polls() + " read, " + run.poller.failedPolls() + " failed (database unreachable or locked)");
         assertEquals(Set.of(), run.poller.violations(), "a subject without consent in the profile table during the run");
         assertTrue(run.poller.polls() > 0, "the profile table was polled");
@@ -548,6 +572,16 @@ class FaultE2ETest {
         } catch (final SQLException e) {
             throw new IllegalStateException("Could not read pg_locks", e);
         }
+    }
+
+    /** The state of one controller service of the group, as {@code viewer} sees it. */
+    private static String serviceState(final NiFiRestClient viewer, final String groupId, final String serviceId) {
+        for (final JsonNode service : viewer.controllerServices(groupId)) {
+            if (serviceId.equals(service.path("id").asText())) {
+                return service.path("component").path("state").asText();
+            }
+        }
+        return "";
     }
 
     private static boolean accepts(final int port) {

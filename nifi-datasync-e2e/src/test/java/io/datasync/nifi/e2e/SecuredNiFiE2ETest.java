@@ -15,8 +15,6 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
-import java.sql.DriverManager;
-import java.sql.SQLException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -258,12 +256,7 @@ class SecuredNiFiE2ETest {
         assertEquals(List.of(), profiles(PLAIN_EMAIL), "a plain-HTTP webhook left a profile");
 
         // Every client session PostgreSQL sees uses TLS (NiFi's pool keeps its connections), and a plain one is refused.
-        final Map<Boolean, Long> sessions = postgres.clientConnectionsByTls();
-        assertTrue(sessions.getOrDefault(true, 0L) > 0, "NiFi's database sessions: " + sessions);
-        assertEquals(0L, sessions.getOrDefault(false, 0L), "database sessions without TLS: " + sessions);
-        final SQLException refused = assertThrows(SQLException.class, () -> DriverManager.getConnection(
-                "jdbc:postgresql://127.0.0.1:" + postgres.port() + "/" + PostgresPeer.DATABASE + "?sslmode=disable&user=" + PostgresPeer.USER).close());
-        assertTrue(refused.getMessage().contains("no encryption") || "28000".equals(refused.getSQLState()), refused.getMessage());
+        TemplateAssertions.assertDatabaseSessionsTlsOnly(postgres);
     }
 
     @Test

@@ -27,7 +27,11 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 /**
  * Stock processors only, in a real NiFi, against real PostgreSQL and FTP servers: a flow built through the REST API
  * loads FTP CSV drops into PostgreSQL; its downloaded flow definition re-imports (the path templates take) and
- * runs; after kill -9 and a restart on the same directories it carries on, with nothing lost or duplicated.
+ * runs; after kill -9 and a restart on the same directories it carries on, with nothing lost or duplicated. Secured
+ * as the templates run (docs/security.md): NiFi over HTTPS only with client-certificate logins and file-based policies
+ * (the REST client the administrator), PostgreSQL TLS-only with the flow's pool verifying it ({@code verify-full}
+ * against the run's test CA); after the kill -9 NiFi comes back with the same keystore, HTTPS only, and the
+ * administrator logs in again.
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class StockFlowE2ETest {
@@ -41,6 +45,8 @@ class StockFlowE2ETest {
     private static FtpPeer ftp;
     private static NiFiInstance nifi;
     private static NiFiRestClient client;
+    /** The run's test CA: NiFi's HTTPS and client certificates, PostgreSQL's server certificate. */
+    private static TestPki pki;
     private static StockFtpToPostgresFlow.Ids built;
     private static String reimportedGroupId;
     private static final Set<String> expectedRows = new TreeSet<>();
@@ -50,10 +56,10 @@ class StockFlowE2ETest {
         classStart = System.nanoTime();
         data = SampleData.generate(42L, 40);
         nifi = NiFiInstance.create("stock-flow");
-        postgres = PostgresPeer.start(nifi.runDir().resolve("postgres-data"));
+        pki = TestPki.create(nifi.runDir().resolve("tls"));
+        postgres = PostgresPeer.startWithTls(nifi.runDir().resolve("postgres-data"), pki);
         ftp = FtpPeer.start(nifi.runDir().resolve("ftp-home"), "datasync", "ftp-secret-" + System.nanoTime());
-        nifi.start();
-        client = new NiFiRestClient(nifi.apiUrl());
+        client = SecuredStart.startAsAdministrator(nifi, pki);
         E2eMetrics.recordNiFi(NAME, nifi, "firstStart");
     }
 
@@ -141,6 +147,9 @@ class StockFlowE2ETest {
         client.waitUntilQuiet(reimportedGroupId, 3, Duration.ofSeconds(1), Duration.ofSeconds(60));
         assertEquals(expectedRows, stagingRowKeys());
         assertEquals(List.of(), errorBulletins());
+        // The re-imported pool has just written (not so after the kill -9 below, when the drop may be in before the
+        // kill): its sessions are TLS, verify-full against the test CA, and the server refuses a plain one.
+        TemplateAssertions.assertDatabaseSessionsTlsOnly(postgres);
     }
 
     @Test
@@ -157,7 +166,7 @@ class StockFlowE2ETest {
 
         nifi.start();
         E2eMetrics.recordNiFi(NAME, nifi, "restartAfterCrash");
-        client = new NiFiRestClient(nifi.apiUrl());
+        client = SecuredStart.assertBackSecured(nifi);
         // The flow, its parameters (with sensitive values) and its RUNNING state were persisted and resume.
         awaitStagingRows(expectedRows.size());
         client.waitUntilQuiet(reimportedGroupId, 3, Duration.ofSeconds(1), Duration.ofSeconds(90));

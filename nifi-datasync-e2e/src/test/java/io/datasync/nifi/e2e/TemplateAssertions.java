@@ -4,7 +4,8 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 
 import java.io.IOException;
-
+import java.sql.DriverManager;
+import java.sql.SQLException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -14,12 +15,27 @@ import java.util.Set;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** What the template tests check on PostgreSQL and through the REST API, shared by both templates' tests. */
 final class TemplateAssertions {
 
     private TemplateAssertions() {
+    }
+
+    /**
+     * The TLS-only database as NiFi sees it: every client session PostgreSQL has (NiFi's pool keeps its connections;
+     * run it when no other client of the test is connected) uses TLS, there is at least one, and a plain connection is
+     * refused by the server's pg_hba.conf.
+     */
+    static void assertDatabaseSessionsTlsOnly(final PostgresPeer postgres) {
+        final Map<Boolean, Long> sessions = postgres.clientConnectionsByTls();
+        assertTrue(sessions.getOrDefault(true, 0L) > 0, "NiFi's database sessions: " + sessions);
+        assertEquals(0L, sessions.getOrDefault(false, 0L), "database sessions without TLS: " + sessions);
+        final SQLException refused = assertThrows(SQLException.class, () -> DriverManager.getConnection(
+                "jdbc:postgresql://127.0.0.1:" + postgres.port() + "/" + PostgresPeer.DATABASE + "?sslmode=disable&user=" + PostgresPeer.USER).close());
+        assertTrue(refused.getMessage().contains("no encryption") || "28000".equals(refused.getSQLState()), refused.getMessage());
     }
 
     /**
