@@ -304,8 +304,8 @@ final class HotspotsBenchmark {
         runner.setProperty("Phone Record Paths", "/phone");
         runner.setProperty("Phone Region Record Path", "/country");
         runner.setProperty("Output Mode", "ANNOTATE");
-        runner.setProperty("Normalised Phone Field", "phone");
-        runner.setProperty("Unnormalised Phone Field", "phone_as_written");
+        runner.setProperty("Normalized Phone Field", "phone");
+        runner.setProperty("Unnormalized Phone Field", "phone_as_written");
         runner.setProperty("Identity Hash Key", "benchmark-identity-hash-key-0123456789");
     }
 

@@ -392,8 +392,8 @@ public final class DatasyncChain {
         // National numbers are read in the record's own country; the stored phone is the E.164 key matching used, and
         // a phone that cannot be normalised (a placeholder, too short) is kept as written in phone_as_written.
         dedup.put("Phone Region Record Path", "/country");
-        dedup.put("Normalised Phone Field", "phone");
-        dedup.put("Unnormalised Phone Field", "phone_as_written");
+        dedup.put("Normalized Phone Field", "phone");
+        dedup.put("Unnormalized Phone Field", "phone_as_written");
         dedup.put("Identity Store Type", "#{identity.store.type}");
         dedup.put("Identity Connection Pool", dbcp);
         dedup.put("Identity Table Name", "#{db.identity.table}");

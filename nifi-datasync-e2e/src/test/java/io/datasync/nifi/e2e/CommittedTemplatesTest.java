@@ -171,7 +171,7 @@ class CommittedTemplatesTest {
         assertEquals("#{identity.store.type}", webhook.get("Identity Store Type"));
         assertEquals("/subject_key", webhook.get("email"));
         assertEquals("/phone", webhook.get("phone"));
-        assertEquals("phone", webhook.get("Normalised Phone Field"));
+        assertEquals("phone", webhook.get("Normalized Phone Field"));
         final Map<String, String> webhookDefaults = parameterDefaults("webhook-realtime.json");
         final Matcher reference = Pattern.compile("#\\{([^}]+)}").matcher(String.join(" ", webhook.values()));
         int references = 0;

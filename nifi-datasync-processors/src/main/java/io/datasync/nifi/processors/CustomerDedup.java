@@ -38,6 +38,7 @@ import org.apache.nifi.dbcp.DBCPService;
 import org.apache.nifi.distributed.cache.client.DistributedMapCacheClient;
 import org.apache.nifi.expression.ExpressionLanguageScope;
 import org.apache.nifi.flowfile.FlowFile;
+import org.apache.nifi.migration.PropertyConfiguration;
 import org.apache.nifi.processor.ProcessContext;
 import org.apache.nifi.processor.ProcessSession;
 import org.apache.nifi.processor.Relationship;
@@ -69,8 +70,8 @@ import java.util.concurrent.TimeUnit;
         + "Match rules (dynamic properties) name one or more RecordPaths whose normalised values form a key; records sharing "
         + "any key are the same customer, transitively. E-mail, phone (E.164) and text normalisers apply per RecordPath; "
         + "phone numbers without a country code are read in the record's own country when a Phone Region Record Path is set, "
-        + "and the phone that was a key can be written back in E.164 (Normalised Phone Field), with a phone that could not be "
-        + "normalised kept as written in the Unnormalised Phone Field; "
+        + "and the phone that was a key can be written back in E.164 (Normalized Phone Field), with a phone that could not be "
+        + "normalised kept as written in the Unnormalized Phone Field; "
         + "blocked placeholder values and a maximum cluster size (within a FlowFile and, through the cache, across FlowFiles) "
         + "keep bad data from linking strangers. New customers get ids derived from their keys (or, without a key, from the "
         + "record's source id or content), so the same data gets the same ids on every run. With a Distributed "
@@ -171,6 +172,17 @@ public class CustomerDedup extends CustomerDedupDescriptors {
                 .build();
     }
 
+    /** The names before 0.3.0, spelt as the rest of NiFi's names are now. */
+    static final String OBSOLETE_NORMALIZED_PHONE_FIELD = "Normalised Phone Field";
+    static final String OBSOLETE_UNNORMALIZED_PHONE_FIELD = "Unnormalised Phone Field";
+
+    @Override
+    public void migrateProperties(final PropertyConfiguration config) {
+        // Without this, a flow saved with the old names would read them as dynamic properties: two match rules.
+        config.renameProperty(OBSOLETE_NORMALIZED_PHONE_FIELD, NORMALIZED_PHONE_FIELD.getName());
+        config.renameProperty(OBSOLETE_UNNORMALIZED_PHONE_FIELD, UNNORMALIZED_PHONE_FIELD.getName());
+    }
+
     @Override
     public void onPropertyModified(final PropertyDescriptor descriptor, final String oldValue, final String newValue) {
         if (OUTPUT_MODE.equals(descriptor)) {
@@ -222,7 +234,7 @@ public class CustomerDedup extends CustomerDedupDescriptors {
         final boolean unnormalizedPhoneSet = context.getProperty(UNNORMALIZED_PHONE_FIELD).isSet();
         if (normalizedPhoneSet != unnormalizedPhoneSet) {
             results.add(new ValidationResult.Builder().subject(NORMALIZED_PHONE_FIELD.getName()).valid(false)
-                    .explanation("Normalised Phone Field and Unnormalised Phone Field are set together, so a phone that cannot be "
+                    .explanation("Normalized Phone Field and Unnormalized Phone Field are set together, so a phone that cannot be "
                             + "normalised is kept as written").build());
         }
         if ((normalizedPhoneSet || unnormalizedPhoneSet) && !context.getProperty(PHONE_RECORD_PATHS).isSet()) {

@@ -22,7 +22,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * Normalised Phone Field and Unnormalised Phone Field: the stored phone is the E.164 truth, decided
+ * Normalized Phone Field and Unnormalized Phone Field: the stored phone is the E.164 truth, decided
  * per record in its own region; what cannot be normalised is kept as written, apart, and never links.
  * The oracle is the generator's truth (it builds each number from country code and national number,
  * then writes it in national and international forms), plus a table of numbers from issue 22.
@@ -89,6 +89,24 @@ class CustomerDedupPhoneWriteBackTest {
         }
         // The two written forms of the same US number are one key: one customer.
         assertEquals(out.get(3).get("customer_id").asText(), out.get(4).get("customer_id").asText());
+    }
+
+    @Test
+    void aFlowSavedWithTheOldPropertyNamesIsMigratedAndStillWritesThePhoneBack() throws Exception {
+        final TestRunner runner = runner(null, null);
+        // As a flow saved before 0.3.0 holds them; unmigrated they would be two dynamic properties, i.e. match rules.
+        runner.setProperty(CustomerDedup.OBSOLETE_NORMALIZED_PHONE_FIELD, "phone");
+        runner.setProperty(CustomerDedup.OBSOLETE_UNNORMALIZED_PHONE_FIELD, "phone_as_written");
+        final org.apache.nifi.util.PropertyMigrationResult result = runner.migrateProperties();
+        assertEquals(java.util.Map.of(CustomerDedup.OBSOLETE_NORMALIZED_PHONE_FIELD, CustomerDedup.NORMALIZED_PHONE_FIELD.getName(),
+                CustomerDedup.OBSOLETE_UNNORMALIZED_PHONE_FIELD, CustomerDedup.UNNORMALIZED_PHONE_FIELD.getName()), result.getPropertiesRenamed());
+        assertEquals("phone", runner.getProcessContext().getProperty(CustomerDedup.NORMALIZED_PHONE_FIELD).getValue());
+        assertEquals("phone_as_written", runner.getProcessContext().getProperty(CustomerDedup.UNNORMALIZED_PHONE_FIELD).getValue());
+        assertTrue(runner.getProcessContext().getProperties().keySet().stream()
+                .noneMatch(descriptor -> descriptor.getName().startsWith("Normalised") || descriptor.getName().startsWith("Unnormalised")));
+        final List<JsonNode> out = run(runner, "[" + record("a", "030/2581787", "DE") + "," + record("b", "n/a", "DE") + "]");
+        assertEquals("+49302581787", out.get(0).get("phone").asText());
+        assertEquals("n/a", out.get(1).get("phone_as_written").asText());
     }
 
     @Test

@@ -201,22 +201,22 @@ public abstract class CustomerDedupDescriptors extends IdentityMatchingDescripto
             .build();
 
     public static final PropertyDescriptor NORMALIZED_PHONE_FIELD = new PropertyDescriptor.Builder()
-            .name("Normalised Phone Field")
+            .name("Normalized Phone Field")
             .description("Top-level field that receives the record's phone in E.164, decided exactly as for matching: the first value of "
                     + "the Phone Record Paths that normalises in the record's region (Phone Region Record Path, else Default Phone "
                     + "Region), passes Phone Number Acceptance and is not a Blocked Value; null when none does. May name the phone "
-                    + "field itself (for example phone) to overwrite it. Requires Phone Record Paths and Unnormalised Phone Field. "
+                    + "field itself (for example phone) to overwrite it. Requires Phone Record Paths and Unnormalized Phone Field. "
                     + "Unset: phone values are written as they came.")
             .addValidator(StandardValidators.NON_BLANK_VALIDATOR)
             .required(false)
             .build();
 
     public static final PropertyDescriptor UNNORMALIZED_PHONE_FIELD = new PropertyDescriptor.Builder()
-            .name("Unnormalised Phone Field")
+            .name("Unnormalized Phone Field")
             .description("Top-level field that receives the record's first phone value exactly as written when the record has phone values "
                     + "but none could be normalised (unparseable, impossible for its country, or a Blocked Value such as 000000): the "
                     + "value is kept, apart from the normalised phone, and was never used as a key. Null otherwise. Required with "
-                    + "Normalised Phone Field.")
+                    + "Normalized Phone Field.")
             .addValidator(StandardValidators.NON_BLANK_VALIDATOR)
             .required(false)
             .build();
