@@ -76,10 +76,17 @@ BEGIN
     -- the writers running now, and the start of the oldest
     SELECT coalesce(array_agg(backend_xid::text), '{}'), least(horizon, min(xact_start)) INTO writer_ids, horizon
         FROM pg_stat_activity WHERE backend_xid IS NOT NULL;
-    -- every writer the snapshot saw running: the ids it lists, then every id from its xmax on handed out so far
-    FOR candidate IN SELECT txid_snapshot_xip(snapshot) LOOP
+    -- every writer the snapshot saw running: the ids it lists (all below its xmax), then every id from its xmax on
+    -- that has been handed out so far
+    FOR candidate IN SELECT txid_snapshot_xip(snapshot)
+                     UNION ALL SELECT generate_series(txid_snapshot_xmax(snapshot), txid_snapshot_xmax(snapshot) + 9999) LOOP
         IF NOT (candidate % 4294967296)::text = ANY (writer_ids) THEN
-            status := txid_status(candidate);
+            BEGIN
+                status := txid_status(candidate);
+            EXCEPTION WHEN invalid_parameter_value THEN
+                -- "in the future": not handed out yet, so every writer has been looked at
+                RETURN horizon;
+            END;
             IF status = 'committed' THEN
                 RETURN '-infinity';
             ELSIF status = 'in progress' THEN
@@ -87,25 +94,8 @@ BEGIN
             END IF;
         END IF;
     END LOOP;
-    candidate := txid_snapshot_xmax(snapshot);
-    BEGIN
-        WHILE candidate < txid_snapshot_xmax(snapshot) + 10000 LOOP
-            IF NOT (candidate % 4294967296)::text = ANY (writer_ids) THEN
-                status := txid_status(candidate);
-                IF status = 'committed' THEN
-                    RETURN '-infinity';
-                ELSIF status = 'in progress' THEN
-                    horizon := least(horizon, statement_timestamp() - fallback_settle);
-                END IF;
-            END IF;
-            candidate := candidate + 1;
-        END LOOP;
-        -- ten thousand ids handed out during one read: read nothing this time
-        RETURN '-infinity';
-    EXCEPTION WHEN invalid_parameter_value THEN
-        -- txid_status of an id not handed out yet ("in the future"): every id from xmax on has been looked at
-        RETURN horizon;
-    END;
+    -- ten thousand ids handed out during one read: read nothing this time
+    RETURN '-infinity';
 END
 $$;
 

@@ -40,14 +40,15 @@ class ChangeHorizonTest {
 
     /** The reader's query: QueryDatabaseTableRecord's where clause and its position kept on the change column. */
     private static final String READ = "SELECT subject_key, recorded_at::text FROM suppression "
-            + "WHERE recorded_at < datasync_change_horizon(INTERVAL '0 seconds') AND recorded_at > ?::timestamptz ORDER BY recorded_at";
+            + "WHERE recorded_at < datasync_change_horizon(?::interval) AND recorded_at > ?::timestamptz ORDER BY recorded_at";
     private static final String INSERT = "INSERT INTO suppression (subject_key, reason, decided_at) VALUES (?, 'WITHDRAWN', now())";
 
     private static EmbeddedPostgres postgres;
 
     @BeforeAll
     static void createSchema() throws IOException, SQLException {
-        postgres = EmbeddedPostgres.builder().setServerConfig("listen_addresses", "127.0.0.1").start();
+        postgres = EmbeddedPostgres.builder().setServerConfig("listen_addresses", "127.0.0.1")
+                .setServerConfig("max_prepared_transactions", "2").start();
         final Path directory = CustomerDedupDatabaseStoreTest.identityDdl().getParent();
         try (Connection connection = connect(); Stream<Path> files = Files.list(directory)) {
             for (final Path file : files.filter(f -> f.toString().endsWith(".sql")).sorted().toList()) {
@@ -111,6 +112,29 @@ class ChangeHorizonTest {
             assertEquals(List.of(), keys(read(reader, "-infinity")));
             running.rollback();
             assertEquals(List.of("kept@example.com"), keys(read(reader, "-infinity")));
+        }
+    }
+
+    @Test
+    void aWriterWhoseStartCannotBeSeenFallsBackToTheSettleInterval() throws Exception {
+        try (Connection preparing = connect(); Connection later = connect(); Connection reader = connect()) {
+            // A prepared transaction runs on without a session: pg_stat_activity cannot say when it started.
+            preparing.setAutoCommit(false);
+            insert(preparing, "prepared@example.com");
+            try (Statement statement = preparing.createStatement()) {
+                statement.execute("PREPARE TRANSACTION 'datasync-horizon-test'");
+            }
+            preparing.setAutoCommit(true);
+            try {
+                insert(later, "after@example.com");
+                // Seen, "after" would be held back by the prepared writer's start; unseen, only the settle interval holds it.
+                assertEquals(List.of(), keys(read(reader, "-infinity", "1 hour")), "only rows older than the settle interval");
+            } finally {
+                try (Statement statement = preparing.createStatement()) {
+                    statement.execute("COMMIT PREPARED 'datasync-horizon-test'");
+                }
+            }
+            assertEquals(List.of("prepared@example.com", "after@example.com"), keys(read(reader, "-infinity", "1 hour")));
         }
     }
 
@@ -197,10 +221,16 @@ class ChangeHorizonTest {
         }
     }
 
+    /** A read with no settle interval: the horizon alone keeps the position behind every running writer. */
     private static List<String[]> read(final Connection reader, final String position) throws SQLException {
+        return read(reader, position, "0 seconds");
+    }
+
+    private static List<String[]> read(final Connection reader, final String position, final String fallbackSettle) throws SQLException {
         final List<String[]> rows = new ArrayList<>();
         try (PreparedStatement statement = reader.prepareStatement(READ)) {
-            statement.setString(1, position);
+            statement.setString(1, fallbackSettle);
+            statement.setString(2, position);
             try (ResultSet result = statement.executeQuery()) {
                 while (result.next()) {
                     rows.add(new String[] {result.getString(1), result.getString(2)});
