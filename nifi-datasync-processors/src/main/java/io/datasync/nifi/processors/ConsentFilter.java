@@ -154,7 +154,7 @@ public class ConsentFilter extends ConsentFilterDescriptors {
 
     @OnScheduled
     public void onScheduled(final ProcessContext context) {
-        settings = new ConsentFilterSettings(context);
+        settings = ConsentFilterSettings.from(context);
     }
 
     @Override

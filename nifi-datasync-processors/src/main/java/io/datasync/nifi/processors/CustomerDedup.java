@@ -13,7 +13,7 @@ import io.datasync.nifi.identity.KeyHasher;
 import io.datasync.nifi.identity.PathListSplitter;
 import io.datasync.nifi.identity.SurvivorScores;
 import io.datasync.nifi.processors.common.PiiSafeErrors;
-import io.datasync.nifi.processors.dedup.CustomerDedupConfiguration;
+import io.datasync.nifi.processors.dedup.CustomerDedupSettings;
 import io.datasync.nifi.processors.dedup.CustomerDedupDescriptors;
 import io.datasync.nifi.processors.dedup.CustomerDedupOutput;
 import io.datasync.nifi.processors.dedup.DistributedMapCacheIdentityStore;
@@ -148,7 +148,7 @@ import java.util.concurrent.TimeUnit;
 public class CustomerDedup extends CustomerDedupDescriptors {
 
     private volatile Set<Relationship> relationships = SINGLE_OUTPUT_RELATIONSHIPS;
-    private volatile CustomerDedupConfiguration configuration;
+    private volatile CustomerDedupSettings settings;
 
     @Override
     protected List<PropertyDescriptor> getSupportedPropertyDescriptors() {
@@ -246,7 +246,7 @@ public class CustomerDedup extends CustomerDedupDescriptors {
 
     @OnScheduled
     public void onScheduled(final ProcessContext context) {
-        configuration = CustomerDedupConfiguration.from(context, getLogger());
+        settings = CustomerDedupSettings.from(context, getLogger());
     }
 
     @Override
@@ -257,7 +257,7 @@ public class CustomerDedup extends CustomerDedupDescriptors {
         }
 
         final long startNanos = System.nanoTime();
-        final CustomerDedupConfiguration config = configuration;
+        final CustomerDedupSettings config = settings;
         final RecordReaderFactory readerFactory = context.getProperty(RECORD_READER).asControllerService(RecordReaderFactory.class);
         final RecordSetWriterFactory writerFactory = context.getProperty(RECORD_WRITER).asControllerService(RecordSetWriterFactory.class);
         final boolean databaseStore = context.getProperty(IDENTITY_STORE_TYPE).asAllowableValue(IdentityStoreType.class) == IdentityStoreType.DATABASE;
@@ -401,7 +401,7 @@ public class CustomerDedup extends CustomerDedupDescriptors {
     }
 
     private FirstPass readKeys(final ProcessSession session, final FlowFile flowFile, final RecordReaderFactory readerFactory,
-                              final CustomerDedupConfiguration config, final KeyHasher hasher)
+                              final CustomerDedupSettings config, final KeyHasher hasher)
             throws IOException, SchemaNotFoundException, MalformedRecordException, RecordReadException {
         final IdentityGraph graph = new IdentityGraph(config.maxClusterSize());
         final MatchRules.Extraction extraction = config.matchRules().new Extraction(hasher);
@@ -444,7 +444,7 @@ public class CustomerDedup extends CustomerDedupDescriptors {
     }
 
     private static void addRecordKeys(final Record record, final int index, final IdentityGraph graph, final MatchRules.Extraction extraction,
-                                      final CustomerDedupConfiguration config) {
+                                      final CustomerDedupSettings config) {
         extraction.addKeys(record, index, graph);
         boolean hasExistingId = false;
         if (config.existingIdAccessor() != null) {

@@ -252,7 +252,7 @@ public class IncrementalApiFetch extends IncrementalApiFetchDescriptors {
     @OnScheduled
     public void onScheduled(final ProcessContext context) {
         releaseHalt = true;
-        settings = new IncrementalApiFetchSettings(context, getLogger(), sleeper, clock, MAPPER);
+        settings = IncrementalApiFetchSettings.from(context, getLogger(), sleeper, clock, MAPPER);
     }
 
     @OnStopped

@@ -144,7 +144,7 @@ public class PutApiRecord extends PutApiRecordDescriptors {
 
     @OnScheduled
     public void onScheduled(final ProcessContext context) {
-        settings = new PutApiRecordSettings(context, getLogger(), sleeper, clock);
+        settings = PutApiRecordSettings.from(context, getLogger(), sleeper, clock);
     }
 
     @OnStopped

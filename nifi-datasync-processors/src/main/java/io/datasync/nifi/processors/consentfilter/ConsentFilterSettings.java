@@ -127,7 +127,12 @@ public final class ConsentFilterSettings {
     /** Whether a FlowFile's parsed records may be kept between the first pass and the decisions (Records Held in Memory). */
     final HeldRecordsBudget heldRecordsBudget;
 
-    public ConsentFilterSettings(final ProcessContext context) {
+    /** Read once per schedule (@OnScheduled), as every processor of the bundle reads its settings. */
+    public static ConsentFilterSettings from(final ProcessContext context) {
+        return new ConsentFilterSettings(context);
+    }
+
+    private ConsentFilterSettings(final ProcessContext context) {
         readerFactory = context.getProperty(RECORD_READER).asControllerService(RecordReaderFactory.class);
         writerFactory = context.getProperty(RECORD_WRITER).asControllerService(RecordSetWriterFactory.class);
         purposes = Arrays.stream(context.getProperty(PURPOSES).getValue().split(",")).map(String::trim).filter(p -> !p.isEmpty()).distinct().toList();

@@ -63,10 +63,10 @@ public final class CustomerDedupOutput {
     private final ProcessSession session;
     private final ComponentLog logger;
     private final RecordSetWriterFactory writerFactory;
-    private final CustomerDedupConfiguration config;
+    private final CustomerDedupSettings config;
 
     public CustomerDedupOutput(final ProcessSession session, final ComponentLog logger, final RecordSetWriterFactory writerFactory,
-                        final CustomerDedupConfiguration config) {
+                        final CustomerDedupSettings config) {
         this.session = session;
         this.logger = logger;
         this.writerFactory = writerFactory;

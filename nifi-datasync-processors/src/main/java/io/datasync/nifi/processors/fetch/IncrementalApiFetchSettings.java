@@ -93,7 +93,13 @@ public final class IncrementalApiFetchSettings {
     public final String unauthorizedAdvice;
     public final boolean routeInvalid;
 
-    public IncrementalApiFetchSettings(final ProcessContext context, final ComponentLog logger, final PageFetcher.Sleeper sleeper, final Clock clock,
+    /** Read once per schedule (@OnScheduled), as every processor of the bundle reads its settings. */
+    public static IncrementalApiFetchSettings from(final ProcessContext context, final ComponentLog logger, final PageFetcher.Sleeper sleeper,
+                                                   final Clock clock, final ObjectMapper mapper) {
+        return new IncrementalApiFetchSettings(context, logger, sleeper, clock, mapper);
+    }
+
+    private IncrementalApiFetchSettings(final ProcessContext context, final ComponentLog logger, final PageFetcher.Sleeper sleeper, final Clock clock,
                                 final ObjectMapper mapper) {
         final WatermarkType watermarkType = context.getProperty(WATERMARK_TYPE).asAllowableValue(WatermarkType.class);
         watermarkFormat = watermarkType.format();

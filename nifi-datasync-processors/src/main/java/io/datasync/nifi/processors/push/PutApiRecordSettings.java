@@ -71,7 +71,13 @@ public final class PutApiRecordSettings {
     final Map<String, String> queryParameters = new LinkedHashMap<>();
     final Map<String, String> extraHeaders = new LinkedHashMap<>();
 
-    public PutApiRecordSettings(final ProcessContext context, final ComponentLog logger, final PageFetcher.Sleeper sleeper,
+    /** Read once per schedule (@OnScheduled), as every processor of the bundle reads its settings. */
+    public static PutApiRecordSettings from(final ProcessContext context, final ComponentLog logger, final PageFetcher.Sleeper sleeper,
+                                            final Clock clock) {
+        return new PutApiRecordSettings(context, logger, sleeper, clock);
+    }
+
+    private PutApiRecordSettings(final ProcessContext context, final ComponentLog logger, final PageFetcher.Sleeper sleeper,
              final Clock clock) {
         readerFactory = context.getProperty(RECORD_READER).asControllerService(RecordReaderFactory.class);
         writerFactory = context.getProperty(RECORD_WRITER).asControllerService(RecordSetWriterFactory.class);

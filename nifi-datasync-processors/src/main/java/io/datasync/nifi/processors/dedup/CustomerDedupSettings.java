@@ -58,7 +58,7 @@ import static io.datasync.nifi.processors.dedup.CustomerDedupDescriptors.UNNORMA
 /**
  * Everything built once per schedule; immutable and shared by concurrent tasks.
  */
-public record CustomerDedupConfiguration(MatchRules matchRules, List<String> ruleNames, OutputMode outputMode,
+public record CustomerDedupSettings(MatchRules matchRules, List<String> ruleNames, OutputMode outputMode,
                                   SurvivorStrategy survivorStrategy, RecordValueAccessor timestampAccessor,
                                   RecordValueAccessor existingIdAccessor, int maxClusterSize, HeldRecordsBudget heldRecordsBudget, String namespace,
                                   byte[] hashKey, RecordFingerprints fingerprints,
@@ -70,7 +70,7 @@ public record CustomerDedupConfiguration(MatchRules matchRules, List<String> rul
     }
 
     /** Builds the configuration from the processor's properties. */
-    public static CustomerDedupConfiguration from(final ProcessContext context, final ComponentLog logger) {
+    public static CustomerDedupSettings from(final ProcessContext context, final ComponentLog logger) {
         final Map<String, Normalizer> normalizerOfPath = new HashMap<>();
         final List<Normalizer> cachedNormalizers = new ArrayList<>();
         if (context.getProperty(EMAIL_RECORD_PATHS).isSet()) {
@@ -143,7 +143,7 @@ public record CustomerDedupConfiguration(MatchRules matchRules, List<String> rul
                     + "cache can match against guessed e-mail addresses and phone numbers");
         }
 
-        return new CustomerDedupConfiguration(matchRules, matchRules.ruleNames(), outputMode, survivorStrategy, timestampAccessor,
+        return new CustomerDedupSettings(matchRules, matchRules.ruleNames(), outputMode, survivorStrategy, timestampAccessor,
                 existingIdAccessor, context.getProperty(MAX_CLUSTER_SIZE).asInteger(),
                 RecordsHeldInMemory.budget(context.getProperty(RECORDS_HELD_IN_MEMORY)),
                 context.getProperty(IDENTITY_NAMESPACE).isSet() ? context.getProperty(IDENTITY_NAMESPACE).getValue() : IDENTITY_NAMESPACE.getDefaultValue(),
