@@ -10,9 +10,10 @@ import io.datasync.nifi.identity.IdentityStore;
 import io.datasync.nifi.identity.JdbcIdentityStore;
 import io.datasync.nifi.identity.KeyHash;
 import io.datasync.nifi.identity.KeyHasher;
-import io.datasync.nifi.identity.PathListSplitter;
+import io.datasync.nifi.common.PathListSplitter;
 import io.datasync.nifi.identity.SurvivorScores;
 import io.datasync.nifi.processors.common.PiiSafeErrors;
+import io.datasync.nifi.processors.common.RecordPathListValidator;
 import io.datasync.nifi.processors.dedup.CustomerDedupSettings;
 import io.datasync.nifi.processors.dedup.CustomerDedupDescriptors;
 import io.datasync.nifi.processors.dedup.CustomerDedupOutput;
@@ -165,7 +166,7 @@ public class CustomerDedup extends CustomerDedupDescriptors {
         return new PropertyDescriptor.Builder()
                 .name(propertyDescriptorName)
                 .description("Match rule: comma-separated RecordPaths forming one key.")
-                .addValidator(new RecordPathListValidator())
+                .addValidator(new RecordPathListValidator(MATCH_RULE_NEEDS_A_PATH))
                 .expressionLanguageSupported(ExpressionLanguageScope.NONE)
                 .dynamic(true)
                 .required(false)

@@ -3,6 +3,7 @@ package io.datasync.nifi.processors.consentfilter;
 import io.datasync.nifi.consent.TcfPurposeMapping;
 import io.datasync.nifi.processors.common.ConsentValueLists;
 import io.datasync.nifi.processors.common.DatabaseStoreProperties;
+import io.datasync.nifi.processors.common.RecordPathListValidator;
 import io.datasync.nifi.processors.common.RecordServiceProperties;
 import io.datasync.nifi.processors.common.RecordsHeldInMemory;
 import java.util.List;
@@ -239,7 +240,7 @@ public abstract class ConsentFilterDescriptors extends ConsentFilterChoices {
             .name("Anonymized Fields")
             .description("Comma-separated RecordPaths of the personal fields to anonymise, e.g. /email, /phone, /address/street.")
             .required(true)
-            .addValidator(new RecordPathListValidator())
+            .addValidator(new RecordPathListValidator("at least one RecordPath is required"))
             .dependsOn(DISALLOWED_ACTION, DisallowedAction.ANONYMIZE)
             .build();
 
@@ -384,25 +385,6 @@ public abstract class ConsentFilterDescriptors extends ConsentFilterChoices {
             final boolean valid = input != null && input.length() >= minimumLength;
             return new ValidationResult.Builder().subject(subject).valid(valid)
                     .explanation(valid ? null : "must be at least " + minimumLength + " characters long").build();
-        }
-    }
-
-    /** Validates a comma-separated list of RecordPaths. */
-    private static final class RecordPathListValidator implements Validator {
-        private final RecordPathValidator single = new RecordPathValidator();
-
-        @Override
-        public ValidationResult validate(final String subject, final String input, final ValidationContext context) {
-            if (input == null || input.isBlank()) {
-                return new ValidationResult.Builder().subject(subject).input(input).valid(false).explanation("at least one RecordPath is required").build();
-            }
-            for (final String path : input.split(",")) {
-                final ValidationResult result = single.validate(subject, path.trim(), context);
-                if (!result.isValid()) {
-                    return result;
-                }
-            }
-            return new ValidationResult.Builder().subject(subject).input(input).valid(true).build();
         }
     }
 }

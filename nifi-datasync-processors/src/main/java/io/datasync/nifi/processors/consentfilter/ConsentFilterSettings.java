@@ -1,6 +1,7 @@
 package io.datasync.nifi.processors.consentfilter;
 
 import io.datasync.nifi.common.BatchedKeyReader;
+import io.datasync.nifi.common.PathListSplitter;
 import io.datasync.nifi.consent.Anonymizer;
 import io.datasync.nifi.consent.ConsentEvaluator;
 import io.datasync.nifi.consent.ConsentVocabulary;
@@ -174,7 +175,7 @@ public final class ConsentFilterSettings {
         anonymizationMethod = action == DisallowedAction.ANONYMIZE
                 ? context.getProperty(ANONYMIZATION_METHOD).asAllowableValue(AnonymizationMethod.class) : null;
         anonymizedPaths = action == DisallowedAction.ANONYMIZE
-                ? Arrays.stream(context.getProperty(ANONYMIZED_FIELDS).getValue().split(",")).map(String::trim).filter(p -> !p.isEmpty())
+                ? PathListSplitter.split(context.getProperty(ANONYMIZED_FIELDS).getValue()).stream()
                         .map(RecordPath::compile).toList()
                 : List.of();
         hashKey = anonymizationMethod == AnonymizationMethod.HMAC_SHA256

@@ -1,10 +1,10 @@
 package io.datasync.nifi.processors.dedup;
 
 import io.datasync.nifi.identity.JdbcIdentityStore;
-import io.datasync.nifi.identity.PathListSplitter;
 import io.datasync.nifi.processors.common.DatabaseStoreProperties;
 import io.datasync.nifi.processors.common.DescribedEnum.Described;
 import io.datasync.nifi.processors.common.DescribedEnum;
+import io.datasync.nifi.processors.common.RecordPathListValidator;
 import io.datasync.nifi.processors.common.RecordServiceProperties;
 import io.datasync.nifi.processors.common.RecordsHeldInMemory;
 import org.apache.nifi.components.PropertyDescriptor;
@@ -28,6 +28,9 @@ import java.util.Set;
  * {@code io.datasync.nifi.identity}.
  */
 public abstract class CustomerDedupDescriptors extends IdentityMatchingDescriptors {
+
+    /** What a match rule without a path is told. */
+    public static final String MATCH_RULE_NEEDS_A_PATH = "a match rule needs at least one RecordPath";
 
     public static final String RECORD_COUNT_IN = "dedup.record.count";
     public static final String CUSTOMER_COUNT = "dedup.customer.count";
@@ -172,7 +175,7 @@ public abstract class CustomerDedupDescriptors extends IdentityMatchingDescripto
             .description("Comma-separated RecordPaths whose values together identify a record in its source, for example /source, "
                     + "/source_id. A record without any usable key gets an id derived from these values when all are present, "
                     + "otherwise from a hash of its content (see the additional details): never a random id.")
-            .addValidator(new RecordPathListValidator())
+            .addValidator(new RecordPathListValidator(MATCH_RULE_NEEDS_A_PATH))
             .required(false)
             .build();
 
@@ -318,27 +321,4 @@ public abstract class CustomerDedupDescriptors extends IdentityMatchingDescripto
 
     protected static final Set<Relationship> SINGLE_OUTPUT_RELATIONSHIPS = Set.of(REL_SUCCESS, REL_MERGES, REL_FAILURE);
     protected static final Set<Relationship> ROUTE_RELATIONSHIPS = Set.of(REL_UNIQUE, REL_DUPLICATE, REL_MERGES, REL_FAILURE);
-
-    /**
-     * Validates a match rule: one or more comma-separated RecordPaths that compile.
-     */
-    public static final class RecordPathListValidator implements Validator {
-        @Override
-        public ValidationResult validate(final String subject, final String input, final ValidationContext context) {
-            final List<String> paths = PathListSplitter.split(input);
-            if (paths.isEmpty()) {
-                return new ValidationResult.Builder().subject(subject).input(input).valid(false)
-                        .explanation("a match rule needs at least one RecordPath").build();
-            }
-            for (final String path : paths) {
-                try {
-                    RecordPath.compile(path);
-                } catch (final RecordPathException e) {
-                    return new ValidationResult.Builder().subject(subject).input(input).valid(false)
-                            .explanation("'" + path + "' is not a valid RecordPath: " + e.getMessage()).build();
-                }
-            }
-            return new ValidationResult.Builder().subject(subject).input(input).valid(true).build();
-        }
-    }
 }

@@ -6,7 +6,7 @@ import io.datasync.nifi.identity.HeldRecordsBudget;
 import io.datasync.nifi.identity.KeyHasher;
 import io.datasync.nifi.identity.NoneNormalizer;
 import io.datasync.nifi.identity.Normalizer;
-import io.datasync.nifi.identity.PathListSplitter;
+import io.datasync.nifi.common.PathListSplitter;
 import io.datasync.nifi.identity.PhoneNormalizer;
 import io.datasync.nifi.identity.TextNormalizer;
 import io.datasync.nifi.processors.common.RecordFingerprints;

@@ -5,7 +5,7 @@ import io.datasync.nifi.identity.CountryRegions;
 import io.datasync.nifi.identity.IdentityGraph;
 import io.datasync.nifi.identity.KeyHasher;
 import io.datasync.nifi.identity.Normalizer;
-import io.datasync.nifi.identity.PathListSplitter;
+import io.datasync.nifi.common.PathListSplitter;
 import io.datasync.nifi.identity.PhoneNormalizer;
 import io.datasync.nifi.processors.common.RecordValueAccessor;
 import org.apache.nifi.serialization.record.Record;

@@ -1,4 +1,4 @@
-package io.datasync.nifi.identity;
+package io.datasync.nifi.common;
 
 import java.util.ArrayList;
 import java.util.List;

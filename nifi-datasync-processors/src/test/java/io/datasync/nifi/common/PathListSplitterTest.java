@@ -1,4 +1,4 @@
-package io.datasync.nifi.identity;
+package io.datasync.nifi.common;
 
 import org.junit.jupiter.api.Test;
 
