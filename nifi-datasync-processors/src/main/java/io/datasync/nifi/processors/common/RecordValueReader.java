@@ -18,9 +18,17 @@ public final class RecordValueReader {
     private final String fieldName;
 
     private RecordValueReader(final String pathText) {
-        final Matcher matcher = TOP_LEVEL_FIELD.matcher(pathText.trim());
-        this.fieldName = matcher.matches() ? matcher.group(1) : null;
+        this.fieldName = topLevelFieldName(pathText);
         this.path = fieldName == null ? RecordPath.compile(pathText) : null;
+    }
+
+    /**
+     * The field a RecordPath names when it is a plain top-level field such as {@code /consent} (the one test the
+     * processors use to take such a path by field name), else null.
+     */
+    public static String topLevelFieldName(final String pathText) {
+        final Matcher matcher = TOP_LEVEL_FIELD.matcher(pathText.trim());
+        return matcher.matches() ? matcher.group(1) : null;
     }
 
     public static RecordValueReader of(final String pathText) {

@@ -342,9 +342,9 @@ public final class ConsentFilterRun {
         if (anonymizedSchema == null) {
             final Set<String> topLevel = new HashSet<>();
             for (final RecordPath path : settings.anonymizedPaths) {
-                final String text = path.getPath().trim();
-                if (text.matches("/[A-Za-z_][A-Za-z0-9_]*")) {
-                    topLevel.add(text.substring(1));
+                final String field = RecordValueReader.topLevelFieldName(path.getPath());
+                if (field != null) {
+                    topLevel.add(field);
                 }
             }
             final List<RecordField> fields = new ArrayList<>();

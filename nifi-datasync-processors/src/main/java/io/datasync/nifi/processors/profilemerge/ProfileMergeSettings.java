@@ -9,12 +9,12 @@ import io.datasync.nifi.merge.SurvivorshipRule;
 import io.datasync.nifi.merge.SurvivorshipRules;
 import io.datasync.nifi.merge.TieBreakOrder;
 import io.datasync.nifi.processors.common.ConsentValueLists;
+import io.datasync.nifi.processors.common.RecordValueReader;
 import io.datasync.nifi.processors.profilemerge.ProfileMergeDescriptors.StoredProfileStoreType;
 import io.datasync.nifi.processors.profilemerge.ProfileMergeDescriptors.WrongTypeHandling;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
-import java.util.regex.Pattern;
 import org.apache.nifi.components.PropertyDescriptor;
 import org.apache.nifi.context.PropertyContext;
 import org.apache.nifi.dbcp.DBCPService;
@@ -71,8 +71,6 @@ public record ProfileMergeSettings(
         String retiredKeyField,
         WrongTypeHandling wrongTypeHandling) {
 
-    private static final Pattern SIMPLE_FIELD_PATH = Pattern.compile("/[A-Za-z_][A-Za-z0-9_]*");
-
     /**
      * @param processorId names the lookup threads
      */
@@ -89,7 +87,7 @@ public record ProfileMergeSettings(
                 consentValues);
 
         final String keyPathText = context.getProperty(CUSTOMER_KEY_PATH).getValue();
-        final String keyField = SIMPLE_FIELD_PATH.matcher(keyPathText).matches() ? keyPathText.substring(1) : null;
+        final String keyField = RecordValueReader.topLevelFieldName(keyPathText);
         final boolean database = usesDatabase(context);
         final LookupService<?> lookupService = database ? null : context.getProperty(LOOKUP_SERVICE).asControllerService(LookupService.class);
         final String fieldTimestampsField = context.getProperty(FIELD_TIMESTAMPS_FIELD).getValue();
