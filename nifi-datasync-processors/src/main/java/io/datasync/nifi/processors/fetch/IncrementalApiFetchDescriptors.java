@@ -1,13 +1,11 @@
 package io.datasync.nifi.processors.fetch;
 
-import com.fasterxml.jackson.core.JsonPointer;
 import io.datasync.nifi.fetch.WatermarkFormat;
 import io.datasync.nifi.processors.common.DescribedEnum.Described;
 import io.datasync.nifi.processors.common.DescribedEnum;
+import io.datasync.nifi.processors.common.JsonPointerValidator;
 import io.datasync.nifi.processors.http.AbstractHttpApiProcessor;
 import org.apache.nifi.components.PropertyDescriptor;
-import org.apache.nifi.components.ValidationResult;
-import org.apache.nifi.components.Validator;
 import org.apache.nifi.expression.ExpressionLanguageScope;
 import org.apache.nifi.processor.Relationship;
 import org.apache.nifi.processor.util.StandardValidators;
@@ -49,16 +47,6 @@ public abstract class IncrementalApiFetchDescriptors extends AbstractHttpApiProc
     protected static final String COUNTER_RUNS_COMPLETED = "IncrementalApiFetch runs completed";
     protected static final String COUNTER_RUNS_HALTED = "IncrementalApiFetch runs halted";
 
-    static final Validator JSON_POINTER_VALIDATOR = (subject, input, context) -> {
-        try {
-            JsonPointer.compile(input);
-            return new ValidationResult.Builder().subject(subject).input(input).valid(true).build();
-        } catch (final IllegalArgumentException e) {
-            return new ValidationResult.Builder().subject(subject).input(input).valid(false)
-                    .explanation("not a JSON Pointer (RFC 6901): it must be empty or start with '/'").build();
-        }
-    };
-
     public static final PropertyDescriptor ENDPOINT_URL = new PropertyDescriptor.Builder()
             .name("Endpoint URL")
             .description("URL of the collection to pull, without the watermark, paging or credential parameters (those are added).")
@@ -89,7 +77,7 @@ public abstract class IncrementalApiFetchDescriptors extends AbstractHttpApiProc
             .name("Records Pointer")
             .description("JSON Pointer to the array of records in the response body. Leave empty when the body is the array.")
             .required(false)
-            .addValidator(JSON_POINTER_VALIDATOR)
+            .addValidator(JsonPointerValidator.WHOLE_DOCUMENT_ALLOWED)
             .build();
 
     public static final PropertyDescriptor RECORD_KEY_POINTER = new PropertyDescriptor.Builder()
@@ -98,7 +86,7 @@ public abstract class IncrementalApiFetchDescriptors extends AbstractHttpApiProc
                     + "version already emitted.")
             .required(true)
             .defaultValue("/id")
-            .addValidator(JSON_POINTER_VALIDATOR)
+            .addValidator(JsonPointerValidator.WHOLE_DOCUMENT_ALLOWED)
             .build();
 
     public static final PropertyDescriptor WATERMARK_POINTER = new PropertyDescriptor.Builder()
@@ -106,7 +94,7 @@ public abstract class IncrementalApiFetchDescriptors extends AbstractHttpApiProc
             .description("JSON Pointer, within a record, to the field that grows when the record changes (last-modified time or id).")
             .required(true)
             .defaultValue("/updated_at")
-            .addValidator(JSON_POINTER_VALIDATOR)
+            .addValidator(JsonPointerValidator.WHOLE_DOCUMENT_ALLOWED)
             .build();
 
     public static final PropertyDescriptor WATERMARK_TYPE = new PropertyDescriptor.Builder()
@@ -238,7 +226,7 @@ public abstract class IncrementalApiFetchDescriptors extends AbstractHttpApiProc
             .name("Next URL Pointer")
             .description("JSON Pointer, in the response body, to the URL of the next page; absent, null or empty ends the run.")
             .required(true)
-            .addValidator(JSON_POINTER_VALIDATOR)
+            .addValidator(JsonPointerValidator.WHOLE_DOCUMENT_ALLOWED)
             .dependsOn(PAGINATION_STRATEGY, PaginationStrategy.NEXT_URL)
             .build();
 
@@ -256,7 +244,7 @@ public abstract class IncrementalApiFetchDescriptors extends AbstractHttpApiProc
             .description("JSON Pointer to the cursor: in the response body, or in the page's last record (Cursor Source). Absent, null or "
                     + "empty ends the run.")
             .required(true)
-            .addValidator(JSON_POINTER_VALIDATOR)
+            .addValidator(JsonPointerValidator.WHOLE_DOCUMENT_ALLOWED)
             .dependsOn(PAGINATION_STRATEGY, PaginationStrategy.CURSOR)
             .build();
 

@@ -1,11 +1,10 @@
 package io.datasync.nifi.processors.push;
 
-import com.fasterxml.jackson.core.JsonPointer;
 import io.datasync.nifi.processors.common.DescribedEnum.Described;
 import io.datasync.nifi.processors.common.DescribedEnum;
+import io.datasync.nifi.processors.common.JsonPointerValidator;
 import io.datasync.nifi.processors.http.AbstractHttpApiProcessor;
 import org.apache.nifi.components.PropertyDescriptor;
-import org.apache.nifi.components.ValidationResult;
 import org.apache.nifi.components.Validator;
 import org.apache.nifi.expression.ExpressionLanguageScope;
 import org.apache.nifi.processor.Relationship;
@@ -39,16 +38,6 @@ public abstract class PutApiRecordDescriptors extends AbstractHttpApiProcessor {
     public static final String COUNTER_RATE_LIMIT_WAITS = "PutApiRecord rate-limit waits";
 
     static final Validator RETRYABLE_CODES_VALIDATOR = StandardValidators.NON_BLANK_VALIDATOR;
-
-    static final Validator OPTIONAL_POINTER_VALIDATOR = (subject, input, context) -> {
-        try {
-            JsonPointer.compile(input);
-            return new ValidationResult.Builder().subject(subject).input(input).valid(true).build();
-        } catch (final IllegalArgumentException e) {
-            return new ValidationResult.Builder().subject(subject).input(input).valid(false)
-                    .explanation("not a JSON Pointer (RFC 6901): it must start with '/'").build();
-        }
-    };
 
     public static final PropertyDescriptor RECORD_READER = new PropertyDescriptor.Builder()
             .name("Record Reader")
@@ -115,7 +104,7 @@ public abstract class PutApiRecordDescriptors extends AbstractHttpApiProcessor {
                     + "2xx accepts the whole batch. When set, a response without that array, with an error that names no item or an item not "
                     + "in the batch, accepts no record of the batch (see the usage documentation).")
             .required(false)
-            .addValidator(OPTIONAL_POINTER_VALIDATOR)
+            .addValidator(JsonPointerValidator.WHOLE_DOCUMENT_ALLOWED)
             .build();
 
     public static final PropertyDescriptor ITEM_KEY_POINTER = new PropertyDescriptor.Builder()
@@ -125,7 +114,7 @@ public abstract class PutApiRecordDescriptors extends AbstractHttpApiProcessor {
                     + "a key there is not sent; it goes to 'failure'.")
             .required(true)
             .defaultValue("/email")
-            .addValidator(OPTIONAL_POINTER_VALIDATOR)
+            .addValidator(JsonPointerValidator.WHOLE_DOCUMENT_ALLOWED)
             .build();
 
     public static final PropertyDescriptor ERROR_ITEM_KEY_POINTER = new PropertyDescriptor.Builder()
@@ -133,7 +122,7 @@ public abstract class PutApiRecordDescriptors extends AbstractHttpApiProcessor {
             .description("JSON Pointer, within one error, to the key of the item it concerns.")
             .required(true)
             .defaultValue("/email")
-            .addValidator(OPTIONAL_POINTER_VALIDATOR)
+            .addValidator(JsonPointerValidator.WHOLE_DOCUMENT_ALLOWED)
             .dependsOn(ERRORS_POINTER)
             .build();
 
@@ -142,7 +131,7 @@ public abstract class PutApiRecordDescriptors extends AbstractHttpApiProcessor {
             .description("JSON Pointer, within one error, to its message; written to putapi.reason.")
             .required(false)
             .defaultValue("/error")
-            .addValidator(OPTIONAL_POINTER_VALIDATOR)
+            .addValidator(JsonPointerValidator.WHOLE_DOCUMENT_ALLOWED)
             .dependsOn(ERRORS_POINTER)
             .build();
 
@@ -150,7 +139,7 @@ public abstract class PutApiRecordDescriptors extends AbstractHttpApiProcessor {
             .name("Error Code Pointer")
             .description("JSON Pointer, within one error, to its code; written to putapi.error.code and compared with Retryable Error Codes.")
             .required(false)
-            .addValidator(OPTIONAL_POINTER_VALIDATOR)
+            .addValidator(JsonPointerValidator.WHOLE_DOCUMENT_ALLOWED)
             .dependsOn(ERRORS_POINTER)
             .build();
 

@@ -2,12 +2,10 @@ package io.datasync.nifi.processors.webhook;
 
 import io.datasync.nifi.processors.common.DescribedEnum.Described;
 import io.datasync.nifi.processors.common.DescribedEnum;
+import io.datasync.nifi.processors.common.JsonPointerValidator;
 import io.datasync.nifi.webhook.HmacAlgorithm;
-import io.datasync.nifi.webhook.JsonEventIds;
 import io.datasync.nifi.webhook.SignatureEncoding;
 import org.apache.nifi.components.PropertyDescriptor;
-import org.apache.nifi.components.ValidationResult;
-import org.apache.nifi.components.Validator;
 import org.apache.nifi.distributed.cache.client.DistributedMapCacheClient;
 import org.apache.nifi.processor.AbstractProcessor;
 import org.apache.nifi.processor.Relationship;
@@ -136,16 +134,6 @@ public abstract class VerifyWebhookSignatureDescriptors extends AbstractProcesso
             return described;
         }
     }
-
-    private static final Validator JSON_POINTER_VALIDATOR = (subject, input, context) -> {
-        try {
-            JsonEventIds.compile(input);
-            return new ValidationResult.Builder().subject(subject).input(input).valid(true).build();
-        } catch (final IllegalArgumentException e) {
-            return new ValidationResult.Builder().subject(subject).input(input).valid(false)
-                    .explanation("not a JSON Pointer (such as /id or /data/object/id): " + e.getMessage()).build();
-        }
-    };
 
     public static final PropertyDescriptor SIGNATURE_SCHEME = new PropertyDescriptor.Builder()
             .name("Signature Scheme")
@@ -276,7 +264,7 @@ public abstract class VerifyWebhookSignatureDescriptors extends AbstractProcesso
             .name("Event ID JSON Pointer")
             .description("A JSON Pointer (RFC 6901) to the event id in the JSON body, for example /id or /event/id.")
             .required(true)
-            .addValidator(JSON_POINTER_VALIDATOR)
+            .addValidator(JsonPointerValidator.INSIDE_DOCUMENT)
             .dependsOn(EVENT_ID_SOURCE, EventIdSource.JSON_POINTER)
             .build();
 
