@@ -1,9 +1,9 @@
 package io.datasync.nifi.consent;
 
+import io.datasync.nifi.common.Digests;
+
 import javax.crypto.Mac;
-import javax.crypto.spec.SecretKeySpec;
 import java.nio.charset.StandardCharsets;
-import java.security.GeneralSecurityException;
 import java.util.HexFormat;
 
 /**
@@ -47,13 +47,7 @@ public final class Anonymizer {
         if (key == null || key.length == 0) {
             throw new IllegalArgumentException("A keyed hash needs a non-empty key");
         }
-        try {
-            final Mac mac = Mac.getInstance(HMAC_ALGORITHM);
-            mac.init(new SecretKeySpec(key, HMAC_ALGORITHM));
-            return new Anonymizer(Method.HMAC_SHA256, mac);
-        } catch (final GeneralSecurityException e) {
-            throw new IllegalStateException("HMAC-SHA256 is not available", e);
-        }
+        return new Anonymizer(Method.HMAC_SHA256, Digests.mac(HMAC_ALGORITHM, key));
     }
 
     public Method method() {

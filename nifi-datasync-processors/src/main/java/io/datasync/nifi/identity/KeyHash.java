@@ -1,5 +1,7 @@
 package io.datasync.nifi.identity;
 
+import io.datasync.nifi.common.Digests;
+
 import java.util.Arrays;
 import java.util.HexFormat;
 
@@ -29,11 +31,7 @@ public final class KeyHash implements Comparable<KeyHash> {
      * A plain SHA-256 of text: for anchors built from key hashes, which are already keyed.
      */
     static KeyHash digestOf(final String text) {
-        try {
-            return new KeyHash(java.security.MessageDigest.getInstance("SHA-256").digest(text.getBytes(java.nio.charset.StandardCharsets.UTF_8)));
-        } catch (final java.security.NoSuchAlgorithmException e) {
-            throw new IllegalStateException("SHA-256 is required by every Java platform", e);
-        }
+        return new KeyHash(Digests.sha256().digest(text.getBytes(java.nio.charset.StandardCharsets.UTF_8)));
     }
 
     public byte[] toBytes() {

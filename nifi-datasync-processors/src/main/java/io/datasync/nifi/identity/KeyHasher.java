@@ -1,11 +1,10 @@
 package io.datasync.nifi.identity;
 
+import io.datasync.nifi.common.Digests;
+
 import javax.crypto.Mac;
-import javax.crypto.spec.SecretKeySpec;
 import java.nio.charset.StandardCharsets;
-import java.security.GeneralSecurityException;
 import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.util.List;
 
 /**
@@ -46,22 +45,13 @@ public final class KeyHasher {
         this.namespace = namespace.getBytes(StandardCharsets.UTF_8);
         if (secretKey == null) {
             this.mac = null;
-            try {
-                this.digest = MessageDigest.getInstance("SHA-256");
-            } catch (final NoSuchAlgorithmException e) {
-                throw new IllegalStateException("SHA-256 is required by every Java platform", e);
-            }
+            this.digest = Digests.sha256();
         } else {
             if (secretKey.length == 0) {
                 throw new IllegalArgumentException("The hash key must not be empty");
             }
             this.digest = null;
-            try {
-                this.mac = Mac.getInstance(HMAC_ALGORITHM);
-                this.mac.init(new SecretKeySpec(secretKey, HMAC_ALGORITHM));
-            } catch (final GeneralSecurityException e) {
-                throw new IllegalStateException("HmacSHA256 is required by every Java platform", e);
-            }
+            this.mac = Digests.mac(HMAC_ALGORITHM, secretKey);
         }
     }
 

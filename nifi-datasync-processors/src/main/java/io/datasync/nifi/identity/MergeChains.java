@@ -1,9 +1,10 @@
 package io.datasync.nifi.identity;
 
+import io.datasync.nifi.common.Digests;
+
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.util.HashMap;
 import java.util.HexFormat;
 import java.util.LinkedHashSet;
@@ -26,11 +27,7 @@ final class MergeChains {
 
     MergeChains(final IdentityStore store) {
         this.store = store;
-        try {
-            this.digest = MessageDigest.getInstance("SHA-256");
-        } catch (final NoSuchAlgorithmException e) {
-            throw new IllegalStateException("SHA-256 is required by every Java platform", e);
-        }
+        this.digest = Digests.sha256();
     }
 
     /** The index entry holding the id {@code customerId} was merged into. */

@@ -1,10 +1,11 @@
 package io.datasync.nifi.push;
 
+import io.datasync.nifi.common.Digests;
+
 import com.fasterxml.jackson.databind.JsonNode;
 
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
 import java.util.List;
 
@@ -20,12 +21,7 @@ public final class IdempotencyKey {
     }
 
     public static String of(final String method, final String url, final List<JsonNode> records) {
-        final MessageDigest digest;
-        try {
-            digest = MessageDigest.getInstance("SHA-256");
-        } catch (final NoSuchAlgorithmException e) {
-            throw new IllegalStateException("SHA-256 is not available", e);
-        }
+        final MessageDigest digest = Digests.sha256();
         digest.update(method.getBytes(StandardCharsets.UTF_8));
         digest.update((byte) ' ');
         digest.update(url.getBytes(StandardCharsets.UTF_8));

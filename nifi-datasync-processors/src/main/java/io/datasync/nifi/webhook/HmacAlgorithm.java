@@ -1,9 +1,10 @@
 package io.datasync.nifi.webhook;
 
+import io.datasync.nifi.common.Digests;
+
 import javax.crypto.Mac;
 import javax.crypto.spec.SecretKeySpec;
 import java.nio.charset.StandardCharsets;
-import java.security.GeneralSecurityException;
 
 /**
  * The HMAC algorithms webhook senders use.
@@ -37,13 +38,6 @@ public enum HmacAlgorithm {
      * A fresh Mac initialised with the key; Mac instances are not thread-safe, so one per request.
      */
     public Mac newMac(final SecretKeySpec key) {
-        try {
-            final Mac mac = Mac.getInstance(jcaName);
-            mac.init(key);
-            return mac;
-        } catch (final GeneralSecurityException e) {
-            // Every Java runtime must provide HmacSHA1 and HmacSHA256, so this is a broken JRE.
-            throw new IllegalStateException("HMAC algorithm " + jcaName + " is not available", e);
-        }
+        return Digests.mac(jcaName, key.getEncoded());
     }
 }

@@ -1,11 +1,10 @@
 package io.datasync.nifi.webhook;
 
+import io.datasync.nifi.common.Digests;
+
 import javax.crypto.Mac;
-import javax.crypto.spec.SecretKeySpec;
 import java.nio.charset.StandardCharsets;
-import java.security.GeneralSecurityException;
 import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
 
 /**
@@ -28,13 +27,7 @@ public final class WebhookEventKeys {
         if (hashKey == null) {
             return cacheKey(namespace, eventId);
         }
-        final Mac mac;
-        try {
-            mac = Mac.getInstance("HmacSHA256");
-            mac.init(new SecretKeySpec(hashKey, "HmacSHA256"));
-        } catch (final GeneralSecurityException e) {
-            throw new IllegalStateException("HmacSHA256 is not available", e);
-        }
+        final Mac mac = Digests.hmacSha256(hashKey);
         mac.update(namespace.getBytes(StandardCharsets.UTF_8));
         mac.update((byte) 0);
         mac.update(eventId.getBytes(StandardCharsets.UTF_8));
@@ -42,12 +35,7 @@ public final class WebhookEventKeys {
     }
 
     public static String cacheKey(final String namespace, final String eventId) {
-        final MessageDigest digest;
-        try {
-            digest = MessageDigest.getInstance("SHA-256");
-        } catch (final NoSuchAlgorithmException e) {
-            throw new IllegalStateException("SHA-256 is not available", e);
-        }
+        final MessageDigest digest = Digests.sha256();
         digest.update(namespace.getBytes(StandardCharsets.UTF_8));
         // A separator that cannot occur in the namespace keeps ("A", "BC") and ("AB", "C") apart.
         digest.update((byte) 0);
