@@ -28,7 +28,7 @@ public final class RecordValueAccessor {
     public static RecordValueAccessor compile(final String path) {
         final String trimmed = path.trim();
         final RecordPath compiled = RecordPath.compile(trimmed);
-        return new RecordValueAccessor(trimmed, isTopLevelField(trimmed) ? trimmed.substring(1) : null, compiled);
+        return new RecordValueAccessor(trimmed, RecordValueReader.topLevelFieldName(trimmed), compiled);
     }
 
     String path() {
@@ -104,18 +104,5 @@ public final class RecordValueAccessor {
             return null;
         }
         return value instanceof String text ? text : value.toString();
-    }
-
-    private static boolean isTopLevelField(final String path) {
-        if (path.length() < 2 || path.charAt(0) != '/') {
-            return false;
-        }
-        for (int i = 1; i < path.length(); i++) {
-            final char c = path.charAt(i);
-            if (!(Character.isLetterOrDigit(c) || c == '_')) {
-                return false;
-            }
-        }
-        return true;
     }
 }
