@@ -157,7 +157,7 @@ public final class EndToEndBenchmark {
                 data.subjectsWithConsent(), data.withdrawnSubjects(), data.csvBytes() / 1e6));
 
         final List<Round> rounds = new ArrayList<>();
-        final List<String> javaOptions = concat(NIFI_JAVA_OPTIONS, List.of("-Xms" + options.nifiHeap, "-Xmx" + options.nifiHeap));
+        final List<String> javaOptions = nifiJavaOptions(options.nifiHeap);
         javaOptions.addAll(options.nifiJavaOptions);
         final NiFiInstance nifi = NiFiInstance.create("e2e-bench").withJavaOptions(javaOptions);
         PostgresPeer postgres = null;
@@ -471,9 +471,11 @@ public final class EndToEndBenchmark {
         }
     }
 
-    private static List<String> concat(final List<String> a, final List<String> b) {
-        final List<String> all = new ArrayList<>(a);
-        all.addAll(b);
+    /** The benchmark NiFi's JVM options with a fixed heap of {@code heap} (e.g. 2g); a mutable list, for extra options. */
+    static List<String> nifiJavaOptions(final String heap) {
+        final List<String> all = new ArrayList<>(NIFI_JAVA_OPTIONS);
+        all.add("-Xms" + heap);
+        all.add("-Xmx" + heap);
         return all;
     }
 

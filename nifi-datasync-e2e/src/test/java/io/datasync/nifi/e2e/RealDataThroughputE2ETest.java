@@ -51,7 +51,7 @@ class RealDataThroughputE2ETest {
         // NiFi's usual JIT and the benchmark's heap, as ./bench.sh e2e runs it: the harness default (C1 only, for fast
         // starts) costs the contestant that computes more, the template, more than the stock flow.
         nifi = NiFiInstance.create("real-data-throughput")
-                .withJavaOptions(concat(EndToEndBenchmark.NIFI_JAVA_OPTIONS, List.of("-Xms2g", "-Xmx2g")));
+                .withJavaOptions(EndToEndBenchmark.nifiJavaOptions("2g"));
         nifi.start();
         client = new NiFiRestClient(nifi.apiUrl());
     }
@@ -161,12 +161,6 @@ class RealDataThroughputE2ETest {
         final List<String> top = nanos.entrySet().stream().sorted(Map.Entry.<String, Long>comparingByValue().reversed()).limit(4)
                 .map(e -> String.format(Locale.ROOT, "%s %.0f%%", e.getKey(), total == 0 ? 0.0 : 100.0 * e.getValue() / total)).toList();
         return String.format(Locale.ROOT, "%.1f s (%s)", total / 1e9, String.join(", ", top));
-    }
-
-    private static List<String> concat(final List<String> first, final List<String> second) {
-        final List<String> all = new ArrayList<>(first);
-        all.addAll(second);
-        return all;
     }
 
     private static double median(final List<Double> values) {

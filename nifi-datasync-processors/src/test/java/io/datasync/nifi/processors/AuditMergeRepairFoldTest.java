@@ -20,8 +20,6 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 import java.io.IOException;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -34,7 +32,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import java.util.TreeSet;
-import java.util.stream.Stream;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -69,11 +66,8 @@ class AuditMergeRepairFoldTest {
             return;
         }
         postgres = EmbeddedPostgres.builder().setServerConfig("listen_addresses", "127.0.0.1").start();
-        final Path directory = CustomerDedupDatabaseStoreTest.identityDdl().getParent();
-        try (Stream<Path> files = Files.list(directory)) {
-            for (final Path file : files.filter(f -> f.toString().endsWith(".sql")).sorted().toList()) {
-                execute(Files.readString(file));
-            }
+        try (Connection connection = postgres.getPostgresDatabase().getConnection()) {
+            CustomerDedupDatabaseStoreTest.applyShippedDdl(connection);
         }
     }
 

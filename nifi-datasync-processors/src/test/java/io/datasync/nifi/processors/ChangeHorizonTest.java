@@ -7,8 +7,6 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 import java.io.IOException;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -25,7 +23,6 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
-import java.util.stream.Stream;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -49,13 +46,8 @@ class ChangeHorizonTest {
     static void createSchema() throws IOException, SQLException {
         postgres = EmbeddedPostgres.builder().setServerConfig("listen_addresses", "127.0.0.1")
                 .setServerConfig("max_prepared_transactions", "2").start();
-        final Path directory = CustomerDedupDatabaseStoreTest.identityDdl().getParent();
-        try (Connection connection = connect(); Stream<Path> files = Files.list(directory)) {
-            for (final Path file : files.filter(f -> f.toString().endsWith(".sql")).sorted().toList()) {
-                try (Statement statement = connection.createStatement()) {
-                    statement.execute(Files.readString(file));
-                }
-            }
+        try (Connection connection = connect()) {
+            CustomerDedupDatabaseStoreTest.applyShippedDdl(connection);
         }
     }
 

@@ -22,8 +22,9 @@ import org.junit.jupiter.api.Test;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.sql.Connection;
 import java.sql.SQLException;
-import java.util.ArrayList;
+import java.sql.Statement;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
@@ -35,6 +36,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -71,6 +73,16 @@ class CustomerDedupDatabaseStoreTest {
     }
 
     /** The repository's sql/01_identity.sql, found from the module directory upwards. */
+    /** Runs every file of the repository's sql/ in name order on {@code connection}, as a user sets up the database. */
+    static void applyShippedDdl(final Connection connection) throws IOException, SQLException {
+        try (Stream<Path> files = Files.list(identityDdl().getParent());
+             Statement statement = connection.createStatement()) {
+            for (final Path file : files.filter(f -> f.toString().endsWith(".sql")).sorted().toList()) {
+                statement.execute(Files.readString(file));
+            }
+        }
+    }
+
     static Path identityDdl() {
         for (Path directory = Path.of("").toAbsolutePath(); directory != null; directory = directory.getParent()) {
             final Path file = directory.resolve("sql").resolve("01_identity.sql");

@@ -7,15 +7,12 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 import java.io.IOException;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.stream.Stream;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
@@ -34,12 +31,7 @@ class ShippedDdlTest {
     static void createSchema() throws IOException, SQLException {
         postgres = EmbeddedPostgres.builder().setServerConfig("listen_addresses", "127.0.0.1").start();
         connection = postgres.getPostgresDatabase().getConnection();
-        final Path directory = CustomerDedupDatabaseStoreTest.identityDdl().getParent();
-        try (Stream<Path> files = Files.list(directory)) {
-            for (final Path file : files.filter(f -> f.toString().endsWith(".sql")).sorted().toList()) {
-                execute(Files.readString(file));
-            }
-        }
+        CustomerDedupDatabaseStoreTest.applyShippedDdl(connection);
     }
 
     @AfterAll
