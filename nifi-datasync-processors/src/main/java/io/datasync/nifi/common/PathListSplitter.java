@@ -21,10 +21,16 @@ public final class PathListSplitter {
         final StringBuilder current = new StringBuilder();
         int depth = 0;
         char quote = 0;
+        boolean escaped = false;
         for (int i = 0; i < commaSeparated.length(); i++) {
             final char c = commaSeparated.charAt(i);
             if (quote != 0) {
-                if (c == quote && commaSeparated.charAt(i - 1) != '\\') {
+                // A backslash escapes the next character, itself included: 'ends in \\' still closes.
+                if (escaped) {
+                    escaped = false;
+                } else if (c == '\\') {
+                    escaped = true;
+                } else if (c == quote) {
                     quote = 0;
                 }
             } else if (c == '\'' || c == '"') {
