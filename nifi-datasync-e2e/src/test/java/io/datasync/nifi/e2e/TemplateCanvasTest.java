@@ -27,43 +27,18 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * The committed templates' canvases: no component drawn over another, a named area for parked failures, and the
- * layout pass ({@link CanvasLayout}) deterministic and overlap-free on any flow. The boxes are computed here, from
- * NiFi 2.x's default component sizes, independently of the layout code.
+ * layout pass ({@link CanvasLayout}) deterministic and overlap-free on any flow. The boxes come from {@link CanvasBoxes},
+ * at NiFi 2.x's component sizes, independently of the layout code.
  */
 class TemplateCanvasTest {
 
-    private static final Path TEMPLATES = Path.of(System.getProperty("user.dir")).resolve("../templates").normalize();
+    static final Path TEMPLATES = Path.of(System.getProperty("user.dir")).resolve("../templates").normalize();
     private static final ObjectMapper MAPPER = new ObjectMapper();
-
-    /** A component's box on its group's canvas. */
-    record Box(String what, double x, double y, double width, double height) {
-        boolean overlaps(final Box other) {
-            return x < other.x + other.width && other.x < x + width && y < other.y + other.height && other.y < y + height;
-        }
-    }
-
-    /** Boxes of one group's components at NiFi's sizes: processor 352x128, port 240x80, funnel 48x48, group 384x176. */
-    static List<Box> boxes(final JsonNode group) {
-        final List<Box> boxes = new ArrayList<>();
-        group.path("processors").forEach(c -> boxes.add(box("processor " + c.path("name").asText(), c, 352, 128)));
-        group.path("inputPorts").forEach(c -> boxes.add(box("input port " + c.path("name").asText(), c, 240, 80)));
-        group.path("outputPorts").forEach(c -> boxes.add(box("output port " + c.path("name").asText(), c, 240, 80)));
-        group.path("funnels").forEach(c -> boxes.add(box("funnel", c, 48, 48)));
-        group.path("processGroups").forEach(c -> boxes.add(box("group " + c.path("name").asText(), c, 384, 176)));
-        group.path("remoteProcessGroups").forEach(c -> boxes.add(box("remote group " + c.path("name").asText(), c, 384, 176)));
-        group.path("labels").forEach(c -> boxes.add(box("label " + c.path("label").asText().lines().findFirst().orElse(""), c,
-                c.path("width").asDouble(), c.path("height").asDouble())));
-        return boxes;
-    }
-
-    private static Box box(final String what, final JsonNode component, final double width, final double height) {
-        return new Box(what, component.path("position").path("x").asDouble(), component.path("position").path("y").asDouble(), width, height);
-    }
 
     /** Every pair of overlapping boxes in the group and its children, described. */
     static List<String> overlaps(final JsonNode group) {
         final List<String> found = new ArrayList<>();
-        final List<Box> boxes = boxes(group);
+        final List<CanvasBoxes.Box> boxes = CanvasBoxes.boxes(group);
         for (int i = 0; i < boxes.size(); i++) {
             for (int j = i + 1; j < boxes.size(); j++) {
                 if (boxes.get(i).overlaps(boxes.get(j))) {
@@ -75,7 +50,8 @@ class TemplateCanvasTest {
         return found;
     }
 
-    private static List<Path> templates() throws IOException {
+    /** The committed templates, in name order. */
+    static List<Path> templates() throws IOException {
         try (Stream<Path> listing = Files.list(TEMPLATES)) {
             return listing.filter(file -> file.toString().endsWith(".json")).sorted().toList();
         }
@@ -168,7 +144,8 @@ class TemplateCanvasTest {
         assertTrue(parked != null, "a funnel receives the failures");
         final double funnelX = parked.path("position").path("x").asDouble();
         for (final JsonNode processor : contents.path("processors")) {
-            assertTrue(processor.path("position").path("x").asDouble() + 352 <= funnelX, processor.path("name").asText());
+            assertTrue(processor.path("position").path("x").asDouble() + CanvasBoxes.PROCESSOR_WIDTH <= funnelX,
+                    processor.path("name").asText());
         }
         assertFalse(contents.path("labels").isEmpty());
     }
