@@ -15,6 +15,7 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
 import java.util.HashSet;
+import java.util.IdentityHashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -38,6 +39,9 @@ import java.util.stream.Stream;
  *   their source row and run across to that column, so their labels neither stack nor sit on a component.</li>
  *   <li>A label on the left names each band of rows: source, consent, identity, merge and store; retry loops back
  *   into their target bend below the row, self-loops bend out to the side.</li>
+ *   <li>Each connection's label (NiFi draws it on the bend {@code labelIndex} names, or halfway along a connection
+ *   without bends) stays clear of components, canvas labels and other connection labels: where its place is taken it
+ *   moves along its connection, onto a bend added on the line (the line stays as it was).</li>
  * </ul>
  * Positions depend only on names, types and connections, never on component identifiers, so building a template twice
  * lays it out the same way. Components are placed on a grid whose cells are larger than NiFi's default component
@@ -49,12 +53,24 @@ public final class CanvasLayout {
     public static final double PROCESSOR_WIDTH = 352;
     public static final double PROCESSOR_HEIGHT = 128;
     public static final double PORT_WIDTH = 240;
-    public static final double PORT_HEIGHT = 80;
+    public static final double PORT_HEIGHT = 48;
+    /** A port that allows remote access (site-to-site) carries a banner on top. */
+    public static final double REMOTE_ACCESS_PORT_HEIGHT = 80;
     public static final double FUNNEL_SIZE = 48;
     public static final double GROUP_WIDTH = 384;
     public static final double GROUP_HEIGHT = 176;
 
-    /** Grid cell: room for a processor or group plus a connection label (about 224 x 60) each way. */
+    /**
+     * NiFi 2.x draws a connection's label 240 wide, in rows of 19 px: from (a port of a child group), to (likewise),
+     * name (or relationships) and queued (3 px more for the back-pressure bars); taken here with all four rows.
+     */
+    static final double CONNECTION_LABEL_WIDTH = 240;
+    static final double CONNECTION_LABEL_HEIGHT = 4 * 19 + 3;
+    /** Space kept free around a connection label, and the step at which places along a connection are tried for it. */
+    private static final double LABEL_CLEARANCE = 8;
+    private static final double LABEL_STEP = 16;
+
+    /** Grid cell: room for a processor or group plus a connection label each way. */
     static final double COLUMN = 640;
     static final double ROW = 330;
     /** Section labels sit left of column 0, with room for a self-loop's bends in between. */
@@ -206,8 +222,8 @@ public final class CanvasLayout {
         final Map<String, Node> nodes = new LinkedHashMap<>();
         group.path("processors").forEach(p -> add(nodes, new Node((ObjectNode) p, "1", PROCESSOR_WIDTH, PROCESSOR_HEIGHT)));
         group.path("processGroups").forEach(p -> add(nodes, new Node((ObjectNode) p, "2", GROUP_WIDTH, GROUP_HEIGHT)));
-        group.path("inputPorts").forEach(p -> add(nodes, new Node((ObjectNode) p, "0", PORT_WIDTH, PORT_HEIGHT)));
-        group.path("outputPorts").forEach(p -> add(nodes, new Node((ObjectNode) p, "3", PORT_WIDTH, PORT_HEIGHT)));
+        group.path("inputPorts").forEach(p -> add(nodes, new Node((ObjectNode) p, "0", PORT_WIDTH, portHeight(p))));
+        group.path("outputPorts").forEach(p -> add(nodes, new Node((ObjectNode) p, "3", PORT_WIDTH, portHeight(p))));
         group.path("funnels").forEach(p -> add(nodes, new Node((ObjectNode) p, "4", FUNNEL_SIZE, FUNNEL_SIZE)));
         if (nodes.isEmpty()) {
             return;
@@ -265,6 +281,11 @@ public final class CanvasLayout {
 
         routeConnections(edges, selfLoops, nodes, groupId, parkedX);
         writeLabels(group, groupId, ordered, rows, sinks, parkedX);
+        placeConnectionLabels(group, edges, selfLoops, nodes, groupId);
+    }
+
+    private static double portHeight(final JsonNode port) {
+        return port.path("allowRemoteAccess").asBoolean() ? REMOTE_ACCESS_PORT_HEIGHT : PORT_HEIGHT;
     }
 
     private static void add(final Map<String, Node> nodes, final Node node) {
@@ -520,6 +541,177 @@ public final class CanvasLayout {
         final ObjectNode bend = bends.addObject();
         bend.put("x", x);
         bend.put("y", y);
+    }
+
+    // ---------------------------------------------------------------- connection labels
+
+    private record Box(double x, double y, double width, double height) {
+
+        static Box labelAt(final double[] centre) {
+            return new Box(centre[0] - CONNECTION_LABEL_WIDTH / 2, centre[1] - CONNECTION_LABEL_HEIGHT / 2, CONNECTION_LABEL_WIDTH,
+                    CONNECTION_LABEL_HEIGHT);
+        }
+
+        boolean near(final Box other) {
+            return x < other.x + other.width + LABEL_CLEARANCE && other.x < x + width + LABEL_CLEARANCE
+                    && y < other.y + other.height + LABEL_CLEARANCE && other.y < y + height + LABEL_CLEARANCE;
+        }
+    }
+
+    /**
+     * Moves each connection's label, where it would cover a component, a canvas label or an earlier connection's label,
+     * to the first free place along the connection: its other bends, then points along its line from the middle
+     * outwards. NiFi draws the label on the bend {@code labelIndex} names, so a place on a straight stretch becomes a
+     * bend there, on the line, which leaves the line as it was.
+     */
+    private static void placeConnectionLabels(final ObjectNode group, final List<Edge> edges, final List<ObjectNode> selfLoops,
+                                              final Map<String, Node> nodes, final String groupId) {
+        final List<Box> components = new ArrayList<>();
+        nodes.values().forEach(n -> components.add(new Box(n.x(), n.y(), n.width, n.height)));
+        for (final JsonNode label : group.path("labels")) {
+            components.add(new Box(label.path("position").path("x").asDouble(), label.path("position").path("y").asDouble(),
+                    label.path("width").asDouble(), label.path("height").asDouble()));
+        }
+        final List<ObjectNode> connections = new ArrayList<>();
+        edges.forEach(edge -> connections.add(edge.json()));
+        connections.addAll(selfLoops);
+        // Short connections have few places for their label, long ones many: the short ones choose first.
+        final Map<ObjectNode, Double> lengths = new IdentityHashMap<>();
+        final Map<ObjectNode, JsonNode> routed = new IdentityHashMap<>();
+        for (final ObjectNode connection : connections) {
+            lengths.put(connection, length(line(endpoint(nodes, groupId, connection.path("source")),
+                    endpoint(nodes, groupId, connection.path("destination")), (ArrayNode) connection.get("bends"))));
+            routed.put(connection, connection.deepCopy());
+        }
+        List<ObjectNode> order = new ArrayList<>(connections);
+        order.sort(Comparator.comparingDouble(lengths::get));
+        // A label that finds no free place goes first in the next round, until every label has one (or rounds run out).
+        for (int round = 0; round <= connections.size(); round++) {
+            final List<Box> taken = new ArrayList<>(components);
+            final List<ObjectNode> stuck = new ArrayList<>();
+            for (final ObjectNode connection : order) {
+                connection.set("bends", routed.get(connection).get("bends").deepCopy());
+                connection.set("labelIndex", routed.get(connection).get("labelIndex"));
+                final Node source = endpoint(nodes, groupId, connection.path("source"));
+                final Node destination = endpoint(nodes, groupId, connection.path("destination"));
+                final Box placed = placeConnectionLabel(connection, source, destination, taken);
+                if (placed == null) {
+                    stuck.add(connection);
+                    taken.add(Box.labelAt(labelCentre(connection, source, destination)));
+                } else {
+                    taken.add(placed);
+                }
+            }
+            if (stuck.isEmpty()) {
+                return;
+            }
+            final List<ObjectNode> next = new ArrayList<>(stuck);
+            order.stream().filter(c -> !stuck.contains(c)).forEach(next::add);
+            order = next;
+        }
+    }
+
+    private static double length(final List<double[]> line) {
+        double length = 0;
+        for (int k = 0; k + 1 < line.size(); k++) {
+            length += Math.hypot(line.get(k + 1)[0] - line.get(k)[0], line.get(k + 1)[1] - line.get(k)[1]);
+        }
+        return length;
+    }
+
+    private static Box placeConnectionLabel(final ObjectNode connection, final Node source, final Node destination, final List<Box> taken) {
+        final ArrayNode bends = (ArrayNode) connection.get("bends");
+        final List<double[]> line = line(source, destination, bends);
+        // Where it is now: its labelIndex bend (the middle of the line without bends), then its other bends.
+        final List<double[]> atBends = new ArrayList<>();
+        if (bends.isEmpty()) {
+            atBends.add(new double[] {(line.getFirst()[0] + line.getLast()[0]) / 2, (line.getFirst()[1] + line.getLast()[1]) / 2, -1});
+        } else {
+            final int current = Math.min(Math.max(0, connection.path("labelIndex").asInt(0)), bends.size() - 1);
+            atBends.add(new double[] {bends.get(current).path("x").asDouble(), bends.get(current).path("y").asDouble(), current});
+            for (int i = 0; i < bends.size(); i++) {
+                if (i != current) {
+                    atBends.add(new double[] {bends.get(i).path("x").asDouble(), bends.get(i).path("y").asDouble(), i});
+                }
+            }
+        }
+        for (final double[] place : atBends) {
+            final Box box = Box.labelAt(place);
+            if (free(box, taken)) {
+                if (place[2] >= 0) {
+                    connection.put("labelIndex", (int) place[2]);
+                }
+                return box;
+            }
+        }
+        // Points along the line, every LABEL_STEP, nearest its middle first: {x, y, segment, distance from the middle}.
+        final List<double[]> along = new ArrayList<>();
+        final double length = length(line);
+        double travelled = 0;
+        for (int k = 0; k + 1 < line.size(); k++) {
+            final double[] from = line.get(k);
+            final double[] to = line.get(k + 1);
+            final double segment = Math.hypot(to[0] - from[0], to[1] - from[1]);
+            for (double s = LABEL_STEP; s < segment; s += LABEL_STEP) {
+                final double x = from[0] + (to[0] - from[0]) * s / segment;
+                final double y = from[1] + (to[1] - from[1]) * s / segment;
+                along.add(new double[] {x, y, k, Math.abs(travelled + s - length / 2)});
+            }
+            travelled += segment;
+        }
+        along.sort(Comparator.comparingDouble((double[] p) -> p[3]).thenComparingDouble(p -> p[2]));
+        for (final double[] place : along) {
+            final Box box = Box.labelAt(place);
+            if (free(box, taken)) {
+                final ObjectNode bend = bends.insertObject((int) place[2]);
+                bend.put("x", place[0]);
+                bend.put("y", place[1]);
+                connection.put("labelIndex", (int) place[2]);
+                return box;
+            }
+        }
+        return null;
+    }
+
+    /** Where NiFi centres the connection's label: on its labelIndex bend, or halfway along its line without bends. */
+    private static double[] labelCentre(final ObjectNode connection, final Node source, final Node destination) {
+        final ArrayNode bends = (ArrayNode) connection.get("bends");
+        if (bends.isEmpty()) {
+            final List<double[]> line = line(source, destination, bends);
+            return new double[] {(line.getFirst()[0] + line.getLast()[0]) / 2, (line.getFirst()[1] + line.getLast()[1]) / 2};
+        }
+        final JsonNode bend = bends.get(Math.min(Math.max(0, connection.path("labelIndex").asInt(0)), bends.size() - 1));
+        return new double[] {bend.path("x").asDouble(), bend.path("y").asDouble()};
+    }
+
+    private static boolean free(final Box box, final List<Box> taken) {
+        return taken.stream().noneMatch(box::near);
+    }
+
+    /** The connection's line as NiFi draws it: from the source's edge, through the bends, to the destination's edge. */
+    private static List<double[]> line(final Node source, final Node destination, final ArrayNode bends) {
+        final List<double[]> points = new ArrayList<>();
+        bends.forEach(b -> points.add(new double[] {b.path("x").asDouble(), b.path("y").asDouble()}));
+        final double[] end = edgePoint(destination, points.isEmpty()
+                ? new double[] {source.x() + source.width / 2, source.y() + source.height / 2} : points.getLast());
+        final double[] start = edgePoint(source, points.isEmpty() ? end : points.getFirst());
+        points.addFirst(start);
+        points.addLast(end);
+        return points;
+    }
+
+    /** Where the ray from the node's centre towards {@code towards} leaves the node's box. */
+    private static double[] edgePoint(final Node node, final double[] towards) {
+        final double cx = node.x() + node.width / 2;
+        final double cy = node.y() + node.height / 2;
+        final double dx = towards[0] - cx;
+        final double dy = towards[1] - cy;
+        if (dx == 0 && dy == 0) {
+            return new double[] {cx, cy};
+        }
+        final double scale = Math.min(dx == 0 ? Double.POSITIVE_INFINITY : node.width / 2 / Math.abs(dx),
+                dy == 0 ? Double.POSITIVE_INFINITY : node.height / 2 / Math.abs(dy));
+        return new double[] {cx + dx * scale, cy + dy * scale};
     }
 
     // ---------------------------------------------------------------- labels
