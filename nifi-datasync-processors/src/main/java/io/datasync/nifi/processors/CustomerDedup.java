@@ -180,8 +180,20 @@ public class CustomerDedup extends CustomerDedupDescriptors {
     @Override
     public void migrateProperties(final PropertyConfiguration config) {
         // Without this, a flow saved with the old names would read them as dynamic properties: two match rules.
-        config.renameProperty(OBSOLETE_NORMALIZED_PHONE_FIELD, NORMALIZED_PHONE_FIELD.getName());
-        config.renameProperty(OBSOLETE_UNNORMALIZED_PHONE_FIELD, UNNORMALIZED_PHONE_FIELD.getName());
+        renameUnlessSet(config, OBSOLETE_NORMALIZED_PHONE_FIELD, NORMALIZED_PHONE_FIELD.getName());
+        renameUnlessSet(config, OBSOLETE_UNNORMALIZED_PHONE_FIELD, UNNORMALIZED_PHONE_FIELD.getName());
+    }
+
+    /**
+     * A flow that holds both names (edited by hand after the rename) keeps the new name's value: that is the one set
+     * knowing the new name, and renameProperty would overwrite it with the old one. The old name goes either way.
+     */
+    private static void renameUnlessSet(final PropertyConfiguration config, final String obsoleteName, final String name) {
+        if (config.hasProperty(obsoleteName) && config.isPropertySet(name)) {
+            config.removeProperty(obsoleteName);
+        } else {
+            config.renameProperty(obsoleteName, name);
+        }
     }
 
     @Override

@@ -12,10 +12,13 @@ import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.time.OffsetDateTime;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Random;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
@@ -25,6 +28,7 @@ import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
@@ -39,6 +43,7 @@ class ChangeHorizonTest {
     private static final String READ = "SELECT subject_key, recorded_at::text FROM suppression "
             + "WHERE recorded_at < datasync_change_horizon(?::interval) AND recorded_at > ?::timestamptz ORDER BY recorded_at";
     private static final String INSERT = "INSERT INTO suppression (subject_key, reason, decided_at) VALUES (?, 'WITHDRAWN', now())";
+    private static final String INSERT_SUB = "INSERT INTO suppression (subject_key, reason, decided_at) VALUES ('sub@example.com', 'WITHDRAWN', now())";
 
     private static EmbeddedPostgres postgres;
 
@@ -131,6 +136,80 @@ class ChangeHorizonTest {
     }
 
     /**
+     * The -infinity branch, without a race: a REPEATABLE READ reader keeps the snapshot its first statement took, so a
+     * writer running then and committed before the reader's next statement is, for that statement, invisible and
+     * gone from pg_stat_activity. Its row is stamped before a row the snapshot does see: a read that took the visible
+     * row would move the position past the writer's, which no later read would take.
+     */
+    @Test
+    void aWriterThatEndedAfterTheReadersSnapshotMakesThatReadTakeNothingAndTheNextTakeItsRows() throws Exception {
+        try (Connection running = connect(); Connection later = connect(); Connection reader = connect()) {
+            running.setAutoCommit(false);
+            insert(running, "running@example.com");
+            final OffsetDateTime runningStart = transactionStart(running);
+            insert(later, "later@example.com");
+            reader.setAutoCommit(false);
+            reader.setTransactionIsolation(Connection.TRANSACTION_REPEATABLE_READ);
+            // The snapshot, taken by a statement that does not look at pg_stat_activity either (it would keep that
+            // view for the rest of the transaction, and see the writer still running).
+            assertEquals(List.of("later@example.com"), committedKeys(reader));
+            running.commit();
+
+            final List<String> read = new ArrayList<>();
+            String position = readInto(reader, "-infinity", read);
+            final String horizonInThatSnapshot = horizon(reader);
+            reader.commit();
+            final OffsetDateTime horizonAfter = horizonTime(reader);
+            position = readInto(reader, position, read);
+
+            assertEquals(List.of("running@example.com", "later@example.com"), read, "every row read once, in stamp order");
+            assertEquals("-infinity", horizonInThatSnapshot, "that snapshot cannot see the writer's row: it reads nothing");
+            assertFalse(horizonAfter.isBefore(runningStart), "a fresh read is bounded by the writer's start or later");
+        }
+    }
+
+    /**
+     * A writer whose rows are written in a subtransaction (a savepoint, or a plpgsql block with an exception handler)
+     * still has its top-level transaction id, taken first, listed in pg_stat_activity: it holds the reader back by its
+     * start, with no settle interval, until it ends; and, ended after a REPEATABLE READ reader's snapshot, it makes
+     * that reader's next read take nothing.
+     */
+    @Test
+    void aWriterWritingInASubtransactionHoldsTheReaderBackUntilItEnds() throws Exception {
+        final Map<String, List<String>> writes = new LinkedHashMap<>();
+        writes.put("savepoint released", List.of("SAVEPOINT s", INSERT_SUB, "RELEASE SAVEPOINT s"));
+        writes.put("savepoint open", List.of("SAVEPOINT s", INSERT_SUB));
+        writes.put("after a rolled-back savepoint", List.of("SAVEPOINT s", INSERT_SUB.replace("sub@", "undone@"), "ROLLBACK TO SAVEPOINT s",
+                "SAVEPOINT t", INSERT_SUB));
+        writes.put("nested savepoints", List.of("SAVEPOINT s", "SAVEPOINT t", INSERT_SUB, "RELEASE SAVEPOINT t"));
+        writes.put("plpgsql exception block", List.of("DO $$ BEGIN BEGIN " + INSERT_SUB + "; EXCEPTION WHEN unique_violation THEN NULL; END; END $$"));
+        for (final Map.Entry<String, List<String>> write : writes.entrySet()) {
+            empty();
+            try (Connection running = connect(); Connection later = connect(); Connection reader = connect()) {
+                running.setAutoCommit(false);
+                execute(running, write.getValue());
+                insert(later, "later@example.com");
+                assertEquals(List.of(), keys(read(reader, "-infinity")), write.getKey() + ": running");
+                running.commit();
+                assertEquals(List.of("sub@example.com", "later@example.com"), keys(read(reader, "-infinity")), write.getKey() + ": ended");
+            }
+            empty();
+            try (Connection running = connect(); Connection later = connect(); Connection reader = connect()) {
+                running.setAutoCommit(false);
+                execute(running, write.getValue());
+                insert(later, "later@example.com");
+                reader.setAutoCommit(false);
+                reader.setTransactionIsolation(Connection.TRANSACTION_REPEATABLE_READ);
+                assertEquals(List.of("later@example.com"), committedKeys(reader), write.getKey());
+                running.commit();
+                assertEquals(List.of(), keys(read(reader, "-infinity")), write.getKey() + ": ended after the snapshot");
+                reader.commit();
+                assertEquals(List.of("sub@example.com", "later@example.com"), keys(read(reader, "-infinity")), write.getKey() + ": next read");
+            }
+        }
+    }
+
+    /**
      * The oracle is the set of committed rows: writers in parallel, with transactions of up to 150 ms holding one to
      * three rows (some rolled back), while a reader polls every few milliseconds with no settle interval at all and
      * moves its position to the newest stamp it read. At the end the reader has read every committed row once, and
@@ -210,6 +289,50 @@ class ChangeHorizonTest {
         try (PreparedStatement statement = connection.prepareStatement(INSERT)) {
             statement.setString(1, key);
             statement.executeUpdate();
+        }
+    }
+
+    private static void execute(final Connection connection, final List<String> statements) throws SQLException {
+        try (Statement statement = connection.createStatement()) {
+            for (final String sql : statements) {
+                statement.execute(sql);
+            }
+        }
+    }
+
+    /** The start of the connection's transaction, as pg_stat_activity shows it (xact_start). */
+    private static OffsetDateTime transactionStart(final Connection connection) throws SQLException {
+        try (Statement statement = connection.createStatement(); ResultSet result = statement.executeQuery("SELECT now()")) {
+            result.next();
+            return result.getObject(1, OffsetDateTime.class);
+        }
+    }
+
+    /** Every row the connection's snapshot sees, in stamp order, read without the horizon. */
+    private static List<String> committedKeys(final Connection reader) throws SQLException {
+        final List<String> keys = new ArrayList<>();
+        try (Statement statement = reader.createStatement();
+             ResultSet result = statement.executeQuery("SELECT subject_key FROM suppression ORDER BY recorded_at")) {
+            while (result.next()) {
+                keys.add(result.getString(1));
+            }
+        }
+        return keys;
+    }
+
+    private static String horizon(final Connection reader) throws SQLException {
+        try (Statement statement = reader.createStatement();
+             ResultSet result = statement.executeQuery("SELECT datasync_change_horizon('0 seconds')::text")) {
+            result.next();
+            return result.getString(1);
+        }
+    }
+
+    private static OffsetDateTime horizonTime(final Connection reader) throws SQLException {
+        try (Statement statement = reader.createStatement();
+             ResultSet result = statement.executeQuery("SELECT datasync_change_horizon('0 seconds')")) {
+            result.next();
+            return result.getObject(1, OffsetDateTime.class);
         }
     }
 

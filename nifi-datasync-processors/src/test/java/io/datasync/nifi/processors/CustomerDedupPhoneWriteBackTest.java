@@ -7,6 +7,7 @@ import io.datasync.nifi.identity.testdata.MultinationalCustomers.Row;
 import net.jqwik.api.ForAll;
 import net.jqwik.api.Property;
 import net.jqwik.api.constraints.LongRange;
+import org.apache.nifi.components.PropertyDescriptor;
 import org.apache.nifi.util.MockFlowFile;
 import org.apache.nifi.util.TestRunner;
 import org.apache.nifi.util.TestRunners;
@@ -107,6 +108,37 @@ class CustomerDedupPhoneWriteBackTest {
         final List<JsonNode> out = run(runner, "[" + record("a", "030/2581787", "DE") + "," + record("b", "n/a", "DE") + "]");
         assertEquals("+49302581787", out.get(0).get("phone").asText());
         assertEquals("n/a", out.get(1).get("phone_as_written").asText());
+    }
+
+    @Test
+    void aFlowHoldingBothTheOldAndTheNewNamesKeepsTheNewNamesValuesAndDropsTheOldNames() throws Exception {
+        final TestRunner runner = runner("phone", "phone_as_written");
+        // Edited by hand after the rename: the new names set, the old ones left behind with other values.
+        runner.setProperty(CustomerDedup.OBSOLETE_NORMALIZED_PHONE_FIELD, "phone_old");
+        runner.setProperty(CustomerDedup.OBSOLETE_UNNORMALIZED_PHONE_FIELD, "phone_as_written_old");
+        final org.apache.nifi.util.PropertyMigrationResult result = runner.migrateProperties();
+        assertEquals("phone", runner.getProcessContext().getProperty(CustomerDedup.NORMALIZED_PHONE_FIELD).getValue());
+        assertEquals("phone_as_written", runner.getProcessContext().getProperty(CustomerDedup.UNNORMALIZED_PHONE_FIELD).getValue());
+        assertEquals(java.util.Set.of(CustomerDedup.OBSOLETE_NORMALIZED_PHONE_FIELD, CustomerDedup.OBSOLETE_UNNORMALIZED_PHONE_FIELD),
+                result.getPropertiesRemoved());
+        // Left behind, an old name would be a dynamic property: a third match rule.
+        assertEquals(List.of("email", "phone"), runner.getProcessContext().getProperties().keySet().stream()
+                .filter(PropertyDescriptor::isDynamic).map(PropertyDescriptor::getName).sorted().toList());
+        final List<JsonNode> out = run(runner, "[" + record("a", "030/2581787", "DE") + "," + record("b", "n/a", "DE") + "]");
+        assertEquals("+49302581787", out.get(0).get("phone").asText());
+        assertEquals("n/a", out.get(1).get("phone_as_written").asText());
+        assertFalse(out.get(0).has("phone_old") || out.get(1).has("phone_as_written_old"), out.toString());
+    }
+
+    @Test
+    void anOldNameIsStillMigratedWhenTheNewNameIsPresentButEmpty() {
+        // The process context lists every supported property, the unset new names too, with no value.
+        final TestRunner runner = TestRunners.newTestRunner(CustomerDedup.class);
+        runner.setProperty(CustomerDedup.OBSOLETE_NORMALIZED_PHONE_FIELD, "phone");
+        runner.migrateProperties();
+        assertEquals("phone", runner.getProcessContext().getProperty(CustomerDedup.NORMALIZED_PHONE_FIELD).getValue());
+        assertFalse(runner.getProcessContext().getProperties().keySet().stream()
+                .anyMatch(descriptor -> descriptor.getName().equals(CustomerDedup.OBSOLETE_NORMALIZED_PHONE_FIELD)));
     }
 
     @Test
