@@ -625,9 +625,10 @@ public final class CanvasLayout {
         // Where it is now: its labelIndex bend (the middle of the line without bends), then its other bends.
         final List<double[]> atBends = new ArrayList<>();
         if (bends.isEmpty()) {
-            atBends.add(new double[] {(line.getFirst()[0] + line.getLast()[0]) / 2, (line.getFirst()[1] + line.getLast()[1]) / 2, -1});
+            final double[] middle = midpoint(line);
+            atBends.add(new double[] {middle[0], middle[1], -1});
         } else {
-            final int current = Math.min(Math.max(0, connection.path("labelIndex").asInt(0)), bends.size() - 1);
+            final int current = labelBend(connection, bends);
             atBends.add(new double[] {bends.get(current).path("x").asDouble(), bends.get(current).path("y").asDouble(), current});
             for (int i = 0; i < bends.size(); i++) {
                 if (i != current) {
@@ -677,11 +678,20 @@ public final class CanvasLayout {
     private static double[] labelCentre(final ObjectNode connection, final Node source, final Node destination) {
         final ArrayNode bends = (ArrayNode) connection.get("bends");
         if (bends.isEmpty()) {
-            final List<double[]> line = line(source, destination, bends);
-            return new double[] {(line.getFirst()[0] + line.getLast()[0]) / 2, (line.getFirst()[1] + line.getLast()[1]) / 2};
+            return midpoint(line(source, destination, bends));
         }
-        final JsonNode bend = bends.get(Math.min(Math.max(0, connection.path("labelIndex").asInt(0)), bends.size() - 1));
+        final JsonNode bend = bends.get(labelBend(connection, bends));
         return new double[] {bend.path("x").asDouble(), bend.path("y").asDouble()};
+    }
+
+    /** The bend NiFi puts the label on: labelIndex, clamped to the bends there are. */
+    private static int labelBend(final ObjectNode connection, final ArrayNode bends) {
+        return Math.min(Math.max(0, connection.path("labelIndex").asInt(0)), bends.size() - 1);
+    }
+
+    /** Halfway between the ends of a line without bends (its edge points). */
+    private static double[] midpoint(final List<double[]> line) {
+        return new double[] {(line.getFirst()[0] + line.getLast()[0]) / 2, (line.getFirst()[1] + line.getLast()[1]) / 2};
     }
 
     private static boolean free(final Box box, final List<Box> taken) {
