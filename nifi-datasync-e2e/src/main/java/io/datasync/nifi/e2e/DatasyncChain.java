@@ -103,6 +103,49 @@ public final class DatasyncChain {
               {"name": "retired_customer_ids", "type": ["null", "string"]}
             ]}""";
 
+    /**
+     * The rows the profile UPSERT and the sync run record read ("Join lists" output): the columns of
+     * {@code customer_profiles} that records carry, lists already joined, the two times typed as timestamps. An explicit
+     * schema spares PutDatabaseRecord and QueryRecord the inference pass over every FlowFile (issue 17); a time that is
+     * not in {@link #TIMESTAMP_FORMAT} fails the FlowFile with the reader's reason, as it failed the UPSERT before.
+     */
+    static final String PROFILE_ROW_SCHEMA = """
+            {"type": "record", "name": "profile_row", "fields": [
+              {"name": "customer_id", "type": "string"},
+              {"name": "subject_key", "type": ["null", "string"]},
+              {"name": "email", "type": ["null", "string"]},
+              {"name": "phone", "type": ["null", "string"]},
+              {"name": "phone_as_written", "type": ["null", "string"]},
+              {"name": "first_name", "type": ["null", "string"]},
+              {"name": "last_name", "type": ["null", "string"]},
+              {"name": "city", "type": ["null", "string"]},
+              {"name": "country", "type": ["null", "string"]},
+              {"name": "tags", "type": ["null", "string"]},
+              {"name": "last_order_at", "type": ["null", {"type": "long", "logicalType": "timestamp-millis"}]},
+              {"name": "lifetime_value", "type": ["null", "double"]},
+              {"name": "consent_email", "type": ["null", "boolean"]},
+              {"name": "source_ids", "type": ["null", "string"]},
+              {"name": "updated_at", "type": ["null", {"type": "long", "logicalType": "timestamp-millis"}]},
+              {"name": "merge_lineage", "type": ["null", "string"]},
+              {"name": "retired_customer_ids", "type": ["null", "string"]}
+            ]}""";
+
+    /** The suppression rows "Suppression reason" writes: what {@code suppression} takes from a record. */
+    static final String SUPPRESSION_ROW_SCHEMA = """
+            {"type": "record", "name": "suppression_row", "fields": [
+              {"name": "subject_key", "type": ["null", "string"]},
+              {"name": "reason", "type": ["null", "string"]},
+              {"name": "decided_at", "type": ["null", {"type": "long", "logicalType": "timestamp-millis"}]}
+            ]}""";
+
+    /** The rows "Exclusion audit rows" writes: what {@code exclusions} takes from a record. */
+    static final String EXCLUSION_ROW_SCHEMA = """
+            {"type": "record", "name": "exclusion_row", "fields": [
+              {"name": "subject_key", "type": ["null", "string"]},
+              {"name": "reason_code", "type": ["null", "string"]},
+              {"name": "purpose", "type": ["null", "string"]}
+            ]}""";
+
     /** The ids of the shared services and of the chain's entry point. */
     public record Ids(String jsonReader, String jsonWriter, String dbcp, String cacheServer,
                       String cacheClient, String consentFilter, String customerDedup, String partitionByCustomer, String mergeGroup,
@@ -180,6 +223,9 @@ public final class DatasyncChain {
         // PutDatabaseRecord's reader types ISO-8601 text as timestamps: PostgreSQL refuses text for timestamptz.
         ids.put("dbReader", client.createControllerService(groupId, JSON_READER, "JSON records for the database", Map.of(
                 "Timestamp Format", TIMESTAMP_FORMAT)));
+        ids.put("profileRowReader", schemaReader(client, groupId, "Profile rows for the database", PROFILE_ROW_SCHEMA));
+        ids.put("suppressionRowReader", schemaReader(client, groupId, "Suppression rows for the database", SUPPRESSION_ROW_SCHEMA));
+        ids.put("exclusionRowReader", schemaReader(client, groupId, "Exclusion rows for the database", EXCLUSION_ROW_SCHEMA));
         ids.put("jsonWriter", client.createControllerService(groupId, JSON_WRITER, "JSON records out", Map.of(
                 "Timestamp Format", TIMESTAMP_FORMAT)));
         // ProfileMerge's output through an explicit schema: the union rule yields arrays for fields whose input type
@@ -200,6 +246,17 @@ public final class DatasyncChain {
                         "Server Hostname", "#{identity.cache.host}",
                         "Server Port", "#{identity.cache.port}")));
         return ids;
+    }
+
+    /**
+     * A JSON reader with an explicit schema for what a database write reads: no inference pass over the FlowFile, times
+     * typed with {@link #TIMESTAMP_FORMAT}, fields outside the schema left out (the writes ignore them anyway).
+     */
+    static String schemaReader(final NiFiRestClient client, final String groupId, final String name, final String schema) {
+        return client.createControllerService(groupId, JSON_READER, name, Map.of(
+                "schema-access-strategy", "schema-text-property",
+                "schema-text", schema,
+                "Timestamp Format", TIMESTAMP_FORMAT));
     }
 
     /**
@@ -271,7 +328,8 @@ public final class DatasyncChain {
         client.connect(groupId, consentFilter, suppressionReason, Set.of("suppression"));
         client.connect(groupId, suppressionReason, "PROCESSOR", parked, "FUNNEL", Set.of("failure"));
         final String putSuppression = putWithRetry(client, groupId, "suppression", "#{db.suppression.table}", "subject_key", services,
-                suppressionReason, parked, "FUNNEL", x + 450, y + 250);
+                suppressionReason, "success", parked, "FUNNEL", x + 450, y + 250,
+                Map.of("put-db-record-record-reader", services.get("suppressionRowReader")));
 
         exclusionAudit(client, groupId, consentFilter, services, parked, x + 900, y);
 
@@ -355,7 +413,8 @@ public final class DatasyncChain {
         client.connect(mergeGroup, profileMerge, joinLists, Set.of("success"));
         client.connect(mergeGroup, joinLists, "PROCESSOR", failed, "OUTPUT_PORT", Set.of("failure"));
         final String putProfiles = putWithRetry(client, mergeGroup, "profiles", "#{db.profiles.table}", "customer_id", services,
-                joinLists, failed, "OUTPUT_PORT", 0, 700);
+                joinLists, "success", failed, "OUTPUT_PORT", 0, 700,
+                Map.of("put-db-record-record-reader", services.get("profileRowReader")));
         // Only what the UPSERT committed leaves the group through "written": it becomes the sync run record.
         client.updateProcessorConfig(putProfiles, Map.of("autoTerminatedRelationships", java.util.List.of()));
         final String written = client.createOutputPort(mergeGroup, "written");
@@ -426,8 +485,8 @@ public final class DatasyncChain {
                            final String sourceName, final Map<String, String> services, final String parked, final double x,
                            final double y) {
         final Map<String, String> query = new LinkedHashMap<>();
-        // The database reader types updated_at as a timestamp (as the UPSERT just read it), so MAX is the newest in time.
-        query.put("record-reader", services.get("dbReader"));
+        // The UPSERT's reader: updated_at typed as a timestamp (as the UPSERT just read it), so MAX is the newest in time.
+        query.put("record-reader", services.get("profileRowReader"));
         query.put("record-writer", services.get("jsonWriter"));
         query.put("include-zero-record-flowfiles", "false");
         final String runRow = client.createProcessor(groupId, QUERY_RECORD, "Sync run record", query, Map.of(SYNC_RUN_ROUTE,
@@ -461,6 +520,7 @@ public final class DatasyncChain {
         extra.put("put-db-record-statement-type", "INSERT");
         // id and excluded_at are the database's
         extra.put("put-db-record-unmatched-column-behavior", "Ignore Unmatched Columns");
+        extra.put("put-db-record-record-reader", services.get("exclusionRowReader"));
         return putWithRetry(client, groupId, "exclusions", "#{db.exclusions.table}", null, services, auditRows, EXCLUSIONS_ROUTE, parked,
                 "FUNNEL", x, y + 250, extra);
     }

@@ -56,6 +56,27 @@ public final class StockConsentDedupFlow {
                 updated_at      TIMESTAMP WITH TIME ZONE NOT NULL
             );
             """;
+    /**
+     * What the stock flow's UPSERT reads: the columns of {@code stock_contacts} with the times typed. The template's
+     * writes read through explicit schemas too (DatasyncChain), so neither contestant pays an inference pass there.
+     */
+    static final String CONTACT_ROW_SCHEMA = """
+            {"type": "record", "name": "contact_row", "fields": [
+              {"name": "subject_key", "type": ["null", "string"]},
+              {"name": "source", "type": ["null", "string"]},
+              {"name": "source_id", "type": ["null", "string"]},
+              {"name": "source_ids", "type": ["null", "string"]},
+              {"name": "email", "type": ["null", "string"]},
+              {"name": "phone", "type": ["null", "string"]},
+              {"name": "first_name", "type": ["null", "string"]},
+              {"name": "last_name", "type": ["null", "string"]},
+              {"name": "city", "type": ["null", "string"]},
+              {"name": "country", "type": ["null", "string"]},
+              {"name": "tags", "type": ["null", "string"]},
+              {"name": "last_order_at", "type": ["null", {"type": "long", "logicalType": "timestamp-millis"}]},
+              {"name": "lifetime_value", "type": ["null", "double"]},
+              {"name": "updated_at", "type": ["null", {"type": "long", "logicalType": "timestamp-millis"}]}
+            ]}""";
     /** The consent filter: the looked-up row must grant the template's default purpose. */
     static final String CONSENT_SQL = "SELECT * FROM FLOWFILE WHERE RPATH_STRING(consent, '/purpose') = 'email_marketing' "
             + "AND RPATH_STRING(consent, '/status') = 'GRANTED'";
@@ -147,8 +168,9 @@ public final class StockConsentDedupFlow {
         client.connect(groupId, keepConsented, deduplicate, Set.of("consented"));
         client.connect(groupId, deduplicate, "PROCESSOR", parked, "FUNNEL", Set.of("failure"));
 
+        final String contactRows = DatasyncChain.schemaReader(client, groupId, "Contact rows for the database", CONTACT_ROW_SCHEMA);
         final String put = DatasyncChain.putWithRetry(client, groupId, "contacts", TABLE, "subject_key", services, deduplicate,
-                "non-duplicate", parked, "FUNNEL", 0, 1500);
+                "non-duplicate", parked, "FUNNEL", 0, 1500, Map.of("put-db-record-record-reader", contactRows));
         return new Ids(groupId, source.listFtp(), source.fetchFtp(), normalizer, lookupConsent, keepConsented, deduplicate, put, parked);
     }
 }
