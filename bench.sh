@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs the nifi-datasync benchmark suite (not part of the test command).
 #
-#   ./bench.sh [quick|full] [part ...]       parts: throughput scaling http state store audit (default: all six), hotspots
+#   ./bench.sh [quick|full] [part ...]       parts: throughput scaling http state store audit (default: all six), hotspots, writes
 #   ./bench.sh profile "CONTESTANT NAME" [seconds] [quick|full]   (IncrementalApiFetch: profiles the http part)
 #   ./bench.sh e2e [--rounds 3 --warmup 1 --files 20 --records-per-file 1000 ...]
 #       end to end in a real NiFi 2.3.0: the ftp-batch-ingest template against a stock-only flow, FTP to PostgreSQL
@@ -107,7 +107,7 @@ fi
 mode="${1:-quick}"
 case "$mode" in
     quick|full) ;;
-    *) echo "usage: ./bench.sh [quick|full] [throughput|scaling|http|state|store|audit|hotspots ...] | profile NAME [seconds] | e2e [options]" >&2; exit 2 ;;
+    *) echo "usage: ./bench.sh [quick|full] [throughput|scaling|http|state|store|audit|hotspots|writes ...] | profile NAME [seconds] | e2e [options]" >&2; exit 2 ;;
 esac
 shift || true
 parts=("$@")

@@ -22,7 +22,7 @@ import java.util.List;
  */
 public final class BenchmarkMain {
 
-    private static final List<String> PARTS = List.of("throughput", "scaling", "http", "state", "profile", "store", "audit", "hotspots");
+    private static final List<String> PARTS = List.of("throughput", "scaling", "http", "state", "profile", "store", "audit", "hotspots", "writes");
 
     private BenchmarkMain() {
     }
@@ -59,6 +59,7 @@ public final class BenchmarkMain {
             case "store" -> new ConsentStoreBenchmark(mode).run();
             case "audit" -> new AuditBenchmark(mode).run();
             case "hotspots" -> new HotspotsBenchmark(mode, contestant).run();
+            case "writes" -> new WriteReaderBenchmark(mode).run();
             case "profile" -> new ProfileRun(mode, contestant, seconds).run();
             default -> throw new IllegalStateException(part);
         };
