@@ -9,7 +9,7 @@ import java.util.Set;
  * holds {@link #PARAMETERS}:
  * <pre>
  *  (normalised JSON records) -> ConsentFilter -> CustomerDedup -> [Merge and store profiles] -> customer_profiles
- *                                  |                               ProfileMerge -> Join lists -> PutDatabaseRecord UPSERT
+ *                                  |                               ProfileMerge -> PutDatabaseRecord UPSERT
  *                                  |                                    (committed) -> Sync run record -> INSERT -> sync_runs
  *                                  +-> suppression -> Suppression reason -> PutDatabaseRecord UPSERT -> suppression
  * </pre>
@@ -80,7 +80,8 @@ public final class DatasyncChain {
 
     /**
      * The golden profile as ProfileMerge writes it: the profile table's columns, timestamps as ISO-8601 text (the
-     * form both the JSON records and the lookup view carry, so they never conflict), the lists as arrays.
+     * form both the JSON records and the lookup view carry, so they never conflict), the lists as the '|'-joined
+     * text ProfileMerge's List Delimiter makes of them.
      */
     static final String PROFILE_SCHEMA = """
             {"type": "record", "name": "profile", "fields": [
@@ -93,18 +94,18 @@ public final class DatasyncChain {
               {"name": "last_name", "type": ["null", "string"]},
               {"name": "city", "type": ["null", "string"]},
               {"name": "country", "type": ["null", "string"]},
-              {"name": "tags", "type": ["null", {"type": "array", "items": "string"}]},
+              {"name": "tags", "type": ["null", "string"]},
               {"name": "last_order_at", "type": ["null", "string"]},
               {"name": "lifetime_value", "type": ["null", "double"]},
               {"name": "consent_email", "type": ["null", "boolean"]},
-              {"name": "source_ids", "type": ["null", {"type": "array", "items": "string"}]},
+              {"name": "source_ids", "type": ["null", "string"]},
               {"name": "updated_at", "type": ["null", "string"]},
               {"name": "merge_lineage", "type": ["null", "string"]},
               {"name": "retired_customer_ids", "type": ["null", "string"]}
             ]}""";
 
     /**
-     * The rows the profile UPSERT and the sync run record read ("Join lists" output): the columns of
+     * The rows the profile UPSERT and the sync run record read (ProfileMerge's output): the columns of
      * {@code customer_profiles} that records carry, lists already joined, the two times typed as timestamps. An explicit
      * schema spares PutDatabaseRecord and QueryRecord the inference pass over every FlowFile (issue 17); a time that is
      * not in {@link #TIMESTAMP_FORMAT} fails the FlowFile with the reader's reason, as it failed the UPSERT before.
@@ -228,8 +229,8 @@ public final class DatasyncChain {
         ids.put("exclusionRowReader", schemaReader(client, groupId, "Exclusion rows for the database", EXCLUSION_ROW_SCHEMA));
         ids.put("jsonWriter", client.createControllerService(groupId, JSON_WRITER, "JSON records out", Map.of(
                 "Timestamp Format", TIMESTAMP_FORMAT)));
-        // ProfileMerge's output through an explicit schema: the union rule yields arrays for fields whose input type
-        // is text, and only a writer schema that says "array" writes them as arrays (see PROFILE_SCHEMA).
+        // ProfileMerge's output through an explicit schema (see PROFILE_SCHEMA): the table's columns, the union fields as
+        // the '|'-joined text ProfileMerge's List Delimiter makes of them.
         ids.put("profileWriter", client.createControllerService(groupId, JSON_WRITER, "Profile records out", Map.of(
                 "Schema Write Strategy", "no-schema",
                 "schema-access-strategy", "schema-text-property",
@@ -391,6 +392,9 @@ public final class DatasyncChain {
         merge.put("Stored Profile Table Name", "#{db.profiles.lookup.table}");
         merge.put("Stored Profile Key Column", "customer_id");
         merge.put("Lineage Field", "merge_lineage");
+        // The table keeps lists as text joined by '|' (sorted sets): ProfileMerge writes the unions that way, so no
+        // UpdateRecord re-reads and re-writes every profile to join them (issue 17).
+        merge.put("List Delimiter", "|");
         // A fold instruction reads the merged-away customer's stored profile too and writes the survivor's profile with
         // the old id here; the table's trigger then deletes the old row in the same statement (sql/02_profiles.sql).
         merge.put("Retired Customer Key Field", "retired_customer_ids");
@@ -401,24 +405,13 @@ public final class DatasyncChain {
         client.connect(mergeGroup, profileMerge, profileMerge, Set.of("retry"));
         client.connect(mergeGroup, profileMerge, "PROCESSOR", failed, "OUTPUT_PORT", Set.of("failure"));
 
-        // The table keeps lists as text joined by '|'; union gives arrays.
-        final Map<String, String> join = new LinkedHashMap<>();
-        join.put("Record Reader", reader);
-        join.put("Record Writer", writer);
-        join.put("Replacement Value Strategy", "record-path-value");
-        final String joinLists = client.createProcessor(mergeGroup, UPDATE_RECORD, "Join lists", join, Map.of(
-                "/tags", "join('|', /tags[*])",
-                "/source_ids", "join('|', /source_ids[*])"), null, Set.of());
-        client.moveComponent("processors", joinLists, 0, 450);
-        client.connect(mergeGroup, profileMerge, joinLists, Set.of("success"));
-        client.connect(mergeGroup, joinLists, "PROCESSOR", failed, "OUTPUT_PORT", Set.of("failure"));
         final String putProfiles = putWithRetry(client, mergeGroup, "profiles", "#{db.profiles.table}", "customer_id", services,
-                joinLists, "success", failed, "OUTPUT_PORT", 0, 700,
+                profileMerge, "success", failed, "OUTPUT_PORT", 0, 450,
                 Map.of("put-db-record-record-reader", services.get("profileRowReader")));
         // Only what the UPSERT committed leaves the group through "written": it becomes the sync run record.
         client.updateProcessorConfig(putProfiles, Map.of("autoTerminatedRelationships", java.util.List.of()));
         final String written = client.createOutputPort(mergeGroup, "written");
-        client.moveComponent("output-ports", written, 0, 950);
+        client.moveComponent("output-ports", written, 0, 700);
         client.connect(mergeGroup, putProfiles, "PROCESSOR", written, "OUTPUT_PORT", Set.of("success"));
         final String putSyncRun = syncRuns(client, groupId, mergeGroup, written, syncSourceName, services, parked, x + 450,
                 y + (partitionByCustomer ? 1000 : 750));

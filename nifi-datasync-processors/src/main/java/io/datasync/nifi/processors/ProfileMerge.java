@@ -224,7 +224,8 @@ public class ProfileMerge extends ProfileMergeDescriptors {
         }
         ProfileSchemaResolver.Resolution resolution;
         try {
-            resolution = ProfileSchemaResolver.resolve(schemas, metadataFields, config.lineageField(), field -> config.merger().ruleFor(field).producesArray());
+            resolution = ProfileSchemaResolver.resolve(schemas, metadataFields, config.lineageField(), field -> config.merger().ruleFor(field).producesArray(),
+                    config::joinsList);
             if (input.groups().folds()) {
                 final List<RecordField> fields = new ArrayList<>(resolution.schema().getFields());
                 fields.add(new RecordField(config.retiredKeyField(), RecordFieldType.STRING.getDataType(), true));

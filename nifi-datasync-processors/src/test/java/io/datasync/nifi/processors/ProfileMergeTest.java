@@ -211,6 +211,49 @@ class ProfileMergeTest {
     }
 
     @Test
+    void listDelimiterWritesEachUnionAsOneJoinedText() throws Exception {
+        runner.setProperty("tags", "union");
+        runner.setProperty("source_ids", "union");
+        runner.setProperty(ProfileMerge.LIST_DELIMITER, "|");
+        final String crm = """
+                {"customer_id":"c1","source":"crm","updated_at":"2024-01-01T00:00:00Z","tags":["vip","b"],"source_ids":"crm:1"}""";
+        final String shop = """
+                {"customer_id":"c1","source":"shop","updated_at":"2024-01-02T00:00:00Z","tags":["a","vip",null],"source_ids":"shop:9"}""";
+        final String bare = """
+                {"customer_id":"c2","source":"web","updated_at":"2024-01-03T00:00:00Z","tags":[],"source_ids":null}""";
+        final Map<String, JsonNode> profiles = profilesByKey(runOnce(array(shop, bare, crm), ProfileMerge.REL_SUCCESS));
+        final JsonNode tags = profiles.get("c1").get("tags");
+        assertTrue(tags.isTextual(), "a joined union is one text value, was: " + tags);
+        // the rule's order (sorted, no repeats), whatever order the records came in
+        assertEquals("a|b|vip", tags.asText());
+        assertEquals("crm:1|shop:9", profiles.get("c1").get("source_ids").asText());
+        // no element: null, not an empty text (the table's trigger unions null with the stored set)
+        assertTrue(profiles.get("c2").get("tags").isNull());
+        assertTrue(profiles.get("c2").get("source_ids").isNull());
+    }
+
+    @Test
+    void listDelimiterLeavesFieldsOfOtherRulesAlone() throws Exception {
+        runner.setProperty("tags", "union");
+        runner.setProperty("aliases", "latest");
+        runner.setProperty(ProfileMerge.LIST_DELIMITER, ";");
+        final String crm = """
+                {"customer_id":"c1","source":"crm","updated_at":"2024-01-01T00:00:00Z","tags":"x","aliases":["old"]}""";
+        final String shop = """
+                {"customer_id":"c1","source":"shop","updated_at":"2024-01-02T00:00:00Z","tags":"y","aliases":["new","newer"]}""";
+        final JsonNode profile = profilesByKey(runOnce(array(crm, shop), ProfileMerge.REL_SUCCESS)).get("c1");
+        assertEquals("x;y", profile.get("tags").asText());
+        assertEquals(List.of("new", "newer"), texts(profile.get("aliases")));
+    }
+
+    @Test
+    void listDelimiterMustNotBeEmpty() {
+        runner.assertValid();
+        runner.setProperty(ProfileMerge.LIST_DELIMITER, "");
+        runner.assertNotValid();
+    }
+
+    @Test
     void newerWithdrawalBeatsOlderGrant() throws Exception {
         runner.setProperty("email_consent", "consent");
         final String grant = """

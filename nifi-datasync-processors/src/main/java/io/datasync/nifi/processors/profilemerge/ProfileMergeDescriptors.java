@@ -234,6 +234,17 @@ public abstract class ProfileMergeDescriptors extends AbstractProcessor {
             .addValidator(StandardValidators.NON_BLANK_VALIDATOR)
             .build();
 
+    public static final PropertyDescriptor LIST_DELIMITER = new PropertyDescriptor.Builder()
+            .name("List Delimiter")
+            .description("Optional. When set, every field whose rule is union is written as one text value, its elements (sorted, "
+                    + "without repeats) joined with this delimiter, and declared a string in the output schema; a union with no "
+                    + "element is written as null. For a database column of text (the templates' customer_profiles.tags holds "
+                    + "'|'-joined sets), so no UpdateRecord has to join the array before the write. An element that holds the "
+                    + "delimiter itself is written as it is: choose a delimiter the values never contain. Unset: arrays.")
+            .required(false)
+            .addValidator(StandardValidators.NON_EMPTY_VALIDATOR)
+            .build();
+
     public static final PropertyDescriptor RETIRED_KEY_FIELD = new PropertyDescriptor.Builder()
             .name("Retired Customer Key Field")
             .description("Optional top-level field that folds stored profiles into another customer's: a record with a value here "
@@ -275,7 +286,7 @@ public abstract class ProfileMergeDescriptors extends AbstractProcessor {
             RECORD_READER, RECORD_WRITER, CUSTOMER_KEY_PATH, SOURCE_FIELD, TIMESTAMP_FIELD, FIELD_TIMESTAMPS_FIELD,
             DEFAULT_RULE, TIE_BREAK_SOURCES, STORE_TYPE, LOOKUP_SERVICE, LOOKUP_KEY, CONCURRENT_LOOKUPS,
             DBCP_SERVICE, STORED_TABLE, STORED_KEY_COLUMN, STORED_BATCH_SIZE, STORED_QUERY_TIMEOUT, STORED_SOURCE_NAME, STORED_TIMESTAMP_FIELD, LINEAGE_FIELD,
-            RETIRED_KEY_FIELD, WRONG_TYPE_VALUES, ConsentValueLists.GRANT_VALUES, ConsentValueLists.DENIAL_VALUES, ConsentValueLists.WITHDRAWAL_VALUES,
+            LIST_DELIMITER, RETIRED_KEY_FIELD, WRONG_TYPE_VALUES, ConsentValueLists.GRANT_VALUES, ConsentValueLists.DENIAL_VALUES, ConsentValueLists.WITHDRAWAL_VALUES,
             ConsentValueLists.NO_DECISION_VALUES);
 
     protected static final Set<Relationship> RELATIONSHIPS = Set.of(REL_SUCCESS, REL_FAILURE, REL_RETRY);

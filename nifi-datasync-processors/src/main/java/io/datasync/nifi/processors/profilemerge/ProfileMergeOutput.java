@@ -13,6 +13,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.StringJoiner;
 import org.apache.nifi.flowfile.FlowFile;
 import org.apache.nifi.logging.ComponentLog;
 import org.apache.nifi.processor.ProcessSession;
@@ -80,7 +81,7 @@ public final class ProfileMergeOutput {
                 throw new UnmergeableInputException("Field(s) " + merged.wrongTypeFields() + " hold a value of the wrong type for their "
                         + "max or min rule");
             }
-            final Record profile = toRecord(merged, resolution, config.lineageField(), isoTimestamps);
+            final Record profile = toRecord(merged, resolution, config, isoTimestamps);
             if (!group.retiredKeys().isEmpty()) {
                 // The folded profiles carry their own keys: the profile keeps the customer's.
                 if (config.keyField() != null) {
@@ -111,14 +112,17 @@ public final class ProfileMergeOutput {
         return new MergeOutcome(written, writeResult[0], mimeType[0], conflictsResolved, wrongTypeValues);
     }
 
-    private static Record toRecord(final MergedProfile merged, final ProfileSchemaResolver.Resolution resolution, final String lineageField,
+    private static Record toRecord(final MergedProfile merged, final ProfileSchemaResolver.Resolution resolution, final ProfileMergeSettings config,
                                    final Map<Long, String> isoTimestamps) {
+        final String lineageField = config.lineageField();
         final Map<String, Object> values = new HashMap<>(resolution.mergeFields().size() * 2);
         for (final Map.Entry<String, MergedValue> entry : merged.values().entrySet()) {
             final String field = entry.getKey();
             Object value = entry.getValue().value();
             final DataType conflictType = resolution.conflictedFields().isEmpty() ? null : resolution.conflictedFields().get(field);
-            if (conflictType != null && value != null) {
+            if (config.joinsList(field)) {
+                value = joined(value, config.listDelimiter());
+            } else if (conflictType != null && value != null) {
                 value = DataTypeUtils.convertType(value, conflictType, field);
             }
             values.put(field, value);
@@ -127,5 +131,20 @@ public final class ProfileMergeOutput {
             values.put(lineageField, Lineage.toJson(merged.values(), isoTimestamps));
         }
         return new MapRecord(resolution.schema(), values);
+    }
+
+    /** A union's elements as one text value, in the rule's order, joined with {@code delimiter}; null when there are none. */
+    static String joined(final Object union, final String delimiter) {
+        if (union == null) {
+            return null;
+        }
+        final Object[] elements = union instanceof Object[] array ? array : new Object[] {union};
+        final StringJoiner text = new StringJoiner(delimiter);
+        for (final Object element : elements) {
+            if (element != null) {
+                text.add(element.toString());
+            }
+        }
+        return text.length() == 0 ? null : text.toString();
     }
 }

@@ -30,6 +30,7 @@ import static io.datasync.nifi.processors.profilemerge.ProfileMergeDescriptors.D
 import static io.datasync.nifi.processors.profilemerge.ProfileMergeDescriptors.DEFAULT_RULE;
 import static io.datasync.nifi.processors.profilemerge.ProfileMergeDescriptors.FIELD_TIMESTAMPS_FIELD;
 import static io.datasync.nifi.processors.profilemerge.ProfileMergeDescriptors.LINEAGE_FIELD;
+import static io.datasync.nifi.processors.profilemerge.ProfileMergeDescriptors.LIST_DELIMITER;
 import static io.datasync.nifi.processors.profilemerge.ProfileMergeDescriptors.LOOKUP_KEY;
 import static io.datasync.nifi.processors.profilemerge.ProfileMergeDescriptors.LOOKUP_SERVICE;
 import static io.datasync.nifi.processors.profilemerge.ProfileMergeDescriptors.RECORD_READER;
@@ -69,7 +70,8 @@ public record ProfileMergeSettings(
         String storedTimestampField,
         String lineageField,
         String retiredKeyField,
-        WrongTypeHandling wrongTypeHandling) {
+        WrongTypeHandling wrongTypeHandling,
+        String listDelimiter) {
 
     /**
      * @param processorId names the lookup threads
@@ -117,7 +119,13 @@ public record ProfileMergeSettings(
                 context.getProperty(STORED_TIMESTAMP_FIELD).getValue(),
                 context.getProperty(LINEAGE_FIELD).getValue(),
                 context.getProperty(RETIRED_KEY_FIELD).isSet() ? context.getProperty(RETIRED_KEY_FIELD).getValue().trim() : null,
-                context.getProperty(WRONG_TYPE_VALUES).asAllowableValue(WrongTypeHandling.class));
+                context.getProperty(WRONG_TYPE_VALUES).asAllowableValue(WrongTypeHandling.class),
+                context.getProperty(LIST_DELIMITER).isSet() ? context.getProperty(LIST_DELIMITER).getValue() : null);
+    }
+
+    /** Whether {@code field} is written as one delimited text value ({@code List Delimiter} set and its rule is union). */
+    public boolean joinsList(final String field) {
+        return listDelimiter != null && merger.ruleFor(field).producesArray();
     }
 
     /** Whether stored profiles are read from a database table rather than through a lookup service. */

@@ -57,6 +57,15 @@ public final class ProfileSchemaResolver {
      */
     public static Resolution resolve(final Collection<RecordSchema> schemas, final Set<String> excluded, final String lineageField,
                               final Predicate<String> arrayFields) throws IrreconcilableTypesException {
+        return resolve(schemas, excluded, lineageField, arrayFields, field -> false);
+    }
+
+    /**
+     * @param joinedFields tells which fields are written as one delimited text value (ProfileMerge's List Delimiter):
+     *                     declared a string whatever their input types
+     */
+    public static Resolution resolve(final Collection<RecordSchema> schemas, final Set<String> excluded, final String lineageField,
+                              final Predicate<String> arrayFields, final Predicate<String> joinedFields) throws IrreconcilableTypesException {
         final Map<String, List<DataType>> typesByField = new TreeMap<>();
         for (final RecordSchema schema : schemas) {
             for (final RecordField field : schema.getFields()) {
@@ -75,9 +84,14 @@ public final class ProfileSchemaResolver {
             final String name = entry.getKey();
             final boolean[] conflict = new boolean[1];
             final DataType inputType = resolveAll(name, entry.getValue(), conflict);
-            final DataType resolved = arrayFields.test(name) && inputType.getFieldType() != RecordFieldType.ARRAY
-                    ? RecordFieldType.ARRAY.getArrayDataType(inputType)
-                    : inputType;
+            final DataType resolved;
+            if (joinedFields.test(name)) {
+                resolved = RecordFieldType.STRING.getDataType();
+            } else {
+                resolved = arrayFields.test(name) && inputType.getFieldType() != RecordFieldType.ARRAY
+                        ? RecordFieldType.ARRAY.getArrayDataType(inputType)
+                        : inputType;
+            }
             fields.add(new RecordField(name, resolved, true));
             mergeFields.add(name);
             if (conflict[0]) {
