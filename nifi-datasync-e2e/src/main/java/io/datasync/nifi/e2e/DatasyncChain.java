@@ -110,26 +110,26 @@ public final class DatasyncChain {
      * schema spares PutDatabaseRecord and QueryRecord the inference pass over every FlowFile (issue 17); a time that is
      * not in {@link #TIMESTAMP_FORMAT} fails the FlowFile with the reader's reason, as it failed the UPSERT before.
      */
-    static final String PROFILE_ROW_SCHEMA = """
-            {"type": "record", "name": "profile_row", "fields": [
-              {"name": "customer_id", "type": "string"},
-              {"name": "subject_key", "type": ["null", "string"]},
-              {"name": "email", "type": ["null", "string"]},
-              {"name": "phone", "type": ["null", "string"]},
-              {"name": "phone_as_written", "type": ["null", "string"]},
-              {"name": "first_name", "type": ["null", "string"]},
-              {"name": "last_name", "type": ["null", "string"]},
-              {"name": "city", "type": ["null", "string"]},
-              {"name": "country", "type": ["null", "string"]},
-              {"name": "tags", "type": ["null", "string"]},
-              {"name": "last_order_at", "type": ["null", {"type": "long", "logicalType": "timestamp-millis"}]},
-              {"name": "lifetime_value", "type": ["null", "double"]},
-              {"name": "consent_email", "type": ["null", "boolean"]},
-              {"name": "source_ids", "type": ["null", "string"]},
-              {"name": "updated_at", "type": ["null", {"type": "long", "logicalType": "timestamp-millis"}]},
-              {"name": "merge_lineage", "type": ["null", "string"]},
-              {"name": "retired_customer_ids", "type": ["null", "string"]}
-            ]}""";
+    static final String PROFILE_ROW_SCHEMA = timesTyped(PROFILE_SCHEMA, "profile_row", "last_order_at", "updated_at");
+
+    /**
+     * {@code schema} (a record of {@value #OPTIONAL_TEXT}-typed fields) renamed {@code recordName}, with the
+     * {@code timeFields} typed as timestamps instead of text.
+     */
+    static String timesTyped(final String schema, final String recordName, final String... timeFields) {
+        String typed = schema.replaceFirst("\"name\": \"[a-z_]+\", \"fields\"", "\"name\": \"" + recordName + "\", \"fields\"");
+        for (final String field : timeFields) {
+            final String text = "{\"name\": \"" + field + "\", \"type\": " + OPTIONAL_TEXT + "}";
+            if (!typed.contains(text)) {
+                throw new IllegalArgumentException(field + " is no optional text field of the schema");
+            }
+            typed = typed.replace(text, "{\"name\": \"" + field + "\", \"type\": " + OPTIONAL_TIMESTAMP + "}");
+        }
+        return typed;
+    }
+
+    private static final String OPTIONAL_TEXT = "[\"null\", \"string\"]";
+    private static final String OPTIONAL_TIMESTAMP = "[\"null\", {\"type\": \"long\", \"logicalType\": \"timestamp-millis\"}]";
 
     /** The suppression rows "Suppression reason" writes: what {@code suppression} takes from a record. */
     static final String SUPPRESSION_ROW_SCHEMA = """
