@@ -38,14 +38,15 @@ import java.util.Collection;
 import java.util.List;
 import java.util.Set;
 
-@Tags({"consent", "gdpr", "ccpa", "privacy", "record", "filter", "anonymize", "tcf", "gpc", "suppression"})
+@Tags({"consent", "gdpr", "ccpa", "privacy", "record", "filter", "anonymize", "tcf", "gpc", "suppression", "audit"})
 @CapabilityDescription("Decides for every subject (all its records in a FlowFile get one decision) whether it may be used for the configured "
         + "purposes, from consent held in the records, in a consent store (a Record Lookup Service, one lookup per subject, or a database table "
         + "or view read through a Database Connection Pooling Service, one query per batch of subjects), and in consent signals carried "
         + "by the records (IAB TCF v2.2 TC string, IAB US Privacy string, Global Privacy Control). The newest grant or denial wins; pending or "
         + "unknown values never hide one; on equal timestamps, and against undated denials, the denial wins. Missing consent is handled by a jurisdiction policy and fails closed by default. Allowed records go to 'success'; "
         + "the others are routed to 'excluded', dropped, or anonymised and routed to 'anonymized', each with a reason code. Optionally one small "
-        + "record per withdrawn or denied subject goes to 'suppression'. A FlowFile is either fully split into its outputs or routed whole to "
+        + "record per withdrawn or denied subject goes to 'suppression', and one audit record (subject key, reason code, purpose) per "
+        + "disallowed record to 'exclusions'. A FlowFile is either fully split into its outputs or routed whole to "
         + "'failure' or 'retry'.")
 @InputRequirement(InputRequirement.Requirement.INPUT_REQUIRED)
 @WritesAttributes({
@@ -56,6 +57,7 @@ import java.util.Set;
     @WritesAttribute(attribute = ConsentFilter.ATTR_ANONYMIZED_COUNT, description = "Records of the incoming FlowFile anonymised and routed to 'anonymized'."),
     @WritesAttribute(attribute = ConsentFilter.ATTR_DROPPED_COUNT, description = "Records of the incoming FlowFile that were not written anywhere (Drop action)."),
     @WritesAttribute(attribute = ConsentFilter.ATTR_SUPPRESSION_COUNT, description = "Suppression records written for the incoming FlowFile."),
+    @WritesAttribute(attribute = ConsentFilter.ATTR_EXCLUSION_COUNT, description = "Exclusion audit records written for the incoming FlowFile."),
     @WritesAttribute(attribute = ConsentFilter.ATTR_ERROR, description = "On 'failure' or 'retry': why the FlowFile could not be processed. Never holds record content.")
 })
 @SeeAlso(classNames = {"org.apache.nifi.lookup.db.DatabaseRecordLookupService", "org.apache.nifi.processors.standard.LookupRecord",
@@ -148,6 +150,10 @@ public class ConsentFilter extends ConsentFilterDescriptors {
         if (context.getProperty(WRITE_SUPPRESSION).asBoolean() && !hasSubjectKey) {
             results.add(new ValidationResult.Builder().subject(SUBJECT_KEY_PATH.getName()).valid(false)
                     .explanation("suppression records carry the subject key, so the Subject Key Record Path is required").build());
+        }
+        if (context.getProperty(WRITE_EXCLUSIONS).asBoolean() && !hasSubjectKey) {
+            results.add(new ValidationResult.Builder().subject(SUBJECT_KEY_PATH.getName()).valid(false)
+                    .explanation("exclusion records carry the subject key, so the Subject Key Record Path is required").build());
         }
         return results;
     }

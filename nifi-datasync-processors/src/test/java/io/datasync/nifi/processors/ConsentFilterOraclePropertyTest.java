@@ -68,6 +68,7 @@ class ConsentFilterOraclePropertyTest {
         runner.setProperty(ConsentFilter.PURPOSES, ConsentCases.PURPOSE);
         runner.setProperty(ConsentFilter.LOOKUP_SERVICE, "consent-store");
         runner.setProperty(ConsentFilter.SUBJECT_KEY_PATH, "/email");
+        runner.setProperty(ConsentFilter.WRITE_EXCLUSIONS, "true");
         runner.setProperty(ConsentFilter.CONSENT_STATUS_PATH, "/consent");
         runner.setProperty(ConsentFilter.CONSENT_TIMESTAMP_PATH, "/consent_at");
         runner.setProperty(ConsentFilter.GPC_PATH, "/gpc");
@@ -128,6 +129,23 @@ class ConsentFilterOraclePropertyTest {
             }
             assertEquals(expected, actual, () -> "disagreement (" + reasonBySubject.get(key(subject)) + ") for " + subjects.get(subject) + " under " + config);
         }
+        assertEquals(auditOf(runner, ConsentFilter.REL_EXCLUDED.getName(), "email", "consent_reason"),
+                auditOf(runner, ConsentFilter.REL_EXCLUSIONS.getName(), "subject_key", "reason_code"),
+                "one exclusion record per excluded record, with its subject and reason");
+    }
+
+    /** "subject reason purpose" of every record written to {@code relationship}, sorted (a multiset). */
+    private static List<String> auditOf(final TestRunner runner, final String relationship, final String subjectField,
+                                        final String reasonField) throws Exception {
+        final List<String> audit = new ArrayList<>();
+        for (final MockFlowFile flowFile : runner.getFlowFilesForRelationship(relationship)) {
+            for (final Map<String, Object> record : JSON.readValue(flowFile.getContent(), new TypeReference<List<Map<String, Object>>>() { })) {
+                final Object purpose = record.getOrDefault("purpose", ConsentCases.PURPOSE);
+                audit.add(record.get(subjectField) + " " + record.get(reasonField) + " " + purpose);
+            }
+        }
+        audit.sort(null);
+        return audit;
     }
 
     private static void collect(final TestRunner runner, final String relationship, final boolean allowed, final Map<String, Boolean> allowedBySubject,

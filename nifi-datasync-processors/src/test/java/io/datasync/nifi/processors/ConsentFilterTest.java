@@ -482,6 +482,95 @@ class ConsentFilterTest {
     }
 
     @Test
+    void exclusionRecordsOnePerDisallowedRecordWithAKeyWhenDropped() throws Exception {
+        useStore();
+        runner.setProperty(ConsentFilter.PURPOSES, "email_marketing, profiling");
+        runner.setProperty(ConsentFilter.WRITE_EXCLUSIONS, "true");
+        runner.setProperty(ConsentFilter.DISALLOWED_ACTION, ConsentFilter.DisallowedAction.DROP);
+        store.put("a@example.com", Map.of("status", "withdrawn", "updated_at", T_MID));
+        // a status without purposes stands for every purpose
+        store.put("b@example.com", Map.of("status", "granted", "updated_at", T_MID));
+        store.put("c@example.com", Map.of("status", "opt-out", "updated_at", T_OLD));
+        runner.enqueue("""
+                [{"email": "a@example.com", "name": "Ann"}, {"email": " A@example.com"}, {"email": "b@example.com"},
+                 {"email": "c@example.com"}, {"email": "d@example.com"}, {"name": "no key"}]
+                """);
+        runner.run();
+
+        // one per record (a twice), the unkeyed record left out; the purposes as configured; no other field of the record
+        final String purposes = "email_marketing, profiling";
+        assertEquals(List.of(
+                Map.of("subject_key", "a@example.com", "reason_code", "WITHDRAWN", "purpose", purposes),
+                Map.of("subject_key", "a@example.com", "reason_code", "WITHDRAWN", "purpose", purposes),
+                Map.of("subject_key", "c@example.com", "reason_code", "DENIED", "purpose", purposes),
+                Map.of("subject_key", "d@example.com", "reason_code", "NO_CONSENT_RECORD", "purpose", purposes)), recordsOf("exclusions"));
+        final MockFlowFile exclusions = runner.getFlowFilesForRelationship(ConsentFilter.REL_EXCLUSIONS).getFirst();
+        exclusions.assertAttributeEquals(ConsentFilter.ATTR_EXCLUSION_COUNT, "4");
+        exclusions.assertAttributeEquals(ConsentFilter.ATTR_DROPPED_COUNT, "5");
+        exclusions.assertAttributeEquals("record.count", "4");
+        runner.assertTransferCount(ConsentFilter.REL_EXCLUDED, 0);
+        assertEquals(List.of("b@example.com"), field(recordsOf("success"), "email"));
+        runner.getFlowFilesForRelationship(ConsentFilter.REL_SUCCESS).getFirst().assertAttributeEquals(ConsentFilter.ATTR_EXCLUSION_COUNT, "4");
+        assertTrue(runner.getProvenanceEvents().stream().anyMatch(event -> event.getEventType() == ProvenanceEventType.ROUTE
+                && event.getDetails().contains("4 exclusion records")), "the route event counts the exclusion records");
+        assertNoPersonalDataLogged("a@example.com", "c@example.com", "d@example.com");
+    }
+
+    @Test
+    void exclusionRecordsFollowEveryDisallowedRecordWhateverTheAction() throws Exception {
+        for (final ConsentFilter.DisallowedAction action : ConsentFilter.DisallowedAction.values()) {
+            setUp();
+            useStore();
+            runner.setProperty(ConsentFilter.WRITE_EXCLUSIONS, "true");
+            runner.setProperty(ConsentFilter.DISALLOWED_ACTION, action);
+            if (action == ConsentFilter.DisallowedAction.ANONYMIZE) {
+                anonymizeWith(ConsentFilter.AnonymizationMethod.MASK, null);
+            }
+            store.put("a@example.com", Map.of("status", "withdrawn", "updated_at", T_MID));
+            store.put("b@example.com", Map.of("status", "granted", "updated_at", T_MID));
+            runner.enqueue("[{\"email\": \"a@example.com\"}, {\"email\": \"b@example.com\"}, {\"email\": \"e@example.com\"}]");
+            runner.run();
+            assertEquals(List.of("a@example.com WITHDRAWN", "e@example.com NO_CONSENT_RECORD"), recordsOf("exclusions").stream()
+                    .map(record -> record.get("subject_key") + " " + record.get("reason_code")).toList(), action.name());
+        }
+    }
+
+    @Test
+    void noExclusionRecordsUnlessAskedForOrWhenEverythingIsAllowed() throws Exception {
+        useStore();
+        store.put("b@example.com", Map.of("status", "granted", "updated_at", T_MID));
+        runner.enqueue("[{\"email\": \"d@example.com\"}]");
+        runner.run();
+        runner.assertTransferCount(ConsentFilter.REL_EXCLUSIONS, 0);
+        runner.assertTransferCount(ConsentFilter.REL_EXCLUDED, 1);
+
+        runner.clearTransferState();
+        runner.setProperty(ConsentFilter.WRITE_EXCLUSIONS, "true");
+        runner.enqueue("[{\"email\": \"b@example.com\"}]");
+        runner.run();
+        runner.assertTransferCount(ConsentFilter.REL_EXCLUSIONS, 0);
+        runner.assertTransferCount(ConsentFilter.REL_SUCCESS, 1);
+    }
+
+    @Test
+    void exclusionsNeedASubjectKey() {
+        runner.setProperty(ConsentFilter.WRITE_EXCLUSIONS, "true");
+        runner.assertNotValid();
+        runner.setProperty(ConsentFilter.SUBJECT_KEY_PATH, "/email");
+        runner.assertValid();
+    }
+
+    @Test
+    void lookupFailureWritesNoExclusionRecords() throws Exception {
+        useStore();
+        runner.setProperty(ConsentFilter.WRITE_EXCLUSIONS, "true");
+        store.setFailing(true);
+        runner.enqueue("[{\"email\": \"a@example.com\"}]");
+        runner.run();
+        runner.assertAllFlowFilesTransferred(ConsentFilter.REL_RETRY, 1);
+    }
+
+    @Test
     void lookupFailureRetriesTheWholeFlowFile() throws Exception {
         useStore();
         store.put("a@example.com", Map.of("status", "granted", "updated_at", T_MID));

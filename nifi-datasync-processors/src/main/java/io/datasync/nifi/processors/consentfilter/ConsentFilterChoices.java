@@ -16,7 +16,7 @@ import org.apache.nifi.serialization.record.RecordSchema;
 
 /**
  * What {@link io.datasync.nifi.processors.ConsentFilter} writes and offers to choose from: the attributes and counters it writes, the schema of its
- * suppression records, the decision names, and the enums of allowable values of its properties (the property
+ * suppression and exclusion records, the decision names, and the enums of allowable values of its properties (the property
  * descriptors themselves are in {@link ConsentFilterDescriptors}).
  */
 public abstract class ConsentFilterChoices extends ConsentPolicyDescriptors {
@@ -28,6 +28,7 @@ public abstract class ConsentFilterChoices extends ConsentPolicyDescriptors {
     public static final String ATTR_ANONYMIZED_COUNT = "consent.anonymized.count";
     public static final String ATTR_DROPPED_COUNT = "consent.dropped.count";
     public static final String ATTR_SUPPRESSION_COUNT = "consent.suppression.count";
+    public static final String ATTR_EXCLUSION_COUNT = "consent.exclusion.count";
     public static final String ATTR_ERROR = "consent.error";
 
     static final String SUPPRESSION_SUBJECT_FIELD = "subject_key";
@@ -37,6 +38,15 @@ public abstract class ConsentFilterChoices extends ConsentPolicyDescriptors {
             new RecordField(SUPPRESSION_SUBJECT_FIELD, RecordFieldType.STRING.getDataType(), false),
             new RecordField(SUPPRESSION_REASON_FIELD, RecordFieldType.STRING.getDataType(), false),
             new RecordField(SUPPRESSION_TIMESTAMP_FIELD, RecordFieldType.STRING.getDataType(), false)));
+
+    static final String EXCLUSION_SUBJECT_FIELD = "subject_key";
+    static final String EXCLUSION_REASON_FIELD = "reason_code";
+    static final String EXCLUSION_PURPOSE_FIELD = "purpose";
+    /** One audit record per disallowed record: who, why, for which purposes; nothing else of the record. */
+    static final RecordSchema EXCLUSION_SCHEMA = new SimpleRecordSchema(List.of(
+            new RecordField(EXCLUSION_SUBJECT_FIELD, RecordFieldType.STRING.getDataType(), false),
+            new RecordField(EXCLUSION_REASON_FIELD, RecordFieldType.STRING.getDataType(), false),
+            new RecordField(EXCLUSION_PURPOSE_FIELD, RecordFieldType.STRING.getDataType(), false)));
 
     static final String DECISION_ALLOWED = "allowed";
     static final String DECISION_EXCLUDED = "excluded";

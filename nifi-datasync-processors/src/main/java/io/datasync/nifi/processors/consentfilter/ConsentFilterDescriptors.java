@@ -316,6 +316,26 @@ public abstract class ConsentFilterDescriptors extends ConsentFilterChoices {
             .dependsOn(WRITE_SUPPRESSION, "true")
             .build();
 
+    public static final PropertyDescriptor WRITE_EXCLUSIONS = new PropertyDescriptor.Builder()
+            .name("Write Exclusion Records")
+            .description("Whether to write one audit record (subject_key, reason_code, purpose) per record that may not be used and has a "
+                    + "subject key, whatever the Disallowed Record Action does with the record itself, to 'exclusions'. purpose holds the "
+                    + "configured Purposes, comma-separated; no other field of the record is written. Records without a subject key have "
+                    + "no one to answer for and are left out (the reason counters still count them). Needs the Subject Key Record Path.")
+            .required(true)
+            .allowableValues("true", "false")
+            .defaultValue("false")
+            .build();
+
+    public static final PropertyDescriptor EXCLUSION_WRITER = new PropertyDescriptor.Builder()
+            .name("Exclusion Record Writer")
+            .description("Writer for the exclusion audit records; they have their own schema (subject_key, reason_code, purpose, all text). "
+                    + "Empty: the Record Writer, which must then inherit the record schema.")
+            .identifiesControllerService(RecordSetWriterFactory.class)
+            .required(false)
+            .dependsOn(WRITE_EXCLUSIONS, "true")
+            .build();
+
     public static final Relationship REL_SUCCESS = new Relationship.Builder()
             .name("success")
             .description("Records that may be used for all configured purposes.")
@@ -334,6 +354,12 @@ public abstract class ConsentFilterDescriptors extends ConsentFilterChoices {
     public static final Relationship REL_SUPPRESSION = new Relationship.Builder()
             .name("suppression")
             .description("One record per subject whose consent is withdrawn or denied, when Write Suppression Records is true.")
+            .build();
+
+    public static final Relationship REL_EXCLUSIONS = new Relationship.Builder()
+            .name("exclusions")
+            .description("One audit record per disallowed record with a subject key (subject_key, reason_code, purpose), when Write "
+                    + "Exclusion Records is true.")
             .build();
 
     public static final Relationship REL_FAILURE = new Relationship.Builder()
@@ -355,9 +381,11 @@ public abstract class ConsentFilterDescriptors extends ConsentFilterChoices {
             MALFORMED_SIGNAL_HANDLING,
             JURISDICTION_PATH, OPT_IN_JURISDICTIONS, OPT_OUT_JURISDICTIONS, DEFAULT_POLICY, MAX_CONSENT_AGE,
             DISALLOWED_ACTION, ANONYMIZED_FIELDS, ANONYMIZATION_METHOD, HASH_KEY,
-            ADD_DECISION_FIELDS, DECISION_FIELD, REASON_FIELD, WARNING_FIELD, WRITE_SUPPRESSION, SUPPRESSION_WRITER, RECORDS_HELD_IN_MEMORY);
+            ADD_DECISION_FIELDS, DECISION_FIELD, REASON_FIELD, WARNING_FIELD, WRITE_SUPPRESSION, SUPPRESSION_WRITER,
+            WRITE_EXCLUSIONS, EXCLUSION_WRITER, RECORDS_HELD_IN_MEMORY);
 
-    protected static final Set<Relationship> RELATIONSHIPS = Set.of(REL_SUCCESS, REL_EXCLUDED, REL_ANONYMIZED, REL_SUPPRESSION, REL_FAILURE, REL_RETRY);
+    protected static final Set<Relationship> RELATIONSHIPS = Set.of(REL_SUCCESS, REL_EXCLUDED, REL_ANONYMIZED, REL_SUPPRESSION, REL_EXCLUSIONS, REL_FAILURE,
+            REL_RETRY);
 
     /** Validates the TCF purpose mapping syntax. */
     private static final class TcfMappingValidator implements Validator {

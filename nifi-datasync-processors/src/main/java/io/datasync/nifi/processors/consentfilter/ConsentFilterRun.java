@@ -47,6 +47,7 @@ import static io.datasync.nifi.processors.consentfilter.ConsentFilterDescriptors
 import static io.datasync.nifi.processors.consentfilter.ConsentFilterDescriptors.ATTR_ANONYMIZED_COUNT;
 import static io.datasync.nifi.processors.consentfilter.ConsentFilterDescriptors.ATTR_DROPPED_COUNT;
 import static io.datasync.nifi.processors.consentfilter.ConsentFilterDescriptors.ATTR_EXCLUDED_COUNT;
+import static io.datasync.nifi.processors.consentfilter.ConsentFilterDescriptors.ATTR_EXCLUSION_COUNT;
 import static io.datasync.nifi.processors.consentfilter.ConsentFilterDescriptors.ATTR_SUPPRESSION_COUNT;
 import static io.datasync.nifi.processors.consentfilter.ConsentFilterDescriptors.COUNTER_INVALID_SIGNAL;
 import static io.datasync.nifi.processors.consentfilter.ConsentFilterDescriptors.COUNTER_PREFIX;
@@ -55,7 +56,12 @@ import static io.datasync.nifi.processors.consentfilter.ConsentFilterDescriptors
 import static io.datasync.nifi.processors.consentfilter.ConsentFilterDescriptors.DECISION_ANONYMIZED;
 import static io.datasync.nifi.processors.consentfilter.ConsentFilterDescriptors.DECISION_EXCLUDED;
 import static io.datasync.nifi.processors.consentfilter.ConsentFilterDescriptors.REL_ANONYMIZED;
+import static io.datasync.nifi.processors.consentfilter.ConsentFilterDescriptors.EXCLUSION_PURPOSE_FIELD;
+import static io.datasync.nifi.processors.consentfilter.ConsentFilterDescriptors.EXCLUSION_REASON_FIELD;
+import static io.datasync.nifi.processors.consentfilter.ConsentFilterDescriptors.EXCLUSION_SCHEMA;
+import static io.datasync.nifi.processors.consentfilter.ConsentFilterDescriptors.EXCLUSION_SUBJECT_FIELD;
 import static io.datasync.nifi.processors.consentfilter.ConsentFilterDescriptors.REL_EXCLUDED;
+import static io.datasync.nifi.processors.consentfilter.ConsentFilterDescriptors.REL_EXCLUSIONS;
 import static io.datasync.nifi.processors.consentfilter.ConsentFilterDescriptors.REL_SUCCESS;
 import static io.datasync.nifi.processors.consentfilter.ConsentFilterDescriptors.REL_SUPPRESSION;
 import static io.datasync.nifi.processors.consentfilter.ConsentFilterDescriptors.SUPPRESSION_REASON_FIELD;
@@ -74,6 +80,7 @@ public final class ConsentFilterRun {
     private final ConsentOutput excludedOutput;
     private final ConsentOutput anonymizedOutput;
     private final ConsentOutput suppressionOutput;
+    private final ConsentOutput exclusionOutput;
     private final Map<String, SubjectEvidence> subjects = new HashMap<>();
     private final Map<String, Decided> decisions = new HashMap<>();
     private final SubjectEvidence unkeyed = new SubjectEvidence();
@@ -101,6 +108,7 @@ public final class ConsentFilterRun {
         this.excludedOutput = new ConsentOutput(REL_EXCLUDED, settings.writerFactory);
         this.anonymizedOutput = new ConsentOutput(REL_ANONYMIZED, settings.writerFactory);
         this.suppressionOutput = new ConsentOutput(REL_SUPPRESSION, settings.suppressionWriterFactory);
+        this.exclusionOutput = new ConsentOutput(REL_EXCLUSIONS, settings.exclusionWriterFactory);
         this.anonymizer = settings.action == DisallowedAction.ANONYMIZE ? settings.newAnonymizer() : null;
     }
 
@@ -166,6 +174,13 @@ public final class ConsentFilterRun {
                     markDecision(record, DECISION_ANONYMIZED, decided);
                     anonymizedOutput.write(record, anonymizedSchema(), session, original, logger);
                 }
+            }
+            if (settings.writeExclusions && subjectKey != null) {
+                final Map<String, Object> values = new LinkedHashMap<>();
+                values.put(EXCLUSION_SUBJECT_FIELD, subjectKey);
+                values.put(EXCLUSION_REASON_FIELD, decision.reason().name());
+                values.put(EXCLUSION_PURPOSE_FIELD, settings.exclusionPurpose);
+                exclusionOutput.write(new MapRecord(EXCLUSION_SCHEMA, values), EXCLUSION_SCHEMA, session, original, logger);
             }
         }
 
@@ -375,7 +390,7 @@ public final class ConsentFilterRun {
     }
 
     private List<ConsentOutput> outputs() {
-        return List.of(allowedOutput, excludedOutput, anonymizedOutput, suppressionOutput);
+        return List.of(allowedOutput, excludedOutput, anonymizedOutput, suppressionOutput, exclusionOutput);
     }
 
     public void discardOutputs() {
@@ -392,6 +407,7 @@ public final class ConsentFilterRun {
         counts.put(ATTR_ANONYMIZED_COUNT, String.valueOf(anonymizedOutput.recordCount()));
         counts.put(ATTR_DROPPED_COUNT, String.valueOf(droppedCount));
         counts.put(ATTR_SUPPRESSION_COUNT, String.valueOf(suppressionOutput.recordCount()));
+        counts.put(ATTR_EXCLUSION_COUNT, String.valueOf(exclusionOutput.recordCount()));
         final String details = summary();
 
         for (final ConsentOutput output : outputs()) {
@@ -432,7 +448,8 @@ public final class ConsentFilterRun {
                 .append(excludedOutput.recordCount()).append(" excluded, ")
                 .append(anonymizedOutput.recordCount()).append(" anonymized, ")
                 .append(droppedCount).append(" dropped, ")
-                .append(suppressionOutput.recordCount()).append(" suppression records; reasons:");
+                .append(suppressionOutput.recordCount()).append(" suppression records, ")
+                .append(exclusionOutput.recordCount()).append(" exclusion records; reasons:");
         boolean any = false;
         for (final ReasonCode reason : ReasonCode.values()) {
             if (reasonCounts[reason.ordinal()] > 0) {

@@ -78,9 +78,11 @@ import static io.datasync.nifi.processors.consentfilter.ConsentFilterDescriptors
 import static io.datasync.nifi.processors.consentfilter.ConsentFilterDescriptors.STORE_TIMESTAMP_FIELD;
 import static io.datasync.nifi.processors.consentfilter.ConsentFilterDescriptors.SUBJECT_KEY_PATH;
 import static io.datasync.nifi.processors.consentfilter.ConsentFilterDescriptors.SUPPRESSION_WRITER;
+import static io.datasync.nifi.processors.consentfilter.ConsentFilterDescriptors.EXCLUSION_WRITER;
 import static io.datasync.nifi.processors.consentfilter.ConsentFilterDescriptors.TCF_PURPOSE_MAPPING;
 import static io.datasync.nifi.processors.consentfilter.ConsentFilterDescriptors.TC_STRING_PATH;
 import static io.datasync.nifi.processors.consentfilter.ConsentFilterDescriptors.US_PRIVACY_PATH;
+import static io.datasync.nifi.processors.consentfilter.ConsentFilterDescriptors.WRITE_EXCLUSIONS;
 import static io.datasync.nifi.processors.consentfilter.ConsentFilterDescriptors.WRITE_SUPPRESSION;
 
 /** ConsentFilter's configuration, read and compiled once per scheduling and shared by all threads (immutable). */
@@ -91,6 +93,7 @@ public final class ConsentFilterSettings {
     final RecordReaderFactory readerFactory;
     final RecordSetWriterFactory writerFactory;
     final RecordSetWriterFactory suppressionWriterFactory;
+    final RecordSetWriterFactory exclusionWriterFactory;
     final ConsentEvaluator evaluator;
     final List<String> purposes;
     final RecordValueReader subjectKeyPath;
@@ -125,6 +128,9 @@ public final class ConsentFilterSettings {
     final RecordField warningRecordField;
     final boolean recordCarriesConsent;
     final boolean writeSuppression;
+    final boolean writeExclusions;
+    /** What an exclusion record's purpose holds: the configured purposes, joined by ", ". */
+    final String exclusionPurpose;
     /** Whether a FlowFile's parsed records may be kept between the first pass and the decisions (Records Held in Memory). */
     final HeldRecordsBudget heldRecordsBudget;
 
@@ -192,6 +198,11 @@ public final class ConsentFilterSettings {
         final RecordSetWriterFactory suppressionWriter = writeSuppression
                 ? context.getProperty(SUPPRESSION_WRITER).asControllerService(RecordSetWriterFactory.class) : null;
         suppressionWriterFactory = suppressionWriter == null ? writerFactory : suppressionWriter;
+        writeExclusions = context.getProperty(WRITE_EXCLUSIONS).asBoolean();
+        final RecordSetWriterFactory exclusionWriter = writeExclusions
+                ? context.getProperty(EXCLUSION_WRITER).asControllerService(RecordSetWriterFactory.class) : null;
+        exclusionWriterFactory = exclusionWriter == null ? writerFactory : exclusionWriter;
+        exclusionPurpose = String.join(", ", purposes);
         heldRecordsBudget = RecordsHeldInMemory.budget(context.getProperty(RECORDS_HELD_IN_MEMORY));
         recordCarriesConsent = consentStatusPath != null || consentTimestampPath != null || gpcPath != null || usPrivacyPath != null
                 || tcStringPath != null;
