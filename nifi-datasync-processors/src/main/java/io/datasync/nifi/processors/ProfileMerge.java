@@ -80,6 +80,9 @@ import org.apache.nifi.serialization.record.RecordSchema;
     @WritesAttribute(attribute = ProfileMerge.TYPE_CONFLICT_FIELDS, description = "Comma-separated names of the fields with a type conflict (absent when none)"),
     @WritesAttribute(attribute = ProfileMerge.WRONG_TYPE_VALUES_ATTRIBUTE, description = "Number of values left out of a max or min "
             + "rule for being of the wrong type (text in a numeric field, for example)"),
+    @WritesAttribute(attribute = ProfileMerge.NEWEST_TIMESTAMP, description = "The newest Record Timestamp Field value among the profiles "
+            + "written, in UTC with milliseconds (2026-03-01T09:30:00.000Z); absent when none has one. For an audit row of the write "
+            + "(e.g. a sync run's newest record) without reading the profiles again."),
     @WritesAttribute(attribute = ProfileMerge.ERROR, description = "Why the FlowFile went to failure or retry")
 })
 @SeeAlso(classNames = {
@@ -270,6 +273,9 @@ public class ProfileMerge extends ProfileMergeDescriptors {
         attributes.put(TYPE_CONFLICTS, String.valueOf(resolution.conflictedFields().size()));
         attributes.putAll(outcome.writeResult().getAttributes());
         flowFile = session.putAllAttributes(flowFile, attributes);
+        // an upstream value of the attribute must not pass for this merge's
+        flowFile = outcome.newestTimestamp() == null ? session.removeAttribute(flowFile, NEWEST_TIMESTAMP)
+                : session.putAttribute(flowFile, NEWEST_TIMESTAMP, NEWEST_TIMESTAMP_FORMAT.format(outcome.newestTimestamp()));
         if (resolution.conflictedFields().isEmpty()) {
             flowFile = session.removeAttribute(flowFile, TYPE_CONFLICT_FIELDS);
         } else {

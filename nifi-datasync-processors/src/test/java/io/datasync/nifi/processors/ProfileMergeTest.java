@@ -341,6 +341,37 @@ class ProfileMergeTest {
         assertEquals("Stored", profilesByKey(runOnce(array(crm), ProfileMerge.REL_SUCCESS)).get("c1").get("first_name").asText());
     }
 
+    @Test
+    void newestTimestampIsTheNewestProfileInTimeNotInText() throws Exception {
+        // 10:00+02:00 sorts after 09:30Z as text but is half an hour older; c2's profile is the newest
+        final String c1 = """
+                {"customer_id":"c1","source":"crm","updated_at":"2024-05-01T10:00:00+02:00"}""";
+        final String c2 = """
+                {"customer_id":"c2","source":"crm","updated_at":"2024-05-01T08:30:00.250Z"}""";
+        final String c2Older = """
+                {"customer_id":"c2","source":"shop","updated_at":"2024-04-30T23:00:00Z"}""";
+        final MockFlowFile out = runOnce(array(c1, c2, c2Older), ProfileMerge.REL_SUCCESS);
+        out.assertAttributeEquals(ProfileMerge.NEWEST_TIMESTAMP, "2024-05-01T08:30:00.250Z");
+    }
+
+    @Test
+    void newestTimestampCountsANewerStoredProfile() throws Exception {
+        runner.setProperty(ProfileMerge.LOOKUP_SERVICE, "stored-profiles");
+        lookupService.put("c1", storedProfile("c1", "Stored", null, null, null, Instant.parse("2025-01-01T00:00:00Z"), null));
+        final String crm = """
+                {"customer_id":"c1","source":"crm","updated_at":"2024-01-01T00:00:00Z","first_name":"Older"}""";
+        runOnce(array(crm), ProfileMerge.REL_SUCCESS).assertAttributeEquals(ProfileMerge.NEWEST_TIMESTAMP, "2025-01-01T00:00:00.000Z");
+    }
+
+    @Test
+    void newestTimestampAbsentWhenNoProfileHasOneEvenIfUpstreamSetIt() {
+        runner.enqueue(array("""
+                {"customer_id":"c1","source":"crm","first_name":"Undated"}"""), Map.of(ProfileMerge.NEWEST_TIMESTAMP, "2030-01-01T00:00:00.000Z"));
+        runner.run();
+        runner.assertAllFlowFilesTransferred(ProfileMerge.REL_SUCCESS, 1);
+        runner.getFlowFilesForRelationship(ProfileMerge.REL_SUCCESS).get(0).assertAttributeNotExists(ProfileMerge.NEWEST_TIMESTAMP);
+    }
+
     private static Record storedProfile(final String customerId, final String firstName, final String email, final String phone,
                                         final String consent, final Instant updatedAt, final String firstSeen) {
         final List<RecordField> fields = List.of(

@@ -33,6 +33,10 @@ public abstract class ProfileMergeDescriptors extends AbstractProcessor {
     public static final String TYPE_CONFLICT_FIELDS = "profilemerge.type.conflict.fields";
     public static final String ERROR = "profilemerge.error";
     public static final String WRONG_TYPE_VALUES_ATTRIBUTE = "profilemerge.wrong.type.values";
+    public static final String NEWEST_TIMESTAMP = "profilemerge.newest.timestamp";
+    /** How {@link #NEWEST_TIMESTAMP} is written: UTC, always with milliseconds, so one Timestamp Format reads every value. */
+    public static final java.time.format.DateTimeFormatter NEWEST_TIMESTAMP_FORMAT =
+            java.time.format.DateTimeFormatter.ofPattern("yyyy-MM-dd'T'HH:mm:ss.SSS'Z'").withZone(java.time.ZoneOffset.UTC);
 
     /** NiFi counters, adjusted in the session that transfers the FlowFile; names carry no record data. */
     protected static final String COUNTER_RECORDS_IN = "ProfileMerge records in";

@@ -8,7 +8,9 @@ import io.datasync.nifi.merge.SourceRecord;
 import io.datasync.nifi.merge.UnmergeableInputException;
 import io.datasync.nifi.processors.profilemerge.ProfileMergeDescriptors.WrongTypeHandling;
 import io.datasync.nifi.processors.profilemerge.ProfileMergeInput.GroupedInput;
+import io.datasync.nifi.common.Timestamps;
 import java.io.OutputStream;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -31,7 +33,8 @@ import org.apache.nifi.serialization.record.util.DataTypeUtils;
 public final class ProfileMergeOutput {
 
     /** The written FlowFile and what the merge counted. */
-    public record MergeOutcome(FlowFile flowFile, WriteResult writeResult, String mimeType, int conflictsResolved, int wrongTypeValues) {
+    public record MergeOutcome(FlowFile flowFile, WriteResult writeResult, String mimeType, int conflictsResolved, int wrongTypeValues,
+                               Instant newestTimestamp) {
     }
 
     private final ProfileMergeInput reader;
@@ -53,6 +56,7 @@ public final class ProfileMergeOutput {
         final List<Record> profiles = new ArrayList<>(keys.size());
         int conflictsResolved = 0;
         int wrongTypeValues = 0;
+        Instant newestTimestamp = null;
         // Records of a FlowFile share few distinct timestamps: format each once for lineage.
         final Map<Long, String> isoTimestamps = new HashMap<>();
         for (final String key : keys) {
@@ -89,6 +93,7 @@ public final class ProfileMergeOutput {
                 }
                 profile.setValue(config.retiredKeyField(), folded.isEmpty() ? null : String.join("|", folded));
             }
+            newestTimestamp = newer(newestTimestamp, profile);
             profiles.add(profile);
         }
 
@@ -109,7 +114,19 @@ public final class ProfileMergeOutput {
                 throw new ProcessException(e);
             }
         });
-        return new MergeOutcome(written, writeResult[0], mimeType[0], conflictsResolved, wrongTypeValues);
+        return new MergeOutcome(written, writeResult[0], mimeType[0], conflictsResolved, wrongTypeValues, newestTimestamp);
+    }
+
+    /**
+     * The newer of {@code newest} and the profile's Record Timestamp Field, as written; a value that is not a timestamp
+     * counts as none (the merge rules treat it the same way).
+     */
+    private Instant newer(final Instant newest, final Record profile) {
+        if (config.timestampField() == null) {
+            return newest;
+        }
+        final Instant time = Timestamps.toInstantOrNull(profile.getValue(config.timestampField()));
+        return time == null || newest != null && !time.isAfter(newest) ? newest : time;
     }
 
     private static Record toRecord(final MergedProfile merged, final ProfileSchemaResolver.Resolution resolution, final ProfileMergeSettings config,
