@@ -10,8 +10,9 @@ import java.util.Set;
  * <pre>
  *  (normalised JSON records) -> ConsentFilter -> CustomerDedup -> [Merge and store profiles] -> customer_profiles
  *                                  |                               ProfileMerge -> PutDatabaseRecord UPSERT
- *                                  |                                    (committed) -> Sync run record -> INSERT -> sync_runs
+ *                                  |                                    (committed) -> Profiles written? -> Sync run row -> INSERT -> sync_runs
  *                                  +-> suppression -> Suppression reason -> PutDatabaseRecord UPSERT -> suppression
+ *                                  +-> exclusions (audit rows; disallowed records dropped) -> PutDatabaseRecord INSERT -> exclusions
  * </pre>
  * With {@code partitionByCustomer} (crm-api-sync), a PartitionRecord before the group splits each FlowFile by a
  * bucket of the customer id ({@link #CUSTOMER_BUCKET_PATH}) and the connection into the group is load-balanced by that
@@ -105,9 +106,9 @@ public final class DatasyncChain {
             ]}""";
 
     /**
-     * The rows the profile UPSERT and the sync run record read (ProfileMerge's output): the columns of
+     * The rows the profile UPSERT reads (ProfileMerge's output): the columns of
      * {@code customer_profiles} that records carry, lists already joined, the two times typed as timestamps. An explicit
-     * schema spares PutDatabaseRecord and QueryRecord the inference pass over every FlowFile (issue 17); a time that is
+     * schema spares PutDatabaseRecord the inference pass over every FlowFile (issue 17); a time that is
      * not in {@link #TIMESTAMP_FORMAT} fails the FlowFile with the reader's reason, as it failed the UPSERT before.
      */
     static final String PROFILE_ROW_SCHEMA = timesTyped(PROFILE_SCHEMA, "profile_row", "last_order_at", "updated_at");
@@ -227,6 +228,10 @@ public final class DatasyncChain {
         ids.put("profileRowReader", schemaReader(client, groupId, "Profile rows for the database", PROFILE_ROW_SCHEMA));
         ids.put("suppressionRowReader", schemaReader(client, groupId, "Suppression rows for the database", SUPPRESSION_ROW_SCHEMA));
         ids.put("exclusionRowReader", schemaReader(client, groupId, "Exclusion rows for the database", EXCLUSION_ROW_SCHEMA));
+        ids.put("syncRunRowReader", client.createControllerService(groupId, JSON_READER, "Sync run rows for the database", Map.of(
+                "schema-access-strategy", "schema-text-property",
+                "schema-text", SYNC_RUN_ROW_SCHEMA,
+                "Timestamp Format", SYNC_RUN_TIMESTAMP_FORMAT)));
         ids.put("jsonWriter", client.createControllerService(groupId, JSON_WRITER, "JSON records out", Map.of(
                 "Timestamp Format", TIMESTAMP_FORMAT)));
         // ProfileMerge's output through an explicit schema (see PROFILE_SCHEMA): the table's columns, the union fields as
@@ -289,10 +294,13 @@ public final class DatasyncChain {
         // Opt-In and Opt-Out Jurisdictions (a US-CA record matches a listed US); anything else gets the Default Policy.
         consent.put("Jurisdiction Record Path", "/country");
         consent.put("Default Policy", "REQUIRE_CONSENT");
-        consent.put("Disallowed Record Action", "ROUTE_TO_EXCLUDED");
+        // A record that may not be used goes no further, but leaves its audit record (subject key, reason, purpose) on
+        // 'exclusions', in the exclusions table's shape: written as the records are decided, with no second read of them.
+        consent.put("Disallowed Record Action", "DROP");
+        consent.put("Write Exclusion Records", "true");
         consent.put("Write Suppression Records", "true");
         final String consentFilter = client.createProcessor(groupId, "io.datasync.nifi.processors.ConsentFilter", "Check consent", consent,
-                null, Set.of("anonymized"));
+                null, Set.of("excluded", "anonymized"));
         // Two tasks: one can parse and write records while the other waits for its consent query; it keeps no state
         // between FlowFiles, and the merge downstream does not depend on the order FlowFiles arrive in.
         client.updateProcessorConfig(consentFilter, Map.of("concurrentlySchedulableTaskCount", 2));
@@ -462,68 +470,89 @@ public final class DatasyncChain {
     static final String SUBJECT_KEY_PATH_VALUE = "replaceRegex(replaceRegex(toLowerCase(trim(/email)), "
             + "'^([^@+]+)([+][^@]*)?@(gmail|googlemail)[.]com$', '$1@gmail.com'), '[.](?=[^@]*@gmail[.]com$)', '')";
 
-    /** QueryRecord route of the sync run record. */
-    static final String SYNC_RUN_ROUTE = "sync_run";
+    /** RouteOnAttribute route of the writes that committed at least one profile. */
+    static final String SYNC_RUN_ROUTE = "profiles_written";
+
+    /**
+     * The sync run row a committed write becomes, from ProfileMerge's attributes (no read of the profiles): the
+     * source, the newest {@code updated_at} among the profiles written ({@code profilemerge.newest.timestamp}, UTC with
+     * milliseconds; JSON null when absent) and how many were written ({@code record.count}).
+     */
+    static String syncRunRow(final String sourceName) {
+        return "{\"source\": \"" + sourceName + "\", \"newest_record_at\": "
+                + "${profilemerge.newest.timestamp:isEmpty():ifElse('null', ${profilemerge.newest.timestamp:prepend('\"'):append('\"')})}, "
+                + "\"record_count\": ${record.count}}";
+    }
+
+    /** What {@code sync_runs} takes from {@link #syncRunRow}; the time as ProfileMerge writes it (with milliseconds). */
+    static final String SYNC_RUN_ROW_SCHEMA = """
+            {"type": "record", "name": "sync_run_row", "fields": [
+              {"name": "source", "type": ["null", "string"]},
+              {"name": "newest_record_at", "type": ["null", {"type": "long", "logicalType": "timestamp-millis"}]},
+              {"name": "record_count", "type": ["null", "long"]}
+            ]}""";
+    static final String SYNC_RUN_TIMESTAMP_FORMAT = "yyyy-MM-dd'T'HH:mm:ss.SSSX";
 
     /**
      * The sync run record of every committed profile write, for the sync audit's freshness check: each FlowFile the
-     * UPSERT committed ({@code writtenPort}, an output port of {@code mergeGroup}) becomes one row of
-     * {@code #{db.sync.runs.table}}: the source ({@code sourceName}, a literal or parameter reference), the newest
-     * {@code updated_at} among the profiles written and how many were written (QueryRecord), inserted with
-     * {@code finished_at} left to the table's default, the database's clock after the profile commit. A FlowFile whose
-     * write failed never reaches the port, so a parked or retrying write is no sync; an empty write records nothing.
-     * The insert has the same retry, classification and parking as the other writes.
+     * UPSERT committed ({@code writtenPort}, an output port of {@code mergeGroup}) with at least one profile
+     * ({@code record.count} > 0, RouteOnAttribute; an empty write records nothing) becomes one row of
+     * {@code #{db.sync.runs.table}} (ReplaceText, {@link #syncRunRow}: the content replaced, never read): the source
+     * ({@code sourceName}, a literal or parameter reference), the newest {@code updated_at} among the profiles written
+     * and how many were written, from ProfileMerge's attributes; inserted with {@code finished_at} left to the table's
+     * default, the database's clock after the profile commit. A FlowFile whose write failed never reaches the port, so
+     * a parked or retrying write is no sync. The insert has the same retry, classification and parking as the other
+     * writes.
      */
     static String syncRuns(final NiFiRestClient client, final String groupId, final String mergeGroup, final String writtenPort,
                            final String sourceName, final Map<String, String> services, final String parked, final double x,
                            final double y) {
-        final Map<String, String> query = new LinkedHashMap<>();
-        // The UPSERT's reader: updated_at typed as a timestamp (as the UPSERT just read it), so MAX is the newest in time.
-        query.put("record-reader", services.get("profileRowReader"));
-        query.put("record-writer", services.get("jsonWriter"));
-        query.put("include-zero-record-flowfiles", "false");
-        final String runRow = client.createProcessor(groupId, QUERY_RECORD, "Sync run record", query, Map.of(SYNC_RUN_ROUTE,
-                "SELECT '" + sourceName + "' AS source, MAX(updated_at) AS newest_record_at, COUNT(*) AS record_count FROM FLOWFILE"
-                        + " HAVING COUNT(*) > 0"), null, Set.of("original"));
-        client.moveComponent("processors", runRow, x, y);
-        client.connectAcrossGroups(groupId, writtenPort, mergeGroup, "OUTPUT_PORT", runRow, groupId, "PROCESSOR", Set.of());
+        final String anyWritten = client.createProcessor(groupId, ROUTE_ON_ATTRIBUTE, "Profiles written?", Map.of(),
+                Map.of(SYNC_RUN_ROUTE, "${record.count:gt(0)}"), null, Set.of("unmatched"));
+        client.moveComponent("processors", anyWritten, x, y);
+        client.connectAcrossGroups(groupId, writtenPort, mergeGroup, "OUTPUT_PORT", anyWritten, groupId, "PROCESSOR", Set.of());
+        final Map<String, String> row = new LinkedHashMap<>();
+        row.put("Replacement Strategy", "Always Replace");
+        row.put("Evaluation Mode", "Entire text");
+        row.put("Replacement Value", syncRunRow(sourceName));
+        final String runRow = client.createProcessor(groupId, REPLACE_TEXT, "Sync run row", row, null, Set.of());
+        client.moveComponent("processors", runRow, x, y + 250);
+        client.connect(groupId, anyWritten, runRow, Set.of(SYNC_RUN_ROUTE));
         client.connect(groupId, runRow, "PROCESSOR", parked, "FUNNEL", Set.of("failure"));
         final Map<String, String> extra = new LinkedHashMap<>();
         extra.put("put-db-record-statement-type", "INSERT");
         // finished_at is the database's (DEFAULT clock_timestamp(), sql/04_audit.sql)
         extra.put("put-db-record-unmatched-column-behavior", "Ignore Unmatched Columns");
-        return putWithRetry(client, groupId, "sync run", "#{db.sync.runs.table}", null, services, runRow, SYNC_RUN_ROUTE, parked,
-                "FUNNEL", x, y + 250, extra);
+        extra.put("put-db-record-record-reader", services.get("syncRunRowReader"));
+        return putWithRetry(client, groupId, "sync run", "#{db.sync.runs.table}", null, services, runRow, "success", parked,
+                "FUNNEL", x, y + 500, extra);
     }
 
+    static final String REPLACE_TEXT = "org.apache.nifi.processors.standard.ReplaceText";
+
     /**
-     * The exclusions audit trail: ConsentFilter's {@code excluded} records reduced to subject key, reason code and
-     * purpose (QueryRecord; no other field of the record leaves it) and inserted into {@code #{db.exclusions.table}},
-     * whose {@code excluded_at} the database sets. Records without a subject key have no one to answer for and are
-     * left out. So "why was this person not mailed?" is one query on that table, long after provenance expired.
+     * The exclusions audit trail: ConsentFilter's {@code exclusions} records (subject key, reason code and purpose, one
+     * per disallowed record with a subject key; no other field of the record) inserted into
+     * {@code #{db.exclusions.table}}, whose {@code id} and {@code excluded_at} the database sets. So "why was this
+     * person not mailed?" is one query on that table, long after provenance expired.
      */
     static String exclusionAudit(final NiFiRestClient client, final String groupId, final String consentFilter,
                                  final Map<String, String> services, final String parked, final double x, final double y) {
-        final String auditRows = exclusionAuditRows(client, groupId, services.get("jsonReader"), services.get("jsonWriter"),
-                "#{consent.purposes}");
-        client.moveComponent("processors", auditRows, x, y);
-        client.connect(groupId, consentFilter, auditRows, Set.of("excluded"));
-        client.connect(groupId, auditRows, "PROCESSOR", parked, "FUNNEL", Set.of("failure"));
         final Map<String, String> extra = new LinkedHashMap<>();
         extra.put("put-db-record-statement-type", "INSERT");
         // id and excluded_at are the database's
         extra.put("put-db-record-unmatched-column-behavior", "Ignore Unmatched Columns");
         extra.put("put-db-record-record-reader", services.get("exclusionRowReader"));
-        return putWithRetry(client, groupId, "exclusions", "#{db.exclusions.table}", null, services, auditRows, EXCLUSIONS_ROUTE, parked,
-                "FUNNEL", x, y + 250, extra);
+        return putWithRetry(client, groupId, "exclusions", "#{db.exclusions.table}", null, services, consentFilter, EXCLUSIONS_ROUTE, parked,
+                "FUNNEL", x, y, extra);
     }
 
     /**
-     * The "Exclusion audit rows" QueryRecord both the batch chain and webhook-realtime run on ConsentFilter's
-     * {@code excluded} records: subject key, reason code and {@code purpose} (a parameter reference: the batch
-     * templates' {@code #{consent.purposes}}, webhook-realtime's {@code #{consent.purpose}}) on route
-     * {@value #EXCLUSIONS_ROUTE}, records without a subject key left out; {@code original} auto-terminated. The caller
-     * connects its input, failure and the insert.
+     * The "Exclusion audit rows" QueryRecord webhook-realtime runs on ConsentFilter's {@code excluded} records (two
+     * ConsentFilters feed it there, one through an output port): subject key, reason code and {@code purpose} (a
+     * parameter reference, {@code #{consent.purpose}}) on route {@value #EXCLUSIONS_ROUTE}, records without a subject key
+     * left out; {@code original} auto-terminated. The caller connects its input, failure and the insert. The batch chain
+     * has ConsentFilter write these rows itself (Write Exclusion Records, {@link #exclusionAudit}).
      */
     static String exclusionAuditRows(final NiFiRestClient client, final String groupId, final String reader, final String writer,
                                      final String purpose) {

@@ -64,6 +64,20 @@ class DatabaseRowSchemasTest {
     }
 
     @Test
+    void syncRunRowsMatchTheSyncRunsTable() throws IOException {
+        assertMatchesTable(DatasyncChain.SYNC_RUN_ROW_SCHEMA, "sync_runs");
+    }
+
+    @Test
+    void syncRunRowNamesTheFieldsOfItsSchema() throws IOException {
+        // the row ReplaceText writes and the schema its insert reads it through must not drift apart
+        final String row = DatasyncChain.syncRunRow("ftp");
+        for (final String field : fields(DatasyncChain.SYNC_RUN_ROW_SCHEMA).keySet()) {
+            assertTrue(row.contains("\"" + field + "\": "), () -> field + " missing from " + row);
+        }
+    }
+
+    @Test
     void stockContactRowsMatchTheStockTable() throws IOException {
         assertMatchesTable(StockConsentDedupFlow.CONTACT_ROW_SCHEMA, StockConsentDedupFlow.TABLE);
     }
