@@ -105,7 +105,7 @@ final class WriteReaderBenchmark {
             }
             final Markdown md = new Markdown();
             md.heading("The profile UPSERT: inferring reader against explicit schema");
-            md.paragraph(flowFiles + " FlowFiles x " + String.format("%,d", rowsPerFlowFile) + " profile rows (as Join lists writes them), stock "
+            md.paragraph(flowFiles + " FlowFiles x " + String.format("%,d", rowsPerFlowFile) + " profile rows (lists '|'-joined, as ProfileMerge's List Delimiter writes them), stock "
                     + "PutDatabaseRecord with ftp-batch-ingest's \"" + PUT_NAME + "\" properties, customer_profiles from sql/ on an "
                     + "embedded PostgreSQL (127.0.0.1), one pooled connection, the table emptied before each contestant; "
                     + mode.warmupRounds() + " warm-up and " + mode.measuredRounds() + " measured rounds, order rotating; both "
@@ -121,19 +121,19 @@ final class WriteReaderBenchmark {
         }
     }
 
-    private static void collect(final JsonNode group, final Map<String, JsonNode> services, final Map<String, JsonNode> processors) {
+    static void collect(final JsonNode group, final Map<String, JsonNode> services, final Map<String, JsonNode> processors) {
         group.path("controllerServices").forEach(service -> services.put(service.get("identifier").asText(), service));
         group.path("processors").forEach(processor -> processors.put(processor.get("name").asText(), processor));
         group.path("processGroups").forEach(child -> collect(child, services, processors));
     }
 
-    private static JsonNode byName(final Map<String, JsonNode> services, final String name) {
+    static JsonNode byName(final Map<String, JsonNode> services, final String name) {
         return services.values().stream().filter(service -> name.equals(service.get("name").asText())).findFirst()
                 .orElseThrow(() -> new IllegalStateException("No service " + name + " in the template"));
     }
 
     /** PutDatabaseRecord with the template processor's plain properties, the reader given and the pool. */
-    private static TestRunner runner(final JsonNode put, final JsonNode readerService, final ConsentStoreBenchmark.Pool pool) throws Exception {
+    static TestRunner runner(final JsonNode put, final JsonNode readerService, final ConsentStoreBenchmark.Pool pool) throws Exception {
         final TestRunner runner = TestRunners.newTestRunner(PutDatabaseRecord.class);
         final JsonTreeReader reader = new JsonTreeReader();
         runner.addControllerService("reader", reader);
@@ -160,7 +160,7 @@ final class WriteReaderBenchmark {
         return runner;
     }
 
-    /** Profile rows as Join lists hands them to the UPSERT: lists joined with '|', times in the template's format. */
+    /** Profile rows as ProfileMerge (List Delimiter '|') hands them to the UPSERT: lists joined, times in the template's format. */
     private static byte[] profileRows(final Random random, final int first, final int count) throws IOException {
         final List<Map<String, Object>> rows = new ArrayList<>();
         for (int i = first; i < first + count; i++) {

@@ -68,6 +68,13 @@ public final class DatasyncChain {
     static final String PUT_DATABASE_RECORD = "org.apache.nifi.processors.standard.PutDatabaseRecord";
     static final String RETRY_FLOW_FILE = "org.apache.nifi.processors.standard.RetryFlowFile";
     static final String TIMESTAMP_FORMAT = "yyyy-MM-dd'T'HH:mm:ssX";
+    /**
+     * How the database writes' explicit-schema readers read times: ISO-8601 with an offset ({@code Z} or {@code +02:00})
+     * and no fraction or one of 3, 6 or 9 digits (what sources, {@code Instant.toString()} in ConsentFilter's undated
+     * suppression rows and ProfileMerge's {@code profilemerge.newest.timestamp} write). {@link #TIMESTAMP_FORMAT} alone
+     * refused all but whole seconds in UTC, so a source writing {@code +01:00} had every profile write parked.
+     */
+    static final String ROW_TIMESTAMP_FORMAT = "yyyy-MM-dd'T'HH:mm:ss[.SSSSSSSSS][.SSSSSS][.SSS]XXX";
     static final String PARTITION_RECORD = "org.apache.nifi.processors.standard.PartitionRecord";
 
     /** FlowFile attribute the partitioned connection into "Merge and store profiles" is load-balanced by. */
@@ -109,7 +116,7 @@ public final class DatasyncChain {
      * The rows the profile UPSERT reads (ProfileMerge's output): the columns of
      * {@code customer_profiles} that records carry, lists already joined, the two times typed as timestamps. An explicit
      * schema spares PutDatabaseRecord the inference pass over every FlowFile (issue 17); a time that is
-     * not in {@link #TIMESTAMP_FORMAT} fails the FlowFile with the reader's reason, as it failed the UPSERT before.
+     * not in {@link #ROW_TIMESTAMP_FORMAT} fails the FlowFile with the reader's reason, as it failed the UPSERT before.
      */
     static final String PROFILE_ROW_SCHEMA = timesTyped(PROFILE_SCHEMA, "profile_row", "last_order_at", "updated_at");
 
@@ -228,10 +235,7 @@ public final class DatasyncChain {
         ids.put("profileRowReader", schemaReader(client, groupId, "Profile rows for the database", PROFILE_ROW_SCHEMA));
         ids.put("suppressionRowReader", schemaReader(client, groupId, "Suppression rows for the database", SUPPRESSION_ROW_SCHEMA));
         ids.put("exclusionRowReader", schemaReader(client, groupId, "Exclusion rows for the database", EXCLUSION_ROW_SCHEMA));
-        ids.put("syncRunRowReader", client.createControllerService(groupId, JSON_READER, "Sync run rows for the database", Map.of(
-                "schema-access-strategy", "schema-text-property",
-                "schema-text", SYNC_RUN_ROW_SCHEMA,
-                "Timestamp Format", SYNC_RUN_TIMESTAMP_FORMAT)));
+        ids.put("syncRunRowReader", schemaReader(client, groupId, "Sync run rows for the database", SYNC_RUN_ROW_SCHEMA));
         ids.put("jsonWriter", client.createControllerService(groupId, JSON_WRITER, "JSON records out", Map.of(
                 "Timestamp Format", TIMESTAMP_FORMAT)));
         // ProfileMerge's output through an explicit schema (see PROFILE_SCHEMA): the table's columns, the union fields as
@@ -256,13 +260,13 @@ public final class DatasyncChain {
 
     /**
      * A JSON reader with an explicit schema for what a database write reads: no inference pass over the FlowFile, times
-     * typed with {@link #TIMESTAMP_FORMAT}, fields outside the schema left out (the writes ignore them anyway).
+     * typed with {@link #ROW_TIMESTAMP_FORMAT}, fields outside the schema left out (the writes ignore them anyway).
      */
     static String schemaReader(final NiFiRestClient client, final String groupId, final String name, final String schema) {
         return client.createControllerService(groupId, JSON_READER, name, Map.of(
                 "schema-access-strategy", "schema-text-property",
                 "schema-text", schema,
-                "Timestamp Format", TIMESTAMP_FORMAT));
+                "Timestamp Format", ROW_TIMESTAMP_FORMAT));
     }
 
     /**
@@ -491,7 +495,6 @@ public final class DatasyncChain {
               {"name": "newest_record_at", "type": ["null", {"type": "long", "logicalType": "timestamp-millis"}]},
               {"name": "record_count", "type": ["null", "long"]}
             ]}""";
-    static final String SYNC_RUN_TIMESTAMP_FORMAT = "yyyy-MM-dd'T'HH:mm:ss.SSSX";
 
     /**
      * The sync run record of every committed profile write, for the sync audit's freshness check: each FlowFile the
