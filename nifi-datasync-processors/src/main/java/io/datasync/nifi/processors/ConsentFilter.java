@@ -94,6 +94,7 @@ import java.util.Set;
 public class ConsentFilter extends ConsentFilterDescriptors {
 
     private volatile ConsentFilterSettings settings;
+    private volatile Set<Relationship> relationships = RELATIONSHIPS;
 
     @Override
     protected List<PropertyDescriptor> getSupportedPropertyDescriptors() {
@@ -102,7 +103,14 @@ public class ConsentFilter extends ConsentFilterDescriptors {
 
     @Override
     public Set<Relationship> getRelationships() {
-        return RELATIONSHIPS;
+        return relationships;
+    }
+
+    @Override
+    public void onPropertyModified(final PropertyDescriptor descriptor, final String oldValue, final String newValue) {
+        if (WRITE_EXCLUSIONS.equals(descriptor)) {
+            relationships = Boolean.parseBoolean(newValue) ? RELATIONSHIPS_WITH_EXCLUSIONS : RELATIONSHIPS;
+        }
     }
 
     @Override

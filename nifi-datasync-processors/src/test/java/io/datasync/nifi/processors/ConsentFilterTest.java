@@ -553,6 +553,16 @@ class ConsentFilterTest {
     }
 
     @Test
+    void exclusionsRelationshipExistsOnlyWhenAskedFor() {
+        // a flow saved without the property must stay valid: an unconnected, unterminated relationship would not
+        assertFalse(runner.getProcessor().getRelationships().contains(ConsentFilter.REL_EXCLUSIONS));
+        runner.setProperty(ConsentFilter.WRITE_EXCLUSIONS, "true");
+        assertTrue(runner.getProcessor().getRelationships().contains(ConsentFilter.REL_EXCLUSIONS));
+        runner.setProperty(ConsentFilter.WRITE_EXCLUSIONS, "false");
+        assertFalse(runner.getProcessor().getRelationships().contains(ConsentFilter.REL_EXCLUSIONS));
+    }
+
+    @Test
     void exclusionsNeedASubjectKey() {
         runner.setProperty(ConsentFilter.WRITE_EXCLUSIONS, "true");
         runner.assertNotValid();

@@ -384,8 +384,13 @@ public abstract class ConsentFilterDescriptors extends ConsentFilterChoices {
             ADD_DECISION_FIELDS, DECISION_FIELD, REASON_FIELD, WARNING_FIELD, WRITE_SUPPRESSION, SUPPRESSION_WRITER,
             WRITE_EXCLUSIONS, EXCLUSION_WRITER, RECORDS_HELD_IN_MEMORY);
 
-    protected static final Set<Relationship> RELATIONSHIPS = Set.of(REL_SUCCESS, REL_EXCLUDED, REL_ANONYMIZED, REL_SUPPRESSION, REL_EXCLUSIONS, REL_FAILURE,
-            REL_RETRY);
+    protected static final Set<Relationship> RELATIONSHIPS = Set.of(REL_SUCCESS, REL_EXCLUDED, REL_ANONYMIZED, REL_SUPPRESSION, REL_FAILURE, REL_RETRY);
+    /**
+     * With Write Exclusion Records: 'exclusions' exists only then, so a flow saved before it existed (or without it)
+     * does not turn invalid for a relationship it neither connects nor terminates.
+     */
+    protected static final Set<Relationship> RELATIONSHIPS_WITH_EXCLUSIONS = Set.of(REL_SUCCESS, REL_EXCLUDED, REL_ANONYMIZED, REL_SUPPRESSION,
+            REL_EXCLUSIONS, REL_FAILURE, REL_RETRY);
 
     /** Validates the TCF purpose mapping syntax. */
     private static final class TcfMappingValidator implements Validator {
