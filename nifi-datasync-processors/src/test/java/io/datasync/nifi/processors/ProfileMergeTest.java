@@ -338,7 +338,10 @@ class ProfileMergeTest {
         lookupService.put("c1", storedProfile("c1", "Stored", null, null, null, Instant.parse("2025-01-01T00:00:00Z"), null));
         final String crm = """
                 {"customer_id":"c1","source":"crm","updated_at":"2024-01-01T00:00:00Z","first_name":"Older"}""";
-        assertEquals("Stored", profilesByKey(runOnce(array(crm), ProfileMerge.REL_SUCCESS)).get("c1").get("first_name").asText());
+        final MockFlowFile out = runOnce(array(crm), ProfileMerge.REL_SUCCESS);
+        assertEquals("Stored", profilesByKey(out).get("c1").get("first_name").asText());
+        // the stored profile written again counts for the newest time of the write
+        out.assertAttributeEquals(ProfileMerge.NEWEST_TIMESTAMP, "2025-01-01T00:00:00.000Z");
     }
 
     @Test
@@ -352,15 +355,6 @@ class ProfileMergeTest {
                 {"customer_id":"c2","source":"shop","updated_at":"2024-04-30T23:00:00Z"}""";
         final MockFlowFile out = runOnce(array(c1, c2, c2Older), ProfileMerge.REL_SUCCESS);
         out.assertAttributeEquals(ProfileMerge.NEWEST_TIMESTAMP, "2024-05-01T08:30:00.250Z");
-    }
-
-    @Test
-    void newestTimestampCountsANewerStoredProfile() throws Exception {
-        runner.setProperty(ProfileMerge.LOOKUP_SERVICE, "stored-profiles");
-        lookupService.put("c1", storedProfile("c1", "Stored", null, null, null, Instant.parse("2025-01-01T00:00:00Z"), null));
-        final String crm = """
-                {"customer_id":"c1","source":"crm","updated_at":"2024-01-01T00:00:00Z","first_name":"Older"}""";
-        runOnce(array(crm), ProfileMerge.REL_SUCCESS).assertAttributeEquals(ProfileMerge.NEWEST_TIMESTAMP, "2025-01-01T00:00:00.000Z");
     }
 
     @Test
