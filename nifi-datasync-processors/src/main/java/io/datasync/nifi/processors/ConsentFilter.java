@@ -155,13 +155,12 @@ public class ConsentFilter extends ConsentFilterDescriptors {
                 // reported by the property's own validator
             }
         }
-        if (context.getProperty(WRITE_SUPPRESSION).asBoolean() && !hasSubjectKey) {
-            results.add(new ValidationResult.Builder().subject(SUBJECT_KEY_PATH.getName()).valid(false)
-                    .explanation("suppression records carry the subject key, so the Subject Key Record Path is required").build());
-        }
-        if (context.getProperty(WRITE_EXCLUSIONS).asBoolean() && !hasSubjectKey) {
-            results.add(new ValidationResult.Builder().subject(SUBJECT_KEY_PATH.getName()).valid(false)
-                    .explanation("exclusion records carry the subject key, so the Subject Key Record Path is required").build());
+        for (final PropertyDescriptor keyedOutput : List.of(WRITE_SUPPRESSION, WRITE_EXCLUSIONS)) {
+            if (context.getProperty(keyedOutput).asBoolean() && !hasSubjectKey) {
+                results.add(new ValidationResult.Builder().subject(SUBJECT_KEY_PATH.getName()).valid(false)
+                        .explanation("the records of " + keyedOutput.getName() + " carry the subject key, so the Subject Key Record Path "
+                                + "is required").build());
+            }
         }
         return results;
     }

@@ -272,10 +272,13 @@ public class ProfileMerge extends ProfileMergeDescriptors {
         attributes.put(WRONG_TYPE_VALUES_ATTRIBUTE, String.valueOf(outcome.wrongTypeValues()));
         attributes.put(TYPE_CONFLICTS, String.valueOf(resolution.conflictedFields().size()));
         attributes.putAll(outcome.writeResult().getAttributes());
+        if (outcome.newestTimestamp() != null) {
+            attributes.put(NEWEST_TIMESTAMP, NEWEST_TIMESTAMP_FORMAT.format(outcome.newestTimestamp()));
+        } else {
+            // an upstream value of the attribute must not pass for this merge's
+            flowFile = session.removeAttribute(flowFile, NEWEST_TIMESTAMP);
+        }
         flowFile = session.putAllAttributes(flowFile, attributes);
-        // an upstream value of the attribute must not pass for this merge's
-        flowFile = outcome.newestTimestamp() == null ? session.removeAttribute(flowFile, NEWEST_TIMESTAMP)
-                : session.putAttribute(flowFile, NEWEST_TIMESTAMP, NEWEST_TIMESTAMP_FORMAT.format(outcome.newestTimestamp()));
         if (resolution.conflictedFields().isEmpty()) {
             flowFile = session.removeAttribute(flowFile, TYPE_CONFLICT_FIELDS);
         } else {

@@ -474,11 +474,14 @@ class ConsentFilterTest {
     }
 
     @Test
-    void suppressionNeedsASubjectKey() {
-        runner.setProperty(ConsentFilter.WRITE_SUPPRESSION, "true");
-        runner.assertNotValid();
-        runner.setProperty(ConsentFilter.SUBJECT_KEY_PATH, "/email");
-        runner.assertValid();
+    void suppressionAndExclusionRecordsNeedASubjectKey() throws InitializationException {
+        for (final org.apache.nifi.components.PropertyDescriptor keyedOutput : List.of(ConsentFilter.WRITE_SUPPRESSION, ConsentFilter.WRITE_EXCLUSIONS)) {
+            setUp();
+            runner.setProperty(keyedOutput, "true");
+            runner.assertNotValid();
+            runner.setProperty(ConsentFilter.SUBJECT_KEY_PATH, "/email");
+            runner.assertValid();
+        }
     }
 
     @Test
@@ -493,11 +496,11 @@ class ConsentFilterTest {
         store.put("c@example.com", Map.of("status", "opt-out", "updated_at", T_OLD));
         runner.enqueue("""
                 [{"email": "a@example.com", "name": "Ann"}, {"email": " A@example.com"}, {"email": "b@example.com"},
-                 {"email": "c@example.com"}, {"email": "d@example.com"}, {"name": "no key"}]
+                 {"email": "c@example.com"}, {"email": "d@example.com"}, {"name": "no key"}, {"email": "  "}]
                 """);
         runner.run();
 
-        // one per record (a twice), the unkeyed record left out; the purposes as configured; no other field of the record
+        // one per record (a twice), the unkeyed and the blank-keyed record left out; the purposes as configured; no other field of the record
         final String purposes = "email_marketing, profiling";
         assertEquals(List.of(
                 Map.of("subject_key", "a@example.com", "reason_code", "WITHDRAWN", "purpose", purposes),
@@ -506,7 +509,7 @@ class ConsentFilterTest {
                 Map.of("subject_key", "d@example.com", "reason_code", "NO_CONSENT_RECORD", "purpose", purposes)), recordsOf("exclusions"));
         final MockFlowFile exclusions = runner.getFlowFilesForRelationship(ConsentFilter.REL_EXCLUSIONS).getFirst();
         exclusions.assertAttributeEquals(ConsentFilter.ATTR_EXCLUSION_COUNT, "4");
-        exclusions.assertAttributeEquals(ConsentFilter.ATTR_DROPPED_COUNT, "5");
+        exclusions.assertAttributeEquals(ConsentFilter.ATTR_DROPPED_COUNT, "6");
         exclusions.assertAttributeEquals("record.count", "4");
         runner.assertTransferCount(ConsentFilter.REL_EXCLUDED, 0);
         assertEquals(List.of("b@example.com"), field(recordsOf("success"), "email"));
@@ -560,14 +563,6 @@ class ConsentFilterTest {
         assertTrue(runner.getProcessor().getRelationships().contains(ConsentFilter.REL_EXCLUSIONS));
         runner.setProperty(ConsentFilter.WRITE_EXCLUSIONS, "false");
         assertFalse(runner.getProcessor().getRelationships().contains(ConsentFilter.REL_EXCLUSIONS));
-    }
-
-    @Test
-    void exclusionsNeedASubjectKey() {
-        runner.setProperty(ConsentFilter.WRITE_EXCLUSIONS, "true");
-        runner.assertNotValid();
-        runner.setProperty(ConsentFilter.SUBJECT_KEY_PATH, "/email");
-        runner.assertValid();
     }
 
     @Test

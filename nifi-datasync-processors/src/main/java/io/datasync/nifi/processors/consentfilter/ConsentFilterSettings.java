@@ -195,13 +195,9 @@ public final class ConsentFilterSettings {
         warningField = addDecisionFields ? context.getProperty(WARNING_FIELD).getValue() : null;
         warningRecordField = addDecisionFields ? new RecordField(warningField, RecordFieldType.STRING.getDataType(), true) : null;
         writeSuppression = context.getProperty(WRITE_SUPPRESSION).asBoolean();
-        final RecordSetWriterFactory suppressionWriter = writeSuppression
-                ? context.getProperty(SUPPRESSION_WRITER).asControllerService(RecordSetWriterFactory.class) : null;
-        suppressionWriterFactory = suppressionWriter == null ? writerFactory : suppressionWriter;
+        suppressionWriterFactory = ownWriterOr(context, writeSuppression, SUPPRESSION_WRITER, writerFactory);
         writeExclusions = context.getProperty(WRITE_EXCLUSIONS).asBoolean();
-        final RecordSetWriterFactory exclusionWriter = writeExclusions
-                ? context.getProperty(EXCLUSION_WRITER).asControllerService(RecordSetWriterFactory.class) : null;
-        exclusionWriterFactory = exclusionWriter == null ? writerFactory : exclusionWriter;
+        exclusionWriterFactory = ownWriterOr(context, writeExclusions, EXCLUSION_WRITER, writerFactory);
         exclusionPurpose = String.join(", ", purposes);
         heldRecordsBudget = RecordsHeldInMemory.budget(context.getProperty(RECORDS_HELD_IN_MEMORY));
         recordCarriesConsent = consentStatusPath != null || consentTimestampPath != null || gpcPath != null || usPrivacyPath != null
@@ -218,6 +214,13 @@ public final class ConsentFilterSettings {
                 ? context.getProperty(scope).asAllowableValue(SignalScope.class)
                 : SignalScope.valueOf(scope.getDefaultValue());
         return chosen.selected();
+    }
+
+    /** The output's own writer when it is written and one is set, else the Record Writer. */
+    private static RecordSetWriterFactory ownWriterOr(final ProcessContext context, final boolean written, final PropertyDescriptor writer,
+                                                      final RecordSetWriterFactory recordWriter) {
+        final RecordSetWriterFactory own = written ? context.getProperty(writer).asControllerService(RecordSetWriterFactory.class) : null;
+        return own == null ? recordWriter : own;
     }
 
     private static RecordValueReader compile(final ProcessContext context, final PropertyDescriptor descriptor) {

@@ -6,6 +6,8 @@ import io.datasync.nifi.processors.common.DescribedEnum.Described;
 import io.datasync.nifi.processors.common.DescribedEnum;
 import io.datasync.nifi.processors.common.RecordServiceProperties;
 import io.datasync.nifi.processors.common.ConsentValueLists;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
 import java.util.List;
 import java.util.Set;
 import org.apache.nifi.components.PropertyDescriptor;
@@ -35,8 +37,8 @@ public abstract class ProfileMergeDescriptors extends AbstractProcessor {
     public static final String WRONG_TYPE_VALUES_ATTRIBUTE = "profilemerge.wrong.type.values";
     public static final String NEWEST_TIMESTAMP = "profilemerge.newest.timestamp";
     /** How {@link #NEWEST_TIMESTAMP} is written: UTC, always with milliseconds, so one Timestamp Format reads every value. */
-    public static final java.time.format.DateTimeFormatter NEWEST_TIMESTAMP_FORMAT =
-            java.time.format.DateTimeFormatter.ofPattern("yyyy-MM-dd'T'HH:mm:ss.SSS'Z'").withZone(java.time.ZoneOffset.UTC);
+    public static final DateTimeFormatter NEWEST_TIMESTAMP_FORMAT = DateTimeFormatter.ofPattern("yyyy-MM-dd'T'HH:mm:ss.SSS'Z'")
+            .withZone(ZoneOffset.UTC);
 
     /** NiFi counters, adjusted in the session that transfers the FlowFile; names carry no record data. */
     protected static final String COUNTER_RECORDS_IN = "ProfileMerge records in";
