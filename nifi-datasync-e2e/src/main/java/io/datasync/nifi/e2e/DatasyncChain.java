@@ -229,9 +229,8 @@ public final class DatasyncChain {
         // No Timestamp Format: timestamps stay ISO-8601 text all along (the lookup views return the same text), so
         // ProfileMerge never sees a timestamp typed differently by two sources; PutDatabaseRecord converts the text.
         ids.put("jsonReader", client.createControllerService(groupId, JSON_READER, "JSON records", Map.of()));
-        // PutDatabaseRecord's reader types ISO-8601 text as timestamps: PostgreSQL refuses text for timestamptz.
-        ids.put("dbReader", client.createControllerService(groupId, JSON_READER, "JSON records for the database", Map.of(
-                "Timestamp Format", TIMESTAMP_FORMAT)));
+        // The database writes' readers type ISO-8601 text as timestamps (PostgreSQL refuses text for timestamptz), each
+        // through the table's own explicit schema: no inference pass over the FlowFile.
         ids.put("profileRowReader", schemaReader(client, groupId, "Profile rows for the database", PROFILE_ROW_SCHEMA));
         ids.put("suppressionRowReader", schemaReader(client, groupId, "Suppression rows for the database", SUPPRESSION_ROW_SCHEMA));
         ids.put("exclusionRowReader", schemaReader(client, groupId, "Exclusion rows for the database", EXCLUSION_ROW_SCHEMA));
@@ -341,8 +340,7 @@ public final class DatasyncChain {
         client.connect(groupId, consentFilter, suppressionReason, Set.of("suppression"));
         client.connect(groupId, suppressionReason, "PROCESSOR", parked, "FUNNEL", Set.of("failure"));
         final String putSuppression = putWithRetry(client, groupId, "suppression", "#{db.suppression.table}", "subject_key", services,
-                suppressionReason, "success", parked, "FUNNEL", x + 450, y + 250,
-                Map.of("put-db-record-record-reader", services.get("suppressionRowReader")));
+                services.get("suppressionRowReader"), suppressionReason, "success", parked, "FUNNEL", x + 450, y + 250, Map.of());
 
         exclusionAudit(client, groupId, consentFilter, services, parked, x + 900, y);
 
@@ -418,8 +416,7 @@ public final class DatasyncChain {
         client.connect(mergeGroup, profileMerge, "PROCESSOR", failed, "OUTPUT_PORT", Set.of("failure"));
 
         final String putProfiles = putWithRetry(client, mergeGroup, "profiles", "#{db.profiles.table}", "customer_id", services,
-                profileMerge, "success", failed, "OUTPUT_PORT", 0, 450,
-                Map.of("put-db-record-record-reader", services.get("profileRowReader")));
+                services.get("profileRowReader"), profileMerge, "success", failed, "OUTPUT_PORT", 0, 450, Map.of());
         // Only what the UPSERT committed leaves the group through "written": it becomes the sync run record.
         client.updateProcessorConfig(putProfiles, Map.of("autoTerminatedRelationships", java.util.List.of()));
         final String written = client.createOutputPort(mergeGroup, "written");
@@ -526,8 +523,8 @@ public final class DatasyncChain {
         extra.put("put-db-record-statement-type", "INSERT");
         // finished_at is the database's (DEFAULT clock_timestamp(), sql/04_audit.sql)
         extra.put("put-db-record-unmatched-column-behavior", "Ignore Unmatched Columns");
-        extra.put("put-db-record-record-reader", services.get("syncRunRowReader"));
-        return putWithRetry(client, groupId, "sync run", "#{db.sync.runs.table}", null, services, runRow, "success", parked,
+        return putWithRetry(client, groupId, "sync run", "#{db.sync.runs.table}", null, services, services.get("syncRunRowReader"), runRow,
+                "success", parked,
                 "FUNNEL", x, y + 500, extra);
     }
 
@@ -545,8 +542,8 @@ public final class DatasyncChain {
         extra.put("put-db-record-statement-type", "INSERT");
         // id and excluded_at are the database's
         extra.put("put-db-record-unmatched-column-behavior", "Ignore Unmatched Columns");
-        extra.put("put-db-record-record-reader", services.get("exclusionRowReader"));
-        return putWithRetry(client, groupId, "exclusions", "#{db.exclusions.table}", null, services, consentFilter, EXCLUSIONS_ROUTE, parked,
+        return putWithRetry(client, groupId, "exclusions", "#{db.exclusions.table}", null, services, services.get("exclusionRowReader"),
+                consentFilter, EXCLUSIONS_ROUTE, parked,
                 "FUNNEL", x, y, extra);
     }
 
@@ -594,31 +591,18 @@ public final class DatasyncChain {
     }
 
     /**
-     * PutDatabaseRecord (UPSERT) behind {@code upstreamId}; its failure and retry go to a RetryFlowFile that sends them
-     * back, penalised, up to {@code #{retry.max}} times, then to {@code parkedId} (a funnel or an output port).
+     * PutDatabaseRecord (UPSERT unless {@code overrides} say otherwise) behind {@code upstreamRelationship} of
+     * {@code upstreamId}, reading through {@code reader} (an explicit-schema reader of the table's rows, see
+     * {@link #schemaReader}); its failure and retry go to a RetryFlowFile that sends them back, penalised, up to
+     * {@code #{retry.max}} times, then to {@code parkedId} (a funnel or an output port). {@code overrides} replace
+     * PutDatabaseRecord's other properties (e.g. another statement type).
      */
-    private static String putWithRetry(final NiFiRestClient client, final String groupId, final String what, final String table,
-                                       final String updateKeys, final Map<String, String> services, final String upstreamId,
-                                       final String parkedId, final String parkedType, final double x, final double y) {
-        return putWithRetry(client, groupId, what, table, updateKeys, services, upstreamId, "success", parkedId, parkedType, x, y);
-    }
-
-    /** The same, fed by {@code upstreamRelationship} of {@code upstreamId} (e.g. DeduplicateRecord's non-duplicate). */
     static String putWithRetry(final NiFiRestClient client, final String groupId, final String what, final String table,
-                               final String updateKeys, final Map<String, String> services, final String upstreamId,
-                               final String upstreamRelationship, final String parkedId, final String parkedType,
-                               final double x, final double y) {
-        return putWithRetry(client, groupId, what, table, updateKeys, services, upstreamId, upstreamRelationship, parkedId, parkedType,
-                x, y, Map.of());
-    }
-
-    /** The same, with {@code overrides} of PutDatabaseRecord's properties (e.g. another statement type). */
-    static String putWithRetry(final NiFiRestClient client, final String groupId, final String what, final String table,
-                               final String updateKeys, final Map<String, String> services, final String upstreamId,
+                               final String updateKeys, final Map<String, String> services, final String reader, final String upstreamId,
                                final String upstreamRelationship, final String parkedId, final String parkedType,
                                final double x, final double y, final Map<String, String> overrides) {
         final Map<String, String> put = new LinkedHashMap<>();
-        put.put("put-db-record-record-reader", services.get("dbReader"));
+        put.put("put-db-record-record-reader", reader);
         put.put("db-type", "PostgreSQL");
         put.put("put-db-record-statement-type", "UPSERT");
         put.put("put-db-record-dcbp-service", services.get("dbcp"));

@@ -169,8 +169,8 @@ public final class StockConsentDedupFlow {
         client.connect(groupId, deduplicate, "PROCESSOR", parked, "FUNNEL", Set.of("failure"));
 
         final String contactRows = DatasyncChain.schemaReader(client, groupId, "Contact rows for the database", CONTACT_ROW_SCHEMA);
-        final String put = DatasyncChain.putWithRetry(client, groupId, "contacts", TABLE, "subject_key", services, deduplicate,
-                "non-duplicate", parked, "FUNNEL", 0, 1500, Map.of("put-db-record-record-reader", contactRows));
+        final String put = DatasyncChain.putWithRetry(client, groupId, "contacts", TABLE, "subject_key", services, contactRows, deduplicate,
+                "non-duplicate", parked, "FUNNEL", 0, 1500, Map.of());
         return new Ids(groupId, source.listFtp(), source.fetchFtp(), normalizer, lookupConsent, keepConsented, deduplicate, put, parked);
     }
 }
